@@ -1,0 +1,1 @@
+//! Intel TDX quotes: parsing, binding, verification, generation and simulation.

@@ -1,0 +1,84 @@
+//! Finds the shared, read-only test data of the attested workspace.
+//!
+//! The data lives outside the repository, in `ATTESTED_TESTDATA` (default `../shared/testdata`
+//! beside the workspace). When it is missing, a test that needs it prints a notice and skips,
+//! except under `CI=true`, where a missing folder fails the test: CI must never pass by skipping.
+
+use std::path::{Path, PathBuf};
+
+/// The test data folder: `ATTESTED_TESTDATA`, or `../shared/testdata` beside the workspace root.
+pub fn dir() -> PathBuf {
+    std::env::var_os("ATTESTED_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"))
+}
+
+/// Whether this run is CI, where skipping for missing data is a failure.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The path of `relative` inside the test data, or `None` (after printing a notice) when the
+/// test data is absent and this is not CI.
+///
+/// # Panics
+/// Under `CI=true` when the file is missing, so that CI cannot pass by skipping.
+#[allow(clippy::panic)]
+pub fn path(relative: &str) -> Option<PathBuf> {
+    let path = dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if in_ci() {
+        panic!(
+            "test data {} is missing (ATTESTED_TESTDATA = {})",
+            path.display(),
+            dir().display()
+        );
+    }
+    eprintln!(
+        "notice: skipping, test data {} is missing (set ATTESTED_TESTDATA)",
+        path.display()
+    );
+    None
+}
+
+/// The bytes of `relative` inside the test data, or `None` as for [`path`].
+///
+/// # Panics
+/// When the file exists but cannot be read, or under `CI=true` when it is missing.
+#[allow(clippy::panic)]
+pub fn read(relative: &str) -> Option<Vec<u8>> {
+    let path = path(relative)?;
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => panic!("cannot read test data {}: {err}", path.display()),
+    }
+}
+
+/// The bytes of a hex text file inside the test data (whitespace ignored), or `None` as for
+/// [`path`].
+///
+/// # Panics
+/// When the file is not hex, or as for [`read`].
+#[allow(clippy::panic)]
+pub fn read_hex(relative: &str) -> Option<Vec<u8>> {
+    let text = read(relative)?;
+    let digits: Vec<u8> = text
+        .into_iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        panic!("test data {relative} has an odd number of hex digits");
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .unwrap_or_else(|| panic!("test data {relative} is not hex"))
+        })
+        .map(Some)
+        .collect()
+}

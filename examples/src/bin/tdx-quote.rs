@@ -1,0 +1,5 @@
+//! `tdx-quote`: inspect TDX quotes.
+
+fn main() {
+    println!("tdx-quote: under construction");
+}

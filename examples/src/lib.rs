@@ -1,0 +1,1 @@
+//! Programs that compose the attested crates. Each binary under `src/bin/` is one tool.
