@@ -68,7 +68,7 @@ pub fn read_hex(relative: &str) -> Option<Vec<u8>> {
         .into_iter()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         panic!("test data {relative} has an odd number of hex digits");
     }
     digits
