@@ -29,6 +29,8 @@ mod error;
 mod quote;
 mod reader;
 mod report_data;
+#[cfg(feature = "tsm")]
+mod tsm;
 
 pub use attributes::TdAttributes;
 pub use error::ParseError;
@@ -40,3 +42,5 @@ pub use quote::{
     TdReport15, TdReport15Ext,
 };
 pub use report_data::{ReportData, ReportDataError};
+#[cfg(feature = "tsm")]
+pub use tsm::{ConfigfsTsm, DEFAULT_TSM_REPORT_ROOT, GeneratedQuote, TDX_PROVIDER, TsmError};

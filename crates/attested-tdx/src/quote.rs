@@ -76,7 +76,8 @@ impl<'a> Quote<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
         let quote = Self::parse_allowing_trailing_data(bytes)?;
         let trailing = quote.trailing_data();
-        if trailing.iter().any(|&byte| byte != 0) {
+        // An OR-fold vectorizes; `any` would stop early but test byte by byte.
+        if trailing.iter().fold(0, |acc, byte| acc | byte) != 0 {
             return Err(ParseError::TrailingData {
                 offset: bytes.len() - trailing.len(),
                 len: trailing.len(),
@@ -905,8 +906,15 @@ impl PemCertificates<'_> {
     }
 }
 
+/// The first occurrence of `needle` (which starts with `-`, rare inside base64) in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+    let mut start = 0;
+    loop {
+        let rest = haystack.get(start..)?;
+        let candidate = start + rest.iter().position(|&byte| byte == b'-')?;
+        if haystack.get(candidate..)?.starts_with(needle) {
+            return Some(candidate);
+        }
+        start = candidate + 1;
+    }
 }

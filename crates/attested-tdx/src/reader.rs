@@ -34,33 +34,44 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8], ParseError> {
-        let truncated = || ParseError::Truncated {
-            field,
-            offset: self.offset(),
-            needed: len,
-            available: self.remaining().len(),
-        };
-        let end = self.position.checked_add(len).ok_or_else(truncated)?;
-        let bytes = self.bytes.get(self.position..end).ok_or_else(truncated)?;
-        self.position = end;
-        Ok(bytes)
+        let taken = self
+            .position
+            .checked_add(len)
+            .and_then(|end| Some((end, self.bytes.get(self.position..end)?)));
+        match taken {
+            Some((end, bytes)) => {
+                self.position = end;
+                Ok(bytes)
+            }
+            None => Err(self.truncated(field, len)),
+        }
     }
 
     pub(crate) fn array<const N: usize>(
         &mut self,
         field: &'static str,
     ) -> Result<&'a [u8; N], ParseError> {
-        let offset = self.offset();
-        let available = self.remaining().len();
-        self.remaining()
-            .first_chunk::<N>()
-            .inspect(|_| self.position += N)
-            .ok_or(ParseError::Truncated {
-                field,
-                offset,
-                needed: N,
-                available,
-            })
+        match self
+            .bytes
+            .get(self.position..)
+            .and_then(<[u8]>::first_chunk::<N>)
+        {
+            Some(chunk) => {
+                self.position += N;
+                Ok(chunk)
+            }
+            None => Err(self.truncated(field, N)),
+        }
+    }
+
+    #[cold]
+    fn truncated(&self, field: &'static str, needed: usize) -> ParseError {
+        ParseError::Truncated {
+            field,
+            offset: self.offset(),
+            needed,
+            available: self.remaining().len(),
+        }
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, ParseError> {
