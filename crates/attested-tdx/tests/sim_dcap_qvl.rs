@@ -99,8 +99,10 @@ fn dcap_qvl_rejects_tampered_quotes() {
 
 #[test]
 fn dcap_qvl_rejects_a_revoked_pck() {
-    let mut config = SimConfig::default();
-    config.revoke_pck = true;
+    let config = SimConfig {
+        revoke_pck: true,
+        ..SimConfig::default()
+    };
     let platform = SimPlatform::with_config(b"revoked", NOW, config).unwrap();
     let quote = platform
         .quote(&platform.quote_spec(QuoteFormat::V4))
@@ -111,9 +113,11 @@ fn dcap_qvl_rejects_a_revoked_pck() {
 
 #[test]
 fn dcap_qvl_reports_the_configured_tcb_status() {
-    let mut config = SimConfig::default();
-    config.tcb_status = TcbLevelStatus::SWHardeningNeeded;
-    config.advisory_ids = vec!["INTEL-SA-00615".to_owned()];
+    let config = SimConfig {
+        tcb_status: TcbLevelStatus::SWHardeningNeeded,
+        advisory_ids: vec!["INTEL-SA-00615".to_owned()],
+        ..SimConfig::default()
+    };
     let platform = SimPlatform::with_config(b"status", NOW, config).unwrap();
     let quote = platform
         .quote(&platform.quote_spec(QuoteFormat::V5Td15))

@@ -103,9 +103,9 @@ pub enum SimError {
 /// The properties of a simulated platform: what its PCK certificate certifies, what its TD
 /// module and QE report, and what its collateral says about them.
 ///
-/// Start from [`SimConfig::default`] and change what a test needs.
+/// Start from [`SimConfig::default`] and change what a test needs:
+/// `SimConfig { fmspc, revoke_pck: true, ..SimConfig::default() }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SimConfig {
     /// FMSPC (family-model-stepping-platform-custom SKU), in the PCK leaf and the TCB Info.
     pub fmspc: [u8; 6],
