@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use attested_tdx::sim::{PcsCollateral, QuoteFormat, QuoteSpec, SimConfig, SimPlatform};
+use attested_tdx::{CertificationData, Quote, QuoteVersion, TdAttributes, TdReport};
 use der::asn1::{AnyRef, ObjectIdentifier};
 use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use p256::ecdsa::signature::Verifier;
@@ -32,7 +33,7 @@ fn distinct_spec(platform: &SimPlatform, format: QuoteFormat) -> QuoteSpec {
     QuoteSpec {
         mr_seam: fill(0xa1),
         seam_attributes: 0x0102_0304_0506_0708,
-        td_attributes: 0x1000_0001,
+        td_attributes: TdAttributes::from_bits(TdAttributes::DEBUG | TdAttributes::PKS),
         xfam: 0x1122_3344_5566_7788,
         mr_td: fill(0xa2),
         mr_config_id: fill(0xa3),
@@ -193,6 +194,123 @@ fn every_layout_has_its_fields_at_the_design_offsets() {
         assert_eq!(sig.inner_type, 5, "PCK chain");
         assert_eq!(sig.trailing, vec![0; 23]);
         assert_eq!(sig.attestation_key, platform.attestation_public_key());
+    }
+}
+
+#[test]
+fn every_layout_round_trips_through_the_parser() {
+    let platform = platform();
+    for format in QuoteFormat::ALL {
+        let spec = QuoteSpec {
+            trailing_zeros: 31,
+            ..distinct_spec(&platform, format)
+        };
+        let bytes = platform.quote(&spec).unwrap();
+        let quote = Quote::parse(&bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+
+        let header = quote.header();
+        assert_eq!(header.version(), format.version());
+        assert_eq!(
+            quote.version(),
+            match format {
+                QuoteFormat::V4 => QuoteVersion::V4,
+                _ => QuoteVersion::V5,
+            }
+        );
+        assert_eq!(header.attestation_key_type(), 2);
+        assert_eq!(header.tee_type(), attested_tdx::TDX_TEE_TYPE);
+        assert!(header.is_intel_qe());
+        assert_eq!(quote.signed_bytes(), &bytes[..format.signed_len()]);
+        assert_eq!(quote.trailing_padding(), 31);
+        assert_eq!(quote.as_bytes(), &bytes[..]);
+
+        let report = quote.report();
+        assert_eq!(report.body_type(), format.body_type().unwrap_or(2));
+        let td = report.td10();
+        assert_eq!(td.tee_tcb_svn(), &spec.tee_tcb_svn);
+        assert_eq!(td.mr_seam(), &spec.mr_seam);
+        assert_eq!(td.mr_signer_seam(), &spec.mr_signer_seam);
+        assert_eq!(td.seam_attributes(), &spec.seam_attributes.to_le_bytes());
+        assert_eq!(td.td_attributes(), spec.td_attributes);
+        assert!(td.td_attributes().debug() && td.td_attributes().pks());
+        assert_eq!(td.xfam(), &spec.xfam.to_le_bytes());
+        assert_eq!(td.mr_td(), &spec.mr_td);
+        assert_eq!(td.mr_config_id(), &spec.mr_config_id);
+        assert_eq!(td.mr_owner(), &spec.mr_owner);
+        assert_eq!(td.mr_owner_config(), &spec.mr_owner_config);
+        for (i, rtmr) in spec.rtmrs.iter().enumerate() {
+            assert_eq!(td.rtmr(i), Some(rtmr));
+        }
+        assert_eq!(td.report_data(), &spec.report_data);
+        match (format, report) {
+            (QuoteFormat::V4 | QuoteFormat::V5Td10, TdReport::Td10(_)) => {
+                assert_eq!(report.tee_tcb_svn2(), None);
+            }
+            (QuoteFormat::V5Td15, TdReport::Td15(r)) => {
+                assert_eq!(r.tee_tcb_svn2(), &spec.tee_tcb_svn2);
+                assert_eq!(r.mr_service_td(), &spec.mr_service_td);
+            }
+            (QuoteFormat::V5Td15Ext, TdReport::Td15Ext(r)) => {
+                assert_eq!(r.base.tee_tcb_svn2(), &spec.tee_tcb_svn2);
+                assert_eq!(r.base.mr_service_td(), &spec.mr_service_td);
+                assert_eq!(r.vmid(), spec.vmid);
+                assert_eq!(r.td_id(), &spec.td_id);
+                assert_eq!(r.dev_info(), &spec.dev_info);
+                assert_eq!(r.init_service_td_hash(), &spec.init_service_td_hash);
+                assert_eq!(
+                    r.init_service_td_attributes(),
+                    &spec.init_service_td_attributes.to_le_bytes()
+                );
+                assert_eq!(r.init_cpu_svn(), &spec.init_cpu_svn);
+                assert_eq!(r.init_tee_tcb_svn(), &spec.init_tee_tcb_svn);
+                assert_eq!(r.init_tee_fmspc(), &spec.init_tee_fmspc);
+                assert_eq!(r.cur_service_td_hash(), &spec.cur_service_td_hash);
+                assert_eq!(
+                    r.cur_service_td_attributes(),
+                    &spec.cur_service_td_attributes.to_le_bytes()
+                );
+            }
+            (format, report) => panic!("{format:?} parsed as {report:?}"),
+        }
+
+        let signature = quote.signature();
+        assert_eq!(
+            signature.attestation_key(),
+            &platform.attestation_public_key()
+        );
+        let key = raw_key(signature.attestation_key());
+        key.verify(
+            quote.signed_bytes(),
+            &Signature::from_slice(signature.quote_signature()).unwrap(),
+        )
+        .unwrap();
+        let qe = signature.qe_report();
+        assert_eq!(qe.isv_prod_id(), 2);
+        assert_eq!(qe.isv_svn(), platform.config().qe_svn);
+        assert_eq!(qe.cpu_svn(), &platform.config().cpu_svn);
+        let mut binding = Sha256::new();
+        binding.update(signature.attestation_key());
+        binding.update(signature.qe_auth_data());
+        assert_eq!(qe.report_data()[..32], binding.finalize()[..]);
+        let pck = Certificate::from_der(platform.pck_certificate_der()).unwrap();
+        cert_key(&pck)
+            .verify(
+                qe.as_bytes(),
+                &Signature::from_slice(signature.qe_report_signature()).unwrap(),
+            )
+            .unwrap();
+        let CertificationData::PckCertChain(chain) = signature.certification() else {
+            panic!("{format:?}: no PCK chain");
+        };
+        assert_eq!(chain.pem(), platform.pck_chain_pem().as_bytes());
+        assert_eq!(
+            chain.der_certificates().unwrap(),
+            [
+                platform.pck_certificate_der(),
+                platform.platform_ca_certificate_der(),
+                platform.root_certificate_der(),
+            ]
+        );
     }
 }
 

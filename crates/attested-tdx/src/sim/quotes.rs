@@ -4,28 +4,14 @@ use sha2::{Digest, Sha256};
 
 use super::SimError;
 
-/// Length of the quote header.
-pub(crate) const HEADER_LEN: usize = 48;
-/// Length of the v5 body descriptor (body type u16, body size u32).
-pub(crate) const V5_DESCRIPTOR_LEN: usize = 6;
-/// Length of a TD 1.0 report body.
-pub(crate) const TD10_LEN: usize = 584;
-/// Length of a TD 1.5 report body.
-pub(crate) const TD15_LEN: usize = 648;
-/// Length of a TD 1.5 extended report body.
-pub(crate) const TD15_EXT_LEN: usize = 885;
-/// Length of an SGX report body (the QE report).
-pub(crate) const QE_REPORT_LEN: usize = 384;
+use crate::{
+    ATTESTATION_KEY_TYPE_ECDSA_P256, CERTIFICATION_TYPE_PCK_CHAIN, CERTIFICATION_TYPE_QE_REPORT,
+    ENCLAVE_REPORT_LEN, HEADER_LEN, INTEL_QE_VENDOR_ID, TD_REPORT10_LEN, TD_REPORT15_EXT_LEN,
+    TD_REPORT15_LEN, TDX_TEE_TYPE, TdAttributes,
+};
 
-/// Intel's QE vendor ID, which real TDX quotes carry.
-pub(crate) const INTEL_QE_VENDOR_ID: [u8; 16] = [
-    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
-];
-const ATTESTATION_KEY_TYPE_ECDSA_P256: u16 = 2;
-const TEE_TYPE_TDX: u32 = 0x81;
-/// Certification data types: 5 = PCK certificate chain (PEM), 6 = QE report certification data.
-const CERT_TYPE_PCK_CHAIN: u16 = 5;
-const CERT_TYPE_QE_REPORT: u16 = 6;
+/// Length of the v5 body descriptor (body type u16, body size u32).
+const V5_DESCRIPTOR_LEN: usize = 6;
 
 /// The layout of a simulated quote: its version and TD report body type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -67,9 +53,9 @@ impl QuoteFormat {
     /// The length of the TD report body.
     pub fn body_len(self) -> usize {
         match self {
-            Self::V4 | Self::V5Td10 => TD10_LEN,
-            Self::V5Td15 => TD15_LEN,
-            Self::V5Td15Ext => TD15_EXT_LEN,
+            Self::V4 | Self::V5Td10 => TD_REPORT10_LEN,
+            Self::V5Td15 => TD_REPORT15_LEN,
+            Self::V5Td15Ext => TD_REPORT15_EXT_LEN,
         }
     }
 
@@ -131,8 +117,8 @@ pub struct QuoteSpec {
     pub mr_signer_seam: [u8; 48],
     /// SEAMATTRIBUTES.
     pub seam_attributes: u64,
-    /// TDATTRIBUTES: bit 0 DEBUG, 28 SEPT_VE_DISABLE, 30 PKS, 31 KL, 63 PERFMON.
-    pub td_attributes: u64,
+    /// TDATTRIBUTES, e.g. `TdAttributes::from_bits(TdAttributes::DEBUG)` for a debug TD.
+    pub td_attributes: TdAttributes,
     /// XFAM.
     pub xfam: u64,
     /// MRTD: the initial TD measurement.
@@ -176,9 +162,9 @@ pub struct QuoteSpec {
 }
 
 /// TDATTRIBUTES with only SEPT_VE_DISABLE set, what a production TD on bare metal runs with.
-pub(crate) const DEFAULT_TD_ATTRIBUTES: u64 = 1 << 28;
+const DEFAULT_TD_ATTRIBUTES: TdAttributes = TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE);
 /// XFAM of a typical production TD (x87, SSE, AVX, AVX-512, PKRU, AMX state).
-pub(crate) const DEFAULT_XFAM: u64 = 0x0006_02e7;
+const DEFAULT_XFAM: u64 = 0x0006_02e7;
 
 impl Default for QuoteSpec {
     /// A v4 quote of the default simulated platform with distinct, recognisable measurements:
@@ -232,7 +218,7 @@ pub(crate) fn fmspc_field(fmspc: &[u8; 6]) -> [u8; 12] {
 pub(crate) fn encode_header(format: QuoteFormat, qe_id: &[u8; 16], out: &mut Vec<u8>) {
     out.extend_from_slice(&format.version().to_le_bytes());
     out.extend_from_slice(&ATTESTATION_KEY_TYPE_ECDSA_P256.to_le_bytes());
-    out.extend_from_slice(&TEE_TYPE_TDX.to_le_bytes());
+    out.extend_from_slice(&TDX_TEE_TYPE.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&INTEL_QE_VENDOR_ID);
     out.extend_from_slice(qe_id);
@@ -303,7 +289,7 @@ pub(crate) fn encode_qe_report(
     attestation_key: &[u8; 64],
     auth_data: &[u8],
 ) -> Vec<u8> {
-    let mut report = Vec::with_capacity(QE_REPORT_LEN);
+    let mut report = Vec::with_capacity(ENCLAVE_REPORT_LEN);
     report.extend_from_slice(fields.cpu_svn); // CPUSVN @0
     report.extend_from_slice(&0u32.to_le_bytes()); // MISCSELECT @16
     report.extend_from_slice(&[0; 28]); // reserved, ISVEXTPRODID @20
@@ -334,7 +320,7 @@ pub(crate) fn encode_signature_tail(
     auth_data: &[u8],
     pck_chain_pem: &[u8],
 ) -> Result<Vec<u8>, SimError> {
-    let mut qe_certification = Vec::with_capacity(QE_REPORT_LEN + 128 + pck_chain_pem.len());
+    let mut qe_certification = Vec::with_capacity(ENCLAVE_REPORT_LEN + 128 + pck_chain_pem.len());
     qe_certification.extend_from_slice(qe_report);
     qe_certification.extend_from_slice(qe_report_signature);
     let auth_len = u16::try_from(auth_data.len()).map_err(|_| SimError::TooLarge {
@@ -342,13 +328,13 @@ pub(crate) fn encode_signature_tail(
     })?;
     qe_certification.extend_from_slice(&auth_len.to_le_bytes());
     qe_certification.extend_from_slice(auth_data);
-    qe_certification.extend_from_slice(&CERT_TYPE_PCK_CHAIN.to_le_bytes());
+    qe_certification.extend_from_slice(&CERTIFICATION_TYPE_PCK_CHAIN.to_le_bytes());
     qe_certification.extend_from_slice(&le_u32(pck_chain_pem.len(), "PCK chain")?);
     qe_certification.extend_from_slice(pck_chain_pem);
 
     let mut tail = Vec::with_capacity(64 + 6 + qe_certification.len());
     tail.extend_from_slice(attestation_key);
-    tail.extend_from_slice(&CERT_TYPE_QE_REPORT.to_le_bytes());
+    tail.extend_from_slice(&CERTIFICATION_TYPE_QE_REPORT.to_le_bytes());
     tail.extend_from_slice(&le_u32(qe_certification.len(), "certification data")?);
     tail.extend_from_slice(&qe_certification);
     Ok(tail)
