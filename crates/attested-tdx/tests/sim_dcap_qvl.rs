@@ -137,3 +137,28 @@ fn dcap_qvl_finds_an_older_tee_tcb_svn_out_of_date() {
     let report = verify(&platform, &quote, NOW).unwrap();
     assert_eq!(report.status, "OutOfDate");
 }
+
+#[test]
+fn platforms_of_one_seed_share_a_pki_so_collateral_can_be_mismatched() {
+    let platform = SimPlatform::from_seed(b"shared", NOW).unwrap();
+    let other = SimPlatform::with_config(
+        b"shared",
+        NOW,
+        SimConfig {
+            fmspc: [0x00, 0x80, 0x6f, 0x05, 0x00, 0x00],
+            ..SimConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        platform.root_certificate_der(),
+        other.root_certificate_der()
+    );
+    let quote = platform
+        .quote(&platform.quote_spec(QuoteFormat::V4))
+        .unwrap();
+    // The other platform's collateral verifies under the shared root, but its FMSPC differs.
+    let err = verify(&other, &quote, NOW).unwrap_err();
+    assert!(err.contains("Fmspc mismatch"), "{err}");
+    verify(&platform, &quote, NOW).unwrap();
+}

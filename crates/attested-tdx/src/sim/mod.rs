@@ -194,6 +194,11 @@ impl SimPlatform {
     }
 
     /// A platform with the given properties, derived from `seed`, valid at `now`.
+    ///
+    /// Keys and serial numbers depend only on `seed`, so platforms made from one seed and one
+    /// `now` share their root, platform CA and TCB signing certificates whatever their
+    /// configurations. Mixing their quotes and collateral makes validly signed mismatches (an
+    /// FMSPC, a TCB level, a QE Identity) for testing a verifier's checks.
     pub fn with_config(seed: &[u8], now: u64, config: SimConfig) -> Result<Self, SimError> {
         let (ppid, platform_instance_id) = pki::platform_ids(seed);
         let pki = Pki::new(
