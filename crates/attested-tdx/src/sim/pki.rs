@@ -33,10 +33,10 @@ use super::keys::{derive_bytes, derive_serial, derive_signing_key};
 
 /// Distinguished names of the simulated PKI. Intel's names with "attested simulated" in place of
 /// "Intel", so that nobody mistakes a simulated certificate for a real one.
-pub(crate) const ROOT_CA_CN: &str = "attested simulated SGX Root CA";
-pub(crate) const PLATFORM_CA_CN: &str = "attested simulated SGX PCK Platform CA";
-pub(crate) const PCK_CN: &str = "attested simulated SGX PCK Certificate";
-pub(crate) const TCB_SIGNING_CN: &str = "attested simulated SGX TCB Signing";
+const ROOT_CA_CN: &str = "attested simulated SGX Root CA";
+const PLATFORM_CA_CN: &str = "attested simulated SGX PCK Platform CA";
+const PCK_CN: &str = "attested simulated SGX PCK Certificate";
+const TCB_SIGNING_CN: &str = "attested simulated SGX TCB Signing";
 const ORGANIZATION: &str = "attested simulation (not Intel)";
 
 /// CRL distribution points. The `.invalid` top-level domain never resolves.
@@ -48,7 +48,7 @@ const PCK_CRL_URI: &str =
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 
 /// The Intel SGX extension of PCK certificates and its members.
-pub(crate) mod oid {
+mod oid {
     use der::asn1::ObjectIdentifier;
 
     /// SGX extensions (1.2.840.113741.1.13.1).
