@@ -44,3 +44,6 @@ pub use quote::{
 pub use report_data::{ReportData, ReportDataError};
 #[cfg(feature = "tsm")]
 pub use tsm::{ConfigfsTsm, DEFAULT_TSM_REPORT_ROOT, GeneratedQuote, TDX_PROVIDER, TsmError};
+
+#[cfg(feature = "sim")]
+pub mod sim;
