@@ -1,3 +1,27 @@
-//! Verification of attestation tokens: Intel Trust Authority JWTs, NVIDIA NRAS, Azure Attestation and AWS Nitro attestation documents.
+//! Verification of attestation tokens: Intel Trust Authority JWTs, NVIDIA NRAS, Azure
+//! Attestation and AWS Nitro attestation documents.
 //!
-//! This crate is being built; see the workspace README for its status.
+//! Every verifier takes the bytes, pinned trust (roots for x5c chains) and an explicit `now`,
+//! and returns typed claims or an [`Error`] naming what failed. JWS tokens are accepted only with
+//! RS256, PS384, ES256 or ES384; `none` and HMAC are refused before any key is looked at; keys
+//! are chosen by kid and algorithm together; `jku` is never followed.
+
+mod backend;
+mod error;
+mod hexbytes;
+mod ita;
+mod jwt;
+mod limits;
+mod time;
+mod x509;
+
+pub use backend::Backend;
+pub use error::{CertificateProblem, Error};
+pub use ita::{
+    ITA_ISSUER, ItaClaims, ItaPolicy, ItaTokenVersion, ItaVerifier, SgxClaims, TdxClaims,
+    VerifierNonce,
+};
+pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt};
+pub use limits::Limits;
+pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
+pub use x509::{MAX_CHAIN_LEN, TrustRoots};
