@@ -12,6 +12,8 @@ mod hexbytes;
 mod ita;
 mod jwt;
 mod limits;
+mod nitro;
+mod nras;
 mod time;
 mod x509;
 
@@ -23,5 +25,7 @@ pub use ita::{
 };
 pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt};
 pub use limits::Limits;
+pub use nitro::{CoseSign1, NITRO_DEFAULT_MAX_AGE, NitroDocument, NitroPolicy, NitroVerifier};
+pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
 pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
 pub use x509::{MAX_CHAIN_LEN, TrustRoots};
