@@ -247,7 +247,8 @@ struct TrustedKey {
 /// token costs one signature plus time comparisons.
 #[derive(Debug, Clone)]
 pub struct KeySet {
-    keys: Vec<TrustedKey>,
+    // Shared: a cache hands the same verified keys to many verifiers.
+    keys: std::sync::Arc<[TrustedKey]>,
     backend: Backend,
 }
 
@@ -269,7 +270,8 @@ impl KeySet {
                 key: jwk.key.clone(),
                 chain: trust_chain(jwk, roots, backend).map(Some),
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
         KeySet { keys, backend }
     }
 
@@ -291,7 +293,8 @@ impl KeySet {
                 key: jwk.key.clone(),
                 chain: Ok(None),
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
         KeySet { keys, backend }
     }
 
@@ -483,4 +486,10 @@ impl JwtVerifier {
             payload: jws.payload,
         })
     }
+}
+
+/// The kid a token names, after its algorithm passed (for choosing or refreshing a key set
+/// before verification). Nothing of the token is trusted by this.
+pub fn token_kid(token: &str) -> Result<String, Error> {
+    Ok(Jws::parse(token, Limits::default().token)?.kid)
 }
