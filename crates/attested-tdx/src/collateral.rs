@@ -11,7 +11,7 @@ use crate::crypto::sha256;
 use crate::verify::error::{Item, VerifyError};
 
 /// Largest collateral part accepted (Intel's largest, the PCK CRL, is tens of kilobytes).
-pub const MAX_PART_LEN: usize = 1 << 20;
+pub(crate) const MAX_PART_LEN: usize = 1 << 20;
 
 /// Verification collateral for one platform (FMSPC): immutable once built, identified by the
 /// SHA-256 of its contents (the key of the verifier's cache).

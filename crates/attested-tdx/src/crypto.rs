@@ -137,12 +137,12 @@ mod tests {
                 vec![]
             };
             v.extend(trimmed);
-            let mut out = vec![2, v.len() as u8];
+            let mut out = vec![2, u8::try_from(v.len()).unwrap()];
             out.extend(v);
             out
         }
         let body = [int(&sig[..32]), int(&sig[32..])].concat();
-        let mut out = vec![0x30, body.len() as u8];
+        let mut out = vec![0x30, u8::try_from(body.len()).unwrap()];
         out.extend(body);
         out
     }

@@ -332,7 +332,7 @@ fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, Ve
             })
         })
         .collect::<Result<Vec<_>, VerifyError>>()?;
-    out.sort_by(|a, b| b.isv_svn.cmp(&a.isv_svn));
+    out.sort_by_key(|level| core::cmp::Reverse(level.isv_svn));
     Ok(out)
 }
 

@@ -56,7 +56,7 @@ pub fn read(relative: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// The bytes of a hex text file inside the test data (whitespace ignored), or `None` as for
+/// The bytes of a hex text file inside the test data (an `0x` prefix and whitespace ignored), or `None` as for
 /// [`path`].
 ///
 /// # Panics
@@ -64,8 +64,10 @@ pub fn read(relative: &str) -> Option<Vec<u8>> {
 #[allow(clippy::panic)]
 pub fn read_hex(relative: &str) -> Option<Vec<u8>> {
     let text = read(relative)?;
+    let text = text.strip_prefix(b"0x").unwrap_or(&text);
     let digits: Vec<u8> = text
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
     if !digits.len().is_multiple_of(2) {

@@ -1,5 +1,106 @@
 //! `tdx-quote`: inspect TDX quotes.
+//!
+//! ```text
+//! tdx-quote inspect FILE          a quote file, binary or hex text
+//! ```
+//!
+//! `inspect` parses only: it prints what the quote *claims*. Exit 0 when the quote parses,
+//! 1 when it does not, 2 on usage errors.
 
-fn main() {
-    println!("tdx-quote: under construction");
+use std::process::ExitCode;
+
+use attested_tdx::{CertificationData, Quote, QuoteVersion};
+use serde_json::json;
+
+const USAGE: &str = "usage: tdx-quote inspect FILE";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["inspect", path] => match read_quote_file(path) {
+            Ok(bytes) => inspect(&bytes, path),
+            Err(err) => {
+                eprintln!("tdx-quote: {path}: {err}");
+                ExitCode::from(2)
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads a quote file: raw bytes, or hex text (with or without `0x`).
+fn read_quote_file(path: &str) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    let text: String = String::from_utf8_lossy(&bytes).split_whitespace().collect();
+    let text = text.strip_prefix("0x").unwrap_or(&text);
+    Ok(hex::decode(text).unwrap_or(bytes))
+}
+
+fn inspect(bytes: &[u8], source: &str) -> ExitCode {
+    let quote = match Quote::parse_allowing_trailing_data(bytes) {
+        Ok(quote) => quote,
+        Err(err) => {
+            println!(
+                "{}",
+                json!({ "source": source, "parsed": false, "error": err.to_string() })
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let report = quote.report();
+    let attributes = report.td_attributes();
+    let signature = quote.signature();
+    let pck_chain = match signature.certification() {
+        CertificationData::PckCertChain(chain) => json!({
+            "type": 5,
+            "certificates": chain.certificates().count(),
+        }),
+        other => json!({ "type": format!("{other:?}") }),
+    };
+    let view = json!({
+        "source": source,
+        "parsed": true,
+        "verified": false,
+        "note": "parsed only: nothing here is trusted until DCAP verification",
+        "version": match quote.version() { QuoteVersion::V4 => 4, _ => 5 },
+        "body_type": report.body_type(),
+        "intel_qe": quote.header().is_intel_qe(),
+        "tee_tcb_svn": hex::encode(report.tee_tcb_svn()),
+        "tee_tcb_svn2": report.tee_tcb_svn2().map(hex::encode),
+        "mr_seam": hex::encode(report.mr_seam()),
+        "td_attributes": {
+            "hex": hex::encode(report.td_attributes_raw()),
+            "debug": attributes.debug(),
+            "sept_ve_disable": attributes.sept_ve_disable(),
+            "pks": attributes.pks(),
+            "kl": attributes.kl(),
+            "perfmon": attributes.perfmon(),
+        },
+        "xfam": hex::encode(report.xfam()),
+        "mr_td": hex::encode(report.mr_td()),
+        "mr_config_id": hex::encode(report.mr_config_id()),
+        "mr_owner": hex::encode(report.mr_owner()),
+        "mr_owner_config": hex::encode(report.mr_owner_config()),
+        "rtmrs": report.rtmrs().map(hex::encode),
+        "report_data": hex::encode(report.report_data()),
+        "attestation_key": hex::encode(signature.attestation_key()),
+        "qe_isv_svn": signature.qe_report().isv_svn(),
+        "certification": pck_chain,
+        "trailing_bytes": quote.trailing_padding(),
+        "trailing_bytes_zero": quote.trailing_data().iter().all(|b| *b == 0),
+    });
+    match serde_json::to_string_pretty(&view) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("tdx-quote: {err}");
+            ExitCode::from(1)
+        }
+    }
 }

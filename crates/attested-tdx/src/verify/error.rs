@@ -36,6 +36,8 @@ pub enum Item {
     QeReport,
     /// The collateral as a whole (its container format).
     Collateral,
+    /// The quote bytes (they do not parse).
+    Quote,
 }
 
 impl fmt::Display for Item {
@@ -55,6 +57,7 @@ impl fmt::Display for Item {
             Item::QuoteBody => "quote body (signed by the attestation key)",
             Item::QeReport => "QE report (signed by the PCK leaf key)",
             Item::Collateral => "collateral",
+            Item::Quote => "quote",
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::pck::PckExtension;
 use crate::tcb::{Assessed, QeIdentity, QeReportFields, TcbInfo, TcbStatus, converge};
 use crate::time::UnixTime;
 use crate::x509::{Cert, Crl, pem_chain};
+use crate::{ParseError, Quote, TdReport};
 
 pub use anchor::TrustAnchor;
 pub use error::{Item, TimeBound, VerifyError};
@@ -61,6 +62,8 @@ pub(crate) struct QuoteParts<'a> {
     pub(crate) quote_signature: &'a [u8; 64],
     pub(crate) attestation_key: &'a [u8; 64],
     pub(crate) qe_report: &'a [u8; 384],
+    pub(crate) qe_fields: QeReportFields<'a>,
+    pub(crate) qe_report_data: &'a [u8; 64],
     pub(crate) qe_report_signature: &'a [u8; 64],
     pub(crate) qe_auth_data: &'a [u8],
     pub(crate) pck_chain_pem: Option<&'a [u8]>,
@@ -68,6 +71,55 @@ pub(crate) struct QuoteParts<'a> {
     pub(crate) tee_tcb_svn2: Option<&'a [u8; 16]>,
     pub(crate) mr_signer_seam: &'a [u8; 48],
     pub(crate) seam_attributes: &'a [u8; 8],
+}
+
+/// A quote whose signatures, certificates and TCB verified against collateral.
+#[derive(Debug, Clone)]
+pub struct VerifiedQuote<'a> {
+    quote: Quote<'a>,
+    verdict: Verdict,
+}
+
+impl<'a> VerifiedQuote<'a> {
+    /// The verified quote.
+    pub fn quote(&self) -> &Quote<'a> {
+        &self.quote
+    }
+
+    /// The TD report of the quote (MRTD, RTMRs, REPORTDATA, attributes...).
+    pub fn report(&self) -> &TdReport<'a> {
+        self.quote.report()
+    }
+
+    /// What verification established about the platform.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// The converged TCB status.
+    pub fn tcb_status(&self) -> TcbStatus {
+        self.verdict.tcb_status
+    }
+
+    /// The advisories that apply to the platform, QE and TDX module.
+    pub fn advisory_ids(&self) -> &[String] {
+        &self.verdict.advisory_ids
+    }
+
+    /// The platform's FMSPC.
+    pub fn fmspc(&self) -> &[u8; 6] {
+        &self.verdict.fmspc
+    }
+
+    /// The TCB evaluation data number of the TCB Info used.
+    pub fn tcb_evaluation_data_number(&self) -> u32 {
+        self.verdict.tcb_evaluation_data_number
+    }
+
+    /// The earliest expiry of everything verification used.
+    pub fn earliest_expiry(&self) -> UnixTime {
+        self.verdict.earliest_expiry
+    }
 }
 
 /// A closed time range `[from, until]`.
@@ -149,14 +201,14 @@ impl Verifier {
         collateral: &Collateral,
         now: UnixTime,
     ) -> Result<Arc<VerifiedCollateral>, VerifyError> {
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(hit) = cache.iter().find(|entry| {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(hit) = cache.iter().find(|entry| {
                 entry.digest == collateral.digest
                     && entry.valid_from <= now
                     && now <= entry.valid_until
-            }) {
-                return Ok(Arc::clone(hit));
-            }
+            })
+        {
+            return Ok(Arc::clone(hit));
         }
         let verified = Arc::new(verify_collateral(
             self.anchor.cert()?,
@@ -172,6 +224,72 @@ impl Verifier {
             cache.push(Arc::clone(&verified));
         }
         Ok(verified)
+    }
+
+    /// Verifies `quote` against `collateral` at `now`: every DCAP check, in full.
+    ///
+    /// The collateral part is taken from the cache when this verifier has verified the same
+    /// collateral before and `now` lies inside its validity; the result is the same either way.
+    pub fn verify<'a>(
+        &self,
+        quote: &Quote<'a>,
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<VerifiedQuote<'a>, VerifyError> {
+        let header = quote.header();
+        let signature = quote.signature();
+        let qe_report = signature.qe_report();
+        let report = quote.report();
+        let td10 = report.td10();
+        let parts = QuoteParts {
+            version: header.version(),
+            attestation_key_type: header.attestation_key_type(),
+            tee_type: header.tee_type(),
+            qe_vendor_id: header.qe_vendor_id(),
+            signed: quote.signed_bytes(),
+            quote_signature: signature.quote_signature(),
+            attestation_key: signature.attestation_key(),
+            qe_report: qe_report.as_bytes(),
+            qe_fields: QeReportFields {
+                misc_select: qe_report.misc_select(),
+                attributes: qe_report.attributes(),
+                mr_signer: qe_report.mr_signer(),
+                isv_prod_id: qe_report.isv_prod_id(),
+                isv_svn: qe_report.isv_svn(),
+            },
+            qe_report_data: qe_report.report_data(),
+            qe_report_signature: signature.qe_report_signature(),
+            qe_auth_data: signature.qe_auth_data(),
+            pck_chain_pem: signature
+                .certification()
+                .pck_cert_chain()
+                .map(|chain| chain.pem()),
+            tee_tcb_svn: td10.tee_tcb_svn(),
+            tee_tcb_svn2: report.tee_tcb_svn2(),
+            mr_signer_seam: td10.mr_signer_seam(),
+            seam_attributes: td10.seam_attributes(),
+        };
+        let verdict = self.verify_parts(&parts, collateral, now)?;
+        Ok(VerifiedQuote {
+            quote: quote.clone(),
+            verdict,
+        })
+    }
+
+    /// Parses `bytes` as a quote and verifies it (see [`Verifier::verify`]).
+    pub fn verify_bytes<'a>(
+        &self,
+        bytes: &'a [u8],
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<VerifiedQuote<'a>, VerifyError> {
+        let quote = Quote::parse(bytes).map_err(|e| match e {
+            ParseError::NotTdx { tee_type } => {
+                VerifyError::UnsupportedQuote(format!("TEE type {tee_type:#x} is not TDX (0x81)"))
+            }
+            other => VerifyError::malformed(Item::Quote, other),
+        })?;
+        self.verify(&quote, collateral, now)
     }
 
     pub(crate) fn verify_parts(
@@ -198,14 +316,14 @@ impl Verifier {
         let ca = ders.next().ok_or_else(|| {
             VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
         })?;
-        if let Some(root) = ders.next() {
-            if root != anchor.der {
-                return Err(VerifyError::Chain {
-                    item: Item::PckChainRoot,
-                    issuer: Item::RootCa,
-                    reason: "the PCK chain ends at another root than the trust anchor",
-                });
-            }
+        if let Some(root) = ders.next()
+            && root != anchor.der
+        {
+            return Err(VerifyError::Chain {
+                item: Item::PckChainRoot,
+                issuer: Item::RootCa,
+                reason: "the PCK chain ends at another root than the trust anchor",
+            });
         }
         if ders.next().is_some() {
             return Err(VerifyError::malformed(
@@ -257,9 +375,8 @@ impl Verifier {
                 item: Item::QeReport,
             });
         }
-        let qe = qe_fields(quote.qe_report);
         let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
-        let (bound, padding) = qe.report_data.split_at(32);
+        let (bound, padding) = quote.qe_report_data.split_at(32);
         if bound != binding {
             return Err(VerifyError::QeBinding(
                 "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
@@ -268,7 +385,7 @@ impl Verifier {
         if padding.iter().any(|b| *b != 0) {
             return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
         }
-        let qe_level = verified.qe_identity.assess(&qe.fields)?;
+        let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
 
         // Quote body: signed by the attestation key.
         let mut key = [0x04; 65];
@@ -360,32 +477,6 @@ fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
         )));
     }
     Ok(())
-}
-
-struct QeReport<'a> {
-    fields: QeReportFields<'a>,
-    report_data: &'a [u8; 64],
-}
-
-/// Reads the SGX report body fields of the QE report (fixed offsets of a 384-byte body).
-fn qe_fields(report: &[u8; 384]) -> QeReport<'_> {
-    fn array<const N: usize>(report: &[u8; 384], at: usize) -> &[u8; N] {
-        report
-            .get(at..at + N)
-            .and_then(|s| <&[u8; N]>::try_from(s).ok())
-            .unwrap_or(&[0; N])
-    }
-    let u16_at = |at| u16::from_le_bytes(*array::<2>(report, at));
-    QeReport {
-        fields: QeReportFields {
-            misc_select: u32::from_le_bytes(*array::<4>(report, 16)),
-            attributes: array::<16>(report, 48),
-            mr_signer: array::<32>(report, 128),
-            isv_prod_id: u16_at(256),
-            isv_svn: u16_at(258),
-        },
-        report_data: array::<64>(report, 320),
-    }
 }
 
 /// Verifies a CA certificate issued directly by the root: signature, validity, root CA CRL.
