@@ -24,6 +24,9 @@ use crate::time::UnixTime;
 use crate::verify::VerifiedQuote;
 use crate::{TdAttributes, TdReport};
 
+/// A field name, the policy's expected value (if any) and the report's value.
+type Expectation<'a> = (&'static str, Option<&'a [u8]>, &'a [u8]);
+
 /// Platform profiles: which TD attributes the platform's TDs are known to run with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -291,7 +294,7 @@ impl Policy {
             });
         }
         let [rtmr0, rtmr1, rtmr2, rtmr3] = td.rtmrs();
-        let expected: [(&'static str, Option<&[u8]>, &[u8]); 8] = [
+        let expected: [Expectation<'_>; 8] = [
             ("RTMR0", self.rtmr0.as_ref().map(|h| &h.0[..]), rtmr0),
             ("RTMR1", self.rtmr1.as_ref().map(|h| &h.0[..]), rtmr1),
             ("RTMR2", self.rtmr2.as_ref().map(|h| &h.0[..]), rtmr2),
