@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tdx-quote inspect FILE          a quote file, binary or hex text
+//! tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] ...
 //! ```
 //!
 //! `inspect` parses only: it prints what the quote *claims*. Exit 0 when the quote parses,
@@ -25,8 +26,9 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        ["verify", rest @ ..] => attested_examples::tdx_verify_cli::run(rest),
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\n{}", attested_examples::tdx_verify_cli::USAGE);
             ExitCode::from(2)
         }
     }
