@@ -6,7 +6,6 @@
 
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
 use x509_cert::Certificate;
-use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::name::Name;
 
@@ -171,33 +170,29 @@ pub(crate) struct Crl {
 
 impl Crl {
     /// Decodes a DER CRL. A CRL without nextUpdate is refused: it could never expire.
+    ///
+    /// Intel's PCK CRLs list thousands of serials: decoding each entry into `x509-cert` types
+    /// would dominate cold verification, so the TBS is walked here and only the serials kept.
     pub(crate) fn from_der(der: &[u8], item: Item) -> Result<Crl, VerifyError> {
-        let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der)
-            .map_err(|e| VerifyError::malformed(item, e))?;
-        let (tbs, signature) = split_signed(der).map_err(|e| VerifyError::malformed(item, e))?;
-        if crl.signature_algorithm.oid != ECDSA_WITH_SHA256
-            || crl.tbs_cert_list.signature.oid != ECDSA_WITH_SHA256
+        let bad = |e: der::Error| VerifyError::malformed(item, e);
+        let (tbs, signature, algorithm) = split_signed_with_algorithm(der).map_err(bad)?;
+        let parsed = parse_tbs_cert_list(tbs).map_err(bad)?;
+        if algorithm != ECDSA_WITH_SHA256_ALGORITHM
+            || parsed.algorithm != ECDSA_WITH_SHA256_ALGORITHM
         {
             return Err(VerifyError::malformed(
                 item,
                 "signature algorithm is not ecdsa-with-SHA256",
             ));
         }
-        let next_update = crl
-            .tbs_cert_list
+        let next_update = parsed
             .next_update
             .ok_or_else(|| VerifyError::malformed(item, "no nextUpdate"))?;
-        let mut revoked: Vec<Vec<u8>> = crl
-            .tbs_cert_list
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .map(|entry| entry.serial_number.as_bytes().to_vec())
-            .collect();
+        let mut revoked = parsed.revoked;
         revoked.sort_unstable();
         Ok(Crl {
-            issuer: crl.tbs_cert_list.issuer,
-            this_update: crl.tbs_cert_list.this_update.into(),
+            issuer: parsed.issuer,
+            this_update: parsed.this_update.into(),
             next_update: next_update.into(),
             revoked,
             tbs: tbs.to_vec(),
@@ -249,24 +244,97 @@ impl Crl {
     }
 }
 
+/// DER of `AlgorithmIdentifier { ecdsa-with-SHA256 }` (no parameters).
+const ECDSA_WITH_SHA256_ALGORITHM: &[u8] = &[
+    0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+];
+
+struct TbsCertList<'a> {
+    algorithm: &'a [u8],
+    issuer: Name,
+    this_update: x509_cert::time::Time,
+    next_update: Option<x509_cert::time::Time>,
+    revoked: Vec<Vec<u8>>,
+}
+
+fn parse_tbs_cert_list(tbs: &[u8]) -> der::Result<TbsCertList<'_>> {
+    use der::Decode as _;
+    let mut reader = SliceReader::new(tbs)?;
+    let header = Header::decode(&mut reader)?;
+    header.tag().assert_eq(Tag::Sequence)?;
+    let list = reader.read_nested(header.length(), |r| {
+        if Tag::peek(r)? == Tag::Integer {
+            let version = u8::decode(r)?;
+            if version != 1 {
+                return Err(der::Error::from(der::ErrorKind::Value {
+                    tag: Tag::Integer,
+                }));
+            }
+        }
+        let algorithm = r.tlv_bytes()?;
+        let issuer = Name::decode(r)?;
+        let this_update = x509_cert::time::Time::decode(r)?;
+        let next_update = match Tag::peek(r) {
+            Ok(Tag::UtcTime | Tag::GeneralizedTime) => Some(x509_cert::time::Time::decode(r)?),
+            _ => None,
+        };
+        let mut revoked = Vec::new();
+        if !r.is_finished() && Tag::peek(r)? == Tag::Sequence {
+            let entries = Header::decode(r)?;
+            r.read_nested(entries.length(), |r| {
+                while !r.is_finished() {
+                    let entry = Header::decode(r)?;
+                    entry.tag().assert_eq(Tag::Sequence)?;
+                    r.read_nested(entry.length(), |r| {
+                        let serial = Header::decode(r)?;
+                        serial.tag().assert_eq(Tag::Integer)?;
+                        revoked.push(r.read_slice(serial.length())?.to_vec());
+                        // revocationDate and entry extensions: not needed.
+                        let rest = r.remaining_len();
+                        r.drain(rest)
+                    })?;
+                }
+                Ok::<_, der::Error>(())
+            })?;
+        }
+        // crlExtensions ([0] EXPLICIT): not needed.
+        let rest = r.remaining_len();
+        r.drain(rest)?;
+        Ok::<_, der::Error>(TbsCertList {
+            algorithm,
+            issuer,
+            this_update,
+            next_update,
+            revoked,
+        })
+    })?;
+    reader.finish()?;
+    Ok(list)
+}
+
 /// Splits `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }` into the raw `tbs` TLV
 /// and the signature bytes.
 fn split_signed(der: &[u8]) -> der::Result<(&[u8], &[u8])> {
+    split_signed_with_algorithm(der).map(|(tbs, signature, _)| (tbs, signature))
+}
+
+/// [`split_signed`], also returning the raw `signatureAlgorithm` TLV.
+fn split_signed_with_algorithm(der: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])> {
     let mut reader = SliceReader::new(der)?;
     let outer = Header::decode(&mut reader)?;
     outer.tag().assert_eq(Tag::Sequence)?;
     let parts = reader.read_nested(outer.length(), |inner| {
         let tbs = inner.tlv_bytes()?;
-        let _algorithm = inner.tlv_bytes()?;
+        let algorithm = inner.tlv_bytes()?;
         let signature = der::asn1::BitStringRef::decode(inner)?;
-        Ok::<_, der::Error>((tbs, signature))
+        Ok::<_, der::Error>((tbs, signature, algorithm))
     })?;
     reader.finish()?;
-    let (tbs, signature) = parts;
+    let (tbs, signature, algorithm) = parts;
     let signature = signature
         .as_bytes()
         .ok_or_else(|| der::Error::from(der::ErrorKind::Failed))?;
-    Ok((tbs, signature))
+    Ok((tbs, signature, algorithm))
 }
 
 /// The DER certificates of a PEM chain (any text around the blocks is ignored).
@@ -287,11 +355,17 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
                 "too many certificates in the PEM chain",
             ));
         }
-        let (label, der) =
-            der::pem::decode_vec(block).map_err(|e| VerifyError::malformed(item, e))?;
-        if label != "CERTIFICATE" {
-            return Err(VerifyError::malformed(item, "PEM label is not CERTIFICATE"));
-        }
+        let body = block
+            .get(BEGIN.len()..block.len() - END.len())
+            .unwrap_or_default();
+        // Certificates are public: the fast (not constant-time) base64 decoder is fine here.
+        let text: Vec<u8> = body
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
+            .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
         out.push(der);
         rest = after_begin.get(block_len..).unwrap_or_default();
     }
