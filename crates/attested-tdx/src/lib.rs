@@ -47,3 +47,25 @@ pub use tsm::{ConfigfsTsm, DEFAULT_TSM_REPORT_ROOT, GeneratedQuote, TDX_PROVIDER
 
 #[cfg(feature = "sim")]
 pub mod sim;
+
+mod collateral;
+mod crypto;
+mod pck;
+mod policy;
+mod rtmr;
+mod tcb;
+mod time;
+mod verify;
+mod x509;
+
+pub use collateral::{Collateral, PcsCollateral};
+pub use crypto::Backend;
+pub use pck::PckExtension;
+pub use policy::{AppraisalError, Hex, Policy, Profile};
+pub use rtmr::{CcelEvent, RtmrError, RtmrReplay, replay_ccel};
+pub use tcb::{TcbStatus, UnknownTcbStatus};
+pub use time::UnixTime;
+pub use verify::anchor::INTEL_SGX_ROOT_CA_PEM;
+pub use verify::{
+    Item, TimeBound, TrustAnchor, Validity, Verdict, VerifiedQuote, Verifier, VerifyError,
+};

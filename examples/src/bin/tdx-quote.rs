@@ -3,6 +3,7 @@
 //! ```text
 //! tdx-quote inspect FILE          a quote file, binary or hex text
 //! tdx-quote inspect --simulated   a quote from the simulated TDX platform (tests and demos only)
+//! tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] ...
 //! ```
 //!
 //! `inspect` parses only: it prints what the quote *claims*. Exit 0 when the quote parses,
@@ -16,7 +17,7 @@ use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
 use attested_tdx::{CertificationData, Quote, QuoteVersion, ReportData};
 use serde_json::json;
 
-const USAGE: &str = "usage: tdx-quote inspect (FILE | --simulated)";
+const USAGE: &str = "usage: tdx-quote inspect (FILE | --simulated)\n       tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] [--expect-mrtd HEX ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,8 +37,9 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        ["verify", rest @ ..] => attested_examples::tdx_verify_cli::run(rest),
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\n{}", attested_examples::tdx_verify_cli::USAGE);
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,341 @@
+//! Appraisal policy: what a verified quote must show to be accepted.
+//!
+//! Verification answers "is this a genuine TDX quote, and how patched is its platform?";
+//! appraisal answers "is it the TD I expect, on a platform I accept?". Policies are built in
+//! code or loaded from JSON or TOML:
+//!
+//! ```toml
+//! profile = "azure"                        # strict (default), azure or gcp
+//! mr_td = ["<96 hex digits>", "<96 hex digits>"]   # any of
+//! rtmr2 = "<96 hex digits>"
+//! accepted_tcb_statuses = ["UpToDate", "SWHardeningNeeded"]
+//! denied_advisories = ["INTEL-SA-00837"]
+//! min_tcb_evaluation_data_number = 17
+//! out_of_date_grace_period_secs = 2592000
+//! ```
+
+use core::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use subtle::ConstantTimeEq as _;
+
+use crate::tcb::TcbStatus;
+use crate::time::UnixTime;
+use crate::verify::VerifiedQuote;
+use crate::{TdAttributes, TdReport};
+
+/// A field name, the policy's expected value (if any) and the report's value.
+type Expectation<'a> = (&'static str, Option<&'a [u8]>, &'a [u8]);
+
+/// Platform profiles: which TD attributes the platform's TDs are known to run with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Profile {
+    /// Bare-metal TDX and well-configured clouds: SEPT_VE_DISABLE required.
+    #[default]
+    Strict,
+    /// Azure confidential VMs run TDs with SEPT_VE_DISABLE clear.
+    Azure,
+    /// Google Cloud confidential VMs run TDs with SEPT_VE_DISABLE clear.
+    Gcp,
+}
+
+/// Fixed-size bytes written as hex in policy files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hex<const N: usize>(pub [u8; N]);
+
+impl<const N: usize> fmt::Debug for Hex<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl<const N: usize> Serialize for Hex<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de, const N: usize> Deserialize<'de> for Hex<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut out = [0u8; N];
+        hex::decode_to_slice(text.trim(), &mut out)
+            .map_err(|e| serde::de::Error::custom(format!("expected {} hex digits: {e}", N * 2)))?;
+        Ok(Hex(out))
+    }
+}
+
+/// What a verified quote must show. The default accepts only `UpToDate` platforms, refuses
+/// debug TDs and TDs without SEPT_VE_DISABLE, and expects no particular measurements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// The platform profile (decides whether SEPT_VE_DISABLE is required, unless set below).
+    pub profile: Profile,
+    /// Accepted MRTDs (any of them); empty accepts any.
+    pub mr_td: Vec<Hex<48>>,
+    /// Expected RTMR0.
+    pub rtmr0: Option<Hex<48>>,
+    /// Expected RTMR1.
+    pub rtmr1: Option<Hex<48>>,
+    /// Expected RTMR2.
+    pub rtmr2: Option<Hex<48>>,
+    /// Expected RTMR3.
+    pub rtmr3: Option<Hex<48>>,
+    /// Expected MRCONFIGID.
+    pub mr_config_id: Option<Hex<48>>,
+    /// Expected MROWNER.
+    pub mr_owner: Option<Hex<48>>,
+    /// Expected MROWNERCONFIG.
+    pub mr_owner_config: Option<Hex<48>>,
+    /// Expected XFAM.
+    pub xfam: Option<Hex<8>>,
+    /// Expected REPORTDATA (compared in constant time).
+    pub report_data: Option<Hex<64>>,
+    /// Accept debug TDs (never in production).
+    pub allow_debug: bool,
+    /// Require SEPT_VE_DISABLE; `None` follows the profile.
+    pub require_sept_ve_disable: Option<bool>,
+    /// Accepted TCB statuses.
+    pub accepted_tcb_statuses: Vec<TcbStatus>,
+    /// Advisories that refuse a quote whatever its status.
+    pub denied_advisories: Vec<String>,
+    /// Minimum TCB evaluation data number of the TCB Info.
+    pub min_tcb_evaluation_data_number: Option<u32>,
+    /// Accept `OutOfDate` (and `OutOfDateConfigurationNeeded` when `ConfigurationNeeded` is
+    /// accepted) until this many seconds after the matched TCB level's date.
+    pub out_of_date_grace_period_secs: Option<u64>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            profile: Profile::Strict,
+            mr_td: Vec::new(),
+            rtmr0: None,
+            rtmr1: None,
+            rtmr2: None,
+            rtmr3: None,
+            mr_config_id: None,
+            mr_owner: None,
+            mr_owner_config: None,
+            xfam: None,
+            report_data: None,
+            allow_debug: false,
+            require_sept_ve_disable: None,
+            accepted_tcb_statuses: vec![TcbStatus::UpToDate],
+            denied_advisories: Vec::new(),
+            min_tcb_evaluation_data_number: None,
+            out_of_date_grace_period_secs: None,
+        }
+    }
+}
+
+/// Why a policy refused a quote.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppraisalError {
+    /// A measurement differs from the expected value.
+    #[error("{field} {actual} is not the expected {expected}")]
+    Measurement {
+        /// MRTD, RTMR0..3, MRCONFIGID, MROWNER, MROWNERCONFIG, XFAM or REPORTDATA.
+        field: &'static str,
+        /// Expected value(s), hex.
+        expected: String,
+        /// Actual value, hex.
+        actual: String,
+    },
+    /// The TD is a debug TD.
+    #[error("the TD is a debug TD (TDATTRIBUTES.DEBUG set)")]
+    Debug,
+    /// SEPT_VE_DISABLE is clear but required.
+    #[error("TDATTRIBUTES.SEPT_VE_DISABLE is clear (allowed only by the azure and gcp profiles)")]
+    SeptVeDisable,
+    /// The TCB status is not accepted.
+    #[error("TCB status {0} is not accepted")]
+    TcbStatus(TcbStatus),
+    /// The OutOfDate grace period is over.
+    #[error("TCB status {status} was accepted only until {until} (grace period), now {now}")]
+    GracePeriodOver {
+        /// The status.
+        status: TcbStatus,
+        /// End of the grace period.
+        until: UnixTime,
+        /// Appraisal time.
+        now: UnixTime,
+    },
+    /// An advisory on the deny-list applies.
+    #[error("advisory {0} is denied")]
+    Advisory(String),
+    /// The TCB evaluation data number is too old.
+    #[error("TCB evaluation data number {actual} is below the minimum {minimum}")]
+    EvaluationDataNumber {
+        /// The TCB Info's.
+        actual: u32,
+        /// The policy's minimum.
+        minimum: u32,
+    },
+    /// The policy file does not parse.
+    #[error("policy: {0}")]
+    Load(String),
+}
+
+impl Policy {
+    /// The default policy with the Azure profile (SEPT_VE_DISABLE may be clear).
+    pub fn azure() -> Policy {
+        Policy {
+            profile: Profile::Azure,
+            ..Policy::default()
+        }
+    }
+
+    /// The default policy with the GCP profile (SEPT_VE_DISABLE may be clear).
+    pub fn gcp() -> Policy {
+        Policy {
+            profile: Profile::Gcp,
+            ..Policy::default()
+        }
+    }
+
+    /// Parses a JSON policy.
+    pub fn from_json(text: &str) -> Result<Policy, AppraisalError> {
+        serde_json::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))
+    }
+
+    /// Parses a TOML policy.
+    pub fn from_toml(text: &str) -> Result<Policy, AppraisalError> {
+        toml::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))
+    }
+
+    /// Parses a policy file's text: JSON when it starts with `{`, TOML otherwise.
+    pub fn from_text(text: &str) -> Result<Policy, AppraisalError> {
+        if text.trim_start().starts_with('{') {
+            Policy::from_json(text)
+        } else {
+            Policy::from_toml(text)
+        }
+    }
+
+    fn sept_ve_disable_required(&self) -> bool {
+        self.require_sept_ve_disable
+            .unwrap_or(matches!(self.profile, Profile::Strict))
+    }
+
+    /// Appraises a verified quote at `now`: measurements, attributes and the platform's TCB.
+    pub fn appraise(
+        &self,
+        verified: &VerifiedQuote<'_>,
+        now: UnixTime,
+    ) -> Result<(), AppraisalError> {
+        self.appraise_report(verified.report())?;
+        let verdict = verified.verdict();
+        if let Some(minimum) = self.min_tcb_evaluation_data_number
+            && verdict.tcb_evaluation_data_number < minimum
+        {
+            return Err(AppraisalError::EvaluationDataNumber {
+                actual: verdict.tcb_evaluation_data_number,
+                minimum,
+            });
+        }
+        if let Some(denied) = verdict.advisory_ids.iter().find(|id| {
+            self.denied_advisories
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(id))
+        }) {
+            return Err(AppraisalError::Advisory(denied.clone()));
+        }
+        let status = verdict.tcb_status;
+        if self.accepted_tcb_statuses.contains(&status) {
+            return Ok(());
+        }
+        let in_grace = match status {
+            TcbStatus::OutOfDate => true,
+            TcbStatus::OutOfDateConfigurationNeeded => self
+                .accepted_tcb_statuses
+                .contains(&TcbStatus::ConfigurationNeeded),
+            _ => false,
+        };
+        match self.out_of_date_grace_period_secs {
+            Some(grace) if in_grace => {
+                let until = UnixTime(verdict.tcb_date.0.saturating_add(grace));
+                if now <= until {
+                    Ok(())
+                } else {
+                    Err(AppraisalError::GracePeriodOver { status, until, now })
+                }
+            }
+            _ => Err(AppraisalError::TcbStatus(status)),
+        }
+    }
+
+    /// The measurement and attribute checks alone, on any TD report. On its own this proves
+    /// nothing (the report may be forged): use [`Policy::appraise`] on verified quotes.
+    pub fn appraise_report(&self, report: &TdReport<'_>) -> Result<(), AppraisalError> {
+        let td = report.td10();
+        let attributes: TdAttributes = td.td_attributes();
+        if attributes.debug() && !self.allow_debug {
+            return Err(AppraisalError::Debug);
+        }
+        if !attributes.sept_ve_disable() && self.sept_ve_disable_required() {
+            return Err(AppraisalError::SeptVeDisable);
+        }
+        if !self.mr_td.is_empty() && !self.mr_td.iter().any(|m| &m.0 == td.mr_td()) {
+            return Err(AppraisalError::Measurement {
+                field: "MRTD",
+                expected: self
+                    .mr_td
+                    .iter()
+                    .map(|m| hex::encode(m.0))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                actual: hex::encode(td.mr_td()),
+            });
+        }
+        let [rtmr0, rtmr1, rtmr2, rtmr3] = td.rtmrs();
+        let expected: [Expectation<'_>; 8] = [
+            ("RTMR0", self.rtmr0.as_ref().map(|h| &h.0[..]), rtmr0),
+            ("RTMR1", self.rtmr1.as_ref().map(|h| &h.0[..]), rtmr1),
+            ("RTMR2", self.rtmr2.as_ref().map(|h| &h.0[..]), rtmr2),
+            ("RTMR3", self.rtmr3.as_ref().map(|h| &h.0[..]), rtmr3),
+            (
+                "MRCONFIGID",
+                self.mr_config_id.as_ref().map(|h| &h.0[..]),
+                td.mr_config_id(),
+            ),
+            (
+                "MROWNER",
+                self.mr_owner.as_ref().map(|h| &h.0[..]),
+                td.mr_owner(),
+            ),
+            (
+                "MROWNERCONFIG",
+                self.mr_owner_config.as_ref().map(|h| &h.0[..]),
+                td.mr_owner_config(),
+            ),
+            ("XFAM", self.xfam.as_ref().map(|h| &h.0[..]), td.xfam()),
+        ];
+        for (field, want, have) in expected {
+            if let Some(want) = want
+                && want != have
+            {
+                return Err(AppraisalError::Measurement {
+                    field,
+                    expected: hex::encode(want),
+                    actual: hex::encode(have),
+                });
+            }
+        }
+        if let Some(want) = &self.report_data
+            && !bool::from(want.0.ct_eq(td.report_data()))
+        {
+            return Err(AppraisalError::Measurement {
+                field: "REPORTDATA",
+                expected: hex::encode(want.0),
+                actual: hex::encode(td.report_data()),
+            });
+        }
+        Ok(())
+    }
+}

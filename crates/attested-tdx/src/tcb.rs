@@ -1,0 +1,714 @@
+//! TCB Info (v3, TDX) and QE Identity (TD_QE): parsing and TCB level matching, after Intel's
+//! QVL (levels ordered by their components, TDX module identities selected by the module
+//! version in TEE_TCB_SVN[1], statuses converged with the QE and the module).
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::time::UnixTime;
+use crate::verify::error::{Item, VerifyError};
+
+/// A TCB status as Intel's collateral and QVL name it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize,
+)]
+#[non_exhaustive]
+pub enum TcbStatus {
+    /// The platform is patched to the latest TCB.
+    UpToDate,
+    /// Up to date, but software hardening is needed against some advisories.
+    SWHardeningNeeded,
+    /// Up to date, but the platform configuration needs changes.
+    ConfigurationNeeded,
+    /// Both of the above.
+    ConfigurationAndSWHardeningNeeded,
+    /// The TCB is out of date.
+    OutOfDate,
+    /// Out of date, and the configuration needs changes.
+    OutOfDateConfigurationNeeded,
+    /// TD 1.5: launched on an out-of-date TCB, but the current TCB is not out of date.
+    TDRelaunchAdvised,
+    /// TD 1.5: as above, and configuration is needed.
+    TDRelaunchAdvisedConfigurationNeeded,
+    /// The platform's keys are revoked.
+    Revoked,
+}
+
+impl TcbStatus {
+    /// Every status, for parsing and listing.
+    pub const ALL: [TcbStatus; 9] = [
+        TcbStatus::UpToDate,
+        TcbStatus::SWHardeningNeeded,
+        TcbStatus::ConfigurationNeeded,
+        TcbStatus::ConfigurationAndSWHardeningNeeded,
+        TcbStatus::OutOfDate,
+        TcbStatus::OutOfDateConfigurationNeeded,
+        TcbStatus::TDRelaunchAdvised,
+        TcbStatus::TDRelaunchAdvisedConfigurationNeeded,
+        TcbStatus::Revoked,
+    ];
+
+    /// Intel's name of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcbStatus::UpToDate => "UpToDate",
+            TcbStatus::SWHardeningNeeded => "SWHardeningNeeded",
+            TcbStatus::ConfigurationNeeded => "ConfigurationNeeded",
+            TcbStatus::ConfigurationAndSWHardeningNeeded => "ConfigurationAndSWHardeningNeeded",
+            TcbStatus::OutOfDate => "OutOfDate",
+            TcbStatus::OutOfDateConfigurationNeeded => "OutOfDateConfigurationNeeded",
+            TcbStatus::TDRelaunchAdvised => "TDRelaunchAdvised",
+            TcbStatus::TDRelaunchAdvisedConfigurationNeeded => {
+                "TDRelaunchAdvisedConfigurationNeeded"
+            }
+            TcbStatus::Revoked => "Revoked",
+        }
+    }
+
+    /// Converges a platform status with a QE or TDX module status (QVL's
+    /// `convergeTcbStatuses`): only an `OutOfDate` or `Revoked` component changes it.
+    pub(crate) fn converge_with(self, component: TcbStatus) -> TcbStatus {
+        use TcbStatus::*;
+        match (component, self) {
+            (Revoked, _) => Revoked,
+            (OutOfDate, UpToDate | SWHardeningNeeded) => OutOfDate,
+            (OutOfDate, ConfigurationNeeded | ConfigurationAndSWHardeningNeeded) => {
+                OutOfDateConfigurationNeeded
+            }
+            _ => self,
+        }
+    }
+
+    /// Combines the launch status of a TD 1.5 with its current status (QVL's `checkForRelaunch`).
+    pub(crate) fn with_current(self, current: TcbStatus) -> TcbStatus {
+        use TcbStatus::*;
+        let needs_configuration = |s| {
+            matches!(
+                s,
+                ConfigurationNeeded
+                    | OutOfDateConfigurationNeeded
+                    | ConfigurationAndSWHardeningNeeded
+                    | TDRelaunchAdvisedConfigurationNeeded
+            )
+        };
+        match (self, current) {
+            (
+                OutOfDate | OutOfDateConfigurationNeeded,
+                UpToDate
+                | SWHardeningNeeded
+                | ConfigurationNeeded
+                | ConfigurationAndSWHardeningNeeded,
+            ) => {
+                if needs_configuration(self) || needs_configuration(current) {
+                    TDRelaunchAdvisedConfigurationNeeded
+                } else {
+                    TDRelaunchAdvised
+                }
+            }
+            _ => self,
+        }
+    }
+}
+
+impl fmt::Display for TcbStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TcbStatus {
+    type Err = UnknownTcbStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TcbStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownTcbStatus(s.to_owned()))
+    }
+}
+
+/// A TCB status name that Intel does not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown TCB status {0:?}")]
+pub struct UnknownTcbStatus(pub String);
+
+/// A status with the advisories that explain it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Assessed {
+    pub(crate) status: TcbStatus,
+    pub(crate) advisory_ids: Vec<String>,
+    pub(crate) tcb_date: UnixTime,
+}
+
+impl Assessed {
+    fn merge(&mut self, other: &Assessed) {
+        self.status = self.status.converge_with(other.status);
+        for id in &other.advisory_ids {
+            if !self.advisory_ids.contains(id) {
+                self.advisory_ids.push(id.clone());
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON models (only the fields verification uses; Intel adds descriptive ones freely).
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TcbInfoJson {
+    id: String,
+    version: u32,
+    issue_date: String,
+    next_update: String,
+    fmspc: String,
+    pce_id: String,
+    tcb_evaluation_data_number: u32,
+    #[serde(default)]
+    tdx_module: Option<ModuleJson>,
+    #[serde(default)]
+    tdx_module_identities: Vec<ModuleIdentityJson>,
+    tcb_levels: Vec<TcbLevelJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ModuleJson {
+    mrsigner: String,
+    attributes: String,
+    attributes_mask: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ModuleIdentityJson {
+    id: String,
+    mrsigner: String,
+    attributes: String,
+    attributes_mask: String,
+    tcb_levels: Vec<IsvLevelJson>,
+}
+
+#[derive(Deserialize)]
+struct Svn {
+    svn: u8,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TcbJson {
+    sgxtcbcomponents: Vec<Svn>,
+    pcesvn: u16,
+    #[serde(default)]
+    tdxtcbcomponents: Vec<Svn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TcbLevelJson {
+    tcb: TcbJson,
+    tcb_date: String,
+    tcb_status: TcbStatus,
+    #[serde(rename = "advisoryIDs", default)]
+    advisory_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct IsvSvn {
+    isvsvn: u16,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IsvLevelJson {
+    tcb: IsvSvn,
+    tcb_date: String,
+    tcb_status: TcbStatus,
+    #[serde(rename = "advisoryIDs", default)]
+    advisory_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QeIdentityJson {
+    id: String,
+    version: u32,
+    issue_date: String,
+    next_update: String,
+    tcb_evaluation_data_number: u32,
+    miscselect: String,
+    miscselect_mask: String,
+    attributes: String,
+    attributes_mask: String,
+    mrsigner: String,
+    isvprodid: u16,
+    tcb_levels: Vec<IsvLevelJson>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated forms.
+
+/// A TCB level of the TCB Info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TcbLevel {
+    sgx: [u8; 16],
+    pce_svn: u16,
+    tdx: [u8; 16],
+    assessed: Assessed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IsvLevel {
+    isv_svn: u16,
+    assessed: Assessed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ModuleIdentity {
+    mr_signer: [u8; 48],
+    attributes: [u8; 8],
+    attributes_mask: [u8; 8],
+    /// Module version this identity covers (`TDX_NN`); `None` for the base `tdxModule`.
+    version: Option<u8>,
+    levels: Vec<IsvLevel>,
+}
+
+/// A TDX TCB Info, v3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TcbInfo {
+    pub(crate) issue_date: UnixTime,
+    pub(crate) next_update: UnixTime,
+    pub(crate) fmspc: [u8; 6],
+    pub(crate) pce_id: [u8; 2],
+    pub(crate) evaluation_data_number: u32,
+    module: ModuleIdentity,
+    module_identities: Vec<ModuleIdentity>,
+    levels: Vec<TcbLevel>,
+}
+
+/// A TD_QE QE Identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QeIdentity {
+    pub(crate) issue_date: UnixTime,
+    pub(crate) next_update: UnixTime,
+    pub(crate) evaluation_data_number: u32,
+    miscselect: [u8; 4],
+    miscselect_mask: [u8; 4],
+    attributes: [u8; 16],
+    attributes_mask: [u8; 16],
+    mr_signer: [u8; 32],
+    isv_prod_id: u16,
+    levels: Vec<IsvLevel>,
+}
+
+fn hex_array<const N: usize>(text: &str, item: Item, field: &str) -> Result<[u8; N], VerifyError> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|e| VerifyError::malformed(item, format!("{field}: {e}")))?;
+    Ok(out)
+}
+
+fn date(text: &str, item: Item, field: &str) -> Result<UnixTime, VerifyError> {
+    UnixTime::parse_rfc3339(text).ok_or_else(|| {
+        VerifyError::malformed(
+            item,
+            format!("{field} is not an RFC 3339 UTC time: {text:?}"),
+        )
+    })
+}
+
+fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, VerifyError> {
+    let mut out = levels
+        .into_iter()
+        .map(|level| {
+            Ok(IsvLevel {
+                isv_svn: level.tcb.isvsvn,
+                assessed: Assessed {
+                    status: level.tcb_status,
+                    advisory_ids: level.advisory_ids,
+                    tcb_date: date(&level.tcb_date, item, "tcbDate")?,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, VerifyError>>()?;
+    out.sort_by_key(|level| core::cmp::Reverse(level.isv_svn));
+    Ok(out)
+}
+
+fn module_identity(
+    json: ModuleJson,
+    version: Option<u8>,
+    levels: Vec<IsvLevel>,
+) -> Result<ModuleIdentity, VerifyError> {
+    Ok(ModuleIdentity {
+        mr_signer: hex_array(&json.mrsigner, Item::TcbInfo, "tdxModule mrsigner")?,
+        attributes: hex_array(&json.attributes, Item::TcbInfo, "tdxModule attributes")?,
+        attributes_mask: hex_array(
+            &json.attributes_mask,
+            Item::TcbInfo,
+            "tdxModule attributesMask",
+        )?,
+        version,
+        levels,
+    })
+}
+
+fn svns(components: &[Svn], item: Item, what: &str) -> Result<[u8; 16], VerifyError> {
+    if components.len() != 16 {
+        return Err(VerifyError::malformed(
+            item,
+            format!("{what} has {} components, not 16", components.len()),
+        ));
+    }
+    let mut out = [0u8; 16];
+    for (o, c) in out.iter_mut().zip(components) {
+        *o = c.svn;
+    }
+    Ok(out)
+}
+
+impl TcbInfo {
+    /// Parses the signed `tcbInfo` JSON object. Refuses anything but a v3 TDX TCB Info.
+    pub(crate) fn parse(json: &[u8]) -> Result<TcbInfo, VerifyError> {
+        let item = Item::TcbInfo;
+        let raw: TcbInfoJson =
+            serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
+        if raw.id != "TDX" || raw.version != 3 {
+            return Err(VerifyError::WrongCollateral {
+                item,
+                reason: format!(
+                    "id {:?} version {}, expected id \"TDX\" version 3",
+                    raw.id, raw.version
+                ),
+            });
+        }
+        let module = raw
+            .tdx_module
+            .ok_or_else(|| VerifyError::malformed(item, "tdxModule missing"))?;
+        let module = module_identity(module, None, Vec::new())?;
+        let module_identities = raw
+            .tdx_module_identities
+            .into_iter()
+            .map(|identity| {
+                let version = identity
+                    .id
+                    .strip_prefix("TDX_")
+                    .and_then(|v| u8::from_str_radix(v, 16).ok())
+                    .filter(|_| identity.id.len() == 6)
+                    .ok_or_else(|| {
+                        VerifyError::malformed(
+                            item,
+                            format!("TDX module identity id {:?}", identity.id),
+                        )
+                    })?;
+                let levels = isv_levels(identity.tcb_levels, item)?;
+                module_identity(
+                    ModuleJson {
+                        mrsigner: identity.mrsigner,
+                        attributes: identity.attributes,
+                        attributes_mask: identity.attributes_mask,
+                    },
+                    Some(version),
+                    levels,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut levels = raw
+            .tcb_levels
+            .into_iter()
+            .map(|level| {
+                Ok(TcbLevel {
+                    sgx: svns(&level.tcb.sgxtcbcomponents, item, "sgxtcbcomponents")?,
+                    pce_svn: level.tcb.pcesvn,
+                    tdx: svns(&level.tcb.tdxtcbcomponents, item, "tdxtcbcomponents")?,
+                    assessed: Assessed {
+                        status: level.tcb_status,
+                        advisory_ids: level.advisory_ids,
+                        tcb_date: date(&level.tcb_date, item, "tcbDate")?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, VerifyError>>()?;
+        // QVL does not trust the JSON order: highest SGX components, then PCESVN, then TDX first.
+        levels.sort_by(|a, b| {
+            b.sgx
+                .cmp(&a.sgx)
+                .then(b.pce_svn.cmp(&a.pce_svn))
+                .then(b.tdx.cmp(&a.tdx))
+        });
+        Ok(TcbInfo {
+            issue_date: date(&raw.issue_date, item, "issueDate")?,
+            next_update: date(&raw.next_update, item, "nextUpdate")?,
+            fmspc: hex_array(&raw.fmspc, item, "fmspc")?,
+            pce_id: hex_array(&raw.pce_id, item, "pceId")?,
+            evaluation_data_number: raw.tcb_evaluation_data_number,
+            module,
+            module_identities,
+            levels,
+        })
+    }
+
+    /// The TDX module identity for a TEE_TCB_SVN: the `TDX_NN` entry for module version
+    /// `tee_tcb_svn[1]`, or the base `tdxModule` for version 0.
+    fn module_for(&self, tee_tcb_svn: &[u8; 16]) -> Result<&ModuleIdentity, VerifyError> {
+        let version = tee_tcb_svn[1];
+        if version == 0 {
+            return Ok(&self.module);
+        }
+        self.module_identities
+            .iter()
+            .find(|m| m.version == Some(version))
+            .ok_or_else(|| {
+                VerifyError::TdxModule(format!(
+                    "the TCB Info has no TDX module identity TDX_{version:02X}"
+                ))
+            })
+    }
+
+    /// Checks MRSIGNERSEAM and SEAMATTRIBUTES against the module identity of TEE_TCB_SVN.
+    pub(crate) fn check_module(
+        &self,
+        tee_tcb_svn: &[u8; 16],
+        mr_signer_seam: &[u8; 48],
+        seam_attributes: &[u8; 8],
+    ) -> Result<(), VerifyError> {
+        let module = self.module_for(tee_tcb_svn)?;
+        if mr_signer_seam != &module.mr_signer {
+            return Err(VerifyError::TdxModule(format!(
+                "MRSIGNERSEAM {} differs from the TCB Info's {}",
+                hex::encode(mr_signer_seam),
+                hex::encode(module.mr_signer)
+            )));
+        }
+        for ((have, want), mask) in seam_attributes
+            .iter()
+            .zip(module.attributes)
+            .zip(module.attributes_mask)
+        {
+            if have & mask != want & mask || have & !mask != 0 {
+                return Err(VerifyError::TdxModule(format!(
+                    "SEAMATTRIBUTES {} do not match {} under mask {}",
+                    hex::encode(seam_attributes),
+                    hex::encode(module.attributes),
+                    hex::encode(module.attributes_mask)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The platform TCB level of SGX components + PCESVN (from the PCK certificate) and
+    /// TEE_TCB_SVN, converged with the TDX module's level.
+    pub(crate) fn assess(
+        &self,
+        sgx: &[u8; 16],
+        pce_svn: u16,
+        tee_tcb_svn: &[u8; 16],
+    ) -> Result<Assessed, VerifyError> {
+        // With a module version, TDX components 0 and 1 (module SVN and version) are judged by
+        // the module identity instead of the platform level.
+        let skip = if tee_tcb_svn[1] > 0 { 2 } else { 0 };
+        let meets = |level: &&TcbLevel| {
+            sgx.iter().zip(&level.sgx).all(|(have, need)| have >= need)
+                && pce_svn >= level.pce_svn
+                && tee_tcb_svn
+                    .iter()
+                    .zip(&level.tdx)
+                    .skip(skip)
+                    .all(|(have, need)| have >= need)
+        };
+        let Some(level) = self.levels.iter().find(meets) else {
+            return Err(self.no_level(sgx, pce_svn, tee_tcb_svn));
+        };
+        let mut assessed = level.assessed.clone();
+        if tee_tcb_svn[1] > 0 {
+            let module = self.module_for(tee_tcb_svn)?;
+            let module_level = module
+                .levels
+                .iter()
+                .find(|l| u16::from(tee_tcb_svn[0]) >= l.isv_svn)
+                .ok_or_else(|| {
+                    VerifyError::TdxModule(format!(
+                        "TDX module SVN {} is below every level of TDX_{:02X}",
+                        tee_tcb_svn[0], tee_tcb_svn[1]
+                    ))
+                })?;
+            assessed.merge(&module_level.assessed);
+            assessed.tcb_date = assessed.tcb_date.min(module_level.assessed.tcb_date);
+        }
+        Ok(assessed)
+    }
+
+    fn no_level(&self, sgx: &[u8; 16], pce_svn: u16, tee_tcb_svn: &[u8; 16]) -> VerifyError {
+        let detail = match self.levels.last() {
+            None => "the TCB Info has no TCB levels".to_owned(),
+            Some(lowest) => format!(
+                "SGX components {} PCESVN {} TEE_TCB_SVN {} against the lowest level's {} / {} / {}",
+                hex::encode(sgx),
+                pce_svn,
+                hex::encode(tee_tcb_svn),
+                hex::encode(lowest.sgx),
+                lowest.pce_svn,
+                hex::encode(lowest.tdx)
+            ),
+        };
+        VerifyError::NoMatchingTcbLevel {
+            fmspc: hex::encode(self.fmspc),
+            evaluation: self.evaluation_data_number,
+            detail,
+        }
+    }
+}
+
+/// The QE report fields a QE Identity is matched against.
+pub(crate) struct QeReportFields<'a> {
+    pub(crate) misc_select: u32,
+    pub(crate) attributes: &'a [u8; 16],
+    pub(crate) mr_signer: &'a [u8; 32],
+    pub(crate) isv_prod_id: u16,
+    pub(crate) isv_svn: u16,
+}
+
+impl QeIdentity {
+    /// Parses the signed `enclaveIdentity` JSON object. Refuses anything but TD_QE v2.
+    pub(crate) fn parse(json: &[u8]) -> Result<QeIdentity, VerifyError> {
+        let item = Item::QeIdentity;
+        let raw: QeIdentityJson =
+            serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
+        if raw.id != "TD_QE" || raw.version != 2 {
+            return Err(VerifyError::WrongCollateral {
+                item,
+                reason: format!(
+                    "id {:?} version {}, expected id \"TD_QE\" version 2",
+                    raw.id, raw.version
+                ),
+            });
+        }
+        Ok(QeIdentity {
+            issue_date: date(&raw.issue_date, item, "issueDate")?,
+            next_update: date(&raw.next_update, item, "nextUpdate")?,
+            evaluation_data_number: raw.tcb_evaluation_data_number,
+            miscselect: hex_array(&raw.miscselect, item, "miscselect")?,
+            miscselect_mask: hex_array(&raw.miscselect_mask, item, "miscselectMask")?,
+            attributes: hex_array(&raw.attributes, item, "attributes")?,
+            attributes_mask: hex_array(&raw.attributes_mask, item, "attributesMask")?,
+            mr_signer: hex_array(&raw.mrsigner, item, "mrsigner")?,
+            isv_prod_id: raw.isvprodid,
+            levels: isv_levels(raw.tcb_levels, item)?,
+        })
+    }
+
+    /// Matches the QE report; returns the QE's TCB level.
+    pub(crate) fn assess(&self, qe: &QeReportFields<'_>) -> Result<Assessed, VerifyError> {
+        let mismatch = |field, expected: String, actual: String| VerifyError::QeIdentityMismatch {
+            field,
+            expected,
+            actual,
+        };
+        if qe.mr_signer != &self.mr_signer {
+            return Err(mismatch(
+                "MRSIGNER",
+                hex::encode(self.mr_signer),
+                hex::encode(qe.mr_signer),
+            ));
+        }
+        if qe.isv_prod_id != self.isv_prod_id {
+            return Err(mismatch(
+                "ISVPRODID",
+                self.isv_prod_id.to_string(),
+                qe.isv_prod_id.to_string(),
+            ));
+        }
+        let mask = u32::from_le_bytes(self.miscselect_mask);
+        let want = u32::from_le_bytes(self.miscselect) & mask;
+        if qe.misc_select & mask != want {
+            return Err(mismatch(
+                "MISCSELECT",
+                format!("{want:08x}"),
+                format!("{:08x}", qe.misc_select & mask),
+            ));
+        }
+        let masked = |bytes: &[u8; 16]| -> [u8; 16] {
+            let mut out = *bytes;
+            for (o, m) in out.iter_mut().zip(self.attributes_mask) {
+                *o &= m;
+            }
+            out
+        };
+        if masked(qe.attributes) != masked(&self.attributes) {
+            return Err(mismatch(
+                "ATTRIBUTES",
+                hex::encode(masked(&self.attributes)),
+                hex::encode(masked(qe.attributes)),
+            ));
+        }
+        self.levels
+            .iter()
+            .find(|level| qe.isv_svn >= level.isv_svn)
+            .map(|level| level.assessed.clone())
+            .ok_or(VerifyError::QeTcbNotMatched {
+                isv_svn: qe.isv_svn,
+            })
+    }
+}
+
+/// Converges the platform level with the QE level (statuses and advisories).
+pub(crate) fn converge(mut platform: Assessed, qe: &Assessed) -> Assessed {
+    platform.merge(qe);
+    platform
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TcbStatus::*;
+
+    #[test]
+    fn convergence_follows_qvl() {
+        for (platform, component, expected) in [
+            (UpToDate, OutOfDate, OutOfDate),
+            (SWHardeningNeeded, OutOfDate, OutOfDate),
+            (
+                ConfigurationAndSWHardeningNeeded,
+                OutOfDate,
+                OutOfDateConfigurationNeeded,
+            ),
+            (ConfigurationNeeded, Revoked, Revoked),
+            (UpToDate, ConfigurationNeeded, UpToDate),
+            (SWHardeningNeeded, UpToDate, SWHardeningNeeded),
+        ] {
+            assert_eq!(
+                platform.converge_with(component),
+                expected,
+                "{platform} + {component}"
+            );
+        }
+        for (launch, current, expected) in [
+            (OutOfDate, UpToDate, TDRelaunchAdvised),
+            (
+                OutOfDate,
+                ConfigurationNeeded,
+                TDRelaunchAdvisedConfigurationNeeded,
+            ),
+            (
+                OutOfDateConfigurationNeeded,
+                UpToDate,
+                TDRelaunchAdvisedConfigurationNeeded,
+            ),
+            (OutOfDate, OutOfDate, OutOfDate),
+            (UpToDate, UpToDate, UpToDate),
+        ] {
+            assert_eq!(launch.with_current(current), expected);
+        }
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for status in super::TcbStatus::ALL {
+            assert_eq!(status.as_str().parse::<super::TcbStatus>(), Ok(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{status}\""));
+        }
+        assert!("Fine".parse::<super::TcbStatus>().is_err());
+    }
+}

@@ -1,0 +1,644 @@
+//! DCAP verification of TDX quotes against Intel's collateral.
+//!
+//! The work splits in two. What depends only on the collateral (root CA CRL, PCK CRL and its
+//! issuer, TCB Info and QE Identity with their signing chains) is verified once per collateral
+//! and kept in a cache, keyed by the collateral's bytes and valid for exactly the time range in
+//! which every item of it is valid. What depends on the quote (PCK leaf, QE report, quote
+//! signature, TCB matching) is verified every time. A cache hit is only taken at a `now`
+//! where cold verification of the collateral would succeed, so results never differ from cold.
+
+pub(crate) mod anchor;
+pub(crate) mod error;
+
+use std::sync::{Arc, Mutex};
+
+use crate::collateral::Collateral;
+use crate::crypto::{Backend, EcdsaP256, EcdsaSig, sha256};
+use crate::pck::PckExtension;
+use crate::tcb::{Assessed, QeIdentity, QeReportFields, TcbInfo, TcbStatus, converge};
+use crate::time::UnixTime;
+use crate::x509::{Cert, Crl, pem_chain};
+use crate::{ParseError, Quote, TdReport};
+
+pub use anchor::TrustAnchor;
+pub use error::{Item, TimeBound, VerifyError};
+
+/// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
+const CACHE_ENTRIES: usize = 16;
+
+/// Intel's QE vendor ID.
+const INTEL_QE_VENDOR: [u8; 16] = [
+    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
+];
+
+/// Verifies TDX quotes against a pinned root, with a cache of verified collateral.
+#[derive(Debug)]
+pub struct Verifier {
+    anchor: TrustAnchor,
+    backend: Backend,
+    cache: Mutex<Vec<Arc<VerifiedCollateral>>>,
+}
+
+/// What the collateral alone establishes, once verified.
+#[derive(Debug)]
+struct VerifiedCollateral {
+    digest: [u8; 32],
+    root_crl: Crl,
+    pck_ca: Cert,
+    pck_crl: Crl,
+    tcb_info: TcbInfo,
+    qe_identity: QeIdentity,
+    valid_from: UnixTime,
+    valid_until: UnixTime,
+}
+
+/// The parts of a quote that verification reads.
+pub(crate) struct QuoteParts<'a> {
+    pub(crate) version: u16,
+    pub(crate) attestation_key_type: u16,
+    pub(crate) tee_type: u32,
+    pub(crate) qe_vendor_id: &'a [u8; 16],
+    pub(crate) signed: &'a [u8],
+    pub(crate) quote_signature: &'a [u8; 64],
+    pub(crate) attestation_key: &'a [u8; 64],
+    pub(crate) qe_report: &'a [u8; 384],
+    pub(crate) qe_fields: QeReportFields<'a>,
+    pub(crate) qe_report_data: &'a [u8; 64],
+    pub(crate) qe_report_signature: &'a [u8; 64],
+    pub(crate) qe_auth_data: &'a [u8],
+    pub(crate) pck_chain_pem: Option<&'a [u8]>,
+    pub(crate) tee_tcb_svn: &'a [u8; 16],
+    pub(crate) tee_tcb_svn2: Option<&'a [u8; 16]>,
+    pub(crate) mr_signer_seam: &'a [u8; 48],
+    pub(crate) seam_attributes: &'a [u8; 8],
+}
+
+/// A quote whose signatures, certificates and TCB verified against collateral.
+#[derive(Debug, Clone)]
+pub struct VerifiedQuote<'a> {
+    quote: Quote<'a>,
+    verdict: Verdict,
+}
+
+impl<'a> VerifiedQuote<'a> {
+    /// The verified quote.
+    pub fn quote(&self) -> &Quote<'a> {
+        &self.quote
+    }
+
+    /// The TD report of the quote (MRTD, RTMRs, REPORTDATA, attributes...).
+    pub fn report(&self) -> &TdReport<'a> {
+        self.quote.report()
+    }
+
+    /// What verification established about the platform.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// The converged TCB status.
+    pub fn tcb_status(&self) -> TcbStatus {
+        self.verdict.tcb_status
+    }
+
+    /// The advisories that apply to the platform, QE and TDX module.
+    pub fn advisory_ids(&self) -> &[String] {
+        &self.verdict.advisory_ids
+    }
+
+    /// The platform's FMSPC.
+    pub fn fmspc(&self) -> &[u8; 6] {
+        &self.verdict.fmspc
+    }
+
+    /// The TCB evaluation data number of the TCB Info used.
+    pub fn tcb_evaluation_data_number(&self) -> u32 {
+        self.verdict.tcb_evaluation_data_number
+    }
+
+    /// The earliest expiry of everything verification used.
+    pub fn earliest_expiry(&self) -> UnixTime {
+        self.verdict.earliest_expiry
+    }
+}
+
+/// A closed time range `[from, until]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validity {
+    /// The first second of validity.
+    pub from: UnixTime,
+    /// The last second of validity.
+    pub until: UnixTime,
+}
+
+/// What verification establishes about a quote's platform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The TCB status: platform, TDX module and QE converged (and, for TD 1.5, the current TCB).
+    pub tcb_status: TcbStatus,
+    /// Intel security advisories that apply.
+    pub advisory_ids: Vec<String>,
+    /// The platform's FMSPC.
+    pub fmspc: [u8; 6],
+    /// The platform's PCE-ID.
+    pub pce_id: [u8; 2],
+    /// The TCB evaluation data number of the TCB Info.
+    pub tcb_evaluation_data_number: u32,
+    /// The TCB evaluation data number of the QE Identity.
+    pub qe_evaluation_data_number: u32,
+    /// The date of the matched TCB level (the oldest of platform and TDX module levels).
+    pub tcb_date: UnixTime,
+    /// The latest start of validity of everything used: verification fails before it.
+    pub valid_from: UnixTime,
+    /// The earliest expiry of everything used (certificates, CRLs, TCB Info, QE Identity).
+    pub earliest_expiry: UnixTime,
+    /// The SGX extension of the PCK leaf certificate.
+    pub pck: PckExtension,
+}
+
+impl Verifier {
+    /// A verifier trusting `anchor`, with the default signature backend.
+    pub fn new(anchor: TrustAnchor) -> Verifier {
+        Verifier::with_backend(anchor, Backend::default())
+    }
+
+    /// A verifier with a chosen signature backend.
+    pub fn with_backend(anchor: TrustAnchor, backend: Backend) -> Verifier {
+        Verifier {
+            anchor,
+            backend,
+            cache: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The trust anchor.
+    pub fn anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
+    /// Verifies `collateral` alone at `now` (signatures, chains, CRLs, dates), filling the
+    /// cache, and returns the time range in which all of it is valid.
+    pub fn verify_collateral(
+        &self,
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<Validity, VerifyError> {
+        self.collateral(collateral, now).map(|v| Validity {
+            from: v.valid_from,
+            until: v.valid_until,
+        })
+    }
+
+    /// Drops every cached collateral verification.
+    pub fn clear_cache(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
+    fn collateral(
+        &self,
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<Arc<VerifiedCollateral>, VerifyError> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(hit) = cache.iter().find(|entry| {
+                entry.digest == collateral.digest
+                    && entry.valid_from <= now
+                    && now <= entry.valid_until
+            })
+        {
+            return Ok(Arc::clone(hit));
+        }
+        let verified = Arc::new(verify_collateral(
+            self.anchor.cert()?,
+            collateral,
+            self.backend.ecdsa(),
+            now,
+        )?);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|entry| entry.digest != verified.digest);
+            if cache.len() >= CACHE_ENTRIES {
+                cache.remove(0);
+            }
+            cache.push(Arc::clone(&verified));
+        }
+        Ok(verified)
+    }
+
+    /// Verifies `quote` against `collateral` at `now`: every DCAP check, in full.
+    ///
+    /// The collateral part is taken from the cache when this verifier has verified the same
+    /// collateral before and `now` lies inside its validity; the result is the same either way.
+    pub fn verify<'a>(
+        &self,
+        quote: &Quote<'a>,
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<VerifiedQuote<'a>, VerifyError> {
+        let header = quote.header();
+        let signature = quote.signature();
+        let qe_report = signature.qe_report();
+        let report = quote.report();
+        let td10 = report.td10();
+        let parts = QuoteParts {
+            version: header.version(),
+            attestation_key_type: header.attestation_key_type(),
+            tee_type: header.tee_type(),
+            qe_vendor_id: header.qe_vendor_id(),
+            signed: quote.signed_bytes(),
+            quote_signature: signature.quote_signature(),
+            attestation_key: signature.attestation_key(),
+            qe_report: qe_report.as_bytes(),
+            qe_fields: QeReportFields {
+                misc_select: qe_report.misc_select(),
+                attributes: qe_report.attributes(),
+                mr_signer: qe_report.mr_signer(),
+                isv_prod_id: qe_report.isv_prod_id(),
+                isv_svn: qe_report.isv_svn(),
+            },
+            qe_report_data: qe_report.report_data(),
+            qe_report_signature: signature.qe_report_signature(),
+            qe_auth_data: signature.qe_auth_data(),
+            pck_chain_pem: signature
+                .certification()
+                .pck_cert_chain()
+                .map(|chain| chain.pem()),
+            tee_tcb_svn: td10.tee_tcb_svn(),
+            tee_tcb_svn2: report.tee_tcb_svn2(),
+            mr_signer_seam: td10.mr_signer_seam(),
+            seam_attributes: td10.seam_attributes(),
+        };
+        let verdict = self.verify_parts(&parts, collateral, now)?;
+        Ok(VerifiedQuote {
+            quote: quote.clone(),
+            verdict,
+        })
+    }
+
+    /// Parses `bytes` as a quote and verifies it (see [`Verifier::verify`]).
+    pub fn verify_bytes<'a>(
+        &self,
+        bytes: &'a [u8],
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<VerifiedQuote<'a>, VerifyError> {
+        let quote = Quote::parse(bytes).map_err(|e| match e {
+            ParseError::NotTdx { tee_type } => {
+                VerifyError::UnsupportedQuote(format!("TEE type {tee_type:#x} is not TDX (0x81)"))
+            }
+            other => VerifyError::malformed(Item::Quote, other),
+        })?;
+        self.verify(&quote, collateral, now)
+    }
+
+    pub(crate) fn verify_parts(
+        &self,
+        quote: &QuoteParts<'_>,
+        collateral: &Collateral,
+        now: UnixTime,
+    ) -> Result<Verdict, VerifyError> {
+        check_header(quote)?;
+        let anchor = self.anchor.cert()?;
+        let ecdsa = self.backend.ecdsa();
+        let verified = self.collateral(collateral, now)?;
+
+        // PCK chain of the quote: leaf, its CA, and optionally the root.
+        let pem = quote.pck_chain_pem.ok_or_else(|| {
+            VerifyError::UnsupportedQuote(
+                "certification data is not a PEM PCK chain (type 5)".into(),
+            )
+        })?;
+        let mut ders = pem_chain(pem, Item::PckLeaf)?.into_iter();
+        let leaf = ders
+            .next()
+            .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
+        let ca = ders.next().ok_or_else(|| {
+            VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
+        })?;
+        if let Some(root) = ders.next()
+            && root != anchor.der
+        {
+            return Err(VerifyError::Chain {
+                item: Item::PckChainRoot,
+                issuer: Item::RootCa,
+                reason: "the PCK chain ends at another root than the trust anchor",
+            });
+        }
+        if ders.next().is_some() {
+            return Err(VerifyError::malformed(
+                Item::PckLeaf,
+                "the PCK chain has more than three certificates",
+            ));
+        }
+        let quote_ca;
+        let ca = if ca == verified.pck_ca.der {
+            &verified.pck_ca
+        } else {
+            // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
+            // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
+            quote_ca = Cert::from_der(ca, Item::PckCa)?;
+            verify_ca(
+                &quote_ca,
+                Item::PckCa,
+                anchor,
+                &verified.root_crl,
+                ecdsa,
+                now,
+            )?;
+            if quote_ca.subject() != &verified.pck_crl.issuer
+                || quote_ca.public_key != verified.pck_ca.public_key
+            {
+                return Err(VerifyError::Chain {
+                    item: Item::PckCrl,
+                    issuer: Item::PckCa,
+                    reason: "the PCK CRL is issued by another CA than the PCK leaf's",
+                });
+            }
+            &quote_ca
+        };
+        let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
+        leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
+        leaf.check_validity(Item::PckLeaf, now)?;
+        verified
+            .pck_crl
+            .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
+        let pck = PckExtension::from_cert(&leaf)?;
+
+        // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
+        if !ecdsa.verify(
+            &leaf.public_key,
+            quote.qe_report,
+            EcdsaSig::Fixed(quote.qe_report_signature),
+        ) {
+            return Err(VerifyError::BadSignature {
+                item: Item::QeReport,
+            });
+        }
+        let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
+        let (bound, padding) = quote.qe_report_data.split_at(32);
+        if bound != binding {
+            return Err(VerifyError::QeBinding(
+                "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
+            ));
+        }
+        if padding.iter().any(|b| *b != 0) {
+            return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
+        }
+        let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
+
+        // Quote body: signed by the attestation key.
+        let mut key = [0x04; 65];
+        if let Some(xy) = key.get_mut(1..) {
+            xy.copy_from_slice(quote.attestation_key);
+        }
+        if !ecdsa.verify(&key, quote.signed, EcdsaSig::Fixed(quote.quote_signature)) {
+            return Err(VerifyError::BadSignature {
+                item: Item::QuoteBody,
+            });
+        }
+
+        // Platform TCB.
+        let tcb_info = &verified.tcb_info;
+        if pck.fmspc != tcb_info.fmspc {
+            return Err(VerifyError::PlatformMismatch {
+                field: "FMSPC",
+                pck: hex::encode(pck.fmspc),
+                tcb_info: hex::encode(tcb_info.fmspc),
+            });
+        }
+        if pck.pce_id != tcb_info.pce_id {
+            return Err(VerifyError::PlatformMismatch {
+                field: "PCE-ID",
+                pck: hex::encode(pck.pce_id),
+                tcb_info: hex::encode(tcb_info.pce_id),
+            });
+        }
+        tcb_info.check_module(
+            quote.tee_tcb_svn,
+            quote.mr_signer_seam,
+            quote.seam_attributes,
+        )?;
+        let launch = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
+        let current = quote
+            .tee_tcb_svn2
+            .map(|svn2| tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, svn2))
+            .transpose()?;
+        let mut assessed: Assessed = converge(launch, &qe_level);
+        if assessed.status == TcbStatus::Revoked {
+            return Err(VerifyError::TcbRevoked(Item::TcbInfo));
+        }
+        if let Some(current) = current {
+            let current = current.status.converge_with(qe_level.status);
+            if current == TcbStatus::Revoked {
+                return Err(VerifyError::TcbRevoked(Item::TcbInfo));
+            }
+            assessed.status = assessed.status.with_current(current);
+        }
+
+        Ok(Verdict {
+            tcb_status: assessed.status,
+            advisory_ids: assessed.advisory_ids,
+            fmspc: pck.fmspc,
+            pce_id: pck.pce_id,
+            tcb_evaluation_data_number: tcb_info.evaluation_data_number,
+            qe_evaluation_data_number: verified.qe_identity.evaluation_data_number,
+            tcb_date: assessed.tcb_date,
+            valid_from: verified.valid_from.max(leaf.not_before).max(ca.not_before),
+            earliest_expiry: verified.valid_until.min(leaf.not_after).min(ca.not_after),
+            pck,
+        })
+    }
+}
+
+fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
+    if quote.tee_type != 0x81 {
+        return Err(VerifyError::UnsupportedQuote(format!(
+            "TEE type {:#x} is not TDX (0x81)",
+            quote.tee_type
+        )));
+    }
+    if !matches!(quote.version, 4 | 5) {
+        return Err(VerifyError::UnsupportedQuote(format!(
+            "quote version {} is not 4 or 5",
+            quote.version
+        )));
+    }
+    if quote.attestation_key_type != 2 {
+        return Err(VerifyError::UnsupportedQuote(format!(
+            "attestation key type {} is not ECDSA P-256 (2)",
+            quote.attestation_key_type
+        )));
+    }
+    if quote.qe_vendor_id != &INTEL_QE_VENDOR {
+        return Err(VerifyError::UnsupportedQuote(format!(
+            "QE vendor {} is not Intel",
+            hex::encode(quote.qe_vendor_id)
+        )));
+    }
+    Ok(())
+}
+
+/// Verifies a CA certificate issued directly by the root: signature, validity, root CA CRL.
+fn verify_ca(
+    cert: &Cert,
+    item: Item,
+    anchor: &Cert,
+    root_crl: &Crl,
+    ecdsa: &dyn EcdsaP256,
+    now: UnixTime,
+) -> Result<(), VerifyError> {
+    cert.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
+    cert.check_validity(item, now)?;
+    root_crl.check_not_revoked(Item::RootCaCrl, cert, item)
+}
+
+/// The signing certificate of a TCB Info or QE Identity issuer chain, verified to the root.
+fn verify_signer(
+    chain: &[u8],
+    item: Item,
+    anchor: &Cert,
+    root_crl: &Crl,
+    ecdsa: &dyn EcdsaP256,
+    now: UnixTime,
+) -> Result<Cert, VerifyError> {
+    let mut ders = pem_chain(chain, item)?.into_iter();
+    let signer = ders
+        .next()
+        .ok_or_else(|| VerifyError::malformed(item, "empty issuer chain"))?;
+    for extra in ders {
+        if extra != anchor.der {
+            return Err(VerifyError::Chain {
+                item,
+                issuer: Item::RootCa,
+                reason: "the issuer chain holds a certificate other than the signer and the trust anchor",
+            });
+        }
+    }
+    let signer = Cert::from_der(signer, item)?;
+    // The root's key signs the signer directly; its CA flag matters, the signer's does not.
+    signer.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
+    signer.check_validity(item, now)?;
+    root_crl.check_not_revoked(Item::RootCaCrl, &signer, item)?;
+    Ok(signer)
+}
+
+fn verify_collateral(
+    anchor: &Cert,
+    collateral: &Collateral,
+    ecdsa: &dyn EcdsaP256,
+    now: UnixTime,
+) -> Result<VerifiedCollateral, VerifyError> {
+    anchor.check_validity(Item::RootCa, now)?;
+    let mut window = Window::new(anchor.not_before, anchor.not_after);
+
+    let root_crl = Crl::from_der(&collateral.root_ca_crl, Item::RootCaCrl)?;
+    root_crl.check(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), ecdsa, now)?;
+    window.narrow(root_crl.this_update, root_crl.next_update);
+
+    let pck_ca = verify_signer(
+        &collateral.pck_crl_issuer_chain,
+        Item::PckCrlIssuer,
+        anchor,
+        &root_crl,
+        ecdsa,
+        now,
+    )?;
+    window.narrow(pck_ca.not_before, pck_ca.not_after);
+    let pck_crl = Crl::from_der(&collateral.pck_crl, Item::PckCrl)?;
+    pck_crl.check(
+        Item::PckCrl,
+        &pck_ca.as_issuer(Item::PckCrlIssuer),
+        ecdsa,
+        now,
+    )?;
+    window.narrow(pck_crl.this_update, pck_crl.next_update);
+
+    let tcb_signer = verify_signer(
+        &collateral.tcb_info_issuer_chain,
+        Item::TcbInfoSigner,
+        anchor,
+        &root_crl,
+        ecdsa,
+        now,
+    )?;
+    window.narrow(tcb_signer.not_before, tcb_signer.not_after);
+    if !ecdsa.verify(
+        &tcb_signer.public_key,
+        &collateral.tcb_info,
+        EcdsaSig::Fixed(&collateral.tcb_info_signature),
+    ) {
+        return Err(VerifyError::BadSignature {
+            item: Item::TcbInfo,
+        });
+    }
+    let tcb_info = TcbInfo::parse(&collateral.tcb_info)?;
+    error::check_window(
+        Item::TcbInfo,
+        tcb_info.issue_date,
+        tcb_info.next_update,
+        now,
+    )?;
+    window.narrow(tcb_info.issue_date, tcb_info.next_update);
+
+    // Intel signs both with one certificate: its chain is verified once.
+    let qe_signer_storage;
+    let qe_signer = if collateral.qe_identity_issuer_chain == collateral.tcb_info_issuer_chain {
+        &tcb_signer
+    } else {
+        qe_signer_storage = verify_signer(
+            &collateral.qe_identity_issuer_chain,
+            Item::QeIdentitySigner,
+            anchor,
+            &root_crl,
+            ecdsa,
+            now,
+        )?;
+        window.narrow(qe_signer_storage.not_before, qe_signer_storage.not_after);
+        &qe_signer_storage
+    };
+    if !ecdsa.verify(
+        &qe_signer.public_key,
+        &collateral.qe_identity,
+        EcdsaSig::Fixed(&collateral.qe_identity_signature),
+    ) {
+        return Err(VerifyError::BadSignature {
+            item: Item::QeIdentity,
+        });
+    }
+    let qe_identity = QeIdentity::parse(&collateral.qe_identity)?;
+    error::check_window(
+        Item::QeIdentity,
+        qe_identity.issue_date,
+        qe_identity.next_update,
+        now,
+    )?;
+    window.narrow(qe_identity.issue_date, qe_identity.next_update);
+
+    Ok(VerifiedCollateral {
+        digest: collateral.digest,
+        root_crl,
+        pck_ca,
+        pck_crl,
+        tcb_info,
+        qe_identity,
+        valid_from: window.from,
+        valid_until: window.until,
+    })
+}
+
+struct Window {
+    from: UnixTime,
+    until: UnixTime,
+}
+
+impl Window {
+    fn new(from: UnixTime, until: UnixTime) -> Window {
+        Window { from, until }
+    }
+
+    fn narrow(&mut self, from: UnixTime, until: UnixTime) {
+        self.from = self.from.max(from);
+        self.until = self.until.min(until);
+    }
+}

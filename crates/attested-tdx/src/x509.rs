@@ -1,0 +1,380 @@
+//! X.509 certificates and CRLs of Intel's DCAP PKI: ECDSA P-256 / SHA-256 only.
+//!
+//! `x509-cert` decodes the structures; the signed `tbsCertificate` / `tbsCertList` bytes are
+//! taken verbatim from the input (never re-encoded), so that a signature is checked over exactly
+//! what the issuer signed.
+
+use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::name::Name;
+
+use crate::crypto::{EcdsaP256, EcdsaSig};
+use crate::time::UnixTime;
+use crate::verify::error::{Item, VerifyError, check_window};
+
+const ECDSA_WITH_SHA256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const PRIME256V1: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+/// Certificates in one PEM chain: Intel's have 2 or 3; more is refused before any parsing.
+pub(crate) const MAX_CHAIN_LEN: usize = 5;
+
+/// A decoded certificate with the raw bytes its signature covers.
+#[derive(Clone, Debug)]
+pub(crate) struct Cert {
+    pub(crate) der: Vec<u8>,
+    tbs: Vec<u8>,
+    signature: Vec<u8>,
+    pub(crate) cert: Certificate,
+    pub(crate) public_key: Vec<u8>,
+    pub(crate) not_before: UnixTime,
+    pub(crate) not_after: UnixTime,
+}
+
+impl Cert {
+    /// Decodes `der`, requiring ECDSA-with-SHA256 and a P-256 key.
+    pub(crate) fn from_der(der: Vec<u8>, item: Item) -> Result<Cert, VerifyError> {
+        let cert = Certificate::from_der(&der).map_err(|e| VerifyError::malformed(item, e))?;
+        let (tbs, signature) = split_signed(&der).map_err(|e| VerifyError::malformed(item, e))?;
+        if cert.signature_algorithm().oid != ECDSA_WITH_SHA256
+            || cert.tbs_certificate().signature().oid != ECDSA_WITH_SHA256
+        {
+            return Err(VerifyError::malformed(
+                item,
+                "signature algorithm is not ecdsa-with-SHA256",
+            ));
+        }
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok());
+        if spki.algorithm.oid != EC_PUBLIC_KEY || curve != Some(PRIME256V1) {
+            return Err(VerifyError::malformed(
+                item,
+                "public key is not ECDSA P-256",
+            ));
+        }
+        let public_key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| {
+                VerifyError::malformed(item, "public key bit string is not whole bytes")
+            })?
+            .to_vec();
+        let validity = cert.tbs_certificate().validity();
+        let not_before = UnixTime::from(validity.not_before);
+        let not_after = UnixTime::from(validity.not_after);
+        Ok(Cert {
+            tbs: tbs.to_vec(),
+            signature: signature.to_vec(),
+            der,
+            public_key,
+            not_before,
+            not_after,
+            cert,
+        })
+    }
+
+    pub(crate) fn subject(&self) -> &Name {
+        self.cert.tbs_certificate().subject()
+    }
+
+    pub(crate) fn issuer(&self) -> &Name {
+        self.cert.tbs_certificate().issuer()
+    }
+
+    pub(crate) fn serial(&self) -> &[u8] {
+        self.cert.tbs_certificate().serial_number().as_bytes()
+    }
+
+    /// Checks the validity period at `now`.
+    pub(crate) fn check_validity(&self, item: Item, now: UnixTime) -> Result<(), VerifyError> {
+        check_window(item, self.not_before, self.not_after, now)
+    }
+
+    /// Whether the basic constraints mark this certificate as a CA.
+    pub(crate) fn is_ca(&self) -> bool {
+        matches!(
+            self.cert
+                .tbs_certificate()
+                .get_extension::<BasicConstraints>(),
+            Ok(Some((_, BasicConstraints { ca: true, .. })))
+        )
+    }
+
+    /// Checks that `issuer` issued this certificate: names match, the issuer is a CA, and the
+    /// signature verifies under the issuer's key.
+    pub(crate) fn check_issued_by(
+        &self,
+        item: Item,
+        issuer: &Issuer<'_>,
+        ecdsa: &dyn EcdsaP256,
+    ) -> Result<(), VerifyError> {
+        if self.issuer() != issuer.subject {
+            return Err(VerifyError::Chain {
+                item,
+                issuer: issuer.item,
+                reason: "issuer name differs from the issuer's subject",
+            });
+        }
+        if !issuer.is_ca {
+            return Err(VerifyError::Chain {
+                item,
+                issuer: issuer.item,
+                reason: "the issuer is not a CA (basic constraints)",
+            });
+        }
+        if !ecdsa.verify(issuer.public_key, &self.tbs, EcdsaSig::Der(&self.signature)) {
+            return Err(VerifyError::BadSignature { item });
+        }
+        Ok(())
+    }
+}
+
+/// What a certificate or CRL is checked against: its issuer's name, key and CA flag.
+#[derive(Clone, Copy)]
+pub(crate) struct Issuer<'a> {
+    pub(crate) item: Item,
+    pub(crate) subject: &'a Name,
+    pub(crate) public_key: &'a [u8],
+    pub(crate) is_ca: bool,
+}
+
+impl Cert {
+    pub(crate) fn as_issuer(&self, item: Item) -> Issuer<'_> {
+        Issuer {
+            item,
+            subject: self.subject(),
+            public_key: &self.public_key,
+            is_ca: self.is_ca(),
+        }
+    }
+}
+
+/// A decoded CRL with the raw bytes its signature covers.
+#[derive(Clone, Debug)]
+pub(crate) struct Crl {
+    pub(crate) issuer: Name,
+    pub(crate) this_update: UnixTime,
+    pub(crate) next_update: UnixTime,
+    revoked: Vec<Vec<u8>>,
+    tbs: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Crl {
+    /// Decodes a DER CRL. A CRL without nextUpdate is refused: it could never expire.
+    ///
+    /// Intel's PCK CRLs list thousands of serials: decoding each entry into `x509-cert` types
+    /// would dominate cold verification, so the TBS is walked here and only the serials kept.
+    pub(crate) fn from_der(der: &[u8], item: Item) -> Result<Crl, VerifyError> {
+        let bad = |e: der::Error| VerifyError::malformed(item, e);
+        let (tbs, signature, algorithm) = split_signed_with_algorithm(der).map_err(bad)?;
+        let parsed = parse_tbs_cert_list(tbs).map_err(bad)?;
+        if algorithm != ECDSA_WITH_SHA256_ALGORITHM
+            || parsed.algorithm != ECDSA_WITH_SHA256_ALGORITHM
+        {
+            return Err(VerifyError::malformed(
+                item,
+                "signature algorithm is not ecdsa-with-SHA256",
+            ));
+        }
+        let next_update = parsed
+            .next_update
+            .ok_or_else(|| VerifyError::malformed(item, "no nextUpdate"))?;
+        let mut revoked = parsed.revoked;
+        revoked.sort_unstable();
+        Ok(Crl {
+            issuer: parsed.issuer,
+            this_update: parsed.this_update.into(),
+            next_update: next_update.into(),
+            revoked,
+            tbs: tbs.to_vec(),
+            signature: signature.to_vec(),
+        })
+    }
+
+    /// Checks issuer name, signature and the thisUpdate..nextUpdate window at `now`.
+    pub(crate) fn check(
+        &self,
+        item: Item,
+        issuer: &Issuer<'_>,
+        ecdsa: &dyn EcdsaP256,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        if &self.issuer != issuer.subject {
+            return Err(VerifyError::Chain {
+                item,
+                issuer: issuer.item,
+                reason: "CRL issuer name differs from the issuer's subject",
+            });
+        }
+        if !ecdsa.verify(issuer.public_key, &self.tbs, EcdsaSig::Der(&self.signature)) {
+            return Err(VerifyError::BadSignature { item });
+        }
+        check_window(item, self.this_update, self.next_update, now)
+    }
+
+    /// `Err(Revoked)` when the CRL lists `cert`'s serial number.
+    pub(crate) fn check_not_revoked(
+        &self,
+        crl_item: Item,
+        cert: &Cert,
+        cert_item: Item,
+    ) -> Result<(), VerifyError> {
+        let serial = cert.serial();
+        if self
+            .revoked
+            .binary_search_by(|s| s.as_slice().cmp(serial))
+            .is_ok()
+        {
+            return Err(VerifyError::Revoked {
+                item: cert_item,
+                crl: crl_item,
+                serial: hex::encode(serial),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// DER of `AlgorithmIdentifier { ecdsa-with-SHA256 }` (no parameters).
+const ECDSA_WITH_SHA256_ALGORITHM: &[u8] = &[
+    0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+];
+
+struct TbsCertList<'a> {
+    algorithm: &'a [u8],
+    issuer: Name,
+    this_update: x509_cert::time::Time,
+    next_update: Option<x509_cert::time::Time>,
+    revoked: Vec<Vec<u8>>,
+}
+
+fn parse_tbs_cert_list(tbs: &[u8]) -> der::Result<TbsCertList<'_>> {
+    use der::Decode as _;
+    let mut reader = SliceReader::new(tbs)?;
+    let header = Header::decode(&mut reader)?;
+    header.tag().assert_eq(Tag::Sequence)?;
+    let list = reader.read_nested(header.length(), |r| {
+        if Tag::peek(r)? == Tag::Integer {
+            let version = u8::decode(r)?;
+            if version != 1 {
+                return Err(der::Error::from(der::ErrorKind::Value {
+                    tag: Tag::Integer,
+                }));
+            }
+        }
+        let algorithm = r.tlv_bytes()?;
+        let issuer = Name::decode(r)?;
+        let this_update = x509_cert::time::Time::decode(r)?;
+        let next_update = match Tag::peek(r) {
+            Ok(Tag::UtcTime | Tag::GeneralizedTime) => Some(x509_cert::time::Time::decode(r)?),
+            _ => None,
+        };
+        let mut revoked = Vec::new();
+        if !r.is_finished() && Tag::peek(r)? == Tag::Sequence {
+            let entries = Header::decode(r)?;
+            r.read_nested(entries.length(), |r| {
+                while !r.is_finished() {
+                    let entry = Header::decode(r)?;
+                    entry.tag().assert_eq(Tag::Sequence)?;
+                    r.read_nested(entry.length(), |r| {
+                        let serial = Header::decode(r)?;
+                        serial.tag().assert_eq(Tag::Integer)?;
+                        revoked.push(r.read_slice(serial.length())?.to_vec());
+                        // revocationDate and entry extensions: not needed.
+                        let rest = r.remaining_len();
+                        r.drain(rest)
+                    })?;
+                }
+                Ok::<_, der::Error>(())
+            })?;
+        }
+        // crlExtensions ([0] EXPLICIT): not needed.
+        let rest = r.remaining_len();
+        r.drain(rest)?;
+        Ok::<_, der::Error>(TbsCertList {
+            algorithm,
+            issuer,
+            this_update,
+            next_update,
+            revoked,
+        })
+    })?;
+    reader.finish()?;
+    Ok(list)
+}
+
+/// Splits `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }` into the raw `tbs` TLV
+/// and the signature bytes.
+fn split_signed(der: &[u8]) -> der::Result<(&[u8], &[u8])> {
+    split_signed_with_algorithm(der).map(|(tbs, signature, _)| (tbs, signature))
+}
+
+/// [`split_signed`], also returning the raw `signatureAlgorithm` TLV.
+fn split_signed_with_algorithm(der: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])> {
+    let mut reader = SliceReader::new(der)?;
+    let outer = Header::decode(&mut reader)?;
+    outer.tag().assert_eq(Tag::Sequence)?;
+    let parts = reader.read_nested(outer.length(), |inner| {
+        let tbs = inner.tlv_bytes()?;
+        let algorithm = inner.tlv_bytes()?;
+        let signature = der::asn1::BitStringRef::decode(inner)?;
+        Ok::<_, der::Error>((tbs, signature, algorithm))
+    })?;
+    reader.finish()?;
+    let (tbs, signature, algorithm) = parts;
+    let signature = signature
+        .as_bytes()
+        .ok_or_else(|| der::Error::from(der::ErrorKind::Failed))?;
+    Ok((tbs, signature, algorithm))
+}
+
+/// The DER certificates of a PEM chain (any text around the blocks is ignored).
+pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyError> {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find(rest, BEGIN) {
+        let after_begin = rest.get(start..).unwrap_or_default();
+        let end = find(after_begin, END)
+            .ok_or_else(|| VerifyError::malformed(item, "unterminated PEM certificate"))?;
+        let block_len = end + END.len();
+        let block = after_begin.get(..block_len).unwrap_or_default();
+        if out.len() == MAX_CHAIN_LEN {
+            return Err(VerifyError::malformed(
+                item,
+                "too many certificates in the PEM chain",
+            ));
+        }
+        let body = block
+            .get(BEGIN.len()..block.len() - END.len())
+            .unwrap_or_default();
+        // Certificates are public: the fast (not constant-time) base64 decoder is fine here.
+        let text: Vec<u8> = body
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
+            .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
+        out.push(der);
+        rest = after_begin.get(block_len..).unwrap_or_default();
+    }
+    if out.is_empty() {
+        return Err(VerifyError::malformed(item, "no PEM certificate"));
+    }
+    Ok(out)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,331 @@
+//! Appraisal policies on verified quotes (simulated platform, real quotes where they verify).
+#![cfg(feature = "sim")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
+use attested_tdx::{
+    AppraisalError, Collateral, Hex, Policy, Quote, TcbStatus, TdAttributes, TrustAnchor, UnixTime,
+    Verifier,
+};
+
+const NOW: u64 = 1_750_000_000;
+
+struct Sim {
+    platform: SimPlatform,
+    verifier: Verifier,
+    collateral: Collateral,
+}
+
+fn sim(config: SimConfig) -> Sim {
+    let platform = SimPlatform::with_config(b"policy", NOW, config).unwrap();
+    let collateral =
+        Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
+    let verifier = Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap());
+    Sim {
+        platform,
+        verifier,
+        collateral,
+    }
+}
+
+impl Sim {
+    fn spec(&self) -> QuoteSpec {
+        QuoteSpec {
+            mr_td: [0x11; 48],
+            rtmrs: [[0x20; 48], [0x21; 48], [0x22; 48], [0x23; 48]],
+            report_data: [0x42; 64],
+            td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+            ..self.platform.quote_spec(QuoteFormat::V4)
+        }
+    }
+
+    fn appraise(&self, spec: &QuoteSpec, policy: &Policy, now: u64) -> Result<(), AppraisalError> {
+        let bytes = self.platform.quote(spec).unwrap();
+        let quote = Quote::parse(&bytes).unwrap();
+        let verified = self
+            .verifier
+            .verify(&quote, &self.collateral, UnixTime(NOW))
+            .unwrap();
+        policy.appraise(&verified, UnixTime(now))
+    }
+}
+
+#[test]
+fn the_default_policy_accepts_an_up_to_date_production_td() {
+    let sim = sim(SimConfig::default());
+    sim.appraise(&sim.spec(), &Policy::default(), NOW).unwrap();
+}
+
+#[test]
+fn debug_tds_are_refused_by_default() {
+    let sim = sim(SimConfig::default());
+    let spec = QuoteSpec {
+        td_attributes: TdAttributes::from_bits(TdAttributes::DEBUG | TdAttributes::SEPT_VE_DISABLE),
+        ..sim.spec()
+    };
+    assert_eq!(
+        sim.appraise(&spec, &Policy::default(), NOW),
+        Err(AppraisalError::Debug)
+    );
+    let lenient = Policy {
+        allow_debug: true,
+        ..Policy::default()
+    };
+    sim.appraise(&spec, &lenient, NOW).unwrap();
+}
+
+#[test]
+fn the_real_debug_td_is_refused_by_the_default_policy() {
+    let Some(bytes) = attested_testdata::read("tdx/trustee/tdx_quote_4.dat") else {
+        return;
+    };
+    let quote = Quote::parse(&bytes).unwrap();
+    assert!(quote.report().td10().td_attributes().debug());
+    assert_eq!(
+        Policy::default().appraise_report(quote.report()),
+        Err(AppraisalError::Debug)
+    );
+}
+
+#[test]
+fn sept_ve_disable_is_required_except_on_azure_and_gcp() {
+    let sim = sim(SimConfig::default());
+    let spec = QuoteSpec {
+        td_attributes: TdAttributes::from_bits(TdAttributes::PKS),
+        ..sim.spec()
+    };
+    assert_eq!(
+        sim.appraise(&spec, &Policy::default(), NOW),
+        Err(AppraisalError::SeptVeDisable)
+    );
+    sim.appraise(&spec, &Policy::azure(), NOW).unwrap();
+    sim.appraise(&spec, &Policy::gcp(), NOW).unwrap();
+    let forced = Policy {
+        require_sept_ve_disable: Some(true),
+        ..Policy::gcp()
+    };
+    assert_eq!(
+        sim.appraise(&spec, &forced, NOW),
+        Err(AppraisalError::SeptVeDisable)
+    );
+}
+
+#[test]
+fn real_cloud_quotes_pass_the_attribute_checks_of_their_profiles_only() {
+    // The go-tdx-guest production quote (SEPT_VE_DISABLE clear, PKS set) and an Azure quote.
+    for path in [
+        "tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat",
+        "tdx/trustee/az-tdx-vtpm/td-quote.bin",
+    ] {
+        let Some(bytes) = attested_testdata::read(path) else {
+            return;
+        };
+        let quote = Quote::parse_allowing_trailing_data(&bytes).unwrap();
+        assert_eq!(
+            Policy::default().appraise_report(quote.report()),
+            Err(AppraisalError::SeptVeDisable),
+            "{path}"
+        );
+        Policy::azure().appraise_report(quote.report()).unwrap();
+        Policy::gcp().appraise_report(quote.report()).unwrap();
+    }
+}
+
+#[test]
+fn every_measurement_is_checked_and_named() {
+    let sim = sim(SimConfig::default());
+    let spec = sim.spec();
+    let exact = Policy {
+        mr_td: vec![Hex([0x99; 48]), Hex([0x11; 48])],
+        rtmr0: Some(Hex([0x20; 48])),
+        rtmr1: Some(Hex([0x21; 48])),
+        rtmr2: Some(Hex([0x22; 48])),
+        rtmr3: Some(Hex([0x23; 48])),
+        mr_config_id: Some(Hex(spec.mr_config_id)),
+        mr_owner: Some(Hex(spec.mr_owner)),
+        mr_owner_config: Some(Hex(spec.mr_owner_config)),
+        xfam: Some(Hex(spec.xfam.to_le_bytes())),
+        report_data: Some(Hex([0x42; 64])),
+        ..Policy::default()
+    };
+    sim.appraise(&spec, &exact, NOW).unwrap();
+    let cases: Vec<(&str, Policy)> = vec![
+        (
+            "MRTD",
+            Policy {
+                mr_td: vec![Hex([0x99; 48])],
+                ..exact.clone()
+            },
+        ),
+        (
+            "RTMR0",
+            Policy {
+                rtmr0: Some(Hex([0; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "RTMR1",
+            Policy {
+                rtmr1: Some(Hex([0; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "RTMR2",
+            Policy {
+                rtmr2: Some(Hex([0; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "RTMR3",
+            Policy {
+                rtmr3: Some(Hex([0; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "MRCONFIGID",
+            Policy {
+                mr_config_id: Some(Hex([1; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "MROWNER",
+            Policy {
+                mr_owner: Some(Hex([1; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "MROWNERCONFIG",
+            Policy {
+                mr_owner_config: Some(Hex([1; 48])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "XFAM",
+            Policy {
+                xfam: Some(Hex([1; 8])),
+                ..exact.clone()
+            },
+        ),
+        (
+            "REPORTDATA",
+            Policy {
+                report_data: Some(Hex([0x43; 64])),
+                ..exact.clone()
+            },
+        ),
+    ];
+    for (name, policy) in cases {
+        match sim.appraise(&spec, &policy, NOW) {
+            Err(AppraisalError::Measurement { field, .. }) => assert_eq!(field, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn tcb_status_advisories_evaluation_number_and_grace_period() {
+    let sim = sim(SimConfig {
+        tcb_status: TcbLevelStatus::OutOfDate,
+        advisory_ids: vec!["INTEL-SA-00837".into()],
+        tcb_evaluation_data_number: 17,
+        ..SimConfig::default()
+    });
+    let spec = sim.spec();
+    assert_eq!(
+        sim.appraise(&spec, &Policy::default(), NOW),
+        Err(AppraisalError::TcbStatus(TcbStatus::OutOfDate))
+    );
+    let accepting = Policy {
+        accepted_tcb_statuses: vec![TcbStatus::UpToDate, TcbStatus::OutOfDate],
+        ..Policy::default()
+    };
+    sim.appraise(&spec, &accepting, NOW).unwrap();
+    let denying = Policy {
+        denied_advisories: vec!["intel-sa-00837".into()],
+        ..accepting.clone()
+    };
+    assert_eq!(
+        sim.appraise(&spec, &denying, NOW),
+        Err(AppraisalError::Advisory("INTEL-SA-00837".into()))
+    );
+    let newer = Policy {
+        min_tcb_evaluation_data_number: Some(18),
+        ..accepting
+    };
+    assert_eq!(
+        sim.appraise(&spec, &newer, NOW),
+        Err(AppraisalError::EvaluationDataNumber {
+            actual: 17,
+            minimum: 18
+        })
+    );
+
+    // Grace: OutOfDate is accepted until tcbDate + grace.
+    let bytes = sim.platform.quote(&spec).unwrap();
+    let quote = Quote::parse(&bytes).unwrap();
+    let verified = sim
+        .verifier
+        .verify(&quote, &sim.collateral, UnixTime(NOW))
+        .unwrap();
+    let tcb_date = verified.verdict().tcb_date.0;
+    let grace = Policy {
+        out_of_date_grace_period_secs: Some(86_400),
+        ..Policy::default()
+    };
+    grace
+        .appraise(&verified, UnixTime(tcb_date + 86_400))
+        .unwrap();
+    assert!(matches!(
+        grace.appraise(&verified, UnixTime(tcb_date + 86_401)),
+        Err(AppraisalError::GracePeriodOver {
+            status: TcbStatus::OutOfDate,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn policies_load_from_json_and_toml() {
+    let mr_td = "ab".repeat(48);
+    let json = format!(
+        r#"{{"profile":"azure","mr_td":["{mr_td}"],"accepted_tcb_statuses":["UpToDate","SWHardeningNeeded"],"denied_advisories":["INTEL-SA-00837"],"min_tcb_evaluation_data_number":17,"out_of_date_grace_period_secs":3600}}"#
+    );
+    let toml = format!(
+        "profile = \"azure\"\nmr_td = [\"{mr_td}\"]\naccepted_tcb_statuses = [\"UpToDate\", \"SWHardeningNeeded\"]\ndenied_advisories = [\"INTEL-SA-00837\"]\nmin_tcb_evaluation_data_number = 17\nout_of_date_grace_period_secs = 3600\n"
+    );
+    let from_json = Policy::from_text(&json).unwrap();
+    let from_toml = Policy::from_text(&toml).unwrap();
+    assert_eq!(from_json, from_toml);
+    assert_eq!(from_json.mr_td, vec![Hex([0xab; 48])]);
+    assert_eq!(
+        from_json.accepted_tcb_statuses,
+        [TcbStatus::UpToDate, TcbStatus::SWHardeningNeeded]
+    );
+    assert_eq!(
+        Policy::from_json(&serde_json::to_string(&from_json).unwrap()).unwrap(),
+        from_json
+    );
+    for bad in [
+        r#"{"mr_td":["abcd"]}"#,
+        r#"{"unknown":1}"#,
+        r#"{"accepted_tcb_statuses":["Fine"]}"#,
+        "profile = \"aws\"",
+    ] {
+        assert!(
+            matches!(Policy::from_text(bad), Err(AppraisalError::Load(_))),
+            "{bad}"
+        );
+    }
+}

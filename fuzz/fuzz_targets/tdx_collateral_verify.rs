@@ -1,0 +1,44 @@
+//! Collateral parsing and full verification with the time taken from the input.
+//!
+//! Input: `now` (u64 LE) || flags (bit 0: trust the simulated root instead of Intel's) ||
+//! quote length (u16 LE) || quote || collateral (dcap-qvl `QuoteCollateralV3` JSON).
+//! Verification must return, never panic, and a warm verifier must agree with a cold one.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use attested_tdx::sim::SimPlatform;
+use attested_tdx::{Collateral, Quote, TrustAnchor, UnixTime, Verifier};
+use libfuzzer_sys::fuzz_target;
+
+/// The seed corpus's simulated platform (seed "fuzz", now 1_750_000_000).
+fn sim_root() -> &'static TrustAnchor {
+    static ROOT: OnceLock<TrustAnchor> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let platform = SimPlatform::from_seed(b"fuzz", 1_750_000_000).expect("simulated platform");
+        TrustAnchor::from_der(platform.root_certificate_der()).expect("simulated root")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((now, rest)) = data.split_first_chunk::<8>() else { return };
+    let Some((flags, rest)) = rest.split_first() else { return };
+    let Some((len, rest)) = rest.split_first_chunk::<2>() else { return };
+    let len = usize::from(u16::from_le_bytes(*len)).min(rest.len());
+    let (quote, collateral) = rest.split_at(len);
+    let now = UnixTime(u64::from_le_bytes(*now));
+    let anchor = if flags & 1 == 1 { sim_root().clone() } else { TrustAnchor::intel_sgx_root() };
+
+    let Ok(collateral) = Collateral::from_qvl_json(collateral) else { return };
+    let _ = Collateral::from_qvl_json(collateral.to_qvl_json().as_bytes()).map(|again| {
+        assert_eq!(again.digest(), collateral.digest(), "QuoteCollateralV3 round trip");
+    });
+    let warm = Verifier::new(anchor.clone());
+    let _ = warm.verify_collateral(&collateral, now);
+    let Ok(quote) = Quote::parse_allowing_trailing_data(quote) else { return };
+    let first = warm.verify(&quote, &collateral, now).map(|v| v.verdict().clone());
+    let again = warm.verify(&quote, &collateral, now).map(|v| v.verdict().clone());
+    let cold = Verifier::new(anchor).verify(&quote, &collateral, now).map(|v| v.verdict().clone());
+    assert_eq!(first, again, "warm verification changed its verdict");
+    assert_eq!(first, cold, "warm and cold verification disagree");
+});
