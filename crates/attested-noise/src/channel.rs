@@ -167,3 +167,100 @@ fn encrypt(transport: &mut snow::TransportState, plaintext: &[u8]) -> Result<Vec
     frame.truncate(len);
     Ok(frame)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Resolver;
+    use zeroize::Zeroizing;
+
+    fn transports(profile: Profile) -> (snow::TransportState, snow::TransportState) {
+        let server_secret = [7_u8; 32];
+        let server_public =
+            x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(server_secret))
+                .to_bytes();
+        let build = |initiator: bool, seed: u8| {
+            let builder = snow::Builder::with_resolver(
+                crate::profile::PROTOCOL_NAME.parse().unwrap(),
+                Box::new(Resolver::new(Zeroizing::new([seed; 32]))),
+            )
+            .prologue(profile.prologue())
+            .unwrap();
+            if initiator {
+                builder
+                    .remote_public_key(&server_public)
+                    .unwrap()
+                    .build_initiator()
+            } else {
+                builder
+                    .local_private_key(&server_secret)
+                    .unwrap()
+                    .build_responder()
+            }
+            .unwrap()
+        };
+        let (mut i, mut r) = (build(true, 1), build(false, 2));
+        let mut buf = [0_u8; 64];
+        let n = i.write_message(&[], &mut buf).unwrap();
+        r.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
+        let n = r.write_message(&[], &mut buf).unwrap();
+        i.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
+        (
+            i.into_transport_mode().unwrap(),
+            r.into_transport_mode().unwrap(),
+        )
+    }
+
+    #[test]
+    fn rekey_flag_is_set_and_the_key_changes() {
+        let (sender, mut raw_receiver) = transports(Profile::V1);
+        let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(10));
+        let mut out = vec![0_u8; 65535];
+
+        let frame = sender.seal(b"0123456789").unwrap().remove(0);
+        let n = raw_receiver.read_message(&frame, &mut out).unwrap();
+        assert_eq!(out[0], REKEY);
+        assert_eq!(&out[1..n], b"0123456789");
+
+        // A receiver that ignores the flag no longer decrypts: the sender really rekeyed.
+        let frame = sender.seal(b"x").unwrap().remove(0);
+        assert!(raw_receiver.read_message(&frame, &mut out).is_err());
+    }
+
+    #[test]
+    fn below_the_threshold_no_rekey_flag() {
+        let (sender, mut raw_receiver) = transports(Profile::V1);
+        let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(1000));
+        let mut out = vec![0_u8; 65535];
+        for _ in 0..3 {
+            let frame = sender.seal(b"abc").unwrap().remove(0);
+            raw_receiver.read_message(&frame, &mut out).unwrap();
+            assert_eq!(out[0], 0);
+        }
+    }
+
+    #[test]
+    fn unknown_flags_and_empty_v1_frames_close_the_channel() {
+        for plaintext in [&[0x04_u8, b'x'][..], &[][..]] {
+            let (mut raw_sender, receiver) = transports(Profile::V1);
+            let mut receiver = Channel::new(receiver, Config::new(Profile::V1));
+            let mut frame = vec![0_u8; plaintext.len() + TAG_LEN];
+            let n = raw_sender.write_message(plaintext, &mut frame).unwrap();
+            assert!(matches!(
+                receiver.open(&frame[..n]),
+                Err(Error::FrameHeader)
+            ));
+            assert!(receiver.is_closed());
+        }
+    }
+
+    #[test]
+    fn seed_frames_carry_the_message_alone() {
+        let (sender, mut raw_receiver) = transports(Profile::Seed);
+        let mut sender = Channel::new(sender, Config::new(Profile::Seed));
+        let frame = sender.send(&Message::Ping).unwrap().remove(0);
+        let mut out = vec![0_u8; 65535];
+        let n = raw_receiver.read_message(&frame, &mut out).unwrap();
+        assert_eq!(&out[..n], br#"{"type":"ping","payload":{}}"#);
+    }
+}

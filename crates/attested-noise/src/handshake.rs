@@ -225,3 +225,102 @@ impl std::fmt::Debug for Responder {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex32(v: &serde_json::Value) -> [u8; 32] {
+        hex::decode(v.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    }
+
+    fn bytes(v: &serde_json::Value) -> Vec<u8> {
+        hex::decode(v.as_str().unwrap()).unwrap()
+    }
+
+    /// Runs every `Noise_NK_25519_ChaChaPoly_SHA256` vector of `file` through `build` (our
+    /// primitives, the ephemeral key fed through the caller-randomness path), checking each
+    /// ciphertext, the handshake hash where the file has one, and the transport messages.
+    /// Returns how many vectors ran.
+    fn run_vectors(file: &str) -> Option<usize> {
+        let json = attested_testdata::read(&format!("noise/{file}"))?;
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let mut count = 0;
+        for v in json["vectors"].as_array().unwrap() {
+            if v["protocol_name"] != PROTOCOL_NAME {
+                continue;
+            }
+            let mut init = build(
+                true,
+                &bytes(&v["init_prologue"]),
+                None,
+                Some(&hex32(&v["init_remote_static"])),
+                Zeroizing::new(hex32(&v["init_ephemeral"])),
+            )
+            .unwrap();
+            let mut resp = build(
+                false,
+                &bytes(&v["resp_prologue"]),
+                Some(&hex32(&v["resp_static"])),
+                None,
+                Zeroizing::new(hex32(&v["resp_ephemeral"])),
+            )
+            .unwrap();
+            let messages = v["messages"].as_array().unwrap();
+            let mut buf = vec![0_u8; 65535];
+            let mut out = vec![0_u8; 65535];
+            for (i, m) in messages.iter().take(2).enumerate() {
+                let (writer, reader) = if i == 0 {
+                    (&mut init, &mut resp)
+                } else {
+                    (&mut resp, &mut init)
+                };
+                let payload = bytes(&m["payload"]);
+                let len = writer.write_message(&payload, &mut buf).unwrap();
+                assert_eq!(&buf[..len], bytes(&m["ciphertext"]), "message {i}");
+                let n = reader.read_message(&buf[..len], &mut out).unwrap();
+                assert_eq!(&out[..n], payload);
+            }
+            if let Some(h) = v.get("handshake_hash") {
+                assert_eq!(init.get_handshake_hash(), bytes(h));
+            }
+            let (h_init, mut init) = finish(init).unwrap();
+            let (h_resp, mut resp) = finish(resp).unwrap();
+            assert_eq!(h_init, h_resp);
+            for (i, m) in messages.iter().enumerate().skip(2) {
+                let (writer, reader) = if i % 2 == 0 {
+                    (&mut init, &mut resp)
+                } else {
+                    (&mut resp, &mut init)
+                };
+                let payload = bytes(&m["payload"]);
+                let len = writer.write_message(&payload, &mut buf).unwrap();
+                assert_eq!(&buf[..len], bytes(&m["ciphertext"]), "message {i}");
+                let n = reader.read_message(&buf[..len], &mut out).unwrap();
+                assert_eq!(&out[..n], payload);
+            }
+            count += 1;
+        }
+        Some(count)
+    }
+
+    #[test]
+    fn cacophony_nk_vectors() {
+        if let Some(count) = run_vectors("cacophony.json") {
+            assert_eq!(count, 1);
+        }
+        if let Some(count) = run_vectors("cacophony-NK_25519-subset.json") {
+            assert_eq!(count, 1);
+        }
+    }
+
+    #[test]
+    fn snow_nk_vectors() {
+        if let Some(count) = run_vectors("snow.json") {
+            assert_eq!(count, 1);
+        }
+    }
+}
