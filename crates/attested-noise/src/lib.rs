@@ -101,3 +101,4 @@ pub use profile::{
     UnknownProfile,
 };
 pub use session::{Received, ServerIdentity, ServerSession, UnverifiedSession, VerifiedSession};
+pub use zeroize::Zeroizing;

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::channel::Channel;
@@ -252,6 +253,18 @@ impl VerifiedSession {
     pub fn receive(&mut self, frame: &[u8]) -> Result<Option<Message>, Error> {
         self.channel.receive(frame)
     }
+
+    /// The frames of an already encoded message (for a schema of your own over the verified
+    /// session; the peer reads it with `open`). Limits as for [`send`](Self::send).
+    pub fn seal(&mut self, encoded: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.seal(encoded)
+    }
+
+    /// Reads one frame without decoding: the complete encoded message, or `None` while a
+    /// chunked one is still arriving. A frame that fails to decrypt closes the session.
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        self.channel.open(frame)
+    }
 }
 
 impl std::fmt::Debug for VerifiedSession {
@@ -451,6 +464,17 @@ impl ServerSession {
     /// over the limit is refused before any encryption, and the session stays usable.
     pub fn send(&mut self, message: &Message) -> Result<Vec<Vec<u8>>, Error> {
         self.channel.send(message)
+    }
+
+    /// The frames of an already encoded message (for a schema of your own).
+    pub fn seal(&mut self, encoded: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.seal(encoded)
+    }
+
+    /// Reads one frame without decoding or answering it (for a schema of your own): the
+    /// complete encoded message, or `None` while a chunked one is still arriving.
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        self.channel.open(frame)
     }
 }
 
