@@ -1,1 +1,3 @@
 //! Programs that compose the attested crates. Each binary under `src/bin/` is one tool.
+
+pub mod noise_demo;
