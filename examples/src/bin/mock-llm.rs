@@ -3,7 +3,7 @@
 //! `POST /v1/chat/completions` answers `sha256:<hex>`, the SHA-256 of the last message's
 //! content, so that a test can check that the prompt arrived intact. With `"stream": true` it
 //! answers with server-sent events, the same text in three pieces. Prints `listening on ADDR`
-//! once bound (use port 0 for any free port).
+//! once bound (use port 0 for any free port), then `answered <answer>` for every request.
 
 use axum::Json;
 use axum::Router;
@@ -43,6 +43,8 @@ fn answer(request: &Value) -> (String, u64) {
 
 async fn completions(Json(request): Json<Value>) -> Response {
     let (content, prompt_tokens) = answer(&request);
+    // One line per answered request, so that a test can tell whether a prompt ever arrived.
+    println!("answered {content}");
     let model = request
         .get("model")
         .and_then(Value::as_str)
