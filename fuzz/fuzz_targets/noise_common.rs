@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use attested_noise::{
     BoxError, Config, Evidence, EvidenceCheck, NoiseStaticKey, PROTOCOL_NAME, PlatformEvidence,
@@ -38,7 +38,15 @@ pub fn server_public() -> [u8; 32] {
     *NoiseStaticKey::from_bytes(SERVER_SECRET).public_key()
 }
 
+/// Made once per profile: key derivation is slow under the sanitizers.
 pub fn identity(profile: Profile) -> Arc<ServerIdentity> {
+    static SEED: OnceLock<Arc<ServerIdentity>> = OnceLock::new();
+    static V1: OnceLock<Arc<ServerIdentity>> = OnceLock::new();
+    let cell = if profile == Profile::Seed { &SEED } else { &V1 };
+    cell.get_or_init(|| make_identity(profile)).clone()
+}
+
+fn make_identity(profile: Profile) -> Arc<ServerIdentity> {
     let noise_key = NoiseStaticKey::from_bytes(SERVER_SECRET);
     let binding_key = attested_noise::ed25519_dalek::SigningKey::from_bytes(&[0x43; 32]);
     let report_data = ServerIdentity::report_data(profile, &noise_key, &binding_key);
