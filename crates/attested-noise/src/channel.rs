@@ -175,15 +175,29 @@ mod tests {
     use zeroize::Zeroizing;
 
     fn transports(profile: Profile) -> (snow::TransportState, snow::TransportState) {
+        transports_with(profile, false)
+    }
+
+    /// Initiator and responder transports; with `snow_responder`, the responder runs on snow's
+    /// own primitives (an independent implementation of the same Noise operations).
+    fn transports_with(
+        profile: Profile,
+        snow_responder: bool,
+    ) -> (snow::TransportState, snow::TransportState) {
         let server_secret = [7_u8; 32];
         let server_public =
             x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(server_secret))
                 .to_bytes();
         let build = |initiator: bool, seed: u8| {
-            let builder = snow::Builder::with_resolver(
-                crate::profile::PROTOCOL_NAME.parse().unwrap(),
-                Box::new(Resolver::new(Zeroizing::new([seed; 32]))),
-            )
+            let params = crate::profile::PROTOCOL_NAME.parse().unwrap();
+            let builder = if !initiator && snow_responder {
+                snow::Builder::new(params)
+            } else {
+                snow::Builder::with_resolver(
+                    params,
+                    Box::new(Resolver::new(Zeroizing::new([seed; 32]))),
+                )
+            }
             .prologue(profile.prologue())
             .unwrap();
             if initiator {
@@ -225,6 +239,19 @@ mod tests {
         // A receiver that ignores the flag no longer decrypts: the sender really rekeyed.
         let frame = sender.seal(b"x").unwrap().remove(0);
         assert!(raw_receiver.read_message(&frame, &mut out).is_err());
+    }
+
+    #[test]
+    fn our_rekey_is_snows_rekey() {
+        let (sender, mut snow_receiver) = transports_with(Profile::V1, true);
+        let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(1));
+        let mut out = vec![0_u8; 65535];
+        for round in 0..3_u8 {
+            let frame = sender.seal(&[round]).unwrap().remove(0);
+            let n = snow_receiver.read_message(&frame, &mut out).unwrap();
+            assert_eq!(&out[..n], &[REKEY, round]);
+            snow_receiver.rekey_incoming();
+        }
     }
 
     #[test]

@@ -151,6 +151,16 @@ impl Cipher for ChaChaPoly {
         self.key.copy_from_slice(key);
     }
 
+    /// Noise's REKEY (the first 32 bytes of encrypting zeros under nonce 2^64-1), as snow's
+    /// default does, but leaving no copy of the new key behind.
+    fn rekey(&mut self) {
+        let mut block = Zeroizing::new([0_u8; KEY_LEN + TAG_LEN]);
+        let len = self.encrypt(u64::MAX, &[], &[0_u8; KEY_LEN], block.as_mut_slice());
+        if let Some(new_key) = block.get(..KEY_LEN).filter(|_| len == KEY_LEN + TAG_LEN) {
+            self.key.copy_from_slice(new_key);
+        }
+    }
+
     fn encrypt(&self, nonce: u64, authtext: &[u8], plaintext: &[u8], out: &mut [u8]) -> usize {
         let len = plaintext.len();
         // snow sizes `out` for plaintext and tag; should that ever not hold, writing nothing

@@ -14,7 +14,9 @@
 //! rekeys.
 //!
 //! The crate is sans-IO: it turns frames (one Noise message each, a binary WebSocket message in
-//! the proxy) into messages and back, and takes its randomness from the caller.
+//! the proxy) into messages and back, and takes its randomness from the caller. Keys live in
+//! zeroizing storage (the crate runs snow on its own resolver for that); snow's handshake
+//! chaining key is the exception, until the handshake ends.
 //!
 //! # Example
 //!
