@@ -5,8 +5,6 @@
 //! message follows) and [`REKEY`] (the sender rekeys its direction after this frame). The
 //! receiver follows the flag, so each side's rekey threshold is its own setting.
 
-use zeroize::Zeroizing;
-
 use crate::Error;
 use crate::message::Message;
 use crate::profile::{Config, MAX_FRAME_PLAINTEXT, Profile};
@@ -17,12 +15,67 @@ const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
 
+/// Decrypted or to-be-encrypted bytes, erased (to their full capacity) when dropped.
+///
+/// Erasure is a plain memset behind [`zeroize::optimization_barrier`]: `Zeroizing<Vec<u8>>`
+/// writes byte by byte with volatile stores, which costs more than the AEAD on 64 KiB frames.
+pub struct Plaintext(Vec<u8>);
+
+impl Plaintext {
+    fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes, moved out; erasing them becomes the caller's business.
+    pub fn into_vec(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// Zeroes all of `bytes`, spare capacity included, and empties it.
+fn erase(bytes: &mut Vec<u8>) {
+    let capacity = bytes.capacity();
+    bytes.clear();
+    bytes.resize(capacity, 0);
+    zeroize::optimization_barrier(bytes.as_slice());
+    bytes.clear();
+}
+
+impl Drop for Plaintext {
+    fn drop(&mut self) {
+        erase(&mut self.0);
+    }
+}
+
+impl std::ops::Deref for Plaintext {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Plaintext {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Plaintext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Plaintext({} bytes)", self.0.len())
+    }
+}
+
 pub(crate) struct Channel {
     /// `None` once closed: a session that saw one bad frame carries nothing more.
     transport: Option<snow::TransportState>,
     config: Config,
     sent_since_rekey: u64,
-    inbound: Zeroizing<Vec<u8>>,
+    /// The chunks of a v1 message still arriving.
+    inbound: Plaintext,
+    /// One frame's plaintext on its way in or out (v1), erased after each use.
+    scratch: Plaintext,
 }
 
 impl Channel {
@@ -31,7 +84,8 @@ impl Channel {
             transport: Some(transport),
             config,
             sent_since_rekey: 0,
-            inbound: Zeroizing::new(Vec::new()),
+            inbound: Plaintext::new(Vec::new()),
+            scratch: Plaintext::new(Vec::new()),
         }
     }
 
@@ -45,13 +99,13 @@ impl Channel {
 
     fn close(&mut self, error: Error) -> Error {
         self.transport = None;
-        self.inbound = Zeroizing::new(Vec::new());
+        erase(&mut self.inbound.0);
         error
     }
 
     /// Encodes and encrypts `message` into the frames to send, in order.
     pub(crate) fn send(&mut self, message: &Message) -> Result<Vec<Vec<u8>>, Error> {
-        let plaintext = Zeroizing::new(message.encode()?);
+        let plaintext = Plaintext::new(message.encode()?);
         self.seal(&plaintext)
     }
 
@@ -68,84 +122,92 @@ impl Channel {
         let profile = self.config.profile;
         let rekey_after = self.config.rekey_after;
         let transport = self.transport.as_mut().ok_or(Error::Closed)?;
-        match profile {
-            Profile::Seed => Ok(vec![encrypt(transport, plaintext)?]),
-            Profile::V1 => {
-                // An empty message still takes one frame.
-                let pieces: Vec<&[u8]> = if plaintext.is_empty() {
-                    vec![plaintext]
-                } else {
-                    plaintext.chunks(V1_CHUNK).collect()
-                };
-                let last = pieces.len() - 1;
-                let mut frames = Vec::with_capacity(pieces.len());
-                let mut scratch =
-                    Zeroizing::new(Vec::with_capacity(plaintext.len().min(V1_CHUNK) + 1));
-                for (index, chunk) in pieces.into_iter().enumerate() {
-                    let mut flags = if index < last { MORE } else { 0 };
-                    self.sent_since_rekey =
-                        self.sent_since_rekey.saturating_add(chunk.len() as u64);
-                    let rekey = self.sent_since_rekey >= rekey_after;
-                    if rekey {
-                        flags |= REKEY;
-                    }
-                    scratch.clear();
-                    scratch.push(flags);
-                    scratch.extend_from_slice(chunk);
-                    frames.push(encrypt(transport, &scratch)?);
-                    if rekey {
-                        transport.rekey_outgoing();
-                        self.sent_since_rekey = 0;
-                    }
+        if profile == Profile::Seed {
+            return Ok(vec![encrypt(transport, plaintext)?]);
+        }
+        // An empty message still takes one frame.
+        let pieces: Vec<&[u8]> = if plaintext.is_empty() {
+            vec![plaintext]
+        } else {
+            plaintext.chunks(V1_CHUNK).collect()
+        };
+        let last = pieces.len() - 1;
+        let mut frames = Vec::with_capacity(pieces.len());
+        let scratch = &mut self.scratch.0;
+        let mut result = Ok(());
+        for (index, chunk) in pieces.into_iter().enumerate() {
+            let mut flags = if index < last { MORE } else { 0 };
+            self.sent_since_rekey = self.sent_since_rekey.saturating_add(chunk.len() as u64);
+            let rekey = self.sent_since_rekey >= rekey_after;
+            if rekey {
+                flags |= REKEY;
+            }
+            scratch.clear();
+            scratch.push(flags);
+            scratch.extend_from_slice(chunk);
+            match encrypt(transport, scratch) {
+                Ok(frame) => frames.push(frame),
+                Err(error) => {
+                    result = Err(error);
+                    break;
                 }
-                Ok(frames)
+            }
+            if rekey {
+                transport.rekey_outgoing();
+                self.sent_since_rekey = 0;
             }
         }
+        erase(scratch);
+        result.map(|()| frames)
     }
 
     /// Decrypts one frame. Returns the complete encoded message, or `None` while a chunked v1
     /// message is still arriving. Any failure closes the channel.
-    pub(crate) fn open(&mut self, frame: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    pub(crate) fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
         let transport = self.transport.as_mut().ok_or(Error::Closed)?;
         if !(TAG_LEN..=MAX_FRAME).contains(&frame.len()) {
             return Err(self.close(Error::FrameLength(frame.len())));
         }
-        let mut plaintext = Zeroizing::new(vec![0_u8; frame.len() - TAG_LEN]);
-        let len = match transport.read_message(frame, &mut plaintext) {
-            Ok(len) => len,
-            Err(_) => return Err(self.close(Error::Decrypt)),
-        };
-        plaintext.truncate(len);
         if self.config.profile == Profile::Seed {
-            return Ok(Some(plaintext));
+            let mut plaintext = Plaintext::new(vec![0_u8; frame.len() - TAG_LEN]);
+            return match transport.read_message(frame, &mut plaintext.0) {
+                Ok(len) => {
+                    plaintext.0.truncate(len);
+                    Ok(Some(plaintext))
+                }
+                Err(_) => Err(self.close(Error::Decrypt)),
+            };
         }
-        let Some((&flags, body)) = plaintext.split_first() else {
-            return Err(self.close(Error::FrameHeader));
+        let scratch = &mut self.scratch.0;
+        scratch.resize(frame.len() - TAG_LEN, 0);
+        let outcome = match transport.read_message(frame, scratch) {
+            Err(_) => Err(Error::Decrypt),
+            Ok(len) => match scratch.get(..len).and_then(<[u8]>::split_first) {
+                None => Err(Error::FrameHeader),
+                Some((&flags, _)) if flags & !(MORE | REKEY) != 0 => Err(Error::FrameHeader),
+                Some((&flags, body)) => {
+                    let max = self.config.message_limit();
+                    if self.inbound.0.len() + body.len() > max {
+                        Err(Error::ReceivedTooLarge { max })
+                    } else {
+                        self.inbound.0.extend_from_slice(body);
+                        if flags & REKEY != 0 {
+                            transport.rekey_incoming();
+                        }
+                        Ok(flags & MORE == 0)
+                    }
+                }
+            },
         };
-        if flags & !(MORE | REKEY) != 0 {
-            return Err(self.close(Error::FrameHeader));
+        erase(scratch);
+        match outcome {
+            Ok(true) => Ok(Some(std::mem::replace(
+                &mut self.inbound,
+                Plaintext::new(Vec::new()),
+            ))),
+            Ok(false) => Ok(None),
+            Err(error) => Err(self.close(error)),
         }
-        if flags & REKEY != 0 {
-            transport.rekey_incoming();
-        }
-        let max = self.config.message_limit();
-        if self.inbound.len() + body.len() > max {
-            return Err(self.close(Error::ReceivedTooLarge { max }));
-        }
-        if flags & MORE != 0 {
-            self.inbound.extend_from_slice(body);
-            return Ok(None);
-        }
-        if self.inbound.is_empty() {
-            // The common case, one frame per message: drop the flags byte in place.
-            plaintext.remove(0);
-            return Ok(Some(plaintext));
-        }
-        self.inbound.extend_from_slice(body);
-        Ok(Some(std::mem::replace(
-            &mut self.inbound,
-            Zeroizing::new(Vec::new()),
-        )))
     }
 
     /// Decrypts one frame and decodes the message it completes, if any.

@@ -89,6 +89,7 @@ mod message;
 mod profile;
 mod session;
 
+pub use channel::Plaintext;
 pub use ed25519_dalek;
 pub use error::{BoxError, Error};
 pub use evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
@@ -103,4 +104,3 @@ pub use profile::{
     UnknownProfile,
 };
 pub use session::{Received, ServerIdentity, ServerSession, UnverifiedSession, VerifiedSession};
-pub use zeroize::Zeroizing;

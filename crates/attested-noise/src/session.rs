@@ -6,10 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::channel::Channel;
+use crate::channel::{Channel, Plaintext};
 use crate::evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
 use crate::keys::NoiseStaticKey;
 use crate::message::{Attestation, ChatRequest, ErrorMessage, Message, SessionBinding};
@@ -262,7 +261,7 @@ impl VerifiedSession {
 
     /// Reads one frame without decoding: the complete encoded message, or `None` while a
     /// chunked one is still arriving. A frame that fails to decrypt closes the session.
-    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
         self.channel.open(frame)
     }
 }
@@ -473,7 +472,7 @@ impl ServerSession {
 
     /// Reads one frame without decoding or answering it (for a schema of your own): the
     /// complete encoded message, or `None` while a chunked one is still arriving.
-    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
         self.channel.open(frame)
     }
 }
