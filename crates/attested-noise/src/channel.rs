@@ -15,10 +15,12 @@ const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
 
-/// Decrypted or to-be-encrypted bytes, erased (to their full capacity) when dropped.
+/// Decrypted or to-be-encrypted bytes, erased when dropped.
 ///
 /// Erasure is a plain memset behind [`zeroize::optimization_barrier`]: `Zeroizing<Vec<u8>>`
 /// writes byte by byte with volatile stores, which costs more than the AEAD on 64 KiB frames.
+/// The buffers this crate fills never grow in place (see `append`), so no copy of the bytes is
+/// left in freed memory or spare capacity.
 pub struct Plaintext(Vec<u8>);
 
 impl Plaintext {
@@ -32,18 +34,28 @@ impl Plaintext {
     }
 }
 
-/// Zeroes all of `bytes`, spare capacity included, and empties it.
-fn erase(bytes: &mut Vec<u8>) {
-    let capacity = bytes.capacity();
-    bytes.clear();
-    bytes.resize(capacity, 0);
-    zeroize::optimization_barrier(bytes.as_slice());
-    bytes.clear();
+/// Zeroes `bytes` in a way the optimizer cannot remove.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    zeroize::optimization_barrier(bytes);
+}
+
+/// Appends `body` to `buffer`, reserving `extra` more bytes when it must grow; growing moves the
+/// bytes to a new allocation and wipes the old one (a `Vec` reallocation would leave them behind).
+fn append(buffer: &mut Vec<u8>, body: &[u8], extra: usize) {
+    let needed = buffer.len() + body.len();
+    if buffer.capacity() < needed {
+        let mut grown = Vec::with_capacity(needed + extra);
+        grown.extend_from_slice(buffer);
+        wipe(buffer);
+        *buffer = grown;
+    }
+    buffer.extend_from_slice(body);
 }
 
 impl Drop for Plaintext {
     fn drop(&mut self) {
-        erase(&mut self.0);
+        wipe(&mut self.0);
     }
 }
 
@@ -74,7 +86,8 @@ pub(crate) struct Channel {
     sent_since_rekey: u64,
     /// The chunks of a v1 message still arriving.
     inbound: Plaintext,
-    /// One frame's plaintext on its way in or out (v1), erased after each use.
+    /// One frame's plaintext on its way in or out (v1): allocated once at full frame size, and
+    /// the part used wiped after each frame.
     scratch: Plaintext,
 }
 
@@ -99,7 +112,7 @@ impl Channel {
 
     fn close(&mut self, error: Error) -> Error {
         self.transport = None;
-        erase(&mut self.inbound.0);
+        self.inbound = Plaintext::new(Vec::new());
         error
     }
 
@@ -133,7 +146,7 @@ impl Channel {
         };
         let last = pieces.len() - 1;
         let mut frames = Vec::with_capacity(pieces.len());
-        let scratch = &mut self.scratch.0;
+        let scratch = scratch_buffer(&mut self.scratch);
         let mut result = Ok(());
         for (index, chunk) in pieces.into_iter().enumerate() {
             let mut flags = if index < last { MORE } else { 0 };
@@ -142,10 +155,16 @@ impl Channel {
             if rekey {
                 flags |= REKEY;
             }
-            scratch.clear();
-            scratch.push(flags);
-            scratch.extend_from_slice(chunk);
-            match encrypt(transport, scratch) {
+            let Some(used) = scratch.get_mut(..chunk.len() + 1) else {
+                result = Err(Error::Closed);
+                break;
+            };
+            let (header, body) = used.split_at_mut(1);
+            header.fill(flags);
+            body.copy_from_slice(chunk);
+            let sealed = encrypt(transport, used);
+            wipe(used);
+            match sealed {
                 Ok(frame) => frames.push(frame),
                 Err(error) => {
                     result = Err(error);
@@ -157,7 +176,6 @@ impl Channel {
                 self.sent_since_rekey = 0;
             }
         }
-        erase(scratch);
         result.map(|()| frames)
     }
 
@@ -178,28 +196,32 @@ impl Channel {
                 Err(_) => Err(self.close(Error::Decrypt)),
             };
         }
-        let scratch = &mut self.scratch.0;
-        scratch.resize(frame.len() - TAG_LEN, 0);
-        let outcome = match transport.read_message(frame, scratch) {
+        let max = self.config.message_limit();
+        let scratch = scratch_buffer(&mut self.scratch);
+        let Some(buffer) = scratch.get_mut(..frame.len() - TAG_LEN) else {
+            return Err(self.close(Error::FrameLength(frame.len())));
+        };
+        let outcome = match transport.read_message(frame, buffer) {
             Err(_) => Err(Error::Decrypt),
-            Ok(len) => match scratch.get(..len).and_then(<[u8]>::split_first) {
+            Ok(len) => match buffer.get(..len).and_then(<[u8]>::split_first) {
                 None => Err(Error::FrameHeader),
                 Some((&flags, _)) if flags & !(MORE | REKEY) != 0 => Err(Error::FrameHeader),
                 Some((&flags, body)) => {
-                    let max = self.config.message_limit();
-                    if self.inbound.0.len() + body.len() > max {
+                    let inbound = &mut self.inbound.0;
+                    if inbound.len() + body.len() > max {
                         Err(Error::ReceivedTooLarge { max })
                     } else {
-                        self.inbound.0.extend_from_slice(body);
+                        let more = flags & MORE != 0;
+                        append(inbound, body, if more { V1_CHUNK } else { 0 });
                         if flags & REKEY != 0 {
                             transport.rekey_incoming();
                         }
-                        Ok(flags & MORE == 0)
+                        Ok(!more)
                     }
                 }
             },
         };
-        erase(scratch);
+        wipe(buffer);
         match outcome {
             Ok(true) => Ok(Some(std::mem::replace(
                 &mut self.inbound,
@@ -217,6 +239,14 @@ impl Channel {
             None => Ok(None),
         }
     }
+}
+
+/// The scratch buffer at full frame size, allocated on first use.
+fn scratch_buffer(scratch: &mut Plaintext) -> &mut [u8] {
+    if scratch.0.len() < MAX_FRAME_PLAINTEXT {
+        scratch.0 = vec![0_u8; MAX_FRAME_PLAINTEXT];
+    }
+    &mut scratch.0
 }
 
 fn encrypt(transport: &mut snow::TransportState, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
