@@ -72,6 +72,14 @@ impl Client {
         self.encapsulate_with(request, Ephemeral::<NoRng>::FixedX25519(x25519_secret))
     }
 
+    pub(crate) fn start_request<R: CryptoRng + ?Sized>(
+        &self,
+        label: &[u8],
+        ephemeral: Ephemeral<'_, R>,
+    ) -> Result<(Vec<u8>, SenderSetup)> {
+        start_request(&self.config, self.suite, label, ephemeral)
+    }
+
     fn encapsulate_with<R: CryptoRng + ?Sized>(
         &self,
         request: &[u8],
@@ -124,6 +132,10 @@ impl PendingResponse {
         let mut buf = ct.to_vec();
         aead.open_in_place(&mut buf, b"", "encapsulated response")?;
         Ok(buf)
+    }
+
+    pub(crate) fn into_parts(self) -> (Suite, Vec<u8>, Zeroizing<Vec<u8>>) {
+        (self.suite, self.enc, self.secret)
     }
 }
 

@@ -224,6 +224,10 @@ impl ResponseContext {
         out.extend_from_slice(&buf);
         Ok(out)
     }
+
+    pub(crate) fn into_parts(self) -> (Suite, Vec<u8>, Zeroizing<Vec<u8>>) {
+        (self.suite, self.enc, self.secret)
+    }
 }
 
 pub(crate) fn export_response_secret(

@@ -61,6 +61,7 @@
 //! ```
 
 mod attest;
+mod chunked;
 mod client;
 mod config;
 mod error;
@@ -72,6 +73,10 @@ mod suite;
 
 pub use attest::{
     EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
+};
+pub use chunked::{
+    ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext,
+    ChunkedResponseDecoder, Dialect,
 };
 pub use client::{Client, PendingResponse};
 pub use config::{KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list};
