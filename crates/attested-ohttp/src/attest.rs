@@ -53,6 +53,10 @@ impl VerifiedKeyConfigs {
         })
     }
 
+    pub(crate) fn from_checked(configs: Vec<KeyConfig>) -> Self {
+        Self { configs }
+    }
+
     /// The verified configurations.
     pub fn configs(&self) -> &[KeyConfig] {
         &self.configs

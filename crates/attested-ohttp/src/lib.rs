@@ -67,6 +67,7 @@ mod config;
 mod error;
 mod gateway;
 mod glue;
+mod kms;
 mod reader;
 mod response;
 mod suite;
@@ -85,6 +86,7 @@ pub use gateway::{KeyRing, ResponseContext, Validity};
 #[doc(hidden)]
 pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
 pub use hpke::rand_core;
+pub use kms::{KmsError, KmsTrust};
 pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
 
 /// The HPKE info label of an RFC 9458 request.

@@ -142,7 +142,9 @@ fn seal_all(mut sealer: attested_ohttp::ChunkSealer, body: &[u8], chunk: usize, 
 }
 
 fn body(len: usize) -> Vec<u8> {
-    (0..len).map(|i| u8::try_from(i * 31 % 251).unwrap()).collect()
+    (0..len)
+        .map(|i| u8::try_from(i * 31 % 251).unwrap())
+        .collect()
 }
 
 #[test]
