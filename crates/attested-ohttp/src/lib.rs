@@ -67,6 +67,7 @@ mod config;
 mod error;
 mod gateway;
 mod glue;
+mod handler;
 mod kms;
 mod reader;
 mod response;
@@ -75,6 +76,7 @@ mod suite;
 pub use attest::{
     EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
 };
+pub use bhttp;
 pub use chunked::{
     ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext,
     ChunkedResponseDecoder, Dialect,
@@ -85,6 +87,11 @@ pub use error::{Error, Result};
 pub use gateway::{KeyRing, ResponseContext, Validity};
 #[doc(hidden)]
 pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
+pub use handler::{
+    Forward, Gateway, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_REQUEST,
+    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE,
+    OuterResponse, Reply, RequestKind, TargetError, seal_in_chunks,
+};
 pub use hpke::rand_core;
 pub use kms::{KmsError, KmsTrust};
 pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
