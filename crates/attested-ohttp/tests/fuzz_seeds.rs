@@ -7,7 +7,7 @@
 //! The committed seeds of the `ohttp_*` fuzz targets: valid inputs for the targets' fixed keys.
 //! This test checks that they are up to date; `WRITE_FUZZ_SEEDS=1` rewrites them.
 
-#[allow(dead_code, missing_docs, unreachable_pub)]
+#[allow(missing_docs, unreachable_pub)]
 #[path = "../../../fuzz/fuzz_targets/ohttp_common.rs"]
 mod ohttp_common;
 
