@@ -149,10 +149,17 @@ impl Cipher {
         }
     }
 
-    fn open(&mut self, buf: &mut Vec<u8>, aad: &[u8], what: &'static str) -> Result<()> {
+    /// Opens `buf[start..]` in place.
+    fn open(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+        aad: &[u8],
+        what: &'static str,
+    ) -> Result<()> {
         match self {
-            Cipher::Open(c) => c.open_in_place(buf, aad, what),
-            Cipher::Response(c) => c.open_in_place(buf, aad, what),
+            Cipher::Open(c) => c.open_in_place(buf, start, aad, what),
+            Cipher::Response(c) => c.open_in_place(buf, start, aad, what),
             Cipher::Seal(_) => Err(Error::State("a sending context cannot open")),
         }
     }
@@ -247,10 +254,20 @@ impl Deframer {
         }
     }
 
-    fn open_chunk(&mut self, range_end: usize, aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let mut chunk: Vec<u8> = self.pending.drain(..range_end).collect();
-        self.cipher.open(&mut chunk, aad, self.what)?;
-        self.total = self.total.saturating_add(chunk.len() as u64);
+    /// Opens the first `len` pending bytes straight into `out`: one copy, no allocation.
+    fn open_chunk(&mut self, len: usize, aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        out.extend_from_slice(
+            self.pending
+                .get(..len)
+                .ok_or(Error::Truncated { what: self.what })?,
+        );
+        self.pending.drain(..len);
+        if let Err(e) = self.cipher.open(out, start, aad, self.what) {
+            out.truncate(start);
+            return Err(e);
+        }
+        self.total = self.total.saturating_add((out.len() - start) as u64);
         if self.total > self.limits.max_total_len {
             return Err(Error::LimitExceeded {
                 what: "total message length",
@@ -258,7 +275,6 @@ impl Deframer {
                 actual: self.total,
             });
         }
-        out.extend_from_slice(&chunk);
         Ok(())
     }
 

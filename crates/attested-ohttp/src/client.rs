@@ -130,7 +130,7 @@ impl PendingResponse {
         let (nonce, ct) = encapsulated.split_at(nonce_len);
         let mut aead = ResponseAead::new(self.suite, &self.secret, &self.enc, nonce)?;
         let mut buf = ct.to_vec();
-        aead.open_in_place(&mut buf, b"", "encapsulated response")?;
+        aead.open_in_place(&mut buf, 0, b"", "encapsulated response")?;
         Ok(buf)
     }
 

@@ -144,7 +144,7 @@ impl KeyRing {
         let mut r = Reader::new(encapsulated);
         let (suite, mut context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
         let mut buf = r.rest().to_vec();
-        context.open_in_place(&mut buf, b"", "encapsulated request")?;
+        context.open_in_place(&mut buf, 0, b"", "encapsulated request")?;
         let secret = export_response_secret(&*context, suite, LABEL_RESPONSE)?;
         Ok((buf, ResponseContext { suite, enc, secret }))
     }

@@ -24,8 +24,14 @@ pub(crate) trait SenderContext: Send {
 
 /// An HPKE receiver context after setup.
 pub(crate) trait ReceiverContext: Send {
-    /// Decrypts `buf` (ciphertext || tag) in place and removes the tag.
-    fn open_in_place(&mut self, buf: &mut Vec<u8>, aad: &[u8], what: &'static str) -> Result<()>;
+    /// Decrypts `buf[start..]` (ciphertext || tag) in place and removes the tag.
+    fn open_in_place(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+        aad: &[u8],
+        what: &'static str,
+    ) -> Result<()>;
     /// Exports `out.len()` bytes under `label`.
     fn export(&self, label: &[u8], out: &mut [u8]) -> Result<()>;
 }
@@ -63,14 +69,23 @@ where
     M: hpke::Kem + Send,
     Self: Send,
 {
-    fn open_in_place(&mut self, buf: &mut Vec<u8>, aad: &[u8], what: &'static str) -> Result<()> {
+    fn open_in_place(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+        aad: &[u8],
+        what: &'static str,
+    ) -> Result<()> {
         let ct_len = buf
             .len()
             .checked_sub(TAG_LEN)
+            .filter(|&n| n >= start)
             .ok_or(Error::Truncated { what })?;
         let tag = AeadTag::<A>::from_bytes(buf.get(ct_len..).ok_or(Error::Truncated { what })?)
             .map_err(|_| Error::Truncated { what })?;
-        let ct = buf.get_mut(..ct_len).ok_or(Error::Truncated { what })?;
+        let ct = buf
+            .get_mut(start..ct_len)
+            .ok_or(Error::Truncated { what })?;
         self.open_inout_detached(InOutBuf::from(ct), aad, &tag)
             .map_err(|_| Error::Decryption { what })?;
         buf.truncate(ct_len);
@@ -359,7 +374,7 @@ pub fn hpke_base_receiver_for_vectors(
     let mut pts = Vec::with_capacity(ciphertexts.len());
     for (aad, ct) in ciphertexts {
         let mut buf = ct.to_vec();
-        context.open_in_place(&mut buf, aad, "test vector")?;
+        context.open_in_place(&mut buf, 0, aad, "test vector")?;
         pts.push(buf);
     }
     Ok(pts)

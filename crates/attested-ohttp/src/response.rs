@@ -130,19 +130,23 @@ impl ResponseAead {
         Ok(())
     }
 
-    /// Decrypts `buf` (ciphertext || tag) in place with the next nonce and removes the tag.
+    /// Decrypts `buf[start..]` (ciphertext || tag) in place with the next nonce and removes
+    /// the tag.
     pub(crate) fn open_in_place(
         &mut self,
         buf: &mut Vec<u8>,
+        start: usize,
         aad: &[u8],
         what: &'static str,
     ) -> Result<()> {
         let ct_len = buf
             .len()
             .checked_sub(TAG_LEN)
+            .filter(|&n| n >= start)
             .ok_or(Error::Truncated { what })?;
         let nonce = self.next_nonce()?;
-        let (ct, tag) = buf.split_at_mut(ct_len);
+        let (head, tag) = buf.split_at_mut(ct_len);
+        let ct = head.get_mut(start..).ok_or(Error::Truncated { what })?;
         let tag: [u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::Truncated { what })?;
         let bad = |_| Error::Decryption { what };
         let ct = InOutBuf::from(ct);
