@@ -312,3 +312,61 @@ mod rustcrypto_backend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_keys_outside_2048_to_8192_bits_are_refused() {
+        assert!(PublicKey::rsa(&[0xff; 128], &[1, 0, 1]).is_err());
+        assert!(PublicKey::rsa(&[0xff; 1025], &[1, 0, 1]).is_err());
+        assert!(PublicKey::rsa(&[0xff; 256], &[1, 0, 0]).is_err());
+        let key = PublicKey::rsa(&[&[0, 0][..], &[0xff; 256]].concat(), &[0, 1, 0, 1]).unwrap();
+        assert_eq!(key, PublicKey::rsa(&[0xff; 256], &[1, 0, 1]).unwrap());
+    }
+
+    #[test]
+    fn wrong_key_types_and_garbage_never_verify() {
+        let p256 = PublicKey::ec_point(Curve::P256, &[&[4u8][..], &[1; 64]].concat()).unwrap();
+        let rsa = PublicKey::rsa(&[0xff; 256], &[1, 0, 1]).unwrap();
+        for &backend in Backend::all() {
+            assert!(!verify(
+                backend,
+                Scheme::RsaPss(Hash::Sha384),
+                &p256,
+                b"m",
+                &[0; 256]
+            ));
+            assert!(!verify(
+                backend,
+                Scheme::EcdsaFixed(Hash::Sha256),
+                &rsa,
+                b"m",
+                &[0; 64]
+            ));
+            assert!(!verify(
+                backend,
+                Scheme::EcdsaFixed(Hash::Sha256),
+                &p256,
+                b"m",
+                &[0; 64]
+            ));
+            assert!(!verify(
+                backend,
+                Scheme::EcdsaDer(Hash::Sha256),
+                &p256,
+                b"m",
+                &[]
+            ));
+            assert!(!verify(
+                backend,
+                Scheme::RsaPkcs1(Hash::Sha256),
+                &rsa,
+                b"m",
+                &[1; 256]
+            ));
+        }
+        assert!(PublicKey::ec_point(Curve::P384, &[4; 65]).is_err());
+    }
+}

@@ -493,3 +493,61 @@ impl JwtVerifier {
 pub fn token_kid(token: &str) -> Result<String, Error> {
     Ok(Jws::parse(token, Limits::default().token)?.kid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_four_algorithms_are_accepted() {
+        for ok in ["RS256", "PS384", "ES256", "ES384"] {
+            assert_eq!(Algorithm::parse(ok).map(Algorithm::name), Ok(ok));
+        }
+        for forbidden in ["none", "None", "NONE", "HS256", "hs384", "HS512"] {
+            assert_eq!(
+                Algorithm::parse(forbidden),
+                Err(Error::ForbiddenAlgorithm(forbidden.into()))
+            );
+        }
+        for unsupported in ["RS384", "PS256", "ES512", "EdDSA", ""] {
+            assert_eq!(
+                Algorithm::parse(unsupported),
+                Err(Error::UnsupportedAlgorithm(unsupported.into()))
+            );
+        }
+    }
+
+    #[test]
+    fn compact_form_is_strict() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES384","kid":"k"}"#);
+        assert!(Jws::parse(&format!("{header}.e30.AA"), 1024).is_ok());
+        for bad in [
+            format!("{header}.e30"),
+            format!("{header}.e30.AA.AA"),
+            format!("{header}.e30=.AA"),
+            format!("{header}.e30.A+"),
+            format!("{header}x.e30.AA"),
+        ] {
+            assert!(
+                matches!(Jws::parse(&bad, 1024), Err(Error::Malformed { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Jws::parse(&format!("{header}.e30.AA"), 8),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn jwks_skips_foreign_keys_and_refuses_malformed_ones() {
+        let jwks = Jwks::from_json(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"},{"kty":"RSA","use":"enc","n":"AA","e":"AQAB"}]}"#)
+            .unwrap();
+        assert!(jwks.is_empty());
+        assert!(Jwks::from_json(br#"{"keys":[{"kty":"RSA","n":"AAEC","e":"AQAB"}]}"#).is_err());
+        assert!(
+            Jwks::from_json(br#"{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#).is_err()
+        );
+        assert!(Jwks::from_json(br#"{"keys":{}}"#).is_err());
+    }
+}

@@ -79,7 +79,9 @@ pub use ita::{
 pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt, token_kid};
 pub use limits::Limits;
 pub use maa::{IsolationTee, MaaClaims, MaaPolicy, MaaVerifier};
-pub use nitro::{CoseSign1, NITRO_DEFAULT_MAX_AGE, NitroDocument, NitroPolicy, NitroVerifier};
+pub use nitro::{
+    CoseSign1, NITRO_CHAIN_CACHE, NITRO_DEFAULT_MAX_AGE, NitroDocument, NitroPolicy, NitroVerifier,
+};
 pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
 pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
 pub use x509::{MAX_CHAIN_LEN, TrustRoots};

@@ -1,10 +1,12 @@
 //! AWS Nitro Enclaves attestation documents: COSE_Sign1 (ES384) over a CBOR map, signed by a
 //! leaf certificate that chains through `cabundle` to the AWS Nitro root.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use ciborium::Value;
+use sha2::{Digest as _, Sha256};
 
 use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
 use crate::error::{Error, malformed};
@@ -235,13 +237,21 @@ impl NitroDocument {
 
 /// Verifies Nitro attestation documents against pinned roots (normally
 /// [`TrustRoots::aws_nitro`]).
+///
+/// Verified chains are remembered (keyed by their certificates' bytes, at most
+/// [`NITRO_CHAIN_CACHE`] of them), so that a warm verification costs one ECDSA check; every
+/// certificate's window is still checked at each `now`.
 #[derive(Debug, Clone)]
 pub struct NitroVerifier {
     roots: TrustRoots,
     time: TimeRules,
     limits: Limits,
     backend: Backend,
+    chains: Arc<Mutex<HashMap<[u8; 32], VerifiedChain>>>,
 }
+
+/// How many verified chains a [`NitroVerifier`] remembers.
+pub const NITRO_CHAIN_CACHE: usize = 64;
 
 impl NitroVerifier {
     /// A verifier with a 60 s skew and a 5-minute maximum age of the document's timestamp.
@@ -254,6 +264,7 @@ impl NitroVerifier {
             },
             limits: Limits::default(),
             backend: Backend::default(),
+            chains: Arc::default(),
         }
     }
 
@@ -278,6 +289,7 @@ impl NitroVerifier {
     /// Chooses the signature backend.
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self.chains = Arc::default();
         self
     }
 
@@ -309,12 +321,28 @@ impl NitroVerifier {
 
     fn chain(&self, doc: &NitroDocument) -> Result<VerifiedChain, Error> {
         // Leaf first: the certificate, then the bundle from its end (the root is cabundle[0]).
-        let ders = std::iter::once(&doc.certificate).chain(doc.cabundle.iter().rev());
-        let certs = ders
+        let ders = || std::iter::once(&doc.certificate).chain(doc.cabundle.iter().rev());
+        let mut hasher = Sha256::new();
+        for der in ders() {
+            hasher.update((der.len() as u64).to_be_bytes());
+            hasher.update(der);
+        }
+        let key: [u8; 32] = hasher.finalize().into();
+        if let Some(chain) = self.chains.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(chain);
+        }
+        let certs = ders()
             .enumerate()
             .map(|(index, der)| ParsedCert::parse(der, index))
             .collect::<Result<Vec<_>, _>>()?;
-        verify_chain(&certs, &self.roots, self.backend)
+        let chain = verify_chain(&certs, &self.roots, self.backend)?;
+        if let Ok(mut chains) = self.chains.lock() {
+            if chains.len() >= NITRO_CHAIN_CACHE {
+                chains.clear();
+            }
+            chains.insert(key, chain.clone());
+        }
+        Ok(chain)
     }
 }
 

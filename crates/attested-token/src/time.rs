@@ -102,3 +102,37 @@ pub(crate) struct TimeClaims {
     pub(crate) iat: Option<NumericDate>,
     pub(crate) iss: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_dates_accept_integers_and_fractions_only() {
+        let parse = |s: &str| serde_json::from_str::<NumericDate>(s).map(|d| d.0).ok();
+        assert_eq!(parse("1701735250"), Some(1_701_735_250));
+        assert_eq!(parse("1701735250.9"), Some(1_701_735_250));
+        assert_eq!(parse("-1"), None);
+        assert_eq!(parse("\"1701735250\""), None);
+        assert_eq!(parse("1e300"), None);
+    }
+
+    #[test]
+    fn exp_is_required_and_iat_when_a_maximum_age_is_set() {
+        let rules = TimeRules::default();
+        assert_eq!(
+            rules.check(&TimeClaims::default(), 0),
+            Err(Error::MissingClaim("exp"))
+        );
+        let times = TimeClaims {
+            exp: Some(NumericDate(100)),
+            ..TimeClaims::default()
+        };
+        assert!(rules.check(&times, 50).is_ok());
+        let aged = TimeRules {
+            max_age: Some(Duration::from_secs(10)),
+            ..rules
+        };
+        assert_eq!(aged.check(&times, 50), Err(Error::MissingClaim("iat")));
+    }
+}

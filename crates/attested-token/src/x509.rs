@@ -344,3 +344,53 @@ pub(crate) fn verify_chain(
         subject: leaf.subject_text.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest as _, Sha256};
+
+    #[test]
+    fn pinned_roots_have_their_published_fingerprints() {
+        let fingerprint = |roots: TrustRoots| {
+            let ders: Vec<_> = roots
+                .iter_der()
+                .map(|d| hex::encode(Sha256::digest(d)))
+                .collect();
+            ders
+        };
+        assert_eq!(
+            fingerprint(TrustRoots::intel_trust_authority()),
+            ["de77babfddca9f26881af28a71e37af836a11a125f2ac8a88940efa232c359ea"]
+        );
+        assert_eq!(
+            fingerprint(TrustRoots::aws_nitro()),
+            ["641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b"]
+        );
+    }
+
+    #[test]
+    fn garbage_certificates_are_malformed_not_panics() {
+        for bytes in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x03\x02\x01\x01",
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            assert!(matches!(
+                ParsedCert::parse(bytes, 3),
+                Err(Error::Certificate {
+                    index: 3,
+                    problem: CertificateProblem::Malformed(_),
+                    ..
+                })
+            ));
+        }
+        assert!(TrustRoots::empty().with_pem("no pem here").is_err());
+    }
+
+    #[test]
+    fn empty_chain_is_refused() {
+        assert!(verify_chain(&[], &TrustRoots::aws_nitro(), Backend::default()).is_err());
+    }
+}

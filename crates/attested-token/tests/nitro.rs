@@ -245,3 +245,103 @@ fn tampered_and_foreign_documents_are_refused() {
         Err(Error::Malformed { .. })
     ));
 }
+
+/// Evervault's TLS certificates carry a hex Nitro document in their longest DNS SAN label.
+fn document_in_certificate(der_bytes: &[u8]) -> Vec<u8> {
+    use der::Decode as _;
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let cert = x509_cert::Certificate::from_der(der_bytes).unwrap();
+    let (_, san) = cert
+        .tbs_certificate()
+        .get_extension::<SubjectAltName>()
+        .unwrap()
+        .unwrap();
+    let label = san
+        .0
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DnsName(dns) => Some(dns.as_str().to_owned()),
+            _ => None,
+        })
+        .flat_map(|dns| dns.split('.').map(str::to_owned).collect::<Vec<_>>())
+        .max_by_key(String::len)
+        .unwrap();
+    hex::decode(label).unwrap()
+}
+
+#[test]
+fn documents_embedded_in_evervault_certificates_match_their_published_pcrs() {
+    let base = "tokens/nitro/evervault/";
+    // (certificate, spec, a time inside the inner document's leaf window, is debug)
+    let cases = [
+        (
+            "test-data/beta/non-debug-cert-containing-attestation-document-18-1-23.pem",
+            "test-specs/beta/valid_attestation_doc_in_non_debug_mode_with_correct_pcrs_time_sensitive.json",
+            1_674_047_280,
+            false,
+        ),
+        (
+            "test-data/beta/non-debug-cert-containing-attestation-document-18-1-23-der.crt",
+            "test-specs/beta/valid_attestation_doc_check_pcr8_only_time_sensitive.json",
+            1_674_047_280,
+            false,
+        ),
+        (
+            "test-data/beta/debug-mode-cert-containing-attestation-doc-18-1-23.pem",
+            "test-specs/beta/valid_attestation_doc_in_cert_time_sensitive.json",
+            1_674_054_660,
+            true,
+        ),
+    ];
+    for (cert, spec, now, debug) in cases {
+        let (Some(cert_bytes), Some(spec)) = (
+            attested_testdata::read(&format!("{base}{cert}")),
+            attested_testdata::read(&format!("{base}{spec}")),
+        ) else {
+            return;
+        };
+        let der_bytes = if cert.ends_with(".pem") {
+            let pem = String::from_utf8(cert_bytes).unwrap();
+            // The first certificate of the PEM chain is the one with the document.
+            let body: String = pem
+                .lines()
+                .skip_while(|l| !l.starts_with("-----BEGIN"))
+                .skip(1)
+                .take_while(|l| !l.starts_with("-----END"))
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap()
+        } else {
+            cert_bytes
+        };
+        let doc = document_in_certificate(&der_bytes);
+        let verified = NitroVerifier::new(&TrustRoots::aws_nitro())
+            .max_age(None)
+            .verify(&doc, at(now))
+            .unwrap_or_else(|e| panic!("{cert}: {e}"));
+        assert_eq!(verified.is_debug(), debug, "{cert}");
+        let spec: serde_json::Value = serde_json::from_slice(&spec).unwrap();
+        let mut policy = NitroPolicy::new();
+        if debug {
+            policy = policy.allow_debug();
+        }
+        for (name, value) in spec["pcrs"].as_object().unwrap() {
+            let index: u8 = name.trim_start_matches("pcr").parse().unwrap();
+            policy = policy.expect_pcr(index, &hex::decode(value.as_str().unwrap()).unwrap());
+        }
+        policy
+            .appraise(&verified)
+            .unwrap_or_else(|e| panic!("{cert}: {e}"));
+        let mut wrong = verified.pcrs[&8].clone();
+        wrong[0] ^= 1;
+        assert!(matches!(
+            NitroPolicy::new()
+                .allow_debug()
+                .expect_pcr(8, &wrong)
+                .appraise(&verified),
+            Err(Error::Mismatch { .. })
+        ));
+    }
+}

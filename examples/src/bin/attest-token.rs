@@ -35,6 +35,7 @@ struct Args {
 }
 
 /// A usage problem (exit 2) or a rejection (exit 1).
+#[derive(Debug)]
 enum Failure {
     Usage(String),
     Rejected(String),
@@ -336,5 +337,105 @@ fn main() -> ExitCode {
             eprintln!("attest-token: {problem}\n{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn args(list: &[&str]) -> Result<Args, Failure> {
+        parse_args(list.iter().map(|s| (*s).to_owned()))
+    }
+
+    fn data(relative: &str) -> Option<String> {
+        attested_testdata::path(relative).map(|p| p.display().to_string())
+    }
+
+    #[test]
+    fn rfc3339_times_parse_with_and_without_fractions() {
+        let expected = UNIX_EPOCH + Duration::from_secs(1_701_735_000);
+        assert!(matches!(parse_time("2023-12-05T00:10:00Z"), Ok(t) if t == expected));
+        assert!(matches!(parse_time("2023-12-05T00:10:00.750Z"), Ok(t) if t == expected));
+        assert!(matches!(
+            parse_time("2023-12-05 00:10"),
+            Err(Failure::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn usage_errors_are_usage() {
+        for bad in [
+            &["check", "f", "--kind", "ita"][..],
+            &["verify", "--kind", "ita"],
+            &["verify", "f", "--kind", "jwt"],
+            &["verify", "f", "--kind", "ita", "--bogus"],
+            &["verify", "f", "--kind", "ita", "--expect-nonce", "zz"],
+            &["verify", "f", "g", "--kind", "ita"],
+        ] {
+            assert!(matches!(args(bad), Err(Failure::Usage(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ita_production_token_accepted_then_rejected_on_tcb_and_time() {
+        let (Some(token), Some(jwks)) = (
+            data("tokens/ita/trustauthority-kbs__tdxToken_prod_2023-12-05.jwt"),
+            data("tokens/ita/ita-prod-jwks-kid79d80711-2023-09.json"),
+        ) else {
+            return;
+        };
+        let base = [
+            "verify",
+            &token,
+            "--kind",
+            "ita",
+            "--jwks",
+            &jwks,
+            "--at",
+            "2023-12-05T00:10:00Z",
+        ];
+        let parsed = args(&[&base[..], &["--accept-tcb", "OutOfDate"]].concat()).unwrap();
+        let claims = ita(&parsed, parsed.at.unwrap()).ok().unwrap();
+        assert_eq!(claims["tcb_status"], "OutOfDate");
+        let parsed = args(&base).unwrap();
+        assert!(
+            matches!(ita(&parsed, parsed.at.unwrap()), Err(Failure::Rejected(r)) if r.contains("TCB status"))
+        );
+        let late = args(&[
+            "verify",
+            &token,
+            "--kind",
+            "ita",
+            "--jwks",
+            &jwks,
+            "--at",
+            "2023-12-05T00:20:00Z",
+        ])
+        .unwrap();
+        assert!(
+            matches!(ita(&late, late.at.unwrap()), Err(Failure::Rejected(r)) if r.contains("expired"))
+        );
+    }
+
+    #[test]
+    fn nitro_document_in_base64_and_debug_refusal() {
+        let Some(doc) = data("tokens/nitro/evervault/test-data/valid-attestation-doc-base64")
+        else {
+            return;
+        };
+        let parsed = args(&[
+            "verify",
+            &doc,
+            "--kind",
+            "nitro",
+            "--at",
+            "2023-09-18T15:04:00Z",
+        ])
+        .unwrap();
+        assert!(
+            matches!(nitro(&parsed, parsed.at.unwrap()), Err(Failure::Rejected(r)) if r.contains("debug"))
+        );
     }
 }
