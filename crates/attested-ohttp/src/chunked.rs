@@ -254,15 +254,10 @@ impl Deframer {
         }
     }
 
-    /// Opens the first `len` pending bytes straight into `out`: one copy, no allocation.
-    fn open_chunk(&mut self, len: usize, aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    /// Opens a sealed chunk straight into `out`: one copy, no allocation.
+    fn open_chunk(&mut self, sealed: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
-        out.extend_from_slice(
-            self.pending
-                .get(..len)
-                .ok_or(Error::Truncated { what: self.what })?,
-        );
-        self.pending.drain(..len);
+        out.extend_from_slice(sealed);
         if let Err(e) = self.cipher.open(out, start, aad, self.what) {
             out.truncate(start);
             return Err(e);
@@ -282,15 +277,37 @@ impl Deframer {
         if matches!(self.phase, Phase::Done) && !input.is_empty() {
             return Err(Error::Chunking("data after the final chunk"));
         }
-        self.pending.extend_from_slice(input);
+        if self.pending.is_empty() {
+            // Whole chunks are opened straight from the input; only a partial one is kept.
+            let used = self.consume(input, out)?;
+            self.pending
+                .extend_from_slice(input.get(used..).unwrap_or_default());
+        } else {
+            self.pending.extend_from_slice(input);
+            let pending = core::mem::take(&mut self.pending);
+            let used = self.consume(&pending, out);
+            self.pending = pending;
+            self.pending.drain(..used?);
+        }
+        if matches!(self.phase, Phase::FinalToEnd) {
+            // The final chunk (tag included) is opened at `finish`; bound it meanwhile.
+            self.check_chunk_len(self.pending.len() as u64)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the state machine over `buf`; returns how many bytes it consumed.
+    fn consume(&mut self, buf: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+        let mut pos = 0;
         loop {
+            let rest = buf.get(pos..).unwrap_or_default();
             match self.phase {
                 Phase::Chunks => {
-                    let Some((len, used)) = decode_len(self.dialect, &self.pending)? else {
-                        return Ok(());
+                    let Some((len, used)) = decode_len(self.dialect, rest)? else {
+                        return Ok(pos);
                     };
                     if len == 0 {
-                        self.pending.drain(..used);
+                        pos += used;
                         self.phase = match self.dialect {
                             Dialect::Draft => Phase::FinalToEnd,
                             Dialect::Azure => Phase::FinalLength,
@@ -298,38 +315,32 @@ impl Deframer {
                         continue;
                     }
                     let len = self.check_chunk_len(len)?;
-                    if self.pending.len() < used + len {
-                        return Ok(());
-                    }
-                    self.pending.drain(..used);
-                    self.open_chunk(len, b"", out)?;
+                    let Some(sealed) = rest.get(used..used + len) else {
+                        return Ok(pos);
+                    };
+                    self.open_chunk(sealed, b"", out)?;
+                    pos += used + len;
                 }
-                Phase::FinalToEnd => {
-                    // Tag included; the final chunk is opened at `finish`.
-                    let len = self.pending.len() as u64;
-                    self.check_chunk_len(len)?;
-                    return Ok(());
-                }
+                Phase::FinalToEnd | Phase::Done => return Ok(pos),
                 Phase::FinalLength => {
-                    let Some((len, used)) = decode_len(self.dialect, &self.pending)? else {
-                        return Ok(());
+                    let Some((len, used)) = decode_len(self.dialect, rest)? else {
+                        return Ok(pos);
                     };
                     let len = self.check_chunk_len(len)?;
-                    self.pending.drain(..used);
+                    pos += used;
                     self.phase = Phase::FinalExact(len);
                 }
                 Phase::FinalExact(len) => {
-                    if self.pending.len() < len {
-                        return Ok(());
-                    }
-                    if self.pending.len() > len {
+                    let Some(sealed) = rest.get(..len) else {
+                        return Ok(pos);
+                    };
+                    if rest.len() > len {
                         return Err(Error::Chunking("data after the final chunk"));
                     }
-                    self.open_chunk(len, FINAL_AAD, out)?;
+                    self.open_chunk(sealed, FINAL_AAD, out)?;
                     self.phase = Phase::Done;
-                    return Ok(());
+                    return Ok(pos + len);
                 }
-                Phase::Done => return Ok(()),
             }
         }
     }
@@ -337,8 +348,8 @@ impl Deframer {
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         match self.phase {
             Phase::FinalToEnd => {
-                let len = self.pending.len();
-                self.open_chunk(len, FINAL_AAD, out)?;
+                let sealed = core::mem::take(&mut self.pending);
+                self.open_chunk(&sealed, FINAL_AAD, out)?;
                 self.phase = Phase::Done;
                 Ok(())
             }
