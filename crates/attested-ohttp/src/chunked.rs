@@ -45,14 +45,17 @@ pub struct ChunkLimits {
     pub max_chunk_len: usize,
     /// The most plaintext accepted over the whole message.
     pub max_total_len: u64,
+    /// The most chunks accepted, the final one included.
+    pub max_chunks: u64,
 }
 
 impl Default for ChunkLimits {
-    /// 1 MiB chunks and 64 MiB in total: room for a 25 MB audio upload.
+    /// 1 MiB chunks, 64 MiB and 65536 chunks in total: room for a 25 MB audio upload.
     fn default() -> Self {
         Self {
             max_chunk_len: 1 << 20,
             max_total_len: 64 << 20,
+            max_chunks: 1 << 16,
         }
     }
 }
@@ -226,6 +229,7 @@ struct Deframer {
     phase: Phase,
     pending: Vec<u8>,
     total: u64,
+    chunks: u64,
     what: &'static str,
 }
 
@@ -238,6 +242,7 @@ impl Deframer {
             phase: Phase::Chunks,
             pending: Vec::new(),
             total: 0,
+            chunks: 0,
             what,
         }
     }
@@ -256,6 +261,14 @@ impl Deframer {
 
     /// Opens a sealed chunk straight into `out`: one copy, no allocation.
     fn open_chunk(&mut self, sealed: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.chunks = self.chunks.saturating_add(1);
+        if self.chunks > self.limits.max_chunks {
+            return Err(Error::LimitExceeded {
+                what: "chunks",
+                limit: self.limits.max_chunks,
+                actual: self.chunks,
+            });
+        }
         let start = out.len();
         out.extend_from_slice(sealed);
         if let Err(e) = self.cipher.open(out, start, aad, self.what) {

@@ -282,6 +282,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunk_limits: attested_ohttp::ChunkLimits {
             max_chunk_len: 1 << 20,
             max_total_len: args.max_request,
+            ..attested_ohttp::ChunkLimits::default()
         },
         chunked_dialect: match args.chunked_dialect {
             DialectArg::Draft => Dialect::Draft,
