@@ -668,3 +668,87 @@ impl ChunkedResponseContext {
         start_response(self.suite, &self.enc, &self.secret, Dialect::Draft, rng)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_round_trip_at_every_encoding_boundary() {
+        let values = [
+            0usize,
+            1,
+            0x3f,
+            0x40,
+            0x3fff,
+            0x4000,
+            0x3fff_ffff,
+            0x4000_0000,
+            127,
+            128,
+            16_383,
+            16_384,
+        ];
+        for dialect in [Dialect::Draft, Dialect::Azure] {
+            for &v in &values {
+                let mut out = Vec::new();
+                encode_len(dialect, v, &mut out).unwrap();
+                assert_eq!(
+                    decode_len(dialect, &out).unwrap(),
+                    Some((v as u64, out.len())),
+                    "{dialect:?} {v}"
+                );
+                // Every strict prefix asks for more bytes.
+                for cut in 0..out.len() {
+                    assert_eq!(
+                        decode_len(dialect, &out[..cut]).unwrap(),
+                        None,
+                        "{dialect:?} {v} cut {cut}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_encodings() {
+        let enc = |d, v| {
+            let mut out = Vec::new();
+            encode_len(d, v, &mut out).unwrap();
+            out
+        };
+        // RFC 9000 §16 and the LEB128 definition.
+        assert_eq!(enc(Dialect::Draft, 37), [0x25]);
+        assert_eq!(enc(Dialect::Draft, 15_293), [0x7b, 0xbd]);
+        assert_eq!(enc(Dialect::Draft, 494_878_333), [0x9d, 0x7f, 0x3e, 0x7d]);
+        assert_eq!(enc(Dialect::Azure, 624_485), [0xe5, 0x8e, 0x26]);
+        assert_eq!(
+            decode_len(
+                Dialect::Draft,
+                &[0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c]
+            )
+            .unwrap(),
+            Some((151_288_809_941_952_652, 8))
+        );
+    }
+
+    #[test]
+    fn overlong_leb128_is_refused() {
+        assert!(decode_len(Dialect::Azure, &[0xff; 11]).is_err());
+        assert!(
+            decode_len(
+                Dialect::Azure,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]
+            )
+            .is_err()
+        );
+        assert_eq!(
+            decode_len(
+                Dialect::Azure,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+            )
+            .unwrap(),
+            Some((u64::MAX, 10))
+        );
+    }
+}
