@@ -89,6 +89,7 @@ fn chunked_upload(c: &mut Criterion) {
     let limits = ChunkLimits {
         max_chunk_len: CHUNK + 16,
         max_total_len: UPLOAD as u64,
+        ..ChunkLimits::default()
     };
     let body: Vec<u8> = (0..UPLOAD).map(|i| i.to_le_bytes()[0]).collect();
     let (mut wire, sealer, _) = client

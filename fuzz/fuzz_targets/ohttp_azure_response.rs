@@ -13,7 +13,7 @@ static CLIENT: OnceLock<Option<Client>> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     let Some(client) = CLIENT.get_or_init(|| x25519_client(&ring())) else { return };
     let Some((&mode, body)) = data.split_first() else { return };
-    let limits = ChunkLimits { max_chunk_len: 4096, max_total_len: 1 << 16 };
+    let limits = ChunkLimits { max_chunk_len: 4096, max_total_len: 1 << 16, ..ChunkLimits::default() };
     let mut out = Vec::new();
     if mode & 1 == 0 {
         // The Azure dialect decoder, for a plain request.

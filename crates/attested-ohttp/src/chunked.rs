@@ -45,14 +45,17 @@ pub struct ChunkLimits {
     pub max_chunk_len: usize,
     /// The most plaintext accepted over the whole message.
     pub max_total_len: u64,
+    /// The most chunks accepted, the final one included.
+    pub max_chunks: u64,
 }
 
 impl Default for ChunkLimits {
-    /// 1 MiB chunks and 64 MiB in total: room for a 25 MB audio upload.
+    /// 1 MiB chunks, 64 MiB and 65536 chunks in total: room for a 25 MB audio upload.
     fn default() -> Self {
         Self {
             max_chunk_len: 1 << 20,
             max_total_len: 64 << 20,
+            max_chunks: 1 << 16,
         }
     }
 }
@@ -226,6 +229,7 @@ struct Deframer {
     phase: Phase,
     pending: Vec<u8>,
     total: u64,
+    chunks: u64,
     what: &'static str,
 }
 
@@ -238,6 +242,7 @@ impl Deframer {
             phase: Phase::Chunks,
             pending: Vec::new(),
             total: 0,
+            chunks: 0,
             what,
         }
     }
@@ -254,15 +259,18 @@ impl Deframer {
         }
     }
 
-    /// Opens the first `len` pending bytes straight into `out`: one copy, no allocation.
-    fn open_chunk(&mut self, len: usize, aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    /// Opens a sealed chunk straight into `out`: one copy, no allocation.
+    fn open_chunk(&mut self, sealed: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.chunks = self.chunks.saturating_add(1);
+        if self.chunks > self.limits.max_chunks {
+            return Err(Error::LimitExceeded {
+                what: "chunks",
+                limit: self.limits.max_chunks,
+                actual: self.chunks,
+            });
+        }
         let start = out.len();
-        out.extend_from_slice(
-            self.pending
-                .get(..len)
-                .ok_or(Error::Truncated { what: self.what })?,
-        );
-        self.pending.drain(..len);
+        out.extend_from_slice(sealed);
         if let Err(e) = self.cipher.open(out, start, aad, self.what) {
             out.truncate(start);
             return Err(e);
@@ -282,15 +290,37 @@ impl Deframer {
         if matches!(self.phase, Phase::Done) && !input.is_empty() {
             return Err(Error::Chunking("data after the final chunk"));
         }
-        self.pending.extend_from_slice(input);
+        if self.pending.is_empty() {
+            // Whole chunks are opened straight from the input; only a partial one is kept.
+            let used = self.consume(input, out)?;
+            self.pending
+                .extend_from_slice(input.get(used..).unwrap_or_default());
+        } else {
+            self.pending.extend_from_slice(input);
+            let pending = core::mem::take(&mut self.pending);
+            let used = self.consume(&pending, out);
+            self.pending = pending;
+            self.pending.drain(..used?);
+        }
+        if matches!(self.phase, Phase::FinalToEnd) {
+            // The final chunk (tag included) is opened at `finish`; bound it meanwhile.
+            self.check_chunk_len(self.pending.len() as u64)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the state machine over `buf`; returns how many bytes it consumed.
+    fn consume(&mut self, buf: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+        let mut pos = 0;
         loop {
+            let rest = buf.get(pos..).unwrap_or_default();
             match self.phase {
                 Phase::Chunks => {
-                    let Some((len, used)) = decode_len(self.dialect, &self.pending)? else {
-                        return Ok(());
+                    let Some((len, used)) = decode_len(self.dialect, rest)? else {
+                        return Ok(pos);
                     };
                     if len == 0 {
-                        self.pending.drain(..used);
+                        pos += used;
                         self.phase = match self.dialect {
                             Dialect::Draft => Phase::FinalToEnd,
                             Dialect::Azure => Phase::FinalLength,
@@ -298,38 +328,32 @@ impl Deframer {
                         continue;
                     }
                     let len = self.check_chunk_len(len)?;
-                    if self.pending.len() < used + len {
-                        return Ok(());
-                    }
-                    self.pending.drain(..used);
-                    self.open_chunk(len, b"", out)?;
+                    let Some(sealed) = rest.get(used..used + len) else {
+                        return Ok(pos);
+                    };
+                    self.open_chunk(sealed, b"", out)?;
+                    pos += used + len;
                 }
-                Phase::FinalToEnd => {
-                    // Tag included; the final chunk is opened at `finish`.
-                    let len = self.pending.len() as u64;
-                    self.check_chunk_len(len)?;
-                    return Ok(());
-                }
+                Phase::FinalToEnd | Phase::Done => return Ok(pos),
                 Phase::FinalLength => {
-                    let Some((len, used)) = decode_len(self.dialect, &self.pending)? else {
-                        return Ok(());
+                    let Some((len, used)) = decode_len(self.dialect, rest)? else {
+                        return Ok(pos);
                     };
                     let len = self.check_chunk_len(len)?;
-                    self.pending.drain(..used);
+                    pos += used;
                     self.phase = Phase::FinalExact(len);
                 }
                 Phase::FinalExact(len) => {
-                    if self.pending.len() < len {
-                        return Ok(());
-                    }
-                    if self.pending.len() > len {
+                    let Some(sealed) = rest.get(..len) else {
+                        return Ok(pos);
+                    };
+                    if rest.len() > len {
                         return Err(Error::Chunking("data after the final chunk"));
                     }
-                    self.open_chunk(len, FINAL_AAD, out)?;
+                    self.open_chunk(sealed, FINAL_AAD, out)?;
                     self.phase = Phase::Done;
-                    return Ok(());
+                    return Ok(pos + len);
                 }
-                Phase::Done => return Ok(()),
             }
         }
     }
@@ -337,8 +361,8 @@ impl Deframer {
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         match self.phase {
             Phase::FinalToEnd => {
-                let len = self.pending.len();
-                self.open_chunk(len, FINAL_AAD, out)?;
+                let sealed = core::mem::take(&mut self.pending);
+                self.open_chunk(&sealed, FINAL_AAD, out)?;
                 self.phase = Phase::Done;
                 Ok(())
             }
@@ -642,5 +666,89 @@ impl ChunkedResponseContext {
     /// Starts the chunked response: returns the response nonce to send first and the sealer.
     pub fn start(self, rng: &mut (impl CryptoRng + ?Sized)) -> Result<(Vec<u8>, ChunkSealer)> {
         start_response(self.suite, &self.enc, &self.secret, Dialect::Draft, rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_round_trip_at_every_encoding_boundary() {
+        let values = [
+            0usize,
+            1,
+            0x3f,
+            0x40,
+            0x3fff,
+            0x4000,
+            0x3fff_ffff,
+            0x4000_0000,
+            127,
+            128,
+            16_383,
+            16_384,
+        ];
+        for dialect in [Dialect::Draft, Dialect::Azure] {
+            for &v in &values {
+                let mut out = Vec::new();
+                encode_len(dialect, v, &mut out).unwrap();
+                assert_eq!(
+                    decode_len(dialect, &out).unwrap(),
+                    Some((v as u64, out.len())),
+                    "{dialect:?} {v}"
+                );
+                // Every strict prefix asks for more bytes.
+                for cut in 0..out.len() {
+                    assert_eq!(
+                        decode_len(dialect, &out[..cut]).unwrap(),
+                        None,
+                        "{dialect:?} {v} cut {cut}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_encodings() {
+        let enc = |d, v| {
+            let mut out = Vec::new();
+            encode_len(d, v, &mut out).unwrap();
+            out
+        };
+        // RFC 9000 §16 and the LEB128 definition.
+        assert_eq!(enc(Dialect::Draft, 37), [0x25]);
+        assert_eq!(enc(Dialect::Draft, 15_293), [0x7b, 0xbd]);
+        assert_eq!(enc(Dialect::Draft, 494_878_333), [0x9d, 0x7f, 0x3e, 0x7d]);
+        assert_eq!(enc(Dialect::Azure, 624_485), [0xe5, 0x8e, 0x26]);
+        assert_eq!(
+            decode_len(
+                Dialect::Draft,
+                &[0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c]
+            )
+            .unwrap(),
+            Some((151_288_809_941_952_652, 8))
+        );
+    }
+
+    #[test]
+    fn overlong_leb128_is_refused() {
+        assert!(decode_len(Dialect::Azure, &[0xff; 11]).is_err());
+        assert!(
+            decode_len(
+                Dialect::Azure,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]
+            )
+            .is_err()
+        );
+        assert_eq!(
+            decode_len(
+                Dialect::Azure,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+            )
+            .unwrap(),
+            Some((u64::MAX, 10))
+        );
     }
 }

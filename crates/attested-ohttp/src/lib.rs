@@ -7,6 +7,19 @@
 //!
 //! The cores are sans-IO: bytes, an explicit `now` and a caller-supplied RNG in; bytes out.
 //!
+//! - [`KeyConfig`], [`decode_key_config_list`], [`KeyPair`]: RFC 9458 key configurations.
+//!   HPKE is the `hpke` crate, with DHKEM(P-384, HKDF-SHA384) and AES-256-GCM (the Azure
+//!   suite) beside X25519, P-256 and X-Wing.
+//! - [`KeyRing`]: the gateway's keys routed by key id, with activation, expiry and grace.
+//! - [`Client`], [`VerifiedKeyConfigs`], [`Preference`]: requests only to attested keys, with
+//!   the best mutually supported suite.
+//! - [`KmsTrust`]: Azure KMS key lists whose CCF receipts verify against a pinned certificate.
+//! - [`Client::encapsulate_chunked`], [`ChunkedRequestDecoder`], [`Dialect`]: chunked OHTTP
+//!   (draft-ietf-ohai-chunked-ohttp) and the Azure response dialect, streaming in bounded
+//!   memory.
+//! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
+//!   ciphertext.
+//!
 //! ```
 //! use std::time::{Duration, SystemTime};
 //! use attested_ohttp::{

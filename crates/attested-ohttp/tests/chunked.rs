@@ -279,6 +279,7 @@ fn chunked_request_limits_and_tampering_are_refused() {
     let small = ChunkLimits {
         max_chunk_len: 19,
         max_total_len: 1 << 20,
+        ..ChunkLimits::default()
     };
     assert!(matches!(
         decode(&ring, &wire, small).unwrap_err(),
@@ -288,9 +289,28 @@ fn chunked_request_limits_and_tampering_are_refused() {
             actual: 20
         }
     ));
+    // Four chunks (three plus the final one): a limit of three refuses the message.
+    let three = ChunkLimits {
+        max_chunks: 3,
+        ..ChunkLimits::default()
+    };
+    assert_eq!(
+        decode(&ring, &wire, three).unwrap_err(),
+        Error::LimitExceeded {
+            what: "chunks",
+            limit: 3,
+            actual: 4
+        }
+    );
+    let four = ChunkLimits {
+        max_chunks: 4,
+        ..ChunkLimits::default()
+    };
+    assert_eq!(decode(&ring, &wire, four).unwrap(), b"aaaabbbbccccdd");
     let total = ChunkLimits {
         max_chunk_len: 1 << 20,
         max_total_len: 10,
+        ..ChunkLimits::default()
     };
     assert!(matches!(
         decode(&ring, &wire, total).unwrap_err(),
@@ -364,6 +384,7 @@ fn large_upload_streams_with_memory_bounded_by_the_chunk() {
     let limits = ChunkLimits {
         max_chunk_len: chunk + 16,
         max_total_len: total as u64,
+        ..ChunkLimits::default()
     };
     let (head, mut sealer, _) = client.encapsulate_chunked(limits, &mut os_rng()).unwrap();
     let mut decoder = ChunkedRequestDecoder::new(&ring, now(), limits);

@@ -45,6 +45,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let limits = ChunkLimits {
         max_chunk_len: 4096,
         max_total_len: 1 << 16,
+        ..ChunkLimits::default()
     };
     let list = ring.encoded_list(now());
 

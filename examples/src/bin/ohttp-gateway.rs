@@ -234,6 +234,8 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
             let inbound = st
                 .gateway
                 .inbound_chunked(&inner, context, &mut rand::rng());
+            // The parsed message holds its own copy of the upload.
+            drop(inner);
             answer(&st, inbound).await
         }
         _ => {
@@ -243,6 +245,7 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
             let inbound = st
                 .gateway
                 .inbound(content_type, &bytes, now, &mut rand::rng());
+            drop(bytes);
             answer(&st, inbound).await
         }
     }
@@ -282,6 +285,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunk_limits: attested_ohttp::ChunkLimits {
             max_chunk_len: 1 << 20,
             max_total_len: args.max_request,
+            ..attested_ohttp::ChunkLimits::default()
         },
         chunked_dialect: match args.chunked_dialect {
             DialectArg::Draft => Dialect::Draft,

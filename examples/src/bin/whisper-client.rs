@@ -196,6 +196,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = ChunkLimits {
         max_chunk_len: 1 << 20,
         max_total_len: 64 << 20,
+        ..ChunkLimits::default()
     };
 
     let response = if args.chunked {
