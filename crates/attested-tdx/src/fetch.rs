@@ -58,12 +58,15 @@ pub trait CollateralSource {
     fn collateral(&self, fmspc: &[u8; 6], ca: PckCa) -> Result<Collateral, FetchError>;
 }
 
+/// Cached collateral with its earliest nextUpdate.
+type Cached = (Arc<Collateral>, UnixTime);
+
 /// A [`CollateralSource`] with a cache: collateral is reused until its earliest nextUpdate,
 /// then fetched again. A failed refresh is an error (stale collateral is never served).
 #[derive(Debug)]
 pub struct CachedSource<S> {
     source: S,
-    cache: Mutex<HashMap<([u8; 6], PckCa), (Arc<Collateral>, UnixTime)>>,
+    cache: Mutex<HashMap<([u8; 6], PckCa), Cached>>,
 }
 
 impl<S: CollateralSource> CachedSource<S> {
