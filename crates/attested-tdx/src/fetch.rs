@@ -19,7 +19,8 @@ pub enum PckCa {
 }
 
 impl PckCa {
-    fn as_str(self) -> &'static str {
+    /// The `ca` query value of the PCK CRL endpoint.
+    pub fn as_str(self) -> &'static str {
         match self {
             PckCa::Platform => "platform",
             PckCa::Processor => "processor",
