@@ -1,3 +1,106 @@
-//! A Noise NK session bound to a TEE's attestation, wire-compatible with the Python private-LLM proxy.
+//! A Noise NK session bound to a TEE's attestation, wire-compatible with the Python private-LLM
+//! proxy.
 //!
-//! This crate is being built; see the workspace README for its status.
+//! The client knows the server's Noise static key, runs `Noise_NK_25519_ChaChaPoly_SHA256`, and
+//! then asks for the server's attestation: evidence (a TDX quote, a token) whose REPORTDATA binds
+//! an Ed25519 binding key, and that key's signature over this handshake's hash. Only when the
+//! evidence verifies (through a check the caller supplies, see [`EvidenceCheck`]), REPORTDATA
+//! binds the key and the signature binds this very handshake does the [`UnverifiedSession`]
+//! become a [`VerifiedSession`], the only type that can send a prompt.
+//!
+//! Two [`Profile`]s: [`Profile::Seed`] speaks the Python proxy's wire format byte for byte;
+//! [`Profile::V1`] (the default) labels what it hashes and signs, binds the Noise static key in
+//! REPORTDATA, can bind fresh per-session evidence, chunks large messages, streams chat and
+//! rekeys.
+//!
+//! The crate is sans-IO: it turns frames (one Noise message each, a binary WebSocket message in
+//! the proxy) into messages and back, and takes its randomness from the caller. Keys live in
+//! zeroizing storage (the crate runs snow on its own resolver for that); snow's handshake
+//! chaining key is the exception, until the handshake ends.
+//!
+//! # Example
+//!
+//! A full handshake and verification in memory, with a stand-in evidence check that trusts a
+//! "quote" which is just REPORTDATA (real code verifies a TDX quote with `attested-tdx`):
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::sync::Arc;
+//! use attested_noise::*;
+//!
+//! struct TrustReportDataAsQuote;
+//! impl EvidenceCheck for TrustReportDataAsQuote {
+//!     fn check(&self, evidence: &Evidence<'_>) -> Result<VerifiedEvidence, BoxError> {
+//!         let report_data: ReportData = evidence.quote.ok_or("no quote")?.try_into()?;
+//!         Ok(VerifiedEvidence::new(report_data, BTreeMap::new()))
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Error> {
+//! let mut rng = rand::rng();
+//! // The server: keys, and evidence that binds them.
+//! let noise_key = NoiseStaticKey::generate(&mut rng);
+//! let binding_key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+//! let report_data = ServerIdentity::report_data(Profile::V1, &noise_key, &binding_key);
+//! let server_key = *noise_key.public_key();
+//! let identity = Arc::new(ServerIdentity::new(
+//!     Config::new(Profile::V1),
+//!     noise_key,
+//!     binding_key,
+//!     PlatformEvidence::from_quote(report_data.to_vec()),
+//! ));
+//!
+//! // The handshake.
+//! let mut client = Initiator::new(Profile::V1, &server_key, &mut rng)?;
+//! let mut server = Responder::new(identity, &mut rng)?;
+//! server.read_first(&client.write_first()?)?;
+//! let (msg2, mut server) = server.write_second()?;
+//! let mut client = client.read_second(&msg2)?;
+//!
+//! // Attestation, then verification: only now can the client send a prompt.
+//! let mut attestation = None;
+//! for frame in client.request_attestation()? {
+//!     assert!(matches!(server.receive(&frame)?, Received::AttestationRequested));
+//!     for frame in server.attestation(None)? {
+//!         attestation = client.receive_attestation(&frame)?;
+//!     }
+//! }
+//! let mut client = client.verify(&attestation.unwrap(), &TrustReportDataAsQuote)?;
+//!
+//! let prompt = ChatRequest {
+//!     messages: vec![ChatMessage { role: "user".into(), content: "Hello".into() }],
+//!     ..ChatRequest::default()
+//! };
+//! for frame in client.chat(&prompt)? {
+//!     let Received::Chat(request) = server.receive(&frame)? else { panic!() };
+//!     assert_eq!(request, prompt);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod channel;
+mod crypto;
+mod error;
+mod evidence;
+mod handshake;
+mod keys;
+mod message;
+mod profile;
+mod session;
+
+pub use channel::Plaintext;
+pub use ed25519_dalek;
+pub use error::{BoxError, Error};
+pub use evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
+pub use handshake::{HANDSHAKE_FRAME_LEN, Initiator, Responder};
+pub use keys::NoiseStaticKey;
+pub use message::{
+    Attestation, ChatChunk, ChatDone, ChatMessage, ChatRequest, ChatResponse, ErrorMessage,
+    Message, SessionBinding,
+};
+pub use profile::{
+    Config, MAX_FRAME_PLAINTEXT, PROTOCOL_NAME, Profile, REPORT_DATA_LEN, ReportData,
+    UnknownProfile,
+};
+pub use session::{Received, ServerIdentity, ServerSession, UnverifiedSession, VerifiedSession};

@@ -1,3 +1,115 @@
 //! Oblivious HTTP (RFC 9458) with key configurations bound to a TEE's attestation.
 //!
-//! This crate is being built; see the workspace README for its status.
+//! A gateway running in a TEE publishes its `application/ohttp-keys` list and evidence whose
+//! REPORTDATA is SHA-512 of that list ([`key_config_binding`]). A [`Client`] is built only
+//! from a list that verified evidence binds ([`EvidenceCheck`]), picks the best suite both
+//! sides support, and encrypts binary HTTP requests end to end to the TEE.
+//!
+//! The cores are sans-IO: bytes, an explicit `now` and a caller-supplied RNG in; bytes out.
+//!
+//! - [`KeyConfig`], [`decode_key_config_list`], [`KeyPair`]: RFC 9458 key configurations.
+//!   HPKE is the `hpke` crate, with DHKEM(P-384, HKDF-SHA384) and AES-256-GCM (the Azure
+//!   suite) beside X25519, P-256 and X-Wing.
+//! - [`KeyRing`]: the gateway's keys routed by key id, with activation, expiry and grace.
+//! - [`Client`], [`VerifiedKeyConfigs`], [`Preference`]: requests only to attested keys, with
+//!   the best mutually supported suite.
+//! - [`KmsTrust`]: Azure KMS key lists whose CCF receipts verify against a pinned certificate.
+//! - [`Client::encapsulate_chunked`], [`ChunkedRequestDecoder`], [`Dialect`]: chunked OHTTP
+//!   (draft-ietf-ohai-chunked-ohttp) and the Azure response dialect, streaming in bounded
+//!   memory.
+//! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
+//!   ciphertext.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use attested_ohttp::{
+//!     Client, EvidenceCheck, EvidenceError, KeyPair, KeyRing, ReportData, Suite, Validity,
+//!     key_config_binding, rand_core,
+//! };
+//!
+//! # struct Rng(u64);
+//! # impl rand_core::TryRng for Rng {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(self.try_next_u64()? as u32) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+//! #         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+//! #         Ok(self.0)
+//! #     }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in dst { *b = self.try_next_u64()? as u8 } Ok(())
+//! #     }
+//! # }
+//! # impl rand_core::TryCryptoRng for Rng {}
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Use a real CSPRNG (for example `rand::rngs::SysRng`); this toy one keeps the doc short.
+//! let mut rng = Rng(7);
+//! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+//!
+//! // Gateway: a key ring and the list it advertises.
+//! let suite = Suite::P384_AES256GCM;
+//! let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut rng)?;
+//! let mut ring = KeyRing::new();
+//! ring.insert(pair, Validity::new(now, Duration::from_secs(86_400), Duration::from_secs(3_600)))?;
+//! let list = ring.encoded_list(now);
+//!
+//! // The TEE evidence would carry this in REPORTDATA; a test check stands in for it here.
+//! struct TestEvidence(ReportData);
+//! impl EvidenceCheck for TestEvidence {
+//!     fn verified_report_data(&self) -> Result<ReportData, EvidenceError> { Ok(self.0) }
+//! }
+//! let evidence = TestEvidence(key_config_binding(&list));
+//!
+//! // Client: refuses any list the evidence does not bind.
+//! let client = Client::new(&list, &evidence)?;
+//! let (request, pending) = client.encapsulate(b"binary HTTP request", &mut rng)?;
+//!
+//! // Gateway: decapsulate, call the target, encapsulate the answer.
+//! let (inner, response_context) = ring.decapsulate(&request, now)?;
+//! assert_eq!(inner, b"binary HTTP request");
+//! let response = response_context.encapsulate(b"binary HTTP response", &mut rng)?;
+//!
+//! assert_eq!(pending.decapsulate(&response)?, b"binary HTTP response");
+//! assert!(Client::new(&list, &TestEvidence([0; 64])).is_err());
+//! # Ok(()) }
+//! ```
+
+mod attest;
+mod chunked;
+mod client;
+mod config;
+mod error;
+mod gateway;
+mod glue;
+mod handler;
+mod kms;
+mod reader;
+mod response;
+mod suite;
+
+pub use attest::{
+    EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
+};
+pub use bhttp;
+pub use chunked::{
+    ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext,
+    ChunkedResponseDecoder, Dialect,
+};
+pub use client::{Client, PendingResponse};
+pub use config::{KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list};
+pub use error::{Error, Result};
+pub use gateway::{KeyRing, ResponseContext, Validity};
+#[doc(hidden)]
+pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
+pub use handler::{
+    Forward, Gateway, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_REQUEST,
+    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE,
+    OuterResponse, Reply, RequestKind, TargetError, seal_in_chunks,
+};
+pub use hpke::rand_core;
+pub use kms::{KmsError, KmsTrust};
+pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
+
+/// The HPKE info label of an RFC 9458 request.
+pub(crate) const LABEL_REQUEST: &[u8] = b"message/bhttp request";
+/// The export label of an RFC 9458 response.
+pub(crate) const LABEL_RESPONSE: &[u8] = b"message/bhttp response";

@@ -297,6 +297,19 @@ mod tests {
         }
     }
 
+    /// A v4 quote for the fake kernel to splice REPORTDATA into.
+    #[cfg(feature = "sim")]
+    fn template_quote() -> Option<Vec<u8>> {
+        use crate::sim::{QuoteFormat, SimPlatform};
+        let platform = SimPlatform::from_seed(b"tsm test", 1_750_000_000).unwrap();
+        Some(
+            platform
+                .quote(&platform.quote_spec(QuoteFormat::V4))
+                .unwrap(),
+        )
+    }
+
+    #[cfg(not(feature = "sim"))]
     fn template_quote() -> Option<Vec<u8>> {
         attested_testdata::read("tdx/dcap-qvl/tdx_quote")
     }

@@ -1,3 +1,87 @@
-//! Verification of attestation tokens: Intel Trust Authority JWTs, NVIDIA NRAS, Azure Attestation and AWS Nitro attestation documents.
+//! Verification of attestation tokens: Intel Trust Authority JWTs, NVIDIA NRAS, Azure
+//! Attestation and AWS Nitro attestation documents.
 //!
-//! This crate is being built; see the workspace README for its status.
+//! Every verifier takes the bytes, pinned trust (roots for x5c chains) and an explicit `now`,
+//! and returns typed claims or an [`Error`] naming what failed:
+//!
+//! - JWS tokens are accepted only with RS256, PS384, ES256 or ES384; `none` and HMAC are refused
+//!   before any key is looked at; keys are chosen by kid and algorithm together; `jku` is never
+//!   followed.
+//! - A JWKS is trusted through its `x5c` chains to pinned roots ([`TrustRoots`]), and each JWK
+//!   must equal its leaf certificate's key. Trusting a fetched JWKS without chains is the
+//!   explicit [`KeySet::unchained_trusting_transport`].
+//! - Chain signatures are checked once, when a key set is built; verifying a token costs one
+//!   signature plus comparisons.
+//! - Sizes are capped ([`Limits`]), chains hold at most [`MAX_CHAIN_LEN`] certificates.
+//!
+//! | evidence | verifier | policy |
+//! |---|---|---|
+//! | Intel Trust Authority JWT (v1, v2) | [`ItaVerifier`] | [`ItaPolicy`] |
+//! | NVIDIA NRAS bundle | [`NrasVerifier`] | [`NrasPolicy`] |
+//! | Azure Attestation JWT | [`MaaVerifier`] | [`MaaPolicy`] |
+//! | AWS Nitro COSE_Sign1 document | [`NitroVerifier`] | [`NitroPolicy`] |
+//!
+//! Signatures go through `ring` by default, or pure-Rust RustCrypto crates with feature
+//! `rustcrypto` ([`Backend`]). Feature `fetch` adds an HTTP [`JwksFetcher`] for the sans-IO
+//! [`JwksCache`]; feature `sim` adds a simulated issuer for tests and demos.
+//!
+//! # Example
+//!
+//! Verify an ITA token and appraise it (here from the simulator, so that the example runs;
+//! with real tokens, use the ITA JWKS and [`TrustRoots::intel_trust_authority`]):
+//!
+//! ```
+//! # #[cfg(feature = "sim")] fn main() -> Result<(), attested_token::Error> {
+//! use attested_token::sim::{SimIssuer, SimTd};
+//! use attested_token::{ItaPolicy, ItaVerifier, Jwks};
+//! use std::time::{Duration, UNIX_EPOCH};
+//!
+//! let issuer = SimIssuer::new([42; 32])?; // tests and demos only
+//! let now = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+//! let token = issuer.ita_token(&SimTd::default(), 1_750_000_000, 300);
+//!
+//! let jwks = Jwks::from_json(issuer.jwks_json().as_bytes())?;
+//! let claims = ItaVerifier::new(&jwks, &issuer.roots()).verify(&token, now)?;
+//! ItaPolicy::new()
+//!     .expect_mrtd([0x11; 48])
+//!     .expect_report_data([0x55; 64])
+//!     .appraise(&claims)?;
+//! # Ok(()) }
+//! # #[cfg(not(feature = "sim"))] fn main() {}
+//! ```
+
+mod backend;
+mod cache;
+mod error;
+#[cfg(feature = "fetch")]
+mod fetch;
+mod hexbytes;
+mod ita;
+mod jwt;
+mod limits;
+mod maa;
+mod nitro;
+mod nras;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod time;
+mod x509;
+
+pub use backend::Backend;
+pub use cache::{JwksCache, JwksFetcher};
+pub use error::{CertificateProblem, Error};
+#[cfg(feature = "fetch")]
+pub use fetch::HttpFetcher;
+pub use ita::{
+    ITA_ISSUER, ItaClaims, ItaPolicy, ItaTokenVersion, ItaVerifier, SgxClaims, TdxClaims,
+    VerifierNonce,
+};
+pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt, token_kid};
+pub use limits::Limits;
+pub use maa::{IsolationTee, MaaClaims, MaaPolicy, MaaVerifier};
+pub use nitro::{
+    CoseSign1, NITRO_CHAIN_CACHE, NITRO_DEFAULT_MAX_AGE, NitroDocument, NitroPolicy, NitroVerifier,
+};
+pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
+pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
+pub use x509::{MAX_CHAIN_LEN, TrustRoots};

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tdx-quote inspect FILE          a quote file, binary or hex text
+//! tdx-quote inspect --simulated   a quote from the simulated TDX platform (tests and demos only)
 //! tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] ...
 //! ```
 //!
@@ -10,15 +11,25 @@
 
 use std::process::ExitCode;
 
-use attested_tdx::{CertificationData, Quote, QuoteVersion};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
+use attested_tdx::{CertificationData, Quote, QuoteVersion, ReportData};
 use serde_json::json;
 
-const USAGE: &str = "usage: tdx-quote inspect FILE";
+const USAGE: &str = "usage: tdx-quote inspect (FILE | --simulated)\n       tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] [--expect-mrtd HEX ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
+        ["inspect", "--simulated"] => match simulated_quote() {
+            Ok(bytes) => inspect(&bytes, "simulated TDX platform (tests and demos only)"),
+            Err(err) => {
+                eprintln!("tdx-quote: simulated platform: {err}");
+                ExitCode::from(1)
+            }
+        },
         ["inspect", path] => match read_quote_file(path) {
             Ok(bytes) => inspect(&bytes, path),
             Err(err) => {
@@ -40,6 +51,24 @@ fn read_quote_file(path: &str) -> std::io::Result<Vec<u8>> {
     let text: String = String::from_utf8_lossy(&bytes).split_whitespace().collect();
     let text = text.strip_prefix("0x").unwrap_or(&text);
     Ok(hex::decode(text).unwrap_or(bytes))
+}
+
+/// A v5 TD 1.5 quote from the simulated platform, binding a demo key in REPORTDATA.
+fn simulated_quote() -> Result<Vec<u8>, SimError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let platform = SimPlatform::from_seed(b"attested tdx-quote demo", now)?;
+    let mut rtmrs = [[0u8; 48]; 4];
+    for (index, rtmr) in (0u8..).zip(rtmrs.iter_mut()) {
+        rtmr.fill(0x10 + index);
+    }
+    platform.quote(&QuoteSpec {
+        mr_td: [0xd7; 48],
+        rtmrs,
+        report_data: *ReportData::sha512(b"demo binding public key").as_bytes(),
+        ..platform.quote_spec(QuoteFormat::V5Td15)
+    })
 }
 
 fn inspect(bytes: &[u8], source: &str) -> ExitCode {

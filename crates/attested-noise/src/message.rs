@@ -1,0 +1,307 @@
+//! The JSON messages carried inside the session: `{"type": T, "payload": {...}}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// One message of the session schema.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Message {
+    /// Client → server: send your attestation.
+    GetAttestation,
+    /// Server → client: evidence and the session binding.
+    Attestation(Box<Attestation>),
+    /// Client → server: a chat completion request.
+    Chat(ChatRequest),
+    /// Server → client: the whole answer.
+    ChatResponse(ChatResponse),
+    /// Client → server: liveness.
+    Ping,
+    /// Server → client: the answer to `ping`.
+    Pong,
+    /// Either way: a request could not be served. The text never leaves the encrypted session.
+    Error(ErrorMessage),
+    /// Server → client (v1): one piece of a streamed answer.
+    ChatChunk(ChatChunk),
+    /// Server → client (v1): the end of a streamed answer.
+    ChatDone(ChatDone),
+}
+
+/// The `attestation` payload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The platform quote, base64.
+    #[serde(default)]
+    pub quote_b64: Option<String>,
+    /// An attestation token (Intel Trust Authority JWT), if the server has one.
+    #[serde(default)]
+    pub intel_ta_token: Option<String>,
+    /// MRTD as the server reports it: informative only, never trusted.
+    #[serde(default)]
+    pub mrtd: Option<String>,
+    /// Measurements as the server reports them: informative only, never trusted.
+    #[serde(default)]
+    pub measurements: serde_json::Value,
+    /// The server's Noise static key, hex.
+    pub noise_pubkey: String,
+    /// The signature binding this session's handshake to the binding key.
+    pub session_binding: SessionBinding,
+    /// v1: evidence made for this session, whose REPORTDATA binds the handshake hash; base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_quote_b64: Option<String>,
+}
+
+/// The `session_binding` object of an attestation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionBinding {
+    /// The handshake hash h, hex.
+    pub session_hash: String,
+    /// Ed25519 signature of the profile's binding message over h, hex.
+    pub signature: String,
+    /// The Ed25519 binding public key, hex.
+    pub binding_pubkey: String,
+}
+
+/// One chat message (OpenAI shape).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+/// The `chat` payload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The conversation so far.
+    pub messages: Vec<ChatMessage>,
+    /// The model to use; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// v1: answer with `chat_chunk` messages and a `chat_done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+/// The `chat_response` payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The answer.
+    pub message: ChatMessage,
+    /// The model that answered.
+    #[serde(default)]
+    pub model: String,
+    /// Tokens in the prompt.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Tokens in the answer.
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// The `chat_chunk` payload (v1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatChunk {
+    /// The next piece of the answer's text.
+    pub delta: String,
+}
+
+/// The `chat_done` payload (v1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatDone {
+    /// The model that answered.
+    #[serde(default)]
+    pub model: String,
+    /// Tokens in the prompt.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Tokens in the answer.
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// The `error` payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorMessage {
+    /// A short, generic description.
+    pub error: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    payload: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a, P: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: &'a P,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+impl Message {
+    /// The wire name of this message's type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::GetAttestation => "get_attestation",
+            Self::Attestation(_) => "attestation",
+            Self::Chat(_) => "chat",
+            Self::ChatResponse(_) => "chat_response",
+            Self::Ping => "ping",
+            Self::Pong => "pong",
+            Self::Error(_) => "error",
+            Self::ChatChunk(_) => "chat_chunk",
+            Self::ChatDone(_) => "chat_done",
+        }
+    }
+
+    /// The message as JSON bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        fn out<P: Serialize>(kind: &'static str, payload: &P) -> Result<Vec<u8>, Error> {
+            serde_json::to_vec(&EnvelopeOut { kind, payload }).map_err(Error::InvalidMessage)
+        }
+        let kind = self.type_name();
+        match self {
+            Self::GetAttestation | Self::Ping | Self::Pong => out(kind, &Empty {}),
+            Self::Attestation(p) => out(kind, p),
+            Self::Chat(p) => out(kind, p),
+            Self::ChatResponse(p) => out(kind, p),
+            Self::Error(p) => out(kind, p),
+            Self::ChatChunk(p) => out(kind, p),
+            Self::ChatDone(p) => out(kind, p),
+        }
+    }
+
+    /// Parses JSON bytes. A well-formed message of an unknown type is
+    /// [`Error::UnknownMessageType`], so that a server can answer it with an `error`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let envelope: Envelope = serde_json::from_slice(bytes).map_err(Error::InvalidMessage)?;
+        let payload = match envelope.payload {
+            serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
+            other => other,
+        };
+        fn parse<P: serde::de::DeserializeOwned>(payload: serde_json::Value) -> Result<P, Error> {
+            serde_json::from_value(payload).map_err(Error::InvalidMessage)
+        }
+        Ok(match envelope.kind.as_str() {
+            "get_attestation" => Self::GetAttestation,
+            "attestation" => Self::Attestation(Box::new(parse(payload)?)),
+            "chat" => Self::Chat(parse(payload)?),
+            "chat_response" => Self::ChatResponse(parse(payload)?),
+            "ping" => Self::Ping,
+            "pong" => Self::Pong,
+            "error" => Self::Error(parse(payload)?),
+            "chat_chunk" => Self::ChatChunk(parse(payload)?),
+            "chat_done" => Self::ChatDone(parse(payload)?),
+            _ => return Err(Error::UnknownMessageType(envelope.kind)),
+        })
+    }
+}
+
+impl Error {
+    /// A short, generic text for an `error` reply to a message that could not be served; it
+    /// never echoes the peer's input.
+    pub(crate) fn reply_text(&self) -> &'static str {
+        match self {
+            Self::UnknownMessageType(_) => "unknown message type",
+            Self::InvalidMessage(_) => "invalid message",
+            Self::UnexpectedMessage { .. } => "unexpected message",
+            Self::MessageTooLarge { .. } => "message too large",
+            _ => "request failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_type() {
+        let messages = [
+            Message::GetAttestation,
+            Message::Attestation(Box::new(Attestation {
+                quote_b64: Some("AAAA".into()),
+                noise_pubkey: "00".repeat(32),
+                session_binding: SessionBinding {
+                    session_hash: "11".repeat(32),
+                    signature: "22".repeat(64),
+                    binding_pubkey: "33".repeat(32),
+                },
+                session_quote_b64: Some("BBBB".into()),
+                ..Attestation::default()
+            })),
+            Message::Chat(ChatRequest {
+                messages: vec![ChatMessage {
+                    role: "user".into(),
+                    content: "hi".into(),
+                }],
+                model: Some("m".into()),
+                temperature: Some(0.5),
+                stream: Some(true),
+            }),
+            Message::ChatResponse(ChatResponse {
+                model: "m".into(),
+                prompt_tokens: 3,
+                completion_tokens: 4,
+                ..ChatResponse::default()
+            }),
+            Message::Ping,
+            Message::Pong,
+            Message::Error(ErrorMessage { error: "e".into() }),
+            Message::ChatChunk(ChatChunk { delta: "d".into() }),
+            Message::ChatDone(ChatDone::default()),
+        ];
+        for message in messages {
+            let bytes = message.encode().unwrap();
+            assert_eq!(Message::decode(&bytes).unwrap(), message, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_the_python_shapes() {
+        assert_eq!(
+            Message::decode(br#"{"type":"ping"}"#).unwrap(),
+            Message::Ping
+        );
+        assert_eq!(
+            Message::decode(br#"{"type":"get_attestation","payload":{}}"#).unwrap(),
+            Message::GetAttestation
+        );
+        let a = br#"{"type":"attestation","payload":{"quote_b64":"AA==","intel_ta_token":null,
+            "mrtd":"ab","measurements":{"rtmr0":"00"},"noise_pubkey":"cd",
+            "session_binding":{"session_hash":"01","signature":"02","binding_pubkey":"03"}}}"#;
+        let Message::Attestation(a) = Message::decode(a).unwrap() else {
+            panic!("not an attestation")
+        };
+        assert_eq!(a.intel_ta_token, None);
+        assert_eq!(a.session_binding.binding_pubkey, "03");
+    }
+
+    #[test]
+    fn names_unknown_types_and_refuses_malformed_ones() {
+        assert!(matches!(
+            Message::decode(br#"{"type":"sudo","payload":{}}"#),
+            Err(Error::UnknownMessageType(t)) if t == "sudo"
+        ));
+        assert!(matches!(
+            Message::decode(br#"{"type":"chat","payload":{"messages":3}}"#),
+            Err(Error::InvalidMessage(_))
+        ));
+        assert!(matches!(
+            Message::decode(b"\xff"),
+            Err(Error::InvalidMessage(_))
+        ));
+    }
+}

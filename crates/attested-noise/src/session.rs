@@ -1,0 +1,487 @@
+//! Sessions after the handshake: the client's unverified and verified phases, and the server's.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use subtle::ConstantTimeEq;
+
+use crate::Error;
+use crate::channel::{Channel, Plaintext};
+use crate::evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
+use crate::keys::NoiseStaticKey;
+use crate::message::{Attestation, ChatRequest, ErrorMessage, Message, SessionBinding};
+use crate::profile::{Config, Profile, ReportData, sha256_padded};
+
+/// The client's session after the handshake, before the server has proven what it is.
+///
+/// All it can send is the attestation request; [`verify`](Self::verify) is the only way to a
+/// [`VerifiedSession`], which can send prompts.
+pub struct UnverifiedSession {
+    channel: Channel,
+    handshake_hash: [u8; 32],
+    server_static_key: [u8; 32],
+}
+
+impl UnverifiedSession {
+    pub(crate) fn new(
+        channel: Channel,
+        handshake_hash: [u8; 32],
+        server_static_key: [u8; 32],
+    ) -> Self {
+        Self {
+            channel,
+            handshake_hash,
+            server_static_key,
+        }
+    }
+
+    /// The handshake hash h that the server must sign.
+    pub fn handshake_hash(&self) -> &[u8; 32] {
+        &self.handshake_hash
+    }
+
+    /// The frames of a `get_attestation` request.
+    pub fn request_attestation(&mut self) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.send(&Message::GetAttestation)
+    }
+
+    /// Reads one frame of the server's answer: the attestation once complete, `None` while a
+    /// chunked message is still arriving.
+    pub fn receive_attestation(&mut self, frame: &[u8]) -> Result<Option<Attestation>, Error> {
+        match self.channel.receive(frame)? {
+            None => Ok(None),
+            Some(Message::Attestation(attestation)) => Ok(Some(*attestation)),
+            Some(Message::Error(ErrorMessage { error })) => Err(Error::Remote(error)),
+            Some(other) => Err(Error::UnexpectedMessage {
+                expected: "attestation",
+                got: other.type_name(),
+            }),
+        }
+    }
+
+    /// Verifies `attestation` and, only if every check passes, returns the verified session.
+    ///
+    /// In order: the attestation names this handshake's Noise static key; `check` verifies the
+    /// platform evidence; its REPORTDATA is the profile's binding of the binding key (v1: and
+    /// the Noise static key); the binding names this handshake's hash h; the binding signature
+    /// verifies; v1: the per-session evidence, when present or required, verifies and its
+    /// REPORTDATA binds h.
+    pub fn verify(
+        self,
+        attestation: &Attestation,
+        check: &dyn EvidenceCheck,
+    ) -> Result<VerifiedSession, Error> {
+        let profile = self.channel.config().profile;
+        let stated_noise_key: [u8; 32] = decode_hex(&attestation.noise_pubkey, "noise_pubkey")?;
+        if !bool::from(stated_noise_key.ct_eq(&self.server_static_key)) {
+            return Err(Error::NoiseKeyMismatch);
+        }
+        let binding = &attestation.session_binding;
+        let binding_key_bytes: [u8; 32] =
+            decode_hex(&binding.binding_pubkey, "session_binding.binding_pubkey")?;
+        let binding_key = VerifyingKey::from_bytes(&binding_key_bytes)
+            .map_err(|_| Error::MalformedField("session_binding.binding_pubkey"))?;
+        let session_hash: [u8; 32] =
+            decode_hex(&binding.session_hash, "session_binding.session_hash")?;
+        let signature: [u8; 64] = decode_hex(&binding.signature, "session_binding.signature")?;
+
+        let quote = decode_base64(attestation.quote_b64.as_deref(), "quote_b64")?;
+        let token = attestation
+            .intel_ta_token
+            .as_deref()
+            .filter(|t| !t.is_empty());
+        if quote.is_none() && token.is_none() {
+            return Err(Error::NoEvidence);
+        }
+        let evidence = check
+            .check(&Evidence {
+                kind: EvidenceKind::Platform,
+                quote: quote.as_deref(),
+                token,
+            })
+            .map_err(Error::Evidence)?;
+
+        let expected = profile.report_data(&binding_key_bytes, &self.server_static_key);
+        if !report_data_eq(evidence.report_data(), &expected) {
+            return Err(
+                if report_data_eq(evidence.report_data(), &sha256_padded(&binding_key_bytes)) {
+                    Error::ReportDataWrongHash
+                } else {
+                    Error::ReportDataMismatch { profile }
+                },
+            );
+        }
+        if !bool::from(session_hash.ct_eq(&self.handshake_hash)) {
+            return Err(Error::SessionHashMismatch);
+        }
+        binding_key
+            .verify_strict(
+                &profile.binding_message(&self.handshake_hash),
+                &ed25519_dalek::Signature::from_bytes(&signature),
+            )
+            .map_err(|_| Error::BindingSignature)?;
+
+        let session_evidence = self.verify_session_evidence(attestation, check)?;
+        Ok(VerifiedSession {
+            channel: self.channel,
+            handshake_hash: self.handshake_hash,
+            binding_key: binding_key_bytes,
+            evidence,
+            session_evidence,
+        })
+    }
+
+    fn verify_session_evidence(
+        &self,
+        attestation: &Attestation,
+        check: &dyn EvidenceCheck,
+    ) -> Result<Option<VerifiedEvidence>, Error> {
+        let config = self.channel.config();
+        let quote = decode_base64(
+            attestation.session_quote_b64.as_deref(),
+            "session_quote_b64",
+        )?;
+        let (Some(quote), Some(expected)) = (
+            quote,
+            config.profile.session_report_data(&self.handshake_hash),
+        ) else {
+            return if config.require_session_evidence {
+                Err(Error::SessionEvidenceMissing)
+            } else {
+                Ok(None)
+            };
+        };
+        let evidence = check
+            .check(&Evidence {
+                kind: EvidenceKind::Session,
+                quote: Some(&quote),
+                token: None,
+            })
+            .map_err(Error::SessionEvidence)?;
+        if !report_data_eq(evidence.report_data(), &expected) {
+            return Err(Error::SessionEvidenceMismatch);
+        }
+        Ok(Some(evidence))
+    }
+}
+
+impl std::fmt::Debug for UnverifiedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnverifiedSession")
+            .field("profile", &self.channel.config().profile)
+            .field("handshake_hash", &hex::encode(self.handshake_hash))
+            .finish_non_exhaustive()
+    }
+}
+
+fn report_data_eq(a: &ReportData, b: &ReportData) -> bool {
+    bool::from(a.ct_eq(b))
+}
+
+fn decode_hex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], Error> {
+    let mut out = [0_u8; N];
+    hex::decode_to_slice(text, &mut out).map_err(|_| Error::MalformedField(field))?;
+    Ok(out)
+}
+
+fn decode_base64(text: Option<&str>, field: &'static str) -> Result<Option<Vec<u8>>, Error> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => BASE64
+            .decode(text)
+            .map(Some)
+            .map_err(|_| Error::MalformedField(field)),
+    }
+}
+
+/// The client's session once the server's attestation has verified: it can send prompts.
+pub struct VerifiedSession {
+    channel: Channel,
+    handshake_hash: [u8; 32],
+    binding_key: [u8; 32],
+    evidence: VerifiedEvidence,
+    session_evidence: Option<VerifiedEvidence>,
+}
+
+impl VerifiedSession {
+    /// The profile of this session.
+    pub fn profile(&self) -> Profile {
+        self.channel.config().profile
+    }
+
+    /// The handshake hash h the server signed.
+    pub fn handshake_hash(&self) -> &[u8; 32] {
+        &self.handshake_hash
+    }
+
+    /// The server's verified Ed25519 binding key.
+    pub fn binding_key(&self) -> &[u8; 32] {
+        &self.binding_key
+    }
+
+    /// What the platform evidence vouched for.
+    pub fn evidence(&self) -> &VerifiedEvidence {
+        &self.evidence
+    }
+
+    /// What the per-session evidence vouched for, when the server sent one (v1).
+    pub fn session_evidence(&self) -> Option<&VerifiedEvidence> {
+        self.session_evidence.as_ref()
+    }
+
+    /// Whether an earlier error closed the session.
+    pub fn is_closed(&self) -> bool {
+        self.channel.is_closed()
+    }
+
+    /// The frames of `message`, in order. A message over the limit is refused before any
+    /// encryption, and the session stays usable.
+    pub fn send(&mut self, message: &Message) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.send(message)
+    }
+
+    /// The frames of a `chat` request.
+    pub fn chat(&mut self, request: &ChatRequest) -> Result<Vec<Vec<u8>>, Error> {
+        self.send(&Message::Chat(request.clone()))
+    }
+
+    /// Reads one frame: a complete message, or `None` while a chunked one is still arriving.
+    /// A frame that fails to decrypt closes the session.
+    pub fn receive(&mut self, frame: &[u8]) -> Result<Option<Message>, Error> {
+        self.channel.receive(frame)
+    }
+
+    /// The frames of an already encoded message (for a schema of your own over the verified
+    /// session; the peer reads it with `open`). Limits as for [`send`](Self::send).
+    pub fn seal(&mut self, encoded: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.seal(encoded)
+    }
+
+    /// Reads one frame without decoding: the complete encoded message, or `None` while a
+    /// chunked one is still arriving. A frame that fails to decrypt closes the session.
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
+        self.channel.open(frame)
+    }
+}
+
+impl std::fmt::Debug for VerifiedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedSession")
+            .field("profile", &self.channel.config().profile)
+            .field("handshake_hash", &hex::encode(self.handshake_hash))
+            .field("binding_key", &hex::encode(self.binding_key))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a server is: its settings, keys and platform evidence, shared by all its sessions.
+pub struct ServerIdentity {
+    config: Config,
+    noise_key: NoiseStaticKey,
+    binding_key: SigningKey,
+    evidence: PlatformEvidence,
+}
+
+impl ServerIdentity {
+    /// A server identity. `evidence` must carry REPORTDATA =
+    /// [`Profile::report_data`] of the two public keys (see [`Self::report_data`]).
+    pub fn new(
+        config: Config,
+        noise_key: NoiseStaticKey,
+        binding_key: SigningKey,
+        evidence: PlatformEvidence,
+    ) -> Self {
+        Self {
+            config,
+            noise_key,
+            binding_key,
+            evidence,
+        }
+    }
+
+    /// The REPORTDATA the platform evidence of these keys must carry under `profile`.
+    pub fn report_data(
+        profile: Profile,
+        noise_key: &NoiseStaticKey,
+        binding_key: &SigningKey,
+    ) -> ReportData {
+        profile.report_data(
+            &binding_key.verifying_key().to_bytes(),
+            noise_key.public_key(),
+        )
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The Noise static key.
+    pub fn noise_key(&self) -> &NoiseStaticKey {
+        &self.noise_key
+    }
+
+    /// The Ed25519 binding public key.
+    pub fn binding_public_key(&self) -> [u8; 32] {
+        self.binding_key.verifying_key().to_bytes()
+    }
+
+    /// The platform evidence.
+    pub fn evidence(&self) -> &PlatformEvidence {
+        &self.evidence
+    }
+}
+
+impl std::fmt::Debug for ServerIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerIdentity")
+            .field("profile", &self.config.profile)
+            .field("noise_key", &self.noise_key)
+            .field("binding_key", &hex::encode(self.binding_public_key()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a frame received by the server asks of the application.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Received {
+    /// Part of a chunked message: nothing to do yet.
+    Partial,
+    /// The session answered by itself (`pong`, or an `error` for an unknown or malformed
+    /// message): send these frames.
+    Reply(Vec<Vec<u8>>),
+    /// The client asked for the attestation: answer with [`ServerSession::attestation`],
+    /// adding per-session evidence over [`ServerSession::session_report_data`] if you make it.
+    AttestationRequested,
+    /// A chat request to serve.
+    Chat(ChatRequest),
+}
+
+/// The server's side of one session.
+pub struct ServerSession {
+    channel: Channel,
+    handshake_hash: [u8; 32],
+    identity: Arc<ServerIdentity>,
+}
+
+impl ServerSession {
+    pub(crate) fn new(
+        channel: Channel,
+        handshake_hash: [u8; 32],
+        identity: Arc<ServerIdentity>,
+    ) -> Self {
+        Self {
+            channel,
+            handshake_hash,
+            identity,
+        }
+    }
+
+    /// The handshake hash h.
+    pub fn handshake_hash(&self) -> &[u8; 32] {
+        &self.handshake_hash
+    }
+
+    /// v1: the REPORTDATA that per-session evidence for this session must carry.
+    pub fn session_report_data(&self) -> Option<ReportData> {
+        self.identity
+            .config
+            .profile
+            .session_report_data(&self.handshake_hash)
+    }
+
+    /// Whether an earlier error closed the session.
+    pub fn is_closed(&self) -> bool {
+        self.channel.is_closed()
+    }
+
+    /// Reads one frame from the client. Malformed or unknown messages are answered with an
+    /// `error` (inside the session); a frame that fails to decrypt closes the session.
+    pub fn receive(&mut self, frame: &[u8]) -> Result<Received, Error> {
+        let message = match self.channel.receive(frame) {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(Received::Partial),
+            Err(error) if error.closes_session() => return Err(error),
+            Err(error) => return self.reply_error(&error),
+        };
+        match message {
+            Message::GetAttestation => Ok(Received::AttestationRequested),
+            Message::Chat(request) => Ok(Received::Chat(request)),
+            Message::Ping => Ok(Received::Reply(self.channel.send(&Message::Pong)?)),
+            other => self.reply_error(&Error::UnexpectedMessage {
+                expected: "a request",
+                got: other.type_name(),
+            }),
+        }
+    }
+
+    fn reply_error(&mut self, error: &Error) -> Result<Received, Error> {
+        self.error(error.reply_text()).map(Received::Reply)
+    }
+
+    /// The frames of an `error` message with a short, generic text.
+    pub fn error(&mut self, text: &str) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.send(&Message::Error(ErrorMessage {
+            error: text.to_owned(),
+        }))
+    }
+
+    /// The frames of the `attestation` answer: platform evidence and the signed session
+    /// binding, plus (v1) `session_quote`, evidence whose REPORTDATA is
+    /// [`Self::session_report_data`].
+    pub fn attestation(&mut self, session_quote: Option<&[u8]>) -> Result<Vec<Vec<u8>>, Error> {
+        let identity = &self.identity;
+        let profile = identity.config.profile;
+        if session_quote.is_some() && profile == Profile::Seed {
+            return Err(Error::SessionEvidenceUnsupported);
+        }
+        let signature = identity
+            .binding_key
+            .sign(&profile.binding_message(&self.handshake_hash));
+        let evidence = &identity.evidence;
+        let attestation = Attestation {
+            quote_b64: evidence.quote.as_deref().map(|q| BASE64.encode(q)),
+            intel_ta_token: evidence.token.clone(),
+            mrtd: evidence.mrtd.clone(),
+            measurements: evidence.measurements.clone(),
+            noise_pubkey: hex::encode(identity.noise_key.public_key()),
+            session_binding: SessionBinding {
+                session_hash: hex::encode(self.handshake_hash),
+                signature: hex::encode(signature.to_bytes()),
+                binding_pubkey: hex::encode(identity.binding_public_key()),
+            },
+            session_quote_b64: session_quote.map(|q| BASE64.encode(q)),
+        };
+        self.channel
+            .send(&Message::Attestation(Box::new(attestation)))
+    }
+
+    /// The frames of any message (`chat_response`, `chat_chunk`, `chat_done`, ...). A message
+    /// over the limit is refused before any encryption, and the session stays usable.
+    pub fn send(&mut self, message: &Message) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.send(message)
+    }
+
+    /// The frames of an already encoded message (for a schema of your own).
+    pub fn seal(&mut self, encoded: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        self.channel.seal(encoded)
+    }
+
+    /// Reads one frame without decoding or answering it (for a schema of your own): the
+    /// complete encoded message, or `None` while a chunked one is still arriving.
+    pub fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
+        self.channel.open(frame)
+    }
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("profile", &self.identity.config.profile)
+            .field("handshake_hash", &hex::encode(self.handshake_hash))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,200 @@
+//! The client side: encapsulate requests to a verified key configuration.
+
+use hpke::rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::attest::{EvidenceCheck, VerifiedKeyConfigs};
+use crate::config::KeyConfig;
+use crate::error::{Error, Result};
+use crate::glue::{self, Ephemeral, SenderSetup};
+use crate::response::ResponseAead;
+use crate::suite::{Preference, Suite};
+use crate::{LABEL_REQUEST, LABEL_RESPONSE};
+
+/// An OHTTP client bound to one attested key configuration and its best mutual suite.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: KeyConfig,
+    suite: Suite,
+}
+
+impl Client {
+    /// A client for the key configuration list `encoded_list`, refused unless the evidence
+    /// that `check` verifies binds exactly this list.
+    pub fn new(encoded_list: &[u8], check: &(impl EvidenceCheck + ?Sized)) -> Result<Self> {
+        Self::from_verified(
+            &VerifiedKeyConfigs::from_evidence(encoded_list, check)?,
+            &Preference::default(),
+        )
+    }
+
+    /// A client for the best suite that `verified` offers under `preference`.
+    pub fn from_verified(verified: &VerifiedKeyConfigs, preference: &Preference) -> Result<Self> {
+        let (config, suite) = verified
+            .configs()
+            .iter()
+            .flat_map(|c| c.suites().map(move |s| (c, s)))
+            .filter_map(|(c, s)| preference.score(s).map(|rank| (rank, c, s)))
+            .min_by_key(|(rank, _, _)| *rank)
+            .map(|(_, c, s)| (c.clone(), s))
+            .ok_or(Error::NoSupportedSuite)?;
+        Ok(Self { config, suite })
+    }
+
+    /// The chosen key configuration.
+    pub fn key_config(&self) -> &KeyConfig {
+        &self.config
+    }
+
+    /// The chosen suite.
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    /// Encapsulates a binary HTTP request (RFC 9458 §4.3). Returns the encapsulated request
+    /// and the state that opens the response.
+    pub fn encapsulate(
+        &self,
+        request: &[u8],
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<(Vec<u8>, PendingResponse)> {
+        self.encapsulate_with(request, Ephemeral::Rng(rng))
+    }
+
+    /// Like [`encapsulate`](Self::encapsulate), with a fixed X25519 ephemeral secret. Only for
+    /// reproducing published test vectors: a fixed ephemeral key breaks confidentiality.
+    #[doc(hidden)]
+    pub fn encapsulate_with_fixed_ephemeral(
+        &self,
+        request: &[u8],
+        x25519_secret: &[u8; 32],
+    ) -> Result<(Vec<u8>, PendingResponse)> {
+        self.encapsulate_with(request, Ephemeral::<NoRng>::FixedX25519(x25519_secret))
+    }
+
+    pub(crate) fn start_request<R: CryptoRng + ?Sized>(
+        &self,
+        label: &[u8],
+        ephemeral: Ephemeral<'_, R>,
+    ) -> Result<(Vec<u8>, SenderSetup)> {
+        start_request(&self.config, self.suite, label, ephemeral)
+    }
+
+    fn encapsulate_with<R: CryptoRng + ?Sized>(
+        &self,
+        request: &[u8],
+        ephemeral: Ephemeral<'_, R>,
+    ) -> Result<(Vec<u8>, PendingResponse)> {
+        let (mut out, mut setup) =
+            start_request(&self.config, self.suite, LABEL_REQUEST, ephemeral)?;
+        let mut ct = Vec::with_capacity(request.len() + self.suite.aead.tag_len());
+        ct.extend_from_slice(request);
+        setup.context.seal_in_place(&mut ct, b"")?;
+        out.extend_from_slice(&ct);
+        let secret = export_response_secret(&*setup.context, self.suite, LABEL_RESPONSE)?;
+        Ok((
+            out,
+            PendingResponse {
+                suite: self.suite,
+                enc: setup.enc,
+                secret,
+            },
+        ))
+    }
+}
+
+/// The state a client keeps to open the response to one request.
+pub struct PendingResponse {
+    suite: Suite,
+    enc: Vec<u8>,
+    secret: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for PendingResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingResponse")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingResponse {
+    /// Opens an encapsulated response (RFC 9458 §4.4).
+    pub fn decapsulate(self, encapsulated: &[u8]) -> Result<Vec<u8>> {
+        let nonce_len = self.suite.response_nonce_len();
+        if encapsulated.len() < nonce_len + self.suite.aead.tag_len() {
+            return Err(Error::Truncated {
+                what: "encapsulated response",
+            });
+        }
+        let (nonce, ct) = encapsulated.split_at(nonce_len);
+        let mut aead = ResponseAead::new(self.suite, &self.secret, &self.enc, nonce)?;
+        let mut buf = ct.to_vec();
+        aead.open_in_place(&mut buf, 0, b"", "encapsulated response")?;
+        Ok(buf)
+    }
+
+    pub(crate) fn into_parts(self) -> (Suite, Vec<u8>, Zeroizing<Vec<u8>>) {
+        (self.suite, self.enc, self.secret)
+    }
+}
+
+/// The request header (RFC 9458 §4.1): key id, KEM, KDF and AEAD identifiers.
+pub(crate) fn request_header(key_id: u8, suite: Suite) -> [u8; 7] {
+    let [k0, k1] = suite.kem.id().to_be_bytes();
+    let [d0, d1] = suite.kdf.id().to_be_bytes();
+    let [a0, a1] = suite.aead.id().to_be_bytes();
+    [key_id, k0, k1, d0, d1, a0, a1]
+}
+
+/// `info = label || 0x00 || header`.
+pub(crate) fn request_info(label: &[u8], header: &[u8; 7]) -> Vec<u8> {
+    let mut info = Vec::with_capacity(label.len() + 1 + header.len());
+    info.extend_from_slice(label);
+    info.push(0);
+    info.extend_from_slice(header);
+    info
+}
+
+fn start_request<R: CryptoRng + ?Sized>(
+    config: &KeyConfig,
+    suite: Suite,
+    label: &[u8],
+    ephemeral: Ephemeral<'_, R>,
+) -> Result<(Vec<u8>, SenderSetup)> {
+    let header = request_header(config.key_id(), suite);
+    let info = request_info(label, &header);
+    let setup = glue::setup_sender(suite, config.public_key(), &info, ephemeral)?;
+    let mut out = Vec::with_capacity(header.len() + setup.enc.len());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&setup.enc);
+    Ok((out, setup))
+}
+
+pub(crate) fn export_response_secret(
+    context: &dyn glue::SenderContext,
+    suite: Suite,
+    label: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mut secret = Zeroizing::new(vec![0u8; suite.response_nonce_len()]);
+    context.export(label, &mut secret)?;
+    Ok(secret)
+}
+
+/// A type that stands for "no RNG" where the ephemeral key is fixed.
+pub(crate) enum NoRng {}
+
+impl hpke::rand_core::TryRng for NoRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
+        match *self {}
+    }
+    fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
+        match *self {}
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> core::result::Result<(), Self::Error> {
+        match *self {}
+    }
+}
+
+impl hpke::rand_core::TryCryptoRng for NoRng {}

@@ -1,0 +1,324 @@
+//! Azure KMS mode: key configurations from a confidential KMS (`GET {kms}/listpubkeys`), each
+//! with a CCF receipt that must verify, fail-closed, against a pinned service certificate.
+//!
+//! For each entry: leaf = SHA-256(write_set_digest || SHA-256(commit_evidence) ||
+//! claims_digest); the Merkle root follows from the proof; the receipt's node certificate
+//! signs the root (ECDSA over the root as a SHA-256 digest) and is itself signed by the pinned
+//! service certificate; and `claims_digest` is SHA-256 of the key's x coordinate.
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use der::{DecodePem, Encode, oid::ObjectIdentifier};
+use serde::Deserialize;
+use sha2::{Digest, Sha256, Sha384};
+use x509_cert::Certificate;
+
+use crate::attest::VerifiedKeyConfigs;
+use crate::config::KeyConfig;
+use crate::suite::Kem;
+
+/// Why a KMS key list or one of its receipts was refused. `index` is the entry's position.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KmsError {
+    /// The pinned service certificate could not be parsed or has no usable key.
+    #[error("pinned service certificate: {0}")]
+    ServiceCertificate(&'static str),
+    /// The body is not the expected JSON, or an entry lacks a field.
+    #[error("listpubkeys body: {0}")]
+    Json(String),
+    /// The list is empty.
+    #[error("the KMS returned no keys")]
+    Empty,
+    /// An entry's `publicKey` is not a valid hex key configuration.
+    #[error("entry {index}: key configuration: {error}")]
+    KeyConfig {
+        /// The entry.
+        index: usize,
+        /// What was wrong.
+        error: crate::Error,
+    },
+    /// The key's KEM has no x coordinate to bind (only DHKEM P-256/P-384 keys are accepted).
+    #[error("entry {index}: KEM 0x{kem:04x} cannot be bound by claims_digest")]
+    UnbindableKem {
+        /// The entry.
+        index: usize,
+        /// The KEM identifier.
+        kem: u16,
+    },
+    /// A receipt field is not valid hex/base64/PEM or has the wrong length.
+    #[error("entry {index}: receipt field {field} is malformed")]
+    MalformedReceipt {
+        /// The entry.
+        index: usize,
+        /// The field.
+        field: &'static str,
+    },
+    /// The receipt's node certificate names another issuer than the pinned service.
+    #[error("entry {index}: node certificate issuer is not the pinned service")]
+    NodeCertificateIssuer {
+        /// The entry.
+        index: usize,
+    },
+    /// The node certificate's signature does not verify with the pinned service key.
+    #[error("entry {index}: node certificate is not signed by the pinned service certificate")]
+    NodeCertificateSignature {
+        /// The entry.
+        index: usize,
+    },
+    /// The node or service certificate is outside its validity period at `now`.
+    #[error("entry {index}: {which} certificate is not valid at the verification time")]
+    CertificateTime {
+        /// The entry.
+        index: usize,
+        /// "node" or "service".
+        which: &'static str,
+    },
+    /// The Merkle root computed from the proof differs from the root the receipt states.
+    #[error("entry {index}: Merkle root from the proof does not match the receipt's root")]
+    MerkleRoot {
+        /// The entry.
+        index: usize,
+    },
+    /// The receipt signature does not verify over the computed Merkle root.
+    #[error("entry {index}: receipt signature does not verify over the Merkle root")]
+    ReceiptSignature {
+        /// The entry.
+        index: usize,
+    },
+    /// `claims_digest` is not SHA-256 of the key's x coordinate.
+    #[error("entry {index}: claims_digest does not bind this key")]
+    ClaimsDigest {
+        /// The entry.
+        index: usize,
+    },
+}
+
+type KmsResult<T> = Result<T, KmsError>;
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "publicKey")]
+    public_key: String,
+    receipt: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Receipt {
+    cert: String,
+    leaf_components: LeafComponents,
+    proof: Vec<ProofStep>,
+    signature: String,
+    #[serde(default)]
+    root: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LeafComponents {
+    claims_digest: String,
+    commit_evidence: String,
+    write_set_digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ProofStep {
+    Left(String),
+    Right(String),
+}
+
+const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+
+/// The pinned CCF service certificate of a KMS.
+#[derive(Debug, Clone)]
+pub struct KmsTrust {
+    service: Certificate,
+    service_key: EcKey,
+}
+
+impl KmsTrust {
+    /// Pins a service certificate (PEM).
+    pub fn from_pem(pem: &[u8]) -> KmsResult<Self> {
+        let service = Certificate::from_pem(pem)
+            .map_err(|_| KmsError::ServiceCertificate("not a PEM X.509 certificate"))?;
+        let service_key = EcKey::from_certificate(&service).ok_or(KmsError::ServiceCertificate(
+            "key is not ECDSA P-256 or P-384",
+        ))?;
+        Ok(Self {
+            service,
+            service_key,
+        })
+    }
+
+    /// Verifies a `listpubkeys` body at `now`: every entry must verify, or the whole list is
+    /// refused.
+    pub fn verify_listpubkeys(
+        &self,
+        body: &[u8],
+        now: SystemTime,
+    ) -> KmsResult<VerifiedKeyConfigs> {
+        let entries: Vec<Entry> =
+            serde_json::from_slice(body).map_err(|e| KmsError::Json(e.to_string()))?;
+        if entries.is_empty() {
+            return Err(KmsError::Empty);
+        }
+        check_time(&self.service, now).map_err(|()| KmsError::CertificateTime {
+            index: 0,
+            which: "service",
+        })?;
+        let mut configs = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            configs.push(self.verify_entry(index, entry, now)?);
+        }
+        Ok(VerifiedKeyConfigs::from_checked(configs))
+    }
+
+    fn verify_entry(&self, index: usize, entry: &Entry, now: SystemTime) -> KmsResult<KeyConfig> {
+        let malformed = |field| KmsError::MalformedReceipt { index, field };
+        let key_bytes = hex::decode(entry.public_key.trim()).map_err(|_| malformed("publicKey"))?;
+        let config =
+            KeyConfig::decode(&key_bytes).map_err(|error| KmsError::KeyConfig { index, error })?;
+        let x = match config.kem() {
+            Kem::P256Sha256 => config.public_key().get(1..33),
+            Kem::P384Sha384 => config.public_key().get(1..49),
+            other => {
+                return Err(KmsError::UnbindableKem {
+                    index,
+                    kem: other.id(),
+                });
+            }
+        }
+        .ok_or(malformed("publicKey"))?;
+
+        // A receipt may arrive as a JSON object or as a string holding one.
+        let receipt: Receipt = match &entry.receipt {
+            serde_json::Value::String(s) => serde_json::from_str(s),
+            v => serde_json::from_value(v.clone()),
+        }
+        .map_err(|e| KmsError::Json(format!("entry {index}: receipt: {e}")))?;
+
+        let node = Certificate::from_pem(receipt.cert.as_bytes()).map_err(|_| malformed("cert"))?;
+        self.check_node_certificate(index, &node, now)?;
+        let node_key = EcKey::from_certificate(&node).ok_or(malformed("cert"))?;
+
+        let lc = &receipt.leaf_components;
+        let write_set = digest32(&lc.write_set_digest).ok_or(malformed("write_set_digest"))?;
+        let claims = digest32(&lc.claims_digest).ok_or(malformed("claims_digest"))?;
+        let mut leaf = Sha256::new();
+        leaf.update(write_set);
+        leaf.update(Sha256::digest(lc.commit_evidence.as_bytes()));
+        leaf.update(claims);
+        let mut root: [u8; 32] = leaf.finalize().into();
+        for step in &receipt.proof {
+            let (sibling, left) = match step {
+                ProofStep::Left(h) => (h, true),
+                ProofStep::Right(h) => (h, false),
+            };
+            let sibling = digest32(sibling).ok_or(malformed("proof"))?;
+            let mut h = Sha256::new();
+            if left {
+                h.update(sibling);
+                h.update(root);
+            } else {
+                h.update(root);
+                h.update(sibling);
+            }
+            root = h.finalize().into();
+        }
+        if let Some(stated) = &receipt.root {
+            let stated = digest32(stated).ok_or(malformed("root"))?;
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(&stated[..], &root[..])) {
+                return Err(KmsError::MerkleRoot { index });
+            }
+        }
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(receipt.signature.trim())
+            .map_err(|_| malformed("signature"))?;
+        if !node_key.verify_prehash(&root, &signature) {
+            return Err(KmsError::ReceiptSignature { index });
+        }
+        let expected: [u8; 32] = Sha256::digest(x).into();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &claims[..])) {
+            return Err(KmsError::ClaimsDigest { index });
+        }
+        Ok(config)
+    }
+
+    fn check_node_certificate(
+        &self,
+        index: usize,
+        node: &Certificate,
+        now: SystemTime,
+    ) -> KmsResult<()> {
+        let tbs = node.tbs_certificate();
+        if tbs.issuer() != self.service.tbs_certificate().subject() {
+            return Err(KmsError::NodeCertificateIssuer { index });
+        }
+        let bad_signature = KmsError::NodeCertificateSignature { index };
+        let tbs_der = tbs.to_der().map_err(|_| bad_signature.clone())?;
+        let prehash = match node.signature_algorithm().oid {
+            ECDSA_SHA256 => Sha256::digest(&tbs_der).to_vec(),
+            ECDSA_SHA384 => Sha384::digest(&tbs_der).to_vec(),
+            _ => return Err(bad_signature),
+        };
+        let signature = node.signature().as_bytes().ok_or(bad_signature.clone())?;
+        if !self.service_key.verify_prehash(&prehash, signature) {
+            return Err(bad_signature);
+        }
+        check_time(node, now).map_err(|()| KmsError::CertificateTime {
+            index,
+            which: "node",
+        })
+    }
+}
+
+fn check_time(cert: &Certificate, now: SystemTime) -> Result<(), ()> {
+    let validity = cert.tbs_certificate().validity();
+    if now < validity.not_before.to_system_time() || now > validity.not_after.to_system_time() {
+        return Err(());
+    }
+    Ok(())
+}
+
+fn digest32(hex_str: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_str.trim()).ok()?.try_into().ok()
+}
+
+/// An ECDSA public key from a certificate.
+#[derive(Debug, Clone)]
+enum EcKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+impl EcKey {
+    fn from_certificate(cert: &Certificate) -> Option<Self> {
+        let point = cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .as_bytes()?;
+        match point.len() {
+            65 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .ok()
+                .map(EcKey::P256),
+            97 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .ok()
+                .map(EcKey::P384),
+            _ => None,
+        }
+    }
+
+    /// Verifies a DER ECDSA signature over a digest computed by the caller.
+    fn verify_prehash(&self, prehash: &[u8], der_signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            EcKey::P256(k) => p256::ecdsa::Signature::from_der(der_signature)
+                .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
+            EcKey::P384(k) => p384::ecdsa::Signature::from_der(der_signature)
+                .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Helpers shared by the integration tests.
+
+use attested_ohttp::{EvidenceCheck, EvidenceError, ReportData, rand_core};
+
+/// Hands out fixed bytes (then fails the test): reproduces published nonces.
+pub struct FixedRng(pub Vec<u8>);
+
+impl rand_core::TryRng for FixedRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        unimplemented!("only fill_bytes is expected")
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        unimplemented!("only fill_bytes is expected")
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        assert!(dst.len() <= self.0.len(), "FixedRng ran out of bytes");
+        let rest = self.0.split_off(dst.len());
+        dst.copy_from_slice(&self.0);
+        self.0 = rest;
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for FixedRng {}
+
+/// The operating system RNG.
+pub fn os_rng() -> impl rand_core::CryptoRng {
+    rand::rng()
+}
+
+/// An evidence check standing in for verified TEE evidence with the given REPORTDATA.
+pub struct TestEvidence(pub ReportData);
+
+impl EvidenceCheck for TestEvidence {
+    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+        Ok(self.0)
+    }
+}
+
+/// An evidence check that refuses, as a failed quote verification would.
+pub struct RefusingEvidence;
+
+impl EvidenceCheck for RefusingEvidence {
+    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+        Err("quote signature invalid".into())
+    }
+}
+
+pub fn json(relative: &str) -> Option<serde_json::Value> {
+    let bytes = attested_testdata::read(relative)?;
+    Some(serde_json::from_slice(&bytes).unwrap())
+}
+
+pub fn hex_field(v: &serde_json::Value, key: &str) -> Vec<u8> {
+    hex::decode(v[key].as_str().unwrap_or_else(|| panic!("missing {key}"))).unwrap()
+}

@@ -1,0 +1,256 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Azure KMS mode: a receipt fixture built here (test PKI from `make_kms_fixture.py`), and
+//! mutations of it, each refused with its own error.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use attested_ohttp::{Client, KeyPair, KmsError, KmsTrust, Preference, Suite};
+use base64::Engine as _;
+use p384::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};
+use sha2::{Digest, Sha256};
+
+const SERVICE: &str = include_str!("data/kms/service_cert.pem");
+const OTHER_SERVICE: &str = include_str!("data/kms/other_service_cert.pem");
+const NODE: &str = include_str!("data/kms/node_cert.pem");
+const NODE_OTHER_ISSUER: &str = include_str!("data/kms/node_cert_other_issuer.pem");
+const NODE_KEY: &str = include_str!("data/kms/node_key.hex");
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) // 2027
+}
+
+struct Fixture {
+    key_config_hex: String,
+    write_set: [u8; 32],
+    commit_evidence: String,
+    claims: [u8; 32],
+    proof: Vec<(bool, [u8; 32])>,
+    cert: &'static str,
+    state_root: bool,
+}
+
+impl Fixture {
+    fn new(pair: &KeyPair) -> Self {
+        let pk = pair.config().public_key();
+        Self {
+            key_config_hex: hex::encode(pair.config().encode()),
+            write_set: [0x11; 32],
+            commit_evidence: "ce:2.40:0123456789abcdef".into(),
+            claims: Sha256::digest(&pk[1..49]).into(),
+            proof: vec![(true, [0x22; 32]), (false, [0x33; 32]), (true, [0x44; 32])],
+            cert: NODE,
+            state_root: false,
+        }
+    }
+
+    fn root(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.write_set);
+        h.update(Sha256::digest(self.commit_evidence.as_bytes()));
+        h.update(self.claims);
+        let mut root: [u8; 32] = h.finalize().into();
+        for (left, sibling) in &self.proof {
+            let mut h = Sha256::new();
+            if *left {
+                h.update(sibling);
+                h.update(root);
+            } else {
+                h.update(root);
+                h.update(sibling);
+            }
+            root = h.finalize().into();
+        }
+        root
+    }
+
+    fn sign(root: &[u8; 32]) -> String {
+        let key = SigningKey::from_slice(&hex::decode(NODE_KEY.trim()).unwrap()).unwrap();
+        let sig: Signature = key.sign_prehash(root).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())
+    }
+
+    /// The receipt JSON, signed over `signed_root` (normally the true root).
+    fn receipt(&self, signed_root: &[u8; 32], stated_root: Option<[u8; 32]>) -> serde_json::Value {
+        let proof: Vec<serde_json::Value> = self
+            .proof
+            .iter()
+            .map(|(left, s)| serde_json::json!({ if *left { "left" } else { "right" }: hex::encode(s) }))
+            .collect();
+        let mut receipt = serde_json::json!({
+            "cert": self.cert,
+            "is_signature_transaction": false,
+            "leaf_components": {
+                "claims_digest": hex::encode(self.claims),
+                "commit_evidence": self.commit_evidence,
+                "write_set_digest": hex::encode(self.write_set),
+            },
+            "node_id": "00",
+            "proof": proof,
+            "signature": Self::sign(signed_root),
+        });
+        if let Some(root) = stated_root {
+            receipt["root"] = serde_json::json!(hex::encode(root));
+        }
+        receipt
+    }
+
+    fn body(&self) -> Vec<u8> {
+        let root = self.root();
+        let receipt = self.receipt(&root, self.state_root.then_some(root));
+        serde_json::to_vec(
+            &serde_json::json!([{ "publicKey": self.key_config_hex, "receipt": receipt }]),
+        )
+        .unwrap()
+    }
+}
+
+fn p384_pair() -> KeyPair {
+    let suite = Suite::P384_AES256GCM;
+    KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut common::os_rng()).unwrap()
+}
+
+fn trust() -> KmsTrust {
+    KmsTrust::from_pem(SERVICE.as_bytes()).unwrap()
+}
+
+#[test]
+fn valid_receipt_verifies_and_builds_a_client() {
+    let pair = p384_pair();
+    let fixture = Fixture::new(&pair);
+    let verified = trust().verify_listpubkeys(&fixture.body(), now()).unwrap();
+    assert_eq!(verified.configs(), [pair.config().clone()]);
+    let client = Client::from_verified(&verified, &Preference::default()).unwrap();
+    assert_eq!(client.suite(), Suite::P384_AES256GCM);
+
+    // The same receipt as a JSON string, and with its root stated, also verifies.
+    let root = fixture.root();
+    let as_string = serde_json::json!([{
+        "publicKey": fixture.key_config_hex,
+        "receipt": fixture.receipt(&root, Some(root)).to_string(),
+    }]);
+    trust()
+        .verify_listpubkeys(&serde_json::to_vec(&as_string).unwrap(), now())
+        .unwrap();
+}
+
+#[test]
+fn bad_signature_is_refused() {
+    let fixture = Fixture::new(&p384_pair());
+    let body = serde_json::json!([{
+        "publicKey": fixture.key_config_hex,
+        "receipt": fixture.receipt(&[0x55; 32], None),
+    }]);
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&serde_json::to_vec(&body).unwrap(), now())
+            .unwrap_err(),
+        KmsError::ReceiptSignature { index: 0 }
+    );
+}
+
+#[test]
+fn wrong_claims_digest_is_refused() {
+    // A correctly signed receipt whose claims_digest binds another key.
+    let mut fixture = Fixture::new(&p384_pair());
+    fixture.claims = Fixture::new(&p384_pair()).claims;
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&fixture.body(), now())
+            .unwrap_err(),
+        KmsError::ClaimsDigest { index: 0 }
+    );
+}
+
+#[test]
+fn wrong_merkle_path_is_refused() {
+    let fixture = Fixture::new(&p384_pair());
+    let root = fixture.root();
+    let mut bent = Fixture::new(&p384_pair());
+    bent.key_config_hex = fixture.key_config_hex.clone();
+    bent.claims = fixture.claims;
+    bent.proof[1].0 = true; // right sibling presented as left
+    // With the root stated, the mismatch is reported as such.
+    let body = serde_json::json!([{ "publicKey": bent.key_config_hex, "receipt": bent.receipt(&root, Some(root)) }]);
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&serde_json::to_vec(&body).unwrap(), now())
+            .unwrap_err(),
+        KmsError::MerkleRoot { index: 0 }
+    );
+    // Without it, the signature cannot verify over the bent root.
+    let body = serde_json::json!([{ "publicKey": bent.key_config_hex, "receipt": bent.receipt(&root, None) }]);
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&serde_json::to_vec(&body).unwrap(), now())
+            .unwrap_err(),
+        KmsError::ReceiptSignature { index: 0 }
+    );
+}
+
+#[test]
+fn certificate_from_another_issuer_is_refused() {
+    let mut fixture = Fixture::new(&p384_pair());
+    fixture.cert = NODE_OTHER_ISSUER;
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&fixture.body(), now())
+            .unwrap_err(),
+        KmsError::NodeCertificateSignature { index: 0 }
+    );
+    let other = KmsTrust::from_pem(OTHER_SERVICE.as_bytes()).unwrap();
+    assert_eq!(
+        other
+            .verify_listpubkeys(&Fixture::new(&p384_pair()).body(), now())
+            .unwrap_err(),
+        KmsError::NodeCertificateSignature { index: 0 }
+    );
+}
+
+#[test]
+fn expired_certificates_and_malformed_bodies_are_refused() {
+    let fixture = Fixture::new(&p384_pair());
+    let late = SystemTime::UNIX_EPOCH + Duration::from_secs(2_100_000_000); // 2036
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&fixture.body(), late)
+            .unwrap_err(),
+        KmsError::CertificateTime {
+            index: 0,
+            which: "service"
+        }
+    );
+    assert_eq!(
+        trust().verify_listpubkeys(b"[]", now()).unwrap_err(),
+        KmsError::Empty
+    );
+    assert!(matches!(
+        trust().verify_listpubkeys(b"{", now()).unwrap_err(),
+        KmsError::Json(_)
+    ));
+    let x25519 = KeyPair::generate(
+        1,
+        Suite::X25519_AES128GCM.kem,
+        vec![Suite::X25519_AES128GCM.symmetric()],
+        &mut common::os_rng(),
+    )
+    .unwrap();
+    let mut wrong_kem = Fixture::new(&p384_pair());
+    wrong_kem.key_config_hex = hex::encode(x25519.config().encode());
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&wrong_kem.body(), now())
+            .unwrap_err(),
+        KmsError::UnbindableKem {
+            index: 0,
+            kem: 0x20
+        }
+    );
+    assert!(KmsTrust::from_pem(b"not a certificate").is_err());
+}

@@ -1,0 +1,233 @@
+//! The one error type of the crate: every variant names what failed.
+
+/// Why a token, document, key set or certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input exceeds its size cap (checked before any parsing).
+    #[error("{what} is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Which input (token, JWKS, COSE document, ...).
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// The input is not well formed.
+    #[error("malformed {what}: {detail}")]
+    Malformed {
+        /// Which part (JWS header, payload, JWKS, CBOR document, ...).
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// `none` or an HMAC algorithm: refused before any key lookup.
+    #[error("algorithm {0:?} is forbidden")]
+    ForbiddenAlgorithm(String),
+    /// An algorithm outside RS256, PS384, ES256, ES384.
+    #[error("algorithm {0:?} is not supported")]
+    UnsupportedAlgorithm(String),
+    /// The JWS header carries `crit` parameters, which this verifier does not understand.
+    #[error("critical header parameters {0:?} are not understood")]
+    CriticalHeader(Vec<String>),
+    /// The JWS header has no `kid`.
+    #[error("token header has no kid")]
+    MissingKid,
+    /// No key with this kid is in the key set.
+    #[error("no key with kid {kid:?} in the key set")]
+    UnknownKey {
+        /// The kid from the token header.
+        kid: String,
+    },
+    /// Keys with this kid exist, but none for this algorithm.
+    #[error("key {kid:?} is not a key for alg {alg}")]
+    KeyAlgorithmMismatch {
+        /// The kid from the token header.
+        kid: String,
+        /// The alg from the token header.
+        alg: &'static str,
+    },
+    /// A signature does not verify.
+    #[error("signature of {what} does not verify")]
+    BadSignature {
+        /// What was signed (the token, the GPU-0 token, the COSE document, ...).
+        what: String,
+    },
+    /// A key of the key set is not trusted (its x5c chain failed).
+    #[error("key {kid:?} is not trusted: {reason}")]
+    UntrustedKey {
+        /// The key's kid.
+        kid: String,
+        /// Why its chain failed.
+        reason: Box<Error>,
+    },
+    /// A JWK carries no x5c chain and unchained keys were not opted into.
+    #[error("key {kid:?} has no x5c chain (unchained keys need an explicit opt-in)")]
+    MissingX5c {
+        /// The key's kid.
+        kid: String,
+    },
+    /// The JWK's key differs from the public key of its x5c leaf certificate.
+    #[error("key {kid:?} differs from the key of its x5c leaf certificate")]
+    LeafKeyMismatch {
+        /// The key's kid.
+        kid: String,
+    },
+    /// A certificate of a chain was refused.
+    #[error("certificate {index} ({subject}): {problem}")]
+    Certificate {
+        /// Position in the chain, 0 = leaf.
+        index: usize,
+        /// Its subject, for the reader.
+        subject: String,
+        /// What is wrong with it.
+        problem: CertificateProblem,
+    },
+    /// A chain has more certificates than allowed.
+    #[error("certificate chain has {len} certificates, over the limit of {max}")]
+    ChainTooLong {
+        /// Certificates in the chain.
+        len: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// A chain ends at a certificate that is neither a pinned root nor issued by one.
+    #[error("certificate chain ends at {subject}, which is not a pinned root nor issued by one")]
+    UntrustedRoot {
+        /// Subject of the last certificate of the chain.
+        subject: String,
+    },
+    /// A required claim is absent.
+    #[error("claim {0} is missing")]
+    MissingClaim(&'static str),
+    /// The token or document expired (beyond the clock skew).
+    #[error("expired at {exp} (now {now}, skew {skew} s)")]
+    Expired {
+        /// Expiry, seconds since the Unix epoch.
+        exp: u64,
+        /// The verification time.
+        now: u64,
+        /// The allowed skew in seconds.
+        skew: u64,
+    },
+    /// The token is not valid yet (`nbf` beyond the clock skew).
+    #[error("not valid before {nbf} (now {now}, skew {skew} s)")]
+    NotYetValid {
+        /// Not-before, seconds since the Unix epoch.
+        nbf: u64,
+        /// The verification time.
+        now: u64,
+        /// The allowed skew in seconds.
+        skew: u64,
+    },
+    /// Issued (`iat` or Nitro `timestamp`) in the future beyond the clock skew.
+    #[error("issued at {iat}, in the future (now {now}, skew {skew} s)")]
+    IssuedInFuture {
+        /// Issue time, seconds since the Unix epoch.
+        iat: u64,
+        /// The verification time.
+        now: u64,
+        /// The allowed skew in seconds.
+        skew: u64,
+    },
+    /// Older than the maximum age.
+    #[error("issued at {iat}, older than the maximum age of {max_age} s (now {now})")]
+    TooOld {
+        /// Issue time, seconds since the Unix epoch.
+        iat: u64,
+        /// The verification time.
+        now: u64,
+        /// The maximum age in seconds.
+        max_age: u64,
+    },
+    /// The issuer is not the expected one.
+    #[error("issuer is {found:?}, expected {expected:?}")]
+    WrongIssuer {
+        /// The expected issuer.
+        expected: String,
+        /// The token's issuer.
+        found: String,
+    },
+    /// A claim or document field differs from the value the policy expects.
+    #[error("{field} is {found}, expected {expected}")]
+    Mismatch {
+        /// The claim (for example `tdx_mrtd` or `nonce`).
+        field: String,
+        /// What the policy expects.
+        expected: String,
+        /// What the token says.
+        found: String,
+    },
+    /// The TCB status is not among the accepted ones.
+    #[error("TCB status {0:?} is not accepted")]
+    TcbStatusNotAccepted(String),
+    /// The evidence says the platform runs in debug mode, which the policy refuses.
+    #[error("debug mode: {0}")]
+    Debug(&'static str),
+    /// An NRAS per-GPU token does not match its digest in the overall token.
+    #[error("NRAS {gpu}: SHA-256 of its token does not match the overall token's digest")]
+    DigestMismatch {
+        /// The GPU entry (`GPU-0`, ...).
+        gpu: String,
+    },
+    /// The NRAS bundle's GPU tokens and the overall token's submods differ.
+    #[error("NRAS bundle: {detail}")]
+    GpuSet {
+        /// What differs.
+        detail: String,
+    },
+    /// An attestation result claim says the attestation failed.
+    #[error("attestation result {claim} is false")]
+    ResultFalse {
+        /// The claim that is false.
+        claim: String,
+    },
+    /// Fetching a key set failed (only with a fetcher).
+    #[error("fetching the key set failed: {0}")]
+    Fetch(String),
+}
+
+/// What is wrong with one certificate of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// Not DER X.509.
+    #[error("not a DER X.509 certificate: {0}")]
+    Malformed(String),
+    /// Past its notAfter.
+    #[error("expired at {not_after} (now {now})")]
+    Expired {
+        /// notAfter, seconds since the Unix epoch.
+        not_after: u64,
+        /// The verification time.
+        now: u64,
+    },
+    /// Before its notBefore.
+    #[error("not valid before {not_before} (now {now})")]
+    NotYetValid {
+        /// notBefore, seconds since the Unix epoch.
+        not_before: u64,
+        /// The verification time.
+        now: u64,
+    },
+    /// Its issuer name is not the next certificate's subject.
+    #[error("issuer name differs from the next certificate's subject")]
+    IssuerMismatch,
+    /// Its signature does not verify with the issuer's key.
+    #[error("signature does not verify with the issuer's key")]
+    BadSignature,
+    /// The issuing certificate is not a CA.
+    #[error("its issuer is not a CA certificate")]
+    IssuerNotCa,
+    /// A signature algorithm or key type this crate does not verify.
+    #[error("unsupported {0}")]
+    Unsupported(&'static str),
+}
+
+pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> Error {
+    Error::Malformed {
+        what,
+        detail: detail.to_string(),
+    }
+}

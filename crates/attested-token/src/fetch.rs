@@ -1,0 +1,47 @@
+//! An HTTP(S) JWKS fetcher (feature `fetch`): the only network code of the crate.
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use crate::cache::JwksFetcher;
+use crate::error::Error;
+
+/// Fetches a JWKS with `GET` from one fixed URL (the issuer's documented key URL, never a `jku`
+/// taken from a token). Redirects are not followed.
+#[derive(Debug)]
+pub struct HttpFetcher {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl HttpFetcher {
+    /// A fetcher for `url` with a 10 s timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .max_redirects(0)
+            .http_status_as_error(true)
+            .build();
+        HttpFetcher {
+            url: url.into(),
+            agent: config.into(),
+        }
+    }
+}
+
+impl JwksFetcher for HttpFetcher {
+    fn fetch(&mut self, max_len: usize) -> Result<Vec<u8>, Error> {
+        let fail = |e: &dyn std::fmt::Display| Error::Fetch(format!("{}: {e}", self.url));
+        let response = self.agent.get(&self.url).call().map_err(|e| fail(&e))?;
+        let mut body = Vec::new();
+        let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1);
+        response
+            .into_body()
+            .into_reader()
+            .take(limit)
+            .read_to_end(&mut body)
+            .map_err(|e| fail(&e))?;
+        crate::limits::check("fetched JWKS", body.len(), max_len)?;
+        Ok(body)
+    }
+}

@@ -1,0 +1,492 @@
+//! Intel Trust Authority tokens: typed claims (token v1 and v2) and an appraisal policy.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::error::{Error, malformed};
+use crate::hexbytes::{self, show};
+use crate::jwt::{Jwks, JwtVerifier, KeySet};
+use crate::limits::Limits;
+use crate::x509::TrustRoots;
+
+/// The `iss` of every Intel Trust Authority token.
+pub const ITA_ISSUER: &str = "Intel Trust Authority";
+
+/// TDX measurements and attributes from an ITA token (`tdx_*` claims).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct TdxClaims {
+    /// MRTD: the initial TD measurement.
+    #[serde(rename = "tdx_mrtd", deserialize_with = "hexbytes::fixed")]
+    pub mrtd: [u8; 48],
+    /// RTMR0.
+    #[serde(rename = "tdx_rtmr0", deserialize_with = "hexbytes::fixed")]
+    pub rtmr0: [u8; 48],
+    /// RTMR1.
+    #[serde(rename = "tdx_rtmr1", deserialize_with = "hexbytes::fixed")]
+    pub rtmr1: [u8; 48],
+    /// RTMR2.
+    #[serde(rename = "tdx_rtmr2", deserialize_with = "hexbytes::fixed")]
+    pub rtmr2: [u8; 48],
+    /// RTMR3.
+    #[serde(rename = "tdx_rtmr3", deserialize_with = "hexbytes::fixed")]
+    pub rtmr3: [u8; 48],
+    /// REPORTDATA (64 bytes).
+    #[serde(rename = "tdx_report_data", deserialize_with = "hexbytes::fixed")]
+    pub report_data: [u8; 64],
+    /// MRSEAM.
+    #[serde(
+        rename = "tdx_mrseam",
+        default,
+        deserialize_with = "hexbytes::fixed_opt"
+    )]
+    pub mrseam: Option<[u8; 48]>,
+    /// MRCONFIGID.
+    #[serde(
+        rename = "tdx_mrconfigid",
+        default,
+        deserialize_with = "hexbytes::fixed_opt"
+    )]
+    pub mrconfigid: Option<[u8; 48]>,
+    /// MROWNER.
+    #[serde(
+        rename = "tdx_mrowner",
+        default,
+        deserialize_with = "hexbytes::fixed_opt"
+    )]
+    pub mrowner: Option<[u8; 48]>,
+    /// MROWNERCONFIG.
+    #[serde(
+        rename = "tdx_mrownerconfig",
+        default,
+        deserialize_with = "hexbytes::fixed_opt"
+    )]
+    pub mrownerconfig: Option<[u8; 48]>,
+    /// TD attributes (8 bytes as in the quote).
+    #[serde(
+        rename = "tdx_td_attributes",
+        default,
+        deserialize_with = "hexbytes::fixed_opt"
+    )]
+    pub td_attributes: Option<[u8; 8]>,
+    /// XFAM.
+    #[serde(rename = "tdx_xfam", default, deserialize_with = "hexbytes::fixed_opt")]
+    pub xfam: Option<[u8; 8]>,
+    /// Whether ITA judged the TD debuggable.
+    #[serde(rename = "tdx_is_debuggable", default)]
+    pub is_debuggable: Option<bool>,
+}
+
+/// SGX enclave identity from an ITA token (`sgx_*` claims).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct SgxClaims {
+    /// MRENCLAVE.
+    #[serde(rename = "sgx_mrenclave", deserialize_with = "hexbytes::fixed")]
+    pub mrenclave: [u8; 32],
+    /// MRSIGNER.
+    #[serde(rename = "sgx_mrsigner", deserialize_with = "hexbytes::fixed")]
+    pub mrsigner: [u8; 32],
+    /// REPORTDATA (64 bytes).
+    #[serde(rename = "sgx_report_data", deserialize_with = "hexbytes::fixed")]
+    pub report_data: [u8; 64],
+    /// ISV product id.
+    #[serde(rename = "sgx_isvprodid", default)]
+    pub isvprodid: Option<u16>,
+    /// ISV SVN.
+    #[serde(rename = "sgx_isvsvn", default)]
+    pub isvsvn: Option<u16>,
+    /// Whether the enclave is debuggable.
+    #[serde(rename = "sgx_is_debuggable", default)]
+    pub is_debuggable: Option<bool>,
+}
+
+/// The verifier nonce ITA embeds (`verifier_nonce`): base64 `val` and `iat`, and ITA's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct VerifierNonce {
+    /// The nonce value, base64 as ITA sends it.
+    pub val: String,
+    /// The nonce issue time, base64 as ITA sends it.
+    pub iat: String,
+    /// ITA's signature over val||iat, base64.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// Claims about the attester that v1 puts at top level and v2 inside `tdx`/`sgx`.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct AttesterClaims {
+    attester_tcb_status: Option<String>,
+    #[serde(default)]
+    attester_advisory_ids: Vec<String>,
+    attester_held_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NestedTdx {
+    #[serde(flatten)]
+    tdx: TdxClaims,
+    #[serde(flatten)]
+    attester: AttesterClaims,
+}
+
+#[derive(Deserialize)]
+struct NestedSgx {
+    #[serde(flatten)]
+    sgx: SgxClaims,
+    #[serde(flatten)]
+    attester: AttesterClaims,
+}
+
+#[derive(Deserialize)]
+struct RawItaClaims {
+    ver: Option<String>,
+    iss: Option<String>,
+    exp: Option<crate::time::NumericDate>,
+    iat: Option<crate::time::NumericDate>,
+    jti: Option<String>,
+    attester_type: Option<String>,
+    dbgstat: Option<String>,
+    verifier_nonce: Option<VerifierNonce>,
+    tdx_mrtd: Option<serde::de::IgnoredAny>,
+    sgx_mrenclave: Option<serde::de::IgnoredAny>,
+    tdx: Option<NestedTdx>,
+    sgx: Option<NestedSgx>,
+    nvgpu: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(flatten)]
+    attester: AttesterClaims,
+}
+
+/// Which layout the token used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ItaTokenVersion {
+    /// Claims at top level (`ver` 1.x).
+    V1,
+    /// Claims nested under `tdx`, `sgx`, `nvgpu` (`ver` 2.x).
+    V2,
+}
+
+/// The verified claims of an ITA token, the same shape for token v1 and v2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ItaClaims {
+    /// Layout of the token.
+    pub version: ItaTokenVersion,
+    /// `ver` as sent.
+    pub ver: Option<String>,
+    /// `iss`.
+    pub issuer: String,
+    /// `iat`, seconds since the Unix epoch.
+    pub issued_at: Option<u64>,
+    /// `exp`, seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// `jti`.
+    pub token_id: Option<String>,
+    /// `attester_type` (`TDX`, `SGX`, ...).
+    pub attester_type: Option<String>,
+    /// TCB status ITA gave the attester (`UpToDate`, `OutOfDate`, ...).
+    pub tcb_status: Option<String>,
+    /// Intel security advisories that apply.
+    pub advisory_ids: Vec<String>,
+    /// Data the attester bound into REPORTDATA, base64 as sent.
+    pub attester_held_data: Option<String>,
+    /// `dbgstat`.
+    pub dbgstat: Option<String>,
+    /// The verifier nonce.
+    pub verifier_nonce: Option<VerifierNonce>,
+    /// TDX claims, when the attester is a TD.
+    pub tdx: Option<TdxClaims>,
+    /// SGX claims, when the attester is an enclave.
+    pub sgx: Option<SgxClaims>,
+    /// NVIDIA GPU claims (v2), kept as the JSON object ITA sends: their schema is NVIDIA's.
+    pub nvgpu: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ItaClaims {
+    /// Parses the claims of a verified token payload.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Error> {
+        let raw: RawItaClaims =
+            serde_json::from_slice(payload).map_err(|e| malformed("ITA claims", e))?;
+        let v2 = raw.tdx.is_some() || raw.sgx.is_some() || raw.nvgpu.is_some();
+        let (tdx, sgx, attester) = if v2 {
+            let mut attester = raw.attester;
+            let tdx = raw.tdx.map(|n| {
+                merge(&mut attester, n.attester);
+                n.tdx
+            });
+            let sgx = raw.sgx.map(|n| {
+                merge(&mut attester, n.attester);
+                n.sgx
+            });
+            (tdx, sgx, attester)
+        } else {
+            let tdx = match raw.tdx_mrtd {
+                Some(_) => Some(
+                    serde_json::from_slice::<TdxClaims>(payload)
+                        .map_err(|e| malformed("ITA TDX claims", e))?,
+                ),
+                None => None,
+            };
+            let sgx = match raw.sgx_mrenclave {
+                Some(_) => Some(
+                    serde_json::from_slice::<SgxClaims>(payload)
+                        .map_err(|e| malformed("ITA SGX claims", e))?,
+                ),
+                None => None,
+            };
+            (tdx, sgx, raw.attester)
+        };
+        Ok(ItaClaims {
+            version: if v2 {
+                ItaTokenVersion::V2
+            } else {
+                ItaTokenVersion::V1
+            },
+            ver: raw.ver,
+            issuer: raw.iss.unwrap_or_default(),
+            issued_at: raw.iat.map(|t| t.0),
+            expires_at: raw.exp.map(|t| t.0).unwrap_or_default(),
+            token_id: raw.jti,
+            attester_type: raw.attester_type,
+            tcb_status: attester.attester_tcb_status,
+            advisory_ids: attester.attester_advisory_ids,
+            attester_held_data: attester.attester_held_data,
+            dbgstat: raw.dbgstat,
+            verifier_nonce: raw.verifier_nonce,
+            tdx,
+            sgx,
+            nvgpu: raw.nvgpu,
+        })
+    }
+
+    /// REPORTDATA of the TD or enclave.
+    pub fn report_data(&self) -> Option<&[u8; 64]> {
+        self.tdx
+            .as_ref()
+            .map(|t| &t.report_data)
+            .or(self.sgx.as_ref().map(|s| &s.report_data))
+    }
+}
+
+fn merge(into: &mut AttesterClaims, from: AttesterClaims) {
+    if into.attester_tcb_status.is_none() {
+        into.attester_tcb_status = from.attester_tcb_status;
+    }
+    into.attester_advisory_ids
+        .extend(from.attester_advisory_ids);
+    if into.attester_held_data.is_none() {
+        into.attester_held_data = from.attester_held_data;
+    }
+}
+
+/// Verifies Intel Trust Authority tokens: key from a JWKS chained to pinned roots, issuer
+/// `Intel Trust Authority`, times, then typed claims.
+///
+/// ```no_run
+/// # fn main() -> Result<(), attested_token::Error> {
+/// use attested_token::{ItaVerifier, Jwks, TrustRoots};
+/// let jwks = Jwks::from_json(&std::fs::read("ita-jwks.json").unwrap())?;
+/// let token = std::fs::read_to_string("token.jwt").unwrap();
+/// let claims = ItaVerifier::new(&jwks, &TrustRoots::intel_trust_authority())
+///     .verify(token.trim(), std::time::SystemTime::now())?;
+/// println!("MRTD {:02x?}", claims.tdx.map(|t| t.mrtd));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ItaVerifier {
+    jwt: JwtVerifier,
+}
+
+impl ItaVerifier {
+    /// Keys of `jwks` whose x5c chains lead to `roots` (normally
+    /// [`TrustRoots::intel_trust_authority`]).
+    pub fn new(jwks: &Jwks, roots: &TrustRoots) -> Self {
+        Self::with_keys(KeySet::chained(jwks, roots))
+    }
+
+    /// A verifier over a key set built some other way (a chosen backend, an unchained opt-in).
+    pub fn with_keys(keys: KeySet) -> Self {
+        ItaVerifier {
+            jwt: JwtVerifier::new(keys).issuer(ITA_ISSUER),
+        }
+    }
+
+    /// Requires another issuer (a pre-production environment, the simulator).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.jwt = self.jwt.issuer(issuer);
+        self
+    }
+
+    /// Sets the allowed clock skew (default 60 s).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.jwt = self.jwt.skew(skew);
+        self
+    }
+
+    /// Refuses tokens issued longer ago than `max_age`.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.jwt = self.jwt.max_age(max_age);
+        self
+    }
+
+    /// Sets the size caps.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.jwt = self.jwt.limits(limits);
+        self
+    }
+
+    /// Verifies `token` at `now` and returns its typed claims.
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<ItaClaims, Error> {
+        let verified = self.jwt.verify(token, now)?;
+        ItaClaims::from_payload(&verified.payload)
+    }
+}
+
+/// What an ITA token must say to be accepted: measurements, REPORTDATA, nonce, TCB status.
+///
+/// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused.
+#[derive(Debug, Clone)]
+pub struct ItaPolicy {
+    mrtd: Vec<[u8; 48]>,
+    rtmrs: [Option<[u8; 48]>; 4],
+    report_data: Option<[u8; 64]>,
+    nonce: Option<Vec<u8>>,
+    tcb_statuses: Vec<String>,
+    allow_debug: bool,
+}
+
+impl Default for ItaPolicy {
+    fn default() -> Self {
+        ItaPolicy {
+            mrtd: Vec::new(),
+            rtmrs: [None; 4],
+            report_data: None,
+            nonce: None,
+            tcb_statuses: vec!["UpToDate".into()],
+            allow_debug: false,
+        }
+    }
+}
+
+impl ItaPolicy {
+    /// A policy accepting `UpToDate` and checking nothing else until told.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts this MRTD (may be called several times: any of them).
+    pub fn expect_mrtd(mut self, mrtd: [u8; 48]) -> Self {
+        self.mrtd.push(mrtd);
+        self
+    }
+
+    /// Requires RTMR `index` (0..=3) to equal `value`; other indices are ignored.
+    pub fn expect_rtmr(mut self, index: usize, value: [u8; 48]) -> Self {
+        if let Some(slot) = self.rtmrs.get_mut(index) {
+            *slot = Some(value);
+        }
+        self
+    }
+
+    /// Requires this REPORTDATA.
+    pub fn expect_report_data(mut self, report_data: [u8; 64]) -> Self {
+        self.report_data = Some(report_data);
+        self
+    }
+
+    /// Requires the verifier nonce (`verifier_nonce.val`, base64-decoded) to equal `nonce`.
+    pub fn expect_nonce(mut self, nonce: &[u8]) -> Self {
+        self.nonce = Some(nonce.to_vec());
+        self
+    }
+
+    /// Replaces the accepted TCB statuses.
+    pub fn accept_tcb_statuses<S: Into<String>>(
+        mut self,
+        statuses: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.tcb_statuses = statuses.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts debuggable TDs and enclaves (never in production).
+    pub fn allow_debug(mut self) -> Self {
+        self.allow_debug = true;
+        self
+    }
+
+    /// Checks `claims` against the policy; the error names the first claim that differs.
+    pub fn appraise(&self, claims: &ItaClaims) -> Result<(), Error> {
+        let status = claims.tcb_status.clone().unwrap_or_default();
+        if !self.tcb_statuses.contains(&status) {
+            return Err(Error::TcbStatusNotAccepted(status));
+        }
+        let debuggable = claims.tdx.as_ref().and_then(|t| t.is_debuggable) == Some(true)
+            || claims.sgx.as_ref().and_then(|s| s.is_debuggable) == Some(true);
+        if debuggable && !self.allow_debug {
+            return Err(Error::Debug(
+                "the token says the TD or enclave is debuggable",
+            ));
+        }
+        if !self.mrtd.is_empty() || self.rtmrs.iter().any(Option::is_some) {
+            let tdx = claims.tdx.as_ref().ok_or(Error::MissingClaim("tdx_mrtd"))?;
+            if !self.mrtd.is_empty() && !self.mrtd.contains(&tdx.mrtd) {
+                return Err(mismatch(
+                    "tdx_mrtd",
+                    &self
+                        .mrtd
+                        .iter()
+                        .map(|m| show(m))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    &tdx.mrtd,
+                ));
+            }
+            let found = [&tdx.rtmr0, &tdx.rtmr1, &tdx.rtmr2, &tdx.rtmr3];
+            for (index, (expected, found)) in self.rtmrs.iter().zip(found).enumerate() {
+                if let Some(expected) = expected
+                    && expected != found
+                {
+                    return Err(mismatch(
+                        &format!("tdx_rtmr{index}"),
+                        &show(expected),
+                        found,
+                    ));
+                }
+            }
+        }
+        if let Some(expected) = &self.report_data {
+            let found = claims
+                .report_data()
+                .ok_or(Error::MissingClaim("tdx_report_data"))?;
+            if expected != found {
+                return Err(mismatch("report_data", &show(expected), found));
+            }
+        }
+        if let Some(expected) = &self.nonce {
+            let nonce = claims
+                .verifier_nonce
+                .as_ref()
+                .ok_or(Error::MissingClaim("verifier_nonce"))?;
+            use base64::Engine as _;
+            let found = base64::engine::general_purpose::STANDARD
+                .decode(&nonce.val)
+                .map_err(|e| malformed("verifier_nonce.val", e))?;
+            if *expected != found {
+                return Err(mismatch("verifier_nonce", &show(expected), &found));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn mismatch(field: &str, expected: &str, found: &[u8]) -> Error {
+    Error::Mismatch {
+        field: field.to_owned(),
+        expected: expected.to_owned(),
+        found: show(found),
+    }
+}

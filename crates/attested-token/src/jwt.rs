@@ -1,0 +1,553 @@
+//! JWS compact tokens: parsing, key sets (JWKS) with x5c chains, and the signature and time
+//! checks every JWT-based kind shares.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::Deserialize;
+
+use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
+use crate::error::{Error, malformed};
+use crate::limits::{self, Limits};
+use crate::time::{TimeClaims, TimeRules, unix_seconds};
+use crate::x509::{MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
+
+/// A JWS algorithm this crate verifies. Everything else is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PSS with SHA-384 (ITA's choice).
+    Ps384,
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// ECDSA P-384 with SHA-384 (NRAS's choice).
+    Es384,
+}
+
+impl Algorithm {
+    /// Parses a JWS `alg`; `none` and HMAC are forbidden, anything else unknown is unsupported.
+    pub fn parse(alg: &str) -> Result<Self, Error> {
+        match alg {
+            "RS256" => Ok(Algorithm::Rs256),
+            "PS384" => Ok(Algorithm::Ps384),
+            "ES256" => Ok(Algorithm::Es256),
+            "ES384" => Ok(Algorithm::Es384),
+            other
+                if other.eq_ignore_ascii_case("none")
+                    || other.to_ascii_uppercase().starts_with("HS") =>
+            {
+                Err(Error::ForbiddenAlgorithm(other.to_owned()))
+            }
+            other => Err(Error::UnsupportedAlgorithm(other.to_owned())),
+        }
+    }
+
+    /// The JWS name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Rs256 => "RS256",
+            Algorithm::Ps384 => "PS384",
+            Algorithm::Es256 => "ES256",
+            Algorithm::Es384 => "ES384",
+        }
+    }
+
+    fn scheme(self) -> Scheme {
+        match self {
+            Algorithm::Rs256 => Scheme::RsaPkcs1(Hash::Sha256),
+            Algorithm::Ps384 => Scheme::RsaPss(Hash::Sha384),
+            Algorithm::Es256 => Scheme::EcdsaFixed(Hash::Sha256),
+            Algorithm::Es384 => Scheme::EcdsaFixed(Hash::Sha384),
+        }
+    }
+
+    /// Whether `key` is of the type and curve this algorithm needs.
+    fn fits(self, key: &PublicKey) -> bool {
+        matches!(
+            (self, key),
+            (Algorithm::Rs256 | Algorithm::Ps384, PublicKey::Rsa { .. })
+                | (Algorithm::Es256, PublicKey::P256(_))
+                | (Algorithm::Es384, PublicKey::P384(_))
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    kid: Option<String>,
+    crit: Option<Vec<String>>,
+    // `jku`, `x5u`, `jwk` and `x5c` in a token header are ignored on purpose: keys come only
+    // from the key set the caller pinned.
+}
+
+/// A parsed, not yet verified, JWS compact token.
+#[derive(Debug, Clone)]
+pub(crate) struct Jws<'a> {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: String,
+    signing_input: &'a [u8],
+    pub(crate) payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+fn b64url(what: &'static str, text: &str) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD.decode(text).map_err(|e| malformed(what, e))
+}
+
+impl<'a> Jws<'a> {
+    /// Splits and decodes a compact token. The algorithm is judged first, before the kid or
+    /// anything else is looked at.
+    pub(crate) fn parse(token: &'a str, max_len: usize) -> Result<Self, Error> {
+        limits::check("token", token.len(), max_len)?;
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed("token", "not three dot-separated parts"));
+        };
+        let header: RawHeader = serde_json::from_slice(&b64url("JWS header", header_b64)?)
+            .map_err(|e| malformed("JWS header", e))?;
+        let alg = Algorithm::parse(&header.alg)?;
+        if let Some(crit) = header.crit {
+            return Err(Error::CriticalHeader(crit));
+        }
+        let kid = header.kid.ok_or(Error::MissingKid)?;
+        let signing_len = header_b64.len() + 1 + payload_b64.len();
+        let signing_input = token
+            .as_bytes()
+            .get(..signing_len)
+            .ok_or_else(|| malformed("token", "length"))?;
+        Ok(Jws {
+            alg,
+            kid,
+            signing_input,
+            payload: b64url("JWS payload", payload_b64)?,
+            signature: b64url("JWS signature", signature_b64)?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawJwks {
+    keys: Vec<RawJwk>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    x5c: Option<Vec<String>>,
+}
+
+/// One key of a JWKS, parsed but not yet trusted.
+#[derive(Debug, Clone)]
+struct Jwk {
+    kid: Option<String>,
+    alg: Option<String>,
+    key: PublicKey,
+    x5c: Vec<Vec<u8>>,
+}
+
+/// A JSON Web Key Set as received: parsed, size-checked, not yet trusted. Trust comes from
+/// [`KeySet::chained`] (x5c chains to pinned roots) or the explicit
+/// [`KeySet::unchained_trusting_transport`].
+#[derive(Debug, Clone)]
+pub struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+impl Jwks {
+    /// Parses a JWKS with the default size cap.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        Self::from_json_with_limit(bytes, Limits::default().jwks)
+    }
+
+    /// Parses a JWKS of at most `max_len` bytes. Keys that are not signature keys or of a type
+    /// this crate does not verify (for example `OKP`) are skipped; malformed RSA or EC keys
+    /// are errors.
+    pub fn from_json_with_limit(bytes: &[u8], max_len: usize) -> Result<Self, Error> {
+        limits::check("JWKS", bytes.len(), max_len)?;
+        let raw: RawJwks = serde_json::from_slice(bytes).map_err(|e| malformed("JWKS", e))?;
+        let mut keys = Vec::with_capacity(raw.keys.len());
+        for jwk in raw.keys {
+            if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+                continue;
+            }
+            let field = |value: &Option<String>, name: &'static str| -> Result<Vec<u8>, Error> {
+                let text = value
+                    .as_deref()
+                    .ok_or_else(|| malformed("JWK", format!("no {name}")))?;
+                b64url("JWK", text)
+            };
+            let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+                ("RSA", _) => PublicKey::rsa(&field(&jwk.n, "n")?, &field(&jwk.e, "e")?)?,
+                ("EC", Some("P-256")) => {
+                    PublicKey::ec(Curve::P256, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
+                }
+                ("EC", Some("P-384")) => {
+                    PublicKey::ec(Curve::P384, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
+                }
+                _ => continue,
+            };
+            let x5c = jwk
+                .x5c
+                .unwrap_or_default()
+                .iter()
+                .map(|cert| STANDARD.decode(cert).map_err(|e| malformed("JWK x5c", e)))
+                .collect::<Result<Vec<_>, _>>()?;
+            keys.push(Jwk {
+                kid: jwk.kid,
+                alg: jwk.alg,
+                key,
+                x5c,
+            });
+        }
+        Ok(Jwks { keys })
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key was usable.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether some key carries this kid.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+}
+
+/// A key with the verdict on its chain, reached once when the key set was built.
+#[derive(Debug, Clone)]
+struct TrustedKey {
+    kid: Option<String>,
+    alg: Option<String>,
+    key: PublicKey,
+    /// `Ok(None)`: unchained by explicit opt-in.
+    chain: Result<Option<VerifiedChain>, Error>,
+}
+
+/// Keys ready for verification: every chain signature already checked, so that verifying a
+/// token costs one signature plus time comparisons.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    // Shared: a cache hands the same verified keys to many verifiers.
+    keys: std::sync::Arc<[TrustedKey]>,
+    backend: Backend,
+}
+
+impl KeySet {
+    /// Keys whose x5c chain leads to one of `roots` and whose JWK equals the x5c leaf key. A key
+    /// that fails is kept with its reason, which a token naming it gets as its error.
+    pub fn chained(jwks: &Jwks, roots: &TrustRoots) -> Self {
+        Self::chained_with_backend(jwks, roots, Backend::default())
+    }
+
+    /// As [`KeySet::chained`], with a chosen signature backend.
+    pub fn chained_with_backend(jwks: &Jwks, roots: &TrustRoots, backend: Backend) -> Self {
+        let keys = jwks
+            .keys
+            .iter()
+            .map(|jwk| TrustedKey {
+                kid: jwk.kid.clone(),
+                alg: jwk.alg.clone(),
+                key: jwk.key.clone(),
+                chain: trust_chain(jwk, roots, backend).map(Some),
+            })
+            .collect::<Vec<_>>()
+            .into();
+        KeySet { keys, backend }
+    }
+
+    /// **Explicit opt-in**: trusts every key of `jwks` without any chain, only because of how it
+    /// was obtained (for example over TLS from the issuer's URL). Use only where the issuer
+    /// publishes no chain to a root you can pin.
+    pub fn unchained_trusting_transport(jwks: &Jwks) -> Self {
+        Self::unchained_trusting_transport_with_backend(jwks, Backend::default())
+    }
+
+    /// As [`KeySet::unchained_trusting_transport`], with a chosen signature backend.
+    pub fn unchained_trusting_transport_with_backend(jwks: &Jwks, backend: Backend) -> Self {
+        let keys = jwks
+            .keys
+            .iter()
+            .map(|jwk| TrustedKey {
+                kid: jwk.kid.clone(),
+                alg: jwk.alg.clone(),
+                key: jwk.key.clone(),
+                chain: Ok(None),
+            })
+            .collect::<Vec<_>>()
+            .into();
+        KeySet { keys, backend }
+    }
+
+    /// The signature backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether a key with this kid is present.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    /// Chooses the key by kid and algorithm together: a JWK with an `alg` must name this one,
+    /// a JWK without must be of the right type and curve.
+    fn select(&self, kid: &str, alg: Algorithm) -> Result<&TrustedKey, Error> {
+        let mut same_kid = self
+            .keys
+            .iter()
+            .filter(|k| k.kid.as_deref() == Some(kid))
+            .peekable();
+        if same_kid.peek().is_none() {
+            return Err(Error::UnknownKey {
+                kid: kid.to_owned(),
+            });
+        }
+        same_kid
+            .find(|k| k.alg.as_deref().is_none_or(|a| a == alg.name()) && alg.fits(&k.key))
+            .ok_or_else(|| Error::KeyAlgorithmMismatch {
+                kid: kid.to_owned(),
+                alg: alg.name(),
+            })
+    }
+
+    /// Verifies the signature of `jws` and the chain of its key at `now`.
+    pub(crate) fn verify_signature(
+        &self,
+        jws: &Jws<'_>,
+        now: u64,
+        what: &str,
+    ) -> Result<(), Error> {
+        let key = self.select(&jws.kid, jws.alg)?;
+        match &key.chain {
+            Err(reason) => {
+                return Err(Error::UntrustedKey {
+                    kid: jws.kid.clone(),
+                    reason: Box::new(reason.clone()),
+                });
+            }
+            Ok(Some(chain)) => chain
+                .check_time(now)
+                .map_err(|reason| Error::UntrustedKey {
+                    kid: jws.kid.clone(),
+                    reason: Box::new(reason),
+                })?,
+            Ok(None) => {}
+        }
+        if backend::verify(
+            self.backend,
+            jws.alg.scheme(),
+            &key.key,
+            jws.signing_input,
+            &jws.signature,
+        ) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature {
+                what: what.to_owned(),
+            })
+        }
+    }
+}
+
+fn trust_chain(jwk: &Jwk, roots: &TrustRoots, backend: Backend) -> Result<VerifiedChain, Error> {
+    let kid = jwk.kid.clone().unwrap_or_default();
+    if jwk.x5c.is_empty() {
+        return Err(Error::MissingX5c { kid });
+    }
+    if jwk.x5c.len() > MAX_CHAIN_LEN {
+        return Err(Error::ChainTooLong {
+            len: jwk.x5c.len(),
+            max: MAX_CHAIN_LEN,
+        });
+    }
+    let certs = jwk
+        .x5c
+        .iter()
+        .enumerate()
+        .map(|(index, der)| ParsedCert::parse(der, index))
+        .collect::<Result<Vec<_>, _>>()?;
+    let chain = verify_chain(&certs, roots, backend)?;
+    if chain.leaf_key != jwk.key {
+        return Err(Error::LeafKeyMismatch { kid });
+    }
+    Ok(chain)
+}
+
+/// A token whose signature, key chain, times and issuer verified; its payload is still bytes,
+/// for the typed claims of each kind.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    /// The algorithm that verified.
+    pub alg: Algorithm,
+    /// The kid of the key that verified.
+    pub kid: String,
+    /// The payload JSON.
+    pub payload: Vec<u8>,
+}
+
+/// Verifies JWS compact tokens against a [`KeySet`]: algorithm, key, signature, chain times,
+/// `exp`/`nbf`/`iat` and (when set) the issuer.
+#[derive(Debug, Clone)]
+pub struct JwtVerifier {
+    keys: KeySet,
+    time: TimeRules,
+    issuer: Option<String>,
+    limits: Limits,
+}
+
+impl JwtVerifier {
+    /// A verifier over `keys` with default time rules and limits and no issuer check.
+    pub fn new(keys: KeySet) -> Self {
+        JwtVerifier {
+            keys,
+            time: TimeRules::default(),
+            issuer: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Requires this `iss`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets the allowed clock skew (default 60 s).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.time.skew = skew;
+        self
+    }
+
+    /// Refuses tokens whose `iat` is older than `max_age`.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.time.max_age = Some(max_age);
+        self
+    }
+
+    /// Sets the size caps.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// Verifies one token at `now`.
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<VerifiedJwt, Error> {
+        self.verify_named(token, now, "token")
+    }
+
+    pub(crate) fn verify_named(
+        &self,
+        token: &str,
+        now: SystemTime,
+        what: &str,
+    ) -> Result<VerifiedJwt, Error> {
+        let now = unix_seconds(now);
+        let jws = Jws::parse(token, self.limits.token)?;
+        self.keys.verify_signature(&jws, now, what)?;
+        let times: TimeClaims =
+            serde_json::from_slice(&jws.payload).map_err(|e| malformed("JWT claims", e))?;
+        self.time.check(&times, now)?;
+        if let Some(expected) = &self.issuer {
+            let found = times.iss.unwrap_or_default();
+            if &found != expected {
+                return Err(Error::WrongIssuer {
+                    expected: expected.clone(),
+                    found,
+                });
+            }
+        }
+        Ok(VerifiedJwt {
+            alg: jws.alg,
+            kid: jws.kid,
+            payload: jws.payload,
+        })
+    }
+}
+
+/// The kid a token names, after its algorithm passed (for choosing or refreshing a key set
+/// before verification). Nothing of the token is trusted by this.
+pub fn token_kid(token: &str) -> Result<String, Error> {
+    Ok(Jws::parse(token, Limits::default().token)?.kid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_four_algorithms_are_accepted() {
+        for ok in ["RS256", "PS384", "ES256", "ES384"] {
+            assert_eq!(Algorithm::parse(ok).map(Algorithm::name), Ok(ok));
+        }
+        for forbidden in ["none", "None", "NONE", "HS256", "hs384", "HS512"] {
+            assert_eq!(
+                Algorithm::parse(forbidden),
+                Err(Error::ForbiddenAlgorithm(forbidden.into()))
+            );
+        }
+        for unsupported in ["RS384", "PS256", "ES512", "EdDSA", ""] {
+            assert_eq!(
+                Algorithm::parse(unsupported),
+                Err(Error::UnsupportedAlgorithm(unsupported.into()))
+            );
+        }
+    }
+
+    #[test]
+    fn compact_form_is_strict() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES384","kid":"k"}"#);
+        assert!(Jws::parse(&format!("{header}.e30.AA"), 1024).is_ok());
+        for bad in [
+            format!("{header}.e30"),
+            format!("{header}.e30.AA.AA"),
+            format!("{header}.e30=.AA"),
+            format!("{header}.e30.A+"),
+            format!("{header}x.e30.AA"),
+        ] {
+            assert!(
+                matches!(Jws::parse(&bad, 1024), Err(Error::Malformed { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Jws::parse(&format!("{header}.e30.AA"), 8),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn jwks_skips_foreign_keys_and_refuses_malformed_ones() {
+        let jwks = Jwks::from_json(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"},{"kty":"RSA","use":"enc","n":"AA","e":"AQAB"}]}"#)
+            .unwrap();
+        assert!(jwks.is_empty());
+        assert!(Jwks::from_json(br#"{"keys":[{"kty":"RSA","n":"AAEC","e":"AQAB"}]}"#).is_err());
+        assert!(
+            Jwks::from_json(br#"{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#).is_err()
+        );
+        assert!(Jwks::from_json(br#"{"keys":{}}"#).is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! Microsoft Azure Attestation (MAA) tokens: RS256 JWTs whose TEE claims sit under
+//! `x-ms-isolation-tee`.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::error::{Error, malformed};
+use crate::hexbytes::show;
+use crate::jwt::{JwtVerifier, KeySet};
+use crate::limits::Limits;
+
+#[derive(Deserialize)]
+struct RawMaaClaims {
+    iss: Option<String>,
+    exp: Option<crate::time::NumericDate>,
+    #[serde(rename = "x-ms-ver")]
+    ver: Option<String>,
+    #[serde(rename = "x-ms-attestation-type")]
+    attestation_type: Option<String>,
+    #[serde(rename = "x-ms-isolation-tee")]
+    isolation_tee: Option<IsolationTee>,
+    #[serde(rename = "x-ms-runtime")]
+    runtime: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The TEE evidence MAA appraised (`x-ms-isolation-tee`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct IsolationTee {
+    /// `sevsnpvm` or `tdxvm`.
+    #[serde(rename = "x-ms-attestation-type")]
+    pub attestation_type: String,
+    /// For example `azure-compliant-cvm`.
+    #[serde(rename = "x-ms-compliance-status")]
+    pub compliance_status: Option<String>,
+    /// SEV-SNP REPORT_DATA, hex.
+    #[serde(rename = "x-ms-sevsnpvm-reportdata")]
+    pub sevsnp_report_data: Option<String>,
+    /// SEV-SNP launch measurement, hex.
+    #[serde(rename = "x-ms-sevsnpvm-launchmeasurement")]
+    pub sevsnp_launch_measurement: Option<String>,
+    /// Whether the SEV-SNP VM is debuggable.
+    #[serde(rename = "x-ms-sevsnpvm-is-debuggable")]
+    pub sevsnp_is_debuggable: Option<bool>,
+    /// TDX REPORTDATA, hex.
+    #[serde(rename = "tdx_report_data")]
+    pub tdx_report_data: Option<String>,
+    /// TDX MRTD, hex.
+    #[serde(rename = "tdx_mrtd")]
+    pub tdx_mrtd: Option<String>,
+    /// Whether the TD is debuggable.
+    #[serde(rename = "tdx_is_debuggable")]
+    pub tdx_is_debuggable: Option<bool>,
+    /// Runtime data the guest bound into REPORTDATA (keys, client payload), as MAA sends it.
+    #[serde(rename = "x-ms-runtime")]
+    pub runtime: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl IsolationTee {
+    /// REPORTDATA from the TEE report, whichever TEE it is.
+    pub fn report_data(&self) -> Result<Option<Vec<u8>>, Error> {
+        self.sevsnp_report_data
+            .as_ref()
+            .or(self.tdx_report_data.as_ref())
+            .map(|text| hex::decode(text).map_err(|e| malformed("MAA report data", e)))
+            .transpose()
+    }
+
+    /// Whether MAA says the VM is debuggable.
+    pub fn is_debuggable(&self) -> bool {
+        self.sevsnp_is_debuggable == Some(true) || self.tdx_is_debuggable == Some(true)
+    }
+}
+
+/// The verified claims of an MAA token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MaaClaims {
+    /// `iss`: the attestation provider's URL.
+    pub issuer: String,
+    /// `exp`, seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// `x-ms-ver`.
+    pub ver: Option<String>,
+    /// `x-ms-attestation-type` at top level (`azurevm` for guest attestation).
+    pub attestation_type: Option<String>,
+    /// The TEE evidence MAA appraised.
+    pub isolation_tee: IsolationTee,
+    /// Top-level runtime claims (`client-payload`, keys), as MAA sends them.
+    pub runtime: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl MaaClaims {
+    /// Parses the claims of a verified token payload; `x-ms-isolation-tee` is required.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Error> {
+        let raw: RawMaaClaims =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA claims", e))?;
+        Ok(MaaClaims {
+            issuer: raw.iss.unwrap_or_default(),
+            expires_at: raw.exp.map(|t| t.0).unwrap_or_default(),
+            ver: raw.ver,
+            attestation_type: raw.attestation_type,
+            isolation_tee: raw
+                .isolation_tee
+                .ok_or(Error::MissingClaim("x-ms-isolation-tee"))?,
+            runtime: raw.runtime,
+        })
+    }
+}
+
+/// Verifies MAA tokens. MAA signs with self-signed certificates listed in the provider's
+/// `/certs`: pin them as roots ([`KeySet::chained`]) or opt in to trusting the fetched key set.
+#[derive(Debug, Clone)]
+pub struct MaaVerifier {
+    jwt: JwtVerifier,
+}
+
+impl MaaVerifier {
+    /// A verifier for tokens from the attestation provider `issuer`
+    /// (for example `https://sharedeus2.eus2.attest.azure.net`).
+    pub fn new(keys: KeySet, issuer: impl Into<String>) -> Self {
+        MaaVerifier {
+            jwt: JwtVerifier::new(keys).issuer(issuer),
+        }
+    }
+
+    /// Sets the allowed clock skew (default 60 s).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.jwt = self.jwt.skew(skew);
+        self
+    }
+
+    /// Refuses tokens issued longer ago than `max_age`.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.jwt = self.jwt.max_age(max_age);
+        self
+    }
+
+    /// Sets the size caps.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.jwt = self.jwt.limits(limits);
+        self
+    }
+
+    /// Verifies `token` at `now` and returns its typed claims.
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<MaaClaims, Error> {
+        let verified = self.jwt.verify(token, now)?;
+        MaaClaims::from_payload(&verified.payload)
+    }
+}
+
+/// What an MAA token must say: by default `azure-compliant-cvm` and not debuggable.
+#[derive(Debug, Clone)]
+pub struct MaaPolicy {
+    attestation_type: Option<String>,
+    compliance_status: Option<String>,
+    report_data: Option<Vec<u8>>,
+    allow_debug: bool,
+}
+
+impl Default for MaaPolicy {
+    fn default() -> Self {
+        MaaPolicy {
+            attestation_type: None,
+            compliance_status: Some("azure-compliant-cvm".into()),
+            report_data: None,
+            allow_debug: false,
+        }
+    }
+}
+
+impl MaaPolicy {
+    /// The default policy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires this TEE type (`sevsnpvm`, `tdxvm`).
+    pub fn expect_attestation_type(mut self, tee: impl Into<String>) -> Self {
+        self.attestation_type = Some(tee.into());
+        self
+    }
+
+    /// Requires this compliance status (`None`: any).
+    pub fn expect_compliance_status(mut self, status: Option<String>) -> Self {
+        self.compliance_status = status;
+        self
+    }
+
+    /// Requires REPORTDATA to start with `prefix` (SEV-SNP and TDX carry 64 bytes; guests
+    /// often bind a 32-byte hash and leave the rest zero, so the rest must be zero).
+    pub fn expect_report_data(mut self, prefix: &[u8]) -> Self {
+        self.report_data = Some(prefix.to_vec());
+        self
+    }
+
+    /// Accepts debuggable VMs (never in production).
+    pub fn allow_debug(mut self) -> Self {
+        self.allow_debug = true;
+        self
+    }
+
+    /// Checks `claims` against the policy.
+    pub fn appraise(&self, claims: &MaaClaims) -> Result<(), Error> {
+        let tee = &claims.isolation_tee;
+        let check = |field: &str, expected: &Option<String>, found: &Option<String>| match expected
+        {
+            Some(e) if Some(e) != found.as_ref() => Err(Error::Mismatch {
+                field: field.into(),
+                expected: e.clone(),
+                found: found.clone().unwrap_or_default(),
+            }),
+            _ => Ok(()),
+        };
+        check(
+            "x-ms-attestation-type",
+            &self.attestation_type,
+            &Some(tee.attestation_type.clone()),
+        )?;
+        check(
+            "x-ms-compliance-status",
+            &self.compliance_status,
+            &tee.compliance_status,
+        )?;
+        if tee.is_debuggable() && !self.allow_debug {
+            return Err(Error::Debug("MAA says the VM is debuggable"));
+        }
+        if let Some(prefix) = &self.report_data {
+            let found = tee
+                .report_data()?
+                .ok_or(Error::MissingClaim("report data"))?;
+            let matches = found.len() >= prefix.len()
+                && found.get(..prefix.len()) == Some(prefix.as_slice())
+                && found
+                    .get(prefix.len()..)
+                    .is_some_and(|rest| rest.iter().all(|&b| b == 0));
+            if !matches {
+                return Err(Error::Mismatch {
+                    field: "report data".into(),
+                    expected: show(prefix),
+                    found: show(&found),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,432 @@
+//! AWS Nitro Enclaves attestation documents: COSE_Sign1 (ES384) over a CBOR map, signed by a
+//! leaf certificate that chains through `cabundle` to the AWS Nitro root.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use ciborium::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
+use crate::error::{Error, malformed};
+use crate::hexbytes::show;
+use crate::limits::{self, Limits};
+use crate::time::{TimeRules, unix_seconds};
+use crate::x509::{MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
+
+/// COSE algorithm id of ES384.
+const COSE_ES384: i128 = -35;
+/// CBOR tag of COSE_Sign1 (optional in Nitro documents).
+const COSE_SIGN1_TAG: u64 = 18;
+/// Nesting deeper than this is refused while decoding (Nitro documents nest three levels).
+const MAX_CBOR_DEPTH: usize = 16;
+/// Nitro has at most 32 PCRs.
+const MAX_PCRS: usize = 32;
+
+/// Default maximum age of a document's timestamp.
+pub const NITRO_DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// A COSE_Sign1 structure taken apart, not yet verified.
+#[derive(Debug, Clone)]
+pub struct CoseSign1 {
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+fn decode(what: &'static str, bytes: &[u8]) -> Result<Value, Error> {
+    let mut rest = bytes;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_CBOR_DEPTH)
+        .map_err(|e| malformed(what, e))?;
+    if !rest.is_empty() {
+        return Err(malformed(what, format!("{} trailing bytes", rest.len())));
+    }
+    Ok(value)
+}
+
+fn bytes_of(what: &'static str, value: Value) -> Result<Vec<u8>, Error> {
+    match value {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(malformed(what, "not a byte string")),
+    }
+}
+
+impl CoseSign1 {
+    /// Parses a COSE_Sign1 (tagged or not) and checks that its protected header says ES384.
+    pub fn parse(document: &[u8], max_len: usize) -> Result<Self, Error> {
+        limits::check("COSE document", document.len(), max_len)?;
+        let mut value = decode("COSE_Sign1", document)?;
+        if let Value::Tag(tag, inner) = value {
+            if tag != COSE_SIGN1_TAG {
+                return Err(malformed("COSE_Sign1", format!("tag {tag}")));
+            }
+            value = *inner;
+        }
+        let Value::Array(items) = value else {
+            return Err(malformed("COSE_Sign1", "not an array"));
+        };
+        let [protected, unprotected, payload, signature]: [Value; 4] =
+            items.try_into().map_err(|items: Vec<Value>| {
+                malformed("COSE_Sign1", format!("{} elements, not 4", items.len()))
+            })?;
+        if !matches!(unprotected, Value::Map(_)) {
+            return Err(malformed("COSE_Sign1", "unprotected header is not a map"));
+        }
+        let protected = bytes_of("COSE protected header", protected)?;
+        let Value::Map(header) = decode("COSE protected header", &protected)? else {
+            return Err(malformed("COSE protected header", "not a map"));
+        };
+        let alg = header
+            .iter()
+            .find(|(k, _)| k.as_integer().is_some_and(|k| i128::from(k) == 1))
+            .and_then(|(_, v)| v.as_integer())
+            .map(i128::from);
+        if alg != Some(COSE_ES384) {
+            return Err(Error::UnsupportedAlgorithm(format!("COSE alg {alg:?}")));
+        }
+        Ok(CoseSign1 {
+            protected,
+            payload: bytes_of("COSE payload", payload)?,
+            signature: bytes_of("COSE signature", signature)?,
+        })
+    }
+
+    /// The COSE `Sig_structure` that the signature covers:
+    /// `["Signature1", protected, h'', payload]`.
+    pub fn to_be_signed(&self) -> Vec<u8> {
+        let structure = Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(self.protected.clone()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(self.payload.clone()),
+        ]);
+        let mut out = Vec::with_capacity(self.payload.len() + self.protected.len() + 32);
+        // Writing into a Vec cannot fail.
+        let _ = ciborium::ser::into_writer(&structure, &mut out);
+        out
+    }
+
+    /// The payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+/// The fields of a Nitro attestation document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NitroDocument {
+    /// The enclave's module id.
+    pub module_id: String,
+    /// The PCR digest algorithm (`SHA384`).
+    pub digest: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// PCR index to value.
+    pub pcrs: BTreeMap<u8, Vec<u8>>,
+    /// The signing certificate (DER).
+    pub certificate: Vec<u8>,
+    /// The CA bundle (DER), root first.
+    pub cabundle: Vec<Vec<u8>>,
+    /// The enclave's public key, if it gave one.
+    pub public_key: Option<Vec<u8>>,
+    /// User data, if given.
+    pub user_data: Option<Vec<u8>>,
+    /// The nonce, if given.
+    pub nonce: Option<Vec<u8>>,
+}
+
+fn optional_bytes(what: &'static str, value: Value) -> Result<Option<Vec<u8>>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        other => bytes_of(what, other).map(Some),
+    }
+}
+
+impl NitroDocument {
+    /// Parses the payload map of a Nitro document.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Error> {
+        let Value::Map(entries) = decode("Nitro document", payload)? else {
+            return Err(malformed("Nitro document", "not a map"));
+        };
+        let mut fields: BTreeMap<String, Value> = BTreeMap::new();
+        for (key, value) in entries {
+            let Value::Text(key) = key else {
+                return Err(malformed("Nitro document", "non-text key"));
+            };
+            if fields.insert(key.clone(), value).is_some() {
+                return Err(malformed("Nitro document", format!("duplicate key {key}")));
+            }
+        }
+        let mut take = |name: &'static str| fields.remove(name).ok_or(Error::MissingClaim(name));
+        let text = |name: &'static str, value: Value| match value {
+            Value::Text(t) => Ok(t),
+            _ => Err(malformed("Nitro document", format!("{name} is not text"))),
+        };
+        let module_id = text("module_id", take("module_id")?)?;
+        let digest = text("digest", take("digest")?)?;
+        let timestamp_ms = take("timestamp")?
+            .as_integer()
+            .and_then(|i| u64::try_from(i).ok())
+            .ok_or_else(|| malformed("Nitro document", "timestamp is not an unsigned integer"))?;
+        let Value::Map(pcr_entries) = take("pcrs")? else {
+            return Err(malformed("Nitro document", "pcrs is not a map"));
+        };
+        if pcr_entries.len() > MAX_PCRS {
+            return Err(malformed("Nitro document", "too many PCRs"));
+        }
+        let mut pcrs = BTreeMap::new();
+        for (index, value) in pcr_entries {
+            let index = index
+                .as_integer()
+                .and_then(|i| u8::try_from(i).ok())
+                .filter(|i| usize::from(*i) < MAX_PCRS)
+                .ok_or_else(|| malformed("Nitro document", "PCR index"))?;
+            let value = bytes_of("Nitro PCR", value)?;
+            if ![32, 48, 64].contains(&value.len()) {
+                return Err(malformed(
+                    "Nitro document",
+                    format!("PCR{index} is {} bytes", value.len()),
+                ));
+            }
+            if pcrs.insert(index, value).is_some() {
+                return Err(malformed("Nitro document", format!("duplicate PCR{index}")));
+            }
+        }
+        let certificate = bytes_of("Nitro certificate", take("certificate")?)?;
+        let Value::Array(bundle) = take("cabundle")? else {
+            return Err(malformed("Nitro document", "cabundle is not an array"));
+        };
+        if bundle.len() + 1 > MAX_CHAIN_LEN {
+            return Err(Error::ChainTooLong {
+                len: bundle.len() + 1,
+                max: MAX_CHAIN_LEN,
+            });
+        }
+        let cabundle = bundle
+            .into_iter()
+            .map(|c| bytes_of("Nitro cabundle", c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut optional = |name: &'static str| match fields.remove(name) {
+            None => Ok(None),
+            Some(value) => optional_bytes(name, value),
+        };
+        Ok(NitroDocument {
+            module_id,
+            digest,
+            timestamp_ms,
+            pcrs,
+            certificate,
+            cabundle,
+            public_key: optional("public_key")?,
+            user_data: optional("user_data")?,
+            nonce: optional("nonce")?,
+        })
+    }
+
+    /// Whether PCR0, PCR1 and PCR2 are all zero: an enclave started in debug mode.
+    pub fn is_debug(&self) -> bool {
+        [0u8, 1, 2].iter().all(|i| {
+            self.pcrs
+                .get(i)
+                .is_some_and(|pcr| pcr.iter().all(|&b| b == 0))
+        })
+    }
+}
+
+/// Verifies Nitro attestation documents against pinned roots (normally
+/// [`TrustRoots::aws_nitro`]).
+///
+/// Verified chains are remembered (keyed by their certificates' bytes, at most
+/// [`NITRO_CHAIN_CACHE`] of them), so that a warm verification costs one ECDSA check; every
+/// certificate's window is still checked at each `now`.
+#[derive(Debug, Clone)]
+pub struct NitroVerifier {
+    roots: TrustRoots,
+    time: TimeRules,
+    limits: Limits,
+    backend: Backend,
+    chains: Arc<Mutex<HashMap<[u8; 32], VerifiedChain>>>,
+}
+
+/// How many verified chains a [`NitroVerifier`] remembers.
+pub const NITRO_CHAIN_CACHE: usize = 64;
+
+impl NitroVerifier {
+    /// A verifier with a 60 s skew and a 5-minute maximum age of the document's timestamp.
+    pub fn new(roots: &TrustRoots) -> Self {
+        NitroVerifier {
+            roots: roots.clone(),
+            time: TimeRules {
+                max_age: Some(NITRO_DEFAULT_MAX_AGE),
+                ..TimeRules::default()
+            },
+            limits: Limits::default(),
+            backend: Backend::default(),
+            chains: Arc::default(),
+        }
+    }
+
+    /// Sets the allowed clock skew.
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.time.skew = skew;
+        self
+    }
+
+    /// Sets the maximum age of the document's timestamp (`None`: only the certificates' windows).
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.time.max_age = max_age;
+        self
+    }
+
+    /// Sets the size caps.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Chooses the signature backend.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self.chains = Arc::default();
+        self
+    }
+
+    /// Verifies a document at `now`: COSE signature by the leaf, chain to a pinned root, every
+    /// certificate's window, and the timestamp's age.
+    pub fn verify(&self, document: &[u8], now: SystemTime) -> Result<NitroDocument, Error> {
+        let cose = CoseSign1::parse(document, self.limits.document)?;
+        let doc = NitroDocument::from_payload(&cose.payload)?;
+        let chain = self.chain(&doc)?;
+        let now_s = unix_seconds(now);
+        if !matches!(chain.leaf_key, PublicKey::P384(_))
+            || !backend::verify(
+                self.backend,
+                Scheme::EcdsaFixed(Hash::Sha384),
+                &chain.leaf_key,
+                &cose.to_be_signed(),
+                &cose.signature,
+            )
+        {
+            return Err(Error::BadSignature {
+                what: "the Nitro attestation document".into(),
+            });
+        }
+        chain.check_time(now_s)?;
+        self.time
+            .check_issued(doc.timestamp_ms / 1000, now_s, self.time.max_age)?;
+        Ok(doc)
+    }
+
+    fn chain(&self, doc: &NitroDocument) -> Result<VerifiedChain, Error> {
+        // Leaf first: the certificate, then the bundle from its end (the root is cabundle[0]).
+        let ders = || std::iter::once(&doc.certificate).chain(doc.cabundle.iter().rev());
+        let mut hasher = Sha256::new();
+        for der in ders() {
+            hasher.update((der.len() as u64).to_be_bytes());
+            hasher.update(der);
+        }
+        let key: [u8; 32] = hasher.finalize().into();
+        if let Some(chain) = self.chains.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(chain);
+        }
+        let certs = ders()
+            .enumerate()
+            .map(|(index, der)| ParsedCert::parse(der, index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let chain = verify_chain(&certs, &self.roots, self.backend)?;
+        if let Ok(mut chains) = self.chains.lock() {
+            if chains.len() >= NITRO_CHAIN_CACHE {
+                chains.clear();
+            }
+            chains.insert(key, chain.clone());
+        }
+        Ok(chain)
+    }
+}
+
+/// What a verified Nitro document must say. By default debug documents (PCR0..2 all zero) are
+/// refused.
+#[derive(Debug, Clone, Default)]
+pub struct NitroPolicy {
+    pcrs: BTreeMap<u8, Vec<u8>>,
+    nonce: Option<Vec<u8>>,
+    user_data: Option<Vec<u8>>,
+    public_key: Option<Vec<u8>>,
+    allow_debug: bool,
+}
+
+impl NitroPolicy {
+    /// The default policy: refuses debug documents, checks nothing else until told.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires PCR `index` to equal `value`.
+    pub fn expect_pcr(mut self, index: u8, value: &[u8]) -> Self {
+        self.pcrs.insert(index, value.to_vec());
+        self
+    }
+
+    /// Requires this nonce.
+    pub fn expect_nonce(mut self, nonce: &[u8]) -> Self {
+        self.nonce = Some(nonce.to_vec());
+        self
+    }
+
+    /// Requires this user data.
+    pub fn expect_user_data(mut self, user_data: &[u8]) -> Self {
+        self.user_data = Some(user_data.to_vec());
+        self
+    }
+
+    /// Requires this public key.
+    pub fn expect_public_key(mut self, public_key: &[u8]) -> Self {
+        self.public_key = Some(public_key.to_vec());
+        self
+    }
+
+    /// Accepts debug documents (never in production: their PCRs prove nothing).
+    pub fn allow_debug(mut self) -> Self {
+        self.allow_debug = true;
+        self
+    }
+
+    /// Checks `doc` against the policy.
+    pub fn appraise(&self, doc: &NitroDocument) -> Result<(), Error> {
+        if doc.is_debug() && !self.allow_debug {
+            return Err(Error::Debug(
+                "PCR0, PCR1 and PCR2 are all zero (enclave in debug mode)",
+            ));
+        }
+        for (index, expected) in &self.pcrs {
+            let found = doc.pcrs.get(index).ok_or(Error::MissingClaim("pcr"))?;
+            if found != expected {
+                return Err(Error::Mismatch {
+                    field: format!("PCR{index}"),
+                    expected: show(expected),
+                    found: show(found),
+                });
+            }
+        }
+        let fields = [
+            ("nonce", &self.nonce, &doc.nonce),
+            ("user_data", &self.user_data, &doc.user_data),
+            ("public_key", &self.public_key, &doc.public_key),
+        ];
+        for (name, expected, found) in fields {
+            if let Some(expected) = expected {
+                let found = found.as_ref().ok_or(Error::MissingClaim(name))?;
+                if found != expected {
+                    return Err(Error::Mismatch {
+                        field: name.into(),
+                        expected: show(expected),
+                        found: show(found),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}

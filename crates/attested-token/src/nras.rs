@@ -1,0 +1,257 @@
+//! NVIDIA Remote Attestation Service (NRAS) results: the detached EAT bundle
+//! `[["JWT", overall], {"GPU-n": jwt, ...}]`, ES384-signed.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, malformed};
+use crate::jwt::{Jwks, JwtVerifier, KeySet};
+use crate::limits::{self, Limits};
+use crate::x509::TrustRoots;
+
+/// The `iss` of NRAS tokens.
+pub const NRAS_ISSUER: &str = "https://nras.attestation.nvidia.com";
+
+/// The most GPU entries a bundle may carry.
+pub const MAX_GPUS: usize = 64;
+
+#[derive(Deserialize)]
+struct RawBundle((String, String), BTreeMap<String, String>);
+
+#[derive(Deserialize)]
+struct RawOverall {
+    #[serde(rename = "x-nvidia-overall-att-result")]
+    overall_result: Option<bool>,
+    #[serde(rename = "x-nvidia-ver")]
+    version: Option<String>,
+    eat_nonce: Option<String>,
+    #[serde(default)]
+    submods: BTreeMap<String, (String, (String, String))>,
+}
+
+/// Claims of one GPU's token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct GpuClaims {
+    /// The bundle's name for the GPU (`GPU-0`, ...).
+    #[serde(skip)]
+    pub name: String,
+    /// `measres`: `success` when the measurements matched NVIDIA's reference values.
+    pub measres: Option<String>,
+    /// `hwmodel` (for example `GH100`).
+    pub hwmodel: Option<String>,
+    /// `ueid`: the GPU's unique id.
+    pub ueid: Option<String>,
+    /// `dbgstat` (`disabled` in production).
+    pub dbgstat: Option<String>,
+    /// `secboot`.
+    pub secboot: Option<bool>,
+    /// `eat_nonce`, hex.
+    pub eat_nonce: Option<String>,
+    /// Driver version.
+    #[serde(rename = "x-nvidia-gpu-driver-version")]
+    pub driver_version: Option<String>,
+    /// VBIOS version.
+    #[serde(rename = "x-nvidia-gpu-vbios-version")]
+    pub vbios_version: Option<String>,
+    /// Present when NRAS could not appraise the GPU: its error code and message.
+    #[serde(rename = "x-nvidia-error-details")]
+    pub error_details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A verified NRAS bundle: the overall token and every GPU token, each signature, time and
+/// digest checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NrasResult {
+    /// `x-nvidia-overall-att-result`.
+    pub overall_result: bool,
+    /// `x-nvidia-ver`.
+    pub version: Option<String>,
+    /// `eat_nonce` of the overall token, hex.
+    pub eat_nonce: Option<String>,
+    /// Each GPU's claims, in name order.
+    pub gpus: Vec<GpuClaims>,
+}
+
+/// Verifies NRAS bundles against a key set (the NRAS JWKS chained to a pinned NVIDIA root).
+#[derive(Debug, Clone)]
+pub struct NrasVerifier {
+    jwt: JwtVerifier,
+    limits: Limits,
+}
+
+impl NrasVerifier {
+    /// Keys of `jwks` whose x5c chains lead to `roots`.
+    pub fn new(jwks: &Jwks, roots: &TrustRoots) -> Self {
+        Self::with_keys(KeySet::chained(jwks, roots))
+    }
+
+    /// A verifier over a key set built some other way.
+    pub fn with_keys(keys: KeySet) -> Self {
+        NrasVerifier {
+            jwt: JwtVerifier::new(keys).issuer(NRAS_ISSUER),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Sets the allowed clock skew (default 60 s).
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.jwt = self.jwt.skew(skew);
+        self
+    }
+
+    /// Refuses tokens issued longer ago than `max_age`.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.jwt = self.jwt.max_age(max_age);
+        self
+    }
+
+    /// Sets the size caps (the whole bundle is held to the token cap).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.jwt = self.jwt.limits(limits);
+        self.limits = limits;
+        self
+    }
+
+    /// Verifies a bundle (the NRAS response body) at `now`.
+    pub fn verify(&self, bundle: &[u8], now: SystemTime) -> Result<NrasResult, Error> {
+        limits::check("NRAS bundle", bundle.len(), self.limits.token)?;
+        let RawBundle((kind, overall_token), gpu_tokens) =
+            serde_json::from_slice(bundle).map_err(|e| malformed("NRAS bundle", e))?;
+        if kind != "JWT" {
+            return Err(malformed(
+                "NRAS bundle",
+                format!("first entry is {kind:?}, not \"JWT\""),
+            ));
+        }
+        if gpu_tokens.len() > MAX_GPUS {
+            return Err(malformed(
+                "NRAS bundle",
+                format!("{} GPU tokens, over {MAX_GPUS}", gpu_tokens.len()),
+            ));
+        }
+        let overall = self
+            .jwt
+            .verify_named(&overall_token, now, "the overall NRAS token")?;
+        let overall: RawOverall = serde_json::from_slice(&overall.payload)
+            .map_err(|e| malformed("NRAS overall claims", e))?;
+        if overall.submods.len() != gpu_tokens.len() {
+            return Err(Error::GpuSet {
+                detail: format!(
+                    "overall token lists {} GPUs, bundle carries {}",
+                    overall.submods.len(),
+                    gpu_tokens.len()
+                ),
+            });
+        }
+        let mut gpus = Vec::with_capacity(gpu_tokens.len());
+        for (name, token) in &gpu_tokens {
+            let (kind, (hash, digest)) =
+                overall.submods.get(name).ok_or_else(|| Error::GpuSet {
+                    detail: format!("{name} is not listed in the overall token"),
+                })?;
+            if kind != "DIGEST" || hash != "SHA-256" {
+                return Err(malformed("NRAS submods", format!("{name}: {kind} {hash}")));
+            }
+            let actual = Sha256::digest(token.as_bytes());
+            let expected = hex::decode(digest).map_err(|e| malformed("NRAS submods digest", e))?;
+            if actual.as_slice() != expected.as_slice() {
+                return Err(Error::DigestMismatch { gpu: name.clone() });
+            }
+            let verified = self
+                .jwt
+                .verify_named(token, now, &format!("the NRAS {name} token"))?;
+            let mut claims: GpuClaims = serde_json::from_slice(&verified.payload)
+                .map_err(|e| malformed("NRAS GPU claims", e))?;
+            claims.name = name.clone();
+            gpus.push(claims);
+        }
+        Ok(NrasResult {
+            overall_result: overall.overall_result.unwrap_or(false),
+            version: overall.version,
+            eat_nonce: overall.eat_nonce,
+            gpus,
+        })
+    }
+}
+
+/// What a verified NRAS result must say: overall result true, every GPU measured `success`
+/// with debug disabled, the expected nonce and (optionally) GPU count.
+#[derive(Debug, Clone, Default)]
+pub struct NrasPolicy {
+    gpu_count: Option<usize>,
+    nonce: Option<Vec<u8>>,
+}
+
+impl NrasPolicy {
+    /// The default policy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires exactly `count` GPUs.
+    pub fn expect_gpu_count(mut self, count: usize) -> Self {
+        self.gpu_count = Some(count);
+        self
+    }
+
+    /// Requires this `eat_nonce` in the overall token and every GPU token.
+    pub fn expect_nonce(mut self, nonce: &[u8]) -> Self {
+        self.nonce = Some(nonce.to_vec());
+        self
+    }
+
+    /// Checks `result` against the policy.
+    pub fn appraise(&self, result: &NrasResult) -> Result<(), Error> {
+        if !result.overall_result {
+            return Err(Error::ResultFalse {
+                claim: "x-nvidia-overall-att-result".into(),
+            });
+        }
+        if let Some(count) = self.gpu_count
+            && count != result.gpus.len()
+        {
+            return Err(Error::GpuSet {
+                detail: format!("{} GPUs, expected {count}", result.gpus.len()),
+            });
+        }
+        if result.gpus.is_empty() {
+            return Err(Error::GpuSet {
+                detail: "no GPU".into(),
+            });
+        }
+        let check_nonce = |field: String, nonce: Option<&String>| -> Result<(), Error> {
+            let Some(expected) = &self.nonce else {
+                return Ok(());
+            };
+            let found = nonce.map(String::as_str).unwrap_or_default();
+            if hex::decode(found).ok().as_ref() != Some(expected) {
+                return Err(Error::Mismatch {
+                    field,
+                    expected: hex::encode(expected),
+                    found: found.to_owned(),
+                });
+            }
+            Ok(())
+        };
+        check_nonce("eat_nonce".into(), result.eat_nonce.as_ref())?;
+        for gpu in &result.gpus {
+            if gpu.measres.as_deref() != Some("success") {
+                return Err(Error::Mismatch {
+                    field: format!("{} measres", gpu.name),
+                    expected: "success".into(),
+                    found: gpu.measres.clone().unwrap_or_default(),
+                });
+            }
+            if gpu.dbgstat.as_deref() != Some("disabled") {
+                return Err(Error::Debug("a GPU's dbgstat is not \"disabled\""));
+            }
+            check_nonce(format!("{} eat_nonce", gpu.name), gpu.eat_nonce.as_ref())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! The HTTP fetcher against a local server on 127.0.0.1 started by the test.
+#![cfg(feature = "fetch")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use attested_token::{Error, HttpFetcher, JwksCache, JwksFetcher, Limits};
+
+/// Serves `status` and `body` to every request until the test ends; counts requests.
+fn serve(status: &'static str, body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/certs", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&body).unwrap();
+        }
+    });
+    (url, count)
+}
+
+fn at(s: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(s)
+}
+
+#[test]
+fn cache_fetches_over_http_once_per_cooldown() {
+    let jwks = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
+    let (url, count) = serve("200 OK", jwks.to_vec());
+    let mut fetcher = HttpFetcher::new(url);
+    let mut cache = JwksCache::unchained_trusting_transport().cooldown(Duration::from_secs(30));
+    let keys = cache.refresh(&mut fetcher, Some("k1"), at(100)).unwrap();
+    assert!(keys.contains_kid("k1"));
+    for i in 0..20 {
+        let _ = cache.refresh(&mut fetcher, Some(&format!("unknown-{i}")), at(101 + i));
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let _ = cache
+        .refresh(&mut fetcher, Some("unknown"), at(131))
+        .unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn http_errors_and_oversize_bodies_are_refused() {
+    let (url, _) = serve("404 Not Found", b"{}".to_vec());
+    assert!(matches!(
+        HttpFetcher::new(url).fetch(1024),
+        Err(Error::Fetch(_))
+    ));
+    let (url, _) = serve("200 OK", vec![b' '; 5000]);
+    assert!(matches!(
+        HttpFetcher::new(url).fetch(4096),
+        Err(Error::TooLarge { .. })
+    ));
+    let mut cache = JwksCache::unchained_trusting_transport().limits(Limits {
+        jwks: 4096,
+        ..Limits::default()
+    });
+    let (url, _) = serve("200 OK", vec![b' '; 5000]);
+    assert!(matches!(
+        cache.refresh(&mut HttpFetcher::new(url), None, at(0)),
+        Err(Error::TooLarge { .. })
+    ));
+}

@@ -1,0 +1,310 @@
+//! The simulated issuer end to end, and attacks that need a key we hold.
+#![cfg(feature = "sim")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
+use attested_token::{
+    Backend, Error, ItaPolicy, ItaVerifier, Jwks, KeySet, MaaPolicy, MaaVerifier, NitroPolicy,
+    NitroVerifier, TrustRoots,
+};
+
+const IAT: u64 = 1_750_000_000;
+
+fn at(s: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(s)
+}
+
+fn issuer(seed: u8) -> SimIssuer {
+    SimIssuer::new([seed; 32]).unwrap()
+}
+
+fn jwks(issuer: &SimIssuer) -> Jwks {
+    Jwks::from_json(issuer.jwks_json().as_bytes()).unwrap()
+}
+
+#[test]
+fn simulated_ita_token_verifies_and_appraises_with_every_backend() {
+    let sim = issuer(1);
+    let td = SimTd {
+        nonce: Some(b"fresh nonce".to_vec()),
+        ..SimTd::default()
+    };
+    let token = sim.ita_token(&td, IAT, 300);
+    for &backend in Backend::all() {
+        let keys = KeySet::chained_with_backend(&jwks(&sim), &sim.roots(), backend);
+        let claims = ItaVerifier::with_keys(keys)
+            .verify(&token, at(IAT + 1))
+            .unwrap();
+        ItaPolicy::new()
+            .expect_mrtd(td.mrtd)
+            .expect_rtmr(2, td.rtmrs[2])
+            .expect_report_data(td.report_data)
+            .expect_nonce(b"fresh nonce")
+            .appraise(&claims)
+            .unwrap();
+    }
+    // Not against Intel's root.
+    let err = ItaVerifier::new(&jwks(&sim), &TrustRoots::intel_trust_authority())
+        .verify(&token, at(IAT))
+        .unwrap_err();
+    assert!(matches!(err, Error::UntrustedKey { .. }), "{err}");
+}
+
+#[test]
+fn simulated_token_times() {
+    let sim = issuer(2);
+    let token = sim.ita_token(&SimTd::default(), IAT, 300);
+    let v = ItaVerifier::new(&jwks(&sim), &sim.roots());
+    assert!(matches!(
+        v.verify(&token, at(IAT + 361)),
+        Err(Error::Expired { .. })
+    ));
+    assert!(matches!(
+        v.verify(&token, at(IAT - 61)),
+        Err(Error::NotYetValid { .. })
+    ));
+    let mut claims = sim.ita_claims(&SimTd::default(), IAT, 300);
+    claims["nbf"] = serde_json::Value::from(IAT - 100);
+    claims["iat"] = serde_json::Value::from(IAT + 200);
+    assert!(matches!(
+        v.verify(&sim.sign_jwt(&claims), at(IAT)),
+        Err(Error::IssuedInFuture { .. })
+    ));
+    claims.as_object_mut().unwrap().remove("exp");
+    assert_eq!(
+        v.verify(&sim.sign_jwt(&claims), at(IAT)),
+        Err(Error::MissingClaim("exp"))
+    );
+}
+
+#[test]
+fn kid_of_another_trusted_key_does_not_verify() {
+    let (a, b) = (issuer(3), issuer(4));
+    let mut both: serde_json::Value = serde_json::from_str(&a.jwks_json()).unwrap();
+    let other: serde_json::Value = serde_json::from_str(&b.jwks_json()).unwrap();
+    both["keys"]
+        .as_array_mut()
+        .unwrap()
+        .push(other["keys"][0].clone());
+    let both = Jwks::from_json(&serde_json::to_vec(&both).unwrap()).unwrap();
+    let roots = a.roots().merged(&b.roots());
+    let claims = a.ita_claims(&SimTd::default(), IAT, 300);
+    let lying = a.sign_jwt_with_header(
+        &serde_json::json!({"alg": "ES384", "kid": b.kid()}),
+        &claims,
+    );
+    for &backend in Backend::all() {
+        let v = ItaVerifier::with_keys(KeySet::chained_with_backend(&both, &roots, backend));
+        assert!(
+            v.verify(&a.ita_token(&SimTd::default(), IAT, 300), at(IAT))
+                .is_ok()
+        );
+        assert!(matches!(
+            v.verify(&lying, at(IAT)),
+            Err(Error::BadSignature { .. })
+        ));
+    }
+    // ES256 under an ES384 kid: the key set has no such (kid, alg).
+    let es256 = a.sign_jwt_with_header(
+        &serde_json::json!({"alg": "ES256", "kid": a.kid()}),
+        &claims,
+    );
+    let v = ItaVerifier::new(&both, &roots);
+    assert!(matches!(
+        v.verify(&es256, at(IAT)),
+        Err(Error::KeyAlgorithmMismatch { alg: "ES256", .. })
+    ));
+    // No kid, crit headers, jku pointing elsewhere.
+    let no_kid = a.sign_jwt_with_header(&serde_json::json!({"alg": "ES384"}), &claims);
+    assert_eq!(v.verify(&no_kid, at(IAT)), Err(Error::MissingKid));
+    let crit = a.sign_jwt_with_header(
+        &serde_json::json!({"alg": "ES384", "kid": a.kid(), "crit": ["b64"]}),
+        &claims,
+    );
+    assert!(matches!(
+        v.verify(&crit, at(IAT)),
+        Err(Error::CriticalHeader(_))
+    ));
+    let jku = a.sign_jwt_with_header(
+        &serde_json::json!({"alg": "ES384", "kid": "elsewhere", "jku": "https://attacker.example/certs"}),
+        &claims,
+    );
+    assert!(matches!(
+        v.verify(&jku, at(IAT)),
+        Err(Error::UnknownKey { .. })
+    ));
+}
+
+#[test]
+fn x5c_chain_to_another_simulated_root_is_refused() {
+    let (a, b) = (issuer(5), issuer(6));
+    let token = a.ita_token(&SimTd::default(), IAT, 300);
+    let err = ItaVerifier::new(&jwks(&a), &b.roots())
+        .verify(&token, at(IAT))
+        .unwrap_err();
+    assert!(matches!(err, Error::UntrustedKey { .. }), "{err}");
+}
+
+#[test]
+fn chains_longer_than_ten_are_refused() {
+    let sim = issuer(7);
+    let mut value: serde_json::Value = serde_json::from_str(&sim.jwks_json()).unwrap();
+    let root = value["keys"][0]["x5c"][1].clone();
+    for _ in 0..10 {
+        value["keys"][0]["x5c"]
+            .as_array_mut()
+            .unwrap()
+            .push(root.clone());
+    }
+    let long = Jwks::from_json(&serde_json::to_vec(&value).unwrap()).unwrap();
+    let err = ItaVerifier::new(&long, &sim.roots())
+        .verify(&sim.ita_token(&SimTd::default(), IAT, 300), at(IAT))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UntrustedKey { reason, .. } if matches!(**reason, Error::ChainTooLong { len: 12, max: 10 })),
+        "{err}"
+    );
+}
+
+#[test]
+fn simulated_nitro_documents() {
+    let sim = issuer(8);
+    let ts = IAT * 1000 + 123;
+    let enclave = SimEnclave {
+        nonce: Some(vec![9; 32]),
+        user_data: Some(b"binding".to_vec()),
+        public_key: Some(vec![1; 32]),
+        ..SimEnclave::default()
+    };
+    let doc = sim.nitro_document(&enclave, ts);
+    for &backend in Backend::all() {
+        let verified = NitroVerifier::new(&sim.roots())
+            .backend(backend)
+            .verify(&doc, at(IAT + 1))
+            .unwrap();
+        assert_eq!(verified.timestamp_ms, ts);
+        NitroPolicy::new()
+            .expect_pcr(0, &enclave.pcrs[&0])
+            .expect_nonce(&[9; 32])
+            .expect_user_data(b"binding")
+            .expect_public_key(&[1; 32])
+            .appraise(&verified)
+            .unwrap();
+    }
+    let verifier = NitroVerifier::new(&sim.roots());
+    assert!(matches!(
+        verifier.verify(&doc, at(IAT - 61)),
+        Err(Error::IssuedInFuture { .. })
+    ));
+    assert!(matches!(
+        verifier.verify(&doc, at(IAT + 361)),
+        Err(Error::TooOld { .. })
+    ));
+    assert!(matches!(
+        NitroVerifier::new(&TrustRoots::aws_nitro()).verify(&doc, at(IAT)),
+        Err(Error::UntrustedRoot { .. })
+    ));
+    let err = NitroPolicy::new()
+        .expect_nonce(&[8; 32])
+        .appraise(&verifier.verify(&doc, at(IAT)).unwrap());
+    assert!(matches!(&err, Err(Error::Mismatch { field, .. }) if field == "nonce"));
+    let mut debug = SimEnclave::default();
+    for i in 0..3 {
+        debug.pcrs.insert(i, vec![0; 48]);
+    }
+    let verified = verifier
+        .verify(&sim.nitro_document(&debug, ts), at(IAT))
+        .unwrap();
+    assert!(matches!(
+        NitroPolicy::new().appraise(&verified),
+        Err(Error::Debug(_))
+    ));
+}
+
+#[test]
+fn simulated_maa_token() {
+    let sim = issuer(9);
+    let issuer_url = "https://sim.attest.azure.net";
+    let report_data = [0xab; 32];
+    let claims = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": {
+            "x-ms-attestation-type": "sevsnpvm",
+            "x-ms-compliance-status": "azure-compliant-cvm",
+            "x-ms-sevsnpvm-is-debuggable": false,
+            "x-ms-sevsnpvm-reportdata": format!("{}{}", hex::encode(report_data), "00".repeat(32)),
+        },
+    });
+    let token = sim.sign_jwt(&claims);
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let verified = verifier.verify(&token, at(IAT)).unwrap();
+    MaaPolicy::new()
+        .expect_attestation_type("sevsnpvm")
+        .expect_report_data(&report_data)
+        .appraise(&verified)
+        .unwrap();
+    let err = MaaPolicy::new()
+        .expect_attestation_type("tdxvm")
+        .appraise(&verified)
+        .unwrap_err();
+    assert!(matches!(&err, Error::Mismatch { field, .. } if field == "x-ms-attestation-type"));
+    let err = MaaPolicy::new()
+        .expect_report_data(&[0xac; 32])
+        .appraise(&verified)
+        .unwrap_err();
+    assert!(matches!(&err, Error::Mismatch { .. }));
+    let other = MaaVerifier::new(
+        KeySet::chained(&jwks(&sim), &sim.roots()),
+        "https://other.attest.azure.net",
+    );
+    assert!(matches!(
+        other.verify(&token, at(IAT)),
+        Err(Error::WrongIssuer { .. })
+    ));
+    let mut debug = claims.clone();
+    debug["x-ms-isolation-tee"]["x-ms-sevsnpvm-is-debuggable"] = true.into();
+    let verified = verifier.verify(&sim.sign_jwt(&debug), at(IAT)).unwrap();
+    assert!(matches!(
+        MaaPolicy::new().appraise(&verified),
+        Err(Error::Debug(_))
+    ));
+    let mut no_tee = claims;
+    no_tee.as_object_mut().unwrap().remove("x-ms-isolation-tee");
+    assert_eq!(
+        verifier.verify(&sim.sign_jwt(&no_tee), at(IAT)),
+        Err(Error::MissingClaim("x-ms-isolation-tee"))
+    );
+}
+
+#[test]
+fn simulated_nras_bundle() {
+    use sha2::Digest as _;
+    let sim = issuer(10);
+    let gpu = sim.sign_jwt(&serde_json::json!({
+        "iss": attested_token::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
+        "measres": "success", "dbgstat": "disabled", "eat_nonce": "aa",
+    }));
+    let overall = sim.sign_jwt(&serde_json::json!({
+        "iss": attested_token::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
+        "x-nvidia-overall-att-result": true, "eat_nonce": "aa",
+        "submods": {"GPU-0": ["DIGEST", ["SHA-256", hex::encode(sha2::Sha256::digest(gpu.as_bytes()))]]},
+    }));
+    let bundle =
+        serde_json::to_vec(&serde_json::json!([["JWT", overall], {"GPU-0": gpu}])).unwrap();
+    let result = attested_token::NrasVerifier::new(&jwks(&sim), &sim.roots())
+        .verify(&bundle, at(IAT))
+        .unwrap();
+    attested_token::NrasPolicy::new()
+        .expect_nonce(&[0xaa])
+        .appraise(&result)
+        .unwrap();
+}

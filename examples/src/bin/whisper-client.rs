@@ -1,0 +1,290 @@
+//! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
+//! [--insecure-trust-sim] [--kms-url URL --kms-cert PEM]`: transcribes audio through an
+//! attested Oblivious HTTP gateway.
+//!
+//! The client verifies the gateway's evidence before it encrypts anything: the evidence must
+//! bind the exact key configuration list (REPORTDATA = SHA-512 of it), or, in KMS mode, every
+//! key must carry a CCF receipt that verifies against the pinned KMS service certificate.
+//! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
+//! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
+
+use std::io::{Cursor, Write};
+use std::time::SystemTime;
+
+use attested_ohttp::bhttp::{Message, Mode};
+use attested_ohttp::{
+    ChunkLimits, Client, EvidenceCheck, EvidenceError, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST,
+    MEDIA_TYPE_REQUEST, Preference, ReportData,
+};
+use clap::Parser;
+use futures_util::StreamExt;
+
+#[derive(Parser)]
+#[command(about = "Transcribe audio through an attested OHTTP gateway")]
+struct Args {
+    /// Gateway base URL (serves /ohttp-keys, /attestation, /gateway).
+    #[arg(long)]
+    gateway: String,
+    /// Audio file to transcribe.
+    #[arg(long)]
+    file: std::path::PathBuf,
+    /// Send the encapsulated request to this relay URL instead of `{gateway}/gateway`.
+    #[arg(long)]
+    relay: Option<String>,
+    /// Transcription model.
+    #[arg(long, default_value = "whisper-1")]
+    model: String,
+    /// Upload with chunked OHTTP (draft-ietf-ohai-chunked-ohttp).
+    #[arg(long)]
+    chunked: bool,
+    /// Use the Azure dialect (plain request, chunked response), as Azure's gateways do.
+    #[arg(long)]
+    azure: bool,
+    /// Chunk size for chunked uploads, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    chunk_size: usize,
+    /// Inner request authority (must be on the gateway's allow-list).
+    #[arg(long, default_value = "whisper")]
+    authority: String,
+    /// Accept the gateway's INSECURE simulated evidence (tests only).
+    #[arg(long)]
+    insecure_trust_sim: bool,
+    /// Azure KMS base URL: take keys from `{kms}/listpubkeys` with verified CCF receipts.
+    #[arg(long, requires = "kms_cert")]
+    kms_url: Option<String>,
+    /// The KMS service certificate (PEM) to pin.
+    #[arg(long)]
+    kms_cert: Option<std::path::PathBuf>,
+}
+
+/// Checks the INSECURE simulated evidence of `ohttp-gateway --tee sim`: it proves nothing and
+/// is only accepted with `--insecure-trust-sim`. A real check verifies a TDX quote with
+/// `attested-tdx` (or a token with `attested-token`) and returns its REPORTDATA.
+struct InsecureSimulatedEvidenceCheck(serde_json::Value);
+
+impl EvidenceCheck for InsecureSimulatedEvidenceCheck {
+    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+        if self.0.get("type").and_then(|t| t.as_str()) != Some("insecure-simulated") {
+            return Err("not simulated evidence".into());
+        }
+        let bytes = hex::decode(
+            self.0
+                .get("report_data")
+                .and_then(|r| r.as_str())
+                .ok_or("no report_data")?,
+        )?;
+        let report_data: ReportData = bytes
+            .try_into()
+            .map_err(|_| "report_data is not 64 bytes")?;
+        Ok(report_data)
+    }
+}
+
+fn multipart(audio: &[u8], file_name: &str, model: &str, boundary: &str) -> Vec<u8> {
+    let mut body = Vec::with_capacity(audio.len() + 512);
+    let text_part = |name: &str, value: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+    };
+    body.extend_from_slice(text_part("model", model).as_bytes());
+    body.extend_from_slice(text_part("response_format", "json").as_bytes());
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(audio);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+fn progress(done: usize, total: usize) {
+    let width = 40;
+    let filled = done
+        .saturating_mul(width)
+        .checked_div(total)
+        .unwrap_or(width);
+    eprint!(
+        "\r[{}{}] {:.1}/{:.1} MB",
+        "#".repeat(filled),
+        " ".repeat(width - filled.min(width)),
+        done as f64 / 1e6,
+        total as f64 / 1e6
+    );
+    if done >= total {
+        eprintln!();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let http = reqwest::Client::new();
+    let base = args.gateway.trim_end_matches('/');
+
+    let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
+        let trust = KmsTrust::from_pem(&std::fs::read(cert)?)?;
+        let body = http
+            .get(format!("{}/listpubkeys", kms.trim_end_matches('/')))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let verified = trust.verify_listpubkeys(&body, SystemTime::now())?;
+        eprintln!(
+            "KMS receipts verified for {} key(s)",
+            verified.configs().len()
+        );
+        Client::from_verified(&verified, &Preference::default())?
+    } else {
+        let keys = http
+            .get(format!("{base}/ohttp-keys"))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let attestation: serde_json::Value = http
+            .get(format!("{base}/attestation"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if !args.insecure_trust_sim {
+            return Err(
+                "only simulated evidence is wired in yet: pass --insecure-trust-sim to accept it"
+                    .into(),
+            );
+        }
+        let check = InsecureSimulatedEvidenceCheck(
+            attestation.get("evidence").cloned().unwrap_or_default(),
+        );
+        let client = Client::new(&keys, &check)?;
+        eprintln!(
+            "gateway evidence binds its key list; suite {:?}",
+            client.suite()
+        );
+        client
+    };
+
+    let audio = std::fs::read(&args.file)?;
+    let file_name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("audio");
+    let boundary = format!("attested-{}", hex::encode(rand::random::<[u8; 8]>()));
+    let mut request = Message::request(
+        b"POST".to_vec(),
+        b"https".to_vec(),
+        args.authority.as_bytes().to_vec(),
+        b"/v1/audio/transcriptions".to_vec(),
+    );
+    request.put_header(
+        "content-type",
+        format!("multipart/form-data; boundary={boundary}"),
+    );
+    request.write_content(multipart(&audio, file_name, &args.model, &boundary));
+    let mut inner = Vec::new();
+    request.write_bhttp(Mode::KnownLength, &mut inner)?;
+    let url = args
+        .relay
+        .clone()
+        .unwrap_or_else(|| format!("{base}/gateway"));
+    let limits = ChunkLimits {
+        max_chunk_len: 1 << 20,
+        max_total_len: 64 << 20,
+        ..ChunkLimits::default()
+    };
+
+    let response = if args.chunked {
+        let (head, sealer, decoder) = client.encapsulate_chunked(limits, &mut rand::rng())?;
+        let mut sealer = Some(sealer);
+        // Seal lazily, one chunk per body frame, so memory stays at one chunk.
+        let chunk = args.chunk_size.max(1);
+        let total = inner.len();
+        let frames = futures_util::stream::iter(std::iter::once(Ok::<_, std::io::Error>(head)))
+            .chain(futures_util::stream::iter(
+                (0..total.div_ceil(chunk).max(1)).map(move |i| {
+                    let start = i * chunk;
+                    let end = (start + chunk).min(total);
+                    let mut out = Vec::with_capacity(end - start + 24);
+                    let piece = inner.get(start..end).unwrap_or_default();
+                    let result = match (end >= total, sealer.as_mut()) {
+                        (false, Some(s)) => s.seal_chunk(piece, &mut out),
+                        (true, Some(_)) => sealer
+                            .take()
+                            .map_or(Ok(()), |s| s.seal_final(piece, &mut out)),
+                        (_, None) => Ok(()),
+                    };
+                    progress(end, total);
+                    result.map(|()| out).map_err(std::io::Error::other)
+                }),
+            ));
+        let body = http
+            .post(&url)
+            .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
+            .body(reqwest::Body::wrap_stream(frames))
+            .send()
+            .await?;
+        let status = body.status();
+        let bytes = body.bytes().await?;
+        if !status.is_success() {
+            return Err(format!("gateway answered {status}").into());
+        }
+        let mut plain = Vec::new();
+        let mut decoder = decoder;
+        decoder.push(&bytes, &mut plain)?;
+        decoder.finish(&mut plain)?;
+        plain
+    } else {
+        let (enc, pending) = client.encapsulate(&inner, &mut rand::rng())?;
+        progress(enc.len(), enc.len());
+        let azure = args.azure || args.kms_url.is_some();
+        let content_type = if azure {
+            MEDIA_TYPE_CHUNKED_REQUEST
+        } else {
+            MEDIA_TYPE_REQUEST
+        };
+        let reply = http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(enc)
+            .send()
+            .await?;
+        let status = reply.status();
+        let bytes = reply.bytes().await?;
+        if !status.is_success() {
+            return Err(format!("gateway answered {status}").into());
+        }
+        if azure {
+            let mut decoder = pending.into_azure_chunked(limits);
+            let mut plain = Vec::new();
+            decoder.push(&bytes, &mut plain)?;
+            decoder.finish(&mut plain)?;
+            plain
+        } else {
+            pending.decapsulate(&bytes)?
+        }
+    };
+
+    let message = Message::read_bhttp(&mut Cursor::new(&response[..]))?;
+    let status = message
+        .control()
+        .status()
+        .map(|s| s.code())
+        .unwrap_or_default();
+    if status != 200 {
+        return Err(format!(
+            "transcription service answered {status}: {}",
+            String::from_utf8_lossy(message.content())
+        )
+        .into());
+    }
+    let mut stdout = std::io::stdout();
+    stdout.write_all(message.content())?;
+    stdout.write_all(b"\n")?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! End to end over real WebSockets on loopback: mock-llm, private-llm-proxy and verified-chat,
+//! both profiles.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+/// A child process killed when dropped.
+struct Running {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    addr: String,
+}
+
+impl Running {
+    /// Starts `bin` and waits for its `listening on ADDR` line.
+    fn start(bin: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{bin} printed {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the process and returns the rest of its output.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        rest
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Setup {
+    mock: Running,
+    proxy: Running,
+    root: tempfile::NamedTempFile,
+}
+
+async fn setup(proxy_args: &[&str]) -> Setup {
+    let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
+    let backend = mock.url();
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--backend",
+        &backend,
+        "--tee",
+        "sim",
+    ];
+    args.extend_from_slice(proxy_args);
+    let proxy = Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &args);
+    let root_hex = reqwest::get(format!("{}/sim/root", proxy.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let root = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(root.path(), root_hex).unwrap();
+    Setup { mock, proxy, root }
+}
+
+fn chat(setup: &Setup, args: &[&str], prompt: &str) -> Output {
+    let url = setup.proxy.url();
+    let root = setup.root.path().to_str().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_verified-chat"))
+        .args(["--url", &url, "--trust-sim-root", root])
+        .args(args)
+        .arg(prompt)
+        .output()
+        .unwrap()
+}
+
+fn expected_answer(prompt: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(prompt)))
+}
+
+fn assert_answered(output: &Output, prompt: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("verified"), "{stdout}");
+    assert!(stdout.contains(&expected_answer(prompt)), "{stdout}");
+}
+
+#[tokio::test]
+async fn seed_profile_end_to_end() {
+    let setup = setup(&["--profile", "seed"]).await;
+    let health: serde_json::Value = reqwest::get(format!("{}/health", setup.proxy.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["noise_pubkey"].as_str().unwrap().len(), 64);
+    let attestation: serde_json::Value = reqwest::get(format!("{}/attestation", setup.proxy.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in ["noise_pubkey", "binding_pubkey", "mrtd", "tee_type"] {
+        assert!(attestation.get(field).is_some(), "{field}");
+    }
+
+    let prompt = "What is the capital of France? ünïcödé";
+    assert_answered(&chat(&setup, &["--profile", "seed"], prompt), prompt);
+    // A v1 client does not complete a handshake with a seed server.
+    let output = chat(&setup, &["--profile", "v1"], prompt);
+    assert!(!output.status.success());
+    assert_eq!(setup.mock.stop().matches("answered").count(), 1);
+}
+
+#[tokio::test]
+async fn v1_profile_end_to_end_with_session_evidence_and_streaming() {
+    let setup = setup(&["--profile", "v1", "--session-evidence"]).await;
+    let prompt = "Summarise the Noise protocol framework.";
+    let output = chat(&setup, &["--require-session-evidence"], prompt);
+    assert_answered(&output, prompt);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("per-session evidence"));
+    // Over one frame (chunked), under the 128 KiB limit of one command-line argument.
+    let long_prompt = "x".repeat(100_000);
+    assert_answered(&chat(&setup, &["--stream"], &long_prompt), &long_prompt);
+    assert_eq!(setup.mock.stop().matches("answered").count(), 2);
+}
+
+#[tokio::test]
+async fn failed_checks_keep_the_prompt_on_the_client() {
+    let setup = setup(&["--profile", "v1"]).await;
+    let prompt = "a secret prompt";
+    let refused = |args: &[&str], names: &str| {
+        let output = chat(&setup, args, prompt);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(names), "{stderr}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(&expected_answer(prompt)));
+    };
+    refused(&["--expect-mrtd", &"00".repeat(48)], "MRTD");
+    refused(&["--require-session-evidence"], "per-session evidence");
+    refused(&["--profile", "seed"], "closed");
+    // A root other than the proxy's.
+    let other = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    std::fs::write(setup.root.path(), other).unwrap();
+    refused(
+        &[],
+        "signature does not verify under the trusted simulated root",
+    );
+    assert_eq!(setup.mock.stop().matches("answered").count(), 0);
+}
