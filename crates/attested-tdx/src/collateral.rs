@@ -147,6 +147,20 @@ impl Collateral {
         .to_string()
     }
 
+    /// The earliest nextUpdate of the TCB Info, QE Identity and both CRLs: when a cache should
+    /// fetch fresh collateral. Read without verifying anything (only for scheduling).
+    pub fn next_update(&self) -> Result<crate::UnixTime, VerifyError> {
+        let tcb = crate::tcb::TcbInfo::parse(&self.tcb_info)?;
+        let qe = crate::tcb::QeIdentity::parse(&self.qe_identity)?;
+        let root = crate::x509::Crl::from_der(&self.root_ca_crl, Item::RootCaCrl)?;
+        let pck = crate::x509::Crl::from_der(&self.pck_crl, Item::PckCrl)?;
+        Ok(tcb
+            .next_update
+            .min(qe.next_update)
+            .min(root.next_update)
+            .min(pck.next_update))
+    }
+
     /// SHA-256 over every part: what the verifier's cache is keyed by.
     pub fn digest(&self) -> &[u8; 32] {
         &self.digest

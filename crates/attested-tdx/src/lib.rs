@@ -50,6 +50,7 @@ pub mod sim;
 
 mod collateral;
 mod crypto;
+mod fetch;
 mod pck;
 mod policy;
 mod rtmr;
@@ -60,6 +61,9 @@ mod x509;
 
 pub use collateral::{Collateral, PcsCollateral};
 pub use crypto::Backend;
+pub use fetch::{CachedSource, CollateralSource, FetchError, PckCa};
+#[cfg(feature = "fetch")]
+pub use fetch::{INTEL_PCS, INTEL_ROOT_CA_CRL, PcsClient};
 pub use pck::PckExtension;
 pub use policy::{AppraisalError, Hex, Policy, Profile};
 pub use rtmr::{CcelEvent, RtmrError, RtmrReplay, replay_ccel};

@@ -133,6 +133,44 @@ impl FromStr for TcbStatus {
 #[error("unknown TCB status {0:?}")]
 pub struct UnknownTcbStatus(pub String);
 
+/// Rejects a status that Intel's QVL does not allow in the collateral structure it came from.
+fn check_status(
+    status: TcbStatus,
+    allowed: &[TcbStatus],
+    item: Item,
+    structure: &str,
+) -> Result<(), VerifyError> {
+    if allowed.contains(&status) {
+        return Ok(());
+    }
+    Err(VerifyError::WrongCollateral {
+        item,
+        reason: format!("TCB status {status} is not valid in {structure}"),
+    })
+}
+
+const PLATFORM_STATUSES: &[TcbStatus] = &[
+    TcbStatus::UpToDate,
+    TcbStatus::SWHardeningNeeded,
+    TcbStatus::ConfigurationNeeded,
+    TcbStatus::ConfigurationAndSWHardeningNeeded,
+    TcbStatus::OutOfDate,
+    TcbStatus::OutOfDateConfigurationNeeded,
+    TcbStatus::Revoked,
+];
+const MODULE_STATUSES: &[TcbStatus] = &[
+    TcbStatus::UpToDate,
+    TcbStatus::OutOfDate,
+    TcbStatus::Revoked,
+];
+const QE_STATUSES: &[TcbStatus] = &[
+    TcbStatus::UpToDate,
+    TcbStatus::ConfigurationNeeded,
+    TcbStatus::OutOfDate,
+    TcbStatus::OutOfDateConfigurationNeeded,
+    TcbStatus::Revoked,
+];
+
 /// A status with the advisories that explain it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Assessed {
@@ -521,6 +559,12 @@ impl TcbInfo {
         let Some(level) = self.levels.iter().find(meets) else {
             return Err(self.no_level(sgx, pce_svn, tee_tcb_svn));
         };
+        check_status(
+            level.assessed.status,
+            PLATFORM_STATUSES,
+            Item::TcbInfo,
+            "a TCB level",
+        )?;
         let mut assessed = level.assessed.clone();
         if tee_tcb_svn[1] > 0 {
             let module = self.module_for(tee_tcb_svn)?;
@@ -534,6 +578,12 @@ impl TcbInfo {
                         tee_tcb_svn[0], tee_tcb_svn[1]
                     ))
                 })?;
+            check_status(
+                module_level.assessed.status,
+                MODULE_STATUSES,
+                Item::TcbInfo,
+                "a TDX module TCB level",
+            )?;
             assessed.merge(&module_level.assessed);
             assessed.tcb_date = assessed.tcb_date.min(module_level.assessed.tcb_date);
         }
@@ -643,13 +693,20 @@ impl QeIdentity {
                 hex::encode(masked(qe.attributes)),
             ));
         }
-        self.levels
+        let level = self
+            .levels
             .iter()
             .find(|level| qe.isv_svn >= level.isv_svn)
-            .map(|level| level.assessed.clone())
             .ok_or(VerifyError::QeTcbNotMatched {
                 isv_svn: qe.isv_svn,
-            })
+            })?;
+        check_status(
+            level.assessed.status,
+            QE_STATUSES,
+            Item::QeIdentity,
+            "a QE Identity TCB level",
+        )?;
+        Ok(level.assessed.clone())
     }
 }
 
@@ -699,6 +756,44 @@ mod tests {
             (UpToDate, UpToDate, UpToDate),
         ] {
             assert_eq!(launch.with_current(current), expected);
+        }
+    }
+
+    #[test]
+    fn statuses_outside_their_structure_are_refused() {
+        use super::{MODULE_STATUSES, PLATFORM_STATUSES, QE_STATUSES, check_status};
+        use crate::verify::error::Item;
+        assert!(
+            check_status(
+                TDRelaunchAdvised,
+                PLATFORM_STATUSES,
+                Item::TcbInfo,
+                "a TCB level"
+            )
+            .is_err()
+        );
+        assert!(
+            check_status(
+                SWHardeningNeeded,
+                MODULE_STATUSES,
+                Item::TcbInfo,
+                "a module level"
+            )
+            .is_err()
+        );
+        assert!(
+            check_status(
+                SWHardeningNeeded,
+                QE_STATUSES,
+                Item::QeIdentity,
+                "a QE level"
+            )
+            .is_err()
+        );
+        for status in [UpToDate, OutOfDate, Revoked] {
+            for allowed in [PLATFORM_STATUSES, MODULE_STATUSES, QE_STATUSES] {
+                check_status(status, allowed, Item::TcbInfo, "any").unwrap();
+            }
         }
     }
 

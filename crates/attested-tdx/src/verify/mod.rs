@@ -32,6 +32,30 @@ const INTEL_QE_VENDOR: [u8; 16] = [
 ];
 
 /// Verifies TDX quotes against a pinned root, with a cache of verified collateral.
+///
+/// ```
+/// # #[cfg(feature = "sim")] {
+/// use attested_tdx::sim::{QuoteFormat, SimPlatform};
+/// use attested_tdx::{Collateral, Policy, Quote, TcbStatus, TrustAnchor, UnixTime, Verifier};
+///
+/// // A simulated platform stands in for real hardware and Intel PCS here; in production the
+/// // anchor is `TrustAnchor::intel_sgx_root()` and the collateral comes from PCS or a PCCS.
+/// let now = UnixTime(1_750_000_000);
+/// let platform = SimPlatform::from_seed(b"doc", now.as_secs()).unwrap();
+/// let bytes = platform.quote(&platform.quote_spec(QuoteFormat::V4)).unwrap();
+/// let collateral = Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
+///
+/// let verifier = Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap());
+/// let quote = Quote::parse(&bytes).unwrap();
+/// let verified = verifier.verify(&quote, &collateral, now).unwrap();
+/// assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
+/// Policy::default().appraise(&verified, now).unwrap();
+///
+/// // The same quote against Intel's root: refused, naming the failed check.
+/// let err = Verifier::new(TrustAnchor::intel_sgx_root()).verify(&quote, &collateral, now).unwrap_err();
+/// println!("{err}");
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Verifier {
     anchor: TrustAnchor,

@@ -1,0 +1,177 @@
+//! The PCS/PCCS client against a local HTTP server serving a simulated platform's collateral,
+//! and the refresh-by-nextUpdate cache.
+#![cfg(all(feature = "fetch", feature = "sim"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use attested_tdx::sim::{QuoteFormat, SimPlatform};
+use attested_tdx::{
+    CachedSource, CollateralSource, FetchError, PckCa, PcsClient, TcbStatus, TrustAnchor, UnixTime,
+    Verifier,
+};
+
+const NOW: u64 = 1_750_000_000;
+
+/// Serves PCCS-style responses on 127.0.0.1 for at most `max_requests` requests; records paths.
+struct Server {
+    base: String,
+    paths: Arc<Mutex<Vec<String>>>,
+    served: Arc<AtomicUsize>,
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn serve(platform: &SimPlatform, max_requests: usize) -> Server {
+    let pcs = platform.collateral_pcs().clone();
+    let fmspc = hex::encode_upper(platform.config().fmspc);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let served = Arc::new(AtomicUsize::new(0));
+    let (paths2, served2) = (Arc::clone(&paths), Arc::clone(&served));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max_requests) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_owned();
+            let (status, header, body): (&str, Option<(&str, String)>, Vec<u8>) =
+                match path.as_str() {
+                    p if p == format!("/tdx/certification/v4/tcb?fmspc={fmspc}") => (
+                        "200 OK",
+                        Some((
+                            "TCB-Info-Issuer-Chain",
+                            url_encode(&pcs.tcb_info_issuer_chain),
+                        )),
+                        pcs.tcb_info_json.clone().into_bytes(),
+                    ),
+                    "/tdx/certification/v4/qe/identity" => (
+                        "200 OK",
+                        Some((
+                            "SGX-Enclave-Identity-Issuer-Chain",
+                            url_encode(&pcs.qe_identity_issuer_chain),
+                        )),
+                        pcs.qe_identity_json.clone().into_bytes(),
+                    ),
+                    "/sgx/certification/v4/pckcrl?ca=platform&encoding=der" => (
+                        "200 OK",
+                        Some((
+                            "SGX-PCK-CRL-Issuer-Chain",
+                            url_encode(&pcs.pck_crl_issuer_chain),
+                        )),
+                        pcs.pck_crl.clone(),
+                    ),
+                    // PCCS serves the root CA CRL as hex text.
+                    "/sgx/certification/v4/rootcacrl" => {
+                        ("200 OK", None, hex::encode(&pcs.root_ca_crl).into_bytes())
+                    }
+                    _ => ("404 Not Found", None, b"no such collateral".to_vec()),
+                };
+            paths2.lock().unwrap().push(path);
+            let mut head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            if let Some((name, value)) = header {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&body).unwrap();
+            served2.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    Server {
+        base,
+        paths,
+        served,
+    }
+}
+
+#[test]
+fn fetched_collateral_verifies_a_simulated_quote() {
+    let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
+    let server = serve(&platform, 4);
+    let client = PcsClient::pccs(&server.base);
+    let collateral = client
+        .collateral(&platform.config().fmspc, PckCa::Platform)
+        .unwrap();
+    assert_eq!(server.served.load(Ordering::SeqCst), 4);
+    let quote = platform
+        .quote(&platform.quote_spec(QuoteFormat::V4))
+        .unwrap();
+    let verifier = Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap());
+    let verified = verifier
+        .verify_bytes(&quote, &collateral, UnixTime(NOW))
+        .unwrap();
+    assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
+}
+
+#[test]
+fn the_cache_refetches_only_after_next_update() {
+    let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
+    let server = serve(&platform, 8);
+    let cache = CachedSource::new(PcsClient::pccs(&server.base));
+    let fmspc = platform.config().fmspc;
+    let first = cache.get(&fmspc, PckCa::Platform, UnixTime(NOW)).unwrap();
+    let next_update = first.next_update().unwrap();
+    assert!(next_update > UnixTime(NOW));
+    let again = cache.get(&fmspc, PckCa::Platform, next_update).unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(
+        server.paths.lock().unwrap().len(),
+        4,
+        "served from the cache"
+    );
+    cache
+        .get(&fmspc, PckCa::Platform, UnixTime(next_update.0 + 1))
+        .unwrap();
+    assert_eq!(
+        server.paths.lock().unwrap().len(),
+        8,
+        "refetched after nextUpdate"
+    );
+}
+
+#[test]
+fn an_unknown_fmspc_is_an_http_error_naming_the_url() {
+    let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
+    let server = serve(&platform, 1);
+    let err = PcsClient::pccs(&server.base)
+        .collateral(&[0xff; 6], PckCa::Platform)
+        .unwrap_err();
+    match err {
+        FetchError::Http { url, reason } => {
+            assert!(url.ends_with("fmspc=FFFFFFFFFFFF"), "{url}");
+            assert!(reason.contains("404"), "{reason}");
+        }
+        other => panic!("{other}"),
+    }
+}
