@@ -191,11 +191,12 @@ impl Cipher for ChaChaPoly {
             .checked_sub(TAG_LEN)
             .ok_or(snow::Error::Decrypt)?;
         let (body, tag) = ciphertext.split_at(len);
+        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| snow::Error::Decrypt)?;
         let out = out.get_mut(..len).ok_or(snow::Error::Decrypt)?;
         out.copy_from_slice(body);
         let cipher = ChaCha20Poly1305::new(self.key.as_ref().into());
         cipher
-            .decrypt_in_place_detached(&Self::nonce(nonce), authtext, out, Tag::from_slice(tag))
+            .decrypt_in_place_detached(&Self::nonce(nonce), authtext, out, &Tag::from(tag))
             .map_err(|_| {
                 // Leave no unauthenticated plaintext behind in the caller's buffer.
                 out.fill(0);

@@ -5,13 +5,14 @@
 //! - `GET /attestation`: TEE evidence whose REPORTDATA is SHA-512 of that list.
 //! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
 //!
-//! The evidence comes from an [`EvidenceSource`]. `--tee sim` uses [`InsecureSimulatedTee`],
-//! which proves nothing and exists for tests; `--tee tdx` is the place to plug in
-//! `attested-tdx` (configfs-tsm quotes) once it lands.
+//! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
+//! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
+//! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee, trust_routes};
 use attested_ohttp::bhttp::{Message, StatusCode as InnerStatus};
 use attested_ohttp::{
     Dialect, Gateway, GatewayPolicy, Inbound, KeyPair, KeyRing, MEDIA_TYPE_KEYS, OuterResponse,
@@ -34,12 +35,6 @@ enum SuiteArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum TeeArg {
-    Sim,
-    Tdx,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum DialectArg {
     Draft,
     Azure,
@@ -59,7 +54,7 @@ struct Args {
     suite: SuiteArg,
     /// Where the attestation evidence comes from.
     #[arg(long, value_enum, default_value = "sim")]
-    tee: TeeArg,
+    tee: Tee,
     /// Inner request authorities that may be forwarded to the target.
     #[arg(long = "allow", default_value = "whisper")]
     allowed: Vec<String>,
@@ -69,24 +64,6 @@ struct Args {
     /// Largest accepted inner request, in bytes.
     #[arg(long, default_value_t = 64 << 20)]
     max_request: u64,
-}
-
-/// The gateway's source of TEE evidence binding `report_data`.
-trait EvidenceSource: Send + Sync {
-    /// Evidence (as JSON) whose REPORTDATA is `report_data`.
-    fn evidence(&self, report_data: &[u8; 64]) -> Result<serde_json::Value, String>;
-}
-
-/// INSECURE: evidence that merely states its REPORTDATA, with no signature and no TEE.
-/// For tests and demos only; a client must opt in to trusting it.
-struct InsecureSimulatedTee;
-
-impl EvidenceSource for InsecureSimulatedTee {
-    fn evidence(&self, report_data: &[u8; 64]) -> Result<serde_json::Value, String> {
-        Ok(
-            serde_json::json!({ "type": "insecure-simulated", "report_data": hex::encode(report_data) }),
-        )
-    }
 }
 
 struct AppState {
@@ -256,15 +233,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         SuiteArg::P384Aes256gcm => Suite::P384_AES256GCM,
         SuiteArg::Xwing => Suite::XWING_AES256GCM,
     };
-    let source: Box<dyn EvidenceSource> = match args.tee {
-        TeeArg::Sim => {
-            eprintln!("WARNING: --tee sim serves INSECURE simulated evidence (tests only)");
-            Box::new(InsecureSimulatedTee)
-        }
-        TeeArg::Tdx => {
-            return Err("--tee tdx: attested-tdx quote generation is not wired in yet".into());
-        }
-    };
+    if args.tee == Tee::Sim {
+        eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
+    }
+    let source = Arc::new(TdxEvidenceSource::from_tee(args.tee, [0x6f; 48])?);
 
     let now = SystemTime::now();
     let lifetime = Duration::from_secs(24 * 3600);
@@ -275,7 +247,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Validity::new(now, lifetime, Duration::from_secs(3600)),
     )?;
     let key_list = ring.encoded_list(now);
-    let evidence = source.evidence(&key_config_binding(&key_list))?;
+    let evidence = serde_json::json!({
+        "type": "tdx-quote",
+        "tee_type": source.tee_type(),
+        "quote": hex::encode(source.quote(&key_config_binding(&key_list))?),
+    });
     let max_request = usize::try_from(args.max_request)?;
     let policy = GatewayPolicy {
         max_request_len: max_request,
@@ -308,7 +284,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(axum::extract::DefaultBodyLimit::max(
             max_request.saturating_add(1 << 20),
         ))
-        .with_state(state);
+        .with_state(state)
+        .merge(trust_routes(source));
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     eprintln!(
         "ohttp-gateway listening on {} -> {}",

@@ -1,9 +1,10 @@
-//! `private-llm-proxy --listen ADDR --backend URL --tee sim [--profile seed|v1]`: an LLM proxy
+//! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]`: an LLM proxy
 //! that clients reach over a Noise session bound to the TEE's attestation.
 //!
 //! - `GET /health`: `{"status": "ok", "noise_pubkey": hex, "profile": ...}`
 //! - `GET /attestation`: `noise_pubkey`, `binding_pubkey`, `mrtd`, `tee_type`, `profile`
-//! - `GET /sim/root` (`--tee sim` only): the simulated root a client must trust explicitly
+//! - `GET /sim/root` (`--tee sim` only): the simulated root (PEM) a client must trust explicitly
+//! - `GET /collateral` (`--tee sim` only): the simulated platform's collateral (dcap-qvl JSON)
 //! - `GET /ws/noise`: the WebSocket; every frame binary, one Noise message each
 //!
 //! Chat requests go to the OpenAI-compatible `POST {backend}/v1/chat/completions`. Errors never
@@ -12,9 +13,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use attested_examples::noise_demo::{
-    EvidenceSource, TestOnlySimulatedTee, backend_request, chat_response, stream_delta,
-};
+use attested_examples::noise_demo::{backend_request, chat_response, stream_delta};
+use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
 use attested_noise::{
     ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
@@ -22,20 +22,12 @@ use attested_noise::{
 };
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use futures_util::StreamExt;
 use serde_json::json;
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Tee {
-    /// A test-only stand-in (no TEE) until attested-tdx's simulated platform is wired in.
-    Sim,
-    /// Intel TDX through configfs-tsm (needs attested-tdx's generator; not in this build).
-    Tdx,
-}
 
 #[derive(Parser)]
 #[command(about = "An LLM proxy behind a Noise session bound to TEE attestation")]
@@ -58,11 +50,19 @@ struct Args {
     /// The model to ask the backend for when the client names none.
     #[arg(long, default_value = "mock")]
     model: String,
+    /// `--tee sim`: the MRTD the simulated platform reports (hex).
+    #[arg(long, default_value = SIM_MRTD)]
+    sim_mrtd: String,
 }
+
+/// The simulated platform's default MRTD.
+const SIM_MRTD: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 
 struct AppState {
     identity: Arc<ServerIdentity>,
-    source: Box<dyn EvidenceSource>,
+    source: Arc<TdxEvidenceSource>,
+    /// As the quotes state it (informative).
+    mrtd: String,
     session_evidence: bool,
     backend: String,
     model: String,
@@ -73,23 +73,22 @@ struct AppState {
 async fn main() -> Result<(), attested_noise::BoxError> {
     let args = Args::parse();
     let mut rng = rand::rng();
-    let source: Box<dyn EvidenceSource> = match args.tee {
-        Tee::Sim => Box::new(TestOnlySimulatedTee::generate(&mut rng, [0x5a; 48])),
-        Tee::Tdx => {
-            return Err(
-                "--tee tdx needs attested-tdx's configfs-tsm generator, not in this build".into(),
-            );
-        }
-    };
+    let mut sim_mrtd = [0; 48];
+    hex::decode_to_slice(args.sim_mrtd.trim(), &mut sim_mrtd)
+        .map_err(|_| "--sim-mrtd is not 48 bytes of hex")?;
+    let source = Arc::new(TdxEvidenceSource::from_tee(args.tee, sim_mrtd)?);
+    if args.tee == Tee::Sim {
+        eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
+    }
     if args.session_evidence && args.profile == Profile::Seed {
         return Err("--session-evidence needs --profile v1".into());
     }
     let noise_key = NoiseStaticKey::generate(&mut rng);
     let binding_key = SigningKey::from_bytes(&rand::random());
     let report_data = ServerIdentity::report_data(args.profile, &noise_key, &binding_key);
-    let mrtd = hex::encode(source.mrtd());
+    let mrtd = hex::encode(source.mrtd()?);
     let evidence = PlatformEvidence::from_quote(source.quote(&report_data)?)
-        .with_stated_measurements(Some(mrtd.clone()), json!({ "mrtd": mrtd }));
+        .with_stated_measurements(Some(mrtd.clone()), json!({ "mrtd": mrtd.clone() }));
     let identity = Arc::new(ServerIdentity::new(
         Config::new(args.profile),
         noise_key,
@@ -98,7 +97,8 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     ));
     let state = Arc::new(AppState {
         identity,
-        source,
+        source: source.clone(),
+        mrtd,
         session_evidence: args.session_evidence,
         backend: args.backend.trim_end_matches('/').to_owned(),
         model: args.model,
@@ -107,9 +107,9 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     let app = Router::new()
         .route("/health", get(health))
         .route("/attestation", get(attestation))
-        .route("/sim/root", get(sim_root))
         .route("/ws/noise", get(ws))
-        .with_state(state);
+        .with_state(state)
+        .merge(trust_routes(source));
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let addr: SocketAddr = listener.local_addr()?;
     println!("listening on {addr}");
@@ -129,17 +129,10 @@ async fn attestation(State(state): State<Arc<AppState>>) -> Json<serde_json::Val
     Json(json!({
         "noise_pubkey": hex::encode(state.identity.noise_key().public_key()),
         "binding_pubkey": hex::encode(state.identity.binding_public_key()),
-        "mrtd": hex::encode(state.source.mrtd()),
+        "mrtd": state.mrtd,
         "tee_type": state.source.tee_type(),
         "profile": state.identity.config().profile().name(),
     }))
-}
-
-async fn sim_root(State(state): State<Arc<AppState>>) -> Response {
-    match state.source.trust_root() {
-        Some(root) => root.into_response(),
-        None => axum::http::StatusCode::NOT_FOUND.into_response(),
-    }
 }
 
 async fn ws(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {

@@ -1,15 +1,15 @@
-//! `verified-chat --url URL [--profile seed|v1] --trust-sim-root FILE [--expect-mrtd HEX] PROMPT`:
-//! connects to a private-LLM proxy over Noise, verifies its attestation and the session binding,
+//! `verified-chat --url URL [--profile seed|v1] [--trust-sim-root FILE] [--collateral FILE]
+//! [--expect-mrtd HEX] PROMPT`: connects to a private-LLM proxy over Noise, verifies its TDX quote
+//! (DCAP, against Intel's root or an explicitly trusted simulated root) and the session binding,
 //! prints a short verification report, and only then sends the prompt and prints the answer.
 //!
 //! Any failed check ends the program before the prompt leaves, with the check that failed.
 
 use std::process::ExitCode;
 
-use attested_examples::noise_demo::TestOnlySimulatedTeeCheck;
+use attested_examples::tdx_evidence::{TdxCheck, TrustArgs};
 use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, EvidenceCheck, Initiator, Message, Profile,
-    VerifiedSession,
+    BoxError, ChatMessage, ChatRequest, Config, Initiator, Message, Profile, VerifiedSession,
 };
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
@@ -24,13 +24,9 @@ struct Args {
     /// The wire profile: seed (the Python proxy's) or v1.
     #[arg(long, default_value = "v1")]
     profile: Profile,
-    /// Trust the test-only simulated TEE whose root (as served at /sim/root) is in FILE.
-    /// Without a trust anchor nothing verifies.
-    #[arg(long)]
-    trust_sim_root: Option<std::path::PathBuf>,
-    /// Refuse any MRTD but this one (hex).
-    #[arg(long)]
-    expect_mrtd: Option<String>,
+    /// How the proxy's quote is verified.
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Pin the server's Noise static key (hex) instead of taking it from /health.
     #[arg(long)]
     noise_pubkey: Option<String>,
@@ -72,28 +68,9 @@ fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], BoxErro
     Ok(out)
 }
 
-fn evidence_check(args: &Args) -> Result<Box<dyn EvidenceCheck>, BoxError> {
-    let expect_mrtd = args
-        .expect_mrtd
-        .as_deref()
-        .map(|m| decode_hex::<48>(m, "--expect-mrtd"))
-        .transpose()?;
-    // attested-tdx (DCAP verification against Intel's root or the simulated one, with
-    // collateral) plugs in here as another EvidenceCheck.
-    let Some(root_file) = &args.trust_sim_root else {
-        return Err("no trust anchor: give --trust-sim-root FILE".into());
-    };
-    let root = std::fs::read_to_string(root_file)
-        .map_err(|e| format!("cannot read {}: {e}", root_file.display()))?;
-    Ok(Box::new(TestOnlySimulatedTeeCheck::new(
-        &root,
-        expect_mrtd,
-    )?))
-}
-
 async fn run(args: &Args) -> Result<(), BoxError> {
-    let check = evidence_check(args)?;
     let base = args.url.trim_end_matches('/');
+    let check = args.trust.check(base, &reqwest::Client::new()).await?;
     let server_key: [u8; 32] = match &args.noise_pubkey {
         Some(key) => decode_hex(key, "--noise-pubkey")?,
         None => {
@@ -130,8 +107,8 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             break attestation;
         }
     };
-    let mut session = session.verify(&attestation, check.as_ref())?;
-    report(&session, &server_key);
+    let mut session = session.verify(&attestation, &check)?;
+    report(&session, &check, &server_key);
 
     let request = ChatRequest {
         messages: vec![ChatMessage {
@@ -165,11 +142,14 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn report(session: &VerifiedSession, server_key: &[u8; 32]) {
+fn report(session: &VerifiedSession, check: &TdxCheck, server_key: &[u8; 32]) {
     println!("verified ({} profile):", session.profile());
-    println!("  evidence: signature chain and policy ok");
-    if let Some(mrtd) = session.evidence().measurements().get("mrtd") {
-        println!("  mrtd: {}", hex::encode(mrtd));
+    println!(
+        "  TDX quote: DCAP verification under {} and policy ok",
+        check.anchor_description()
+    );
+    for (name, value) in session.evidence().measurements() {
+        println!("  {name}: {}", hex::encode(value));
     }
     println!(
         "  REPORTDATA binds binding key {}{}",

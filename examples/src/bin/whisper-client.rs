@@ -1,6 +1,6 @@
 //! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
-//! [--insecure-trust-sim] [--kms-url URL --kms-cert PEM]`: transcribes audio through an
-//! attested Oblivious HTTP gateway.
+//! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]`:
+//! transcribes audio through an attested Oblivious HTTP gateway.
 //!
 //! The client verifies the gateway's evidence before it encrypts anything: the evidence must
 //! bind the exact key configuration list (REPORTDATA = SHA-512 of it), or, in KMS mode, every
@@ -11,10 +11,10 @@
 use std::io::{Cursor, Write};
 use std::time::SystemTime;
 
+use attested_examples::tdx_evidence::TrustArgs;
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    ChunkLimits, Client, EvidenceCheck, EvidenceError, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST,
-    MEDIA_TYPE_REQUEST, Preference, ReportData,
+    ChunkLimits, Client, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Preference,
 };
 use clap::Parser;
 use futures_util::StreamExt;
@@ -46,38 +46,15 @@ struct Args {
     /// Inner request authority (must be on the gateway's allow-list).
     #[arg(long, default_value = "whisper")]
     authority: String,
-    /// Accept the gateway's INSECURE simulated evidence (tests only).
-    #[arg(long)]
-    insecure_trust_sim: bool,
+    /// How the gateway's TDX quote is verified.
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Azure KMS base URL: take keys from `{kms}/listpubkeys` with verified CCF receipts.
     #[arg(long, requires = "kms_cert")]
     kms_url: Option<String>,
     /// The KMS service certificate (PEM) to pin.
     #[arg(long)]
     kms_cert: Option<std::path::PathBuf>,
-}
-
-/// Checks the INSECURE simulated evidence of `ohttp-gateway --tee sim`: it proves nothing and
-/// is only accepted with `--insecure-trust-sim`. A real check verifies a TDX quote with
-/// `attested-tdx` (or a token with `attested-token`) and returns its REPORTDATA.
-struct InsecureSimulatedEvidenceCheck(serde_json::Value);
-
-impl EvidenceCheck for InsecureSimulatedEvidenceCheck {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-        if self.0.get("type").and_then(|t| t.as_str()) != Some("insecure-simulated") {
-            return Err("not simulated evidence".into());
-        }
-        let bytes = hex::decode(
-            self.0
-                .get("report_data")
-                .and_then(|r| r.as_str())
-                .ok_or("no report_data")?,
-        )?;
-        let report_data: ReportData = bytes
-            .try_into()
-            .map_err(|_| "report_data is not 64 bytes")?;
-        Ok(report_data)
-    }
 }
 
 fn multipart(audio: &[u8], file_name: &str, model: &str, boundary: &str) -> Vec<u8> {
@@ -152,18 +129,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?
             .json()
             .await?;
-        if !args.insecure_trust_sim {
-            return Err(
-                "only simulated evidence is wired in yet: pass --insecure-trust-sim to accept it"
-                    .into(),
-            );
-        }
-        let check = InsecureSimulatedEvidenceCheck(
-            attestation.get("evidence").cloned().unwrap_or_default(),
-        );
-        let client = Client::new(&keys, &check)?;
+        let quote = attestation
+            .pointer("/evidence/quote")
+            .and_then(|q| q.as_str())
+            .ok_or("the gateway's attestation carries no TDX quote")?;
+        let check = args.trust.check(base, &http).await?;
+        let verified = check.verify(&hex::decode(quote)?)?;
         eprintln!(
-            "gateway evidence binds its key list; suite {:?}",
+            "gateway TDX quote verified under {} (TCB {}); MRTD {}",
+            check.anchor_description(),
+            verified.tcb_status(),
+            verified
+                .measurements()
+                .get("mrtd")
+                .map(hex::encode)
+                .unwrap_or_default()
+        );
+        let client = Client::new(&keys, &verified)?;
+        eprintln!(
+            "gateway quote binds its key list; suite {:?}",
             client.suite()
         );
         client
