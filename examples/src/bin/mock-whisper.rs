@@ -78,6 +78,8 @@ async fn transcribe(headers: HeaderMap, body: Bytes) -> Response {
         .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         .unwrap_or_else(|| "whisper-1".into());
     let digest = hex::encode(Sha256::digest(audio));
+    // One line per transcription, so that a test can tell whether audio ever arrived.
+    println!("transcribed {} bytes sha256 {digest}", audio.len());
     let answer = serde_json::json!({
         "text": format!("mock transcript of {} bytes, sha256 {digest}", audio.len()),
         "bytes": audio.len(),

@@ -133,8 +133,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .pointer("/evidence/quote")
             .and_then(|q| q.as_str())
             .ok_or("the gateway's attestation carries no TDX quote")?;
-        let check = args.trust.check(base, &http).await?;
-        let verified = check.verify(&hex::decode(quote)?)?;
+        let check = args
+            .trust
+            .check(base, &http)
+            .await
+            .map_err(|e| e.to_string())?;
+        let verified = check
+            .verify(&hex::decode(quote)?)
+            .map_err(|e| format!("gateway quote refused: {e}"))?;
         eprintln!(
             "gateway TDX quote verified under {} (TCB {}); MRTD {}",
             check.anchor_description(),
