@@ -69,6 +69,9 @@ pub enum TdxEvidenceError {
     Usage(String),
 }
 
+/// The MRTD the example servers' simulated platforms report by default (hex).
+pub const SIM_MRTD: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
 /// The simulated platform's seed: fixed, so that a demo's MRTD and root are reproducible.
 const SIM_SEED: &[u8] = b"attested-examples simulated TDX platform";
 
