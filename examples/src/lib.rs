@@ -7,3 +7,4 @@ pub mod noise_demo;
 pub mod ohttp_gateway;
 pub mod tdx_evidence;
 pub mod tdx_verify_cli;
+pub mod whisper_client;

@@ -8,11 +8,13 @@
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
 //! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::time::SystemTime;
 
 use attested_examples::tdx_evidence::TrustArgs;
-use attested_ohttp::bhttp::{Message, Mode};
+use attested_examples::whisper_client::{
+    transcription_request, transcription_response, verified_gateway,
+};
 use attested_ohttp::{
     ChunkLimits, Client, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Preference,
 };
@@ -57,27 +59,6 @@ struct Args {
     kms_cert: Option<std::path::PathBuf>,
 }
 
-fn multipart(audio: &[u8], file_name: &str, model: &str, boundary: &str) -> Vec<u8> {
-    let mut body = Vec::with_capacity(audio.len() + 512);
-    let text_part = |name: &str, value: &str| {
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-    };
-    body.extend_from_slice(text_part("model", model).as_bytes());
-    body.extend_from_slice(text_part("response_format", "json").as_bytes());
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    body
-}
-
 fn progress(done: usize, total: usize) {
     let width = 40;
     let filled = done
@@ -117,30 +98,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         Client::from_verified(&verified, &Preference::default())?
     } else {
-        let keys = http
-            .get(format!("{base}/ohttp-keys"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let attestation: serde_json::Value = http
-            .get(format!("{base}/attestation"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let quote = attestation
-            .pointer("/evidence/quote")
-            .and_then(|q| q.as_str())
-            .ok_or("the gateway's attestation carries no TDX quote")?;
         let check = args
             .trust
             .check(base, &http)
             .await
             .map_err(|e| e.to_string())?;
-        let verified = check
-            .verify(&hex::decode(quote)?)
-            .map_err(|e| format!("gateway quote refused: {e}"))?;
+        let (client, verified) = verified_gateway(&http, base, &check)
+            .await
+            .map_err(|e| e.to_string())?;
         eprintln!(
             "gateway TDX quote verified under {} (TCB {}); MRTD {}",
             check.anchor_description(),
@@ -151,7 +116,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(hex::encode)
                 .unwrap_or_default()
         );
-        let client = Client::new(&keys, &verified)?;
         eprintln!(
             "gateway quote binds its key list; suite {:?}",
             client.suite()
@@ -165,20 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("audio");
-    let boundary = format!("attested-{}", hex::encode(rand::random::<[u8; 8]>()));
-    let mut request = Message::request(
-        b"POST".to_vec(),
-        b"https".to_vec(),
-        args.authority.as_bytes().to_vec(),
-        b"/v1/audio/transcriptions".to_vec(),
-    );
-    request.put_header(
-        "content-type",
-        format!("multipart/form-data; boundary={boundary}"),
-    );
-    request.write_content(multipart(&audio, file_name, &args.model, &boundary));
-    let mut inner = Vec::new();
-    request.write_bhttp(Mode::KnownLength, &mut inner)?;
+    let inner = transcription_request(&audio, file_name, &args.model, &args.authority)
+        .map_err(|e| e.to_string())?;
     let url = args
         .relay
         .clone()
@@ -259,21 +211,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let message = Message::read_bhttp(&mut Cursor::new(&response[..]))?;
-    let status = message
-        .control()
-        .status()
-        .map(|s| s.code())
-        .unwrap_or_default();
-    if status != 200 {
-        return Err(format!(
-            "transcription service answered {status}: {}",
-            String::from_utf8_lossy(message.content())
-        )
-        .into());
-    }
+    let transcript = transcription_response(&response).map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
-    stdout.write_all(message.content())?;
+    stdout.write_all(&transcript)?;
     stdout.write_all(b"\n")?;
     Ok(())
 }
