@@ -1,5 +1,6 @@
 //! Programs that compose the attested crates. Each binary under `src/bin/` is one tool.
 
+pub mod chat_client;
 pub mod llm_proxy;
 pub mod mock_llm;
 pub mod mock_whisper;
