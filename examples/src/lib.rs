@@ -6,6 +6,7 @@ pub mod mock_llm;
 pub mod mock_whisper;
 pub mod noise_demo;
 pub mod ohttp_gateway;
+pub mod pipeline;
 pub mod tdx_evidence;
 pub mod tdx_verify_cli;
 pub mod whisper_client;

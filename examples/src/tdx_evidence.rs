@@ -357,25 +357,42 @@ impl TrustArgs {
                 "Intel SGX Root CA".to_owned(),
             ),
         };
-        let collateral = match &self.collateral {
-            Some(path) => read(path).map_err(TdxEvidenceError::Collateral)?,
-            None => fetch_collateral(server, http)
-                .await
-                .map_err(TdxEvidenceError::Collateral)?,
-        };
-        let collateral = Collateral::from_qvl_json(&collateral)
-            .map_err(|e| TdxEvidenceError::Collateral(e.to_string()))?;
-        let mut policy = Policy::default();
+        let collateral = load_collateral(server, http, self.collateral.as_deref()).await?;
+        let mut expected = Vec::with_capacity(self.expect_mrtd.len());
         for text in &self.expect_mrtd {
             let mut mrtd = [0; 48];
             hex::decode_to_slice(text.trim(), &mut mrtd).map_err(|_| {
                 TdxEvidenceError::Usage(format!("--expect-mrtd {text}: not 48 bytes of hex"))
             })?;
-            policy.mr_td.push(Hex(mrtd));
+            expected.push(mrtd);
         }
+        let policy = policy_expecting(&expected);
         Ok(TdxCheck::new(anchor, collateral, policy, SystemTime::now())
             .with_anchor_description(description))
     }
+}
+
+/// The default policy (production TD, up-to-date TCB), accepting any of `mr_td` (any MRTD when
+/// empty).
+pub fn policy_expecting(mr_td: &[[u8; 48]]) -> Policy {
+    let mut policy = Policy::default();
+    policy.mr_td.extend(mr_td.iter().copied().map(Hex));
+    policy
+}
+
+/// Collateral from `file`, or else from `{server}/collateral`.
+pub async fn load_collateral(
+    server: &str,
+    http: &reqwest::Client,
+    file: Option<&std::path::Path>,
+) -> Result<Collateral, TdxEvidenceError> {
+    let json = match file {
+        Some(path) => read(path).map_err(TdxEvidenceError::Collateral)?,
+        None => fetch_collateral(server, http)
+            .await
+            .map_err(TdxEvidenceError::Collateral)?,
+    };
+    Collateral::from_qvl_json(&json).map_err(|e| TdxEvidenceError::Collateral(e.to_string()))
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
