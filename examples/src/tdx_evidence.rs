@@ -414,3 +414,67 @@ async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8
 fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim_check(source: &TdxEvidenceSource, mr_td: &[[u8; 48]]) -> TdxCheck {
+        let root = source.sim_root_pem().unwrap_or_default();
+        let collateral = source.collateral_json().unwrap_or_default();
+        TdxCheck::new(
+            TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+            Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
+            policy_expecting(mr_td),
+            SystemTime::now(),
+        )
+    }
+
+    #[test]
+    fn a_simulated_quote_verifies_and_yields_its_report_data_and_measurements() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let verified = sim_check(&source, &[[0x11; 48]]).verify(&quote).unwrap();
+        assert_eq!(verified.report_data(), &[0x42; 64]);
+        assert_eq!(verified.measurements()["mrtd"], vec![0x11; 48]);
+        assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
+        assert_eq!(source.mrtd().unwrap(), [0x11; 48]);
+    }
+
+    #[test]
+    fn another_mrtd_is_refused_by_the_policy() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let error = sim_check(&source, &[[0x22; 48]])
+            .verify(&quote)
+            .unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Policy(_)), "{error}");
+        assert!(error.to_string().contains("MRTD"), "{error}");
+    }
+
+    #[test]
+    fn intel_root_refuses_simulated_quotes() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let check = TdxCheck::new(
+            TrustAnchor::intel_sgx_root(),
+            Collateral::from_qvl_json(source.collateral_json().unwrap_or_default().as_bytes())
+                .unwrap(),
+            Policy::default(),
+            SystemTime::now(),
+        );
+        let error = check.verify(&quote).unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
+    }
+
+    #[test]
+    fn a_tampered_quote_is_refused() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let mut quote = source.quote(&[0x42; 64]).unwrap();
+        // Flip one REPORTDATA byte: the quote signature no longer covers the body.
+        quote[48 + 520] ^= 1;
+        let error = sim_check(&source, &[]).verify(&quote).unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
+        assert!(sim_check(&source, &[]).verify(&quote[..100]).is_err());
+    }
+}
