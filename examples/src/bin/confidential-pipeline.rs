@@ -1,5 +1,5 @@
 //! `confidential-pipeline [--audio FILE] [--llm-backend URL] [--whisper-backend URL]
-//! [--tee sim|tdx] [--expect-mrtd HEX]`: the whole system in one process, on loopback.
+//! [--tee sim|tdx] [--expect-mrtd HEX] [--collateral FILE]`: the whole system in one process, on loopback.
 //!
 //! It starts an attested OHTTP gateway in front of a transcription service and the private-LLM
 //! proxy in front of a chat service (the deterministic mocks unless real URLs are given), each on
@@ -54,6 +54,10 @@ struct Args {
     /// Expect this MRTD (hex) from both servers instead of the simulated platforms' own.
     #[arg(long)]
     expect_mrtd: Option<String>,
+    /// Collateral for the quotes (dcap-qvl JSON; with `--tee tdx`, fetched from Intel PCS for
+    /// this platform); default: the servers' `GET /collateral` (simulated platforms only).
+    #[arg(long)]
+    collateral: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -182,7 +186,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         None => demo_wav(),
     };
     let now = SystemTime::now();
-    let collateral = load_collateral(&gateway, &http, None).await?;
+    let collateral = load_collateral(&gateway, &http, args.collateral.as_deref()).await?;
     let gateway_check = TdxCheck::new(anchor.clone(), collateral, gateway_policy, now)
         .with_anchor_description(anchor_name);
     let (client, verified) = step(
@@ -213,7 +217,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     println!();
 
     // Chat over a verified Noise session.
-    let collateral = load_collateral(&proxy, &http, None).await?;
+    let collateral = load_collateral(&proxy, &http, args.collateral.as_deref()).await?;
     let proxy_check =
         TdxCheck::new(anchor, collateral, proxy_policy, now).with_anchor_description(anchor_name);
     let config = Config::new(Profile::V1).require_session_evidence(true);
