@@ -182,6 +182,8 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
             let inbound = st
                 .gateway
                 .inbound_chunked(&inner, context, &mut rand::rng());
+            // The parsed message holds its own copy of the upload.
+            drop(inner);
             answer(&st, inbound).await
         }
         _ => {
@@ -191,6 +193,7 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
             let inbound = st
                 .gateway
                 .inbound(content_type, &bytes, now, &mut rand::rng());
+            drop(bytes);
             answer(&st, inbound).await
         }
     }
