@@ -83,14 +83,16 @@ async fn setup(proxy_args: &[&str]) -> Setup {
     ];
     args.extend_from_slice(proxy_args);
     let proxy = Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &args);
-    let root_hex = reqwest::get(format!("{}/sim/root", proxy.url()))
+    // The test trusts the simulated root explicitly, as a user would, by saving it to a file.
+    let root_pem = reqwest::get(format!("{}/sim/root", proxy.url()))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
+    assert!(root_pem.starts_with("-----BEGIN CERTIFICATE-----"));
     let root = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(root.path(), root_hex).unwrap();
+    std::fs::write(root.path(), root_pem).unwrap();
     Setup { mock, proxy, root }
 }
 
@@ -103,6 +105,16 @@ fn chat(setup: &Setup, args: &[&str], prompt: &str) -> Output {
         .arg(prompt)
         .output()
         .unwrap()
+}
+
+/// The proxy's default simulated MRTD.
+const SIM_MRTD: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn expected_answer(prompt: &str) -> String {
@@ -173,14 +185,25 @@ async fn failed_checks_keep_the_prompt_on_the_client() {
         assert!(!String::from_utf8_lossy(&output.stdout).contains(&expected_answer(prompt)));
     };
     refused(&["--expect-mrtd", &"00".repeat(48)], "MRTD");
+    // The proxy's own MRTD is accepted (the refusal above is the policy's, not a failure).
+    assert!(
+        chat(&setup, &["--expect-mrtd", SIM_MRTD], "hi")
+            .status
+            .success()
+    );
     refused(&["--require-session-evidence"], "per-session evidence");
     refused(&["--profile", "seed"], "closed");
-    // A root other than the proxy's.
-    let other = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
-    std::fs::write(setup.root.path(), other).unwrap();
-    refused(
-        &[],
-        "signature does not verify under the trusted simulated root",
-    );
-    assert_eq!(setup.mock.stop().matches("answered").count(), 0);
+    // Without --trust-sim-root the quote must chain to Intel's root, which it does not.
+    let output = Command::new(env!("CARGO_BIN_EXE_verified-chat"))
+        .args(["--url", &setup.proxy.url(), prompt])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DCAP verification failed"));
+    // A simulated root other than the proxy's.
+    let other = attested_tdx::sim::SimPlatform::from_seed(b"another platform", now()).unwrap();
+    std::fs::write(setup.root.path(), other.root_certificate_pem()).unwrap();
+    refused(&[], "DCAP verification failed");
+    // Only the one accepted chat above reached the backend.
+    assert_eq!(setup.mock.stop().matches("answered").count(), 1);
 }

@@ -9,11 +9,13 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use sha2::{Digest, Sha256};
+use attested_tdx::TdAttributes;
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
+use sha2::{Digest, Sha256, Sha512};
 
 fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/attested-noise/tests/interop")
@@ -91,19 +93,11 @@ fn python_seed_client_against_our_proxy() {
         1,
     );
     let proxy = listening(&lines[0]);
-    let root = Command::new("python3")
-        .args(["-c", "import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"])
-        .arg(format!("{proxy}/sim/root"))
-        .output()
-        .unwrap();
-    let root_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(root_file.path(), &root.stdout).unwrap();
 
     let prompt = "Bonjour from noiseprotocol 0.3.1";
     let output = Command::new("python3")
         .arg(interop_dir().join("seed_client.py"))
         .arg(&proxy)
-        .arg(root_file.path())
         .arg(prompt)
         .output()
         .unwrap();
@@ -113,7 +107,12 @@ fn python_seed_client_against_our_proxy() {
         output.status.success(),
         "stdout: {stdout}\nstderr: {stderr}"
     );
-    assert!(stdout.contains("verified: mrtd"), "{stdout}");
+    // The MRTD the Python client read from the quote is the proxy's simulated platform's.
+    let mrtd = attested_examples::tdx_evidence::SIM_MRTD;
+    assert!(
+        stdout.contains(&format!("verified: mrtd {mrtd}")),
+        "{stdout}"
+    );
     assert!(stdout.contains(&answer(prompt)), "{stdout}");
 }
 
@@ -122,18 +121,47 @@ fn our_client_against_a_python_seed_server() {
     if !python_ready() {
         return;
     }
-    let (_server, lines) = start(
-        Command::new("python3").arg(interop_dir().join("seed_server.py")),
-        3,
-    );
-    let url = listening(&lines[0]);
-    let noise_key = lines[1].strip_prefix("noise_pubkey ").unwrap();
+    // The server is handed a quote from a simulated TDX platform binding its binding key.
+    let mut child = Command::new("python3")
+        .arg(interop_dir().join("seed_server.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let _server = Killed(child);
+    let mut read_line = |prefix: &str| {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .to_owned()
+    };
+    let noise_key = read_line("noise_pubkey ");
+    let binding_key = hex::decode(read_line("binding_pubkey ")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let platform = SimPlatform::from_seed(b"python seed server", now).unwrap();
+    let quote = platform
+        .quote(&QuoteSpec {
+            mr_td: [0x5a; 48],
+            report_data: Sha512::digest(&binding_key).into(),
+            td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+            ..platform.quote_spec(QuoteFormat::V4)
+        })
+        .unwrap();
+    writeln!(stdin, "{}", hex::encode(&quote)).unwrap();
+    let url = format!("http://{}", read_line("listening on "));
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let noise_key = noise_key.as_str();
     let root_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        root_file.path(),
-        lines[2].strip_prefix("sim_root ").unwrap(),
-    )
-    .unwrap();
+    std::fs::write(root_file.path(), platform.root_certificate_pem()).unwrap();
+    let collateral_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(collateral_file.path(), platform.collateral_dcap_qvl_json()).unwrap();
 
     let prompt = "Hello from attested-noise";
     let run = |extra: &[&str]| {
@@ -148,6 +176,8 @@ fn our_client_against_a_python_seed_server() {
             ])
             .arg("--trust-sim-root")
             .arg(root_file.path())
+            .arg("--collateral")
+            .arg(collateral_file.path())
             .args(extra)
             .arg(prompt)
             .output()

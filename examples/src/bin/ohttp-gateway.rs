@@ -5,38 +5,22 @@
 //! - `GET /attestation`: TEE evidence whose REPORTDATA is SHA-512 of that list.
 //! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
 //!
-//! The evidence comes from an [`EvidenceSource`]. `--tee sim` uses [`InsecureSimulatedTee`],
-//! which proves nothing and exists for tests; `--tee tdx` is the place to plug in
-//! `attested-tdx` (configfs-tsm quotes) once it lands.
+//! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
+//! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
+//! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use attested_ohttp::bhttp::{Message, StatusCode as InnerStatus};
-use attested_ohttp::{
-    Dialect, Gateway, GatewayPolicy, Inbound, KeyPair, KeyRing, MEDIA_TYPE_KEYS, OuterResponse,
-    RequestKind, Suite, TargetError, Validity, key_config_binding,
-};
-use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use attested_examples::ohttp_gateway::{self, GatewayOptions};
+use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
+use attested_ohttp::{Dialect, Suite};
 use clap::{Parser, ValueEnum};
-use futures_util::StreamExt;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum SuiteArg {
     X25519Aes128gcm,
     P384Aes256gcm,
     Xwing,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TeeArg {
-    Sim,
-    Tdx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,7 +43,7 @@ struct Args {
     suite: SuiteArg,
     /// Where the attestation evidence comes from.
     #[arg(long, value_enum, default_value = "sim")]
-    tee: TeeArg,
+    tee: Tee,
     /// Inner request authorities that may be forwarded to the target.
     #[arg(long = "allow", default_value = "whisper")]
     allowed: Vec<String>,
@@ -71,186 +55,6 @@ struct Args {
     max_request: u64,
 }
 
-/// The gateway's source of TEE evidence binding `report_data`.
-trait EvidenceSource: Send + Sync {
-    /// Evidence (as JSON) whose REPORTDATA is `report_data`.
-    fn evidence(&self, report_data: &[u8; 64]) -> Result<serde_json::Value, String>;
-}
-
-/// INSECURE: evidence that merely states its REPORTDATA, with no signature and no TEE.
-/// For tests and demos only; a client must opt in to trusting it.
-struct InsecureSimulatedTee;
-
-impl EvidenceSource for InsecureSimulatedTee {
-    fn evidence(&self, report_data: &[u8; 64]) -> Result<serde_json::Value, String> {
-        Ok(
-            serde_json::json!({ "type": "insecure-simulated", "report_data": hex::encode(report_data) }),
-        )
-    }
-}
-
-struct AppState {
-    gateway: Gateway,
-    key_list: Vec<u8>,
-    key_list_max_age: u64,
-    attestation: serde_json::Value,
-    http: reqwest::Client,
-    target: String,
-}
-
-fn outer(response: OuterResponse) -> Response {
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut r = (status, response.body).into_response();
-    if let Some(ct) = response.content_type {
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn bare(status: u16) -> Response {
-    outer(OuterResponse {
-        status,
-        content_type: None,
-        body: Vec::new(),
-    })
-}
-
-async fn keys(State(st): State<Arc<AppState>>) -> Response {
-    let mut r = st.key_list.clone().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(MEDIA_TYPE_KEYS),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", st.key_list_max_age)) {
-        r.headers_mut().insert(header::CACHE_CONTROL, v);
-    }
-    r
-}
-
-async fn attestation(State(st): State<Arc<AppState>>) -> Response {
-    axum::Json(st.attestation.clone()).into_response()
-}
-
-/// Hop-by-hop and framing fields never cross the gateway.
-fn forwardable(name: &[u8]) -> bool {
-    ![
-        "host",
-        "content-length",
-        "connection",
-        "transfer-encoding",
-        "keep-alive",
-        "upgrade",
-        "te",
-        "trailer",
-    ]
-    .iter()
-    .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
-}
-
-async fn forward(st: &AppState, message: &Message) -> Result<Message, TargetError> {
-    let control = message.control();
-    let method = reqwest::Method::from_bytes(control.method().unwrap_or(b"GET"))
-        .map_err(|_| TargetError::Unavailable)?;
-    let path = String::from_utf8_lossy(control.path().unwrap_or(b"/")).into_owned();
-    let mut request = st.http.request(
-        method,
-        format!("{}{}", st.target.trim_end_matches('/'), path),
-    );
-    for field in message.header().fields() {
-        if forwardable(field.name()) {
-            request = request.header(field.name(), field.value());
-        }
-    }
-    let response = request
-        .body(message.content().to_vec())
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                TargetError::Timeout
-            } else {
-                TargetError::Unavailable
-            }
-        })?;
-    let status =
-        InnerStatus::try_from(response.status().as_u16()).map_err(|_| TargetError::Unavailable)?;
-    let mut inner = Message::response(status);
-    for (name, value) in response.headers() {
-        if forwardable(name.as_str().as_bytes()) {
-            inner.put_header(name.as_str(), value.as_bytes());
-        }
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|_| TargetError::Unavailable)?;
-    inner.write_content(&body);
-    Ok(inner)
-}
-
-async fn answer(st: &AppState, inbound: Inbound) -> Response {
-    match inbound {
-        Inbound::Answer(o) => outer(o),
-        Inbound::Forward(fwd) => {
-            let result = forward(st, &fwd.message).await;
-            match fwd.reply.respond(result, &mut rand::rng()) {
-                Ok(o) => outer(o),
-                Err(_) => bare(500),
-            }
-        }
-    }
-}
-
-async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let now = SystemTime::now();
-    let policy = st.gateway.policy();
-    match (
-        RequestKind::from_content_type(content_type),
-        policy.chunked_dialect,
-    ) {
-        (Err(_), _) => bare(415),
-        (Ok(RequestKind::Chunked), Dialect::Draft) => {
-            let Ok(mut decoder) = st.gateway.chunked_decoder(content_type, now) else {
-                return bare(415);
-            };
-            let mut inner = Vec::new();
-            let mut stream = body.into_data_stream();
-            while let Some(frame) = stream.next().await {
-                let Ok(frame) = frame else { return bare(400) };
-                if decoder.push(&frame, &mut inner).is_err() {
-                    return bare(400);
-                }
-            }
-            let Ok(context) = decoder.finish(&mut inner) else {
-                return bare(400);
-            };
-            let inbound = st
-                .gateway
-                .inbound_chunked(&inner, context, &mut rand::rng());
-            // The parsed message holds its own copy of the upload.
-            drop(inner);
-            answer(&st, inbound).await
-        }
-        _ => {
-            let Ok(bytes) = axum::body::to_bytes(body, policy.max_request_len).await else {
-                return bare(413);
-            };
-            let inbound = st
-                .gateway
-                .inbound(content_type, &bytes, now, &mut rand::rng());
-            drop(bytes);
-            answer(&st, inbound).await
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
@@ -259,60 +63,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         SuiteArg::P384Aes256gcm => Suite::P384_AES256GCM,
         SuiteArg::Xwing => Suite::XWING_AES256GCM,
     };
-    let source: Box<dyn EvidenceSource> = match args.tee {
-        TeeArg::Sim => {
-            eprintln!("WARNING: --tee sim serves INSECURE simulated evidence (tests only)");
-            Box::new(InsecureSimulatedTee)
-        }
-        TeeArg::Tdx => {
-            return Err("--tee tdx: attested-tdx quote generation is not wired in yet".into());
-        }
-    };
+    if args.tee == Tee::Sim {
+        eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
+    }
+    let source = Arc::new(TdxEvidenceSource::from_tee(args.tee, [0x6f; 48])?);
 
-    let now = SystemTime::now();
-    let lifetime = Duration::from_secs(24 * 3600);
-    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut rand::rng())?;
-    let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now, lifetime, Duration::from_secs(3600)),
-    )?;
-    let key_list = ring.encoded_list(now);
-    let evidence = source.evidence(&key_config_binding(&key_list))?;
-    let max_request = usize::try_from(args.max_request)?;
-    let policy = GatewayPolicy {
-        max_request_len: max_request,
-        chunk_limits: attested_ohttp::ChunkLimits {
-            max_chunk_len: 1 << 20,
-            max_total_len: args.max_request,
-            ..attested_ohttp::ChunkLimits::default()
+    let app = ohttp_gateway::router(
+        source,
+        GatewayOptions {
+            target: args.target.clone(),
+            suite,
+            allowed: args.allowed,
+            chunked_dialect: match args.chunked_dialect {
+                DialectArg::Draft => Dialect::Draft,
+                DialectArg::Azure => Dialect::Azure,
+            },
+            max_request: args.max_request,
         },
-        chunked_dialect: match args.chunked_dialect {
-            DialectArg::Draft => Dialect::Draft,
-            DialectArg::Azure => Dialect::Azure,
-        },
-        allowed_targets: args.allowed.clone(),
-        ..GatewayPolicy::default()
-    };
-    let state = Arc::new(AppState {
-        gateway: Gateway::new(ring, policy),
-        attestation: serde_json::json!({ "evidence": evidence, "key_config_list": hex::encode(&key_list) }),
-        key_list,
-        key_list_max_age: 3600,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
-            .build()?,
-        target: args.target.clone(),
-    });
-    let app = Router::new()
-        .route("/ohttp-keys", get(keys))
-        .route("/.well-known/ohttp-gateway", get(keys).post(gateway))
-        .route("/attestation", get(attestation))
-        .route("/gateway", axum::routing::post(gateway))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            max_request.saturating_add(1 << 20),
-        ))
-        .with_state(state);
+    )
+    .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     eprintln!(
         "ohttp-gateway listening on {} -> {}",

@@ -1,19 +1,16 @@
-//! `verified-chat --url URL [--profile seed|v1] --trust-sim-root FILE [--expect-mrtd HEX] PROMPT`:
-//! connects to a private-LLM proxy over Noise, verifies its attestation and the session binding,
+//! `verified-chat --url URL [--profile seed|v1] [--trust-sim-root FILE] [--collateral FILE]
+//! [--expect-mrtd HEX] PROMPT`: connects to a private-LLM proxy over Noise, verifies its TDX quote
+//! (DCAP, against Intel's root or an explicitly trusted simulated root) and the session binding,
 //! prints a short verification report, and only then sends the prompt and prints the answer.
 //!
 //! Any failed check ends the program before the prompt leaves, with the check that failed.
 
 use std::process::ExitCode;
 
-use attested_examples::noise_demo::TestOnlySimulatedTeeCheck;
-use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, EvidenceCheck, Initiator, Message, Profile,
-    VerifiedSession,
-};
+use attested_examples::chat_client::{VerifiedChat, decode_hex};
+use attested_examples::tdx_evidence::TrustArgs;
+use attested_noise::{BoxError, Config, Profile};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[derive(Parser)]
 #[command(about = "Chat with a private-LLM proxy after verifying its attestation")]
@@ -24,13 +21,9 @@ struct Args {
     /// The wire profile: seed (the Python proxy's) or v1.
     #[arg(long, default_value = "v1")]
     profile: Profile,
-    /// Trust the test-only simulated TEE whose root (as served at /sim/root) is in FILE.
-    /// Without a trust anchor nothing verifies.
-    #[arg(long)]
-    trust_sim_root: Option<std::path::PathBuf>,
-    /// Refuse any MRTD but this one (hex).
-    #[arg(long)]
-    expect_mrtd: Option<String>,
+    /// How the proxy's quote is verified.
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Pin the server's Noise static key (hex) instead of taking it from /health.
     #[arg(long)]
     noise_pubkey: Option<String>,
@@ -43,9 +36,6 @@ struct Args {
     /// The prompt.
     prompt: String,
 }
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -65,148 +55,29 @@ async fn main() -> ExitCode {
     }
 }
 
-fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], BoxError> {
-    let mut out = [0_u8; N];
-    hex::decode_to_slice(text.trim(), &mut out)
-        .map_err(|_| format!("{what} is not {N} bytes of hex"))?;
-    Ok(out)
-}
-
-fn evidence_check(args: &Args) -> Result<Box<dyn EvidenceCheck>, BoxError> {
-    let expect_mrtd = args
-        .expect_mrtd
-        .as_deref()
-        .map(|m| decode_hex::<48>(m, "--expect-mrtd"))
-        .transpose()?;
-    // attested-tdx (DCAP verification against Intel's root or the simulated one, with
-    // collateral) plugs in here as another EvidenceCheck.
-    let Some(root_file) = &args.trust_sim_root else {
-        return Err("no trust anchor: give --trust-sim-root FILE".into());
-    };
-    let root = std::fs::read_to_string(root_file)
-        .map_err(|e| format!("cannot read {}: {e}", root_file.display()))?;
-    Ok(Box::new(TestOnlySimulatedTeeCheck::new(
-        &root,
-        expect_mrtd,
-    )?))
-}
-
 async fn run(args: &Args) -> Result<(), BoxError> {
-    let check = evidence_check(args)?;
     let base = args.url.trim_end_matches('/');
-    let server_key: [u8; 32] = match &args.noise_pubkey {
-        Some(key) => decode_hex(key, "--noise-pubkey")?,
-        None => {
-            let health: serde_json::Value = reqwest::get(format!("{base}/health"))
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let key = health
-                .get("noise_pubkey")
-                .and_then(serde_json::Value::as_str)
-                .ok_or("/health has no noise_pubkey")?;
-            decode_hex(key, "noise_pubkey of /health")?
-        }
-    };
-    let ws_url = if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}/ws/noise")
-    } else {
-        format!(
-            "ws://{}/ws/noise",
-            base.strip_prefix("http://").unwrap_or(base)
-        )
-    };
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await?;
-
+    let check = args.trust.check(base, &reqwest::Client::new()).await?;
+    let noise_pubkey = args
+        .noise_pubkey
+        .as_deref()
+        .map(|key| decode_hex(key, "--noise-pubkey"))
+        .transpose()?;
     let config = Config::new(args.profile).require_session_evidence(args.require_session_evidence);
-    let mut initiator = Initiator::with_config(config, &server_key, &mut rand::rng())?;
-    send(&mut socket, vec![initiator.write_first()?]).await?;
-    let mut session = initiator.read_second(&receive(&mut socket).await?)?;
-    let request = session.request_attestation()?;
-    send(&mut socket, request).await?;
-    let attestation = loop {
-        if let Some(attestation) = session.receive_attestation(&receive(&mut socket).await?)? {
-            break attestation;
-        }
-    };
-    let mut session = session.verify(&attestation, check.as_ref())?;
-    report(&session, &server_key);
-
-    let request = ChatRequest {
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: args.prompt.clone(),
-        }],
-        stream: args.stream.then_some(true),
-        ..ChatRequest::default()
-    };
-    let frames = session.chat(&request)?;
-    send(&mut socket, frames).await?;
-    loop {
-        let Some(message) = session.receive(&receive(&mut socket).await?)? else {
-            continue;
-        };
-        match message {
-            Message::ChatResponse(response) => {
-                println!("{}", response.message.content);
-                break;
-            }
-            Message::ChatChunk(chunk) => print!("{}", chunk.delta),
-            Message::ChatDone(_) => {
-                println!();
-                break;
-            }
-            Message::Error(error) => return Err(format!("server error: {}", error.error).into()),
-            other => return Err(format!("unexpected {} message", other.type_name()).into()),
-        }
-    }
-    let _ = socket.close(None).await;
-    Ok(())
-}
-
-fn report(session: &VerifiedSession, server_key: &[u8; 32]) {
-    println!("verified ({} profile):", session.profile());
-    println!("  evidence: signature chain and policy ok");
-    if let Some(mrtd) = session.evidence().measurements().get("mrtd") {
-        println!("  mrtd: {}", hex::encode(mrtd));
-    }
-    println!(
-        "  REPORTDATA binds binding key {}{}",
-        hex::encode(session.binding_key()),
-        if session.profile() == Profile::V1 {
-            format!(" and Noise key {}", hex::encode(server_key))
-        } else {
-            String::new()
-        }
-    );
-    println!(
-        "  session binding signature over handshake hash {}: ok",
-        hex::encode(session.handshake_hash())
-    );
-    if session.session_evidence().is_some() {
-        println!("  per-session evidence binds this handshake: ok");
+    let mut chat = VerifiedChat::connect(base, config, noise_pubkey, &check).await?;
+    println!("verified ({} profile):", chat.session().profile());
+    for line in chat.report(&check) {
+        println!("  {line}");
     }
     println!("answer:");
-}
-
-async fn send(socket: &mut Socket, frames: Vec<Vec<u8>>) -> Result<(), BoxError> {
-    for frame in frames {
-        socket.send(WsMessage::Binary(frame.into())).await?;
+    let answer = chat
+        .ask(&args.prompt, args.stream, |delta| print!("{delta}"))
+        .await?;
+    if args.stream {
+        println!();
+    } else {
+        println!("{answer}");
     }
+    chat.close().await;
     Ok(())
-}
-
-async fn receive(socket: &mut Socket) -> Result<Vec<u8>, BoxError> {
-    loop {
-        match socket.next().await {
-            Some(Ok(WsMessage::Binary(bytes))) => return Ok(bytes.to_vec()),
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-            Some(Ok(WsMessage::Close(_))) | None => {
-                return Err("server closed the connection".into());
-            }
-            Some(Ok(_)) => return Err("server sent a non-binary frame".into()),
-            Some(Err(error)) => return Err(error.into()),
-        }
-    }
 }

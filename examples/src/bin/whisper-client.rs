@@ -1,6 +1,6 @@
 //! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
-//! [--insecure-trust-sim] [--kms-url URL --kms-cert PEM]`: transcribes audio through an
-//! attested Oblivious HTTP gateway.
+//! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]`:
+//! transcribes audio through an attested Oblivious HTTP gateway.
 //!
 //! The client verifies the gateway's evidence before it encrypts anything: the evidence must
 //! bind the exact key configuration list (REPORTDATA = SHA-512 of it), or, in KMS mode, every
@@ -8,13 +8,15 @@
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
 //! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::time::SystemTime;
 
-use attested_ohttp::bhttp::{Message, Mode};
+use attested_examples::tdx_evidence::TrustArgs;
+use attested_examples::whisper_client::{
+    transcription_request, transcription_response, verified_gateway,
+};
 use attested_ohttp::{
-    ChunkLimits, Client, EvidenceCheck, EvidenceError, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST,
-    MEDIA_TYPE_REQUEST, Preference, ReportData,
+    ChunkLimits, Client, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Preference,
 };
 use clap::Parser;
 use futures_util::StreamExt;
@@ -46,59 +48,15 @@ struct Args {
     /// Inner request authority (must be on the gateway's allow-list).
     #[arg(long, default_value = "whisper")]
     authority: String,
-    /// Accept the gateway's INSECURE simulated evidence (tests only).
-    #[arg(long)]
-    insecure_trust_sim: bool,
+    /// How the gateway's TDX quote is verified.
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Azure KMS base URL: take keys from `{kms}/listpubkeys` with verified CCF receipts.
     #[arg(long, requires = "kms_cert")]
     kms_url: Option<String>,
     /// The KMS service certificate (PEM) to pin.
     #[arg(long)]
     kms_cert: Option<std::path::PathBuf>,
-}
-
-/// Checks the INSECURE simulated evidence of `ohttp-gateway --tee sim`: it proves nothing and
-/// is only accepted with `--insecure-trust-sim`. A real check verifies a TDX quote with
-/// `attested-tdx` (or a token with `attested-token`) and returns its REPORTDATA.
-struct InsecureSimulatedEvidenceCheck(serde_json::Value);
-
-impl EvidenceCheck for InsecureSimulatedEvidenceCheck {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-        if self.0.get("type").and_then(|t| t.as_str()) != Some("insecure-simulated") {
-            return Err("not simulated evidence".into());
-        }
-        let bytes = hex::decode(
-            self.0
-                .get("report_data")
-                .and_then(|r| r.as_str())
-                .ok_or("no report_data")?,
-        )?;
-        let report_data: ReportData = bytes
-            .try_into()
-            .map_err(|_| "report_data is not 64 bytes")?;
-        Ok(report_data)
-    }
-}
-
-fn multipart(audio: &[u8], file_name: &str, model: &str, boundary: &str) -> Vec<u8> {
-    let mut body = Vec::with_capacity(audio.len() + 512);
-    let text_part = |name: &str, value: &str| {
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-    };
-    body.extend_from_slice(text_part("model", model).as_bytes());
-    body.extend_from_slice(text_part("response_format", "json").as_bytes());
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    body
 }
 
 fn progress(done: usize, total: usize) {
@@ -140,30 +98,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         Client::from_verified(&verified, &Preference::default())?
     } else {
-        let keys = http
-            .get(format!("{base}/ohttp-keys"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let attestation: serde_json::Value = http
-            .get(format!("{base}/attestation"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        if !args.insecure_trust_sim {
-            return Err(
-                "only simulated evidence is wired in yet: pass --insecure-trust-sim to accept it"
-                    .into(),
-            );
-        }
-        let check = InsecureSimulatedEvidenceCheck(
-            attestation.get("evidence").cloned().unwrap_or_default(),
-        );
-        let client = Client::new(&keys, &check)?;
+        let check = args
+            .trust
+            .check(base, &http)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (client, verified) = verified_gateway(&http, base, &check)
+            .await
+            .map_err(|e| e.to_string())?;
         eprintln!(
-            "gateway evidence binds its key list; suite {:?}",
+            "gateway TDX quote verified under {} (TCB {}); MRTD {}",
+            check.anchor_description(),
+            verified.tcb_status(),
+            verified
+                .measurements()
+                .get("mrtd")
+                .map(hex::encode)
+                .unwrap_or_default()
+        );
+        eprintln!(
+            "gateway quote binds its key list; suite {:?}",
             client.suite()
         );
         client
@@ -175,20 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("audio");
-    let boundary = format!("attested-{}", hex::encode(rand::random::<[u8; 8]>()));
-    let mut request = Message::request(
-        b"POST".to_vec(),
-        b"https".to_vec(),
-        args.authority.as_bytes().to_vec(),
-        b"/v1/audio/transcriptions".to_vec(),
-    );
-    request.put_header(
-        "content-type",
-        format!("multipart/form-data; boundary={boundary}"),
-    );
-    request.write_content(multipart(&audio, file_name, &args.model, &boundary));
-    let mut inner = Vec::new();
-    request.write_bhttp(Mode::KnownLength, &mut inner)?;
+    let inner = transcription_request(&audio, file_name, &args.model, &args.authority)
+        .map_err(|e| e.to_string())?;
     let url = args
         .relay
         .clone()
@@ -270,21 +212,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let message = Message::read_bhttp(&mut Cursor::new(&response[..]))?;
-    let status = message
-        .control()
-        .status()
-        .map(|s| s.code())
-        .unwrap_or_default();
-    if status != 200 {
-        return Err(format!(
-            "transcription service answered {status}: {}",
-            String::from_utf8_lossy(message.content())
-        )
-        .into());
-    }
+    let transcript = transcription_response(&response).map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
-    stdout.write_all(message.content())?;
+    stdout.write_all(&transcript)?;
     stdout.write_all(b"\n")?;
     Ok(())
 }

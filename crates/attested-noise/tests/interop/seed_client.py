@@ -1,7 +1,7 @@
 """A seed-profile client on `noiseprotocol` 0.3.1, as the Python proxy's client speaks it, but
-checking what that client does not: REPORTDATA and MRTD are taken from the (simulated) quote.
+checking what that client does not: REPORTDATA and MRTD are taken from the TDX quote itself.
 
-Usage: seed_client.py PROXY_URL SIM_ROOT_HEX PROMPT. Prints the answer; exits non-zero on any
+Usage: seed_client.py PROXY_URL PROMPT. Prints the answer; exits non-zero on any
 failed check.
 """
 
@@ -16,10 +16,10 @@ import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from noise.connection import Keypair, NoiseConnection
 
-from seed_common import PROTOCOL, check_sim_quote
+from seed_common import PROTOCOL, tdx_quote_fields
 
 
-async def main(url: str, root: bytes, prompt: str) -> None:
+async def main(url: str, prompt: str) -> None:
     with urllib.request.urlopen(f"{url}/health") as response:
         server_key = bytes.fromhex(json.load(response)["noise_pubkey"])
     noise = NoiseConnection.from_name(PROTOCOL)
@@ -41,7 +41,7 @@ async def main(url: str, root: bytes, prompt: str) -> None:
         assert reply["type"] == "attestation", reply
         payload = reply["payload"]
         binding = payload["session_binding"]
-        report_data, mrtd = check_sim_quote(root, base64.b64decode(payload["quote_b64"]))
+        report_data, mrtd = tdx_quote_fields(base64.b64decode(payload["quote_b64"]))
         binding_key = bytes.fromhex(binding["binding_pubkey"])
         assert report_data == hashlib.sha512(binding_key).digest(), "REPORTDATA"
         assert bytes.fromhex(binding["session_hash"]) == h, "session hash"
@@ -63,4 +63,4 @@ async def main(url: str, root: bytes, prompt: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1].rstrip("/"), bytes.fromhex(open(sys.argv[2]).read().strip()), sys.argv[3]))
+    asyncio.run(main(sys.argv[1].rstrip("/"), sys.argv[2]))

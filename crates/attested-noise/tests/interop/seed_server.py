@@ -1,28 +1,28 @@
 """A seed-profile server on `noiseprotocol` 0.3.1, as the Python proxy is written: one Noise
 message per binary WebSocket frame, JSON messages, REPORTDATA = SHA-512(binding key), binding
-signature over the raw handshake hash. Its "quote" is the test-only simulated one.
-
-Usage: seed_server.py. Prints `listening on ADDR`, `noise_pubkey HEX` and `sim_root HEX`, then
-serves until killed. Chat answers are `sha256:<hex of the last message's content>`.
+signature over the raw handshake hash. The Python proxy gets its quote from the TDX platform; this
+one is handed it: it prints `noise_pubkey HEX` and `binding_pubkey HEX`, reads one line of hex
+from stdin (a quote whose REPORTDATA is SHA-512 of the binding key, from the caller's TDX
+platform, simulated in tests), then prints `listening on ADDR` and serves until killed. Chat answers are `sha256:<hex of the last message's content>`.
 """
 
 import asyncio
 import base64
 import hashlib
 import json
+import sys
 
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from noise.connection import Keypair, NoiseConnection
 
-from seed_common import PROTOCOL, raw_private, raw_public, sim_quote
+from seed_common import PROTOCOL, raw_private, raw_public, tdx_quote_fields
 
 STATIC = X25519PrivateKey.generate()
 BINDING = Ed25519PrivateKey.generate()
-PLATFORM = Ed25519PrivateKey.generate()
-MRTD = bytes([0x5A]) * 48
-QUOTE = sim_quote(PLATFORM, hashlib.sha512(raw_public(BINDING)).digest(), MRTD)
+QUOTE = b""
+MRTD = b""
 
 
 async def session(ws) -> None:
@@ -64,11 +64,16 @@ async def session(ws) -> None:
 
 
 async def main() -> None:
+    global QUOTE, MRTD
+    print(f"noise_pubkey {raw_public(STATIC).hex()}")
+    print(f"binding_pubkey {raw_public(BINDING).hex()}", flush=True)
+    QUOTE = bytes.fromhex(sys.stdin.readline().strip())
+    report_data, MRTD = tdx_quote_fields(QUOTE)
+    if report_data != hashlib.sha512(raw_public(BINDING)).digest():
+        raise SystemExit("the quote does not bind the binding key")
     async with websockets.serve(session, "127.0.0.1", 0, max_size=65535) as server:
         host, port = server.sockets[0].getsockname()[:2]
-        print(f"listening on {host}:{port}")
-        print(f"noise_pubkey {raw_public(STATIC).hex()}")
-        print(f"sim_root {raw_public(PLATFORM).hex()}", flush=True)
+        print(f"listening on {host}:{port}", flush=True)
         await asyncio.Future()
 
 

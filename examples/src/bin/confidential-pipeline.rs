@@ -1,0 +1,246 @@
+//! `confidential-pipeline [--audio FILE] [--llm-backend URL] [--whisper-backend URL]
+//! [--tee sim|tdx] [--expect-mrtd HEX] [--collateral FILE]`: the whole system in one process, on loopback.
+//!
+//! It starts an attested OHTTP gateway in front of a transcription service and the private-LLM
+//! proxy in front of a chat service (the deterministic mocks unless real URLs are given), each on
+//! its own TDX platform (simulated by default: NOT a TEE). Then, as the client, it verifies both
+//! quotes (DCAP under the printed trust anchor and policy), transcribes the audio through
+//! attested OHTTP, sends the transcript to the LLM over a verified v1 Noise session, and prints
+//! each check, the measurements, the transcript, the answer and timings. Any failed check stops
+//! the run with the check's name and exit status 1.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use attested_examples::chat_client::{VerifiedChat, decode_hex};
+use attested_examples::llm_proxy::{self, ProxyOptions};
+use attested_examples::ohttp_gateway::{self, GatewayOptions};
+use attested_examples::pipeline::{demo_wav, serve_on_loopback};
+use attested_examples::tdx_evidence::{
+    TdxCheck, TdxEvidenceSource, Tee, load_collateral, policy_expecting,
+};
+use attested_examples::whisper_client::{
+    transcribe_one_shot, transcription_request, verified_gateway,
+};
+use attested_examples::{mock_llm, mock_whisper};
+use attested_noise::{BoxError, Config, Profile};
+use attested_ohttp::{Dialect, Suite};
+use attested_tdx::TrustAnchor;
+use clap::Parser;
+
+/// MRTDs of the two simulated platforms (what their "firmware and kernel" measure to).
+const GATEWAY_SIM_MRTD: [u8; 48] = [0x6f; 48];
+const PROXY_SIM_MRTD: [u8; 48] = [0x5a; 48];
+
+#[derive(Parser)]
+#[command(about = "Attested transcription and chat, end to end, in one process")]
+struct Args {
+    /// Audio to transcribe (default: a generated one-second WAV).
+    #[arg(long)]
+    audio: Option<std::path::PathBuf>,
+    /// An OpenAI-compatible chat backend (for example Ollama); default: the mock.
+    #[arg(long)]
+    llm_backend: Option<String>,
+    /// The model to ask the chat backend for.
+    #[arg(long, default_value = "mock")]
+    llm_model: String,
+    /// A Whisper-style transcription backend; default: the mock.
+    #[arg(long)]
+    whisper_backend: Option<String>,
+    /// Where the servers' quotes come from.
+    #[arg(long, value_enum, default_value = "sim")]
+    tee: Tee,
+    /// Expect this MRTD (hex) from both servers instead of the simulated platforms' own.
+    #[arg(long)]
+    expect_mrtd: Option<String>,
+    /// Collateral for the quotes (dcap-qvl JSON; with `--tee tdx`, fetched from Intel PCS for
+    /// this platform); default: the servers' `GET /collateral` (simulated platforms only).
+    #[arg(long)]
+    collateral: Option<std::path::PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            println!("FAILED: {error}");
+            println!("the pipeline stopped; nothing was sent past the failed check");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `step`, printing its name, result and duration; a failure names the step.
+async fn step<T>(
+    name: &str,
+    timings: &mut Vec<(String, Duration)>,
+    step: impl Future<Output = Result<T, BoxError>>,
+) -> Result<T, BoxError> {
+    let start = Instant::now();
+    let result = step.await;
+    let elapsed = start.elapsed();
+    timings.push((name.to_owned(), elapsed));
+    match result {
+        Ok(value) => {
+            println!("[ok]     {name} ({:.1} ms)", elapsed.as_secs_f64() * 1e3);
+            Ok(value)
+        }
+        Err(error) => Err(format!("{name}: {error}").into()),
+    }
+}
+
+async fn run(args: &Args) -> Result<(), BoxError> {
+    let mut timings = Vec::new();
+    let http = reqwest::Client::new();
+    if args.tee == Tee::Sim {
+        println!("NOTE: --tee sim: simulated TDX platforms, NOT a TEE; this run proves nothing");
+        println!("      about hardware and exists to show the protocol end to end.");
+    }
+
+    // The servers.
+    let whisper = match &args.whisper_backend {
+        Some(url) => url.clone(),
+        None => serve_on_loopback(mock_whisper::router()).await?,
+    };
+    let llm = match &args.llm_backend {
+        Some(url) => url.clone(),
+        None => serve_on_loopback(mock_llm::router()).await?,
+    };
+    let gateway_source = Arc::new(TdxEvidenceSource::from_tee(args.tee, GATEWAY_SIM_MRTD)?);
+    let proxy_source = Arc::new(TdxEvidenceSource::from_tee(args.tee, PROXY_SIM_MRTD)?);
+    let gateway = serve_on_loopback(ohttp_gateway::router(
+        gateway_source.clone(),
+        GatewayOptions {
+            target: whisper.clone(),
+            suite: Suite::P384_AES256GCM,
+            allowed: vec!["whisper".to_owned()],
+            chunked_dialect: Dialect::Draft,
+            max_request: 64 << 20,
+        },
+    )?)
+    .await?;
+    let proxy = serve_on_loopback(llm_proxy::router(
+        proxy_source.clone(),
+        ProxyOptions {
+            profile: Profile::V1,
+            session_evidence: true,
+            backend: llm.clone(),
+            model: args.llm_model.clone(),
+        },
+    )?)
+    .await?;
+    println!("servers on loopback:");
+    println!("  OHTTP gateway {gateway} -> transcription {whisper}");
+    println!("  private-LLM proxy {proxy} -> chat {llm}");
+
+    // The client's trust: explicit, out of band, never taken from the servers.
+    let (anchor, anchor_name) = match gateway_source.sim_root_pem() {
+        Some(pem) => (
+            TrustAnchor::from_pem(pem.as_bytes())?,
+            "the SIMULATED root of this run's platforms (explicitly trusted; not a TEE)",
+        ),
+        None => (TrustAnchor::intel_sgx_root(), "Intel SGX Root CA"),
+    };
+    let expected = |own: [u8; 48]| -> Result<Vec<[u8; 48]>, BoxError> {
+        match (&args.expect_mrtd, args.tee) {
+            (Some(text), _) => Ok(vec![decode_hex(text, "--expect-mrtd")?]),
+            (None, Tee::Sim) => Ok(vec![own]),
+            (None, Tee::Tdx) => Ok(Vec::new()),
+        }
+    };
+    let gateway_policy = policy_expecting(&expected(GATEWAY_SIM_MRTD)?);
+    let proxy_policy = policy_expecting(&expected(PROXY_SIM_MRTD)?);
+    println!("policy:");
+    println!(
+        "  quotes must chain to {anchor_name}, with valid collateral (signatures, CRLs, dates)"
+    );
+    println!(
+        "  TCB status one of {:?}; no debug TD; SEPT_VE_DISABLE required (strict profile)",
+        gateway_policy
+            .accepted_tcb_statuses
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    for (who, policy) in [("gateway", &gateway_policy), ("proxy", &proxy_policy)] {
+        let mrtds: Vec<String> = policy.mr_td.iter().map(|m| hex::encode(m.0)).collect();
+        println!(
+            "  {who} MRTD: {}",
+            if mrtds.is_empty() {
+                "any (give --expect-mrtd)".to_owned()
+            } else {
+                mrtds.join(" or ")
+            }
+        );
+    }
+    println!("  the gateway's quote binds its OHTTP key list; the proxy's binds its Noise and");
+    println!("  binding keys, and per-session evidence binds the handshake");
+    println!();
+
+    // Transcription through attested OHTTP.
+    let audio = match &args.audio {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => demo_wav(),
+    };
+    let now = SystemTime::now();
+    let collateral = load_collateral(&gateway, &http, args.collateral.as_deref()).await?;
+    let gateway_check = TdxCheck::new(anchor.clone(), collateral, gateway_policy, now)
+        .with_anchor_description(anchor_name);
+    let (client, verified) = step(
+        "gateway: TDX quote verified (DCAP + policy), key list bound by REPORTDATA",
+        &mut timings,
+        async { verified_gateway(&http, &gateway, &gateway_check).await },
+    )
+    .await?;
+    println!("         TCB status {}", verified.tcb_status());
+    for (name, value) in verified.measurements() {
+        println!("         {name}: {}", hex::encode(value));
+    }
+    let inner = transcription_request(&audio, "audio.wav", "whisper-1", "whisper")?;
+    let answer = step(
+        &format!(
+            "transcription of {} bytes through attested OHTTP",
+            audio.len()
+        ),
+        &mut timings,
+        async { transcribe_one_shot(&http, &format!("{gateway}/gateway"), &client, &inner).await },
+    )
+    .await?;
+    let transcript = serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v.get("text")?.as_str().map(str::to_owned))
+        .ok_or("transcription answer has no text")?;
+    println!("transcript: {transcript}");
+    println!();
+
+    // Chat over a verified Noise session.
+    let collateral = load_collateral(&proxy, &http, args.collateral.as_deref()).await?;
+    let proxy_check =
+        TdxCheck::new(anchor, collateral, proxy_policy, now).with_anchor_description(anchor_name);
+    let config = Config::new(Profile::V1).require_session_evidence(true);
+    let mut chat = step(
+        "proxy: Noise v1 handshake, TDX quote verified, bindings checked",
+        &mut timings,
+        async { VerifiedChat::connect(&proxy, config, None, &proxy_check).await },
+    )
+    .await?;
+    for line in chat.report(&proxy_check) {
+        println!("         {line}");
+    }
+    let reply = step("chat over the verified session", &mut timings, async {
+        chat.ask(&transcript, false, |_| {}).await
+    })
+    .await?;
+    chat.close().await;
+    println!("answer: {reply}");
+    println!();
+    println!("timings:");
+    for (name, elapsed) in &timings {
+        println!("  {:>8.1} ms  {name}", elapsed.as_secs_f64() * 1e3);
+    }
+    println!("all checks passed");
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! The client side of `verified-chat`: a Noise session to a private-LLM proxy that is verified
+//! (TDX quote, REPORTDATA binding, session binding) before any prompt can be sent.
+
+use attested_noise::{
+    BoxError, ChatMessage, ChatRequest, Config, Initiator, Message, Profile, VerifiedSession,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::tdx_evidence::TdxCheck;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A verified Noise session to a private-LLM proxy.
+pub struct VerifiedChat {
+    socket: Socket,
+    session: VerifiedSession,
+    server_key: [u8; 32],
+}
+
+/// `N` bytes from hex `text`, or an error naming `what`.
+pub fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], BoxError> {
+    let mut out = [0_u8; N];
+    hex::decode_to_slice(text.trim(), &mut out)
+        .map_err(|_| format!("{what} is not {N} bytes of hex"))?;
+    Ok(out)
+}
+
+impl VerifiedChat {
+    /// Connects to the proxy at `url` (its Noise key pinned, or taken from `GET /health`),
+    /// completes the handshake and verifies the attestation with `check`.
+    pub async fn connect(
+        url: &str,
+        config: Config,
+        noise_pubkey: Option<[u8; 32]>,
+        check: &TdxCheck,
+    ) -> Result<Self, BoxError> {
+        let base = url.trim_end_matches('/');
+        let server_key = match noise_pubkey {
+            Some(key) => key,
+            None => {
+                let health: serde_json::Value = reqwest::get(format!("{base}/health"))
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                let key = health
+                    .get("noise_pubkey")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or("/health has no noise_pubkey")?;
+                decode_hex(key, "noise_pubkey of /health")?
+            }
+        };
+        let ws_url = if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}/ws/noise")
+        } else {
+            format!(
+                "ws://{}/ws/noise",
+                base.strip_prefix("http://").unwrap_or(base)
+            )
+        };
+        let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await?;
+        let mut initiator = Initiator::with_config(config, &server_key, &mut rand::rng())?;
+        send(&mut socket, vec![initiator.write_first()?]).await?;
+        let mut session = initiator.read_second(&receive(&mut socket).await?)?;
+        let request = session.request_attestation()?;
+        send(&mut socket, request).await?;
+        let attestation = loop {
+            if let Some(attestation) = session.receive_attestation(&receive(&mut socket).await?)? {
+                break attestation;
+            }
+        };
+        let session = session.verify(&attestation, check)?;
+        Ok(Self {
+            socket,
+            session,
+            server_key,
+        })
+    }
+
+    /// The verified session.
+    pub fn session(&self) -> &VerifiedSession {
+        &self.session
+    }
+
+    /// What was verified, one line per check.
+    pub fn report(&self, check: &TdxCheck) -> Vec<String> {
+        let session = &self.session;
+        let mut lines = vec![
+            format!(
+                "TDX quote: DCAP verification under {} and policy ok",
+                check.anchor_description()
+            ),
+            format!(
+                "REPORTDATA binds binding key {}{}",
+                hex::encode(session.binding_key()),
+                if session.profile() == Profile::V1 {
+                    format!(" and Noise key {}", hex::encode(self.server_key))
+                } else {
+                    String::new()
+                }
+            ),
+            format!(
+                "session binding signature over handshake hash {}: ok",
+                hex::encode(session.handshake_hash())
+            ),
+        ];
+        if session.session_evidence().is_some() {
+            lines.push("per-session evidence binds this handshake: ok".to_owned());
+        }
+        for (name, value) in session.evidence().measurements() {
+            lines.push(format!("{name}: {}", hex::encode(value)));
+        }
+        lines
+    }
+
+    /// Sends `prompt` and returns the answer; streamed pieces also go to `on_delta`.
+    pub async fn ask(
+        &mut self,
+        prompt: &str,
+        stream: bool,
+        mut on_delta: impl FnMut(&str),
+    ) -> Result<String, BoxError> {
+        let request = ChatRequest {
+            messages: vec![ChatMessage {
+                role: "user".into(),
+                content: prompt.to_owned(),
+            }],
+            stream: stream.then_some(true),
+            ..ChatRequest::default()
+        };
+        let frames = self.session.chat(&request)?;
+        send(&mut self.socket, frames).await?;
+        let mut answer = String::new();
+        loop {
+            let frame = receive(&mut self.socket).await?;
+            let Some(message) = self.session.receive(&frame)? else {
+                continue;
+            };
+            match message {
+                Message::ChatResponse(response) => return Ok(response.message.content),
+                Message::ChatChunk(chunk) => {
+                    on_delta(&chunk.delta);
+                    answer.push_str(&chunk.delta);
+                }
+                Message::ChatDone(_) => return Ok(answer),
+                Message::Error(error) => {
+                    return Err(format!("server error: {}", error.error).into());
+                }
+                other => return Err(format!("unexpected {} message", other.type_name()).into()),
+            }
+        }
+    }
+
+    /// Closes the WebSocket.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+async fn send(socket: &mut Socket, frames: Vec<Vec<u8>>) -> Result<(), BoxError> {
+    for frame in frames {
+        socket.send(WsMessage::Binary(frame.into())).await?;
+    }
+    Ok(())
+}
+
+async fn receive(socket: &mut Socket) -> Result<Vec<u8>, BoxError> {
+    loop {
+        match socket.next().await {
+            Some(Ok(WsMessage::Binary(bytes))) => return Ok(bytes.to_vec()),
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+            Some(Ok(WsMessage::Close(_))) | None => {
+                return Err("server closed the connection".into());
+            }
+            Some(Ok(_)) => return Err("server sent a non-binary frame".into()),
+            Some(Err(error)) => return Err(error.into()),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The private-LLM proxy of `private-llm-proxy`: a Noise responder bound to TDX evidence in
+//! front of an OpenAI-compatible backend.
+//!
+//! - `GET /health`: `{"status": "ok", "noise_pubkey": hex, "profile": ...}`
+//! - `GET /attestation`: `noise_pubkey`, `binding_pubkey`, `mrtd`, `tee_type`, `profile`
+//! - `GET /sim/root`, `GET /collateral`: see [`crate::tdx_evidence::trust_routes`]
+//! - `GET /ws/noise`: the WebSocket; every frame binary, one Noise message each
+//!
+//! Chat requests go to the OpenAI-compatible `POST {backend}/v1/chat/completions`. Errors never
+//! leave in clear: a failed session is closed with an empty close reason.
+
+use std::sync::Arc;
+
+use crate::noise_demo::{backend_request, chat_response, stream_delta};
+use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
+use attested_noise::ed25519_dalek::SigningKey;
+use attested_noise::{
+    ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
+    Received, Responder, ServerIdentity, ServerSession,
+};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde_json::json;
+
+/// What the proxy serves besides its evidence.
+#[derive(Clone, Debug)]
+pub struct ProxyOptions {
+    /// The wire profile.
+    pub profile: Profile,
+    /// v1: add per-session evidence binding each handshake to every attestation.
+    pub session_evidence: bool,
+    /// The OpenAI-compatible backend's base URL.
+    pub backend: String,
+    /// The model to ask the backend for when the client names none.
+    pub model: String,
+}
+
+/// The proxy's routes, with fresh Noise and binding keys whose REPORTDATA `source` quotes.
+pub fn router(
+    source: Arc<TdxEvidenceSource>,
+    options: ProxyOptions,
+) -> Result<Router, attested_noise::BoxError> {
+    if options.session_evidence && options.profile == Profile::Seed {
+        return Err("session evidence needs the v1 profile".into());
+    }
+    let noise_key = NoiseStaticKey::generate(&mut rand::rng());
+    let binding_key = SigningKey::from_bytes(&rand::random());
+    let report_data = ServerIdentity::report_data(options.profile, &noise_key, &binding_key);
+    let mrtd = hex::encode(source.mrtd()?);
+    let evidence = PlatformEvidence::from_quote(source.quote(&report_data)?)
+        .with_stated_measurements(Some(mrtd.clone()), json!({ "mrtd": mrtd.clone() }));
+    let identity = Arc::new(ServerIdentity::new(
+        Config::new(options.profile),
+        noise_key,
+        binding_key,
+        evidence,
+    ));
+    let state = Arc::new(AppState {
+        identity,
+        source: source.clone(),
+        mrtd,
+        session_evidence: options.session_evidence,
+        backend: options.backend.trim_end_matches('/').to_owned(),
+        model: options.model,
+        http: reqwest::Client::new(),
+    });
+    Ok(Router::new()
+        .route("/health", get(health))
+        .route("/attestation", get(attestation))
+        .route("/ws/noise", get(ws))
+        .with_state(state)
+        .merge(trust_routes(source)))
+}
+
+struct AppState {
+    identity: Arc<ServerIdentity>,
+    source: Arc<TdxEvidenceSource>,
+    /// As the quotes state it (informative).
+    mrtd: String,
+    session_evidence: bool,
+    backend: String,
+    model: String,
+    http: reqwest::Client,
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "noise_pubkey": hex::encode(state.identity.noise_key().public_key()),
+        "profile": state.identity.config().profile().name(),
+    }))
+}
+
+async fn attestation(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "noise_pubkey": hex::encode(state.identity.noise_key().public_key()),
+        "binding_pubkey": hex::encode(state.identity.binding_public_key()),
+        "mrtd": state.mrtd,
+        "tee_type": state.source.tee_type(),
+        "profile": state.identity.config().profile().name(),
+    }))
+}
+
+async fn ws(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade
+        .max_message_size(65535)
+        .on_upgrade(move |socket| serve_session(socket, state))
+}
+
+/// Closes without a reason text: what went wrong stays on this side.
+async fn close(mut socket: WebSocket, code: u16) {
+    let _ = socket
+        .send(WsMessage::Close(Some(CloseFrame {
+            code,
+            reason: "".into(),
+        })))
+        .await;
+}
+
+const POLICY_VIOLATION: u16 = 1008;
+const INTERNAL_ERROR: u16 = 1011;
+
+async fn send_frames(socket: &mut WebSocket, frames: Vec<Vec<u8>>) -> bool {
+    for frame in frames {
+        if socket.send(WsMessage::Binary(frame.into())).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn next_binary(socket: &mut WebSocket) -> Option<Result<Vec<u8>, ()>> {
+    loop {
+        return match socket.next().await? {
+            Ok(WsMessage::Binary(bytes)) => Some(Ok(bytes.to_vec())),
+            Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
+            Ok(WsMessage::Close(_)) | Err(_) => None,
+            Ok(WsMessage::Text(_)) => Some(Err(())),
+        };
+    }
+}
+
+async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
+    let Ok(mut responder) = Responder::new(state.identity.clone(), &mut rand::rng()) else {
+        return close(socket, INTERNAL_ERROR).await;
+    };
+    let Some(Ok(msg1)) = next_binary(&mut socket).await else {
+        return close(socket, POLICY_VIOLATION).await;
+    };
+    if responder.read_first(&msg1).is_err() {
+        return close(socket, POLICY_VIOLATION).await;
+    }
+    let Ok((msg2, mut session)) = responder.write_second() else {
+        return close(socket, INTERNAL_ERROR).await;
+    };
+    if !send_frames(&mut socket, vec![msg2]).await {
+        return;
+    }
+    while let Some(frame) = next_binary(&mut socket).await {
+        let Ok(frame) = frame else {
+            return close(socket, POLICY_VIOLATION).await;
+        };
+        let frames = match session.receive(&frame) {
+            Ok(Received::Partial) => continue,
+            Ok(Received::Reply(frames)) => Ok(frames),
+            Ok(Received::AttestationRequested) => attest(&state, &mut session),
+            Ok(Received::Chat(request)) => {
+                match chat(&state, &mut session, &mut socket, &request).await {
+                    Ok(true) => continue,
+                    Ok(false) => return,
+                    Err(()) => return close(socket, INTERNAL_ERROR).await,
+                }
+            }
+            Ok(_) => continue,
+            Err(_) => return close(socket, POLICY_VIOLATION).await,
+        };
+        let Ok(frames) = frames else {
+            return close(socket, INTERNAL_ERROR).await;
+        };
+        if !send_frames(&mut socket, frames).await {
+            return;
+        }
+    }
+}
+
+fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>, ()> {
+    let session_quote = match session.session_report_data() {
+        Some(report_data) if state.session_evidence => {
+            Some(state.source.quote(&report_data).map_err(|_| ())?)
+        }
+        _ => None,
+    };
+    session
+        .attestation(session_quote.as_deref())
+        .map_err(|_| ())
+}
+
+/// Serves one chat request. `Ok(true)`: go on; `Ok(false)`: the socket is gone; `Err`: the
+/// session cannot go on.
+async fn chat(
+    state: &AppState,
+    session: &mut ServerSession,
+    socket: &mut WebSocket,
+    request: &ChatRequest,
+) -> Result<bool, ()> {
+    let stream = request.stream == Some(true) && state.identity.config().profile() == Profile::V1;
+    let mut body = backend_request(request, &state.model);
+    if let Some(map) = body.as_object_mut() {
+        map.insert("stream".into(), stream.into());
+    }
+    let url = format!("{}/v1/chat/completions", state.backend);
+    let response = match state.http.post(&url).json(&body).send().await {
+        Ok(response) if response.status().is_success() => response,
+        _ => {
+            let frames = session.error("backend unavailable").map_err(|_| ())?;
+            return Ok(send_frames(socket, frames).await);
+        }
+    };
+    if !stream {
+        let message = match response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .as_ref()
+            .and_then(chat_response)
+        {
+            Some(answer) => Message::ChatResponse(answer),
+            None => Message::Error(attested_noise::ErrorMessage {
+                error: "backend answer malformed".into(),
+            }),
+        };
+        let frames = session.send(&message).map_err(|_| ())?;
+        return Ok(send_frames(socket, frames).await);
+    }
+    let model = request.model.clone().unwrap_or_else(|| state.model.clone());
+    let mut completion_tokens = 0;
+    let mut pending = String::new();
+    let mut bytes = response.bytes_stream();
+    while let Some(Ok(piece)) = bytes.next().await {
+        pending.push_str(&String::from_utf8_lossy(&piece));
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            for data in event.lines().filter_map(|l| l.strip_prefix("data: ")) {
+                let Some(delta) = stream_delta(data) else {
+                    continue;
+                };
+                completion_tokens += 1;
+                let frames = session
+                    .send(&Message::ChatChunk(ChatChunk { delta }))
+                    .map_err(|_| ())?;
+                if !send_frames(socket, frames).await {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    let done = Message::ChatDone(ChatDone {
+        model,
+        prompt_tokens: 0,
+        completion_tokens,
+    });
+    let frames = session.send(&done).map_err(|_| ())?;
+    Ok(send_frames(socket, frames).await)
+}

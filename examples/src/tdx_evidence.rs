@@ -1,0 +1,480 @@
+//! TDX evidence for the example servers and clients, shared by the Noise and OHTTP examples.
+//!
+//! Servers get quotes with the REPORTDATA they need from a [`TdxEvidenceSource`]: `--tee sim`
+//! is `attested-tdx`'s simulated platform (a test PKI of its own, NOT a TEE), `--tee tdx` is
+//! Linux configfs-tsm on real hardware. A simulated server also serves its root certificate
+//! (`GET /sim/root`, PEM) and, either way when known, the collateral (`GET /collateral`,
+//! dcap-qvl JSON); see [`trust_routes`].
+//!
+//! Clients check quotes with a [`TdxCheck`]: DCAP verification with [`attested_tdx::Verifier`]
+//! against a trust anchor (Intel's SGX root by default; a simulated root only when the user
+//! names its file with `--trust-sim-root`) and collateral (a file, or fetched from the server:
+//! collateral is signed under the same anchor, so where it comes from does not matter), then
+//! appraisal with a [`Policy`]. REPORTDATA and measurements come from the verified quote only.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
+use attested_tdx::{
+    AppraisalError, Collateral, ConfigfsTsm, Hex, ParseError, Policy, Quote, TcbStatus,
+    TdAttributes, TrustAnchor, TsmError, UnixTime, Verifier, VerifyError,
+};
+
+/// Where a server's quotes come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tee {
+    /// `attested-tdx`'s simulated TDX platform: a test PKI, NOT a TEE. Clients must be told
+    /// explicitly to trust its root (`--trust-sim-root FILE`).
+    Sim,
+    /// Intel TDX through Linux configfs-tsm (real hardware).
+    Tdx,
+}
+
+/// Why evidence could not be produced or was refused. Each variant names the failed step.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TdxEvidenceError {
+    /// The simulated platform failed.
+    #[error("simulated TDX platform: {0}")]
+    Sim(#[from] SimError),
+    /// configfs-tsm failed.
+    #[error("configfs-tsm: {0}")]
+    Tsm(#[from] TsmError),
+    /// configfs-tsm is not there.
+    #[error("--tee tdx: configfs-tsm is not available on this machine")]
+    TsmUnavailable,
+    /// The attestation carries no quote.
+    #[error("the attestation carries no TDX quote")]
+    MissingQuote,
+    /// The quote does not parse.
+    #[error("quote does not parse: {0}")]
+    Parse(#[from] ParseError),
+    /// The collateral does not parse or cannot be read.
+    #[error("collateral: {0}")]
+    Collateral(String),
+    /// The trust anchor cannot be read.
+    #[error("trust anchor: {0}")]
+    Anchor(String),
+    /// DCAP verification failed (signature, certificate, CRL, TCB, time bound...).
+    #[error("DCAP verification failed ({check}): {0}", check = .0.check())]
+    Verify(#[from] VerifyError),
+    /// The verified quote does not meet the policy (MRTD, debug, TCB status...).
+    #[error("policy refused the verified quote: {0}")]
+    Policy(#[from] AppraisalError),
+    /// A command-line value is malformed.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The MRTD the example servers' simulated platforms report by default (hex).
+pub const SIM_MRTD: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+/// The simulated platform's seed: fixed, so that a demo's MRTD and root are reproducible.
+const SIM_SEED: &[u8] = b"attested-examples simulated TDX platform";
+
+enum Platform {
+    Sim {
+        platform: Box<SimPlatform>,
+        spec: Box<QuoteSpec>,
+    },
+    Tdx(ConfigfsTsm),
+}
+
+/// A server's source of TDX quotes.
+pub struct TdxEvidenceSource {
+    platform: Platform,
+}
+
+impl TdxEvidenceSource {
+    /// A simulated platform (certificates and collateral valid around `now`) whose quotes
+    /// carry `mr_td`.
+    pub fn sim(mr_td: [u8; 48], now: SystemTime) -> Result<Self, TdxEvidenceError> {
+        let platform = SimPlatform::from_seed(SIM_SEED, unix_seconds(now))?;
+        let spec = QuoteSpec {
+            mr_td,
+            td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+            ..platform.quote_spec(QuoteFormat::V4)
+        };
+        Ok(Self {
+            platform: Platform::Sim {
+                platform: Box::new(platform),
+                spec: Box::new(spec),
+            },
+        })
+    }
+
+    /// Real hardware through configfs-tsm.
+    pub fn tdx() -> Result<Self, TdxEvidenceError> {
+        let tsm = ConfigfsTsm::new();
+        if !tsm.is_available() {
+            return Err(TdxEvidenceError::TsmUnavailable);
+        }
+        Ok(Self {
+            platform: Platform::Tdx(tsm),
+        })
+    }
+
+    /// The source `--tee` names; `sim_mr_td` is what a simulated platform reports.
+    pub fn from_tee(tee: Tee, sim_mr_td: [u8; 48]) -> Result<Self, TdxEvidenceError> {
+        match tee {
+            Tee::Sim => Self::sim(sim_mr_td, SystemTime::now()),
+            Tee::Tdx => Self::tdx(),
+        }
+    }
+
+    /// A quote whose REPORTDATA is `report_data`.
+    pub fn quote(&self, report_data: &[u8; 64]) -> Result<Vec<u8>, TdxEvidenceError> {
+        match &self.platform {
+            Platform::Sim { platform, spec } => Ok(platform.quote(&QuoteSpec {
+                report_data: *report_data,
+                ..(**spec).clone()
+            })?),
+            Platform::Tdx(tsm) => Ok(tsm.generate_quote(report_data)?.quote),
+        }
+    }
+
+    /// What servers report as their `tee_type`.
+    pub fn tee_type(&self) -> &'static str {
+        match self.platform {
+            Platform::Sim { .. } => "tdx-sim (simulated platform, NOT a TEE)",
+            Platform::Tdx(_) => "tdx",
+        }
+    }
+
+    /// The MRTD of the quotes, as the quote states it (informative, unverified).
+    pub fn mrtd(&self) -> Result<[u8; 48], TdxEvidenceError> {
+        let quote = self.quote(&[0; 64])?;
+        Ok(*Quote::parse_allowing_trailing_data(&quote)?
+            .report()
+            .mr_td())
+    }
+
+    /// The simulated root certificate (PEM) a client must be told to trust; `None` on
+    /// hardware, whose quotes chain to Intel's root.
+    pub fn sim_root_pem(&self) -> Option<&str> {
+        match &self.platform {
+            Platform::Sim { platform, .. } => Some(platform.root_certificate_pem()),
+            Platform::Tdx(_) => None,
+        }
+    }
+
+    /// Collateral for the quotes (dcap-qvl JSON), when the source has it. On hardware the
+    /// client fetches it from Intel PCS itself.
+    pub fn collateral_json(&self) -> Option<&str> {
+        match &self.platform {
+            Platform::Sim { platform, .. } => Some(platform.collateral_dcap_qvl_json()),
+            Platform::Tdx(_) => None,
+        }
+    }
+}
+
+/// `GET /sim/root` (PEM) and `GET /collateral` (JSON), 404 where the source has none. Merge
+/// into a server's router.
+pub fn trust_routes(source: Arc<TdxEvidenceSource>) -> axum::Router {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let root = source.clone();
+    axum::Router::new()
+        .route(
+            "/sim/root",
+            axum::routing::get(move || async move {
+                match root.sim_root_pem() {
+                    Some(pem) => (
+                        [(header::CONTENT_TYPE, "application/x-pem-file")],
+                        pem.to_owned(),
+                    )
+                        .into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                }
+            }),
+        )
+        .route(
+            "/collateral",
+            axum::routing::get(move || async move {
+                match source.collateral_json() {
+                    Some(json) => (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        json.to_owned(),
+                    )
+                        .into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                }
+            }),
+        )
+}
+
+/// What a verified and accepted quote vouches for.
+#[derive(Clone, Debug)]
+pub struct VerifiedTdx {
+    report_data: [u8; 64],
+    measurements: BTreeMap<String, Vec<u8>>,
+    tcb_status: TcbStatus,
+}
+
+impl VerifiedTdx {
+    /// REPORTDATA of the verified quote.
+    pub fn report_data(&self) -> &[u8; 64] {
+        &self.report_data
+    }
+
+    /// `mrtd`, `rtmr0`..`rtmr3`, `mrconfigid`, `mrowner`, `mrownerconfig` of the verified quote.
+    pub fn measurements(&self) -> &BTreeMap<String, Vec<u8>> {
+        &self.measurements
+    }
+
+    /// The platform's TCB status.
+    pub fn tcb_status(&self) -> TcbStatus {
+        self.tcb_status
+    }
+}
+
+/// The OHTTP client's check: the quote was verified when this value was made.
+impl attested_ohttp::EvidenceCheck for VerifiedTdx {
+    fn verified_report_data(
+        &self,
+    ) -> Result<attested_ohttp::ReportData, attested_ohttp::EvidenceError> {
+        Ok(self.report_data)
+    }
+}
+
+/// A client's TDX quote check: DCAP verification, then appraisal.
+pub struct TdxCheck {
+    verifier: Verifier,
+    collateral: Collateral,
+    policy: Policy,
+    now: UnixTime,
+    anchor_description: String,
+}
+
+impl TdxCheck {
+    /// Verifies against `anchor` and `collateral` at `now`, then appraises with `policy`.
+    pub fn new(
+        anchor: TrustAnchor,
+        collateral: Collateral,
+        policy: Policy,
+        now: SystemTime,
+    ) -> Self {
+        Self {
+            verifier: Verifier::new(anchor),
+            collateral,
+            policy,
+            now: UnixTime(unix_seconds(now)),
+            anchor_description: "the given root".to_owned(),
+        }
+    }
+
+    /// The policy quotes are appraised with.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Which root the quotes must chain to, for reports.
+    pub fn anchor_description(&self) -> &str {
+        &self.anchor_description
+    }
+
+    /// Names the trust anchor in reports (default: "the given root").
+    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
+        self.anchor_description = description.into();
+        self
+    }
+
+    /// Parses, verifies and appraises `quote`.
+    pub fn verify(&self, quote: &[u8]) -> Result<VerifiedTdx, TdxEvidenceError> {
+        // Bytes after the signature data (configfs-tsm pads) are covered by no signature.
+        let quote = Quote::parse_allowing_trailing_data(quote)?;
+        let verified = self.verifier.verify(&quote, &self.collateral, self.now)?;
+        self.policy.appraise(&verified, self.now)?;
+        let report = verified.report();
+        let mut measurements = BTreeMap::from([
+            ("mrtd".to_owned(), report.mr_td().to_vec()),
+            ("mrconfigid".to_owned(), report.mr_config_id().to_vec()),
+            ("mrowner".to_owned(), report.mr_owner().to_vec()),
+            (
+                "mrownerconfig".to_owned(),
+                report.mr_owner_config().to_vec(),
+            ),
+        ]);
+        for (index, rtmr) in report.rtmrs().iter().enumerate() {
+            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
+        }
+        Ok(VerifiedTdx {
+            report_data: *report.report_data(),
+            measurements,
+            tcb_status: verified.tcb_status(),
+        })
+    }
+}
+
+impl attested_noise::EvidenceCheck for TdxCheck {
+    fn check(
+        &self,
+        evidence: &attested_noise::Evidence<'_>,
+    ) -> Result<attested_noise::VerifiedEvidence, attested_noise::BoxError> {
+        let quote = evidence.quote.ok_or(TdxEvidenceError::MissingQuote)?;
+        let verified = self.verify(quote)?;
+        Ok(attested_noise::VerifiedEvidence::new(
+            verified.report_data,
+            verified.measurements,
+        ))
+    }
+}
+
+/// The clients' verification options.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct TrustArgs {
+    /// Trust the SIMULATED TDX root certificate (PEM) in FILE instead of Intel's SGX root. A
+    /// simulated platform proves nothing: for tests and demos only.
+    #[arg(long)]
+    pub trust_sim_root: Option<PathBuf>,
+    /// The collateral (dcap-qvl `QuoteCollateralV3` JSON); default: the server's
+    /// `GET /collateral` (its signatures are verified under the trust anchor either way).
+    #[arg(long)]
+    pub collateral: Option<PathBuf>,
+    /// Refuse any MRTD but this one (hex; may be repeated: any of them).
+    #[arg(long)]
+    pub expect_mrtd: Vec<String>,
+}
+
+impl TrustArgs {
+    /// Builds the check, fetching the collateral from `{server}/collateral` when no file was given.
+    pub async fn check(
+        &self,
+        server: &str,
+        http: &reqwest::Client,
+    ) -> Result<TdxCheck, TdxEvidenceError> {
+        let (anchor, description) = match &self.trust_sim_root {
+            Some(path) => (
+                TrustAnchor::from_pem(&read(path).map_err(TdxEvidenceError::Anchor)?)
+                    .map_err(|e| TdxEvidenceError::Anchor(format!("{}: {e}", path.display())))?,
+                format!("SIMULATED root from {} (not a TEE)", path.display()),
+            ),
+            None => (
+                TrustAnchor::intel_sgx_root(),
+                "Intel SGX Root CA".to_owned(),
+            ),
+        };
+        let collateral = load_collateral(server, http, self.collateral.as_deref()).await?;
+        let mut expected = Vec::with_capacity(self.expect_mrtd.len());
+        for text in &self.expect_mrtd {
+            let mut mrtd = [0; 48];
+            hex::decode_to_slice(text.trim(), &mut mrtd).map_err(|_| {
+                TdxEvidenceError::Usage(format!("--expect-mrtd {text}: not 48 bytes of hex"))
+            })?;
+            expected.push(mrtd);
+        }
+        let policy = policy_expecting(&expected);
+        Ok(TdxCheck::new(anchor, collateral, policy, SystemTime::now())
+            .with_anchor_description(description))
+    }
+}
+
+/// The default policy (production TD, up-to-date TCB), accepting any of `mr_td` (any MRTD when
+/// empty).
+pub fn policy_expecting(mr_td: &[[u8; 48]]) -> Policy {
+    let mut policy = Policy::default();
+    policy.mr_td.extend(mr_td.iter().copied().map(Hex));
+    policy
+}
+
+/// Collateral from `file`, or else from `{server}/collateral`.
+pub async fn load_collateral(
+    server: &str,
+    http: &reqwest::Client,
+    file: Option<&std::path::Path>,
+) -> Result<Collateral, TdxEvidenceError> {
+    let json = match file {
+        Some(path) => read(path).map_err(TdxEvidenceError::Collateral)?,
+        None => fetch_collateral(server, http)
+            .await
+            .map_err(TdxEvidenceError::Collateral)?,
+    };
+    Collateral::from_qvl_json(&json).map_err(|e| TdxEvidenceError::Collateral(e.to_string()))
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8>, String> {
+    let url = format!("{}/collateral", server.trim_end_matches('/'));
+    let response = http
+        .get(&url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("{url}: {e} (give --collateral FILE)"))?;
+    let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    Ok(body.to_vec())
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim_check(source: &TdxEvidenceSource, mr_td: &[[u8; 48]]) -> TdxCheck {
+        let root = source.sim_root_pem().unwrap_or_default();
+        let collateral = source.collateral_json().unwrap_or_default();
+        TdxCheck::new(
+            TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+            Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
+            policy_expecting(mr_td),
+            SystemTime::now(),
+        )
+    }
+
+    #[test]
+    fn a_simulated_quote_verifies_and_yields_its_report_data_and_measurements() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let verified = sim_check(&source, &[[0x11; 48]]).verify(&quote).unwrap();
+        assert_eq!(verified.report_data(), &[0x42; 64]);
+        assert_eq!(verified.measurements()["mrtd"], vec![0x11; 48]);
+        assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
+        assert_eq!(source.mrtd().unwrap(), [0x11; 48]);
+    }
+
+    #[test]
+    fn another_mrtd_is_refused_by_the_policy() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let error = sim_check(&source, &[[0x22; 48]])
+            .verify(&quote)
+            .unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Policy(_)), "{error}");
+        assert!(error.to_string().contains("MRTD"), "{error}");
+    }
+
+    #[test]
+    fn intel_root_refuses_simulated_quotes() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let quote = source.quote(&[0x42; 64]).unwrap();
+        let check = TdxCheck::new(
+            TrustAnchor::intel_sgx_root(),
+            Collateral::from_qvl_json(source.collateral_json().unwrap_or_default().as_bytes())
+                .unwrap(),
+            Policy::default(),
+            SystemTime::now(),
+        );
+        let error = check.verify(&quote).unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
+    }
+
+    #[test]
+    fn a_tampered_quote_is_refused() {
+        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let mut quote = source.quote(&[0x42; 64]).unwrap();
+        // Flip one REPORTDATA byte: the quote signature no longer covers the body.
+        quote[48 + 520] ^= 1;
+        let error = sim_check(&source, &[]).verify(&quote).unwrap_err();
+        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
+        assert!(sim_check(&source, &[]).verify(&quote[..100]).is_err());
+    }
+}

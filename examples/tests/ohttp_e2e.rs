@@ -1,0 +1,228 @@
+//! End to end on loopback: mock-whisper, ohttp-gateway on the simulated TDX platform, and
+//! whisper-client verifying the gateway's quote with DCAP before it sends any audio.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+/// A child process killed when dropped.
+struct Running {
+    child: Child,
+    stdout: ChildStdout,
+    addr: String,
+}
+
+impl Running {
+    /// Starts `bin` and waits for the `listening on ADDR` line on its stderr.
+    fn start(bin: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let addr = loop {
+            let mut line = String::new();
+            assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "{bin} exited");
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let stdout = child.stdout.take().unwrap();
+        Self {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the process and returns its standard output.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let mut out = String::new();
+        self.stdout.read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Setup {
+    whisper: Running,
+    gateway: Running,
+    root: tempfile::NamedTempFile,
+    audio: tempfile::NamedTempFile,
+}
+
+async fn setup() -> Setup {
+    let whisper = Running::start(
+        env!("CARGO_BIN_EXE_mock-whisper"),
+        &["--listen", "127.0.0.1:0"],
+    );
+    let gateway = Running::start(
+        env!("CARGO_BIN_EXE_ohttp-gateway"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &whisper.url(),
+            "--tee",
+            "sim",
+        ],
+    );
+    // Trust the simulated root explicitly, as a user would, by saving it to a file.
+    let root_pem = reqwest::get(format!("{}/sim/root", gateway.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let root = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(root.path(), root_pem).unwrap();
+    let audio = tempfile::NamedTempFile::new().unwrap();
+    let samples: Vec<u8> = (0..20_000_u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(audio.path(), samples).unwrap();
+    Setup {
+        whisper,
+        gateway,
+        root,
+        audio,
+    }
+}
+
+fn transcribe(setup: &Setup, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_whisper-client"))
+        .args(["--gateway", &setup.gateway.url()])
+        .args(["--file", setup.audio.path().to_str().unwrap()])
+        .args(["--trust-sim-root", setup.root.path().to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn audio_digest(setup: &Setup) -> String {
+    hex::encode(Sha256::digest(std::fs::read(setup.audio.path()).unwrap()))
+}
+
+#[tokio::test]
+async fn verified_gateway_transcribes_the_audio_intact() {
+    let setup = setup().await;
+    let digest = audio_digest(&setup);
+    for args in [&[][..], &["--chunked"][..]] {
+        let output = transcribe(&setup, args);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(stderr.contains("gateway TDX quote verified"), "{stderr}");
+        assert!(stdout.contains(&digest), "{stdout}");
+    }
+    assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
+}
+
+#[tokio::test]
+async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
+    let setup = setup().await;
+    let refused = |args: &[&str], names: &str| {
+        let output = transcribe(&setup, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(names), "{stderr}");
+    };
+    refused(&["--expect-mrtd", &"00".repeat(48)], "MRTD");
+    // A simulated root other than the gateway's.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let other = attested_tdx::sim::SimPlatform::from_seed(b"another platform", now).unwrap();
+    std::fs::write(setup.root.path(), other.root_certificate_pem()).unwrap();
+    refused(&[], "DCAP verification failed");
+    assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
+}
+
+/// A relay that serves one gateway's attestation with another gateway's keys: the client
+/// refuses the keys, since the verified quote binds another key configuration list.
+#[tokio::test]
+async fn keys_the_verified_quote_does_not_bind_are_refused() {
+    use attested_examples::ohttp_gateway::{self, GatewayOptions};
+    use attested_examples::pipeline::serve_on_loopback;
+    use attested_examples::tdx_evidence::{
+        SIM_MRTD, TdxCheck, TdxEvidenceSource, load_collateral, policy_expecting,
+    };
+    use attested_examples::whisper_client::verified_gateway;
+    use std::sync::Arc;
+
+    let source =
+        Arc::new(TdxEvidenceSource::sim([0x5a; 48], std::time::SystemTime::now()).unwrap());
+    let options = GatewayOptions {
+        target: "http://127.0.0.1:9".to_owned(),
+        suite: attested_ohttp::Suite::X25519_AES128GCM,
+        allowed: vec!["whisper".to_owned()],
+        chunked_dialect: attested_ohttp::Dialect::Draft,
+        max_request: 1 << 20,
+    };
+    let honest = serve_on_loopback(ohttp_gateway::router(source.clone(), options.clone()).unwrap())
+        .await
+        .unwrap();
+    let other = serve_on_loopback(ohttp_gateway::router(source.clone(), options).unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let fetch = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
+    };
+    let attestation = fetch(format!("{honest}/attestation")).await;
+    let other_keys = fetch(format!("{other}/ohttp-keys")).await;
+    let relay = axum::Router::new()
+        .route(
+            "/attestation",
+            axum::routing::get(move || async move {
+                ([("content-type", "application/json")], attestation)
+            }),
+        )
+        .route(
+            "/ohttp-keys",
+            axum::routing::get(move || async move { other_keys }),
+        );
+    let relay = serve_on_loopback(relay).await.unwrap();
+
+    let mrtd: [u8; 48] = hex::decode(SIM_MRTD).unwrap().try_into().unwrap();
+    let check = TdxCheck::new(
+        attested_tdx::TrustAnchor::from_pem(source.sim_root_pem().unwrap().as_bytes()).unwrap(),
+        load_collateral(&honest, &http, None).await.unwrap(),
+        policy_expecting(&[mrtd]),
+        std::time::SystemTime::now(),
+    );
+    // The honest gateway passes; the relay's substituted keys do not.
+    assert!(verified_gateway(&http, &honest, &check).await.is_ok());
+    let error = verified_gateway(&http, &relay, &check)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("gateway key configuration refused"),
+        "{error}"
+    );
+}
