@@ -17,7 +17,7 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-    eprintln!("mock-whisper listening on {}", listener.local_addr()?);
+    println!("mock-whisper listening on {}", listener.local_addr()?);
     axum::serve(listener, mock_whisper::router()).await?;
     Ok(())
 }

@@ -83,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-    eprintln!(
+    println!(
         "ohttp-gateway listening on {} -> {}",
         listener.local_addr()?,
         args.target
