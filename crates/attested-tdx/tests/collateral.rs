@@ -7,43 +7,17 @@
     clippy::indexing_slicing
 )]
 
-use attested_tdx::{
-    Backend, Collateral, Item, PcsCollateral, TimeBound, TrustAnchor, UnixTime, Verifier,
-    VerifyError,
-};
+mod common;
 
-fn at(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).unwrap()
-}
+use common::{at, go_tdx_guest_pcs_collateral};
+
+use attested_tdx::{
+    Backend, Collateral, Item, TimeBound, TrustAnchor, UnixTime, Verifier, VerifyError,
+};
 
 fn qvl(name: &str) -> Option<Collateral> {
     let json = attested_testdata::read(&format!("tdx/dcap-qvl/{name}"))?;
     Some(Collateral::from_qvl_json(&json).unwrap())
-}
-
-fn pcs() -> Option<Collateral> {
-    let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
-    let parts = [
-        read("sample_tcbInfo_response")?,
-        read("tcb_info_issuer_chain.pem")?,
-        read("sample_qeIdentity_response")?,
-        read("qe_identity_issuer_chain.pem")?,
-        read("pckcrl")?,
-        read("pck_crl_issuer_chain.pem")?,
-        read("rootcrl.der")?,
-    ];
-    Some(
-        Collateral::from_pcs(PcsCollateral {
-            tcb_info_response: &parts[0],
-            tcb_info_issuer_chain: &parts[1],
-            qe_identity_response: &parts[2],
-            qe_identity_issuer_chain: &parts[3],
-            pck_crl: &parts[4],
-            pck_crl_issuer_chain: &parts[5],
-            root_ca_crl: &parts[6],
-        })
-        .unwrap(),
-    )
 }
 
 /// (collateral, window start, window end) from SOURCES.md.
@@ -75,7 +49,7 @@ fn samples() -> Vec<(&'static str, Collateral, &'static str, &'static str)> {
             out.push((name, c, from, until));
         }
     }
-    if let Some(c) = pcs() {
+    if let Some(c) = go_tdx_guest_pcs_collateral() {
         out.push((
             "go-tdx-guest PCS",
             c,

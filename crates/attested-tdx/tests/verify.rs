@@ -8,14 +8,14 @@
     clippy::indexing_slicing
 )]
 
-use attested_tdx::{
-    Backend, Collateral, Item, PcsCollateral, Quote, TcbStatus, TimeBound, TrustAnchor, UnixTime,
-    Verifier, VerifyError,
-};
+mod common;
 
-fn at(text: &str) -> UnixTime {
-    UnixTime::parse_rfc3339(text).unwrap()
-}
+use common::{at, go_tdx_guest_pcs_collateral};
+
+use attested_tdx::{
+    Backend, Collateral, Item, Quote, TcbStatus, TimeBound, TrustAnchor, UnixTime, Verifier,
+    VerifyError,
+};
 
 struct Sample {
     name: &'static str,
@@ -60,33 +60,8 @@ fn qvl_sample(
     })
 }
 
-fn pcs_collateral() -> Option<Collateral> {
-    let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
-    let parts = [
-        read("sample_tcbInfo_response")?,
-        read("tcb_info_issuer_chain.pem")?,
-        read("sample_qeIdentity_response")?,
-        read("qe_identity_issuer_chain.pem")?,
-        read("pckcrl")?,
-        read("pck_crl_issuer_chain.pem")?,
-        read("rootcrl.der")?,
-    ];
-    Some(
-        Collateral::from_pcs(PcsCollateral {
-            tcb_info_response: &parts[0],
-            tcb_info_issuer_chain: &parts[1],
-            qe_identity_response: &parts[2],
-            qe_identity_issuer_chain: &parts[3],
-            pck_crl: &parts[4],
-            pck_crl_issuer_chain: &parts[5],
-            root_ca_crl: &parts[6],
-        })
-        .unwrap(),
-    )
-}
-
 fn go_sample() -> Option<Sample> {
-    let collateral = pcs_collateral()?;
+    let collateral = go_tdx_guest_pcs_collateral()?;
     Some(Sample {
         name: "go-tdx-guest tdx_prod_quote_SPR_E4",
         quote: attested_testdata::read("tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat")?,

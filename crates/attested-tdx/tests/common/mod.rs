@@ -1,6 +1,39 @@
-//! Robustness checks shared by the real-quote and simulated-quote tests.
+//! Helpers shared by the integration tests: robustness checks for the parser and loading the
+//! real collateral. Each test binary uses only some of them.
+#![allow(dead_code)]
 
-use attested_tdx::Quote;
+use attested_tdx::{Collateral, PcsCollateral, Quote, UnixTime};
+
+/// An RFC 3339 time from a test's table.
+pub(crate) fn at(text: &str) -> UnixTime {
+    UnixTime::parse_rfc3339(text).unwrap()
+}
+
+/// go-tdx-guest's Intel PCS collateral (PCS response bodies, issuer chains and CRLs).
+pub(crate) fn go_tdx_guest_pcs_collateral() -> Option<Collateral> {
+    let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
+    let parts = [
+        read("sample_tcbInfo_response")?,
+        read("tcb_info_issuer_chain.pem")?,
+        read("sample_qeIdentity_response")?,
+        read("qe_identity_issuer_chain.pem")?,
+        read("pckcrl")?,
+        read("pck_crl_issuer_chain.pem")?,
+        read("rootcrl.der")?,
+    ];
+    Some(
+        Collateral::from_pcs(PcsCollateral {
+            tcb_info_response: &parts[0],
+            tcb_info_issuer_chain: &parts[1],
+            qe_identity_response: &parts[2],
+            qe_identity_issuer_chain: &parts[3],
+            pck_crl: &parts[4],
+            pck_crl_issuer_chain: &parts[5],
+            root_ca_crl: &parts[6],
+        })
+        .unwrap(),
+    )
+}
 
 /// Truncating a quote anywhere before its padding is an error whose offset lies inside the
 /// truncated input; truncating inside the padding leaves a valid quote.
