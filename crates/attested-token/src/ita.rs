@@ -1,13 +1,12 @@
 //! Intel Trust Authority tokens: typed claims (token v1 and v2) and an appraisal policy.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
 use crate::error::{Error, malformed};
 use crate::hexbytes::{self, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
-use crate::limits::Limits;
 use crate::x509::TrustRoots;
 
 /// The `iss` of every Intel Trust Authority token.
@@ -320,23 +319,7 @@ impl ItaVerifier {
         self
     }
 
-    /// Sets the allowed clock skew (default 60 s).
-    pub fn skew(mut self, skew: Duration) -> Self {
-        self.jwt = self.jwt.skew(skew);
-        self
-    }
-
-    /// Refuses tokens issued longer ago than `max_age`.
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.jwt = self.jwt.max_age(max_age);
-        self
-    }
-
-    /// Sets the size caps.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.jwt = self.jwt.limits(limits);
-        self
-    }
+    forward_jwt_options!(time_and_limits);
 
     /// Verifies `token` at `now` and returns its typed claims.
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<ItaClaims, Error> {

@@ -50,6 +50,33 @@
 //! # #[cfg(not(feature = "sim"))] fn main() {}
 //! ```
 
+/// The time and size options that every JWT-based verifier forwards to its inner
+/// `JwtVerifier` (a field named `jwt`), written once.
+macro_rules! forward_jwt_options {
+    (time) => {
+        /// Sets the allowed clock skew (default 60 s).
+        pub fn skew(mut self, skew: std::time::Duration) -> Self {
+            self.jwt = self.jwt.skew(skew);
+            self
+        }
+
+        /// Refuses tokens issued longer ago than `max_age`.
+        pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+            self.jwt = self.jwt.max_age(max_age);
+            self
+        }
+    };
+    (time_and_limits) => {
+        forward_jwt_options!(time);
+
+        /// Sets the size caps.
+        pub fn limits(mut self, limits: crate::Limits) -> Self {
+            self.jwt = self.jwt.limits(limits);
+            self
+        }
+    };
+}
+
 mod backend;
 mod cache;
 mod error;

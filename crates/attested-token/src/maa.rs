@@ -1,14 +1,13 @@
 //! Microsoft Azure Attestation (MAA) tokens: RS256 JWTs whose TEE claims sit under
 //! `x-ms-isolation-tee`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
 use crate::error::{Error, malformed};
 use crate::hexbytes::show;
 use crate::jwt::{JwtVerifier, KeySet};
-use crate::limits::Limits;
 
 #[derive(Deserialize)]
 struct RawMaaClaims {
@@ -125,23 +124,7 @@ impl MaaVerifier {
         }
     }
 
-    /// Sets the allowed clock skew (default 60 s).
-    pub fn skew(mut self, skew: Duration) -> Self {
-        self.jwt = self.jwt.skew(skew);
-        self
-    }
-
-    /// Refuses tokens issued longer ago than `max_age`.
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.jwt = self.jwt.max_age(max_age);
-        self
-    }
-
-    /// Sets the size caps.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.jwt = self.jwt.limits(limits);
-        self
-    }
+    forward_jwt_options!(time_and_limits);
 
     /// Verifies `token` at `now` and returns its typed claims.
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<MaaClaims, Error> {

@@ -2,7 +2,7 @@
 //! `[["JWT", overall], {"GPU-n": jwt, ...}]`, ES384-signed.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -98,17 +98,7 @@ impl NrasVerifier {
         }
     }
 
-    /// Sets the allowed clock skew (default 60 s).
-    pub fn skew(mut self, skew: Duration) -> Self {
-        self.jwt = self.jwt.skew(skew);
-        self
-    }
-
-    /// Refuses tokens issued longer ago than `max_age`.
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.jwt = self.jwt.max_age(max_age);
-        self
-    }
+    forward_jwt_options!(time);
 
     /// Sets the size caps (the whole bundle is held to the token cap).
     pub fn limits(mut self, limits: Limits) -> Self {
