@@ -406,21 +406,32 @@ fn svns(components: &[Svn], item: Item, what: &str) -> Result<[u8; 16], VerifyEr
     Ok(out)
 }
 
+/// Refuses collateral of another kind or version than the one this verifier understands.
+fn expect_kind(
+    item: Item,
+    id: &str,
+    version: u32,
+    expected_id: &str,
+    expected_version: u32,
+) -> Result<(), VerifyError> {
+    if id == expected_id && version == expected_version {
+        return Ok(());
+    }
+    Err(VerifyError::WrongCollateral {
+        item,
+        reason: format!(
+            "id {id:?} version {version}, expected id {expected_id:?} version {expected_version}"
+        ),
+    })
+}
+
 impl TcbInfo {
     /// Parses the signed `tcbInfo` JSON object. Refuses anything but a v3 TDX TCB Info.
     pub(crate) fn parse(json: &[u8]) -> Result<TcbInfo, VerifyError> {
         let item = Item::TcbInfo;
         let raw: TcbInfoJson =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
-        if raw.id != "TDX" || raw.version != 3 {
-            return Err(VerifyError::WrongCollateral {
-                item,
-                reason: format!(
-                    "id {:?} version {}, expected id \"TDX\" version 3",
-                    raw.id, raw.version
-                ),
-            });
-        }
+        expect_kind(item, &raw.id, raw.version, "TDX", 3)?;
         let module = raw
             .tdx_module
             .ok_or_else(|| VerifyError::malformed(item, "tdxModule missing"))?;
@@ -626,15 +637,7 @@ impl QeIdentity {
         let item = Item::QeIdentity;
         let raw: QeIdentityJson =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
-        if raw.id != "TD_QE" || raw.version != 2 {
-            return Err(VerifyError::WrongCollateral {
-                item,
-                reason: format!(
-                    "id {:?} version {}, expected id \"TD_QE\" version 2",
-                    raw.id, raw.version
-                ),
-            });
-        }
+        expect_kind(item, &raw.id, raw.version, "TD_QE", 2)?;
         Ok(QeIdentity {
             issue_date: date(&raw.issue_date, item, "issueDate")?,
             next_update: date(&raw.next_update, item, "nextUpdate")?,
