@@ -4,6 +4,7 @@ pub mod chat_client;
 pub mod llm_proxy;
 pub mod mock_llm;
 pub mod mock_whisper;
+pub mod nitro_evidence;
 pub mod noise_demo;
 pub mod ohttp_gateway;
 pub mod pipeline;

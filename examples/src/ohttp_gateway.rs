@@ -1,13 +1,16 @@
 //! The attested Oblivious HTTP gateway of `ohttp-gateway`, in front of a transcription service.
 //!
 //! - `GET /ohttp-keys` and `GET /.well-known/ohttp-gateway`: the key configuration list.
-//! - `GET /attestation`: a TDX quote whose REPORTDATA is SHA-512 of that list.
-//! - `GET /sim/root`, `GET /collateral`: see [`crate::tdx_evidence::trust_routes`].
+//! - `GET /attestation`: a TDX quote whose REPORTDATA is SHA-512 of that list, or a Nitro
+//!   document whose `public_key` is (see [`crate::nitro_evidence`]).
+//! - `GET /sim/root`, `GET /collateral`: see [`crate::tdx_evidence::trust_routes`];
+//!   `GET /nitro-sim/root`: see [`crate::nitro_evidence::trust_routes`].
 //! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_ohttp::bhttp::{Message, StatusCode as InnerStatus};
 use attested_ohttp::{
@@ -16,7 +19,7 @@ use attested_ohttp::{
 };
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,11 +40,26 @@ pub struct GatewayOptions {
     pub max_request: u64,
 }
 
+/// Where the gateway's attestation comes from.
+pub enum GatewayEvidence {
+    /// TDX quotes (simulated or hardware).
+    Tdx(Arc<TdxEvidenceSource>),
+    /// Simulated Nitro documents, one per request (they carry the client's nonce).
+    NitroSim(Arc<NitroSimSource>),
+}
+
+impl From<Arc<TdxEvidenceSource>> for GatewayEvidence {
+    fn from(source: Arc<TdxEvidenceSource>) -> Self {
+        Self::Tdx(source)
+    }
+}
+
 struct AppState {
     gateway: Gateway,
     key_list: Vec<u8>,
     key_list_max_age: u64,
     attestation: serde_json::Value,
+    nitro: Option<Arc<NitroSimSource>>,
     http: reqwest::Client,
     target: String,
 }
@@ -78,8 +96,14 @@ async fn keys(State(st): State<Arc<AppState>>) -> Response {
     r
 }
 
-async fn attestation(State(st): State<Arc<AppState>>) -> Response {
-    axum::Json(st.attestation.clone()).into_response()
+async fn attestation(State(st): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let Some(nitro) = &st.nitro else {
+        return axum::Json(st.attestation.clone()).into_response();
+    };
+    match nitro.attestation_json(&st.key_list, query.as_deref(), SystemTime::now()) {
+        Ok(json) => axum::Json(json).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
 }
 
 /// Hop-by-hop and framing fields never cross the gateway.
@@ -201,7 +225,7 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
 
 /// The gateway's routes, with a fresh key whose configuration list `source` quotes.
 pub fn router(
-    source: Arc<TdxEvidenceSource>,
+    source: impl Into<GatewayEvidence>,
     options: GatewayOptions,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let now = SystemTime::now();
@@ -218,11 +242,22 @@ pub fn router(
         Validity::new(now, lifetime, Duration::from_secs(3600)),
     )?;
     let key_list = ring.encoded_list(now);
-    let evidence = serde_json::json!({
-        "type": "tdx-quote",
-        "tee_type": source.tee_type(),
-        "quote": hex::encode(source.quote(&key_config_binding(&key_list))?),
-    });
+    let (evidence, nitro, trust) = match source.into() {
+        GatewayEvidence::Tdx(source) => (
+            serde_json::json!({
+                "type": "tdx-quote",
+                "tee_type": source.tee_type(),
+                "quote": hex::encode(source.quote(&key_config_binding(&key_list))?),
+            }),
+            None,
+            trust_routes(source),
+        ),
+        GatewayEvidence::NitroSim(source) => (
+            serde_json::Value::Null,
+            Some(source.clone()),
+            crate::nitro_evidence::trust_routes(&source),
+        ),
+    };
     let max_request = usize::try_from(options.max_request)?;
     let policy = GatewayPolicy {
         max_request_len: max_request,
@@ -238,6 +273,7 @@ pub fn router(
     let state = Arc::new(AppState {
         gateway: Gateway::new(ring, policy),
         attestation: serde_json::json!({ "evidence": evidence, "key_config_list": hex::encode(&key_list) }),
+        nitro,
         key_list,
         key_list_max_age: 3600,
         http: reqwest::Client::builder()
@@ -254,5 +290,5 @@ pub fn router(
             max_request.saturating_add(1 << 20),
         ))
         .with_state(state)
-        .merge(trust_routes(source)))
+        .merge(trust))
 }

@@ -3,8 +3,8 @@
 
 use std::io::Cursor;
 
-use attested_ohttp::Client;
 use attested_ohttp::bhttp::{Message, Mode};
+use attested_ohttp::{Client, EvidenceCheck};
 
 use crate::tdx_evidence::{TdxCheck, VerifiedTdx};
 
@@ -18,6 +18,28 @@ pub async fn verified_gateway(
     base: &str,
     check: &TdxCheck,
 ) -> Result<(Client, VerifiedTdx), BoxError> {
+    verified_gateway_with(http, base, "", |attestation| {
+        let quote = attestation
+            .pointer("/evidence/quote")
+            .and_then(|q| q.as_str())
+            .ok_or("the gateway's attestation carries no TDX quote")?;
+        let quote = hex::decode(quote).map_err(|_| "the gateway's quote is not hex")?;
+        check
+            .verify(&quote)
+            .map_err(|e| format!("gateway quote refused: {e}").into())
+    })
+    .await
+}
+
+/// Fetches the gateway's key configuration list and `GET /attestation{query}`, verifies the
+/// attestation with `verify`, and returns an OHTTP client for keys that the verified evidence
+/// binds.
+pub async fn verified_gateway_with<E: EvidenceCheck>(
+    http: &reqwest::Client,
+    base: &str,
+    query: &str,
+    verify: impl FnOnce(&serde_json::Value) -> Result<E, BoxError>,
+) -> Result<(Client, E), BoxError> {
     let base = base.trim_end_matches('/');
     let keys = http
         .get(format!("{base}/ohttp-keys"))
@@ -27,20 +49,13 @@ pub async fn verified_gateway(
         .bytes()
         .await?;
     let attestation: serde_json::Value = http
-        .get(format!("{base}/attestation"))
+        .get(format!("{base}/attestation{query}"))
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    let quote = attestation
-        .pointer("/evidence/quote")
-        .and_then(|q| q.as_str())
-        .ok_or("the gateway's attestation carries no TDX quote")?;
-    let quote = hex::decode(quote).map_err(|_| "the gateway's quote is not hex")?;
-    let verified = check
-        .verify(&quote)
-        .map_err(|e| format!("gateway quote refused: {e}"))?;
+    let verified = verify(&attestation)?;
     let client = Client::new(&keys, &verified)
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;
     Ok((client, verified))

@@ -1,4 +1,4 @@
-//! `ohttp-gateway --listen ADDR --target URL [--suite ...] [--tee sim|tdx]`: an attested
+//! `ohttp-gateway --listen ADDR --target URL [--suite ...] [--tee sim|tdx|nitro-sim]`: an attested
 //! Oblivious HTTP gateway in front of a transcription service.
 //!
 //! - `GET /ohttp-keys` and `GET /.well-known/ohttp-gateway`: the key configuration list.
@@ -8,10 +8,13 @@
 //! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
 //! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
 //! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
+//! `--tee nitro-sim` serves AWS-Nitro-shaped documents from a simulated issuer (NOT a TEE;
+//! root at `GET /nitro-sim/root`) from `attested_examples::nitro_evidence`.
 
 use std::sync::Arc;
 
-use attested_examples::ohttp_gateway::{self, GatewayOptions};
+use attested_examples::nitro_evidence::NitroSimSource;
+use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
 use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
 use attested_ohttp::{Dialect, Suite};
 use clap::{Parser, ValueEnum};
@@ -21,6 +24,16 @@ enum SuiteArg {
     X25519Aes128gcm,
     P384Aes256gcm,
     Xwing,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TeeArg {
+    /// Simulated TDX platform (NOT a TEE).
+    Sim,
+    /// Intel TDX through configfs-tsm.
+    Tdx,
+    /// AWS-Nitro-shaped documents from a simulated issuer (NOT a TEE).
+    NitroSim,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,7 +56,7 @@ struct Args {
     suite: SuiteArg,
     /// Where the attestation evidence comes from.
     #[arg(long, value_enum, default_value = "sim")]
-    tee: Tee,
+    tee: TeeArg,
     /// Inner request authorities that may be forwarded to the target.
     #[arg(long = "allow", default_value = "whisper")]
     allowed: Vec<String>,
@@ -63,10 +76,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         SuiteArg::P384Aes256gcm => Suite::P384_AES256GCM,
         SuiteArg::Xwing => Suite::XWING_AES256GCM,
     };
-    if args.tee == Tee::Sim {
-        eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
-    }
-    let source = Arc::new(TdxEvidenceSource::from_tee(args.tee, [0x6f; 48])?);
+    let source = match args.tee {
+        TeeArg::NitroSim => {
+            let source = NitroSimSource::new()?;
+            eprintln!(
+                "WARNING: --tee nitro-sim: simulated Nitro issuer, NOT a TEE (tests and demos only); PCR0 {}",
+                hex::encode(source.pcr0())
+            );
+            GatewayEvidence::NitroSim(Arc::new(source))
+        }
+        TeeArg::Sim | TeeArg::Tdx => {
+            let tee = if args.tee == TeeArg::Sim {
+                Tee::Sim
+            } else {
+                Tee::Tdx
+            };
+            if tee == Tee::Sim {
+                eprintln!(
+                    "WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)"
+                );
+            }
+            GatewayEvidence::Tdx(Arc::new(TdxEvidenceSource::from_tee(tee, [0x6f; 48])?))
+        }
+    };
 
     let app = ohttp_gateway::router(
         source,

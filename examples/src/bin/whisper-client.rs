@@ -1,9 +1,11 @@
 //! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
-//! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]`:
+//! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]
+//! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--nitro-max-age SECONDS]`:
 //! transcribes audio through an attested Oblivious HTTP gateway.
 //!
 //! The client verifies the gateway's evidence before it encrypts anything: the evidence must
-//! bind the exact key configuration list (REPORTDATA = SHA-512 of it), or, in KMS mode, every
+//! bind the exact key configuration list (REPORTDATA, or a Nitro document's `public_key` for
+//! the Nitro options, = SHA-512 of it), or, in KMS mode, every
 //! key must carry a CCF receipt that verifies against the pinned KMS service certificate.
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
 //! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
@@ -11,6 +13,7 @@
 use std::io::Write;
 use std::time::SystemTime;
 
+use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_examples::whisper_client::{
     transcription_request, transcription_response, verified_gateway,
@@ -51,6 +54,9 @@ struct Args {
     /// How the gateway's TDX quote is verified.
     #[command(flatten)]
     trust: TrustArgs,
+    /// How the gateway's AWS Nitro document is verified (instead of a TDX quote).
+    #[command(flatten)]
+    nitro: NitroTrustArgs,
     /// Azure KMS base URL: take keys from `{kms}/listpubkeys` with verified CCF receipts.
     #[arg(long, requires = "kms_cert")]
     kms_url: Option<String>,
@@ -97,6 +103,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             verified.configs().len()
         );
         Client::from_verified(&verified, &Preference::default())?
+    } else if args.nitro.enabled() {
+        let check = args.nitro.check().map_err(|e| e.to_string())?;
+        let (client, verified) = verified_nitro_gateway(&http, base, &check)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "gateway Nitro document verified under {}; PCR0 {}",
+            check.anchor_description(),
+            verified
+                .document()
+                .pcrs
+                .get(&0)
+                .map(hex::encode)
+                .unwrap_or_default()
+        );
+        eprintln!(
+            "gateway document binds its key list; suite {:?}",
+            client.suite()
+        );
+        client
     } else {
         let check = args
             .trust

@@ -1,0 +1,306 @@
+//! AWS Nitro attestation documents for the OHTTP examples (the BlindAI shape).
+//!
+//! A gateway started with `--tee nitro-sim` signs Nitro-shaped documents with
+//! `attested-token`'s simulated issuer (a test PKI of its own, NOT a TEE): each document's
+//! `public_key` is SHA-512 of the gateway's encoded key configuration list (what a TDX quote
+//! carries in REPORTDATA) and its `nonce` is the client's, so a document is made per request
+//! (`GET /attestation?nonce=HEX`). The simulated root is served at `GET /nitro-sim/root` (PEM)
+//! for clients told explicitly to trust it.
+//!
+//! Clients check documents with a [`NitroCheck`]: COSE signature and certificate chain with
+//! [`NitroVerifier`] (the pinned AWS Nitro root by default; a simulated root only when the user
+//! names its file with `--trust-nitro-sim-root`), freshness (a maximum age), then a
+//! [`NitroPolicy`] (PCRs, no debug mode, the client's nonce). The key binding comes from the
+//! verified document only.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use attested_ohttp::{EvidenceCheck, EvidenceError, ReportData};
+use attested_token::sim::{SimEnclave, SimIssuer};
+use attested_token::{NitroDocument, NitroPolicy, NitroVerifier, TrustRoots};
+
+use crate::whisper_client::{BoxError, verified_gateway_with};
+
+/// The simulated issuer's seed: fixed, so that a demo's root is reproducible.
+const SIM_SEED: [u8; 32] = *b"attested-examples nitro-sim root";
+
+/// Largest nonce a client may ask to be signed (the Nitro Secure Module takes 512 bytes).
+pub const MAX_NONCE_LEN: usize = 64;
+
+/// Why a document could not be produced or was refused. Each variant names the failed step.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NitroEvidenceError {
+    /// The simulated issuer could not be built.
+    #[error("simulated Nitro issuer: {0}")]
+    Sim(attested_token::Error),
+    /// The attestation carries no document, or it is not hex.
+    #[error("the attestation carries no hex Nitro document")]
+    MissingDocument,
+    /// The nonce asked for is not hex or too long.
+    #[error("nonce: not hex or longer than {MAX_NONCE_LEN} bytes")]
+    Nonce,
+    /// The trust anchor cannot be read.
+    #[error("trust anchor: {0}")]
+    Anchor(String),
+    /// Signature, certificate chain or freshness check failed.
+    #[error("Nitro document verification failed: {0}")]
+    Verify(attested_token::Error),
+    /// The verified document does not meet the policy (PCRs, debug mode, nonce).
+    #[error("policy refused the verified Nitro document: {0}")]
+    Policy(attested_token::Error),
+    /// The verified document's `public_key` is not a 64-byte key list binding.
+    #[error("the verified Nitro document binds no key list (public_key is not 64 bytes)")]
+    NoBinding,
+    /// A command-line value is malformed.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A gateway's source of simulated Nitro documents.
+pub struct NitroSimSource {
+    issuer: SimIssuer,
+    enclave: SimEnclave,
+}
+
+impl NitroSimSource {
+    /// The example gateways' simulated enclave (PCR0..2 non-zero: not debug mode).
+    pub fn new() -> Result<Self, NitroEvidenceError> {
+        Self::with_seed(SIM_SEED)
+    }
+
+    /// A simulated enclave signed by an issuer derived from `seed`.
+    pub fn with_seed(seed: [u8; 32]) -> Result<Self, NitroEvidenceError> {
+        Ok(Self {
+            issuer: SimIssuer::new(seed).map_err(NitroEvidenceError::Sim)?,
+            enclave: SimEnclave::default(),
+        })
+    }
+
+    /// What servers report as their `tee_type`.
+    pub fn tee_type(&self) -> &'static str {
+        "nitro-sim (simulated issuer, NOT a TEE)"
+    }
+
+    /// PCR0 of the documents (informative).
+    pub fn pcr0(&self) -> Vec<u8> {
+        self.enclave.pcrs.get(&0).cloned().unwrap_or_default()
+    }
+
+    /// A document binding `key_list` (SHA-512 in `public_key`) with `nonce`, stamped `now`.
+    pub fn document(&self, key_list: &[u8], nonce: Option<&[u8]>, now: SystemTime) -> Vec<u8> {
+        let enclave = SimEnclave {
+            public_key: Some(attested_ohttp::key_config_binding(key_list).to_vec()),
+            nonce: nonce.map(<[u8]>::to_vec),
+            ..self.enclave.clone()
+        };
+        let ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.issuer.nitro_document(&enclave, ms)
+    }
+
+    /// The `GET /attestation` answer for the raw query string `query` (`nonce=HEX`).
+    pub fn attestation_json(
+        &self,
+        key_list: &[u8],
+        query: Option<&str>,
+        now: SystemTime,
+    ) -> Result<serde_json::Value, NitroEvidenceError> {
+        let nonce = query
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("nonce="))
+            .map(|text| hex::decode(text).map_err(|_| NitroEvidenceError::Nonce))
+            .transpose()?;
+        if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+            return Err(NitroEvidenceError::Nonce);
+        }
+        let document = self.document(key_list, nonce.as_deref(), now);
+        Ok(serde_json::json!({
+            "evidence": {
+                "type": "nitro-document",
+                "tee_type": self.tee_type(),
+                "document": hex::encode(document),
+            },
+            "key_config_list": hex::encode(key_list),
+        }))
+    }
+
+    /// The simulated root certificate (PEM) a client must be told to trust.
+    pub fn root_pem(&self) -> String {
+        der::pem::encode_string(
+            "CERTIFICATE",
+            der::pem::LineEnding::LF,
+            self.issuer.root_der(),
+        )
+        .unwrap_or_default()
+    }
+}
+
+/// `GET /nitro-sim/root` (PEM). Merge into a server's router.
+pub fn trust_routes(source: &NitroSimSource) -> axum::Router {
+    let pem = source.root_pem();
+    axum::Router::new().route(
+        "/nitro-sim/root",
+        axum::routing::get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+                pem,
+            )
+        }),
+    )
+}
+
+/// What a verified and accepted document vouches for.
+#[derive(Clone, Debug)]
+pub struct VerifiedNitro {
+    binding: ReportData,
+    document: NitroDocument,
+}
+
+impl VerifiedNitro {
+    /// The verified document.
+    pub fn document(&self) -> &NitroDocument {
+        &self.document
+    }
+}
+
+/// The OHTTP client's check: the document was verified when this value was made.
+impl EvidenceCheck for VerifiedNitro {
+    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+        Ok(self.binding)
+    }
+}
+
+/// A client's Nitro document check: signature, chain and freshness, then appraisal.
+pub struct NitroCheck {
+    verifier: NitroVerifier,
+    policy: NitroPolicy,
+    anchor_description: String,
+}
+
+impl NitroCheck {
+    /// Verifies against `roots` (documents at most `max_age` old), then appraises with `policy`.
+    pub fn new(roots: &TrustRoots, max_age: Duration, policy: NitroPolicy) -> Self {
+        Self {
+            verifier: NitroVerifier::new(roots).max_age(Some(max_age)),
+            policy,
+            anchor_description: "the given root".to_owned(),
+        }
+    }
+
+    /// Names the trust anchor in reports (default: "the given root").
+    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
+        self.anchor_description = description.into();
+        self
+    }
+
+    /// Which root the documents must chain to, for reports.
+    pub fn anchor_description(&self) -> &str {
+        &self.anchor_description
+    }
+
+    /// Verifies `document` at `now`, requires `nonce` in it and appraises it.
+    pub fn verify(
+        &self,
+        document: &[u8],
+        nonce: &[u8],
+        now: SystemTime,
+    ) -> Result<VerifiedNitro, NitroEvidenceError> {
+        let document = self
+            .verifier
+            .verify(document, now)
+            .map_err(NitroEvidenceError::Verify)?;
+        self.policy
+            .clone()
+            .expect_nonce(nonce)
+            .appraise(&document)
+            .map_err(NitroEvidenceError::Policy)?;
+        let binding = document
+            .public_key
+            .as_deref()
+            .and_then(|key| ReportData::try_from(key).ok())
+            .ok_or(NitroEvidenceError::NoBinding)?;
+        Ok(VerifiedNitro { binding, document })
+    }
+}
+
+/// Fetches the gateway's keys and a document for a fresh nonce, verifies the document with
+/// `check`, and returns an OHTTP client for keys that the verified document binds.
+pub async fn verified_nitro_gateway(
+    http: &reqwest::Client,
+    base: &str,
+    check: &NitroCheck,
+) -> Result<(attested_ohttp::Client, VerifiedNitro), BoxError> {
+    let nonce: [u8; 32] = rand::random();
+    let query = format!("?nonce={}", hex::encode(nonce));
+    verified_gateway_with(http, base, &query, |attestation| {
+        let document = attestation
+            .pointer("/evidence/document")
+            .and_then(|d| d.as_str())
+            .and_then(|d| hex::decode(d).ok())
+            .ok_or(NitroEvidenceError::MissingDocument)?;
+        check
+            .verify(&document, &nonce, SystemTime::now())
+            .map_err(|e| format!("gateway Nitro document refused: {e}").into())
+    })
+    .await
+}
+
+/// The clients' Nitro verification options.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct NitroTrustArgs {
+    /// Expect an AWS Nitro attestation document (implied by the other Nitro options).
+    #[arg(long)]
+    pub nitro: bool,
+    /// Trust the SIMULATED Nitro root certificate (PEM) in FILE instead of the AWS Nitro root.
+    /// A simulated issuer proves nothing: for tests and demos only.
+    #[arg(long)]
+    pub trust_nitro_sim_root: Option<PathBuf>,
+    /// Refuse any PCR0 (enclave image) but this one (hex).
+    #[arg(long)]
+    pub expect_pcr0: Option<String>,
+    /// Refuse documents older than this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub nitro_max_age: u64,
+}
+
+impl NitroTrustArgs {
+    /// Whether the user asked for the Nitro path.
+    pub fn enabled(&self) -> bool {
+        self.nitro || self.trust_nitro_sim_root.is_some() || self.expect_pcr0.is_some()
+    }
+
+    /// Builds the check.
+    pub fn check(&self) -> Result<NitroCheck, NitroEvidenceError> {
+        let (roots, description) = match &self.trust_nitro_sim_root {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| NitroEvidenceError::Anchor(format!("{}: {e}", path.display())))?;
+                let roots = TrustRoots::empty()
+                    .with_pem(&pem)
+                    .map_err(|e| NitroEvidenceError::Anchor(format!("{}: {e}", path.display())))?;
+                (
+                    roots,
+                    format!("SIMULATED Nitro root from {} (not a TEE)", path.display()),
+                )
+            }
+            None => (
+                TrustRoots::aws_nitro(),
+                "AWS Nitro Enclaves root".to_owned(),
+            ),
+        };
+        let mut policy = NitroPolicy::new();
+        if let Some(text) = &self.expect_pcr0 {
+            let pcr0 = hex::decode(text.trim())
+                .map_err(|_| NitroEvidenceError::Usage(format!("--expect-pcr0 {text}: not hex")))?;
+            policy = policy.expect_pcr(0, &pcr0);
+        }
+        Ok(
+            NitroCheck::new(&roots, Duration::from_secs(self.nitro_max_age), policy)
+                .with_anchor_description(description),
+        )
+    }
+}
