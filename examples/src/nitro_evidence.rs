@@ -304,3 +304,119 @@ impl NitroTrustArgs {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attested_ohttp::{KeyPair, KeyRing, Suite, Validity};
+
+    fn key_list() -> Vec<u8> {
+        let now = SystemTime::now();
+        let suite = Suite::X25519_AES128GCM;
+        let pair =
+            KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut rand::rng()).unwrap();
+        let mut ring = KeyRing::new();
+        ring.insert(
+            pair,
+            Validity::new(now, Duration::from_secs(3600), Duration::from_secs(60)),
+        )
+        .unwrap();
+        ring.encoded_list(now)
+    }
+
+    fn sim_check(source: &NitroSimSource, policy: NitroPolicy) -> NitroCheck {
+        let roots = TrustRoots::empty().with_pem(&source.root_pem()).unwrap();
+        NitroCheck::new(&roots, Duration::from_secs(60), policy)
+    }
+
+    #[test]
+    fn a_document_verifies_and_binds_exactly_its_key_list() {
+        let source = NitroSimSource::new().unwrap();
+        let (list, other) = (key_list(), key_list());
+        let now = SystemTime::now();
+        let document = source.document(&list, Some(b"nonce"), now);
+        let policy = NitroPolicy::new().expect_pcr(0, &source.pcr0());
+        let verified = sim_check(&source, policy)
+            .verify(&document, b"nonce", now)
+            .unwrap();
+        assert_eq!(
+            verified.verified_report_data().unwrap(),
+            attested_ohttp::key_config_binding(&list)
+        );
+        assert!(attested_ohttp::Client::new(&list, &verified).is_ok());
+        assert!(attested_ohttp::Client::new(&other, &verified).is_err());
+    }
+
+    #[test]
+    fn another_nonce_a_stale_document_and_another_pcr0_are_refused() {
+        let source = NitroSimSource::new().unwrap();
+        let now = SystemTime::now();
+        let document = source.document(&key_list(), Some(b"nonce"), now);
+        let check = sim_check(&source, NitroPolicy::new());
+        let error = check.verify(&document, b"other", now).unwrap_err();
+        assert!(matches!(error, NitroEvidenceError::Policy(_)), "{error}");
+        assert!(error.to_string().contains("nonce"), "{error}");
+        let later = now + Duration::from_secs(3600);
+        let error = check.verify(&document, b"nonce", later).unwrap_err();
+        assert!(matches!(error, NitroEvidenceError::Verify(_)), "{error}");
+        let pcr0 = sim_check(&source, NitroPolicy::new().expect_pcr(0, &[0; 48]))
+            .verify(&document, b"nonce", now)
+            .unwrap_err();
+        assert!(pcr0.to_string().contains("PCR0"), "{pcr0}");
+    }
+
+    #[test]
+    fn the_aws_root_and_other_simulated_roots_refuse_simulated_documents() {
+        let source = NitroSimSource::new().unwrap();
+        let now = SystemTime::now();
+        let document = source.document(&key_list(), Some(b"n"), now);
+        let aws = NitroCheck::new(
+            &TrustRoots::aws_nitro(),
+            Duration::from_secs(60),
+            NitroPolicy::new(),
+        );
+        let other = sim_check(
+            &NitroSimSource::with_seed([9; 32]).unwrap(),
+            NitroPolicy::new(),
+        );
+        for check in [aws, other] {
+            let error = check.verify(&document, b"n", now).unwrap_err();
+            assert!(matches!(error, NitroEvidenceError::Verify(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_tampered_document_is_refused() {
+        let source = NitroSimSource::new().unwrap();
+        let now = SystemTime::now();
+        let mut document = source.document(&key_list(), Some(b"n"), now);
+        let last = document.len() - 1;
+        document[last] ^= 1;
+        let check = sim_check(&source, NitroPolicy::new());
+        assert!(check.verify(&document, b"n", now).is_err());
+        assert!(check.verify(&document[..40], b"n", now).is_err());
+    }
+
+    #[test]
+    fn the_attestation_answer_carries_the_asked_nonce_and_refuses_bad_ones() {
+        let source = NitroSimSource::new().unwrap();
+        let list = key_list();
+        let now = SystemTime::now();
+        let json = source
+            .attestation_json(&list, Some("nonce=0a0b"), now)
+            .unwrap();
+        let document = hex::decode(json["evidence"]["document"].as_str().unwrap()).unwrap();
+        assert!(
+            sim_check(&source, NitroPolicy::new())
+                .verify(&document, &[0x0a, 0x0b], now)
+                .is_ok()
+        );
+        let long = format!("nonce={}", "00".repeat(MAX_NONCE_LEN + 1));
+        for query in ["nonce=zz", long.as_str()] {
+            assert!(matches!(
+                source.attestation_json(&list, Some(query), now),
+                Err(NitroEvidenceError::Nonce)
+            ));
+        }
+    }
+}

@@ -7,12 +7,12 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+mod common;
 
 use std::process::{Command, Output};
 
 use sha2::{Digest, Sha256};
-use support::Running;
+use common::Running;
 
 struct Setup {
     whisper: Running,
