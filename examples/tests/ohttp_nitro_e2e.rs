@@ -115,3 +115,73 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
     refused(&[], "Nitro document verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
+
+/// A relay that serves one gateway's Nitro documents with another gateway's keys: the client
+/// refuses the keys, since the verified document binds another key configuration list.
+#[tokio::test]
+async fn keys_the_verified_document_does_not_bind_are_refused() {
+    use attested_examples::nitro_evidence::{NitroCheck, NitroSimSource, verified_nitro_gateway};
+    use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
+    use attested_examples::pipeline::serve_on_loopback;
+    use std::sync::Arc;
+
+    let source = Arc::new(NitroSimSource::new().unwrap());
+    let options = GatewayOptions {
+        target: "http://127.0.0.1:9".to_owned(),
+        suite: attested_ohttp::Suite::X25519_AES128GCM,
+        allowed: vec!["whisper".to_owned()],
+        chunked_dialect: attested_ohttp::Dialect::Draft,
+        max_request: 1 << 20,
+    };
+    let gateway = |options: GatewayOptions| {
+        ohttp_gateway::router(GatewayEvidence::NitroSim(source.clone()), options).unwrap()
+    };
+    let honest = serve_on_loopback(gateway(options.clone())).await.unwrap();
+    let other = serve_on_loopback(gateway(options)).await.unwrap();
+    let http = reqwest::Client::new();
+    let other_keys = http
+        .get(format!("{other}/ohttp-keys"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // The relay passes the client's nonce on to the honest gateway, so the document is fresh.
+    let upstream = format!("{honest}/attestation");
+    let relay = axum::Router::new()
+        .route(
+            "/attestation",
+            axum::routing::get(
+                move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
+                    let url = format!("{upstream}?{}", query.unwrap_or_default());
+                    async move {
+                        let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+                        ([("content-type", "application/json")], body)
+                    }
+                },
+            ),
+        )
+        .route(
+            "/ohttp-keys",
+            axum::routing::get(move || async move { other_keys }),
+        );
+    let relay = serve_on_loopback(relay).await.unwrap();
+
+    let roots = attested_token::TrustRoots::empty()
+        .with_pem(&source.root_pem())
+        .unwrap();
+    let policy = attested_token::NitroPolicy::new().expect_pcr(0, &source.pcr0());
+    let check = NitroCheck::new(&roots, std::time::Duration::from_secs(60), policy);
+    // The honest gateway passes; the relay's substituted keys do not.
+    assert!(verified_nitro_gateway(&http, &honest, &check).await.is_ok());
+    let error = verified_nitro_gateway(&http, &relay, &check)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("gateway key configuration refused"),
+        "{error}"
+    );
+}
