@@ -11,8 +11,8 @@ mod common;
 
 use std::process::{Command, Output};
 
-use sha2::{Digest, Sha256};
 use common::Running;
+use sha2::{Digest, Sha256};
 
 struct Setup {
     whisper: Running,
