@@ -7,77 +7,16 @@
     clippy::indexing_slicing
 )]
 
-use std::process::{Command, Output};
-
-use sha2::{Digest, Sha256};
-
 mod common;
 
-use common::Running;
-
-struct Setup {
-    whisper: Running,
-    gateway: Running,
-    root: tempfile::NamedTempFile,
-    audio: tempfile::NamedTempFile,
-}
-
-async fn setup() -> Setup {
-    let whisper = Running::start(
-        env!("CARGO_BIN_EXE_mock-whisper"),
-        &["--listen", "127.0.0.1:0"],
-    );
-    let gateway = Running::start(
-        env!("CARGO_BIN_EXE_ohttp-gateway"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--target",
-            &whisper.url(),
-            "--tee",
-            "sim",
-        ],
-    );
-    // Trust the simulated root explicitly, as a user would, by saving it to a file.
-    let root_pem = reqwest::get(format!("{}/sim/root", gateway.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let root = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(root.path(), root_pem).unwrap();
-    let audio = tempfile::NamedTempFile::new().unwrap();
-    let samples: Vec<u8> = (0..20_000_u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(audio.path(), samples).unwrap();
-    Setup {
-        whisper,
-        gateway,
-        root,
-        audio,
-    }
-}
-
-fn transcribe(setup: &Setup, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whisper-client"))
-        .args(["--gateway", &setup.gateway.url()])
-        .args(["--file", setup.audio.path().to_str().unwrap()])
-        .args(["--trust-sim-root", setup.root.path().to_str().unwrap()])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn audio_digest(setup: &Setup) -> String {
-    hex::encode(Sha256::digest(std::fs::read(setup.audio.path()).unwrap()))
-}
+use common::WhisperSetup;
 
 #[tokio::test]
 async fn verified_gateway_transcribes_the_audio_intact() {
-    let setup = setup().await;
-    let digest = audio_digest(&setup);
+    let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
+    let digest = setup.audio_digest();
     for args in [&[][..], &["--chunked"][..]] {
-        let output = transcribe(&setup, args);
+        let output = setup.transcribe(args);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -89,9 +28,9 @@ async fn verified_gateway_transcribes_the_audio_intact() {
 
 #[tokio::test]
 async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
-    let setup = setup().await;
+    let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
     let refused = |args: &[&str], names: &str| {
-        let output = transcribe(&setup, args);
+        let output = setup.transcribe(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert!(stderr.contains(names), "{stderr}");
@@ -103,7 +42,7 @@ async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
         .unwrap()
         .as_secs();
     let other = attested_tdx::sim::SimPlatform::from_seed(b"another platform", now).unwrap();
-    std::fs::write(setup.root.path(), other.root_certificate_pem()).unwrap();
+    std::fs::write(setup.root_path(), other.root_certificate_pem()).unwrap();
     refused(&[], "DCAP verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }

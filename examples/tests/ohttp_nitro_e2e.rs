@@ -9,68 +9,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-use common::Running;
-use sha2::{Digest, Sha256};
-
-struct Setup {
-    whisper: Running,
-    gateway: Running,
-    root: tempfile::NamedTempFile,
-    audio: tempfile::NamedTempFile,
-}
-
-async fn setup() -> Setup {
-    let whisper = Running::start(
-        env!("CARGO_BIN_EXE_mock-whisper"),
-        &["--listen", "127.0.0.1:0"],
-    );
-    let gateway = Running::start(
-        env!("CARGO_BIN_EXE_ohttp-gateway"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--target",
-            &whisper.url(),
-            "--tee",
-            "nitro-sim",
-        ],
-    );
-    // Trust the simulated root explicitly, as a user would, by saving it to a file.
-    let root_pem = reqwest::get(format!("{}/nitro-sim/root", gateway.url()))
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let root = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(root.path(), root_pem).unwrap();
-    let audio = tempfile::NamedTempFile::new().unwrap();
-    let samples: Vec<u8> = (0..20_000_u32).map(|i| (i * 13 % 251) as u8).collect();
-    std::fs::write(audio.path(), samples).unwrap();
-    Setup {
-        whisper,
-        gateway,
-        root,
-        audio,
-    }
-}
-
-fn transcribe(setup: &Setup, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_whisper-client"))
-        .args(["--gateway", &setup.gateway.url()])
-        .args(["--file", setup.audio.path().to_str().unwrap()])
-        .args([
-            "--trust-nitro-sim-root",
-            setup.root.path().to_str().unwrap(),
-        ])
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::WhisperSetup;
 
 fn gateway_pcr0() -> String {
     hex::encode(
@@ -82,11 +21,11 @@ fn gateway_pcr0() -> String {
 
 #[tokio::test]
 async fn a_verified_nitro_gateway_transcribes_the_audio_intact() {
-    let setup = setup().await;
-    let digest = hex::encode(Sha256::digest(std::fs::read(setup.audio.path()).unwrap()));
+    let setup = WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await;
+    let digest = setup.audio_digest();
     let pcr0 = gateway_pcr0();
     for args in [&["--expect-pcr0", &pcr0][..], &["--chunked"][..]] {
-        let output = transcribe(&setup, args);
+        let output = setup.transcribe(args);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -101,9 +40,9 @@ async fn a_verified_nitro_gateway_transcribes_the_audio_intact() {
 
 #[tokio::test]
 async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
-    let setup = setup().await;
+    let setup = WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await;
     let refused = |args: &[&str], names: &str| {
-        let output = transcribe(&setup, args);
+        let output = setup.transcribe(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert!(stderr.contains(names), "{stderr}");
@@ -111,7 +50,7 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
     refused(&["--expect-pcr0", &"00".repeat(48)], "PCR0");
     // A simulated root other than the gateway's.
     let other = attested_examples::nitro_evidence::NitroSimSource::with_seed([9; 32]).unwrap();
-    std::fs::write(setup.root.path(), other.root_pem()).unwrap();
+    std::fs::write(setup.root_path(), other.root_pem()).unwrap();
     refused(&[], "Nitro document verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }

@@ -1,4 +1,5 @@
 //! Running the example servers as child processes, shared by the end-to-end tests.
+#![allow(dead_code)] // each test binary uses only part of it
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -52,5 +53,75 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// mock-whisper behind an `ohttp-gateway`, the gateway's simulated root saved to a file (as a
+/// user would trust it explicitly), and an audio file for `whisper-client` to upload.
+pub(crate) struct WhisperSetup {
+    pub(crate) whisper: Running,
+    pub(crate) gateway: Running,
+    root: tempfile::NamedTempFile,
+    audio: tempfile::NamedTempFile,
+    trust_flag: &'static str,
+}
+
+impl WhisperSetup {
+    /// Starts both servers with `--tee tee`, fetches the root from `root_route` and remembers
+    /// `trust_flag` as the client option that names it.
+    pub(crate) async fn start(tee: &str, root_route: &str, trust_flag: &'static str) -> Self {
+        let whisper = Running::start(
+            env!("CARGO_BIN_EXE_mock-whisper"),
+            &["--listen", "127.0.0.1:0"],
+        );
+        let target = whisper.url();
+        let gateway = Running::start(
+            env!("CARGO_BIN_EXE_ohttp-gateway"),
+            &["--listen", "127.0.0.1:0", "--target", &target, "--tee", tee],
+        );
+        let root_pem = reqwest::get(format!("{}{root_route}", gateway.url()))
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let root = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(root.path(), root_pem).unwrap();
+        let audio = tempfile::NamedTempFile::new().unwrap();
+        let samples: Vec<u8> = (0..20_000_u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(audio.path(), samples).unwrap();
+        Self {
+            whisper,
+            gateway,
+            root,
+            audio,
+            trust_flag,
+        }
+    }
+
+    /// Runs `whisper-client` against the gateway, trusting the saved root, with `args`.
+    pub(crate) fn transcribe(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_whisper-client"))
+            .args(["--gateway", &self.gateway.url()])
+            .args(["--file", self.audio.path().to_str().unwrap()])
+            .args([self.trust_flag, self.root.path().to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The saved root file, which a test may overwrite with another root.
+    pub(crate) fn root_path(&self) -> &std::path::Path {
+        self.root.path()
+    }
+
+    /// The SHA-256 of the audio, as mock-whisper reports it.
+    pub(crate) fn audio_digest(&self) -> String {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(self.audio.path()).unwrap(),
+        ))
     }
 }
