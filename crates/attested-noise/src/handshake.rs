@@ -67,6 +67,19 @@ fn check_frame_len(frame: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Reads one handshake frame, whose payload both profiles keep empty.
+fn read_empty_frame(state: &mut snow::HandshakeState, frame: &[u8]) -> Result<(), Error> {
+    check_frame_len(frame)?;
+    let mut payload = [0_u8; HANDSHAKE_FRAME_LEN];
+    let len = state
+        .read_message(frame, &mut payload)
+        .map_err(|_| Error::Handshake)?;
+    if len != 0 {
+        return Err(Error::Handshake);
+    }
+    Ok(())
+}
+
 /// The client side of the handshake. It knows the server's Noise static key beforehand (NK).
 pub struct Initiator {
     config: Config,
@@ -127,15 +140,7 @@ impl Initiator {
         if !self.wrote_first {
             return Err(Error::OutOfOrder("read_second before write_first"));
         }
-        check_frame_len(frame)?;
-        let mut payload = [0_u8; HANDSHAKE_FRAME_LEN];
-        let len = self
-            .state
-            .read_message(frame, &mut payload)
-            .map_err(|_| Error::Handshake)?;
-        if len != 0 {
-            return Err(Error::Handshake);
-        }
+        read_empty_frame(&mut self.state, frame)?;
         let (h, transport) = finish(self.state)?;
         Ok(UnverifiedSession::new(
             Channel::new(transport, self.config),
@@ -187,15 +192,7 @@ impl Responder {
         if self.read_first {
             return Err(Error::OutOfOrder("read_first called twice"));
         }
-        check_frame_len(frame)?;
-        let mut payload = [0_u8; HANDSHAKE_FRAME_LEN];
-        let len = self
-            .state
-            .read_message(frame, &mut payload)
-            .map_err(|_| Error::Handshake)?;
-        if len != 0 {
-            return Err(Error::Handshake);
-        }
+        read_empty_frame(&mut self.state, frame)?;
         self.read_first = true;
         Ok(())
     }
