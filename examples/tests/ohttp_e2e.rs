@@ -16,12 +16,7 @@ async fn verified_gateway_transcribes_the_audio_intact() {
     let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
     let digest = setup.audio_digest();
     for args in [&[][..], &["--chunked"][..]] {
-        let output = setup.transcribe(args);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{stdout}\n{stderr}");
-        assert!(stderr.contains("gateway TDX quote verified"), "{stderr}");
-        assert!(stdout.contains(&digest), "{stdout}");
+        setup.assert_transcribes(args, "gateway TDX quote verified");
     }
     assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
 }
@@ -29,13 +24,7 @@ async fn verified_gateway_transcribes_the_audio_intact() {
 #[tokio::test]
 async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
     let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
-    let refused = |args: &[&str], names: &str| {
-        let output = setup.transcribe(args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{stderr}");
-        assert!(stderr.contains(names), "{stderr}");
-    };
-    refused(&["--expect-mrtd", &"00".repeat(48)], "MRTD");
+    setup.assert_refused(&["--expect-mrtd", &"00".repeat(48)], "MRTD");
     // A simulated root other than the gateway's.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -43,7 +32,7 @@ async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
         .as_secs();
     let other = attested_tdx::sim::SimPlatform::from_seed(b"another platform", now).unwrap();
     std::fs::write(setup.root_path(), other.root_certificate_pem()).unwrap();
-    refused(&[], "DCAP verification failed");
+    setup.assert_refused(&[], "DCAP verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
 

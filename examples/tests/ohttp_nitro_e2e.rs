@@ -25,15 +25,7 @@ async fn a_verified_nitro_gateway_transcribes_the_audio_intact() {
     let digest = setup.audio_digest();
     let pcr0 = gateway_pcr0();
     for args in [&["--expect-pcr0", &pcr0][..], &["--chunked"][..]] {
-        let output = setup.transcribe(args);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{stdout}\n{stderr}");
-        assert!(
-            stderr.contains("gateway Nitro document verified"),
-            "{stderr}"
-        );
-        assert!(stdout.contains(&digest), "{stdout}");
+        setup.assert_transcribes(args, "gateway Nitro document verified");
     }
     assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
 }
@@ -41,17 +33,11 @@ async fn a_verified_nitro_gateway_transcribes_the_audio_intact() {
 #[tokio::test]
 async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
     let setup = WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await;
-    let refused = |args: &[&str], names: &str| {
-        let output = setup.transcribe(args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{stderr}");
-        assert!(stderr.contains(names), "{stderr}");
-    };
-    refused(&["--expect-pcr0", &"00".repeat(48)], "PCR0");
+    setup.assert_refused(&["--expect-pcr0", &"00".repeat(48)], "PCR0");
     // A simulated root other than the gateway's.
     let other = attested_examples::nitro_evidence::NitroSimSource::with_seed([9; 32]).unwrap();
     std::fs::write(setup.root_path(), other.root_pem()).unwrap();
-    refused(&[], "Nitro document verification failed");
+    setup.assert_refused(&[], "Nitro document verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
 

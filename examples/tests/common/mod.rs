@@ -112,6 +112,25 @@ impl WhisperSetup {
             .unwrap()
     }
 
+    /// Asserts that `whisper-client` with `args` succeeds, says `verified` on stderr and
+    /// prints the audio's digest.
+    pub(crate) fn assert_transcribes(&self, args: &[&str], verified: &str) {
+        let output = self.transcribe(args);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(stderr.contains(verified), "{stderr}");
+        assert!(stdout.contains(&self.audio_digest()), "{stdout}");
+    }
+
+    /// Asserts that `whisper-client` with `args` fails and names `check` on stderr.
+    pub(crate) fn assert_refused(&self, args: &[&str], check: &str) {
+        let output = self.transcribe(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(check), "{stderr}");
+    }
+
     /// The saved root file, which a test may overwrite with another root.
     pub(crate) fn root_path(&self) -> &std::path::Path {
         self.root.path()
