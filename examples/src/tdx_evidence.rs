@@ -117,10 +117,16 @@ impl TdxEvidenceSource {
         })
     }
 
-    /// The source `--tee` names; `sim_mr_td` is what a simulated platform reports.
-    pub fn from_tee(tee: Tee, sim_mr_td: [u8; 48]) -> Result<Self, TdxEvidenceError> {
+    /// The source `--tee` names; a simulated platform reports `sim_mr_td` and is valid around
+    /// `now`. Simulated platforms made at the same `now` share one root, so a client trusts
+    /// them all through one anchor.
+    pub fn from_tee(
+        tee: Tee,
+        sim_mr_td: [u8; 48],
+        now: SystemTime,
+    ) -> Result<Self, TdxEvidenceError> {
         match tee {
-            Tee::Sim => Self::sim(sim_mr_td, SystemTime::now()),
+            Tee::Sim => Self::sim(sim_mr_td, now),
             Tee::Tdx => Self::tdx(),
         }
     }
@@ -439,6 +445,32 @@ mod tests {
         assert_eq!(verified.measurements()["mrtd"], vec![0x11; 48]);
         assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
         assert_eq!(source.mrtd().unwrap(), [0x11; 48]);
+    }
+
+    #[test]
+    fn platforms_made_at_one_instant_are_trusted_through_one_root() {
+        // Whole seconds apart, as two servers started around a second boundary would be.
+        let started = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_790_000_000_999);
+        let gateway = TdxEvidenceSource::from_tee(Tee::Sim, [0x11; 48], started).unwrap();
+        let proxy = TdxEvidenceSource::from_tee(Tee::Sim, [0x22; 48], started).unwrap();
+        let later = started + std::time::Duration::from_millis(1);
+        let late_proxy = TdxEvidenceSource::from_tee(Tee::Sim, [0x22; 48], later).unwrap();
+        assert_eq!(gateway.sim_root_pem(), proxy.sim_root_pem());
+        assert_ne!(gateway.sim_root_pem(), late_proxy.sim_root_pem());
+
+        let check_with_gateway_root = |source: &TdxEvidenceSource, mr_td: [u8; 48]| {
+            let root = gateway.sim_root_pem().unwrap_or_default();
+            let collateral = source.collateral_json().unwrap_or_default();
+            let check = TdxCheck::new(
+                TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+                Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
+                policy_expecting(&[mr_td]),
+                later,
+            );
+            check.verify(&source.quote(&[0x42; 64]).unwrap())
+        };
+        assert!(check_with_gateway_root(&proxy, [0x22; 48]).is_ok());
+        assert!(check_with_gateway_root(&late_proxy, [0x22; 48]).is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use attested_examples::tdx_evidence::{
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
 };
-use attested_examples::{mock_llm, mock_whisper};
+use attested_examples::{error_chain, mock_llm, mock_whisper};
 use attested_noise::{BoxError, Config, Profile};
 use attested_ohttp::{Dialect, Suite};
 use attested_tdx::TrustAnchor;
@@ -88,7 +88,7 @@ async fn step<T>(
             println!("[ok]     {name} ({:.1} ms)", elapsed.as_secs_f64() * 1e3);
             Ok(value)
         }
-        Err(error) => Err(format!("{name}: {error}").into()),
+        Err(error) => Err(format!("{name}: {}", error_chain(error.as_ref())).into()),
     }
 }
 
@@ -109,8 +109,19 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         Some(url) => url.clone(),
         None => serve_on_loopback(mock_llm::router()).await?,
     };
-    let gateway_source = Arc::new(TdxEvidenceSource::from_tee(args.tee, GATEWAY_SIM_MRTD)?);
-    let proxy_source = Arc::new(TdxEvidenceSource::from_tee(args.tee, PROXY_SIM_MRTD)?);
+    // One `now` for both platforms: simulated platforms made at different seconds would have
+    // different roots, and the client trusts one.
+    let started = SystemTime::now();
+    let gateway_source = Arc::new(TdxEvidenceSource::from_tee(
+        args.tee,
+        GATEWAY_SIM_MRTD,
+        started,
+    )?);
+    let proxy_source = Arc::new(TdxEvidenceSource::from_tee(
+        args.tee,
+        PROXY_SIM_MRTD,
+        started,
+    )?);
     let gateway = serve_on_loopback(ohttp_gateway::router(
         gateway_source.clone(),
         GatewayOptions {

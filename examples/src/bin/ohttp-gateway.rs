@@ -12,6 +12,7 @@
 //! root at `GET /nitro-sim/root`) from `attested_examples::nitro_evidence`.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use attested_examples::nitro_evidence::NitroSimSource;
 use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
@@ -96,7 +97,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)"
                 );
             }
-            GatewayEvidence::Tdx(Arc::new(TdxEvidenceSource::from_tee(tee, [0x6f; 48])?))
+            GatewayEvidence::Tdx(Arc::new(TdxEvidenceSource::from_tee(
+                tee,
+                [0x6f; 48],
+                SystemTime::now(),
+            )?))
         }
     };
 

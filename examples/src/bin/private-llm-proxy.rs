@@ -12,6 +12,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::tdx_evidence::{SIM_MRTD, TdxEvidenceSource, Tee};
@@ -50,7 +51,11 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     let mut sim_mrtd = [0; 48];
     hex::decode_to_slice(args.sim_mrtd.trim(), &mut sim_mrtd)
         .map_err(|_| "--sim-mrtd is not 48 bytes of hex")?;
-    let source = Arc::new(TdxEvidenceSource::from_tee(args.tee, sim_mrtd)?);
+    let source = Arc::new(TdxEvidenceSource::from_tee(
+        args.tee,
+        sim_mrtd,
+        SystemTime::now(),
+    )?);
     if args.tee == Tee::Sim {
         eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
     }

@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 
 use attested_examples::chat_client::{VerifiedChat, decode_hex};
+use attested_examples::error_chain;
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_noise::{BoxError, Config, Profile};
 use clap::Parser;
@@ -43,13 +44,7 @@ async fn main() -> ExitCode {
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprint!("refused: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprint!(": {cause}");
-                source = cause.source();
-            }
-            eprintln!();
+            eprintln!("refused: {}", error_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }

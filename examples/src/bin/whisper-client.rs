@@ -11,8 +11,10 @@
 //! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
 
 use std::io::Write;
+use std::process::ExitCode;
 use std::time::SystemTime;
 
+use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_examples::whisper_client::{
@@ -84,8 +86,17 @@ fn progress(done: usize, total: usize) {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("refused: {}", error_chain(error.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let base = args.gateway.trim_end_matches('/');
 
