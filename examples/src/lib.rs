@@ -1,6 +1,7 @@
 //! Programs that compose the attested crates. Each binary under `src/bin/` is one tool.
 
 pub mod chat_client;
+pub mod hostile;
 pub mod llm_proxy;
 pub mod mock_llm;
 pub mod mock_whisper;

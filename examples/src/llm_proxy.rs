@@ -15,8 +15,8 @@ use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
 use attested_noise::{
-    ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
-    Received, Responder, ServerIdentity, ServerSession,
+    Attestation, ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey,
+    PlatformEvidence, Profile, Received, Responder, ServerIdentity, ServerSession,
 };
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -37,6 +37,10 @@ pub struct ProxyOptions {
     pub backend: String,
     /// The model to ask the backend for when the client names none.
     pub model: String,
+    /// Misbehaves on purpose, to show clients refusing it: every session after the first gets
+    /// the first session's attestation, as a host holding the Noise key but not the binding
+    /// key (which stays in the TEE) could send.
+    pub replay_first_attestation: bool,
 }
 
 /// The proxy's routes, with fresh Noise and binding keys whose REPORTDATA `source` quotes.
@@ -67,6 +71,9 @@ pub fn router(
         backend: options.backend.trim_end_matches('/').to_owned(),
         model: options.model,
         http: reqwest::Client::new(),
+        replayed: options
+            .replay_first_attestation
+            .then(|| std::sync::Mutex::new(None)),
     });
     Ok(Router::new()
         .route("/health", get(health))
@@ -85,6 +92,8 @@ struct AppState {
     backend: String,
     model: String,
     http: reqwest::Client,
+    /// With [`ProxyOptions::replay_first_attestation`]: the first session's answer.
+    replayed: Option<std::sync::Mutex<Option<Attestation>>>,
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -194,8 +203,21 @@ fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>,
         }
         _ => None,
     };
+    let Some(replayed) = &state.replayed else {
+        return session
+            .attestation(session_quote.as_deref())
+            .map_err(|_| ());
+    };
+    let fresh = session
+        .attestation_message(session_quote.as_deref())
+        .map_err(|_| ())?;
+    let first = replayed
+        .lock()
+        .map_err(|_| ())?
+        .get_or_insert(fresh)
+        .clone();
     session
-        .attestation(session_quote.as_deref())
+        .send(&Message::Attestation(Box::new(first)))
         .map_err(|_| ())
 }
 

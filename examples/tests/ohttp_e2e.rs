@@ -36,10 +36,11 @@ async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
 
-/// A relay that serves one gateway's attestation with another gateway's keys: the client
+/// A relay that forwards one gateway's attestation but serves another gateway's keys: the client
 /// refuses the keys, since the verified quote binds another key configuration list.
 #[tokio::test]
 async fn keys_the_verified_quote_does_not_bind_are_refused() {
+    use attested_examples::hostile::key_swapping_relay;
     use attested_examples::ohttp_gateway::{self, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::{
@@ -64,24 +65,17 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let fetch = |url: String| {
-        let http = http.clone();
-        async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
-    };
-    let attestation = fetch(format!("{honest}/attestation")).await;
-    let other_keys = fetch(format!("{other}/ohttp-keys")).await;
-    let relay = axum::Router::new()
-        .route(
-            "/attestation",
-            axum::routing::get(move || async move {
-                ([("content-type", "application/json")], attestation)
-            }),
-        )
-        .route(
-            "/ohttp-keys",
-            axum::routing::get(move || async move { other_keys }),
-        );
-    let relay = serve_on_loopback(relay).await.unwrap();
+    let other_keys = http
+        .get(format!("{other}/ohttp-keys"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let relay = serve_on_loopback(key_swapping_relay(&honest, other_keys))
+        .await
+        .unwrap();
 
     let mrtd: [u8; 48] = hex::decode(SIM_MRTD).unwrap().try_into().unwrap();
     let check = TdxCheck::new(

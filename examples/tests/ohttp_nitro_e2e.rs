@@ -45,6 +45,7 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
 /// refuses the keys, since the verified document binds another key configuration list.
 #[tokio::test]
 async fn keys_the_verified_document_does_not_bind_are_refused() {
+    use attested_examples::hostile::key_swapping_relay;
     use attested_examples::nitro_evidence::{NitroCheck, NitroSimSource, verified_nitro_gateway};
     use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
@@ -73,25 +74,9 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
         .await
         .unwrap();
     // The relay passes the client's nonce on to the honest gateway, so the document is fresh.
-    let upstream = format!("{honest}/attestation");
-    let relay = axum::Router::new()
-        .route(
-            "/attestation",
-            axum::routing::get(
-                move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
-                    let url = format!("{upstream}?{}", query.unwrap_or_default());
-                    async move {
-                        let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
-                        ([("content-type", "application/json")], body)
-                    }
-                },
-            ),
-        )
-        .route(
-            "/ohttp-keys",
-            axum::routing::get(move || async move { other_keys }),
-        );
-    let relay = serve_on_loopback(relay).await.unwrap();
+    let relay = serve_on_loopback(key_swapping_relay(&honest, other_keys))
+        .await
+        .unwrap();
 
     let roots = attested_token::TrustRoots::empty()
         .with_pem(&source.root_pem())

@@ -1,5 +1,6 @@
 //! `confidential-pipeline` run as a whole: the digests the mock backends report prove that the
-//! audio and the transcript arrived intact; a wrong MRTD stops it before any audio leaves.
+//! audio and the transcript arrived intact; a wrong MRTD, keys the gateway evidence does not
+//! bind and a replayed proxy binding each stop it before the data leaves.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -62,4 +63,41 @@ fn another_mrtd_than_the_policy_expects_stops_the_pipeline_before_the_audio_leav
     assert!(stdout.contains("MRTD"), "{stdout}");
     assert!(!stdout.contains("transcribed "), "{stdout}");
     assert!(!stdout.contains("answered "), "{stdout}");
+}
+
+/// Runs the pipeline with `--tamper attack` and checks that it stops at `failed_step`, naming
+/// `reason`, and that no backend saw anything from then on.
+fn assert_tampering_refused(attack: &str, failed_step: &str, reason: &str, reached: &[&str]) {
+    let (output, stdout) = pipeline(&["--tamper", attack]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let failure = line_after(&stdout, "FAILED: ");
+    assert!(failure.starts_with(failed_step), "{failure}");
+    assert!(failure.contains(reason), "{failure}");
+    for line in ["transcribed ", "answered "] {
+        assert_eq!(
+            stdout.contains(line),
+            reached.contains(&line),
+            "{line:?} in {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_gateway_key_the_evidence_does_not_bind_stops_the_pipeline_before_the_audio_leaves() {
+    assert_tampering_refused(
+        "gateway-key",
+        "gateway:",
+        "does not bind the key configuration list",
+        &[],
+    );
+}
+
+#[test]
+fn a_proxy_binding_signed_for_another_session_stops_the_pipeline_before_the_prompt_leaves() {
+    assert_tampering_refused(
+        "proxy-replay",
+        "proxy:",
+        "session binding is for another handshake hash",
+        &["transcribed "],
+    );
 }

@@ -433,6 +433,14 @@ impl ServerSession {
     /// binding, plus (v1) `session_quote`, evidence whose REPORTDATA is
     /// [`Self::session_report_data`].
     pub fn attestation(&mut self, session_quote: Option<&[u8]>) -> Result<Vec<Vec<u8>>, Error> {
+        let attestation = self.attestation_message(session_quote)?;
+        self.channel
+            .send(&Message::Attestation(Box::new(attestation)))
+    }
+
+    /// The `attestation` answer of [`Self::attestation`] as a message, unsent (to log it, or to
+    /// send it within a schema of your own through [`Self::seal`]).
+    pub fn attestation_message(&self, session_quote: Option<&[u8]>) -> Result<Attestation, Error> {
         let identity = &self.identity;
         let profile = identity.config.profile;
         if session_quote.is_some() && profile == Profile::Seed {
@@ -442,7 +450,7 @@ impl ServerSession {
             .binding_key
             .sign(&profile.binding_message(&self.handshake_hash));
         let evidence = &identity.evidence;
-        let attestation = Attestation {
+        Ok(Attestation {
             quote_b64: evidence.quote.as_deref().map(|q| BASE64.encode(q)),
             intel_ta_token: evidence.token.clone(),
             mrtd: evidence.mrtd.clone(),
@@ -454,9 +462,7 @@ impl ServerSession {
                 binding_pubkey: hex::encode(identity.binding_public_key()),
             },
             session_quote_b64: session_quote.map(|q| BASE64.encode(q)),
-        };
-        self.channel
-            .send(&Message::Attestation(Box::new(attestation)))
+        })
     }
 
     /// The frames of any message (`chat_response`, `chat_chunk`, `chat_done`, ...). A message

@@ -23,7 +23,7 @@ use attested_examples::tdx_evidence::{
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
 };
-use attested_examples::{error_chain, mock_llm, mock_whisper};
+use attested_examples::{error_chain, hostile, mock_llm, mock_whisper};
 use attested_noise::{BoxError, Config, Profile};
 use attested_ohttp::{Dialect, Suite};
 use attested_tdx::TrustAnchor;
@@ -58,6 +58,21 @@ struct Args {
     /// this platform); default: the servers' `GET /collateral` (simulated platforms only).
     #[arg(long)]
     collateral: Option<std::path::PathBuf>,
+    /// Show a refusal: put an attack on the path and watch the client stop before any data
+    /// leaves.
+    #[arg(long, value_enum)]
+    tamper: Option<Tamper>,
+}
+
+/// The attacks `--tamper` stages.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Tamper {
+    /// The host answers `GET /ohttp-keys` with keys of its own, under the gateway's genuine
+    /// quote.
+    GatewayKey,
+    /// The proxy's host replays the attestation of an earlier session: its binding signature
+    /// is over another handshake.
+    ProxyReplay,
 }
 
 #[tokio::main]
@@ -122,15 +137,16 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         PROXY_SIM_MRTD,
         started,
     )?);
+    let gateway_options = GatewayOptions {
+        target: whisper.clone(),
+        suite: Suite::P384_AES256GCM,
+        allowed: vec!["whisper".to_owned()],
+        chunked_dialect: Dialect::Draft,
+        max_request: 64 << 20,
+    };
     let gateway = serve_on_loopback(ohttp_gateway::router(
         gateway_source.clone(),
-        GatewayOptions {
-            target: whisper.clone(),
-            suite: Suite::P384_AES256GCM,
-            allowed: vec!["whisper".to_owned()],
-            chunked_dialect: Dialect::Draft,
-            max_request: 64 << 20,
-        },
+        gateway_options.clone(),
     )?)
     .await?;
     let proxy = serve_on_loopback(llm_proxy::router(
@@ -140,12 +156,38 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             session_evidence: true,
             backend: llm.clone(),
             model: args.llm_model.clone(),
+            replay_first_attestation: args.tamper == Some(Tamper::ProxyReplay),
         },
     )?)
     .await?;
     println!("servers on loopback:");
     println!("  OHTTP gateway {gateway} -> transcription {whisper}");
     println!("  private-LLM proxy {proxy} -> chat {llm}");
+    let gateway = match args.tamper {
+        Some(Tamper::GatewayKey) => {
+            // The host's own gateway, whose keys it hands out under the genuine quote.
+            let own = serve_on_loopback(ohttp_gateway::router(
+                gateway_source.clone(),
+                gateway_options.clone(),
+            )?)
+            .await?;
+            let own_keys = http
+                .get(format!("{own}/ohttp-keys"))
+                .send()
+                .await?
+                .bytes()
+                .await?;
+            let relay = serve_on_loopback(hostile::key_swapping_relay(&gateway, own_keys)).await?;
+            println!("  TAMPER: the client reaches the gateway through {relay}, which swaps in");
+            println!("          the host's own OHTTP keys");
+            relay
+        }
+        Some(Tamper::ProxyReplay) => {
+            println!("  TAMPER: the proxy replays the attestation of its first session");
+            gateway
+        }
+        None => gateway,
+    };
 
     // The client's trust: explicit, out of band, never taken from the servers.
     let (anchor, anchor_name) = match gateway_source.sim_root_pem() {
@@ -232,6 +274,15 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     let proxy_check =
         TdxCheck::new(anchor, collateral, proxy_policy, now).with_anchor_description(anchor_name);
     let config = Config::new(Profile::V1).require_session_evidence(true);
+    if args.tamper == Some(Tamper::ProxyReplay) {
+        let earlier = step(
+            "an earlier session with the proxy, whose attestation the host records",
+            &mut timings,
+            async { VerifiedChat::connect(&proxy, config.clone(), None, &proxy_check).await },
+        )
+        .await?;
+        earlier.close().await;
+    }
     let mut chat = step(
         "proxy: Noise v1 handshake, TDX quote verified, bindings checked",
         &mut timings,

@@ -66,6 +66,7 @@ async fn main() -> Result<(), attested_noise::BoxError> {
             session_evidence: args.session_evidence,
             backend: args.backend,
             model: args.model,
+            replay_first_attestation: false,
         },
     )?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
