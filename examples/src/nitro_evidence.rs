@@ -85,7 +85,12 @@ impl NitroSimSource {
 
     /// PCR0 of the documents (informative).
     pub fn pcr0(&self) -> Vec<u8> {
-        self.enclave.pcrs.get(&0).cloned().unwrap_or_default()
+        self.pcr(0)
+    }
+
+    /// PCR `index` of the documents (informative; empty when the enclave has none).
+    pub fn pcr(&self, index: u8) -> Vec<u8> {
+        self.enclave.pcrs.get(&index).cloned().unwrap_or_default()
     }
 
     /// A document binding `key_list` (SHA-512 in `public_key`) with `nonce`, stamped `now`.
@@ -259,9 +264,14 @@ pub struct NitroTrustArgs {
     /// A simulated issuer proves nothing: for tests and demos only.
     #[arg(long)]
     pub trust_nitro_sim_root: Option<PathBuf>,
-    /// Refuse any PCR0 (enclave image) but this one (hex).
+    /// Refuse any PCR0 (enclave image) but this one (hex); short for `--expect-pcr 0=HEX`.
     #[arg(long)]
     pub expect_pcr0: Option<String>,
+    /// Refuse documents whose PCR `INDEX` is not `HEX` (`INDEX=HEX`, repeatable): 0 enclave
+    /// image, 1 kernel and bootstrap, 2 application, 3 IAM role, 4 instance ID, 8 signing
+    /// certificate.
+    #[arg(long, value_name = "INDEX=HEX")]
+    pub expect_pcr: Vec<String>,
     /// Refuse documents older than this many seconds.
     #[arg(long, default_value_t = 300)]
     pub nitro_max_age: u64,
@@ -270,7 +280,10 @@ pub struct NitroTrustArgs {
 impl NitroTrustArgs {
     /// Whether the user asked for the Nitro path.
     pub fn enabled(&self) -> bool {
-        self.nitro || self.trust_nitro_sim_root.is_some() || self.expect_pcr0.is_some()
+        self.nitro
+            || self.trust_nitro_sim_root.is_some()
+            || self.expect_pcr0.is_some()
+            || !self.expect_pcr.is_empty()
     }
 
     /// Builds the check.
@@ -293,15 +306,44 @@ impl NitroTrustArgs {
             ),
         };
         let mut policy = NitroPolicy::new();
-        if let Some(text) = &self.expect_pcr0 {
-            let pcr0 = hex::decode(text.trim())
-                .map_err(|_| NitroEvidenceError::Usage(format!("--expect-pcr0 {text}: not hex")))?;
-            policy = policy.expect_pcr(0, &pcr0);
+        for (index, value) in self.expected_pcrs()? {
+            policy = policy.expect_pcr(index, &value);
         }
         Ok(
             NitroCheck::new(&roots, Duration::from_secs(self.nitro_max_age), policy)
                 .with_anchor_description(description),
         )
+    }
+}
+
+impl NitroTrustArgs {
+    /// The PCRs `--expect-pcr0` and `--expect-pcr` name, as (index, value).
+    fn expected_pcrs(&self) -> Result<Vec<(u8, Vec<u8>)>, NitroEvidenceError> {
+        let usage = |text: &str, why: &str| NitroEvidenceError::Usage(format!("{text}: {why}"));
+        let pcr0 = self.expect_pcr0.iter().map(|hex| (0, hex.as_str()));
+        let named = self
+            .expect_pcr
+            .iter()
+            .map(|pair| {
+                let (index, hex) = pair
+                    .split_once('=')
+                    .ok_or_else(|| usage(pair, "--expect-pcr takes INDEX=HEX"))?;
+                let index = index
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|&i| i < 32)
+                    .ok_or_else(|| usage(pair, "the PCR index is not 0..31"))?;
+                Ok((index, hex))
+            })
+            .collect::<Result<Vec<_>, NitroEvidenceError>>()?;
+        pcr0.chain(named)
+            .map(|(index, text)| {
+                let value = hex::decode(text.trim())
+                    .map_err(|_| usage(text, "the expected PCR value is not hex"))?;
+                Ok((index, value))
+            })
+            .collect()
     }
 }
 
@@ -418,5 +460,48 @@ mod tests {
                 Err(NitroEvidenceError::Nonce)
             ));
         }
+    }
+
+    #[test]
+    fn expected_pcrs_come_from_both_flags_and_bad_ones_are_usage_errors() {
+        let args = |pcr0: Option<&str>, pcrs: &[&str]| NitroTrustArgs {
+            expect_pcr0: pcr0.map(str::to_owned),
+            expect_pcr: pcrs.iter().map(|p| (*p).to_owned()).collect(),
+            ..NitroTrustArgs::default()
+        };
+        let pcrs = args(Some("aa"), &["8=0b0c", " 2 = 01 "])
+            .expected_pcrs()
+            .unwrap();
+        assert_eq!(
+            pcrs,
+            vec![(0, vec![0xaa]), (8, vec![0x0b, 0x0c]), (2, vec![0x01])]
+        );
+        assert!(args(None, &["2=01"]).enabled());
+        for bad in ["2", "32=00", "x=00", "1=zz"] {
+            let error = args(None, &[bad]).expected_pcrs().unwrap_err();
+            assert!(
+                matches!(error, NitroEvidenceError::Usage(_)),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_expected_pcr_is_checked() {
+        let source = NitroSimSource::new().unwrap();
+        let now = SystemTime::now();
+        let document = source.document(&key_list(), Some(b"nonce"), now);
+        let expecting = |pcr1: &[u8]| {
+            sim_check(
+                &source,
+                NitroPolicy::new()
+                    .expect_pcr(0, &source.pcr0())
+                    .expect_pcr(1, pcr1),
+            )
+            .verify(&document, b"nonce", now)
+        };
+        assert!(expecting(&source.pcr(1)).is_ok());
+        let error = expecting(&[0; 48]).unwrap_err();
+        assert!(error.to_string().contains("PCR1"), "{error}");
     }
 }

@@ -1,6 +1,6 @@
 //! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
 //! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]
-//! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--nitro-max-age SECONDS]`:
+//! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--expect-pcr INDEX=HEX ...] [--nitro-max-age SECONDS]`:
 //! transcribes audio through an attested Oblivious HTTP gateway.
 //!
 //! The client verifies the gateway's evidence before it encrypts anything: the evidence must
