@@ -16,11 +16,24 @@ struct Relay {
     http: reqwest::Client,
 }
 
-/// A relay in front of the OHTTP gateway at `upstream` that forwards every `GET` (the genuine
-/// attestation, collateral and roots, query strings included) but answers `GET /ohttp-keys`
-/// with `substitute_keys`: keys of its own, under the gateway's evidence. A client that checks
-/// the binding refuses those keys before anything is encrypted to them.
-pub fn key_swapping_relay(upstream: &str, substitute_keys: Bytes) -> Router {
+/// Serves on loopback, and returns the URL of, a relay in front of the OHTTP gateway at
+/// `upstream` that forwards every `GET` (the genuine attestation, collateral and roots, query
+/// strings included) but answers `GET /ohttp-keys` with the keys of the gateway at
+/// `keys_from`: keys the host holds, under the genuine gateway's evidence. A client that
+/// checks the binding refuses those keys before anything is encrypted to them.
+pub async fn serve_key_swapping_relay(
+    upstream: &str,
+    keys_from: &str,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let substitute_keys = reqwest::get(format!("{}/ohttp-keys", keys_from.trim_end_matches('/')))
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok(crate::pipeline::serve_on_loopback(key_swapping_relay(upstream, substitute_keys)).await?)
+}
+
+fn key_swapping_relay(upstream: &str, substitute_keys: Bytes) -> Router {
     let relay = std::sync::Arc::new(Relay {
         upstream: upstream.trim_end_matches('/').to_owned(),
         substitute_keys,

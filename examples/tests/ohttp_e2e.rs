@@ -40,7 +40,7 @@ async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
 /// refuses the keys, since the verified quote binds another key configuration list.
 #[tokio::test]
 async fn keys_the_verified_quote_does_not_bind_are_refused() {
-    use attested_examples::hostile::key_swapping_relay;
+    use attested_examples::hostile::serve_key_swapping_relay;
     use attested_examples::ohttp_gateway::{self, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::{
@@ -65,17 +65,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let other_keys = http
-        .get(format!("{other}/ohttp-keys"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let relay = serve_on_loopback(key_swapping_relay(&honest, other_keys))
-        .await
-        .unwrap();
+    let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 
     let mrtd: [u8; 48] = hex::decode(SIM_MRTD).unwrap().try_into().unwrap();
     let check = TdxCheck::new(

@@ -45,7 +45,7 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
 /// refuses the keys, since the verified document binds another key configuration list.
 #[tokio::test]
 async fn keys_the_verified_document_does_not_bind_are_refused() {
-    use attested_examples::hostile::key_swapping_relay;
+    use attested_examples::hostile::serve_key_swapping_relay;
     use attested_examples::nitro_evidence::{NitroCheck, NitroSimSource, verified_nitro_gateway};
     use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
@@ -65,18 +65,8 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
     let honest = serve_on_loopback(gateway(options.clone())).await.unwrap();
     let other = serve_on_loopback(gateway(options)).await.unwrap();
     let http = reqwest::Client::new();
-    let other_keys = http
-        .get(format!("{other}/ohttp-keys"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
     // The relay passes the client's nonce on to the honest gateway, so the document is fresh.
-    let relay = serve_on_loopback(key_swapping_relay(&honest, other_keys))
-        .await
-        .unwrap();
+    let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 
     let roots = attested_token::TrustRoots::empty()
         .with_pem(&source.root_pem())

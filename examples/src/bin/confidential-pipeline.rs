@@ -171,13 +171,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
                 gateway_options.clone(),
             )?)
             .await?;
-            let own_keys = http
-                .get(format!("{own}/ohttp-keys"))
-                .send()
-                .await?
-                .bytes()
-                .await?;
-            let relay = serve_on_loopback(hostile::key_swapping_relay(&gateway, own_keys)).await?;
+            let relay = hostile::serve_key_swapping_relay(&gateway, &own).await?;
             println!("  TAMPER: the client reaches the gateway through {relay}, which swaps in");
             println!("          the host's own OHTTP keys");
             relay
