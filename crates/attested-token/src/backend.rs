@@ -330,42 +330,17 @@ mod tests {
     fn wrong_key_types_and_garbage_never_verify() {
         let p256 = PublicKey::ec_point(Curve::P256, &[&[4u8][..], &[1; 64]].concat()).unwrap();
         let rsa = PublicKey::rsa(&[0xff; 256], &[1, 0, 1]).unwrap();
+        let cases: [(Scheme, &PublicKey, &[u8]); 5] = [
+            (Scheme::RsaPss(Hash::Sha384), &p256, &[0; 256]),
+            (Scheme::EcdsaFixed(Hash::Sha256), &rsa, &[0; 64]),
+            (Scheme::EcdsaFixed(Hash::Sha256), &p256, &[0; 64]),
+            (Scheme::EcdsaDer(Hash::Sha256), &p256, &[]),
+            (Scheme::RsaPkcs1(Hash::Sha256), &rsa, &[1; 256]),
+        ];
         for &backend in Backend::all() {
-            assert!(!verify(
-                backend,
-                Scheme::RsaPss(Hash::Sha384),
-                &p256,
-                b"m",
-                &[0; 256]
-            ));
-            assert!(!verify(
-                backend,
-                Scheme::EcdsaFixed(Hash::Sha256),
-                &rsa,
-                b"m",
-                &[0; 64]
-            ));
-            assert!(!verify(
-                backend,
-                Scheme::EcdsaFixed(Hash::Sha256),
-                &p256,
-                b"m",
-                &[0; 64]
-            ));
-            assert!(!verify(
-                backend,
-                Scheme::EcdsaDer(Hash::Sha256),
-                &p256,
-                b"m",
-                &[]
-            ));
-            assert!(!verify(
-                backend,
-                Scheme::RsaPkcs1(Hash::Sha256),
-                &rsa,
-                b"m",
-                &[1; 256]
-            ));
+            for (scheme, key, signature) in cases {
+                assert!(!verify(backend, scheme, key, b"m", signature), "{scheme:?}");
+            }
         }
         assert!(PublicKey::ec_point(Curve::P384, &[4; 65]).is_err());
     }
