@@ -1,7 +1,9 @@
 //! Programs that compose the attested crates. Each binary under `src/bin/` is one tool.
 
 pub mod chat_client;
+pub mod ita_evidence;
 pub mod llm_proxy;
+pub mod mock_ita;
 pub mod mock_llm;
 pub mod mock_whisper;
 pub mod nitro_evidence;

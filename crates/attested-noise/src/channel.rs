@@ -21,6 +21,8 @@ const MAX_FRAME: usize = MAX_FRAME_PLAINTEXT + TAG_LEN;
 const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
+/// Room left after a full frame for the rest of a message (see `Channel::open`).
+const TAIL_RESERVE: usize = 4096;
 
 /// Decrypted or to-be-encrypted bytes, erased when dropped.
 ///
@@ -214,9 +216,10 @@ impl Channel {
         if start + ciphertext.len().saturating_sub(1) > max {
             return Err(self.close(Error::ReceivedTooLarge { max }));
         }
-        // A full frame is most likely followed by more: make room for the next one too.
+        // A full frame is likely followed by more: leave room for a short tail, the common case
+        // of a message a little over one frame. Longer messages grow the buffer geometrically.
         let reserve = if frame.len() == MAX_FRAME {
-            MAX_FRAME_PLAINTEXT
+            TAIL_RESERVE
         } else {
             0
         };

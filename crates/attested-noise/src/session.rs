@@ -433,6 +433,26 @@ impl ServerSession {
     /// binding, plus (v1) `session_quote`, evidence whose REPORTDATA is
     /// [`Self::session_report_data`].
     pub fn attestation(&mut self, session_quote: Option<&[u8]>) -> Result<Vec<Vec<u8>>, Error> {
+        let token = self.identity.evidence.token.clone();
+        self.attestation_carrying(session_quote, token)
+    }
+
+    /// As [`attestation`](Self::attestation), with `token` in place of the identity's token:
+    /// tokens expire, so a server renews its token (for the same platform evidence) over the
+    /// life of its identity.
+    pub fn attestation_with_token(
+        &mut self,
+        session_quote: Option<&[u8]>,
+        token: &str,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        self.attestation_carrying(session_quote, Some(token.to_owned()))
+    }
+
+    fn attestation_carrying(
+        &mut self,
+        session_quote: Option<&[u8]>,
+        token: Option<String>,
+    ) -> Result<Vec<Vec<u8>>, Error> {
         let identity = &self.identity;
         let profile = identity.config.profile;
         if session_quote.is_some() && profile == Profile::Seed {
@@ -444,7 +464,7 @@ impl ServerSession {
         let evidence = &identity.evidence;
         let attestation = Attestation {
             quote_b64: evidence.quote.as_deref().map(|q| BASE64.encode(q)),
-            intel_ta_token: evidence.token.clone(),
+            intel_ta_token: token,
             mrtd: evidence.mrtd.clone(),
             measurements: evidence.measurements.clone(),
             noise_pubkey: hex::encode(identity.noise_key.public_key()),
