@@ -191,7 +191,7 @@ impl attested_noise::EvidenceCheck for ItaTokenCheck {
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TokenTrustArgs {
     /// Verify the server's Intel Trust Authority token (not its quote) with the keys of this
-    /// JWKS file (ITA publishes it at https://portal.trustauthority.intel.com/certs).
+    /// JWKS file (ITA publishes it at `https://portal.trustauthority.intel.com/certs`).
     #[arg(long)]
     pub token_jwks: Option<PathBuf>,
     /// The root (PEM) the JWKS keys' x5c chains must lead to; default: Intel Trust Authority's.

@@ -46,7 +46,7 @@ struct Args {
     /// `--tee sim`: the MRTD the simulated platform reports (hex).
     #[arg(long, default_value = SIM_MRTD)]
     sim_mrtd: String,
-    /// Intel Trust Authority's API URL (for example https://api.trustauthority.intel.com): every
+    /// Intel Trust Authority's API URL (for example `https://api.trustauthority.intel.com`): every
     /// attestation then also carries an ITA token for the quote.
     #[arg(long, requires = "ita_api_key_file")]
     ita_url: Option<String>,
