@@ -63,7 +63,7 @@ pub fn router_with_ita(
         return Err("session evidence needs the v1 profile".into());
     }
     let noise_key = NoiseStaticKey::generate(&mut rand::rng());
-    let binding_key = SigningKey::from_bytes(&rand::random());
+    let binding_key = SigningKey::from_bytes(&zeroize::Zeroizing::new(rand::random()));
     let report_data = ServerIdentity::report_data(options.profile, &noise_key, &binding_key);
     let mrtd = hex::encode(source.mrtd()?);
     let quote = source.quote(&report_data)?;

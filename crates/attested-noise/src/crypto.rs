@@ -94,11 +94,11 @@ impl Dh for X25519 {
     fn set(&mut self, privkey: &[u8]) {
         // snow checks the length before calling; a wrong one leaves the key unset, and every DH
         // with an unset key fails.
-        let Ok(bytes) = <[u8; KEY_LEN]>::try_from(privkey) else {
+        let Ok(bytes) = <[u8; KEY_LEN]>::try_from(privkey).map(Zeroizing::new) else {
             self.secret = None;
             return;
         };
-        let secret = x25519_dalek::StaticSecret::from(bytes);
+        let secret = x25519_dalek::StaticSecret::from(*bytes);
         self.public = x25519_dalek::PublicKey::from(&secret).to_bytes();
         self.secret = Some(secret);
     }

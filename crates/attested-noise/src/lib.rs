@@ -36,6 +36,11 @@
 //! handshake ends. The handshake hash h is not a secret (it is signed and sent in the
 //! attestation) and the sessions keep it in plain arrays.
 //!
+//! Nor are the messages' contents once they leave [`Plaintext`]: `serde_json` grows its output
+//! while encoding a message (freeing the smaller buffers unwiped), and decoded messages
+//! ([`ChatRequest`], [`ChatResponse`], ...) hold plain `String`s that are the application's to
+//! handle.
+//!
 //! # Example
 //!
 //! A full handshake and verification in memory, with a stand-in evidence check that trusts a
