@@ -1,13 +1,44 @@
 //! The client side of `verified-chat`: a Noise session to a private-LLM proxy that is verified
-//! (TDX quote, REPORTDATA binding, session binding) before any prompt can be sent.
+//! (TDX quote or ITA token, REPORTDATA binding, session binding) before any prompt can be sent.
 
 use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, Initiator, Message, Profile, VerifiedSession,
+    BoxError, ChatMessage, ChatRequest, Config, EvidenceCheck, Initiator, Message, Profile,
+    VerifiedSession,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+use crate::ita_evidence::ItaTokenCheck;
 use crate::tdx_evidence::TdxCheck;
+
+/// What a check says it verified, for the report.
+pub trait CheckReport {
+    /// One line: which evidence, verified under what.
+    fn evidence_line(&self) -> String;
+}
+
+impl CheckReport for TdxCheck {
+    fn evidence_line(&self) -> String {
+        format!(
+            "TDX quote: DCAP verification under {} and policy ok",
+            self.anchor_description()
+        )
+    }
+}
+
+impl CheckReport for ItaTokenCheck {
+    fn evidence_line(&self) -> String {
+        format!(
+            "Intel Trust Authority token: signature under {}, issuer, times and policy ok",
+            self.anchor_description()
+        )
+    }
+}
+
+/// A check the client can run and report: either evidence path, chosen at run time.
+pub trait ClientCheck: EvidenceCheck + CheckReport {}
+
+impl<T: EvidenceCheck + CheckReport + ?Sized> ClientCheck for T {}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -30,11 +61,11 @@ pub fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Box
 impl VerifiedChat {
     /// Connects to the proxy at `url` (its Noise key pinned, or taken from `GET /health`),
     /// completes the handshake and verifies the attestation with `check`.
-    pub async fn connect(
+    pub async fn connect<C: EvidenceCheck + ?Sized>(
         url: &str,
         config: Config,
         noise_pubkey: Option<[u8; 32]>,
-        check: &TdxCheck,
+        check: &C,
     ) -> Result<Self, BoxError> {
         let base = url.trim_end_matches('/');
         let server_key = match noise_pubkey {
@@ -71,7 +102,7 @@ impl VerifiedChat {
                 break attestation;
             }
         };
-        let session = session.verify(&attestation, check)?;
+        let session = session.verify(&attestation, &check)?;
         Ok(Self {
             socket,
             session,
@@ -85,13 +116,10 @@ impl VerifiedChat {
     }
 
     /// What was verified, one line per check.
-    pub fn report(&self, check: &TdxCheck) -> Vec<String> {
+    pub fn report<C: CheckReport + ?Sized>(&self, check: &C) -> Vec<String> {
         let session = &self.session;
         let mut lines = vec![
-            format!(
-                "TDX quote: DCAP verification under {} and policy ok",
-                check.anchor_description()
-            ),
+            check.evidence_line(),
             format!(
                 "REPORTDATA binds binding key {}{}",
                 hex::encode(session.binding_key()),

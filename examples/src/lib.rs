@@ -2,7 +2,9 @@
 
 pub mod chat_client;
 pub mod hostile;
+pub mod ita_evidence;
 pub mod llm_proxy;
+pub mod mock_ita;
 pub mod mock_llm;
 pub mod mock_whisper;
 pub mod nitro_evidence;

@@ -8,9 +8,15 @@
 //!
 //! Chat requests go to the OpenAI-compatible `POST {backend}/v1/chat/completions`. Errors never
 //! leave in clear: a failed session is closed with an empty close reason.
+//!
+//! With an [`ItaClient`] ([`router_with_ita`]), every attestation also carries an Intel Trust
+//! Authority token for the platform quote, asked for on first use and again once the one held
+//! is about to expire.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::ita_evidence::{ItaClient, ItaEvidenceError, unverified_expiry};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
@@ -48,14 +54,29 @@ pub fn router(
     source: Arc<TdxEvidenceSource>,
     options: ProxyOptions,
 ) -> Result<Router, attested_noise::BoxError> {
+    router_with_ita(source, options, None)
+}
+
+/// As [`router`]; with `ita`, every attestation also carries an ITA token for the quote.
+pub fn router_with_ita(
+    source: Arc<TdxEvidenceSource>,
+    options: ProxyOptions,
+    ita: Option<ItaClient>,
+) -> Result<Router, attested_noise::BoxError> {
     if options.session_evidence && options.profile == Profile::Seed {
         return Err("session evidence needs the v1 profile".into());
     }
     let noise_key = NoiseStaticKey::generate(&mut rand::rng());
-    let binding_key = SigningKey::from_bytes(&rand::random());
+    let binding_key = SigningKey::from_bytes(&zeroize::Zeroizing::new(rand::random()));
     let report_data = ServerIdentity::report_data(options.profile, &noise_key, &binding_key);
     let mrtd = hex::encode(source.mrtd()?);
-    let evidence = PlatformEvidence::from_quote(source.quote(&report_data)?)
+    let quote = source.quote(&report_data)?;
+    let ita = ita.map(|client| ItaTokens {
+        client,
+        quote: quote.clone(),
+        held: Mutex::new(None),
+    });
+    let evidence = PlatformEvidence::from_quote(quote)
         .with_stated_measurements(Some(mrtd.clone()), json!({ "mrtd": mrtd.clone() }));
     let identity = Arc::new(ServerIdentity::new(
         Config::new(options.profile),
@@ -68,6 +89,7 @@ pub fn router(
         source: source.clone(),
         mrtd,
         session_evidence: options.session_evidence,
+        ita,
         backend: options.backend.trim_end_matches('/').to_owned(),
         model: options.model,
         http: reqwest::Client::new(),
@@ -89,11 +111,44 @@ struct AppState {
     /// As the quotes state it (informative).
     mrtd: String,
     session_evidence: bool,
+    ita: Option<ItaTokens>,
     backend: String,
     model: String,
     http: reqwest::Client,
     /// With [`ProxyOptions::replay_first_attestation`]: the first session's answer.
     replayed: Option<std::sync::Mutex<Option<Attestation>>>,
+}
+
+/// The ITA token for the platform quote, renewed when it is about to expire.
+struct ItaTokens {
+    client: ItaClient,
+    quote: Vec<u8>,
+    held: Mutex<Option<String>>,
+}
+
+/// A token is renewed this long before it expires, so that clients get one they can verify.
+const TOKEN_RENEWAL_MARGIN: u64 = 30;
+
+impl ItaTokens {
+    async fn current(&self) -> Result<String, ItaEvidenceError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .filter(|token| {
+                unverified_expiry(token).is_some_and(|exp| exp > now + TOKEN_RENEWAL_MARGIN)
+            });
+        if let Some(token) = held {
+            return Ok(token);
+        }
+        let token = self.client.attest(&self.quote).await?;
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
+        Ok(token)
+    }
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -176,7 +231,7 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
         let frames = match session.receive(&frame) {
             Ok(Received::Partial) => continue,
             Ok(Received::Reply(frames)) => Ok(frames),
-            Ok(Received::AttestationRequested) => attest(&state, &mut session),
+            Ok(Received::AttestationRequested) => attest(&state, &mut session).await,
             Ok(Received::Chat(request)) => {
                 match chat(&state, &mut session, &mut socket, &request).await {
                     Ok(true) => continue,
@@ -196,29 +251,36 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
     }
 }
 
-fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>, ()> {
+async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>, ()> {
     let session_quote = match session.session_report_data() {
         Some(report_data) if state.session_evidence => {
             Some(state.source.quote(&report_data).map_err(|_| ())?)
         }
         _ => None,
     };
-    let Some(replayed) = &state.replayed else {
+    if let Some(replayed) = &state.replayed {
+        let fresh = session
+            .attestation_message(session_quote.as_deref())
+            .map_err(|_| ())?;
+        let first = replayed
+            .lock()
+            .map_err(|_| ())?
+            .get_or_insert(fresh)
+            .clone();
         return session
-            .attestation(session_quote.as_deref())
+            .send(&Message::Attestation(Box::new(first)))
             .map_err(|_| ());
+    }
+    let frames = match &state.ita {
+        Some(ita) => {
+            let token = ita.current().await.map_err(|error| {
+                eprintln!("no ITA token: {error}");
+            })?;
+            session.attestation_with_token(session_quote.as_deref(), &token)
+        }
+        None => session.attestation(session_quote.as_deref()),
     };
-    let fresh = session
-        .attestation_message(session_quote.as_deref())
-        .map_err(|_| ())?;
-    let first = replayed
-        .lock()
-        .map_err(|_| ())?
-        .get_or_insert(fresh)
-        .clone();
-    session
-        .send(&Message::Attestation(Box::new(first)))
-        .map_err(|_| ())
+    frames.map_err(|_| ())
 }
 
 /// Serves one chat request. `Ok(true)`: go on; `Ok(false)`: the socket is gone; `Err`: the

@@ -1,5 +1,5 @@
 //! End to end over real WebSockets on loopback: mock-llm, private-llm-proxy and verified-chat,
-//! both profiles.
+//! both profiles, verifying the quote or (against a mock Intel Trust Authority) the ITA token.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,8 +7,15 @@
     clippy::indexing_slicing
 )]
 
+use std::future::IntoFuture as _;
 use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use attested_examples::mock_ita::{self, Misissue, MockIta};
+use attested_examples::tdx_evidence::{TdxCheck, policy_expecting};
+use attested_tdx::{Collateral, TrustAnchor};
+use attested_token::sim::SimIssuer;
 use sha2::{Digest, Sha256};
 
 mod common;
@@ -157,4 +164,167 @@ async fn failed_checks_keep_the_prompt_on_the_client() {
     refused(&[], "DCAP verification failed");
     // Only the one accepted chat above reached the backend.
     assert_eq!(setup.mock.stop().matches("answered").count(), 1);
+}
+
+/// A mock Intel Trust Authority in this process (it must be told the proxy's simulated TDX
+/// root after the proxy starts), the proxy asking it for tokens, and the mock's JWKS and root
+/// saved to files as a user would save ITA's.
+struct ItaSetup {
+    setup: Setup,
+    _api_key: tempfile::NamedTempFile,
+    jwks: tempfile::NamedTempFile,
+    token_root: tempfile::NamedTempFile,
+}
+
+const ITA_API_KEY: &str = "test-attestation-api-key";
+
+async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
+    let mut mock = MockIta::new([9; 32], ITA_API_KEY, Duration::from_secs(300)).unwrap();
+    if let Some(misissue) = misissue {
+        mock = mock.misissuing(misissue);
+    }
+    let mock = Arc::new(mock);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ita_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, mock_ita::router(mock.clone())).into_future());
+
+    let api_key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(api_key.path(), format!("{ITA_API_KEY}\n")).unwrap();
+    let setup = setup(&[
+        "--profile",
+        profile,
+        "--ita-url",
+        &ita_url,
+        "--ita-api-key-file",
+        api_key.path().to_str().unwrap(),
+    ])
+    .await;
+    // The mock verifies quotes under the proxy's simulated root, as ITA does under Intel's.
+    let collateral = reqwest::get(format!("{}/collateral", setup.proxy.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    mock.trust_quotes_with(TdxCheck::new(
+        TrustAnchor::from_pem(&std::fs::read(setup.root.path()).unwrap()).unwrap(),
+        Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
+        policy_expecting(&[]),
+        SystemTime::now(),
+    ));
+
+    let jwks = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(jwks.path(), mock.jwks_json()).unwrap();
+    let token_root = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token_root.path(), mock.root_pem()).unwrap();
+    ItaSetup {
+        setup,
+        _api_key: api_key,
+        jwks,
+        token_root,
+    }
+}
+
+impl ItaSetup {
+    /// verified-chat trusting the mock's JWKS chained to its root, with `args`. It is given no
+    /// TDX trust anchor: the token is all it verifies the platform by.
+    fn chat(&self, args: &[&str], prompt: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_verified-chat"))
+            .args(["--url", &self.setup.proxy.url()])
+            .args(["--token-jwks", self.jwks.path().to_str().unwrap()])
+            .args(["--token-root", self.token_root.path().to_str().unwrap()])
+            .args(args)
+            .arg(prompt)
+            .output()
+            .unwrap()
+    }
+
+    fn assert_refused(&self, args: &[&str], names: &[&str]) {
+        let prompt = "a secret prompt";
+        let output = self.chat(args, prompt);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        for name in names {
+            assert!(stderr.contains(name), "{name}: {stderr}");
+        }
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(&expected_answer(prompt)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ita_token_path_end_to_end_both_profiles() {
+    for profile in ["seed", "v1"] {
+        let ita = ita_setup(profile, None).await;
+        let prompt = format!("Which token vouches for this {profile} proxy?");
+        let output = ita.chat(&["--profile", profile, "--expect-mrtd", SIM_MRTD], &prompt);
+        assert_answered(&output, &prompt);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("Intel Trust Authority token"), "{stdout}");
+        assert!(stdout.contains(&format!("mrtd: {SIM_MRTD}")), "{stdout}");
+
+        // The token's claims are the policy's input: another MRTD is refused.
+        ita.assert_refused(
+            &["--profile", profile, "--expect-mrtd", &"00".repeat(48)],
+            &["ITA token refused", "tdx_mrtd"],
+        );
+        // Keys that chain to another root are not trusted.
+        let other = SimIssuer::new([3; 32]).unwrap();
+        let other_root =
+            der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, other.root_der())
+                .unwrap();
+        std::fs::write(ita.token_root.path(), other_root).unwrap();
+        ita.assert_refused(
+            &["--profile", profile],
+            &["ITA token refused", "certificate"],
+        );
+        assert_eq!(ita.setup.mock.stop().matches("answered").count(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ita_token_binding_another_key_is_refused() {
+    for profile in ["seed", "v1"] {
+        let ita = ita_setup(profile, Some(Misissue::ReportDataOfAnotherKey)).await;
+        ita.assert_refused(&["--profile", profile], &["REPORTDATA does not bind"]);
+        assert_eq!(ita.setup.mock.stop().matches("answered").count(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ita_token_signed_by_another_issuer_is_refused() {
+    let ita = ita_setup("v1", Some(Misissue::OtherSigner)).await;
+    ita.assert_refused(&[], &["ITA token refused", "signature"]);
+    assert_eq!(ita.setup.mock.stop().matches("answered").count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_ita_token_is_refused() {
+    let ita = ita_setup("v1", Some(Misissue::Expired)).await;
+    ita.assert_refused(&[], &["ITA token refused", "expired"]);
+    assert_eq!(ita.setup.mock.stop().matches("answered").count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_path_refuses_a_proxy_without_ita() {
+    let setup = setup(&["--profile", "v1"]).await;
+    let issuer = SimIssuer::new([9; 32]).unwrap();
+    let jwks = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(jwks.path(), issuer.jwks_json()).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_verified-chat"))
+        .args(["--url", &setup.proxy.url()])
+        .args([
+            "--token-jwks",
+            jwks.path().to_str().unwrap(),
+            "--token-unchained",
+        ])
+        .arg("a secret prompt")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("carries no Intel Trust Authority token"),
+        "{stderr}"
+    );
+    assert_eq!(setup.mock.stop().matches("answered").count(), 0);
 }

@@ -1,11 +1,18 @@
 //! The transport phase: one Noise message per frame, v1 chunking and rekeying, and closing on
 //! the first bad frame.
 //!
-//! A v1 frame's plaintext starts with one flags byte: [`MORE`] (another chunk of the same
+//! A v1 frame's plaintext ends with one flags byte: [`MORE`] (another chunk of the same
 //! message follows) and [`REKEY`] (the sender rekeys its direction after this frame). The
-//! receiver follows the flag, so each side's rekey threshold is its own setting.
+//! receiver follows the flag, so each side's rekey threshold is its own setting. The flags
+//! trail the body so that both ends work in place: the sender writes the body and the flags into
+//! the frame it sends and encrypts there; the receiver decrypts straight into the message it
+//! reassembles and drops the last byte.
+//!
+//! Frames are encrypted and decrypted with [`CipherState`], in place, in the buffer that carries
+//! them: one copy of the bytes per frame each way, as bare snow makes.
 
 use crate::Error;
+use crate::crypto::CipherState;
 use crate::message::Message;
 use crate::profile::{Config, MAX_FRAME_PLAINTEXT, Profile};
 
@@ -14,6 +21,8 @@ const MAX_FRAME: usize = MAX_FRAME_PLAINTEXT + TAG_LEN;
 const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
+/// Room left after a full frame for the rest of a message (see `Channel::open`).
+const TAIL_RESERVE: usize = 4096;
 
 /// Decrypted or to-be-encrypted bytes, erased when dropped.
 ///
@@ -40,12 +49,17 @@ fn wipe(bytes: &mut [u8]) {
     zeroize::optimization_barrier(bytes);
 }
 
-/// Appends `body` to `buffer`, reserving `extra` more bytes when it must grow; growing moves the
-/// bytes to a new allocation and wipes the old one (a `Vec` reallocation would leave them behind).
-fn append(buffer: &mut Vec<u8>, body: &[u8], extra: usize) {
+/// Appends `body` to `buffer`. When it must grow, the bytes move to a new allocation (at least
+/// twice as large, plus `reserve`, at most `limit` unless `body` needs more) and the old one is
+/// wiped: a `Vec` reallocation would leave them behind.
+fn append(buffer: &mut Vec<u8>, body: &[u8], reserve: usize, limit: usize) {
     let needed = buffer.len() + body.len();
     if buffer.capacity() < needed {
-        let mut grown = Vec::with_capacity(needed + extra);
+        let capacity = (needed + reserve)
+            .max(buffer.capacity().saturating_mul(2))
+            .min(limit)
+            .max(needed);
+        let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(buffer);
         wipe(buffer);
         *buffer = grown;
@@ -79,26 +93,34 @@ impl std::fmt::Debug for Plaintext {
     }
 }
 
+/// Both directions of a finished handshake (Noise's Split, ordered for this side).
+pub(crate) struct Transport {
+    pub(crate) send: CipherState,
+    pub(crate) receive: CipherState,
+}
+
+impl Transport {
+    pub(crate) fn new(send: CipherState, receive: CipherState) -> Self {
+        Self { send, receive }
+    }
+}
+
 pub(crate) struct Channel {
     /// `None` once closed: a session that saw one bad frame carries nothing more.
-    transport: Option<snow::TransportState>,
+    transport: Option<Transport>,
     config: Config,
     sent_since_rekey: u64,
-    /// The chunks of a v1 message still arriving.
+    /// The chunks of a v1 message still arriving, decrypted in place.
     inbound: Plaintext,
-    /// One frame's plaintext on its way in or out (v1): allocated once at full frame size, and
-    /// the part used wiped after each frame.
-    scratch: Plaintext,
 }
 
 impl Channel {
-    pub(crate) fn new(transport: snow::TransportState, config: Config) -> Self {
+    pub(crate) fn new(transport: Transport, config: Config) -> Self {
         Self {
             transport: Some(transport),
             config,
             sent_since_rekey: 0,
             inbound: Plaintext::new(Vec::new()),
-            scratch: Plaintext::new(Vec::new()),
         }
     }
 
@@ -132,11 +154,18 @@ impl Channel {
                 max,
             });
         }
+        match self.seal_frames(plaintext) {
+            Ok(frames) => Ok(frames),
+            Err(error) => Err(self.close(error)),
+        }
+    }
+
+    fn seal_frames(&mut self, plaintext: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
         let profile = self.config.profile;
         let rekey_after = self.config.rekey_after;
         let transport = self.transport.as_mut().ok_or(Error::Closed)?;
         if profile == Profile::Seed {
-            return Ok(vec![encrypt(transport, plaintext)?]);
+            return Ok(vec![seal_frame(&mut transport.send, plaintext, None)?]);
         }
         // An empty message still takes one frame.
         let pieces: Vec<&[u8]> = if plaintext.is_empty() {
@@ -146,8 +175,6 @@ impl Channel {
         };
         let last = pieces.len() - 1;
         let mut frames = Vec::with_capacity(pieces.len());
-        let scratch = scratch_buffer(&mut self.scratch);
-        let mut result = Ok(());
         for (index, chunk) in pieces.into_iter().enumerate() {
             let mut flags = if index < last { MORE } else { 0 };
             self.sent_since_rekey = self.sent_since_rekey.saturating_add(chunk.len() as u64);
@@ -155,73 +182,64 @@ impl Channel {
             if rekey {
                 flags |= REKEY;
             }
-            let Some(used) = scratch.get_mut(..chunk.len() + 1) else {
-                result = Err(Error::Closed);
-                break;
-            };
-            let (header, body) = used.split_at_mut(1);
-            header.fill(flags);
-            body.copy_from_slice(chunk);
-            let sealed = encrypt(transport, used);
-            wipe(used);
-            match sealed {
-                Ok(frame) => frames.push(frame),
-                Err(error) => {
-                    result = Err(error);
-                    break;
-                }
-            }
+            frames.push(seal_frame(&mut transport.send, chunk, Some(flags))?);
             if rekey {
-                transport.rekey_outgoing();
+                transport.send.rekey();
                 self.sent_since_rekey = 0;
             }
         }
-        result.map(|()| frames)
+        Ok(frames)
     }
 
     /// Decrypts one frame. Returns the complete encoded message, or `None` while a chunked v1
     /// message is still arriving. Any failure closes the channel.
     pub(crate) fn open(&mut self, frame: &[u8]) -> Result<Option<Plaintext>, Error> {
         let transport = self.transport.as_mut().ok_or(Error::Closed)?;
-        if !(TAG_LEN..=MAX_FRAME).contains(&frame.len()) {
+        let Some((ciphertext, tag)) = frame
+            .split_at_checked(frame.len().wrapping_sub(TAG_LEN))
+            .filter(|_| frame.len() <= MAX_FRAME)
+        else {
             return Err(self.close(Error::FrameLength(frame.len())));
-        }
+        };
         if self.config.profile == Profile::Seed {
-            let mut plaintext = Plaintext::new(vec![0_u8; frame.len() - TAG_LEN]);
-            return match transport.read_message(frame, &mut plaintext.0) {
-                Ok(len) => {
-                    plaintext.0.truncate(len);
-                    Ok(Some(plaintext))
-                }
+            let mut plaintext = Plaintext::new(ciphertext.to_vec());
+            return match transport.receive.open(&mut plaintext.0, tag) {
+                Ok(()) => Ok(Some(plaintext)),
                 Err(_) => Err(self.close(Error::Decrypt)),
             };
         }
         let max = self.config.message_limit();
-        let scratch = scratch_buffer(&mut self.scratch);
-        let Some(buffer) = scratch.get_mut(..frame.len() - TAG_LEN) else {
-            return Err(self.close(Error::FrameLength(frame.len())));
+        let inbound = &mut self.inbound.0;
+        let start = inbound.len();
+        // The body (all but the trailing flags byte) must fit under the limit; checked before
+        // anything is buffered.
+        if start + ciphertext.len().saturating_sub(1) > max {
+            return Err(self.close(Error::ReceivedTooLarge { max }));
+        }
+        // A full frame is likely followed by more: leave room for a short tail, the common case
+        // of a message a little over one frame. Longer messages grow the buffer geometrically.
+        let reserve = if frame.len() == MAX_FRAME {
+            TAIL_RESERVE
+        } else {
+            0
         };
-        let outcome = match transport.read_message(frame, buffer) {
-            Err(_) => Err(Error::Decrypt),
-            Ok(len) => match buffer.get(..len).and_then(<[u8]>::split_first) {
-                None => Err(Error::FrameHeader),
-                Some((&flags, _)) if flags & !(MORE | REKEY) != 0 => Err(Error::FrameHeader),
-                Some((&flags, body)) => {
-                    let inbound = &mut self.inbound.0;
-                    if inbound.len() + body.len() > max {
-                        Err(Error::ReceivedTooLarge { max })
-                    } else {
-                        let more = flags & MORE != 0;
-                        append(inbound, body, if more { V1_CHUNK } else { 0 });
-                        if flags & REKEY != 0 {
-                            transport.rekey_incoming();
-                        }
-                        Ok(!more)
+        append(inbound, ciphertext, reserve, max + MAX_FRAME_PLAINTEXT);
+        let outcome = match inbound
+            .get_mut(start..)
+            .map(|body| transport.receive.open(body, tag))
+        {
+            Some(Ok(())) if inbound.len() == start => Err(Error::FrameHeader),
+            Some(Ok(())) => match inbound.pop() {
+                Some(flags) if flags & !(MORE | REKEY) == 0 => {
+                    if flags & REKEY != 0 {
+                        transport.receive.rekey();
                     }
+                    Ok(flags & MORE == 0)
                 }
+                _ => Err(Error::FrameHeader),
             },
+            _ => Err(Error::Decrypt),
         };
-        wipe(buffer);
         match outcome {
             Ok(true) => Ok(Some(std::mem::replace(
                 &mut self.inbound,
@@ -241,92 +259,81 @@ impl Channel {
     }
 }
 
-/// The scratch buffer at full frame size, allocated on first use.
-fn scratch_buffer(scratch: &mut Plaintext) -> &mut [u8] {
-    if scratch.0.len() < MAX_FRAME_PLAINTEXT {
-        scratch.0 = vec![0_u8; MAX_FRAME_PLAINTEXT];
+/// One frame: `body` and the v1 flags byte written into the frame's own buffer and encrypted
+/// there.
+fn seal_frame(cipher: &mut CipherState, body: &[u8], flags: Option<u8>) -> Result<Vec<u8>, Error> {
+    let mut frame = Vec::with_capacity(body.len() + 1 + TAG_LEN);
+    frame.extend_from_slice(body);
+    frame.extend(flags);
+    match cipher.seal(&mut frame, 0) {
+        Ok(()) => Ok(frame),
+        // The length was checked against the Noise limit; only a nonce run out (2^64 frames)
+        // gets here, before anything was encrypted: erase the plaintext and end the session.
+        Err(_) => {
+            wipe(&mut frame);
+            Err(Error::Closed)
+        }
     }
-    &mut scratch.0
-}
-
-fn encrypt(transport: &mut snow::TransportState, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut frame = vec![0_u8; plaintext.len() + TAG_LEN];
-    // The length was checked against the Noise limit, and the nonce cannot run out before
-    // 2^64 frames: a failure here is an internal fault, reported as a closed session.
-    let len = transport
-        .write_message(plaintext, &mut frame)
-        .map_err(|_| Error::Closed)?;
-    frame.truncate(len);
-    Ok(frame)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Resolver;
+    use crate::handshake::{build, finish};
     use zeroize::Zeroizing;
 
-    fn transports(profile: Profile) -> (snow::TransportState, snow::TransportState) {
-        transports_with(profile, false)
-    }
-
-    /// Initiator and responder transports; with `snow_responder`, the responder runs on snow's
-    /// own primitives (an independent implementation of the same Noise operations).
-    fn transports_with(
-        profile: Profile,
-        snow_responder: bool,
-    ) -> (snow::TransportState, snow::TransportState) {
+    /// Our transport (initiator) and, as its peer, a raw snow transport that shows the frames'
+    /// plaintext: on snow's own primitives with `snow_primitives` (an independent
+    /// implementation of the same Noise operations), else on ours.
+    fn transports(profile: Profile, snow_primitives: bool) -> (Transport, snow::TransportState) {
         let server_secret = [7_u8; 32];
         let server_public =
             x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(server_secret))
                 .to_bytes();
-        let build = |initiator: bool, seed: u8| {
-            let params = crate::profile::PROTOCOL_NAME.parse().unwrap();
-            let builder = if !initiator && snow_responder {
-                snow::Builder::new(params)
-            } else {
-                snow::Builder::with_resolver(
-                    params,
-                    Box::new(Resolver::new(Zeroizing::new([seed; 32]))),
-                )
-            }
-            .prologue(profile.prologue())
-            .unwrap();
-            if initiator {
-                builder
-                    .remote_public_key(&server_public)
-                    .unwrap()
-                    .build_initiator()
-            } else {
-                builder
-                    .local_private_key(&server_secret)
-                    .unwrap()
-                    .build_responder()
-            }
+        let mut ours = build(
+            true,
+            profile.prologue(),
+            None,
+            Some(&server_public),
+            Zeroizing::new([1; 32]),
+        )
+        .unwrap();
+        let mut raw = if snow_primitives {
+            snow::Builder::new(crate::profile::PROTOCOL_NAME.parse().unwrap())
+                .prologue(profile.prologue())
+                .unwrap()
+                .local_private_key(&server_secret)
+                .unwrap()
+                .build_responder()
+                .unwrap()
+        } else {
+            build(
+                false,
+                profile.prologue(),
+                Some(&server_secret),
+                None,
+                Zeroizing::new([2; 32]),
+            )
             .unwrap()
         };
-        let (mut i, mut r) = (build(true, 1), build(false, 2));
         let mut buf = [0_u8; 64];
-        let n = i.write_message(&[], &mut buf).unwrap();
-        r.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
-        let n = r.write_message(&[], &mut buf).unwrap();
-        i.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
-        (
-            i.into_transport_mode().unwrap(),
-            r.into_transport_mode().unwrap(),
-        )
+        let n = ours.write_message(&[], &mut buf).unwrap();
+        raw.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
+        let n = raw.write_message(&[], &mut buf).unwrap();
+        ours.read_message(&buf[..n], &mut [0_u8; 64]).unwrap();
+        (finish(ours).unwrap().1, raw.into_transport_mode().unwrap())
     }
 
     #[test]
-    fn rekey_flag_is_set_and_the_key_changes() {
-        let (sender, mut raw_receiver) = transports(Profile::V1);
+    fn rekey_flag_trails_the_body_and_the_key_changes() {
+        let (sender, mut raw_receiver) = transports(Profile::V1, false);
         let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(10));
         let mut out = vec![0_u8; 65535];
 
         let frame = sender.seal(b"0123456789").unwrap().remove(0);
         let n = raw_receiver.read_message(&frame, &mut out).unwrap();
-        assert_eq!(out[0], REKEY);
-        assert_eq!(&out[1..n], b"0123456789");
+        assert_eq!(&out[..n], b"0123456789\x02");
+        assert_eq!(out[n - 1], REKEY);
 
         // A receiver that ignores the flag no longer decrypts: the sender really rekeyed.
         let frame = sender.seal(b"x").unwrap().remove(0);
@@ -334,34 +341,64 @@ mod tests {
     }
 
     #[test]
-    fn our_rekey_is_snows_rekey() {
-        let (sender, mut snow_receiver) = transports_with(Profile::V1, true);
-        let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(1));
+    fn our_transport_is_snows_transport_and_our_rekey_is_snows_rekey() {
+        let (ours, mut snow_peer) = transports(Profile::V1, true);
+        let mut ours = Channel::new(ours, Config::new(Profile::V1).rekey_after(1));
         let mut out = vec![0_u8; 65535];
         for round in 0..3_u8 {
-            let frame = sender.seal(&[round]).unwrap().remove(0);
-            let n = snow_receiver.read_message(&frame, &mut out).unwrap();
-            assert_eq!(&out[..n], &[REKEY, round]);
-            snow_receiver.rekey_incoming();
+            let frame = ours.seal(&[round]).unwrap().remove(0);
+            let n = snow_peer.read_message(&frame, &mut out).unwrap();
+            assert_eq!(&out[..n], &[round, REKEY]);
+            snow_peer.rekey_incoming();
+
+            // And back: snow's frames, its rekey signalled by the flag, open on our side.
+            let n = snow_peer
+                .write_message(&[b'a', round, REKEY], &mut out)
+                .unwrap();
+            snow_peer.rekey_outgoing();
+            let opened = ours.open(&out[..n]).unwrap().unwrap();
+            assert_eq!(&opened[..], &[b'a', round]);
+        }
+    }
+
+    #[test]
+    fn chunks_from_snow_reassemble_and_the_flags_byte_never_shows() {
+        let (ours, mut snow_peer) = transports(Profile::V1, true);
+        let mut ours = Channel::new(ours, Config::new(Profile::V1));
+        let message: Vec<u8> = (0..3 * V1_CHUNK + 5)
+            .map(|i| u8::try_from(i % 251).unwrap())
+            .collect();
+        let mut frame = vec![0_u8; 65535];
+        let pieces: Vec<&[u8]> = message.chunks(V1_CHUNK).collect();
+        for (index, piece) in pieces.iter().enumerate() {
+            let flags = if index + 1 < pieces.len() { MORE } else { 0 };
+            let n = snow_peer
+                .write_message(&[*piece, &[flags]].concat(), &mut frame)
+                .unwrap();
+            let opened = ours.open(&frame[..n]).unwrap();
+            assert_eq!(opened.is_some(), flags == 0);
+            if let Some(opened) = opened {
+                assert_eq!(&opened[..], &message[..]);
+            }
         }
     }
 
     #[test]
     fn below_the_threshold_no_rekey_flag() {
-        let (sender, mut raw_receiver) = transports(Profile::V1);
+        let (sender, mut raw_receiver) = transports(Profile::V1, false);
         let mut sender = Channel::new(sender, Config::new(Profile::V1).rekey_after(1000));
         let mut out = vec![0_u8; 65535];
         for _ in 0..3 {
             let frame = sender.seal(b"abc").unwrap().remove(0);
-            raw_receiver.read_message(&frame, &mut out).unwrap();
-            assert_eq!(out[0], 0);
+            let n = raw_receiver.read_message(&frame, &mut out).unwrap();
+            assert_eq!(&out[..n], b"abc\x00");
         }
     }
 
     #[test]
     fn unknown_flags_and_empty_v1_frames_close_the_channel() {
-        for plaintext in [&[0x04_u8, b'x'][..], &[][..]] {
-            let (mut raw_sender, receiver) = transports(Profile::V1);
+        for plaintext in [&[b'x', 0x04_u8][..], &[][..]] {
+            let (receiver, mut raw_sender) = transports(Profile::V1, false);
             let mut receiver = Channel::new(receiver, Config::new(Profile::V1));
             let mut frame = vec![0_u8; plaintext.len() + TAG_LEN];
             let n = raw_sender.write_message(plaintext, &mut frame).unwrap();
@@ -374,12 +411,41 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_frame_after_a_chunk_does_not_eat_the_chunk() {
+        let (receiver, mut raw_sender) = transports(Profile::V1, false);
+        let mut receiver = Channel::new(receiver, Config::new(Profile::V1));
+        let mut frame = vec![0_u8; 65535];
+        let n = raw_sender.write_message(b"abc\x01", &mut frame).unwrap();
+        assert!(receiver.open(&frame[..n]).unwrap().is_none());
+        let n = raw_sender.write_message(&[], &mut frame).unwrap();
+        assert!(matches!(
+            receiver.open(&frame[..n]),
+            Err(Error::FrameHeader)
+        ));
+    }
+
+    #[test]
     fn seed_frames_carry_the_message_alone() {
-        let (sender, mut raw_receiver) = transports(Profile::Seed);
+        let (sender, mut raw_receiver) = transports(Profile::Seed, true);
         let mut sender = Channel::new(sender, Config::new(Profile::Seed));
         let frame = sender.send(&Message::Ping).unwrap().remove(0);
         let mut out = vec![0_u8; 65535];
         let n = raw_receiver.read_message(&frame, &mut out).unwrap();
         assert_eq!(&out[..n], br#"{"type":"ping","payload":{}}"#);
+    }
+
+    #[test]
+    fn growing_the_inbound_buffer_keeps_the_bytes_and_at_least_doubles() {
+        let mut buffer = Vec::new();
+        append(&mut buffer, b"abc", 0, 1000);
+        assert_eq!(buffer.capacity(), 3);
+        append(&mut buffer, b"d", 0, 1000);
+        assert_eq!(buffer, b"abcd");
+        assert!(buffer.capacity() >= 6);
+        // The limit caps growth, but never below what the bytes need.
+        let mut buffer = vec![0_u8; 8];
+        append(&mut buffer, &[1; 8], 100, 10);
+        assert_eq!(buffer.len(), 16);
+        assert!(buffer.capacity() < 100);
     }
 }

@@ -4,6 +4,12 @@
 //! Two reasons for our own resolver rather than snow's default one: the ephemeral key comes from
 //! randomness the caller supplies (no global RNG in the core), and the private keys and cipher
 //! keys live in zeroizing storage (snow's default primitives keep them in plain arrays).
+//!
+//! After the handshake, the transport phase runs on [`CipherState`] here rather than on snow's
+//! `TransportState`: snow encrypts from one buffer into another, which costs a copy of every
+//! frame on top of the AEAD; ours encrypts and decrypts in place in the buffer that carries the
+//! frame. It is Noise's CipherState over the same AEAD, checked against snow's transport and the
+//! cacophony vectors in the tests.
 
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Tag};
@@ -88,11 +94,11 @@ impl Dh for X25519 {
     fn set(&mut self, privkey: &[u8]) {
         // snow checks the length before calling; a wrong one leaves the key unset, and every DH
         // with an unset key fails.
-        let Ok(bytes) = <[u8; KEY_LEN]>::try_from(privkey) else {
+        let Ok(bytes) = <[u8; KEY_LEN]>::try_from(privkey).map(Zeroizing::new) else {
             self.secret = None;
             return;
         };
-        let secret = x25519_dalek::StaticSecret::from(bytes);
+        let secret = x25519_dalek::StaticSecret::from(*bytes);
         self.public = x25519_dalek::PublicKey::from(&secret).to_bytes();
         self.secret = Some(secret);
     }
@@ -134,11 +140,83 @@ struct ChaChaPoly {
     key: Zeroizing<[u8; KEY_LEN]>,
 }
 
-impl ChaChaPoly {
-    fn nonce(counter: u64) -> chacha20poly1305::Nonce {
-        let mut nonce = [0_u8; 12];
-        nonce[4..].copy_from_slice(&counter.to_le_bytes());
-        nonce.into()
+/// Noise's ChaChaPoly nonce: 32 bits of zeros, then the counter little-endian.
+fn nonce(counter: u64) -> chacha20poly1305::Nonce {
+    let mut nonce = [0_u8; 12];
+    nonce[4..].copy_from_slice(&counter.to_le_bytes());
+    nonce.into()
+}
+
+/// Noise's REKEY: the first 32 bytes of encrypting 32 zeros under nonce 2^64-1, written into
+/// zeroizing storage.
+fn rekeyed(cipher: &ChaCha20Poly1305) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+    let mut key = Zeroizing::new([0_u8; KEY_LEN]);
+    cipher
+        .encrypt_in_place_detached(&nonce(u64::MAX), &[], key.as_mut_slice())
+        .ok()?;
+    Some(key)
+}
+
+/// One direction of the transport phase: Noise's CipherState (a key and a counter nonce) over
+/// ChaCha20-Poly1305, encrypting and decrypting in place. The key is erased when dropped.
+pub(crate) struct CipherState {
+    cipher: ChaCha20Poly1305,
+    nonce: u64,
+}
+
+/// The nonce ran out (2^64-1 messages) or the AEAD refused: no frame was produced.
+#[derive(Debug)]
+pub(crate) struct SealFailed;
+
+/// The frame did not authenticate.
+#[derive(Debug)]
+pub(crate) struct OpenFailed;
+
+impl CipherState {
+    pub(crate) fn new(key: &Zeroizing<[u8; KEY_LEN]>) -> Self {
+        Self {
+            cipher: ChaCha20Poly1305::new(key.as_ref().into()),
+            nonce: 0,
+        }
+    }
+
+    /// The nonce for the next message; Noise reserves 2^64-1 (for REKEY).
+    fn next_nonce(&mut self) -> Option<chacha20poly1305::Nonce> {
+        let counter = self.nonce;
+        if counter == u64::MAX {
+            return None;
+        }
+        self.nonce = counter + 1;
+        Some(nonce(counter))
+    }
+
+    /// Encrypts `frame[start..]` in place and appends the tag.
+    pub(crate) fn seal(&mut self, frame: &mut Vec<u8>, start: usize) -> Result<(), SealFailed> {
+        let nonce = self.next_nonce().ok_or(SealFailed)?;
+        let body = frame.get_mut(start..).ok_or(SealFailed)?;
+        let tag = self
+            .cipher
+            .encrypt_in_place_detached(&nonce, &[], body)
+            .map_err(|_| SealFailed)?;
+        frame.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Decrypts `body` in place if `tag` authenticates it; on failure `body` is left as the
+    /// ciphertext it was (the tag is checked before anything is decrypted).
+    pub(crate) fn open(&mut self, body: &mut [u8], tag: &[u8]) -> Result<(), OpenFailed> {
+        let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| OpenFailed)?;
+        let nonce = self.next_nonce().ok_or(OpenFailed)?;
+        self.cipher
+            .decrypt_in_place_detached(&nonce, &[], body, &Tag::from(tag))
+            .map_err(|_| OpenFailed)
+    }
+
+    /// Noise's REKEY of this direction; the nonce carries on.
+    pub(crate) fn rekey(&mut self) {
+        if let Some(key) = rekeyed(&self.cipher) {
+            self.cipher = ChaCha20Poly1305::new(key.as_ref().into());
+        }
     }
 }
 
@@ -154,10 +232,8 @@ impl Cipher for ChaChaPoly {
     /// Noise's REKEY (the first 32 bytes of encrypting zeros under nonce 2^64-1), as snow's
     /// default does, but leaving no copy of the new key behind.
     fn rekey(&mut self) {
-        let mut block = Zeroizing::new([0_u8; KEY_LEN + TAG_LEN]);
-        let len = self.encrypt(u64::MAX, &[], &[0_u8; KEY_LEN], block.as_mut_slice());
-        if let Some(new_key) = block.get(..KEY_LEN).filter(|_| len == KEY_LEN + TAG_LEN) {
-            self.key.copy_from_slice(new_key);
+        if let Some(key) = rekeyed(&ChaCha20Poly1305::new(self.key.as_ref().into())) {
+            self.key = key;
         }
     }
 
@@ -170,7 +246,7 @@ impl Cipher for ChaChaPoly {
         };
         body.copy_from_slice(plaintext);
         let cipher = ChaCha20Poly1305::new(self.key.as_ref().into());
-        match cipher.encrypt_in_place_detached(&Self::nonce(nonce), authtext, body) {
+        match cipher.encrypt_in_place_detached(&self::nonce(nonce), authtext, body) {
             Ok(tag) => {
                 tail.copy_from_slice(&tag);
                 len + TAG_LEN
@@ -196,7 +272,7 @@ impl Cipher for ChaChaPoly {
         out.copy_from_slice(body);
         let cipher = ChaCha20Poly1305::new(self.key.as_ref().into());
         cipher
-            .decrypt_in_place_detached(&Self::nonce(nonce), authtext, out, &Tag::from(tag))
+            .decrypt_in_place_detached(&self::nonce(nonce), authtext, out, &Tag::from(tag))
             .map_err(|_| {
                 // Leave no unauthenticated plaintext behind in the caller's buffer.
                 out.fill(0);

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use rand_core::CryptoRng;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::Error;
-use crate::channel::Channel;
-use crate::crypto::Resolver;
+use crate::channel::{Channel, Transport};
+use crate::crypto::{CipherState, Resolver};
 use crate::keys::random_seed;
 use crate::profile::{Config, PROTOCOL_NAME, Profile};
 use crate::session::{ServerIdentity, ServerSession, UnverifiedSession};
@@ -49,11 +49,28 @@ pub(crate) fn build(
     state.map_err(|_| Error::Handshake)
 }
 
-/// Takes the handshake hash h (before snow forgets it) and switches to transport mode.
-fn finish(state: snow::HandshakeState) -> Result<([u8; 32], snow::TransportState), Error> {
+/// Takes the handshake hash h and the two transport keys (Noise's Split) from the finished
+/// handshake. The keys go straight into our [`CipherState`]s, which erase them when dropped;
+/// snow's own state (chaining key, handshake hash) it drops without erasing (see the crate docs).
+pub(crate) fn finish(mut state: snow::HandshakeState) -> Result<([u8; 32], Transport), Error> {
+    if !state.is_handshake_finished() {
+        return Err(Error::Handshake);
+    }
     let h = <[u8; 32]>::try_from(state.get_handshake_hash()).map_err(|_| Error::Handshake)?;
-    let transport = state.into_transport_mode().map_err(|_| Error::Handshake)?;
-    Ok((h, transport))
+    let mut split = state.dangerously_get_raw_split();
+    let initiator_to_responder = Zeroizing::new(split.0);
+    let responder_to_initiator = Zeroizing::new(split.1);
+    split.0.zeroize();
+    split.1.zeroize();
+    let (send, receive) = if state.is_initiator() {
+        (initiator_to_responder, responder_to_initiator)
+    } else {
+        (responder_to_initiator, initiator_to_responder)
+    };
+    Ok((
+        h,
+        Transport::new(CipherState::new(&send), CipherState::new(&receive)),
+    ))
 }
 
 fn check_frame_len(frame: &[u8]) -> Result<(), Error> {
@@ -293,11 +310,14 @@ mod tests {
                 } else {
                     (&mut resp, &mut init)
                 };
+                // Our in-place transport, byte for byte.
                 let payload = bytes(&m["payload"]);
-                let len = writer.write_message(&payload, &mut buf).unwrap();
-                assert_eq!(&buf[..len], bytes(&m["ciphertext"]), "message {i}");
-                let n = reader.read_message(&buf[..len], &mut out).unwrap();
-                assert_eq!(&out[..n], payload);
+                let mut frame = payload.clone();
+                writer.send.seal(&mut frame, 0).unwrap();
+                assert_eq!(frame, bytes(&m["ciphertext"]), "message {i}");
+                let (body, tag) = frame.split_at_mut(payload.len());
+                reader.receive.open(body, tag).unwrap();
+                assert_eq!(body, &payload[..]);
             }
             count += 1;
         }

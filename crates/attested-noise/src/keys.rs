@@ -1,7 +1,7 @@
 //! The server's keys.
 
 use rand_core::CryptoRng;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 /// A Noise (X25519) static key pair. The private half is zeroized on drop and never printed.
 #[derive(Clone)]
@@ -18,9 +18,11 @@ impl NoiseStaticKey {
         Self::from_bytes(*bytes)
     }
 
-    /// The key whose private half is `secret`.
-    pub fn from_bytes(secret: [u8; 32]) -> Self {
-        let secret = x25519_dalek::StaticSecret::from(secret);
+    /// The key whose private half is `secret` (this copy of it is erased).
+    pub fn from_bytes(mut secret: [u8; 32]) -> Self {
+        let key = x25519_dalek::StaticSecret::from(secret);
+        secret.zeroize();
+        let secret = key;
         let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
         Self { secret, public }
     }

@@ -14,9 +14,32 @@
 //! rekeys.
 //!
 //! The crate is sans-IO: it turns frames (one Noise message each, a binary WebSocket message in
-//! the proxy) into messages and back, and takes its randomness from the caller. Keys live in
-//! zeroizing storage (the crate runs snow on its own resolver for that); snow's handshake
-//! chaining key is the exception, until the handshake ends.
+//! the proxy) into messages and back, and takes its randomness from the caller.
+//!
+//! # Secrets in memory
+//!
+//! Erased when dropped: the Noise static private key ([`NoiseStaticKey`], an
+//! `x25519_dalek::StaticSecret`), the Ed25519 binding key (`ed25519_dalek::SigningKey`), the
+//! ephemeral key's randomness and the ephemeral and static keys as snow's DH objects hold them
+//! (the crate runs snow on its own resolver so that they live in zeroizing types), our copy of
+//! every DH output (`x25519_dalek::SharedSecret`), the handshake's cipher keys, the
+//! two transport keys (taken out of snow at Split into our own cipher states, whose
+//! `ChaCha20Poly1305` erases its key) and every decrypted or to-be-encrypted buffer
+//! ([`Plaintext`]).
+//!
+//! Not erased, because they live inside snow, which has no zeroization and gives no access to
+//! them: the handshake's chaining key and its running hash in snow's `SymmetricState`, freed
+//! with the handshake state after Split; the HKDF and HMAC intermediates and the DH output
+//! buffers snow keeps on its stack while mixing keys (the DH outputs it is handed among them);
+//! its copy of the Split output. The chaining
+//! key is a secret (it derives the transport keys); it is freed, not overwritten, when the
+//! handshake ends. The handshake hash h is not a secret (it is signed and sent in the
+//! attestation) and the sessions keep it in plain arrays.
+//!
+//! Nor are the messages' contents once they leave [`Plaintext`]: `serde_json` grows its output
+//! while encoding a message (freeing the smaller buffers unwiped), and decoded messages
+//! ([`ChatRequest`], [`ChatResponse`], ...) hold plain `String`s that are the application's to
+//! handle.
 //!
 //! # Example
 //!

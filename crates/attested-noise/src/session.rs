@@ -438,9 +438,30 @@ impl ServerSession {
             .send(&Message::Attestation(Box::new(attestation)))
     }
 
+    /// As [`attestation`](Self::attestation), with `token` in place of the identity's token:
+    /// tokens expire, so a server renews its token (for the same platform evidence) over the
+    /// life of its identity.
+    pub fn attestation_with_token(
+        &mut self,
+        session_quote: Option<&[u8]>,
+        token: &str,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let attestation = self.attestation_carrying(session_quote, Some(token.to_owned()))?;
+        self.channel
+            .send(&Message::Attestation(Box::new(attestation)))
+    }
+
     /// The `attestation` answer of [`Self::attestation`] as a message, unsent (to log it, or to
     /// send it within a schema of your own through [`Self::seal`]).
     pub fn attestation_message(&self, session_quote: Option<&[u8]>) -> Result<Attestation, Error> {
+        self.attestation_carrying(session_quote, self.identity.evidence.token.clone())
+    }
+
+    fn attestation_carrying(
+        &self,
+        session_quote: Option<&[u8]>,
+        token: Option<String>,
+    ) -> Result<Attestation, Error> {
         let identity = &self.identity;
         let profile = identity.config.profile;
         if session_quote.is_some() && profile == Profile::Seed {
@@ -452,7 +473,7 @@ impl ServerSession {
         let evidence = &identity.evidence;
         Ok(Attestation {
             quote_b64: evidence.quote.as_deref().map(|q| BASE64.encode(q)),
-            intel_ta_token: evidence.token.clone(),
+            intel_ta_token: token,
             mrtd: evidence.mrtd.clone(),
             measurements: evidence.measurements.clone(),
             noise_pubkey: hex::encode(identity.noise_key.public_key()),

@@ -1,5 +1,6 @@
-//! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]`: an LLM proxy
-//! that clients reach over a Noise session bound to the TEE's attestation.
+//! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]
+//! [--ita-url URL --ita-api-key-file FILE]`: an LLM proxy that clients reach over a Noise session
+//! bound to the TEE's attestation, optionally with an Intel Trust Authority token for its quote.
 //!
 //! - `GET /health`: `{"status": "ok", "noise_pubkey": hex, "profile": ...}`
 //! - `GET /attestation`: `noise_pubkey`, `binding_pubkey`, `mrtd`, `tee_type`, `profile`
@@ -11,9 +12,11 @@
 //! leave in clear: a failed session is closed with an empty close reason.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use attested_examples::ita_evidence::ItaClient;
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::tdx_evidence::{SIM_MRTD, TdxEvidenceSource, Tee};
 use attested_noise::Profile;
@@ -43,6 +46,13 @@ struct Args {
     /// `--tee sim`: the MRTD the simulated platform reports (hex).
     #[arg(long, default_value = SIM_MRTD)]
     sim_mrtd: String,
+    /// Intel Trust Authority's API URL (for example `https://api.trustauthority.intel.com`): every
+    /// attestation then also carries an ITA token for the quote.
+    #[arg(long, requires = "ita_api_key_file")]
+    ita_url: Option<String>,
+    /// The file holding the ITA attestation API key.
+    #[arg(long, requires = "ita_url")]
+    ita_api_key_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -59,7 +69,14 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     if args.tee == Tee::Sim {
         eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
     }
-    let app = llm_proxy::router(
+    let ita = match (&args.ita_url, &args.ita_api_key_file) {
+        (Some(url), Some(key_file)) => {
+            eprintln!("attestations carry Intel Trust Authority tokens from {url}");
+            Some(ItaClient::with_key_file(url, key_file)?)
+        }
+        _ => None,
+    };
+    let app = llm_proxy::router_with_ita(
         source,
         ProxyOptions {
             profile: args.profile,
@@ -68,6 +85,7 @@ async fn main() -> Result<(), attested_noise::BoxError> {
             model: args.model,
             replay_first_attestation: false,
         },
+        ita,
     )?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let addr: SocketAddr = listener.local_addr()?;

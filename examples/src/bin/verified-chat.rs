@@ -1,14 +1,17 @@
 //! `verified-chat --url URL [--profile seed|v1] [--trust-sim-root FILE] [--collateral FILE]
-//! [--expect-mrtd HEX] PROMPT`: connects to a private-LLM proxy over Noise, verifies its TDX quote
-//! (DCAP, against Intel's root or an explicitly trusted simulated root) and the session binding,
-//! prints a short verification report, and only then sends the prompt and prints the answer.
+//! [--expect-mrtd HEX] [--token-jwks FILE [--token-root PEM | --token-unchained]] PROMPT`:
+//! connects to a private-LLM proxy over Noise, verifies its TDX quote (DCAP, against Intel's root
+//! or an explicitly trusted simulated root) or, with `--token-jwks`, its Intel Trust Authority
+//! token, and the session binding, prints a short verification report, and only then sends the
+//! prompt and prints the answer.
 //!
 //! Any failed check ends the program before the prompt leaves, with the check that failed.
 
 use std::process::ExitCode;
 
-use attested_examples::chat_client::{VerifiedChat, decode_hex};
+use attested_examples::chat_client::{ClientCheck, VerifiedChat, decode_hex};
 use attested_examples::error_chain;
+use attested_examples::ita_evidence::TokenTrustArgs;
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_noise::{BoxError, Config, Profile};
 use clap::Parser;
@@ -25,6 +28,9 @@ struct Args {
     /// How the proxy's quote is verified.
     #[command(flatten)]
     trust: TrustArgs,
+    /// How the proxy's ITA token is verified, when it is the token rather than the quote.
+    #[command(flatten)]
+    token: TokenTrustArgs,
     /// Pin the server's Noise static key (hex) instead of taking it from /health.
     #[arg(long)]
     noise_pubkey: Option<String>,
@@ -52,16 +58,25 @@ async fn main() -> ExitCode {
 
 async fn run(args: &Args) -> Result<(), BoxError> {
     let base = args.url.trim_end_matches('/');
-    let check = args.trust.check(base, &reqwest::Client::new()).await?;
+    let expected_mrtd = args
+        .trust
+        .expect_mrtd
+        .iter()
+        .map(|mrtd| decode_hex::<48>(mrtd, "--expect-mrtd"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let check: Box<dyn ClientCheck> = match args.token.check(&expected_mrtd)? {
+        Some(token_check) => Box::new(token_check),
+        None => Box::new(args.trust.check(base, &reqwest::Client::new()).await?),
+    };
     let noise_pubkey = args
         .noise_pubkey
         .as_deref()
         .map(|key| decode_hex(key, "--noise-pubkey"))
         .transpose()?;
     let config = Config::new(args.profile).require_session_evidence(args.require_session_evidence);
-    let mut chat = VerifiedChat::connect(base, config, noise_pubkey, &check).await?;
+    let mut chat = VerifiedChat::connect(base, config, noise_pubkey, check.as_ref()).await?;
     println!("verified ({} profile):", chat.session().profile());
-    for line in chat.report(&check) {
+    for line in chat.report(check.as_ref()) {
         println!("  {line}");
     }
     println!("answer:");

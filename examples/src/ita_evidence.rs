@@ -1,0 +1,252 @@
+//! Intel Trust Authority (ITA) evidence for the Noise examples.
+//!
+//! A server sends its quote to ITA (`POST {url}/appraisal/v1/attest`, header `x-api-key`, body
+//! `{"quote": base64}`, answer `{"token": JWT}`) with an [`ItaClient`], and serves the token in
+//! its attestation next to the quote. A client that trusts ITA rather than its own DCAP
+//! verification checks the token with an [`ItaTokenCheck`]: signature under a JWKS key (chained
+//! to a pinned root, or trusted unchained by explicit choice), issuer and times, then the
+//! [`ItaPolicy`]. REPORTDATA and measurements come from the verified token's claims only, and
+//! `attested-noise` then checks that REPORTDATA binds the session's keys.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zeroize::Zeroizing;
+
+/// Why a token could not be obtained or was refused. Each variant names the failed step.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItaEvidenceError {
+    /// The attestation carries no ITA token.
+    #[error("the attestation carries no Intel Trust Authority token")]
+    MissingToken,
+    /// Per-session evidence is a quote, which the token path does not verify.
+    #[error("per-session evidence is a quote; the ITA token path verifies platform tokens only")]
+    SessionEvidence,
+    /// The token failed verification (signature, key, issuer, times) or the policy.
+    #[error("ITA token refused: {0}")]
+    Token(#[from] attested_token::Error),
+    /// The token describes no TD.
+    #[error("the ITA token carries no TDX claims")]
+    NotTdx,
+    /// ITA (or what answers at its URL) did not issue a token.
+    #[error("Intel Trust Authority attest request failed: {0}")]
+    Attest(String),
+    /// A file or command-line value is unusable.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A server's client of the ITA attestation API.
+pub struct ItaClient {
+    attest_url: String,
+    api_key: Zeroizing<String>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for ItaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItaClient")
+            .field("attest_url", &self.attest_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct AttestRequest<'a> {
+    quote: &'a str,
+}
+
+#[derive(serde::Deserialize)]
+struct AttestResponse {
+    token: String,
+}
+
+impl ItaClient {
+    /// A client of the ITA API at `url` (for example `https://api.trustauthority.intel.com`).
+    pub fn new(url: &str, api_key: Zeroizing<String>) -> Self {
+        Self {
+            attest_url: format!("{}/appraisal/v1/attest", url.trim_end_matches('/')),
+            api_key,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A client whose attestation API key is the content of `file` (surrounding whitespace
+    /// ignored).
+    pub fn with_key_file(url: &str, file: &std::path::Path) -> Result<Self, ItaEvidenceError> {
+        let key = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+            ItaEvidenceError::Usage(format!("--ita-api-key-file {}: {e}", file.display()))
+        })?);
+        let key = Zeroizing::new(key.trim().to_owned());
+        if key.is_empty() {
+            return Err(ItaEvidenceError::Usage(format!(
+                "--ita-api-key-file {}: empty",
+                file.display()
+            )));
+        }
+        Ok(Self::new(url, key))
+    }
+
+    /// Asks ITA to appraise `quote` and returns the token it issues.
+    pub async fn attest(&self, quote: &[u8]) -> Result<String, ItaEvidenceError> {
+        let attest = |e: reqwest::Error| ItaEvidenceError::Attest(e.without_url().to_string());
+        let response = self
+            .http
+            .post(&self.attest_url)
+            .header("x-api-key", self.api_key.as_str())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(&AttestRequest {
+                quote: &BASE64.encode(quote),
+            })
+            .send()
+            .await
+            .map_err(attest)?
+            .error_for_status()
+            .map_err(attest)?;
+        let answer: AttestResponse = response.json().await.map_err(attest)?;
+        Ok(answer.token)
+    }
+}
+
+/// `exp` of a token, read WITHOUT verification: only to know when to ask for a new one.
+pub fn unverified_expiry(token: &str) -> Option<u64> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get("exp")?.as_u64()
+}
+
+/// A client's ITA token check: verification, then appraisal.
+pub struct ItaTokenCheck {
+    verifier: ItaVerifier,
+    policy: ItaPolicy,
+    now: SystemTime,
+    anchor_description: String,
+}
+
+impl ItaTokenCheck {
+    /// Verifies tokens with `verifier` at `now`, then appraises them with `policy`.
+    pub fn new(verifier: ItaVerifier, policy: ItaPolicy, now: SystemTime) -> Self {
+        Self {
+            verifier,
+            policy,
+            now,
+            anchor_description: "the given keys".to_owned(),
+        }
+    }
+
+    /// Names the trust anchor in reports.
+    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
+        self.anchor_description = description.into();
+        self
+    }
+
+    /// How token keys are trusted, for reports.
+    pub fn anchor_description(&self) -> &str {
+        &self.anchor_description
+    }
+
+    /// Verifies and appraises `token`; returns its REPORTDATA and measurements.
+    pub fn verify(
+        &self,
+        token: &str,
+    ) -> Result<attested_noise::VerifiedEvidence, ItaEvidenceError> {
+        let claims = self.verifier.verify(token, self.now)?;
+        self.policy.appraise(&claims)?;
+        let tdx = claims.tdx.ok_or(ItaEvidenceError::NotTdx)?;
+        let mut measurements = BTreeMap::from([("mrtd".to_owned(), tdx.mrtd.to_vec())]);
+        for (index, rtmr) in [tdx.rtmr0, tdx.rtmr1, tdx.rtmr2, tdx.rtmr3]
+            .iter()
+            .enumerate()
+        {
+            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
+        }
+        Ok(attested_noise::VerifiedEvidence::new(
+            tdx.report_data,
+            measurements,
+        ))
+    }
+}
+
+impl attested_noise::EvidenceCheck for ItaTokenCheck {
+    fn check(
+        &self,
+        evidence: &attested_noise::Evidence<'_>,
+    ) -> Result<attested_noise::VerifiedEvidence, attested_noise::BoxError> {
+        if evidence.kind != attested_noise::EvidenceKind::Platform {
+            return Err(ItaEvidenceError::SessionEvidence.into());
+        }
+        let token = evidence.token.ok_or(ItaEvidenceError::MissingToken)?;
+        Ok(self.verify(token)?)
+    }
+}
+
+/// The clients' ITA token options.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct TokenTrustArgs {
+    /// Verify the server's Intel Trust Authority token (not its quote) with the keys of this
+    /// JWKS file (ITA publishes it at `https://portal.trustauthority.intel.com/certs`).
+    #[arg(long)]
+    pub token_jwks: Option<PathBuf>,
+    /// The root (PEM) the JWKS keys' x5c chains must lead to; default: Intel Trust Authority's.
+    #[arg(long, requires = "token_jwks", conflicts_with = "token_unchained")]
+    pub token_root: Option<PathBuf>,
+    /// Trust the JWKS keys WITHOUT certificate chains (only for a JWKS fetched over a
+    /// transport you trust).
+    #[arg(long, requires = "token_jwks")]
+    pub token_unchained: bool,
+}
+
+impl TokenTrustArgs {
+    /// The token check the options ask for (`None`: verify the quote instead), accepting any of
+    /// `mr_td` (any MRTD when empty).
+    pub fn check(&self, mr_td: &[[u8; 48]]) -> Result<Option<ItaTokenCheck>, ItaEvidenceError> {
+        let Some(path) = &self.token_jwks else {
+            return Ok(None);
+        };
+        let read = |path: &std::path::Path| {
+            std::fs::read(path)
+                .map_err(|e| ItaEvidenceError::Usage(format!("{}: {e}", path.display())))
+        };
+        let jwks = Jwks::from_json(&read(path)?)?;
+        let (keys, description) = if self.token_unchained {
+            (
+                KeySet::unchained_trusting_transport(&jwks),
+                format!("UNCHAINED keys of {}", path.display()),
+            )
+        } else {
+            let (roots, name) = match &self.token_root {
+                Some(root) => {
+                    let pem = String::from_utf8(read(root)?).map_err(|_| {
+                        ItaEvidenceError::Usage(format!("{}: not PEM", root.display()))
+                    })?;
+                    (
+                        TrustRoots::empty().with_pem(&pem)?,
+                        format!("the root in {}", root.display()),
+                    )
+                }
+                None => (
+                    TrustRoots::intel_trust_authority(),
+                    "Intel Trust Authority's root".to_owned(),
+                ),
+            };
+            (
+                KeySet::chained(&jwks, &roots),
+                format!("keys of {} chained to {name}", path.display()),
+            )
+        };
+        let policy = mr_td
+            .iter()
+            .fold(ItaPolicy::new(), |policy, mrtd| policy.expect_mrtd(*mrtd));
+        Ok(Some(
+            ItaTokenCheck::new(ItaVerifier::with_keys(keys), policy, SystemTime::now())
+                .with_anchor_description(description),
+        ))
+    }
+}
