@@ -16,9 +16,10 @@ use std::time::{Duration, SystemTime};
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    ChunkLimits, Client, Error, Gateway, GatewayPolicy, InnerRequestDecoder, KeyPair, KeyRing,
-    Suite, Validity, encode_content_chunk, encode_content_end, encode_request_head,
-    key_config_binding, seal_in_chunks,
+    ChunkLimits, Client, Dialect, Error, Gateway, GatewayPolicy, Inbound, InnerRequestDecoder,
+    KeyPair, KeyRing, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Reply, Suite, Validity,
+    encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
+    seal_in_chunks,
 };
 use common::{TestEvidence, os_rng};
 
@@ -200,8 +201,7 @@ fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
 }
 
-#[test]
-fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
+fn gateway_and_client(policy: GatewayPolicy) -> (Gateway, Client) {
     let suite = Suite::X25519_AES128GCM;
     let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
     let mut ring = KeyRing::new();
@@ -216,11 +216,49 @@ fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
         ring,
         GatewayPolicy {
             allowed_targets: vec!["whisper".into()],
-            response_chunk_len: 100,
-            pad_responses_to: 64,
-            ..GatewayPolicy::default()
+            ..policy
         },
     );
+    (gateway, client)
+}
+
+/// Streams `answer` as the reply's content in pieces of 30 bytes; returns the outer body.
+fn stream_answer(reply: Reply, answer: &[u8]) -> Vec<u8> {
+    assert!(reply.streams());
+    let (mut outer, mut stream) = reply
+        .stream(
+            200,
+            [(&b"content-type"[..], &b"application/json"[..])],
+            &mut os_rng(),
+        )
+        .unwrap();
+    for piece in answer.chunks(30) {
+        stream.push(piece, &mut outer).unwrap();
+    }
+    stream.finish(&mut outer).unwrap();
+    outer
+}
+
+fn assert_answer(response: &[u8], answer: &[u8]) {
+    let message = Message::read_bhttp(&mut Cursor::new(response)).unwrap();
+    assert_eq!(message.control().status().map(StatusCode::code), Some(200));
+    assert_eq!(
+        message.header().get(b"content-type"),
+        Some(&b"application/json"[..])
+    );
+    assert_eq!(message.content(), answer);
+}
+
+const ANSWER: &[u8] =
+    b"{\"text\": \"a transcript several response chunks long, and then some more\"}";
+
+#[test]
+fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
+    let (gateway, client) = gateway_and_client(GatewayPolicy {
+        response_chunk_len: 100,
+        pad_responses_to: 64,
+        ..GatewayPolicy::default()
+    });
 
     let content: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
     let (mut wire, sealer, mut response_decoder) = client
@@ -266,29 +304,44 @@ fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
     );
     assert_eq!(gateway.admit(&other), Err(403));
 
-    let reply = gateway.chunked_reply(context);
-    assert!(reply.streams());
-    let answer = b"{\"text\": \"a transcript several response chunks long, and then some more\"}";
-    let (mut outer, mut stream) = reply
-        .stream(
-            200,
-            [(&b"content-type"[..], &b"application/json"[..])],
-            &mut os_rng(),
-        )
-        .unwrap();
-    for piece in answer.chunks(30) {
-        stream.push(piece, &mut outer).unwrap();
-    }
-    stream.finish(&mut outer).unwrap();
+    let outer = stream_answer(gateway.chunked_reply(context), ANSWER);
     let mut response = Vec::new();
     response_decoder.push(&outer, &mut response).unwrap();
     response_decoder.finish(&mut response).unwrap();
     assert_eq!(response.len() % 64, 0, "padded to the policy's multiple");
-    let message = Message::read_bhttp(&mut Cursor::new(&response[..])).unwrap();
-    assert_eq!(message.control().status().map(StatusCode::code), Some(200));
-    assert_eq!(
-        message.header().get(b"content-type"),
-        Some(&b"application/json"[..])
-    );
-    assert_eq!(message.content(), answer);
+    assert_answer(&response, ANSWER);
+}
+
+#[test]
+fn azure_replies_stream_and_one_shot_replies_do_not() {
+    let request = encoded(&sample(b"audio"), Mode::KnownLength);
+    for (dialect, content_type) in [
+        (Dialect::Azure, MEDIA_TYPE_CHUNKED_REQUEST),
+        (Dialect::Draft, MEDIA_TYPE_REQUEST),
+    ] {
+        let (gateway, client) = gateway_and_client(GatewayPolicy {
+            chunked_dialect: dialect,
+            ..GatewayPolicy::default()
+        });
+        let (enc, pending) = client.encapsulate(&request, &mut os_rng()).unwrap();
+        let Inbound::Forward(forward) = gateway.inbound(content_type, &enc, now(), &mut os_rng())
+        else {
+            panic!("{dialect:?} request not forwarded");
+        };
+        assert_eq!(forward.message.content(), b"audio");
+        if dialect == Dialect::Draft {
+            assert!(!forward.reply.streams());
+            assert!(matches!(
+                forward.reply.stream(200, [], &mut os_rng()),
+                Err(Error::State(_))
+            ));
+            continue;
+        }
+        let outer = stream_answer(forward.reply, ANSWER);
+        let mut decoder = pending.into_azure_chunked(ChunkLimits::default());
+        let mut response = Vec::new();
+        decoder.push(&outer, &mut response).unwrap();
+        decoder.finish(&mut response).unwrap();
+        assert_answer(&response, ANSWER);
+    }
 }
