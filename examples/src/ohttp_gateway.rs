@@ -5,7 +5,11 @@
 //!   document whose `public_key` is (see [`crate::nitro_evidence`]).
 //! - `GET /sim/root`, `GET /collateral`: see [`crate::tdx_evidence::trust_routes`];
 //!   `GET /nitro-sim/root`: see [`crate::nitro_evidence::trust_routes`].
-//! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
+//! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot requests, buffered
+//!   within the size limit (one HPKE message), or chunked requests, streamed: each chunk is
+//!   opened as it arrives, the inner binary HTTP request decoded incrementally, its body
+//!   forwarded to the target as it comes, and the target's answer sealed chunk by chunk as it
+//!   streams back. Memory stays at a few chunks whatever the upload size.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -149,8 +153,7 @@ fn target_error(e: &reqwest::Error) -> TargetError {
     }
 }
 
-/// Answers with the inner status `status` (a refusal or a target error), inside the
-/// ciphertext.
+/// Encapsulates a whole inner answer, or the inner status for a target error.
 fn respond(reply: Reply, answer: Result<Message, TargetError>) -> Response {
     match reply.respond(answer, &mut rand::rng()) {
         Ok(o) => outer(o),
@@ -158,6 +161,7 @@ fn respond(reply: Reply, answer: Result<Message, TargetError>) -> Response {
     }
 }
 
+/// Refuses the inner request with the inner status `status`, inside the ciphertext.
 fn refuse(reply: Reply, status: u16) -> Response {
     let status = InnerStatus::try_from(status).unwrap_or(InnerStatus::OK);
     respond(reply, Ok(Message::response(status)))

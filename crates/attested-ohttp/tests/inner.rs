@@ -345,3 +345,43 @@ fn azure_replies_stream_and_one_shot_replies_do_not() {
         assert_answer(&response, ANSWER);
     }
 }
+
+/// The fuzz target's property over byte mutations of valid requests: no panic, and whatever
+/// both this decoder and the `bhttp` crate accept, they read alike.
+#[test]
+fn mutated_requests_read_alike_wherever_both_decoders_accept() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut accepted, mut compared) = (0, 0);
+    for mode in [Mode::KnownLength, Mode::IndeterminateLength] {
+        let wire = encoded(&sample(b"--x\r\n\r\naudio\r\n--x--\r\n"), mode);
+        for _ in 0..3000 {
+            let mut input = wire.clone();
+            for _ in 0..=(next() % 3) {
+                let at = (next() % input.len() as u64) as usize;
+                input[at] = (next() % 256) as u8;
+            }
+            input.truncate(input.len() - (next() % 4) as usize);
+            let step = (next() % 64) as usize + 1;
+            let Ok((head, content)) = decode_in_steps(&input, step) else {
+                continue;
+            };
+            accepted += 1;
+            if let Ok(whole) = Message::read_bhttp(&mut Cursor::new(&input[..])) {
+                compared += 1;
+                assert_eq!(whole.content(), &content[..]);
+                assert_eq!(whole.control().method(), head.control().method());
+                assert_eq!(whole.control().path(), head.control().path());
+            }
+        }
+    }
+    assert!(
+        compared > 0 && accepted >= compared,
+        "{accepted} {compared}"
+    );
+}
