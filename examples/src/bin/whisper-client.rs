@@ -8,7 +8,9 @@
 //! the Nitro options, = SHA-512 of it), or, in KMS mode, every
 //! key must carry a CCF receipt that verifies against the pinned KMS service certificate.
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
-//! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
+//! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp, streamed from disk chunk by chunk,
+//! with a progress bar on stderr for files of 1 MiB or more) or in the Azure dialect. The
+//! transfer is `attested_examples::whisper_client::transcribe_file`.
 
 use std::io::Write;
 use std::process::ExitCode;
