@@ -1,10 +1,16 @@
 //! The client side of `whisper-client`: verify an attested OHTTP gateway, build the
 //! OpenAI-style transcription request, read the answer.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
+use std::path::Path;
 
 use attested_ohttp::bhttp::{Message, Mode};
-use attested_ohttp::{Client, EvidenceCheck};
+use attested_ohttp::{
+    ChunkLimits, ChunkSealer, ChunkedResponseDecoder, Client, EvidenceCheck,
+    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, encode_content_chunk, encode_content_end,
+    encode_request_head,
+};
+use futures_util::StreamExt;
 
 use crate::tdx_evidence::{TdxCheck, VerifiedTdx};
 
@@ -61,6 +67,211 @@ pub async fn verified_gateway_with<E: EvidenceCheck>(
     Ok((client, verified))
 }
 
+/// The path of OpenAI-style transcription endpoints.
+const TRANSCRIPTIONS: &[u8] = b"/v1/audio/transcriptions";
+
+/// How the audio travels to the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// One RFC 9458 message (the file is read whole).
+    OneShot,
+    /// The Azure dialect: a plain RFC 9458 request answered with a chunked response.
+    Azure,
+    /// draft-ietf-ohai-chunked-ohttp: the file streams from disk in chunks of this many bytes.
+    Chunked {
+        /// Audio bytes per chunk.
+        chunk_size: usize,
+    },
+}
+
+/// An audio file and what to ask of the transcription service.
+#[derive(Clone, Copy, Debug)]
+pub struct Transcription<'a> {
+    /// The audio file.
+    pub file: &'a Path,
+    /// The transcription model.
+    pub model: &'a str,
+    /// The inner request authority (on the gateway's allow-list).
+    pub authority: &'a str,
+}
+
+impl Transcription<'_> {
+    fn file_name(&self) -> &str {
+        self.file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("audio")
+    }
+}
+
+/// Limits on the gateway's chunked answer.
+fn response_limits() -> ChunkLimits {
+    ChunkLimits {
+        max_chunk_len: 1 << 20,
+        max_total_len: 64 << 20,
+        ..ChunkLimits::default()
+    }
+}
+
+/// Transcribes `job.file` through the gateway at `url` (or a relay to it) and returns the
+/// transcription service's answer. `progress(sent, total)` follows the audio bytes handed to
+/// the connection.
+pub async fn transcribe_file(
+    http: &reqwest::Client,
+    url: &str,
+    client: &Client,
+    job: &Transcription<'_>,
+    transport: Transport,
+    mut progress: impl FnMut(u64, u64) + Send + 'static,
+) -> Result<Vec<u8>, BoxError> {
+    let chunk_size = match transport {
+        Transport::Chunked { chunk_size } => chunk_size.max(1),
+        Transport::OneShot | Transport::Azure => {
+            let audio = std::fs::read(job.file)?;
+            let total = audio.len() as u64;
+            let inner = transcription_request(&audio, job.file_name(), job.model, job.authority)?;
+            drop(audio);
+            let answer = if transport == Transport::Azure {
+                transcribe_azure(http, url, client, &inner).await
+            } else {
+                transcribe_one_shot(http, url, client, &inner).await
+            };
+            progress(total, total);
+            return answer;
+        }
+    };
+    let file = std::fs::File::open(job.file)?;
+    let total = file.metadata()?.len();
+    let boundary = new_boundary();
+    let (prefix, suffix) = multipart_frame(job.file_name(), job.model, &boundary);
+    let content_type = multipart_content_type(&boundary);
+    let mut first = Vec::new();
+    encode_request_head(
+        b"POST",
+        b"https",
+        job.authority.as_bytes(),
+        TRANSCRIPTIONS,
+        [(&b"content-type"[..], content_type.as_bytes())],
+        &mut first,
+    );
+    encode_content_chunk(&prefix, &mut first);
+    let (mut head, mut sealer, decoder) =
+        client.encapsulate_chunked(response_limits(), &mut rand::rng())?;
+    sealer.seal_chunk(&first, &mut head)?;
+    let upload = FileUpload {
+        file: Some(file),
+        sealer: Some(sealer),
+        chunk_size,
+        suffix,
+        in_flight: 0,
+        sent: 0,
+    };
+    // Hyper asks for the next frame once it has written the previous one, so progress is
+    // counted a frame late: bytes sent, not bytes sealed.
+    let frames = futures_util::stream::unfold(upload, move |mut upload| {
+        let moved = std::mem::take(&mut upload.in_flight);
+        if moved > 0 {
+            upload.sent += moved;
+            progress(upload.sent, total);
+        }
+        async move {
+            let frame = upload.next_frame().await?;
+            Some((frame, upload))
+        }
+    });
+    let body = futures_util::stream::once(async { Ok(head) }).chain(frames);
+    let reply = http
+        .post(url)
+        .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await?;
+    read_chunked_answer(reply, decoder).await
+}
+
+/// The audio file as chunks of an indeterminate-length inner request, sealed one by one.
+struct FileUpload {
+    file: Option<std::fs::File>,
+    sealer: Option<ChunkSealer>,
+    chunk_size: usize,
+    suffix: Vec<u8>,
+    /// Audio bytes in the frame handed out last.
+    in_flight: u64,
+    sent: u64,
+}
+
+impl FileUpload {
+    /// The next sealed frame; `None` after the final chunk (or an error).
+    async fn next_frame(&mut self) -> Option<Result<Vec<u8>, std::io::Error>> {
+        let file = self.file.take()?;
+        let chunk_size = self.chunk_size;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut audio = vec![0; chunk_size];
+            let n = read_up_to(&file, &mut audio)?;
+            audio.truncate(n);
+            Ok::<_, std::io::Error>((file, audio))
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|read| read);
+        let (file, audio) = match read {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut plaintext = Vec::with_capacity(audio.len() + 8);
+        let mut out = Vec::with_capacity(audio.len() + 32);
+        let sealed = if audio.is_empty() {
+            encode_content_chunk(&self.suffix, &mut plaintext);
+            encode_content_end(&mut plaintext);
+            self.sealer.take()?.seal_final(&plaintext, &mut out)
+        } else {
+            encode_content_chunk(&audio, &mut plaintext);
+            self.file = Some(file);
+            self.in_flight = audio.len() as u64;
+            self.sealer.as_mut()?.seal_chunk(&plaintext, &mut out)
+        };
+        Some(sealed.map(|()| out).map_err(std::io::Error::other))
+    }
+}
+
+/// Fills `buf` from `file` unless the file ends first; returns how many bytes were read.
+fn read_up_to(mut file: &std::fs::File, buf: &mut [u8]) -> Result<usize, std::io::Error> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+        match file.read(rest)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads a chunked answer as it arrives and returns the transcription service's answer.
+async fn read_chunked_answer(
+    reply: reqwest::Response,
+    mut decoder: ChunkedResponseDecoder,
+) -> Result<Vec<u8>, BoxError> {
+    let status = reply.status();
+    if !status.is_success() {
+        return Err(format!("gateway answered {status}").into());
+    }
+    let mut plain = Vec::new();
+    let mut bytes = reply.bytes_stream();
+    while let Some(frame) = bytes.next().await {
+        decoder.push(&frame?, &mut plain)?;
+    }
+    decoder.finish(&mut plain)?;
+    transcription_response(&plain)
+}
+
+fn new_boundary() -> String {
+    format!("attested-{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+fn multipart_content_type(boundary: &str) -> String {
+    format!("multipart/form-data; boundary={boundary}")
+}
+
 /// The binary HTTP `POST /v1/audio/transcriptions` request (multipart) for `audio`.
 pub fn transcription_request(
     audio: &[u8],
@@ -68,18 +279,20 @@ pub fn transcription_request(
     model: &str,
     authority: &str,
 ) -> Result<Vec<u8>, BoxError> {
-    let boundary = format!("attested-{}", hex::encode(rand::random::<[u8; 8]>()));
+    let boundary = new_boundary();
     let mut request = Message::request(
         b"POST".to_vec(),
         b"https".to_vec(),
         authority.as_bytes().to_vec(),
-        b"/v1/audio/transcriptions".to_vec(),
+        TRANSCRIPTIONS.to_vec(),
     );
-    request.put_header(
-        "content-type",
-        format!("multipart/form-data; boundary={boundary}"),
-    );
-    request.write_content(multipart(audio, file_name, model, &boundary));
+    request.put_header("content-type", multipart_content_type(&boundary));
+    let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
+    let mut body = Vec::with_capacity(prefix.len() + audio.len() + suffix.len());
+    for part in [&prefix[..], audio, &suffix] {
+        body.extend_from_slice(part);
+    }
+    request.write_content(body);
     let mut inner = Vec::new();
     request.write_bhttp(Mode::KnownLength, &mut inner)?;
     Ok(inner)
@@ -113,7 +326,7 @@ pub async fn transcribe_one_shot(
     let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
     let reply = http
         .post(url)
-        .header("content-type", attested_ohttp::MEDIA_TYPE_REQUEST)
+        .header("content-type", MEDIA_TYPE_REQUEST)
         .body(enc)
         .send()
         .await?;
@@ -125,23 +338,38 @@ pub async fn transcribe_one_shot(
     transcription_response(&pending.decapsulate(&bytes)?)
 }
 
-fn multipart(audio: &[u8], file_name: &str, model: &str, boundary: &str) -> Vec<u8> {
-    let mut body = Vec::with_capacity(audio.len() + 512);
+/// Sends `inner` in the Azure dialect (a plain request under the chunked media type) and
+/// reads the chunked answer.
+pub async fn transcribe_azure(
+    http: &reqwest::Client,
+    url: &str,
+    client: &Client,
+    inner: &[u8],
+) -> Result<Vec<u8>, BoxError> {
+    let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
+    let reply = http
+        .post(url)
+        .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
+        .body(enc)
+        .send()
+        .await?;
+    read_chunked_answer(reply, pending.into_azure_chunked(response_limits())).await
+}
+
+/// The multipart body around the audio: the text fields and the file part's header, then
+/// the closing delimiter.
+fn multipart_frame(file_name: &str, model: &str, boundary: &str) -> (Vec<u8>, Vec<u8>) {
     let text_part = |name: &str, value: &str| {
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
         )
     };
-    body.extend_from_slice(text_part("model", model).as_bytes());
-    body.extend_from_slice(text_part("response_format", "json").as_bytes());
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
+    let prefix = format!(
+        "{}{}--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n",
+        text_part("model", model),
+        text_part("response_format", "json"),
     );
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    body
+    let suffix = format!("\r\n--{boundary}--\r\n");
+    (prefix.into_bytes(), suffix.into_bytes())
 }

@@ -21,6 +21,35 @@ async fn verified_gateway_transcribes_the_audio_intact() {
     assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
 }
 
+/// A 25 MB chunked upload streams through the gateway: its peak resident set grows by a
+/// small fraction of the upload, where the gateway that buffered the decrypted request grew
+/// by about twice the upload.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_25_mb_chunked_upload_streams_through_the_gateway_in_bounded_memory() {
+    const UPLOAD: usize = 25_000_000;
+    let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
+    // A small exchange first, so that the baseline includes the gateway's connection pools.
+    setup.assert_transcribes(&["--chunked"], "gateway TDX quote verified");
+    let baseline = setup.gateway.peak_rss_kib();
+    setup.write_audio(UPLOAD);
+    let digest = setup.audio_digest();
+    let stderr = setup.assert_transcribes(&["--chunked"], "gateway TDX quote verified");
+    // The progress bar reached the whole file, counted from bytes sent.
+    assert!(stderr.contains("25.0/25.0 MB"), "{stderr}");
+    let peak = setup.gateway.peak_rss_kib();
+    let growth = peak.saturating_sub(baseline);
+    println!(
+        "gateway peak RSS (VmHWM): {baseline} KiB after a 20 kB upload, {peak} KiB after a \
+         25 MB chunked upload (+{growth} KiB)"
+    );
+    assert!(
+        growth < (UPLOAD / 1024) as u64,
+        "the gateway grew by {growth} KiB for a {UPLOAD} byte upload"
+    );
+    assert_eq!(setup.whisper.stop().matches(&digest).count(), 1);
+}
+
 #[tokio::test]
 async fn a_gateway_with_another_mrtd_never_gets_the_audio() {
     let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
@@ -85,4 +114,113 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         error.contains("gateway key configuration refused"),
         "{error}"
     );
+}
+
+/// The gateway's size and chunk-count limits hold while it streams: an upload over either is
+/// refused with 413 and the target never receives a complete request, while one within them
+/// arrives whole.
+#[tokio::test]
+async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_whole() {
+    use attested_examples::ohttp_gateway::{self, GatewayOptions};
+    use attested_examples::pipeline::serve_on_loopback;
+    use attested_examples::tdx_evidence::TdxEvidenceSource;
+    use attested_ohttp::{
+        ChunkLimits, Client, EvidenceCheck, EvidenceError, MEDIA_TYPE_CHUNKED_REQUEST, ReportData,
+        encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
+    };
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Trusted(ReportData);
+    impl EvidenceCheck for Trusted {
+        fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+            Ok(self.0)
+        }
+    }
+
+    const MAX_REQUEST: usize = 256 * 1024;
+    // Counts the request bodies that arrived complete.
+    let complete = Arc::new(AtomicUsize::new(0));
+    let counter = complete.clone();
+    let target = axum::Router::new().route(
+        "/v1/audio/transcriptions",
+        axum::routing::post(move |body: axum::body::Bytes| async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            format!("{} bytes", body.len())
+        }),
+    );
+    let target = serve_on_loopback(target).await.unwrap();
+    let source =
+        Arc::new(TdxEvidenceSource::sim([0x5a; 48], std::time::SystemTime::now()).unwrap());
+    let options = GatewayOptions {
+        target,
+        suite: attested_ohttp::Suite::X25519_AES128GCM,
+        allowed: vec!["whisper".to_owned()],
+        chunked_dialect: attested_ohttp::Dialect::Draft,
+        max_request: MAX_REQUEST as u64,
+    };
+    let gateway = serve_on_loopback(ohttp_gateway::router(source, options).unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let keys = http
+        .get(format!("{gateway}/ohttp-keys"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let client = Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap();
+
+    // `chunks` content chunks of `chunk` bytes, each sealed on its own.
+    let upload = |chunks: usize, chunk: usize| {
+        let (mut wire, mut sealer, _) = client
+            .encapsulate_chunked(ChunkLimits::default(), &mut rand::rng())
+            .unwrap();
+        let mut head = Vec::new();
+        encode_request_head(
+            b"POST",
+            b"https",
+            b"whisper",
+            b"/v1/audio/transcriptions",
+            [],
+            &mut head,
+        );
+        sealer.seal_chunk(&head, &mut wire).unwrap();
+        let mut plaintext = Vec::new();
+        for _ in 0..chunks {
+            plaintext.clear();
+            encode_content_chunk(&vec![0x61; chunk], &mut plaintext);
+            sealer.seal_chunk(&plaintext, &mut wire).unwrap();
+        }
+        plaintext.clear();
+        encode_content_end(&mut plaintext);
+        sealer.seal_final(&plaintext, &mut wire).unwrap();
+        let http = http.clone();
+        let url = format!("{gateway}/gateway");
+        async move {
+            // Sent in pieces, so that the gateway streams rather than seeing one frame.
+            let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+                wire.chunks(8192).map(|p| Ok(p.to_vec())).collect();
+            http.post(url)
+                .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
+                .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                    pieces,
+                )))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    assert_eq!(upload(10, 10_000).await, 200);
+    assert_eq!(complete.load(Ordering::SeqCst), 1);
+    // More content than the gateway accepts.
+    assert_eq!(upload(30, 10_000).await, 413);
+    // More chunks than the gateway accepts (65536 by default), each well within the size.
+    assert_eq!(upload(1 << 16, 1).await, 413);
+    assert_eq!(complete.load(Ordering::SeqCst), 1);
 }

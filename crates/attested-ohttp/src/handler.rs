@@ -15,6 +15,9 @@ use crate::chunked::{
 };
 use crate::error::{Error, Result};
 use crate::gateway::{KeyRing, ResponseContext};
+use crate::inner::{
+    InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_response_head,
+};
 
 /// `application/ohttp-keys`: a key configuration list.
 pub const MEDIA_TYPE_KEYS: &str = "application/ohttp-keys";
@@ -69,6 +72,9 @@ pub struct GatewayPolicy {
     pub pad_responses_to: usize,
     /// Target authorities (`host` or `host:port`) requests may go to; empty allows none.
     pub allowed_targets: Vec<String>,
+    /// The longest inner head (control data and header fields) or trailer of a streamed
+    /// request.
+    pub max_head_len: usize,
 }
 
 impl Default for GatewayPolicy {
@@ -80,6 +86,7 @@ impl Default for GatewayPolicy {
             response_chunk_len: 16 * 1024,
             pad_responses_to: 0,
             allowed_targets: Vec::new(),
+            max_head_len: 64 * 1024,
         }
     }
 }
@@ -201,6 +208,89 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// Whether the answer can stream ([`stream`](Self::stream)): chunked responses can,
+    /// one-shot ones are a single HPKE message.
+    pub fn streams(&self) -> bool {
+        !matches!(self.context, ReplyContext::OneShot(_))
+    }
+
+    /// Starts streaming the target's answer as an indeterminate-length inner response with
+    /// `status` and `fields`. Returns the outer body's first bytes (response nonce and the
+    /// sealed head) and the stream for the content.
+    pub fn stream<'f>(
+        self,
+        status: u16,
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<(Vec<u8>, ResponseStream)> {
+        let (mut out, mut sealer) = match self.context {
+            ReplyContext::OneShot(_) => {
+                return Err(Error::State("a one-shot response cannot stream"));
+            }
+            ReplyContext::AzureChunked(ctx) => ctx.into_azure_chunked(rng)?,
+            ReplyContext::Chunked(ctx) => ctx.start(rng)?,
+        };
+        let mut head = Vec::new();
+        encode_response_head(status, fields, &mut head);
+        sealer.seal_chunk(&head, &mut out)?;
+        let stream = ResponseStream {
+            sealer,
+            chunk_len: self.chunk_len.max(1),
+            pad_to: self.pad_to,
+            written: head.len(),
+            plaintext: Vec::new(),
+        };
+        Ok((out, stream))
+    }
+}
+
+/// The content of a streamed inner response, sealed chunk by chunk.
+pub struct ResponseStream {
+    sealer: ChunkSealer,
+    chunk_len: usize,
+    pad_to: usize,
+    written: usize,
+    plaintext: Vec<u8>,
+}
+
+impl core::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponseStream")
+            .field("chunk_len", &self.chunk_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponseStream {
+    /// Seals `content` as content chunks of at most the policy's chunk length, appended to
+    /// `out`.
+    pub fn push(&mut self, content: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        for piece in content.chunks(self.chunk_len) {
+            self.plaintext.clear();
+            encode_content_chunk(piece, &mut self.plaintext);
+            self.written = self.written.saturating_add(self.plaintext.len());
+            self.sealer.seal_chunk(&self.plaintext, out)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the content and seals the final chunk (with padding, if the policy asks for it).
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.plaintext.clear();
+        encode_content_end(&mut self.plaintext);
+        if self.pad_to > 1 {
+            let total = self.written.saturating_add(self.plaintext.len());
+            let rem = total % self.pad_to;
+            if rem != 0 {
+                let padded = self.plaintext.len() + self.pad_to - rem;
+                self.plaintext.resize(padded, 0);
+            }
+        }
+        self.sealer.seal_final(&self.plaintext, out)
+    }
+}
+
 /// Seals `body` in chunks of `chunk_len` bytes, the last one final.
 pub fn seal_in_chunks(
     mut sealer: ChunkSealer,
@@ -300,6 +390,49 @@ impl Gateway {
         }
     }
 
+    /// A decoder for the inner request of a streamed chunked request, bounded by the policy.
+    pub fn inner_decoder(&self) -> InnerRequestDecoder {
+        InnerRequestDecoder::new(self.policy.max_head_len)
+    }
+
+    /// Checks a streamed inner request's head against the policy; `Err` holds the inner
+    /// status to refuse it with.
+    pub fn admit(&self, head: &bhttp::Message) -> core::result::Result<(), u16> {
+        if !head.control().is_request() {
+            return Err(400);
+        }
+        let authority = head.control().authority().unwrap_or_default();
+        let host = head.header().get(b"host").unwrap_or_default();
+        let target = if authority.is_empty() {
+            host
+        } else {
+            authority
+        };
+        if self
+            .policy
+            .allowed_targets
+            .iter()
+            .any(|t| t.as_bytes().eq_ignore_ascii_case(target))
+        {
+            Ok(())
+        } else {
+            Err(403)
+        }
+    }
+
+    /// How to answer a streamed draft chunked request whose decoder has finished.
+    pub fn chunked_reply(&self, context: ChunkedResponseContext) -> Reply {
+        self.reply(ReplyContext::Chunked(context))
+    }
+
+    fn reply(&self, context: ReplyContext) -> Reply {
+        Reply {
+            context,
+            pad_to: self.policy.pad_responses_to,
+            chunk_len: self.policy.response_chunk_len,
+        }
+    }
+
     /// Screens a fully received draft chunked request (its decoder has finished).
     pub fn inbound_chunked(
         &self,
@@ -316,11 +449,7 @@ impl Gateway {
         context: ReplyContext,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
-        let reply = Reply {
-            context,
-            pad_to: self.policy.pad_responses_to,
-            chunk_len: self.policy.response_chunk_len,
-        };
+        let reply = self.reply(context);
         let refuse = |reply: Reply, status: u16, rng: &mut _| match reply
             .respond(Ok(status_message(status)), rng)
         {
@@ -328,23 +457,11 @@ impl Gateway {
             Err(_) => Inbound::Answer(OuterResponse::bare(500)),
         };
         let message = match bhttp::Message::read_bhttp(&mut Cursor::new(inner)) {
-            Ok(m) if m.control().is_request() => m,
+            Ok(m) => m,
             _ => return refuse(reply, 400, rng),
         };
-        let authority = message.control().authority().unwrap_or_default();
-        let host = message.header().get(b"host").unwrap_or_default();
-        let target = if authority.is_empty() {
-            host
-        } else {
-            authority
-        };
-        if !self
-            .policy
-            .allowed_targets
-            .iter()
-            .any(|t| t.as_bytes().eq_ignore_ascii_case(target))
-        {
-            return refuse(reply, 403, rng);
+        if let Err(status) = self.admit(&message) {
+            return refuse(reply, status, rng);
         }
         Inbound::Forward(Box::new(Forward { message, reply }))
     }

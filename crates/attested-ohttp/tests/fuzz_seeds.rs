@@ -30,6 +30,20 @@ fn bhttp_request() -> Vec<u8> {
     out
 }
 
+fn bhttp_indeterminate_request() -> Vec<u8> {
+    let mut m = Message::request(
+        b"POST".to_vec(),
+        b"https".to_vec(),
+        b"whisper".to_vec(),
+        b"/v1/audio/transcriptions".to_vec(),
+    );
+    m.put_header("content-type", "multipart/form-data; boundary=x");
+    m.write_content(b"--x\r\n\r\naudio\r\n--x--\r\n");
+    let mut out = Vec::new();
+    m.write_bhttp(Mode::IndeterminateLength, &mut out).unwrap();
+    out
+}
+
 fn bhttp_response() -> Vec<u8> {
     let mut m = Message::response(StatusCode::OK);
     m.put_header("content-type", "application/json");
@@ -103,6 +117,13 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("ohttp_chunked_decapsulate", vec![chunked]),
         ("ohttp_azure_response", vec![azure, draft_response]),
         ("ohttp_bhttp", vec![bhttp_request(), bhttp_response()]),
+        (
+            "ohttp_inner_request",
+            vec![
+                [&[2u8][..], &bhttp_request()].concat(),
+                [&[13u8][..], &bhttp_indeterminate_request()].concat(),
+            ],
+        ),
     ]
 }
 

@@ -8,7 +8,9 @@
 //! the Nitro options, = SHA-512 of it), or, in KMS mode, every
 //! key must carry a CCF receipt that verifies against the pinned KMS service certificate.
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
-//! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp) or in the Azure dialect.
+//! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp, streamed from disk chunk by chunk,
+//! with a progress bar on stderr for files of 1 MiB or more) or in the Azure dialect. The
+//! transfer is `attested_examples::whisper_client::transcribe_file`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -18,13 +20,10 @@ use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_examples::whisper_client::{
-    transcription_request, transcription_response, verified_gateway,
+    Transcription, Transport, transcribe_file, verified_gateway,
 };
-use attested_ohttp::{
-    ChunkLimits, Client, KmsTrust, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Preference,
-};
+use attested_ohttp::{Client, KmsTrust, Preference};
 use clap::Parser;
-use futures_util::StreamExt;
 
 #[derive(Parser)]
 #[command(about = "Transcribe audio through an attested OHTTP gateway")]
@@ -67,20 +66,28 @@ struct Args {
     kms_cert: Option<std::path::PathBuf>,
 }
 
-fn progress(done: usize, total: usize) {
+/// Files smaller than this upload without a progress bar.
+const PROGRESS_FROM: u64 = 1 << 20;
+
+/// A progress bar on stderr, for large files.
+fn progress(sent: u64, total: u64) {
+    if total < PROGRESS_FROM {
+        return;
+    }
     let width = 40;
-    let filled = done
+    let filled = sent
         .saturating_mul(width)
         .checked_div(total)
-        .unwrap_or(width);
+        .unwrap_or(width)
+        .min(width);
     eprint!(
         "\r[{}{}] {:.1}/{:.1} MB",
-        "#".repeat(filled),
-        " ".repeat(width - filled.min(width)),
-        done as f64 / 1e6,
+        "#".repeat(usize::try_from(filled).unwrap_or_default()),
+        " ".repeat(usize::try_from(width - filled).unwrap_or_default()),
+        sent as f64 / 1e6,
         total as f64 / 1e6
     );
-    if done >= total {
+    if sent >= total {
         eprintln!();
     }
 }
@@ -160,96 +167,27 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         client
     };
 
-    let audio = std::fs::read(&args.file)?;
-    let file_name = args
-        .file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("audio");
-    let inner = transcription_request(&audio, file_name, &args.model, &args.authority)
-        .map_err(|e| e.to_string())?;
     let url = args
         .relay
         .clone()
         .unwrap_or_else(|| format!("{base}/gateway"));
-    let limits = ChunkLimits {
-        max_chunk_len: 1 << 20,
-        max_total_len: 64 << 20,
-        ..ChunkLimits::default()
-    };
-
-    let response = if args.chunked {
-        let (head, sealer, decoder) = client.encapsulate_chunked(limits, &mut rand::rng())?;
-        let mut sealer = Some(sealer);
-        // Seal lazily, one chunk per body frame, so memory stays at one chunk.
-        let chunk = args.chunk_size.max(1);
-        let total = inner.len();
-        let frames = futures_util::stream::iter(std::iter::once(Ok::<_, std::io::Error>(head)))
-            .chain(futures_util::stream::iter(
-                (0..total.div_ceil(chunk).max(1)).map(move |i| {
-                    let start = i * chunk;
-                    let end = (start + chunk).min(total);
-                    let mut out = Vec::with_capacity(end - start + 24);
-                    let piece = inner.get(start..end).unwrap_or_default();
-                    let result = match (end >= total, sealer.as_mut()) {
-                        (false, Some(s)) => s.seal_chunk(piece, &mut out),
-                        (true, Some(_)) => sealer
-                            .take()
-                            .map_or(Ok(()), |s| s.seal_final(piece, &mut out)),
-                        (_, None) => Ok(()),
-                    };
-                    progress(end, total);
-                    result.map(|()| out).map_err(std::io::Error::other)
-                }),
-            ));
-        let body = http
-            .post(&url)
-            .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
-            .body(reqwest::Body::wrap_stream(frames))
-            .send()
-            .await?;
-        let status = body.status();
-        let bytes = body.bytes().await?;
-        if !status.is_success() {
-            return Err(format!("gateway answered {status}").into());
+    let transport = if args.chunked {
+        Transport::Chunked {
+            chunk_size: args.chunk_size,
         }
-        let mut plain = Vec::new();
-        let mut decoder = decoder;
-        decoder.push(&bytes, &mut plain)?;
-        decoder.finish(&mut plain)?;
-        plain
+    } else if args.azure || args.kms_url.is_some() {
+        Transport::Azure
     } else {
-        let (enc, pending) = client.encapsulate(&inner, &mut rand::rng())?;
-        progress(enc.len(), enc.len());
-        let azure = args.azure || args.kms_url.is_some();
-        let content_type = if azure {
-            MEDIA_TYPE_CHUNKED_REQUEST
-        } else {
-            MEDIA_TYPE_REQUEST
-        };
-        let reply = http
-            .post(&url)
-            .header("content-type", content_type)
-            .body(enc)
-            .send()
-            .await?;
-        let status = reply.status();
-        let bytes = reply.bytes().await?;
-        if !status.is_success() {
-            return Err(format!("gateway answered {status}").into());
-        }
-        if azure {
-            let mut decoder = pending.into_azure_chunked(limits);
-            let mut plain = Vec::new();
-            decoder.push(&bytes, &mut plain)?;
-            decoder.finish(&mut plain)?;
-            plain
-        } else {
-            pending.decapsulate(&bytes)?
-        }
+        Transport::OneShot
     };
-
-    let transcript = transcription_response(&response).map_err(|e| e.to_string())?;
+    let job = Transcription {
+        file: &args.file,
+        model: &args.model,
+        authority: &args.authority,
+    };
+    let transcript = transcribe_file(&http, &url, &client, &job, transport, progress)
+        .await
+        .map_err(|e| -> Box<dyn std::error::Error> { e })?;
     let mut stdout = std::io::stdout();
     stdout.write_all(&transcript)?;
     stdout.write_all(b"\n")?;

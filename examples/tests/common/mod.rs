@@ -39,6 +39,17 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
+    /// The server's peak resident set so far (`VmHWM`), in KiB.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmHWM in {status}"))
+    }
+
     /// Stops the server and returns the rest of its standard output.
     pub(crate) fn stop(mut self) -> String {
         self.child.kill().unwrap();
@@ -89,16 +100,23 @@ impl WhisperSetup {
             .unwrap();
         let root = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(root.path(), root_pem).unwrap();
-        let audio = tempfile::NamedTempFile::new().unwrap();
-        let samples: Vec<u8> = (0..20_000_u32).map(|i| (i * 7 % 251) as u8).collect();
-        std::fs::write(audio.path(), samples).unwrap();
-        Self {
+        let setup = Self {
             whisper,
             gateway,
             root,
-            audio,
+            audio: tempfile::NamedTempFile::new().unwrap(),
             trust_flag,
-        }
+        };
+        setup.write_audio(20_000);
+        setup
+    }
+
+    /// Replaces the audio with `len` bytes of a fixed pattern.
+    pub(crate) fn write_audio(&self, len: usize) {
+        let samples: Vec<u8> = (0..len)
+            .map(|i| u8::try_from(i * 7 % 251).unwrap())
+            .collect();
+        std::fs::write(self.audio.path(), samples).unwrap();
     }
 
     /// Runs `whisper-client` against the gateway, trusting the saved root, with `args`.
@@ -113,14 +131,15 @@ impl WhisperSetup {
     }
 
     /// Asserts that `whisper-client` with `args` succeeds, says `verified` on stderr and
-    /// prints the audio's digest.
-    pub(crate) fn assert_transcribes(&self, args: &[&str], verified: &str) {
+    /// prints the audio's digest; returns its stderr.
+    pub(crate) fn assert_transcribes(&self, args: &[&str], verified: &str) -> String {
         let output = self.transcribe(args);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stdout}\n{stderr}");
         assert!(stderr.contains(verified), "{stderr}");
         assert!(stdout.contains(&self.audio_digest()), "{stdout}");
+        stderr.into_owned()
     }
 
     /// Asserts that `whisper-client` with `args` fails and names `check` on stderr.
