@@ -180,8 +180,11 @@ pub(crate) struct Assessed {
 }
 
 impl Assessed {
+    /// Converges with a QE or TDX module level: status, advisories, and the older date (the
+    /// date that dates the whole TCB is that of its oldest part, as QVL's `tcbLevelDateTag`).
     fn merge(&mut self, other: &Assessed) {
         self.status = self.status.converge_with(other.status);
+        self.tcb_date = self.tcb_date.min(other.tcb_date);
         for id in &other.advisory_ids {
             if !self.advisory_ids.contains(id) {
                 self.advisory_ids.push(id.clone());
@@ -596,7 +599,6 @@ impl TcbInfo {
                 "a TDX module TCB level",
             )?;
             assessed.merge(&module_level.assessed);
-            assessed.tcb_date = assessed.tcb_date.min(module_level.assessed.tcb_date);
         }
         Ok(assessed)
     }
@@ -604,15 +606,34 @@ impl TcbInfo {
     fn no_level(&self, sgx: &[u8; 16], pce_svn: u16, tee_tcb_svn: &[u8; 16]) -> VerifyError {
         let detail = match self.levels.last() {
             None => "the TCB Info has no TCB levels".to_owned(),
-            Some(lowest) => format!(
-                "SGX components {} PCESVN {} TEE_TCB_SVN {} against the lowest level's {} / {} / {}",
-                hex::encode(sgx),
-                pce_svn,
-                hex::encode(tee_tcb_svn),
-                hex::encode(lowest.sgx),
-                lowest.pce_svn,
-                hex::encode(lowest.tdx)
-            ),
+            Some(lowest) => {
+                // Name every SVN below the lowest level: what the platform lacks for any level.
+                let skip = if tee_tcb_svn[1] > 0 { 2 } else { 0 };
+                let mut short: Vec<String> = Vec::new();
+                for (index, (have, need)) in sgx.iter().zip(&lowest.sgx).enumerate() {
+                    if have < need {
+                        short.push(format!("SGX component {index} ({have} < {need})"));
+                    }
+                }
+                if pce_svn < lowest.pce_svn {
+                    short.push(format!("PCESVN ({pce_svn} < {})", lowest.pce_svn));
+                }
+                for (index, (have, need)) in tee_tcb_svn.iter().zip(&lowest.tdx).enumerate() {
+                    if index >= skip && have < need {
+                        short.push(format!("TDX component {index} ({have} < {need})"));
+                    }
+                }
+                format!(
+                    "SGX components {} PCESVN {} TEE_TCB_SVN {} against the lowest level's {} / {} / {}: below it in {}",
+                    hex::encode(sgx),
+                    pce_svn,
+                    hex::encode(tee_tcb_svn),
+                    hex::encode(lowest.sgx),
+                    lowest.pce_svn,
+                    hex::encode(lowest.tdx),
+                    short.join(", ")
+                )
+            }
         };
         VerifyError::NoMatchingTcbLevel {
             fmspc: hex::encode(self.fmspc),
@@ -760,6 +781,27 @@ mod tests {
         ] {
             assert_eq!(launch.with_current(current), expected);
         }
+    }
+
+    #[test]
+    fn the_converged_level_is_dated_by_its_oldest_part() {
+        use super::{Assessed, converge};
+        use crate::time::UnixTime;
+        let level = |status, date, advisory: &str| Assessed {
+            status,
+            advisory_ids: vec![advisory.to_owned()],
+            tcb_date: UnixTime(date),
+        };
+        let platform = level(UpToDate, 2_000, "INTEL-SA-1");
+        let qe = level(OutOfDate, 1_000, "INTEL-SA-2");
+        let converged = converge(platform.clone(), &qe);
+        assert_eq!(converged.status, OutOfDate);
+        assert_eq!(converged.tcb_date, qe.tcb_date);
+        assert_eq!(converged.advisory_ids, ["INTEL-SA-1", "INTEL-SA-2"]);
+        let newer_qe = level(UpToDate, 3_000, "INTEL-SA-1");
+        let converged = converge(platform.clone(), &newer_qe);
+        assert_eq!(converged.tcb_date, platform.tcb_date);
+        assert_eq!(converged.advisory_ids, ["INTEL-SA-1"]);
     }
 
     #[test]

@@ -170,7 +170,8 @@ pub struct Verdict {
     pub tcb_evaluation_data_number: u32,
     /// The TCB evaluation data number of the QE Identity.
     pub qe_evaluation_data_number: u32,
-    /// The date of the matched TCB level (the oldest of platform and TDX module levels).
+    /// The date of the matched TCB level: the oldest `tcbDate` of the matched platform, TDX
+    /// module and QE levels (what an OutOfDate grace period counts from).
     pub tcb_date: UnixTime,
     /// The latest start of validity of everything used: verification fails before it.
     pub valid_from: UnixTime,
