@@ -5,6 +5,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use crate::time::UnixTime;
@@ -198,37 +200,51 @@ impl Assessed {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TcbInfoJson {
-    id: String,
+struct TcbInfoJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     version: u32,
-    issue_date: String,
-    next_update: String,
-    fmspc: String,
-    pce_id: String,
+    #[serde(borrow)]
+    issue_date: Cow<'a, str>,
+    #[serde(borrow)]
+    next_update: Cow<'a, str>,
+    #[serde(borrow)]
+    fmspc: Cow<'a, str>,
+    #[serde(borrow)]
+    pce_id: Cow<'a, str>,
     tcb_evaluation_data_number: u32,
-    #[serde(default)]
-    tdx_module: Option<ModuleJson>,
-    #[serde(default)]
-    tdx_module_identities: Vec<ModuleIdentityJson>,
-    tcb_levels: Vec<TcbLevelJson>,
+    #[serde(borrow, default)]
+    tdx_module: Option<ModuleJson<'a>>,
+    #[serde(borrow, default)]
+    tdx_module_identities: Vec<ModuleIdentityJson<'a>>,
+    #[serde(borrow)]
+    tcb_levels: Vec<TcbLevelJson<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ModuleJson {
-    mrsigner: String,
-    attributes: String,
-    attributes_mask: String,
+struct ModuleJson<'a> {
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ModuleIdentityJson {
-    id: String,
-    mrsigner: String,
-    attributes: String,
-    attributes_mask: String,
-    tcb_levels: Vec<IsvLevelJson>,
+struct ModuleIdentityJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    tcb_levels: Vec<IsvLevelJson<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -247,9 +263,10 @@ struct TcbJson {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TcbLevelJson {
+struct TcbLevelJson<'a> {
     tcb: TcbJson,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Cow<'a, str>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
@@ -262,9 +279,10 @@ struct IsvSvn {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IsvLevelJson {
+struct IsvLevelJson<'a> {
     tcb: IsvSvn,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Cow<'a, str>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
@@ -272,19 +290,28 @@ struct IsvLevelJson {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct QeIdentityJson {
-    id: String,
+struct QeIdentityJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     version: u32,
-    issue_date: String,
-    next_update: String,
+    #[serde(borrow)]
+    issue_date: Cow<'a, str>,
+    #[serde(borrow)]
+    next_update: Cow<'a, str>,
     tcb_evaluation_data_number: u32,
-    miscselect: String,
-    miscselect_mask: String,
-    attributes: String,
-    attributes_mask: String,
-    mrsigner: String,
+    #[serde(borrow)]
+    miscselect: Cow<'a, str>,
+    #[serde(borrow)]
+    miscselect_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
     isvprodid: u16,
-    tcb_levels: Vec<IsvLevelJson>,
+    #[serde(borrow)]
+    tcb_levels: Vec<IsvLevelJson<'a>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,7 +386,7 @@ fn date(text: &str, item: Item, field: &str) -> Result<UnixTime, VerifyError> {
     })
 }
 
-fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, VerifyError> {
+fn isv_levels(levels: Vec<IsvLevelJson<'_>>, item: Item) -> Result<Vec<IsvLevel>, VerifyError> {
     let mut out = levels
         .into_iter()
         .map(|level| {
@@ -378,7 +405,7 @@ fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, Ve
 }
 
 fn module_identity(
-    json: ModuleJson,
+    json: ModuleJson<'_>,
     version: Option<u8>,
     levels: Vec<IsvLevel>,
 ) -> Result<ModuleIdentity, VerifyError> {
@@ -432,7 +459,7 @@ impl TcbInfo {
     /// Parses the signed `tcbInfo` JSON object. Refuses anything but a v3 TDX TCB Info.
     pub(crate) fn parse(json: &[u8]) -> Result<TcbInfo, VerifyError> {
         let item = Item::TcbInfo;
-        let raw: TcbInfoJson =
+        let raw: TcbInfoJson<'_> =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
         expect_kind(item, &raw.id, raw.version, "TDX", 3)?;
         let module = raw
@@ -656,7 +683,7 @@ impl QeIdentity {
     /// Parses the signed `enclaveIdentity` JSON object. Refuses anything but TD_QE v2.
     pub(crate) fn parse(json: &[u8]) -> Result<QeIdentity, VerifyError> {
         let item = Item::QeIdentity;
-        let raw: QeIdentityJson =
+        let raw: QeIdentityJson<'_> =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
         expect_kind(item, &raw.id, raw.version, "TD_QE", 2)?;
         Ok(QeIdentity {

@@ -359,11 +359,8 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
             .get(BEGIN.len()..block.len() - END.len())
             .unwrap_or_default();
         // Certificates are public: the fast (not constant-time) base64 decoder is fine here.
-        let text: Vec<u8> = body
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
+        let mut text = Vec::with_capacity(body.len());
+        text.extend(body.iter().copied().filter(|b| !b.is_ascii_whitespace()));
         let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
             .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
         out.push(der);
@@ -375,6 +372,31 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
     Ok(out)
 }
 
+/// The first occurrence of `needle`. PEM armor starts with `-`, which base64 never contains,
+/// so scanning for the first byte and comparing only there is linear in practice (comparing
+/// every window made this the largest non-signature cost of cold verification).
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let first = *needle.first()?;
+    let mut from = 0;
+    loop {
+        let start = from + haystack.get(from..)?.iter().position(|&b| b == first)?;
+        if haystack.get(start..start.checked_add(needle.len())?) == Some(needle) {
+            return Some(start);
+        }
+        from = start + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find;
+
+    #[test]
+    fn find_locates_the_first_whole_occurrence() {
+        assert_eq!(find(b"--a---BEGIN--BEGIN", b"-BEGIN"), Some(5));
+        assert_eq!(find(b"-BEGIN", b"-BEGIN"), Some(0));
+        assert_eq!(find(b"x-BEGI", b"-BEGIN"), None);
+        assert_eq!(find(b"", b"-"), None);
+        assert_eq!(find(b"abc", b""), None);
+    }
 }
