@@ -4,6 +4,8 @@
 //! taken verbatim from the input (never re-encoded), so that a signature is checked over exactly
 //! what the issuer signed.
 
+use std::sync::OnceLock;
+
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::BasicConstraints;
@@ -33,6 +35,8 @@ pub(crate) struct Cert {
     pub(crate) public_key: Vec<u8>,
     pub(crate) not_before: UnixTime,
     pub(crate) not_after: UnixTime,
+    /// The DER as canonical base64, made on first use (only the trust anchor's is used).
+    der_base64: OnceLock<String>,
 }
 
 impl Cert {
@@ -78,6 +82,15 @@ impl Cert {
             not_before,
             not_after,
             cert,
+            der_base64: OnceLock::new(),
+        })
+    }
+
+    /// The DER as canonical base64: what a PEM block of this certificate holds, whitespace
+    /// aside.
+    pub(crate) fn der_base64(&self) -> &str {
+        self.der_base64.get_or_init(|| {
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &self.der)
         })
     }
 
@@ -338,7 +351,15 @@ fn split_signed_with_algorithm(der: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])>
 }
 
 /// The DER certificates of a PEM chain (any text around the blocks is ignored).
-pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyError> {
+///
+/// Chains end with the root, whose block is compared as text with the trust anchor's canonical
+/// base64 instead of being decoded: equal text decodes to exactly the anchor's DER (canonical
+/// base64 has one encoding per byte string), and any other text is decoded as usual.
+pub(crate) fn pem_chain(
+    text: &[u8],
+    item: Item,
+    anchor: &Cert,
+) -> Result<Vec<Vec<u8>>, VerifyError> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut out = Vec::new();
@@ -358,18 +379,31 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
         let body = block
             .get(BEGIN.len()..block.len() - END.len())
             .unwrap_or_default();
-        // Certificates are public: the fast (not constant-time) base64 decoder is fine here.
-        let mut text = Vec::with_capacity(body.len());
-        text.extend(body.iter().copied().filter(|b| !b.is_ascii_whitespace()));
-        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
-            .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
-        out.push(der);
+        if same_ignoring_whitespace(body, anchor.der_base64().as_bytes()) {
+            out.push(anchor.der.clone());
+        } else {
+            // Certificates are public: the fast (not constant-time) base64 decoder is fine.
+            let mut text = Vec::with_capacity(body.len());
+            text.extend(body.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+            let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
+                .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
+            out.push(der);
+        }
         rest = after_begin.get(block_len..).unwrap_or_default();
     }
     if out.is_empty() {
         return Err(VerifyError::malformed(item, "no PEM certificate"));
     }
     Ok(out)
+}
+
+/// Whether `text` is `expected` once its ASCII whitespace is dropped.
+fn same_ignoring_whitespace(text: &[u8], expected: &[u8]) -> bool {
+    let mut expected = expected.iter();
+    text.iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .all(|b| expected.next() == Some(b))
+        && expected.next().is_none()
 }
 
 /// The first occurrence of `needle`. PEM armor starts with `-`, which base64 never contains,
@@ -390,6 +424,16 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::find;
+
+    #[test]
+    fn whitespace_is_all_that_text_comparison_ignores() {
+        use super::same_ignoring_whitespace as same;
+        assert!(same(b"QU\r\nFB \tQQ==\n", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQQ=", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQQ===", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQq==", b"QUFBQQ=="));
+        assert!(same(b" ", b""));
+    }
 
     #[test]
     fn find_locates_the_first_whole_occurrence() {
