@@ -35,7 +35,8 @@ pub(crate) struct Cert {
     pub(crate) public_key: Vec<u8>,
     pub(crate) not_before: UnixTime,
     pub(crate) not_after: UnixTime,
-    /// The DER as canonical base64, made on first use (only the trust anchor's is used).
+    /// The DER as canonical base64, made on first use (only for the trust anchor and the
+    /// verified PCK CA, whose PEM blocks are compared as text).
     der_base64: OnceLock<String>,
 }
 
@@ -352,13 +353,14 @@ fn split_signed_with_algorithm(der: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])>
 
 /// The DER certificates of a PEM chain (any text around the blocks is ignored).
 ///
-/// Chains end with the root, whose block is compared as text with the trust anchor's canonical
-/// base64 instead of being decoded: equal text decodes to exactly the anchor's DER (canonical
-/// base64 has one encoding per byte string), and any other text is decoded as usual.
+/// Blocks of certificates the caller already holds (the trust anchor, the verified PCK CA)
+/// are compared as text with their canonical base64 instead of being decoded: equal text
+/// decodes to exactly their DER (canonical base64 has one encoding per byte string), and any
+/// other text is decoded as usual.
 pub(crate) fn pem_chain(
     text: &[u8],
     item: Item,
-    anchor: &Cert,
+    known: &[&Cert],
 ) -> Result<Vec<Vec<u8>>, VerifyError> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
@@ -379,8 +381,11 @@ pub(crate) fn pem_chain(
         let body = block
             .get(BEGIN.len()..block.len() - END.len())
             .unwrap_or_default();
-        if same_ignoring_whitespace(body, anchor.der_base64().as_bytes()) {
-            out.push(anchor.der.clone());
+        if let Some(cert) = known
+            .iter()
+            .find(|cert| same_ignoring_whitespace(body, cert.der_base64().as_bytes()))
+        {
+            out.push(cert.der.clone());
         } else {
             // Certificates are public: the fast (not constant-time) base64 decoder is fine.
             let mut text = Vec::with_capacity(body.len());

@@ -334,7 +334,7 @@ impl Verifier {
                 "certification data is not a PEM PCK chain (type 5)".into(),
             )
         })?;
-        let mut ders = pem_chain(pem, Item::PckLeaf, anchor)?.into_iter();
+        let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
         let leaf = ders
             .next()
             .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
@@ -527,7 +527,7 @@ fn verify_signer(
     ecdsa: &dyn EcdsaP256,
     now: UnixTime,
 ) -> Result<Cert, VerifyError> {
-    let mut ders = pem_chain(chain, item, anchor)?.into_iter();
+    let mut ders = pem_chain(chain, item, &[anchor])?.into_iter();
     let signer = ders
         .next()
         .ok_or_else(|| VerifyError::malformed(item, "empty issuer chain"))?;
