@@ -5,18 +5,37 @@
 //!                       [--profile strict|azure|gcp] [--expect-mrtd HEX ...]
 //! ```
 //!
-//! The collateral file is dcap-qvl's `QuoteCollateralV3` JSON. Exit 0 when the quote verifies
-//! and the policy accepts it, 1 when it is rejected, 2 on usage errors.
+//! The collateral file is one of two JSON forms, told apart by its keys (see [`COLLATERAL_HELP`]
+//! and `attested_tdx::Collateral::from_json`): dcap-qvl's `QuoteCollateralV3`, or a PCS
+//! collateral bundle holding Intel PCS/PCCS responses. Exit 0 when the quote verifies and the
+//! policy accepts it, 1 when it is rejected, 2 on usage errors.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use attested_tdx::{Collateral, Hex, Policy, Profile, Quote, TrustAnchor, UnixTime, Verifier};
+use attested_tdx::{
+    Collateral, CollateralFormat, Hex, Policy, Profile, Quote, TrustAnchor, UnixTime, Verifier,
+};
 use serde_json::{Value, json};
 
 /// Usage of the subcommand.
 pub const USAGE: &str = "usage: tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] \
 [--policy FILE] [--profile strict|azure|gcp] [--expect-mrtd HEX ...]";
+
+/// What `--collateral FILE` accepts.
+pub const COLLATERAL_HELP: &str = r#"--collateral FILE is JSON in one of two forms, told apart by its keys:
+  dcap-qvl QuoteCollateralV3 (has "tcb_info_signature"): CRLs as hex, tcb_info and qe_identity
+    as the signed JSON text, their signatures as hex, issuer chains as PEM.
+  PCS collateral bundle (has "tcb_info_response"): what Intel PCS/PCCS returns, in one object:
+    {"tcb_info_response": "<body of GET /tdx/certification/v4/tcb?fmspc=..>",
+     "tcb_info_issuer_chain": "<PEM of the TCB-Info-Issuer-Chain header>",
+     "qe_identity_response": "<body of GET /tdx/certification/v4/qe/identity>",
+     "qe_identity_issuer_chain": "<PEM of the SGX-Enclave-Identity-Issuer-Chain header>",
+     "pck_crl": "<GET /sgx/certification/v4/pckcrl?ca=..: hex of the DER, or PEM>",
+     "pck_crl_issuer_chain": "<PEM of the SGX-PCK-CRL-Issuer-Chain header>",
+     "root_ca_crl": "<Intel SGX Root CA CRL: hex of the DER, or PEM>"}
+    Bodies are JSON strings holding the exact response text, or the response objects embedded
+    byte for byte (the signatures cover their exact bytes). Chains may stay URL-encoded."#;
 
 struct Options {
     quote: String,
@@ -94,6 +113,7 @@ fn read_quote(path: &str) -> std::io::Result<Vec<u8>> {
 struct Inputs {
     quote: Vec<u8>,
     collateral: Collateral,
+    collateral_format: CollateralFormat,
     anchor: TrustAnchor,
     policy: Policy,
     now: UnixTime,
@@ -102,8 +122,10 @@ struct Inputs {
 fn load(options: &Options) -> Result<Inputs, String> {
     let read = |path: &str| std::fs::read(path).map_err(|e| format!("{path}: {e}"));
     let quote = read_quote(&options.quote).map_err(|e| format!("{}: {e}", options.quote))?;
-    let collateral = Collateral::from_qvl_json(&read(&options.collateral)?)
-        .map_err(|e| format!("{}: {e}", options.collateral))?;
+    let collateral_json = read(&options.collateral)?;
+    let in_collateral = |e| format!("{}: {e}", options.collateral);
+    let collateral_format = CollateralFormat::detect(&collateral_json).map_err(in_collateral)?;
+    let collateral = Collateral::from_json(&collateral_json).map_err(in_collateral)?;
     let anchor = match &options.root {
         Some(path) => TrustAnchor::from_pem(&read(path)?).map_err(|e| format!("{path}: {e}"))?,
         None => TrustAnchor::intel_sgx_root(),
@@ -131,6 +153,7 @@ fn load(options: &Options) -> Result<Inputs, String> {
     Ok(Inputs {
         quote,
         collateral,
+        collateral_format,
         anchor,
         policy,
         now,
@@ -142,7 +165,7 @@ pub fn run(args: &[&str]) -> ExitCode {
     let options = match parse_options(args) {
         Ok(options) => options,
         Err(err) => {
-            eprintln!("tdx-quote verify: {err}\n{USAGE}");
+            eprintln!("tdx-quote verify: {err}\n{USAGE}\n{COLLATERAL_HELP}");
             return ExitCode::from(2);
         }
     };
@@ -165,6 +188,7 @@ pub fn run(args: &[&str]) -> ExitCode {
 fn verdict(inputs: &Inputs, source: &str) -> (Value, bool) {
     let rejected = |check: &str, error: String| {
         json!({ "source": source, "verified": false, "accepted": false, "at": inputs.now.to_string(),
+                "collateral_format": inputs.collateral_format.name(),
                 "failed_check": check, "error": error })
     };
     // Bytes after the signature data are covered by no signature: report them, then ignore.
@@ -185,6 +209,7 @@ fn verdict(inputs: &Inputs, source: &str) -> (Value, bool) {
         "verified": true,
         "accepted": appraisal.is_ok(),
         "at": inputs.now.to_string(),
+        "collateral_format": inputs.collateral_format.name(),
         "tcb_status": v.tcb_status.to_string(),
         "advisory_ids": v.advisory_ids,
         "fmspc": hex::encode(v.fmspc),
@@ -192,6 +217,7 @@ fn verdict(inputs: &Inputs, source: &str) -> (Value, bool) {
         "earliest_expiry": v.earliest_expiry.to_string(),
         "trailing_bytes": quote.trailing_data().len(),
         "mr_td": hex::encode(report.mr_td()),
+        "mr_service_td": verified.report().mr_service_td().map(hex::encode),
         "rtmrs": report.rtmrs().map(hex::encode),
         "report_data": hex::encode(report.report_data()),
         "td_attributes": hex::encode(report.td_attributes_raw()),

@@ -6,7 +6,11 @@
     clippy::indexing_slicing
 )]
 
+use std::path::Path;
 use std::process::Command;
+
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
+use attested_tdx::{Collateral, PcsCollateral};
 
 fn run(args: &[&str]) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_tdx-quote"))
@@ -73,4 +77,178 @@ fn verifies_accepts_and_rejects_with_exit_codes() {
     assert_eq!(run(&["verify", quote]).0, 2);
     assert_eq!(run(&[&base[..], &["--at", "yesterday"]].concat()).0, 2);
     assert_eq!(run(&[&base[..], &["--bogus"]].concat()).0, 2);
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// go-tdx-guest's real PCS collateral (response bodies, issuer-chain headers, DER CRLs) for
+/// its production SPR quote, bundled into one file.
+#[test]
+fn reads_a_pcs_collateral_bundle_of_real_pcs_responses() {
+    let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
+    let (Some(quote), Some(tcb), Some(tcb_chain), Some(qe), Some(qe_chain)) = (
+        attested_testdata::path("tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat"),
+        read("sample_tcbInfo_response"),
+        read("tcb_info_issuer_chain.pem"),
+        read("sample_qeIdentity_response"),
+        read("qe_identity_issuer_chain.pem"),
+    ) else {
+        return;
+    };
+    let (pck_crl, pck_chain, root_crl) = (
+        read("pckcrl").unwrap(),
+        read("pck_crl_issuer_chain.pem").unwrap(),
+        read("rootcrl.der").unwrap(),
+    );
+    let bundle = PcsCollateral {
+        tcb_info_response: &tcb,
+        tcb_info_issuer_chain: &tcb_chain,
+        qe_identity_response: &qe,
+        qe_identity_issuer_chain: &qe_chain,
+        pck_crl: &pck_crl,
+        pck_crl_issuer_chain: &pck_chain,
+        root_ca_crl: &root_crl,
+    }
+    .to_bundle_json();
+    let dir = tempfile::tempdir().unwrap();
+    let collateral = write(dir.path(), "pcs.json", bundle);
+    let quote = quote.to_str().unwrap();
+    let verify_at = |at: &str| {
+        run(&[
+            "verify",
+            quote,
+            "--collateral",
+            &collateral,
+            "--profile",
+            "azure",
+            "--at",
+            at,
+        ])
+    };
+
+    // Inside the window every signature, chain, CRL and date of the PCS collateral verifies;
+    // the platform's TCB matches no level of its TCB Info (see attested-tdx's verify tests).
+    let (code, v) = verify_at("2023-07-01T01:00:00Z");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["collateral_format"], "pcs-bundle");
+    assert_eq!(v["failed_check"], "tcb_level", "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("50806f000000") && error.contains("SGX component 0 (3 < 5)"),
+        "{error}"
+    );
+
+    // One second after the window (QE Identity and PCK CRL nextUpdate), the expiry comes first.
+    let (code, v) = verify_at("2023-07-08T07:25:00Z");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failed_check"], "validity_period", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("expired"), "{v}");
+}
+
+/// Intel's real collateral for dcap-qvl's sample, rewritten as a PCS bundle: the same verdict
+/// as from the dcap-qvl form.
+#[test]
+fn both_collateral_forms_give_the_same_verdict() {
+    let (Some(quote), Some(json)) = (
+        attested_testdata::path("tdx/dcap-qvl/tdx_quote"),
+        attested_testdata::read("tdx/dcap-qvl/tdx_quote_collateral.json"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let qvl = write(dir.path(), "qvl.json", &json);
+    let bundle = write(
+        dir.path(),
+        "pcs.json",
+        Collateral::from_qvl_json(&json)
+            .unwrap()
+            .to_pcs_bundle_json(),
+    );
+    let quote = quote.to_str().unwrap();
+    let verdicts: Vec<serde_json::Value> = [&qvl, &bundle]
+        .into_iter()
+        .map(|collateral| {
+            let (code, v) = run(&[
+                "verify",
+                quote,
+                "--collateral",
+                collateral,
+                "--at",
+                "2025-07-01T00:00:00Z",
+            ]);
+            assert_eq!(code, 0, "{v}");
+            v
+        })
+        .collect();
+    assert_eq!(verdicts[0]["collateral_format"], "dcap-qvl");
+    assert_eq!(verdicts[1]["collateral_format"], "pcs-bundle");
+    assert_eq!(verdicts[1]["tcb_status"], "UpToDate");
+    let without_format = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("collateral_format");
+        v
+    };
+    assert_eq!(without_format(&verdicts[0]), without_format(&verdicts[1]));
+
+    // Neither form: a usage error naming both.
+    let junk = write(dir.path(), "junk.json", r#"{"tcb_info":"{}"}"#);
+    let out = Command::new(env!("CARGO_BIN_EXE_tdx-quote"))
+        .args(["verify", quote, "--collateral", &junk])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tcb_info_response") && stderr.contains("tcb_info_signature"),
+        "{stderr}"
+    );
+}
+
+/// A simulated TDX 1.5 platform's PCS responses as a bundle, against its own root.
+#[test]
+fn verifies_a_simulated_v5_quote_with_its_pcs_bundle() {
+    let now = 1_750_000_000;
+    let platform = SimPlatform::from_seed(b"tdx-quote verify pcs", now).unwrap();
+    let quote = platform
+        .quote(&QuoteSpec {
+            mr_td: [0x3d; 48],
+            ..platform.quote_spec(QuoteFormat::V5Td15)
+        })
+        .unwrap();
+    let pcs = platform.collateral_pcs();
+    let bundle = PcsCollateral {
+        tcb_info_response: pcs.tcb_info_json.as_bytes(),
+        tcb_info_issuer_chain: pcs.tcb_info_issuer_chain.as_bytes(),
+        qe_identity_response: pcs.qe_identity_json.as_bytes(),
+        qe_identity_issuer_chain: pcs.qe_identity_issuer_chain.as_bytes(),
+        pck_crl: &pcs.pck_crl,
+        pck_crl_issuer_chain: pcs.pck_crl_issuer_chain.as_bytes(),
+        root_ca_crl: &pcs.root_ca_crl,
+    }
+    .to_bundle_json();
+    let dir = tempfile::tempdir().unwrap();
+    let (quote, collateral, root) = (
+        write(dir.path(), "quote.dat", quote),
+        write(dir.path(), "pcs.json", bundle),
+        write(dir.path(), "root.pem", platform.root_certificate_pem()),
+    );
+    let at = attested_tdx::UnixTime(now).to_string();
+    let base = ["verify", &quote, "--collateral", &collateral, "--at", &at];
+    let (code, v) = run(&[
+        &base[..],
+        &["--root", &root, "--expect-mrtd", &"3d".repeat(48)],
+    ]
+    .concat());
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["collateral_format"], "pcs-bundle");
+    assert_eq!(v["tcb_status"], "UpToDate");
+    assert!(v["mr_service_td"].is_string(), "{v}");
+    // The same files against Intel's root: refused.
+    let (code, v) = run(&base);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verified"], false);
 }

@@ -1,10 +1,35 @@
 //! Collateral: CRLs, TCB Info, QE Identity and their issuer chains, as Intel PCS/PCCS serves
 //! them or as dcap-qvl's `QuoteCollateralV3` JSON carries them.
 //!
+//! Two single-file JSON forms are read ([`Collateral::from_json`] tells them apart by their
+//! keys): dcap-qvl's `QuoteCollateralV3` (has `tcb_info_signature`) and the PCS collateral
+//! bundle (has `tcb_info_response`), one JSON object holding what PCS/PCCS returns, with the
+//! fields of [`PcsCollateral`]:
+//!
+//! ```json
+//! {
+//!   "tcb_info_response": "{\"tcbInfo\":{...},\"signature\":\"...\"}",
+//!   "tcb_info_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+//!   "qe_identity_response": "{\"enclaveIdentity\":{...},\"signature\":\"...\"}",
+//!   "qe_identity_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+//!   "pck_crl": "<hex of the DER CRL, or PEM>",
+//!   "pck_crl_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+//!   "root_ca_crl": "<hex of the DER CRL, or PEM>"
+//! }
+//! ```
+//!
+//! The two responses are the PCS bodies (`GET /tdx/certification/v4/tcb?fmspc=...` and
+//! `GET /tdx/certification/v4/qe/identity`), as JSON strings holding the exact body text, or
+//! embedded as JSON objects, in which case the signed `tcbInfo` / `enclaveIdentity` bytes must
+//! stay exactly as PCS sent them (no re-indenting). Issuer chains are the PEM of the
+//! `TCB-Info-Issuer-Chain`, `SGX-Enclave-Identity-Issuer-Chain` and `SGX-PCK-CRL-Issuer-Chain`
+//! headers, URL-encoded or not. [`Collateral::to_pcs_bundle_json`] writes this form.
+//!
 //! Signatures are over the exact bytes of the `tcbInfo` / `enclaveIdentity` JSON values, so
 //! those values are kept verbatim (never re-serialised).
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use crate::crypto::sha256;
@@ -52,6 +77,32 @@ pub struct PcsCollateral<'a> {
     pub root_ca_crl: &'a [u8],
 }
 
+impl PcsCollateral<'_> {
+    /// These responses as one PCS collateral bundle file (the form is in the
+    /// [module documentation](self)): bodies and issuer chains as JSON strings, DER CRLs as
+    /// hex (PEM or hex CRLs as they are).
+    pub fn to_bundle_json(&self) -> String {
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let crl = |bytes: &[u8]| {
+            if bytes.first() == Some(&0x30) {
+                hex::encode(bytes)
+            } else {
+                text(bytes)
+            }
+        };
+        serde_json::json!({
+            "tcb_info_response": text(self.tcb_info_response),
+            "tcb_info_issuer_chain": text(self.tcb_info_issuer_chain),
+            "qe_identity_response": text(self.qe_identity_response),
+            "qe_identity_issuer_chain": text(self.qe_identity_issuer_chain),
+            "pck_crl": crl(self.pck_crl),
+            "pck_crl_issuer_chain": text(self.pck_crl_issuer_chain),
+            "root_ca_crl": crl(self.root_ca_crl),
+        })
+        .to_string()
+    }
+}
+
 #[derive(Deserialize)]
 struct QvlJson<'a> {
     pck_crl_issuer_chain: String,
@@ -65,6 +116,80 @@ struct QvlJson<'a> {
     #[serde(borrow)]
     qe_identity: std::borrow::Cow<'a, str>,
     qe_identity_signature: String,
+}
+
+/// The two single-file JSON forms of collateral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CollateralFormat {
+    /// dcap-qvl's `QuoteCollateralV3` ([`Collateral::from_qvl_json`]).
+    DcapQvl,
+    /// The PCS collateral bundle ([`Collateral::from_pcs_bundle_json`]).
+    PcsBundle,
+}
+
+impl CollateralFormat {
+    /// Tells the form of a collateral JSON file from its keys: `tcb_info_response` makes a PCS
+    /// bundle, `tcb_info_signature` dcap-qvl's JSON.
+    pub fn detect(json: &[u8]) -> Result<CollateralFormat, VerifyError> {
+        #[derive(Deserialize)]
+        struct Probe {
+            tcb_info_response: Option<IgnoredAny>,
+            tcb_info_signature: Option<IgnoredAny>,
+        }
+        let item = Item::Collateral;
+        check_len(json, item)?;
+        let probe: Probe =
+            serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
+        match (probe.tcb_info_response, probe.tcb_info_signature) {
+            (Some(_), None) => Ok(CollateralFormat::PcsBundle),
+            (None, Some(_)) => Ok(CollateralFormat::DcapQvl),
+            (Some(_), Some(_)) => Err(VerifyError::malformed(
+                item,
+                "has both tcb_info_response (PCS bundle) and tcb_info_signature (dcap-qvl)",
+            )),
+            (None, None) => Err(VerifyError::malformed(
+                item,
+                "neither a PCS collateral bundle (tcb_info_response) nor dcap-qvl's \
+                 QuoteCollateralV3 (tcb_info_signature)",
+            )),
+        }
+    }
+
+    /// A short name: `pcs-bundle` or `dcap-qvl`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CollateralFormat::DcapQvl => "dcap-qvl",
+            CollateralFormat::PcsBundle => "pcs-bundle",
+        }
+    }
+}
+
+/// The PCS collateral bundle (see the module documentation).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PcsBundleJson<'a> {
+    #[serde(borrow)]
+    tcb_info_response: &'a RawValue,
+    tcb_info_issuer_chain: String,
+    #[serde(borrow)]
+    qe_identity_response: &'a RawValue,
+    qe_identity_issuer_chain: String,
+    pck_crl: String,
+    pck_crl_issuer_chain: String,
+    root_ca_crl: String,
+}
+
+/// A PCS response body in a bundle: a JSON string holding the body, or the body itself.
+fn bundled_body(raw: &RawValue, item: Item) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        let body: String =
+            serde_json::from_str(text).map_err(|e| VerifyError::malformed(item, e))?;
+        Ok(std::borrow::Cow::Owned(body))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(text))
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,6 +224,35 @@ impl Collateral {
             qe_identity: raw.qe_identity.as_bytes().to_vec(),
             qe_identity_signature: signature(&raw.qe_identity_signature, Item::QeIdentity)?,
             qe_identity_issuer_chain: raw.qe_identity_issuer_chain.into_bytes(),
+        })
+    }
+
+    /// Parses a single-file collateral JSON of either form, told apart by
+    /// [`CollateralFormat::detect`].
+    pub fn from_json(json: &[u8]) -> Result<Collateral, VerifyError> {
+        match CollateralFormat::detect(json)? {
+            CollateralFormat::DcapQvl => Collateral::from_qvl_json(json),
+            CollateralFormat::PcsBundle => Collateral::from_pcs_bundle_json(json),
+        }
+    }
+
+    /// Parses a PCS collateral bundle: Intel PCS/PCCS response bodies, issuer-chain headers and
+    /// CRLs in one JSON object (the form is in the [module documentation](self)).
+    pub fn from_pcs_bundle_json(json: &[u8]) -> Result<Collateral, VerifyError> {
+        let item = Item::Collateral;
+        check_len(json, item)?;
+        let raw: PcsBundleJson<'_> =
+            serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
+        let tcb_info = bundled_body(raw.tcb_info_response, Item::TcbInfo)?;
+        let qe_identity = bundled_body(raw.qe_identity_response, Item::QeIdentity)?;
+        Collateral::from_pcs(PcsCollateral {
+            tcb_info_response: tcb_info.as_bytes(),
+            tcb_info_issuer_chain: raw.tcb_info_issuer_chain.as_bytes(),
+            qe_identity_response: qe_identity.as_bytes(),
+            qe_identity_issuer_chain: raw.qe_identity_issuer_chain.as_bytes(),
+            pck_crl: raw.pck_crl.as_bytes(),
+            pck_crl_issuer_chain: raw.pck_crl_issuer_chain.as_bytes(),
+            root_ca_crl: raw.root_ca_crl.as_bytes(),
         })
     }
 
@@ -145,6 +299,35 @@ impl Collateral {
             "qe_identity_signature": hex::encode(self.qe_identity_signature),
         })
         .to_string()
+    }
+
+    /// The same collateral as a PCS collateral bundle (module documentation): the response
+    /// bodies rebuilt around the signed bytes.
+    pub fn to_pcs_bundle_json(&self) -> String {
+        let body = |field: &str, object: &[u8], signature: &[u8; 64]| {
+            let mut out = format!(r#"{{"{field}":"#).into_bytes();
+            out.extend_from_slice(object);
+            out.extend_from_slice(
+                format!(r#","signature":"{}"}}"#, hex::encode(signature)).as_bytes(),
+            );
+            out
+        };
+        let tcb_info = body("tcbInfo", &self.tcb_info, &self.tcb_info_signature);
+        let qe_identity = body(
+            "enclaveIdentity",
+            &self.qe_identity,
+            &self.qe_identity_signature,
+        );
+        PcsCollateral {
+            tcb_info_response: &tcb_info,
+            tcb_info_issuer_chain: &self.tcb_info_issuer_chain,
+            qe_identity_response: &qe_identity,
+            qe_identity_issuer_chain: &self.qe_identity_issuer_chain,
+            pck_crl: &self.pck_crl,
+            pck_crl_issuer_chain: &self.pck_crl_issuer_chain,
+            root_ca_crl: &self.root_ca_crl,
+        }
+        .to_bundle_json()
     }
 
     /// The earliest nextUpdate of the TCB Info, QE Identity and both CRLs: when a cache should

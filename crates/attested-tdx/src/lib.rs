@@ -59,7 +59,7 @@ mod time;
 mod verify;
 mod x509;
 
-pub use collateral::{Collateral, PcsCollateral};
+pub use collateral::{Collateral, CollateralFormat, PcsCollateral};
 pub use crypto::Backend;
 pub use fetch::{CachedSource, CollateralSource, FetchError, PckCa};
 #[cfg(feature = "fetch")]

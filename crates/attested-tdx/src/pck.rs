@@ -19,8 +19,6 @@ const TCB: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.
 const PCE_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.3");
 const FMSPC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.4");
 const SGX_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.5");
-/// Arc of the TCB components: `.2.N`, N = 1..=16 components, 17 PCESVN, 18 CPUSVN.
-const TCB_ARC: &[u32] = &[1, 2, 840, 113741, 1, 13, 1, 2];
 
 /// What a PCK certificate says about its platform.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,15 +97,15 @@ impl PckExtension {
         let mut components = [None::<u8>; 16];
         let mut pce_svn = None;
         let mut cpu_svn = None;
+        // TCB entries are `.2.N`: the TCB OID's encoding plus one byte, N < 128 (compared as
+        // bytes rather than decoding every arc of 18 OIDs).
+        let tcb_prefix = TCB.as_bytes();
         for entry in &tcb {
-            let arcs: Vec<u32> = entry.id.arcs().collect();
-            let (Some(prefix), Some(&index)) = (arcs.get(..TCB_ARC.len()), arcs.get(TCB_ARC.len()))
-            else {
-                return Err(bad("TCB entry with a foreign OID"));
+            let id = entry.id.as_bytes();
+            let index = match id.split_last() {
+                Some((&last, prefix)) if prefix == tcb_prefix && last < 0x80 => u32::from(last),
+                _ => return Err(bad("TCB entry with a foreign OID")),
             };
-            if prefix != TCB_ARC || arcs.len() != TCB_ARC.len() + 1 {
-                return Err(bad("TCB entry with a foreign OID"));
-            }
             let slot = match index {
                 1..=16 => components.get_mut(usize::try_from(index - 1).unwrap_or(usize::MAX)),
                 _ => None,

@@ -7,6 +7,7 @@
 //! ```toml
 //! profile = "azure"                        # strict (default), azure or gcp
 //! mr_td = ["<96 hex digits>", "<96 hex digits>"]   # any of
+//! mr_service_td = ["<96 hex digits>"]      # any of; TDX 1.5 (v5) reports only
 //! rtmr2 = "<96 hex digits>"
 //! accepted_tcb_statuses = ["UpToDate", "SWHardeningNeeded"]
 //! denied_advisories = ["INTEL-SA-00837"]
@@ -76,6 +77,9 @@ pub struct Policy {
     pub profile: Profile,
     /// Accepted MRTDs (any of them); empty accepts any.
     pub mr_td: Vec<Hex<48>>,
+    /// Accepted MR_SERVICETDs (any of them; TDX 1.5 reports, v5 body type 3 or 4); empty
+    /// accepts any. When set, a TDX 1.0 report (which has none) is refused.
+    pub mr_service_td: Vec<Hex<48>>,
     /// Expected RTMR0.
     pub rtmr0: Option<Hex<48>>,
     /// Expected RTMR1.
@@ -104,8 +108,10 @@ pub struct Policy {
     pub denied_advisories: Vec<String>,
     /// Minimum TCB evaluation data number of the TCB Info.
     pub min_tcb_evaluation_data_number: Option<u32>,
-    /// Accept `OutOfDate` (and `OutOfDateConfigurationNeeded` when `ConfigurationNeeded` is
-    /// accepted) until this many seconds after the matched TCB level's date.
+    /// Accept `OutOfDate` (and `OutOfDateConfigurationNeeded` when it or
+    /// `ConfigurationNeeded` is accepted) only strictly before the matched TCB level's date
+    /// plus this many seconds. When set, this bound also applies to those statuses when they
+    /// are listed in `accepted_tcb_statuses`.
     pub out_of_date_grace_period_secs: Option<u64>,
 }
 
@@ -114,6 +120,7 @@ impl Default for Policy {
         Policy {
             profile: Profile::Strict,
             mr_td: Vec::new(),
+            mr_service_td: Vec::new(),
             rtmr0: None,
             rtmr1: None,
             rtmr2: None,
@@ -140,7 +147,8 @@ pub enum AppraisalError {
     /// A measurement differs from the expected value.
     #[error("{field} {actual} is not the expected {expected}")]
     Measurement {
-        /// MRTD, RTMR0..3, MRCONFIGID, MROWNER, MROWNERCONFIG, XFAM or REPORTDATA.
+        /// MRTD, MR_SERVICETD, RTMR0..3, MRCONFIGID, MROWNER, MROWNERCONFIG, XFAM or
+        /// REPORTDATA.
         field: &'static str,
         /// Expected value(s), hex.
         expected: String,
@@ -156,12 +164,19 @@ pub enum AppraisalError {
     /// The TCB status is not accepted.
     #[error("TCB status {0} is not accepted")]
     TcbStatus(TcbStatus),
-    /// The OutOfDate grace period is over.
-    #[error("TCB status {status} was accepted only until {until} (grace period), now {now}")]
+    /// The OutOfDate grace period is over (or the status does not qualify for it).
+    #[error(
+        "TCB status {status} is accepted only before {until} (matched TCB level date {tcb_date} \
+         + grace period {grace_secs} s), and now is {now}"
+    )]
     GracePeriodOver {
         /// The status.
         status: TcbStatus,
-        /// End of the grace period.
+        /// The matched TCB level's date (the oldest of platform, TDX module and QE levels).
+        tcb_date: UnixTime,
+        /// The policy's grace period.
+        grace_secs: u64,
+        /// End of the grace period: the first second at which the status is refused.
         until: UnixTime,
         /// Appraisal time.
         now: UnixTime,
@@ -246,26 +261,48 @@ impl Policy {
         }) {
             return Err(AppraisalError::Advisory(denied.clone()));
         }
-        let status = verdict.tcb_status;
-        if self.accepted_tcb_statuses.contains(&status) {
-            return Ok(());
-        }
-        let in_grace = match status {
+        self.appraise_tcb_status(verdict.tcb_status, verdict.tcb_date, now)
+    }
+
+    /// The TCB status rule. A status outside the OutOfDate family is accepted when listed. An
+    /// OutOfDate-family status is, with a grace period set, accepted only strictly before the
+    /// matched TCB level's date plus the grace period, whether it is listed or not (the bound
+    /// is the more specific rule): `OutOfDate` always qualifies for the grace period,
+    /// `OutOfDateConfigurationNeeded` when it or `ConfigurationNeeded` is listed. Without a
+    /// grace period it is accepted only when listed, with no time bound.
+    fn appraise_tcb_status(
+        &self,
+        status: TcbStatus,
+        tcb_date: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), AppraisalError> {
+        let listed = self.accepted_tcb_statuses.contains(&status);
+        let bounded = match status {
             TcbStatus::OutOfDate => true,
-            TcbStatus::OutOfDateConfigurationNeeded => self
-                .accepted_tcb_statuses
-                .contains(&TcbStatus::ConfigurationNeeded),
+            TcbStatus::OutOfDateConfigurationNeeded => {
+                listed
+                    || self
+                        .accepted_tcb_statuses
+                        .contains(&TcbStatus::ConfigurationNeeded)
+            }
             _ => false,
         };
         match self.out_of_date_grace_period_secs {
-            Some(grace) if in_grace => {
-                let until = UnixTime(verdict.tcb_date.0.saturating_add(grace));
-                if now <= until {
+            Some(grace_secs) if bounded => {
+                let until = UnixTime(tcb_date.0.saturating_add(grace_secs));
+                if now < until {
                     Ok(())
                 } else {
-                    Err(AppraisalError::GracePeriodOver { status, until, now })
+                    Err(AppraisalError::GracePeriodOver {
+                        status,
+                        tcb_date,
+                        grace_secs,
+                        until,
+                        now,
+                    })
                 }
             }
+            _ if listed => Ok(()),
             _ => Err(AppraisalError::TcbStatus(status)),
         }
     }
@@ -281,18 +318,8 @@ impl Policy {
         if !attributes.sept_ve_disable() && self.sept_ve_disable_required() {
             return Err(AppraisalError::SeptVeDisable);
         }
-        if !self.mr_td.is_empty() && !self.mr_td.iter().any(|m| &m.0 == td.mr_td()) {
-            return Err(AppraisalError::Measurement {
-                field: "MRTD",
-                expected: self
-                    .mr_td
-                    .iter()
-                    .map(|m| hex::encode(m.0))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                actual: hex::encode(td.mr_td()),
-            });
-        }
+        any_of("MRTD", &self.mr_td, Some(td.mr_td()))?;
+        any_of("MR_SERVICETD", &self.mr_service_td, report.mr_service_td())?;
         let [rtmr0, rtmr1, rtmr2, rtmr3] = td.rtmrs();
         let expected: [Expectation<'_>; 8] = [
             ("RTMR0", self.rtmr0.as_ref().map(|h| &h.0[..]), rtmr0),
@@ -338,4 +365,25 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// An any-of measurement: `accepted` empty accepts anything; otherwise `actual` must be one of
+/// them, and a report without the field (`None`) is refused.
+fn any_of(
+    field: &'static str,
+    accepted: &[Hex<48>],
+    actual: Option<&[u8; 48]>,
+) -> Result<(), AppraisalError> {
+    if accepted.is_empty() || actual.is_some_and(|have| accepted.iter().any(|m| &m.0 == have)) {
+        return Ok(());
+    }
+    Err(AppraisalError::Measurement {
+        field,
+        expected: accepted
+            .iter()
+            .map(|m| hex::encode(m.0))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        actual: actual.map_or_else(|| "absent (TDX 1.0 report)".to_owned(), hex::encode),
+    })
 }

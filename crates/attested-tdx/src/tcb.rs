@@ -5,6 +5,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use crate::time::UnixTime;
@@ -180,8 +182,11 @@ pub(crate) struct Assessed {
 }
 
 impl Assessed {
+    /// Converges with a QE or TDX module level: status, advisories, and the older date (the
+    /// date that dates the whole TCB is that of its oldest part, as QVL's `tcbLevelDateTag`).
     fn merge(&mut self, other: &Assessed) {
         self.status = self.status.converge_with(other.status);
+        self.tcb_date = self.tcb_date.min(other.tcb_date);
         for id in &other.advisory_ids {
             if !self.advisory_ids.contains(id) {
                 self.advisory_ids.push(id.clone());
@@ -195,37 +200,51 @@ impl Assessed {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TcbInfoJson {
-    id: String,
+struct TcbInfoJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     version: u32,
-    issue_date: String,
-    next_update: String,
-    fmspc: String,
-    pce_id: String,
+    #[serde(borrow)]
+    issue_date: Cow<'a, str>,
+    #[serde(borrow)]
+    next_update: Cow<'a, str>,
+    #[serde(borrow)]
+    fmspc: Cow<'a, str>,
+    #[serde(borrow)]
+    pce_id: Cow<'a, str>,
     tcb_evaluation_data_number: u32,
-    #[serde(default)]
-    tdx_module: Option<ModuleJson>,
-    #[serde(default)]
-    tdx_module_identities: Vec<ModuleIdentityJson>,
-    tcb_levels: Vec<TcbLevelJson>,
+    #[serde(borrow, default)]
+    tdx_module: Option<ModuleJson<'a>>,
+    #[serde(borrow, default)]
+    tdx_module_identities: Vec<ModuleIdentityJson<'a>>,
+    #[serde(borrow)]
+    tcb_levels: Vec<TcbLevelJson<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ModuleJson {
-    mrsigner: String,
-    attributes: String,
-    attributes_mask: String,
+struct ModuleJson<'a> {
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ModuleIdentityJson {
-    id: String,
-    mrsigner: String,
-    attributes: String,
-    attributes_mask: String,
-    tcb_levels: Vec<IsvLevelJson>,
+struct ModuleIdentityJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    tcb_levels: Vec<IsvLevelJson<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -244,9 +263,10 @@ struct TcbJson {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TcbLevelJson {
+struct TcbLevelJson<'a> {
     tcb: TcbJson,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Cow<'a, str>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
@@ -259,9 +279,10 @@ struct IsvSvn {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct IsvLevelJson {
+struct IsvLevelJson<'a> {
     tcb: IsvSvn,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Cow<'a, str>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
@@ -269,19 +290,28 @@ struct IsvLevelJson {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct QeIdentityJson {
-    id: String,
+struct QeIdentityJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     version: u32,
-    issue_date: String,
-    next_update: String,
+    #[serde(borrow)]
+    issue_date: Cow<'a, str>,
+    #[serde(borrow)]
+    next_update: Cow<'a, str>,
     tcb_evaluation_data_number: u32,
-    miscselect: String,
-    miscselect_mask: String,
-    attributes: String,
-    attributes_mask: String,
-    mrsigner: String,
+    #[serde(borrow)]
+    miscselect: Cow<'a, str>,
+    #[serde(borrow)]
+    miscselect_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes: Cow<'a, str>,
+    #[serde(borrow)]
+    attributes_mask: Cow<'a, str>,
+    #[serde(borrow)]
+    mrsigner: Cow<'a, str>,
     isvprodid: u16,
-    tcb_levels: Vec<IsvLevelJson>,
+    #[serde(borrow)]
+    tcb_levels: Vec<IsvLevelJson<'a>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,7 +386,7 @@ fn date(text: &str, item: Item, field: &str) -> Result<UnixTime, VerifyError> {
     })
 }
 
-fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, VerifyError> {
+fn isv_levels(levels: Vec<IsvLevelJson<'_>>, item: Item) -> Result<Vec<IsvLevel>, VerifyError> {
     let mut out = levels
         .into_iter()
         .map(|level| {
@@ -375,7 +405,7 @@ fn isv_levels(levels: Vec<IsvLevelJson>, item: Item) -> Result<Vec<IsvLevel>, Ve
 }
 
 fn module_identity(
-    json: ModuleJson,
+    json: ModuleJson<'_>,
     version: Option<u8>,
     levels: Vec<IsvLevel>,
 ) -> Result<ModuleIdentity, VerifyError> {
@@ -429,7 +459,7 @@ impl TcbInfo {
     /// Parses the signed `tcbInfo` JSON object. Refuses anything but a v3 TDX TCB Info.
     pub(crate) fn parse(json: &[u8]) -> Result<TcbInfo, VerifyError> {
         let item = Item::TcbInfo;
-        let raw: TcbInfoJson =
+        let raw: TcbInfoJson<'_> =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
         expect_kind(item, &raw.id, raw.version, "TDX", 3)?;
         let module = raw
@@ -596,7 +626,6 @@ impl TcbInfo {
                 "a TDX module TCB level",
             )?;
             assessed.merge(&module_level.assessed);
-            assessed.tcb_date = assessed.tcb_date.min(module_level.assessed.tcb_date);
         }
         Ok(assessed)
     }
@@ -604,15 +633,34 @@ impl TcbInfo {
     fn no_level(&self, sgx: &[u8; 16], pce_svn: u16, tee_tcb_svn: &[u8; 16]) -> VerifyError {
         let detail = match self.levels.last() {
             None => "the TCB Info has no TCB levels".to_owned(),
-            Some(lowest) => format!(
-                "SGX components {} PCESVN {} TEE_TCB_SVN {} against the lowest level's {} / {} / {}",
-                hex::encode(sgx),
-                pce_svn,
-                hex::encode(tee_tcb_svn),
-                hex::encode(lowest.sgx),
-                lowest.pce_svn,
-                hex::encode(lowest.tdx)
-            ),
+            Some(lowest) => {
+                // Name every SVN below the lowest level: what the platform lacks for any level.
+                let skip = if tee_tcb_svn[1] > 0 { 2 } else { 0 };
+                let mut short: Vec<String> = Vec::new();
+                for (index, (have, need)) in sgx.iter().zip(&lowest.sgx).enumerate() {
+                    if have < need {
+                        short.push(format!("SGX component {index} ({have} < {need})"));
+                    }
+                }
+                if pce_svn < lowest.pce_svn {
+                    short.push(format!("PCESVN ({pce_svn} < {})", lowest.pce_svn));
+                }
+                for (index, (have, need)) in tee_tcb_svn.iter().zip(&lowest.tdx).enumerate() {
+                    if index >= skip && have < need {
+                        short.push(format!("TDX component {index} ({have} < {need})"));
+                    }
+                }
+                format!(
+                    "SGX components {} PCESVN {} TEE_TCB_SVN {} against the lowest level's {} / {} / {}: below it in {}",
+                    hex::encode(sgx),
+                    pce_svn,
+                    hex::encode(tee_tcb_svn),
+                    hex::encode(lowest.sgx),
+                    lowest.pce_svn,
+                    hex::encode(lowest.tdx),
+                    short.join(", ")
+                )
+            }
         };
         VerifyError::NoMatchingTcbLevel {
             fmspc: hex::encode(self.fmspc),
@@ -635,7 +683,7 @@ impl QeIdentity {
     /// Parses the signed `enclaveIdentity` JSON object. Refuses anything but TD_QE v2.
     pub(crate) fn parse(json: &[u8]) -> Result<QeIdentity, VerifyError> {
         let item = Item::QeIdentity;
-        let raw: QeIdentityJson =
+        let raw: QeIdentityJson<'_> =
             serde_json::from_slice(json).map_err(|e| VerifyError::malformed(item, e))?;
         expect_kind(item, &raw.id, raw.version, "TD_QE", 2)?;
         Ok(QeIdentity {
@@ -760,6 +808,27 @@ mod tests {
         ] {
             assert_eq!(launch.with_current(current), expected);
         }
+    }
+
+    #[test]
+    fn the_converged_level_is_dated_by_its_oldest_part() {
+        use super::{Assessed, converge};
+        use crate::time::UnixTime;
+        let level = |status, date, advisory: &str| Assessed {
+            status,
+            advisory_ids: vec![advisory.to_owned()],
+            tcb_date: UnixTime(date),
+        };
+        let platform = level(UpToDate, 2_000, "INTEL-SA-1");
+        let qe = level(OutOfDate, 1_000, "INTEL-SA-2");
+        let converged = converge(platform.clone(), &qe);
+        assert_eq!(converged.status, OutOfDate);
+        assert_eq!(converged.tcb_date, qe.tcb_date);
+        assert_eq!(converged.advisory_ids, ["INTEL-SA-1", "INTEL-SA-2"]);
+        let newer_qe = level(UpToDate, 3_000, "INTEL-SA-1");
+        let converged = converge(platform.clone(), &newer_qe);
+        assert_eq!(converged.tcb_date, platform.tcb_date);
+        assert_eq!(converged.advisory_ids, ["INTEL-SA-1"]);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! taken verbatim from the input (never re-encoded), so that a signature is checked over exactly
 //! what the issuer signed.
 
+use std::sync::OnceLock;
+
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::BasicConstraints;
@@ -33,6 +35,9 @@ pub(crate) struct Cert {
     pub(crate) public_key: Vec<u8>,
     pub(crate) not_before: UnixTime,
     pub(crate) not_after: UnixTime,
+    /// The DER as canonical base64, made on first use (only for the trust anchor and the
+    /// verified PCK CA, whose PEM blocks are compared as text).
+    der_base64: OnceLock<String>,
 }
 
 impl Cert {
@@ -78,6 +83,15 @@ impl Cert {
             not_before,
             not_after,
             cert,
+            der_base64: OnceLock::new(),
+        })
+    }
+
+    /// The DER as canonical base64: what a PEM block of this certificate holds, whitespace
+    /// aside.
+    pub(crate) fn der_base64(&self) -> &str {
+        self.der_base64.get_or_init(|| {
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &self.der)
         })
     }
 
@@ -338,7 +352,16 @@ fn split_signed_with_algorithm(der: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])>
 }
 
 /// The DER certificates of a PEM chain (any text around the blocks is ignored).
-pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyError> {
+///
+/// Blocks of certificates the caller already holds (the trust anchor, the verified PCK CA)
+/// are compared as text with their canonical base64 instead of being decoded: equal text
+/// decodes to exactly their DER (canonical base64 has one encoding per byte string), and any
+/// other text is decoded as usual.
+pub(crate) fn pem_chain(
+    text: &[u8],
+    item: Item,
+    known: &[&Cert],
+) -> Result<Vec<Vec<u8>>, VerifyError> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut out = Vec::new();
@@ -358,15 +381,19 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
         let body = block
             .get(BEGIN.len()..block.len() - END.len())
             .unwrap_or_default();
-        // Certificates are public: the fast (not constant-time) base64 decoder is fine here.
-        let text: Vec<u8> = body
+        if let Some(cert) = known
             .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
-            .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
-        out.push(der);
+            .find(|cert| same_ignoring_whitespace(body, cert.der_base64().as_bytes()))
+        {
+            out.push(cert.der.clone());
+        } else {
+            // Certificates are public: the fast (not constant-time) base64 decoder is fine.
+            let mut text = Vec::with_capacity(body.len());
+            text.extend(body.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+            let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &text)
+                .map_err(|e| VerifyError::malformed(item, format!("PEM certificate: {e}")))?;
+            out.push(der);
+        }
         rest = after_begin.get(block_len..).unwrap_or_default();
     }
     if out.is_empty() {
@@ -375,6 +402,50 @@ pub(crate) fn pem_chain(text: &[u8], item: Item) -> Result<Vec<Vec<u8>>, VerifyE
     Ok(out)
 }
 
+/// Whether `text` is `expected` once its ASCII whitespace is dropped.
+fn same_ignoring_whitespace(text: &[u8], expected: &[u8]) -> bool {
+    let mut expected = expected.iter();
+    text.iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .all(|b| expected.next() == Some(b))
+        && expected.next().is_none()
+}
+
+/// The first occurrence of `needle`. PEM armor starts with `-`, which base64 never contains,
+/// so scanning for the first byte and comparing only there is linear in practice (comparing
+/// every window made this the largest non-signature cost of cold verification).
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let first = *needle.first()?;
+    let mut from = 0;
+    loop {
+        let start = from + haystack.get(from..)?.iter().position(|&b| b == first)?;
+        if haystack.get(start..start.checked_add(needle.len())?) == Some(needle) {
+            return Some(start);
+        }
+        from = start + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find;
+
+    #[test]
+    fn whitespace_is_all_that_text_comparison_ignores() {
+        use super::same_ignoring_whitespace as same;
+        assert!(same(b"QU\r\nFB \tQQ==\n", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQQ=", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQQ===", b"QUFBQQ=="));
+        assert!(!same(b"QUFBQq==", b"QUFBQQ=="));
+        assert!(same(b" ", b""));
+    }
+
+    #[test]
+    fn find_locates_the_first_whole_occurrence() {
+        assert_eq!(find(b"--a---BEGIN--BEGIN", b"-BEGIN"), Some(5));
+        assert_eq!(find(b"-BEGIN", b"-BEGIN"), Some(0));
+        assert_eq!(find(b"x-BEGI", b"-BEGIN"), None);
+        assert_eq!(find(b"", b"-"), None);
+        assert_eq!(find(b"abc", b""), None);
+    }
 }

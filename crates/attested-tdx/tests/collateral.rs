@@ -9,10 +9,11 @@
 
 mod common;
 
-use common::{at, go_tdx_guest_pcs_collateral};
+use common::{GoPcsFiles, at, go_tdx_guest_pcs_collateral};
 
 use attested_tdx::{
-    Backend, Collateral, Item, TimeBound, TrustAnchor, UnixTime, Verifier, VerifyError,
+    Backend, Collateral, CollateralFormat, Item, TimeBound, TrustAnchor, UnixTime, Verifier,
+    VerifyError,
 };
 
 fn qvl(name: &str) -> Option<Collateral> {
@@ -227,4 +228,123 @@ fn qvl_json_round_trips() {
         let again = Collateral::from_qvl_json(collateral.to_qvl_json().as_bytes()).unwrap();
         assert_eq!(again, collateral, "{name}");
     }
+}
+
+/// Percent-encodes as PCS does for its issuer-chain headers.
+fn url_encoded(text: &[u8]) -> String {
+    text.iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn pcs_bundles_carry_the_real_pcs_collateral() {
+    let Some(files) = GoPcsFiles::load() else {
+        return;
+    };
+    let direct = Collateral::from_pcs(files.pcs()).unwrap();
+
+    // Bodies embedded verbatim as JSON objects, chains URL-encoded (as PCS headers), CRLs as
+    // hex: written by hand, not by the library.
+    let [tcb, tcb_chain, qe, qe_chain, pck_crl, pck_chain, root_crl] = &files.parts;
+    let body = |bytes: &[u8]| std::str::from_utf8(bytes).unwrap().trim_end().to_owned();
+    let string = |text: String| serde_json::to_string(&text).unwrap();
+    let embedded = format!(
+        r#"{{"tcb_info_response": {}, "tcb_info_issuer_chain": {}, "qe_identity_response": {}, "qe_identity_issuer_chain": {}, "pck_crl": "{}", "pck_crl_issuer_chain": {}, "root_ca_crl": "{}"}}"#,
+        body(tcb),
+        string(url_encoded(tcb_chain)),
+        body(qe),
+        string(url_encoded(qe_chain)),
+        hex::encode(pck_crl),
+        string(String::from_utf8(pck_chain.clone()).unwrap()),
+        hex::encode_upper(root_crl),
+    );
+    // The library's writer: bodies as JSON strings.
+    let written = files.pcs().to_bundle_json();
+    let verifier = Verifier::new(TrustAnchor::intel_sgx_root());
+    for bundle in [&embedded, &written] {
+        assert_eq!(
+            CollateralFormat::detect(bundle.as_bytes()).unwrap(),
+            CollateralFormat::PcsBundle
+        );
+        let collateral = Collateral::from_json(bundle.as_bytes()).unwrap();
+        assert!(
+            collateral == direct,
+            "the bundle differs from the PCS files"
+        );
+        verifier
+            .verify_collateral(&collateral, at("2023-07-01T01:00:00Z"))
+            .unwrap();
+    }
+
+    // A re-indented embedded body no longer carries the signed bytes: refused by signature.
+    let reindented = embedded.replacen(r#""id":"TDX""#, r#""id": "TDX""#, 1);
+    assert_ne!(reindented, embedded);
+    let err = Verifier::new(TrustAnchor::intel_sgx_root())
+        .verify_collateral(
+            &Collateral::from_json(reindented.as_bytes()).unwrap(),
+            at("2023-07-01T01:00:00Z"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::BadSignature {
+                item: Item::TcbInfo
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn both_json_forms_are_told_apart_and_carry_the_same_collateral() {
+    for (name, collateral, _, _) in samples() {
+        let qvl = collateral.to_qvl_json();
+        let bundle = collateral.to_pcs_bundle_json();
+        assert_eq!(
+            CollateralFormat::detect(qvl.as_bytes()).unwrap(),
+            CollateralFormat::DcapQvl,
+            "{name}"
+        );
+        assert_eq!(
+            CollateralFormat::detect(bundle.as_bytes()).unwrap(),
+            CollateralFormat::PcsBundle,
+            "{name}"
+        );
+        for json in [&qvl, &bundle] {
+            assert!(
+                Collateral::from_json(json.as_bytes()).unwrap() == collateral,
+                "{name}"
+            );
+        }
+    }
+    for bad in [
+        "{}",
+        r#"{"tcb_info_response":"{}","tcb_info_signature":"00"}"#,
+        "[1]",
+        "not json",
+    ] {
+        assert!(
+            matches!(
+                Collateral::from_json(bad.as_bytes()),
+                Err(VerifyError::Malformed {
+                    item: Item::Collateral,
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    // A bundle with an unknown key (a typo) is refused rather than half read.
+    let Some((_, collateral, _, _)) = samples().into_iter().next() else {
+        return;
+    };
+    let mut bundle: serde_json::Value =
+        serde_json::from_str(&collateral.to_pcs_bundle_json()).unwrap();
+    bundle["root_crl"] = bundle["root_ca_crl"].clone();
+    assert!(Collateral::from_json(bundle.to_string().as_bytes()).is_err());
 }

@@ -10,7 +10,7 @@
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
 use attested_tdx::{
     AppraisalError, Collateral, Hex, Policy, Quote, TcbStatus, TdAttributes, TrustAnchor, UnixTime,
-    Verifier,
+    VerifiedQuote, Verifier,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -35,23 +35,33 @@ fn sim(config: SimConfig) -> Sim {
 
 impl Sim {
     fn spec(&self) -> QuoteSpec {
+        self.spec_in(QuoteFormat::V4)
+    }
+
+    fn spec_in(&self, format: QuoteFormat) -> QuoteSpec {
         QuoteSpec {
             mr_td: [0x11; 48],
+            mr_service_td: [0x5e; 48],
             rtmrs: [[0x20; 48], [0x21; 48], [0x22; 48], [0x23; 48]],
             report_data: [0x42; 64],
             td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
-            ..self.platform.quote_spec(QuoteFormat::V4)
+            ..self.platform.quote_spec(format)
         }
     }
 
-    fn appraise(&self, spec: &QuoteSpec, policy: &Policy, now: u64) -> Result<(), AppraisalError> {
+    /// Verifies the quote of `spec` at NOW and hands the verified quote to `check`.
+    fn verified<T>(&self, spec: &QuoteSpec, check: impl FnOnce(&VerifiedQuote<'_>) -> T) -> T {
         let bytes = self.platform.quote(spec).unwrap();
         let quote = Quote::parse(&bytes).unwrap();
         let verified = self
             .verifier
             .verify(&quote, &self.collateral, UnixTime(NOW))
             .unwrap();
-        policy.appraise(&verified, UnixTime(now))
+        check(&verified)
+    }
+
+    fn appraise(&self, spec: &QuoteSpec, policy: &Policy, now: u64) -> Result<(), AppraisalError> {
+        self.verified(spec, |verified| policy.appraise(verified, UnixTime(now)))
     }
 }
 
@@ -235,7 +245,7 @@ fn every_measurement_is_checked_and_named() {
 }
 
 #[test]
-fn tcb_status_advisories_evaluation_number_and_grace_period() {
+fn tcb_status_advisories_and_evaluation_number() {
     let sim = sim(SimConfig {
         tcb_status: TcbLevelStatus::OutOfDate,
         advisory_ids: vec!["INTEL-SA-00837".into()],
@@ -271,44 +281,197 @@ fn tcb_status_advisories_evaluation_number_and_grace_period() {
             minimum: 18
         })
     );
+}
 
-    // Grace: OutOfDate is accepted until tcbDate + grace.
-    let bytes = sim.platform.quote(&spec).unwrap();
-    let quote = Quote::parse(&bytes).unwrap();
-    let verified = sim
-        .verifier
-        .verify(&quote, &sim.collateral, UnixTime(NOW))
+/// The matched level's `tcbDate` of a TCB Info level list, read from the signed JSON itself.
+fn level_date(levels: &serde_json::Value, matches: impl Fn(&serde_json::Value) -> bool) -> u64 {
+    let level = levels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|level| matches(level))
         .unwrap();
-    let tcb_date = verified.verdict().tcb_date.0;
+    UnixTime::parse_rfc3339(level["tcbDate"].as_str().unwrap())
+        .unwrap()
+        .0
+}
+
+#[test]
+fn out_of_date_is_accepted_only_strictly_before_the_tcb_date_plus_the_grace_period() {
+    let sim = sim(SimConfig {
+        tcb_status: TcbLevelStatus::OutOfDate,
+        ..SimConfig::default()
+    });
+    let spec = sim.spec();
+    let tcb_info: serde_json::Value =
+        serde_json::from_slice(sim.collateral.tcb_info_json()).unwrap();
+    let platform_date = level_date(&tcb_info["tcbLevels"], |level| {
+        level["tcbStatus"] == "OutOfDate" && level["tcb"]["pcesvn"] != 0
+    });
+    let tcb_date = sim.verified(&spec, |v| v.verdict().tcb_date);
+    assert_eq!(tcb_date.0, platform_date);
+
+    const GRACE: u64 = 86_400;
+    let until = platform_date + GRACE;
+    for listed in [false, true] {
+        let grace = Policy {
+            out_of_date_grace_period_secs: Some(GRACE),
+            accepted_tcb_statuses: if listed {
+                vec![TcbStatus::UpToDate, TcbStatus::OutOfDate]
+            } else {
+                vec![TcbStatus::UpToDate]
+            },
+            ..Policy::default()
+        };
+        sim.appraise(&spec, &grace, until - 1).unwrap();
+        let err = sim.appraise(&spec, &grace, until).unwrap_err();
+        assert_eq!(
+            err,
+            AppraisalError::GracePeriodOver {
+                status: TcbStatus::OutOfDate,
+                tcb_date: UnixTime(platform_date),
+                grace_secs: GRACE,
+                until: UnixTime(until),
+                now: UnixTime(until),
+            },
+            "listed: {listed}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&UnixTime(until).to_string())
+                && message.contains(&UnixTime(platform_date).to_string()),
+            "{message}"
+        );
+    }
+    // Without a grace period, listing OutOfDate accepts it at any time.
+    let listed = Policy {
+        accepted_tcb_statuses: vec![TcbStatus::OutOfDate],
+        ..Policy::default()
+    };
+    sim.appraise(&spec, &listed, until + 365 * 86_400).unwrap();
+}
+
+#[test]
+fn the_grace_period_counts_from_the_oldest_matched_level() {
+    // Platform up to date, TDX module below its current SVN: the module's old level dates
+    // the TCB, and makes it OutOfDate.
+    let sim = sim(SimConfig::default());
+    let mut spec = sim.spec();
+    spec.tee_tcb_svn[0] -= 1;
+    let tcb_info: serde_json::Value =
+        serde_json::from_slice(sim.collateral.tcb_info_json()).unwrap();
+    let module_date = level_date(&tcb_info["tdxModuleIdentities"][0]["tcbLevels"], |level| {
+        level["tcb"]["isvsvn"] == 0
+    });
+    let platform_date = level_date(&tcb_info["tcbLevels"], |level| {
+        level["tcbStatus"] == "UpToDate"
+    });
+    assert!(module_date < platform_date);
+    let verdict = sim.verified(&spec, |v| v.verdict().clone());
+    assert_eq!(verdict.tcb_status, TcbStatus::OutOfDate);
+    assert_eq!(verdict.tcb_date, UnixTime(module_date));
+    let grace = Policy {
+        out_of_date_grace_period_secs: Some(400 * 86_400),
+        ..Policy::default()
+    };
+    let until = module_date + 400 * 86_400;
+    sim.appraise(&spec, &grace, until - 1).unwrap();
+    assert!(matches!(
+        sim.appraise(&spec, &grace, until),
+        Err(AppraisalError::GracePeriodOver { until: u, .. }) if u == UnixTime(until)
+    ));
+}
+
+#[test]
+fn out_of_date_configuration_needed_takes_the_grace_period_only_with_configuration_accepted() {
+    let sim = sim(SimConfig {
+        tcb_status: TcbLevelStatus::OutOfDateConfigurationNeeded,
+        ..SimConfig::default()
+    });
+    let spec = sim.spec();
+    let (status, tcb_date) = sim.verified(&spec, |v| (v.tcb_status(), v.verdict().tcb_date.0));
+    assert_eq!(status, TcbStatus::OutOfDateConfigurationNeeded);
     let grace = Policy {
         out_of_date_grace_period_secs: Some(86_400),
         ..Policy::default()
     };
-    grace
-        .appraise(&verified, UnixTime(tcb_date + 86_400))
+    assert_eq!(
+        sim.appraise(&spec, &grace, tcb_date),
+        Err(AppraisalError::TcbStatus(
+            TcbStatus::OutOfDateConfigurationNeeded
+        ))
+    );
+    let with_configuration = Policy {
+        accepted_tcb_statuses: vec![TcbStatus::UpToDate, TcbStatus::ConfigurationNeeded],
+        ..grace
+    };
+    sim.appraise(&spec, &with_configuration, tcb_date + 86_399)
         .unwrap();
     assert!(matches!(
-        grace.appraise(&verified, UnixTime(tcb_date + 86_401)),
+        sim.appraise(&spec, &with_configuration, tcb_date + 86_400),
         Err(AppraisalError::GracePeriodOver {
-            status: TcbStatus::OutOfDate,
+            status: TcbStatus::OutOfDateConfigurationNeeded,
             ..
         })
     ));
 }
 
 #[test]
+fn mr_service_td_is_any_of_on_tdx_1_5_reports() {
+    let sim = sim(SimConfig::default());
+    let accepting = Policy {
+        mr_service_td: vec![Hex([0x77; 48]), Hex([0x5e; 48])],
+        ..Policy::default()
+    };
+    let other = Policy {
+        mr_service_td: vec![Hex([0x77; 48])],
+        ..Policy::default()
+    };
+    for format in [QuoteFormat::V5Td15, QuoteFormat::V5Td15Ext] {
+        let spec = sim.spec_in(format);
+        let reported = sim.verified(&spec, |v| *v.report().mr_service_td().unwrap());
+        assert_eq!(reported, spec.mr_service_td);
+        sim.appraise(&spec, &accepting, NOW).unwrap();
+        assert_eq!(
+            sim.appraise(&spec, &other, NOW),
+            Err(AppraisalError::Measurement {
+                field: "MR_SERVICETD",
+                expected: hex::encode([0x77; 48]),
+                actual: hex::encode(reported),
+            }),
+            "{format:?}"
+        );
+    }
+    // TDX 1.0 reports (v4, v5 body type 2) have no MR_SERVICETD: a policy that names one
+    // refuses them.
+    for format in [QuoteFormat::V4, QuoteFormat::V5Td10] {
+        match sim.appraise(&sim.spec_in(format), &accepting, NOW) {
+            Err(AppraisalError::Measurement { field, actual, .. }) => {
+                assert_eq!(field, "MR_SERVICETD");
+                assert!(actual.contains("absent"), "{actual}");
+            }
+            other => panic!("{format:?}: {other:?}"),
+        }
+        sim.appraise(&sim.spec_in(format), &Policy::default(), NOW)
+            .unwrap();
+    }
+}
+
+#[test]
 fn policies_load_from_json_and_toml() {
     let mr_td = "ab".repeat(48);
+    let mr_service_td = "cd".repeat(48);
     let json = format!(
-        r#"{{"profile":"azure","mr_td":["{mr_td}"],"accepted_tcb_statuses":["UpToDate","SWHardeningNeeded"],"denied_advisories":["INTEL-SA-00837"],"min_tcb_evaluation_data_number":17,"out_of_date_grace_period_secs":3600}}"#
+        r#"{{"profile":"azure","mr_td":["{mr_td}"],"mr_service_td":["{mr_service_td}"],"accepted_tcb_statuses":["UpToDate","SWHardeningNeeded"],"denied_advisories":["INTEL-SA-00837"],"min_tcb_evaluation_data_number":17,"out_of_date_grace_period_secs":3600}}"#
     );
     let toml = format!(
-        "profile = \"azure\"\nmr_td = [\"{mr_td}\"]\naccepted_tcb_statuses = [\"UpToDate\", \"SWHardeningNeeded\"]\ndenied_advisories = [\"INTEL-SA-00837\"]\nmin_tcb_evaluation_data_number = 17\nout_of_date_grace_period_secs = 3600\n"
+        "profile = \"azure\"\nmr_td = [\"{mr_td}\"]\nmr_service_td = [\"{mr_service_td}\"]\naccepted_tcb_statuses = [\"UpToDate\", \"SWHardeningNeeded\"]\ndenied_advisories = [\"INTEL-SA-00837\"]\nmin_tcb_evaluation_data_number = 17\nout_of_date_grace_period_secs = 3600\n"
     );
     let from_json = Policy::from_text(&json).unwrap();
     let from_toml = Policy::from_text(&toml).unwrap();
     assert_eq!(from_json, from_toml);
     assert_eq!(from_json.mr_td, vec![Hex([0xab; 48])]);
+    assert_eq!(from_json.mr_service_td, vec![Hex([0xcd; 48])]);
     assert_eq!(
         from_json.accepted_tcb_statuses,
         [TcbStatus::UpToDate, TcbStatus::SWHardeningNeeded]
@@ -319,6 +482,7 @@ fn policies_load_from_json_and_toml() {
     );
     for bad in [
         r#"{"mr_td":["abcd"]}"#,
+        r#"{"mr_service_td":"abcd"}"#,
         r#"{"unknown":1}"#,
         r#"{"accepted_tcb_statuses":["Fine"]}"#,
         "profile = \"aws\"",

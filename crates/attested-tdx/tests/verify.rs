@@ -179,10 +179,16 @@ fn the_outdated_platform_matches_no_tcb_level() {
     assert!(err.to_string().contains("matches no TCB level"), "{err}");
 }
 
-/// go-tdx-guest's production quote with the PCS collateral of its tests: every signature,
-/// chain, CRL and date verifies, but the PCK certificate's SGX TCB components (03 03 02 02 02 01
-/// 00 02 ...) are below both TCB levels of that TCB Info (05 05 02 02 03 01 00 03 ...), so Intel's
-/// TCB level matching (and dcap-qvl, see the cross-check) refuses it.
+/// go-tdx-guest's production quote with the PCS collateral of its tests (the only TCB Info for
+/// its FMSPC 50806f000000 in the test data, evaluation 15): every signature, chain, CRL and date
+/// verifies, but the PCK certificate's SGX TCB components (03 03 02 02 02 01 00 02 ..., PCESVN
+/// 11) are below both TCB levels (05 05 02 02 03 01 00 03 ..., PCESVN 11 UpToDate and 5
+/// OutOfDate) in components 0, 1, 4 and 7, and TEE_TCB_SVN 03 00 04 .. is below their TDX
+/// components 03 00 05 .. in component 2. So Intel's TCB level matching refuses it, as
+/// dcap-qvl does (see the cross-check) and as go-tdx-guest itself does: its
+/// `TestNegativeRawQuoteVerifyWithCollateral` expects "no matching TCB level found" for this
+/// quote and collateral at 2023-07-01T01:00:00Z, and its positive tests either skip the
+/// collateral or zero the TCB Info's SVNs.
 #[test]
 fn the_go_tdx_guest_quote_passes_every_check_but_tcb_level_matching() {
     let Some(sample) = go_sample() else { return };
@@ -198,6 +204,13 @@ fn the_go_tdx_guest_quote_passes_every_check_but_tcb_level_matching() {
             assert_eq!((fmspc.as_str(), *evaluation), ("50806f000000", 15));
             assert!(
                 detail.contains("03030202020100020000000000000000"),
+                "{detail}"
+            );
+            assert!(
+                detail.ends_with(
+                    "below it in SGX component 0 (3 < 5), SGX component 1 (3 < 5), \
+                     SGX component 4 (2 < 3), SGX component 7 (2 < 3), TDX component 2 (4 < 5)"
+                ),
                 "{detail}"
             );
         }

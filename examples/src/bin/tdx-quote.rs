@@ -6,6 +6,8 @@
 //! tdx-quote verify FILE --collateral FILE [--at RFC3339] [--root PEM] [--policy FILE] ...
 //! ```
 //!
+//! `verify` takes dcap-qvl `QuoteCollateralV3` JSON or a PCS collateral bundle (Intel PCS/PCCS
+//! responses in one JSON file), told apart by content; `tdx-quote` alone prints both forms.
 //! `inspect` parses only: it prints what the quote *claims*. Exit 0 when the quote parses,
 //! 1 when it does not, 2 on usage errors.
 
@@ -39,7 +41,11 @@ fn main() -> ExitCode {
         },
         ["verify", rest @ ..] => attested_examples::tdx_verify_cli::run(rest),
         _ => {
-            eprintln!("{USAGE}\n{}", attested_examples::tdx_verify_cli::USAGE);
+            eprintln!(
+                "{USAGE}\n{}\n{}",
+                attested_examples::tdx_verify_cli::USAGE,
+                attested_examples::tdx_verify_cli::COLLATERAL_HELP
+            );
             ExitCode::from(2)
         }
     }

@@ -170,7 +170,8 @@ pub struct Verdict {
     pub tcb_evaluation_data_number: u32,
     /// The TCB evaluation data number of the QE Identity.
     pub qe_evaluation_data_number: u32,
-    /// The date of the matched TCB level (the oldest of platform and TDX module levels).
+    /// The date of the matched TCB level: the oldest `tcbDate` of the matched platform, TDX
+    /// module and QE levels (what an OutOfDate grace period counts from).
     pub tcb_date: UnixTime,
     /// The latest start of validity of everything used: verification fails before it.
     pub valid_from: UnixTime,
@@ -333,7 +334,7 @@ impl Verifier {
                 "certification data is not a PEM PCK chain (type 5)".into(),
             )
         })?;
-        let mut ders = pem_chain(pem, Item::PckLeaf)?.into_iter();
+        let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
         let leaf = ders
             .next()
             .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
@@ -526,7 +527,7 @@ fn verify_signer(
     ecdsa: &dyn EcdsaP256,
     now: UnixTime,
 ) -> Result<Cert, VerifyError> {
-    let mut ders = pem_chain(chain, item)?.into_iter();
+    let mut ders = pem_chain(chain, item, &[anchor])?.into_iter();
     let signer = ders
         .next()
         .ok_or_else(|| VerifyError::malformed(item, "empty issuer chain"))?;

@@ -9,30 +9,45 @@ pub(crate) fn at(text: &str) -> UnixTime {
     UnixTime::parse_rfc3339(text).unwrap()
 }
 
-/// go-tdx-guest's Intel PCS collateral (PCS response bodies, issuer chains and CRLs).
-pub(crate) fn go_tdx_guest_pcs_collateral() -> Option<Collateral> {
-    let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
-    let parts = [
-        read("sample_tcbInfo_response")?,
-        read("tcb_info_issuer_chain.pem")?,
-        read("sample_qeIdentity_response")?,
-        read("qe_identity_issuer_chain.pem")?,
-        read("pckcrl")?,
-        read("pck_crl_issuer_chain.pem")?,
-        read("rootcrl.der")?,
-    ];
-    Some(
-        Collateral::from_pcs(PcsCollateral {
-            tcb_info_response: &parts[0],
-            tcb_info_issuer_chain: &parts[1],
-            qe_identity_response: &parts[2],
-            qe_identity_issuer_chain: &parts[3],
-            pck_crl: &parts[4],
-            pck_crl_issuer_chain: &parts[5],
-            root_ca_crl: &parts[6],
+/// go-tdx-guest's Intel PCS collateral files: PCS response bodies, issuer chains and DER CRLs.
+pub(crate) struct GoPcsFiles {
+    /// TCB Info body, its chain, QE Identity body, its chain, PCK CRL, its chain, root CA CRL.
+    pub(crate) parts: [Vec<u8>; 7],
+}
+
+impl GoPcsFiles {
+    pub(crate) fn load() -> Option<GoPcsFiles> {
+        let read = |name: &str| attested_testdata::read(&format!("tdx/go-tdx-guest/{name}"));
+        Some(GoPcsFiles {
+            parts: [
+                read("sample_tcbInfo_response")?,
+                read("tcb_info_issuer_chain.pem")?,
+                read("sample_qeIdentity_response")?,
+                read("qe_identity_issuer_chain.pem")?,
+                read("pckcrl")?,
+                read("pck_crl_issuer_chain.pem")?,
+                read("rootcrl.der")?,
+            ],
         })
-        .unwrap(),
-    )
+    }
+
+    pub(crate) fn pcs(&self) -> PcsCollateral<'_> {
+        let [tcb, tcb_chain, qe, qe_chain, pck_crl, pck_chain, root_crl] = &self.parts;
+        PcsCollateral {
+            tcb_info_response: tcb,
+            tcb_info_issuer_chain: tcb_chain,
+            qe_identity_response: qe,
+            qe_identity_issuer_chain: qe_chain,
+            pck_crl,
+            pck_crl_issuer_chain: pck_chain,
+            root_ca_crl: root_crl,
+        }
+    }
+}
+
+/// go-tdx-guest's Intel PCS collateral as [`Collateral`].
+pub(crate) fn go_tdx_guest_pcs_collateral() -> Option<Collateral> {
+    Some(Collateral::from_pcs(GoPcsFiles::load()?.pcs()).unwrap())
 }
 
 /// Truncating a quote anywhere before its padding is an error whose offset lies inside the
