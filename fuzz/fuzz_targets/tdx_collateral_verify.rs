@@ -1,8 +1,9 @@
 //! Collateral parsing and full verification with the time taken from the input.
 //!
 //! Input: `now` (u64 LE) || flags (bit 0: trust the simulated root instead of Intel's) ||
-//! quote length (u16 LE) || quote || collateral (dcap-qvl `QuoteCollateralV3` JSON).
-//! Verification must return, never panic, and a warm verifier must agree with a cold one.
+//! quote length (u16 LE) || quote || collateral (JSON, either form: dcap-qvl
+//! `QuoteCollateralV3` or a PCS collateral bundle). Parsing and verification must return, never
+//! panic; both JSON forms must round-trip; a warm verifier must agree with a cold one.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -29,9 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let now = UnixTime(u64::from_le_bytes(*now));
     let anchor = if flags & 1 == 1 { sim_root().clone() } else { TrustAnchor::intel_sgx_root() };
 
-    let Ok(collateral) = Collateral::from_qvl_json(collateral) else { return };
+    let Ok(collateral) = Collateral::from_json(collateral) else { return };
     let _ = Collateral::from_qvl_json(collateral.to_qvl_json().as_bytes()).map(|again| {
         assert_eq!(again.digest(), collateral.digest(), "QuoteCollateralV3 round trip");
+    });
+    let _ = Collateral::from_json(collateral.to_pcs_bundle_json().as_bytes()).map(|again| {
+        assert_eq!(again.digest(), collateral.digest(), "PCS bundle round trip");
     });
     let warm = Verifier::new(anchor.clone());
     let _ = warm.verify_collateral(&collateral, now);
