@@ -7,8 +7,8 @@ use std::path::Path;
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
     ChunkLimits, ChunkSealer, ChunkedResponseDecoder, Client, EvidenceCheck,
-    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, encode_content_chunk, encode_content_end,
-    encode_request_head,
+    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, PendingResponse, encode_content_chunk,
+    encode_content_end, encode_request_head,
 };
 use futures_util::StreamExt;
 
@@ -316,6 +316,24 @@ pub fn transcription_response(response: &[u8]) -> Result<Vec<u8>, BoxError> {
     Ok(message.content().to_vec())
 }
 
+/// Encapsulates `inner` in one HPKE message and posts it to `url` as `media_type`.
+async fn post_encapsulated(
+    http: &reqwest::Client,
+    url: &str,
+    client: &Client,
+    inner: &[u8],
+    media_type: &'static str,
+) -> Result<(reqwest::Response, PendingResponse), BoxError> {
+    let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
+    let reply = http
+        .post(url)
+        .header("content-type", media_type)
+        .body(enc)
+        .send()
+        .await?;
+    Ok((reply, pending))
+}
+
 /// Sends `inner` one-shot (RFC 9458) to `url` and returns the transcription service's answer.
 pub async fn transcribe_one_shot(
     http: &reqwest::Client,
@@ -323,13 +341,7 @@ pub async fn transcribe_one_shot(
     client: &Client,
     inner: &[u8],
 ) -> Result<Vec<u8>, BoxError> {
-    let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
-    let reply = http
-        .post(url)
-        .header("content-type", MEDIA_TYPE_REQUEST)
-        .body(enc)
-        .send()
-        .await?;
+    let (reply, pending) = post_encapsulated(http, url, client, inner, MEDIA_TYPE_REQUEST).await?;
     let status = reply.status();
     let bytes = reply.bytes().await?;
     if !status.is_success() {
@@ -346,13 +358,8 @@ pub async fn transcribe_azure(
     client: &Client,
     inner: &[u8],
 ) -> Result<Vec<u8>, BoxError> {
-    let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
-    let reply = http
-        .post(url)
-        .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST)
-        .body(enc)
-        .send()
-        .await?;
+    let (reply, pending) =
+        post_encapsulated(http, url, client, inner, MEDIA_TYPE_CHUNKED_REQUEST).await?;
     read_chunked_answer(reply, pending.into_azure_chunked(response_limits())).await
 }
 

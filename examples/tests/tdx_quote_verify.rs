@@ -219,17 +219,7 @@ fn verifies_a_simulated_v5_quote_with_its_pcs_bundle() {
             ..platform.quote_spec(QuoteFormat::V5Td15)
         })
         .unwrap();
-    let pcs = platform.collateral_pcs();
-    let bundle = PcsCollateral {
-        tcb_info_response: pcs.tcb_info_json.as_bytes(),
-        tcb_info_issuer_chain: pcs.tcb_info_issuer_chain.as_bytes(),
-        qe_identity_response: pcs.qe_identity_json.as_bytes(),
-        qe_identity_issuer_chain: pcs.qe_identity_issuer_chain.as_bytes(),
-        pck_crl: &pcs.pck_crl,
-        pck_crl_issuer_chain: pcs.pck_crl_issuer_chain.as_bytes(),
-        root_ca_crl: &pcs.root_ca_crl,
-    }
-    .to_bundle_json();
+    let bundle = platform.collateral_pcs().responses().to_bundle_json();
     let dir = tempfile::tempdir().unwrap();
     let (quote, collateral, root) = (
         write(dir.path(), "quote.dat", quote),

@@ -8,30 +8,13 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_ohttp::{
     Aead, ChunkLimits, ChunkedRequestDecoder, Client, Error, Kdf, Kem, KeyPair, KeyRing,
     Preference, Suite, SymmetricSuite, Validity, VerifiedKeyConfigs, key_config_binding,
 };
-use common::{FixedRng, TestEvidence, hex_field, json, os_rng};
-
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
-fn setup(suite: Suite) -> (KeyRing, Client) {
-    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
-    let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
-    )
-    .unwrap();
-    let list = ring.encoded_list(now());
-    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
-    (ring, client)
-}
+use common::{FixedRng, TestEvidence, hex_field, json, now, os_rng, ring_and_client};
 
 #[test]
 fn draft_example_byte_for_byte() {
@@ -149,7 +132,7 @@ fn body(len: usize) -> Vec<u8> {
 
 #[test]
 fn draft_round_trip_p384_in_odd_reads() {
-    let (ring, client) = setup(Suite::P384_AES256GCM);
+    let (ring, client) = ring_and_client(Suite::P384_AES256GCM);
     let request = body(100_000);
     let (head, sealer, mut response_decoder) = client
         .encapsulate_chunked(ChunkLimits::default(), &mut os_rng())
@@ -184,7 +167,7 @@ fn azure_dialect_round_trip() {
         Suite::new(Kem::P384Sha384, Kdf::HkdfSha256, Aead::Aes128Gcm),
         Suite::new(Kem::P384Sha384, Kdf::HkdfSha256, Aead::ChaCha20Poly1305),
     ] {
-        let (ring, client) = setup(suite);
+        let (ring, client) = ring_and_client(suite);
         let (enc, pending) = client
             .encapsulate(b"multipart audio upload", &mut os_rng())
             .unwrap();
@@ -206,7 +189,7 @@ fn azure_dialect_round_trip() {
 
 #[test]
 fn azure_dialect_refuses_data_after_final_and_missing_final() {
-    let (ring, client) = setup(Suite::P384_AES256GCM);
+    let (ring, client) = ring_and_client(Suite::P384_AES256GCM);
     let (enc, pending) = client.encapsulate(b"x", &mut os_rng()).unwrap();
     let (_, context) = ring.decapsulate(&enc, now()).unwrap();
     let (nonce, mut sealer) = context.into_azure_chunked(&mut os_rng()).unwrap();
@@ -269,7 +252,7 @@ fn decode(ring: &KeyRing, wire: &[u8], limits: ChunkLimits) -> Result<Vec<u8>, E
 
 #[test]
 fn chunked_request_limits_and_tampering_are_refused() {
-    let (ring, client) = setup(Suite::X25519_AES128GCM);
+    let (ring, client) = ring_and_client(Suite::X25519_AES128GCM);
     let (wire, chunks) = chunked_request_wire(&client, &[b"aaaa", b"bbbb", b"cccc"], b"dd");
     assert_eq!(
         decode(&ring, &wire, ChunkLimits::default()).unwrap(),
@@ -377,7 +360,7 @@ fn chunked_request_limits_and_tampering_are_refused() {
 #[test]
 fn large_upload_streams_with_memory_bounded_by_the_chunk() {
     // 4 MiB keeps the debug-build test fast; the bench runs 25 MB.
-    let (ring, client) = setup(Suite::X25519_AES128GCM);
+    let (ring, client) = ring_and_client(Suite::X25519_AES128GCM);
     let chunk = 64 * 1024;
     let read = 16 * 1024;
     let total = 4 << 20;

@@ -9,42 +9,13 @@
 mod common;
 
 use std::io::Cursor;
-use std::time::{Duration, SystemTime};
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    ChunkLimits, Client, Dialect, Gateway, GatewayPolicy, Inbound, KeyPair, KeyRing,
-    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_RESPONSE, OuterResponse, PendingResponse, Suite,
-    TargetError, Validity, key_config_binding,
+    ChunkLimits, Dialect, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_RESPONSE,
+    OuterResponse, PendingResponse, Suite, TargetError,
 };
-use common::{TestEvidence, os_rng};
-
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
-fn gateway(policy: GatewayPolicy) -> (Gateway, Client) {
-    let suite = Suite::P384_AES256GCM;
-    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
-    let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
-    )
-    .unwrap();
-    let list = ring.encoded_list(now());
-    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
-    (
-        Gateway::new(
-            ring,
-            GatewayPolicy {
-                allowed_targets: vec!["whisper.internal:8080".into()],
-                ..policy
-            },
-        ),
-        client,
-    )
-}
+use common::{gateway_and_client, now, os_rng};
 
 fn request(authority: &str) -> Vec<u8> {
     let mut m = Message::request(
@@ -90,7 +61,11 @@ fn answer(inbound: Inbound) -> OuterResponse {
 
 #[test]
 fn inner_status_headers_and_body_never_reach_the_outer_response() {
-    let (gw, client) = gateway(GatewayPolicy::default());
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy::default(),
+    );
     let (enc, pending) = client
         .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
         .unwrap();
@@ -124,7 +99,11 @@ fn inner_status_headers_and_body_never_reach_the_outer_response() {
 
 #[test]
 fn target_errors_and_refusals_travel_inside_the_ciphertext() {
-    let (gw, client) = gateway(GatewayPolicy::default());
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy::default(),
+    );
     let (enc, pending) = client
         .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
         .unwrap();
@@ -166,10 +145,14 @@ fn target_errors_and_refusals_travel_inside_the_ciphertext() {
 
 #[test]
 fn strict_media_types_limits_and_bare_errors() {
-    let (gw, client) = gateway(GatewayPolicy {
-        max_request_len: 600,
-        ..GatewayPolicy::default()
-    });
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy {
+            max_request_len: 600,
+            ..GatewayPolicy::default()
+        },
+    );
     let (enc, _) = client
         .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
         .unwrap();
@@ -218,10 +201,14 @@ fn strict_media_types_limits_and_bare_errors() {
 
 #[test]
 fn responses_are_padded_when_asked() {
-    let (gw, client) = gateway(GatewayPolicy {
-        pad_responses_to: 256,
-        ..GatewayPolicy::default()
-    });
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy {
+            pad_responses_to: 256,
+            ..GatewayPolicy::default()
+        },
+    );
     for content in [&b"short"[..], &[7u8; 300][..]] {
         let (enc, pending) = client
             .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
@@ -238,11 +225,15 @@ fn responses_are_padded_when_asked() {
 
 #[test]
 fn azure_and_draft_chunked_requests_through_the_gateway() {
-    let (gw, client) = gateway(GatewayPolicy {
-        chunked_dialect: Dialect::Azure,
-        response_chunk_len: 10,
-        ..GatewayPolicy::default()
-    });
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy {
+            chunked_dialect: Dialect::Azure,
+            response_chunk_len: 10,
+            ..GatewayPolicy::default()
+        },
+    );
     let (enc, pending) = client
         .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
         .unwrap();
@@ -261,7 +252,11 @@ fn azure_and_draft_chunked_requests_through_the_gateway() {
         b"{\"text\": \"a transcript longer than one chunk\"}"
     );
 
-    let (gw, client) = gateway(GatewayPolicy::default());
+    let (gw, client) = gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper.internal:8080",
+        GatewayPolicy::default(),
+    );
     assert!(gw.chunked_decoder("message/ohttp-req", now()).is_err());
     let mut decoder = gw
         .chunked_decoder("message/ohttp-chunked-req", now())

@@ -12,16 +12,14 @@
 mod common;
 
 use std::io::Cursor;
-use std::time::{Duration, SystemTime};
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    ChunkLimits, Client, Dialect, Error, Gateway, GatewayPolicy, Inbound, InnerRequestDecoder,
-    KeyPair, KeyRing, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Reply, Suite, Validity,
-    encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
-    seal_in_chunks,
+    ChunkLimits, Dialect, Error, GatewayPolicy, Inbound, InnerRequestDecoder,
+    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Reply, Suite, encode_content_chunk,
+    encode_content_end, encode_request_head, seal_in_chunks,
 };
-use common::{TestEvidence, os_rng};
+use common::{gateway_and_client, now, os_rng};
 
 const MAX_SECTION: usize = 4096;
 
@@ -197,31 +195,6 @@ fn oversized_heads_and_response_framing_are_refused() {
     ));
 }
 
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
-fn gateway_and_client(policy: GatewayPolicy) -> (Gateway, Client) {
-    let suite = Suite::X25519_AES128GCM;
-    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
-    let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
-    )
-    .unwrap();
-    let list = ring.encoded_list(now());
-    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
-    let gateway = Gateway::new(
-        ring,
-        GatewayPolicy {
-            allowed_targets: vec!["whisper".into()],
-            ..policy
-        },
-    );
-    (gateway, client)
-}
-
 /// Streams `answer` as the reply's content in pieces of 30 bytes; returns the outer body.
 fn stream_answer(reply: Reply, answer: &[u8]) -> Vec<u8> {
     assert!(reply.streams());
@@ -254,11 +227,15 @@ const ANSWER: &[u8] =
 
 #[test]
 fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
-    let (gateway, client) = gateway_and_client(GatewayPolicy {
-        response_chunk_len: 100,
-        pad_responses_to: 64,
-        ..GatewayPolicy::default()
-    });
+    let (gateway, client) = gateway_and_client(
+        Suite::X25519_AES128GCM,
+        "whisper",
+        GatewayPolicy {
+            response_chunk_len: 100,
+            pad_responses_to: 64,
+            ..GatewayPolicy::default()
+        },
+    );
 
     let content: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
     let (mut wire, sealer, mut response_decoder) = client
@@ -319,10 +296,14 @@ fn azure_replies_stream_and_one_shot_replies_do_not() {
         (Dialect::Azure, MEDIA_TYPE_CHUNKED_REQUEST),
         (Dialect::Draft, MEDIA_TYPE_REQUEST),
     ] {
-        let (gateway, client) = gateway_and_client(GatewayPolicy {
-            chunked_dialect: dialect,
-            ..GatewayPolicy::default()
-        });
+        let (gateway, client) = gateway_and_client(
+            Suite::X25519_AES128GCM,
+            "whisper",
+            GatewayPolicy {
+                chunked_dialect: dialect,
+                ..GatewayPolicy::default()
+            },
+        );
         let (enc, pending) = client.encapsulate(&request, &mut os_rng()).unwrap();
         let Inbound::Forward(forward) = gateway.inbound(content_type, &enc, now(), &mut os_rng())
         else {

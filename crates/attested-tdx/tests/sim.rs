@@ -10,24 +10,13 @@
 
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
 use attested_tdx::{
-    Backend, Collateral, Item, PcsCollateral, TcbStatus, TrustAnchor, UnixTime, Verifier,
-    VerifyError,
+    Backend, Collateral, Item, TcbStatus, TrustAnchor, UnixTime, Verifier, VerifyError,
 };
 
 const NOW: u64 = 1_750_000_000;
 
 fn collateral(platform: &SimPlatform) -> Collateral {
-    let pcs = platform.collateral_pcs();
-    Collateral::from_pcs(PcsCollateral {
-        tcb_info_response: pcs.tcb_info_json.as_bytes(),
-        tcb_info_issuer_chain: pcs.tcb_info_issuer_chain.as_bytes(),
-        qe_identity_response: pcs.qe_identity_json.as_bytes(),
-        qe_identity_issuer_chain: pcs.qe_identity_issuer_chain.as_bytes(),
-        pck_crl: &pcs.pck_crl,
-        pck_crl_issuer_chain: pcs.pck_crl_issuer_chain.as_bytes(),
-        root_ca_crl: &pcs.root_ca_crl,
-    })
-    .unwrap()
+    Collateral::from_pcs(platform.collateral_pcs().responses()).unwrap()
 }
 
 fn sim_verifier(platform: &SimPlatform, backend: Backend) -> Verifier {

@@ -7,7 +7,12 @@
 )]
 //! Helpers shared by the integration tests.
 
-use attested_ohttp::{EvidenceCheck, EvidenceError, ReportData, rand_core};
+use std::time::{Duration, SystemTime};
+
+use attested_ohttp::{
+    Client, EvidenceCheck, EvidenceError, Gateway, GatewayPolicy, KeyPair, KeyRing, ReportData,
+    Suite, Validity, key_config_binding, rand_core,
+};
 
 /// Hands out fixed bytes (then fails the test): reproduces published nonces.
 pub struct FixedRng(pub Vec<u8>);
@@ -60,4 +65,34 @@ pub fn json(relative: &str) -> Option<serde_json::Value> {
 
 pub fn hex_field(v: &serde_json::Value, key: &str) -> Vec<u8> {
     hex::decode(v[key].as_str().unwrap_or_else(|| panic!("missing {key}"))).unwrap()
+}
+
+/// The tests' fixed `now` (2027-01-15).
+pub fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// A ring with one fresh `suite` key valid for a minute from [`now`], and a client that
+/// trusts its key list as if verified evidence bound it.
+pub fn ring_and_client(suite: Suite) -> (KeyRing, Client) {
+    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
+    let mut ring = KeyRing::new();
+    ring.insert(
+        pair,
+        Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
+    )
+    .unwrap();
+    let list = ring.encoded_list(now());
+    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+    (ring, client)
+}
+
+/// A gateway over [`ring_and_client`]'s ring that forwards only to `target`, and its client.
+pub fn gateway_and_client(suite: Suite, target: &str, policy: GatewayPolicy) -> (Gateway, Client) {
+    let (ring, client) = ring_and_client(suite);
+    let policy = GatewayPolicy {
+        allowed_targets: vec![target.into()],
+        ..policy
+    };
+    (Gateway::new(ring, policy), client)
 }

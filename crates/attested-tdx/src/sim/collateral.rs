@@ -94,6 +94,19 @@ impl PcsCollateral {
         };
         Ok(serde_json::to_string(&shape)?)
     }
+
+    /// The PCS responses as the verifier's [`crate::PcsCollateral`] reads them.
+    pub fn responses(&self) -> crate::PcsCollateral<'_> {
+        crate::PcsCollateral {
+            tcb_info_response: self.tcb_info_json.as_bytes(),
+            tcb_info_issuer_chain: self.tcb_info_issuer_chain.as_bytes(),
+            qe_identity_response: self.qe_identity_json.as_bytes(),
+            qe_identity_issuer_chain: self.qe_identity_issuer_chain.as_bytes(),
+            pck_crl: &self.pck_crl,
+            pck_crl_issuer_chain: self.pck_crl_issuer_chain.as_bytes(),
+            root_ca_crl: &self.root_ca_crl,
+        }
+    }
 }
 
 #[derive(Serialize)]
