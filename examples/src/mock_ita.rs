@@ -88,12 +88,7 @@ impl MockIta {
 
     /// The issuer's simulated root certificate (PEM).
     pub fn root_pem(&self) -> String {
-        der::pem::encode_string(
-            "CERTIFICATE",
-            der::pem::LineEnding::LF,
-            self.issuer.root_der(),
-        )
-        .unwrap_or_default()
+        self.issuer.root_pem()
     }
 
     /// A token for `quote` at `now`, or why none is issued.

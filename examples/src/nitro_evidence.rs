@@ -135,12 +135,7 @@ impl NitroSimSource {
 
     /// The simulated root certificate (PEM) a client must be told to trust.
     pub fn root_pem(&self) -> String {
-        der::pem::encode_string(
-            "CERTIFICATE",
-            der::pem::LineEnding::LF,
-            self.issuer.root_der(),
-        )
-        .unwrap_or_default()
+        self.issuer.root_pem()
     }
 }
 

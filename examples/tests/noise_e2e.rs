@@ -269,9 +269,7 @@ async fn ita_token_path_end_to_end_both_profiles() {
         );
         // Keys that chain to another root are not trusted.
         let other = SimIssuer::new([3; 32]).unwrap();
-        let other_root =
-            der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, other.root_der())
-                .unwrap();
+        let other_root = other.root_pem();
         std::fs::write(ita.token_root.path(), other_root).unwrap();
         ita.assert_refused(
             &["--profile", profile],

@@ -8,13 +8,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use attested_ohttp::{
     Aead, ChunkLimits, ChunkedRequestDecoder, Client, Error, Kdf, Kem, KeyPair, KeyRing,
-    Preference, Suite, SymmetricSuite, Validity, VerifiedKeyConfigs, key_config_binding,
+    Preference, Suite, SymmetricSuite, VerifiedKeyConfigs, key_config_binding,
 };
-use common::{FixedRng, TestEvidence, hex_field, json, now, os_rng, ring_and_client};
+use common::{FixedRng, TestEvidence, hex_field, json, now, os_rng, ring_and_client, ring_of};
 
 #[test]
 fn draft_example_byte_for_byte() {
@@ -33,12 +31,7 @@ fn draft_example_byte_for_byte() {
     )
     .unwrap();
     assert_eq!(pair.config().encode(), hex_field(&v, "key_config"));
-    let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
-    )
-    .unwrap();
+    let ring = ring_of(pair);
     let list = ring.encoded_list(now());
     let verified =
         VerifiedKeyConfigs::from_evidence(&list, &TestEvidence(key_config_binding(&list))).unwrap();

@@ -226,6 +226,12 @@ impl SimIssuer {
         &self.root_der
     }
 
+    /// The root certificate (PEM), as a relying party is told to trust it.
+    pub fn root_pem(&self) -> String {
+        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &self.root_der)
+            .unwrap_or_default()
+    }
+
     /// The kid of the signing key.
     pub fn kid(&self) -> &str {
         &self.kid

@@ -76,15 +76,21 @@ pub fn now() -> SystemTime {
 /// trusts its key list as if verified evidence bound it.
 pub fn ring_and_client(suite: Suite) -> (KeyRing, Client) {
     let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut os_rng()).unwrap();
+    let ring = ring_of(pair);
+    let list = ring.encoded_list(now());
+    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+    (ring, client)
+}
+
+/// A ring holding `pair`, valid for a minute from [`now`].
+pub fn ring_of(pair: KeyPair) -> KeyRing {
     let mut ring = KeyRing::new();
     ring.insert(
         pair,
         Validity::new(now(), Duration::from_secs(60), Duration::ZERO),
     )
     .unwrap();
-    let list = ring.encoded_list(now());
-    let client = Client::new(&list, &TestEvidence(key_config_binding(&list))).unwrap();
-    (ring, client)
+    ring
 }
 
 /// A gateway over [`ring_and_client`]'s ring that forwards only to `target`, and its client.
