@@ -1,29 +1,7 @@
 //! Collateral: CRLs, TCB Info, QE Identity and their issuer chains, as Intel PCS/PCCS serves
 //! them or as dcap-qvl's `QuoteCollateralV3` JSON carries them.
 //!
-//! Two single-file JSON forms are read ([`Collateral::from_json`] tells them apart by their
-//! keys): dcap-qvl's `QuoteCollateralV3` (has `tcb_info_signature`) and the PCS collateral
-//! bundle (has `tcb_info_response`), one JSON object holding what PCS/PCCS returns, with the
-//! fields of [`PcsCollateral`]:
-//!
-//! ```json
-//! {
-//!   "tcb_info_response": "{\"tcbInfo\":{...},\"signature\":\"...\"}",
-//!   "tcb_info_issuer_chain": "-----BEGIN CERTIFICATE-----...",
-//!   "qe_identity_response": "{\"enclaveIdentity\":{...},\"signature\":\"...\"}",
-//!   "qe_identity_issuer_chain": "-----BEGIN CERTIFICATE-----...",
-//!   "pck_crl": "<hex of the DER CRL, or PEM>",
-//!   "pck_crl_issuer_chain": "-----BEGIN CERTIFICATE-----...",
-//!   "root_ca_crl": "<hex of the DER CRL, or PEM>"
-//! }
-//! ```
-//!
-//! The two responses are the PCS bodies (`GET /tdx/certification/v4/tcb?fmspc=...` and
-//! `GET /tdx/certification/v4/qe/identity`), as JSON strings holding the exact body text, or
-//! embedded as JSON objects, in which case the signed `tcbInfo` / `enclaveIdentity` bytes must
-//! stay exactly as PCS sent them (no re-indenting). Issuer chains are the PEM of the
-//! `TCB-Info-Issuer-Chain`, `SGX-Enclave-Identity-Issuer-Chain` and `SGX-PCK-CRL-Issuer-Chain`
-//! headers, URL-encoded or not. [`Collateral::to_pcs_bundle_json`] writes this form.
+//! The single-file JSON forms are described on [`CollateralFormat`].
 //!
 //! Signatures are over the exact bytes of the `tcbInfo` / `enclaveIdentity` JSON values, so
 //! those values are kept verbatim (never re-serialised).
@@ -79,7 +57,7 @@ pub struct PcsCollateral<'a> {
 
 impl PcsCollateral<'_> {
     /// These responses as one PCS collateral bundle file (the form is in the
-    /// [module documentation](self)): bodies and issuer chains as JSON strings, DER CRLs as
+    /// [`CollateralFormat`] documentation): bodies and issuer chains as JSON strings, DER CRLs as
     /// hex (PEM or hex CRLs as they are).
     pub fn to_bundle_json(&self) -> String {
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
@@ -118,7 +96,29 @@ struct QvlJson<'a> {
     qe_identity_signature: String,
 }
 
-/// The two single-file JSON forms of collateral.
+/// The two single-file JSON forms of collateral ([`Collateral::from_json`] tells them apart by
+/// their keys): dcap-qvl's `QuoteCollateralV3` (has `tcb_info_signature`) and the PCS collateral
+/// bundle (has `tcb_info_response`), one JSON object holding what PCS/PCCS returns, with the
+/// fields of [`PcsCollateral`]:
+///
+/// ```json
+/// {
+///   "tcb_info_response": "{\"tcbInfo\":{...},\"signature\":\"...\"}",
+///   "tcb_info_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+///   "qe_identity_response": "{\"enclaveIdentity\":{...},\"signature\":\"...\"}",
+///   "qe_identity_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+///   "pck_crl": "<hex of the DER CRL, or PEM>",
+///   "pck_crl_issuer_chain": "-----BEGIN CERTIFICATE-----...",
+///   "root_ca_crl": "<hex of the DER CRL, or PEM>"
+/// }
+/// ```
+///
+/// The two responses are the PCS bodies (`GET /tdx/certification/v4/tcb?fmspc=...` and
+/// `GET /tdx/certification/v4/qe/identity`), as JSON strings holding the exact body text, or
+/// embedded as JSON objects, in which case the signed `tcbInfo` / `enclaveIdentity` bytes must
+/// stay exactly as PCS sent them (no re-indenting). Issuer chains are the PEM of the
+/// `TCB-Info-Issuer-Chain`, `SGX-Enclave-Identity-Issuer-Chain` and `SGX-PCK-CRL-Issuer-Chain`
+/// headers, URL-encoded or not. [`Collateral::to_pcs_bundle_json`] writes this form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CollateralFormat {
@@ -237,7 +237,7 @@ impl Collateral {
     }
 
     /// Parses a PCS collateral bundle: Intel PCS/PCCS response bodies, issuer-chain headers and
-    /// CRLs in one JSON object (the form is in the [module documentation](self)).
+    /// CRLs in one JSON object (the form is in the [`CollateralFormat`] documentation).
     pub fn from_pcs_bundle_json(json: &[u8]) -> Result<Collateral, VerifyError> {
         let item = Item::Collateral;
         check_len(json, item)?;
