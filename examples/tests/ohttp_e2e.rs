@@ -21,6 +21,23 @@ async fn verified_gateway_transcribes_the_audio_intact() {
     assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
 }
 
+/// Azure's dialect through the binaries: a one-shot request under the chunked media type, the
+/// answer in chunks; a draft-chunked upload to that gateway is not read as Azure's.
+#[tokio::test]
+async fn the_azure_dialect_transcribes_the_audio_intact() {
+    let setup = WhisperSetup::start_with(
+        "sim",
+        "/sim/root",
+        "--trust-sim-root",
+        &["--chunked-dialect", "azure"],
+    )
+    .await;
+    let digest = setup.audio_digest();
+    setup.assert_transcribes(&["--azure"], "gateway TDX quote verified");
+    assert!(!setup.transcribe(&["--chunked"]).status.success());
+    assert_eq!(setup.whisper.stop().matches(&digest).count(), 1);
+}
+
 /// A 25 MB chunked upload streams through the gateway: its peak resident set grows by a
 /// small fraction of the upload, where the gateway that buffered the decrypted request grew
 /// by about twice the upload.

@@ -81,15 +81,24 @@ impl WhisperSetup {
     /// Starts both servers with `--tee tee`, fetches the root from `root_route` and remembers
     /// `trust_flag` as the client option that names it.
     pub(crate) async fn start(tee: &str, root_route: &str, trust_flag: &'static str) -> Self {
+        Self::start_with(tee, root_route, trust_flag, &[]).await
+    }
+
+    /// As [`Self::start`], with `gateway_args` added to the gateway's command line.
+    pub(crate) async fn start_with(
+        tee: &str,
+        root_route: &str,
+        trust_flag: &'static str,
+        gateway_args: &[&str],
+    ) -> Self {
         let whisper = Running::start(
             env!("CARGO_BIN_EXE_mock-whisper"),
             &["--listen", "127.0.0.1:0"],
         );
         let target = whisper.url();
-        let gateway = Running::start(
-            env!("CARGO_BIN_EXE_ohttp-gateway"),
-            &["--listen", "127.0.0.1:0", "--target", &target, "--tee", tee],
-        );
+        let mut args = vec!["--listen", "127.0.0.1:0", "--target", &target, "--tee", tee];
+        args.extend_from_slice(gateway_args);
+        let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
         let root_pem = reqwest::get(format!("{}{root_route}", gateway.url()))
             .await
             .unwrap()
