@@ -8,10 +8,10 @@
 //! [`ItaPolicy`]. REPORTDATA and measurements come from the verified token's claims only, and
 //! `attested-noise` then checks that REPORTDATA binds the session's keys.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use crate::tdx_evidence::td_measurements;
 use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -160,13 +160,8 @@ impl ItaTokenCheck {
         let claims = self.verifier.verify(token, self.now)?;
         self.policy.appraise(&claims)?;
         let tdx = claims.tdx.ok_or(ItaEvidenceError::NotTdx)?;
-        let mut measurements = BTreeMap::from([("mrtd".to_owned(), tdx.mrtd.to_vec())]);
-        for (index, rtmr) in [tdx.rtmr0, tdx.rtmr1, tdx.rtmr2, tdx.rtmr3]
-            .iter()
-            .enumerate()
-        {
-            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
-        }
+        let measurements =
+            td_measurements(&tdx.mrtd, [&tdx.rtmr0, &tdx.rtmr1, &tdx.rtmr2, &tdx.rtmr3]);
         Ok(attested_noise::VerifiedEvidence::new(
             tdx.report_data,
             measurements,

@@ -93,9 +93,7 @@ pub fn router_with_ita(
         backend: options.backend.trim_end_matches('/').to_owned(),
         model: options.model,
         http: reqwest::Client::new(),
-        replayed: options
-            .replay_first_attestation
-            .then(|| std::sync::Mutex::new(None)),
+        replayed: options.replay_first_attestation.then(|| Mutex::new(None)),
     });
     Ok(Router::new()
         .route("/health", get(health))
@@ -116,7 +114,7 @@ struct AppState {
     model: String,
     http: reqwest::Client,
     /// With [`ProxyOptions::replay_first_attestation`]: the first session's answer.
-    replayed: Option<std::sync::Mutex<Option<Attestation>>>,
+    replayed: Option<Mutex<Option<Attestation>>>,
 }
 
 /// The ITA token for the platform quote, renewed when it is about to expire.
@@ -264,7 +262,7 @@ async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec
             .map_err(|_| ())?;
         let first = replayed
             .lock()
-            .map_err(|_| ())?
+            .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert(fresh)
             .clone();
         return session

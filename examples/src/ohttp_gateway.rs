@@ -71,8 +71,15 @@ struct AppState {
 
 fn outer(response: OuterResponse) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut r = (status, response.body).into_response();
-    if let Some(ct) = response.content_type {
+    with_outer_headers(
+        (status, response.body).into_response(),
+        response.content_type,
+    )
+}
+
+/// The outer response's only headers: its media type and no caching by relays.
+fn with_outer_headers(mut r: Response, content_type: Option<&'static str>) -> Response {
+    if let Some(ct) = content_type {
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     }
@@ -222,14 +229,10 @@ async fn deliver(reply: Reply, sent: Result<reqwest::Response, reqwest::Error>) 
         },
     );
     let body = futures_util::stream::once(async { Ok(first) }).chain(rest);
-    let mut r = Response::new(Body::from_stream(body));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(MEDIA_TYPE_CHUNKED_RESPONSE),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_outer_headers(
+        Response::new(Body::from_stream(body)),
+        Some(MEDIA_TYPE_CHUNKED_RESPONSE),
+    )
 }
 
 async fn answer(st: &AppState, inbound: Inbound) -> Response {

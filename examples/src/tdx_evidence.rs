@@ -295,8 +295,8 @@ impl TdxCheck {
         let verified = self.verifier.verify(&quote, &self.collateral, self.now)?;
         self.policy.appraise(&verified, self.now)?;
         let report = verified.report();
-        let mut measurements = BTreeMap::from([
-            ("mrtd".to_owned(), report.mr_td().to_vec()),
+        let mut measurements = td_measurements(report.mr_td(), report.rtmrs());
+        measurements.extend([
             ("mrconfigid".to_owned(), report.mr_config_id().to_vec()),
             ("mrowner".to_owned(), report.mr_owner().to_vec()),
             (
@@ -304,15 +304,22 @@ impl TdxCheck {
                 report.mr_owner_config().to_vec(),
             ),
         ]);
-        for (index, rtmr) in report.rtmrs().iter().enumerate() {
-            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
-        }
         Ok(VerifiedTdx {
             report_data: *report.report_data(),
             measurements,
             tcb_status: verified.tcb_status(),
         })
     }
+}
+
+/// MRTD and RTMR0..3 under the names reports and policies use (`mrtd`, `rtmr0`..`rtmr3`),
+/// whichever evidence they were verified from.
+pub fn td_measurements(mr_td: &[u8], rtmrs: [&[u8; 48]; 4]) -> BTreeMap<String, Vec<u8>> {
+    let mut measurements = BTreeMap::from([("mrtd".to_owned(), mr_td.to_vec())]);
+    for (index, rtmr) in rtmrs.iter().enumerate() {
+        measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
+    }
+    measurements
 }
 
 impl attested_noise::EvidenceCheck for TdxCheck {
