@@ -1,16 +1,17 @@
-//! Finds the shared, read-only test data of the attested workspace.
+//! Finds the read-only test data of the attested workspace.
 //!
-//! The data lives outside the repository, in `ATTESTED_TESTDATA` (default `../shared/testdata`
-//! beside the workspace). When it is missing, a test that needs it prints a notice and skips,
-//! except under `CI=true`, where a missing folder fails the test: CI must never pass by skipping.
+//! The data lives in the repository's `testdata/` folder (see its README for sources and
+//! licences); `ATTESTED_TESTDATA` overrides the location. When a file is missing, a test that
+//! needs it prints a notice and skips, except under `CI=true`, where a missing file fails the
+//! test: CI must never pass by skipping.
 
 use std::path::{Path, PathBuf};
 
-/// The test data folder: `ATTESTED_TESTDATA`, or `../shared/testdata` beside the workspace root.
+/// The test data folder: `ATTESTED_TESTDATA`, or the workspace's `testdata/`.
 pub fn dir() -> PathBuf {
     std::env::var_os("ATTESTED_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"))
 }
 
 /// Whether this run is CI, where skipping for missing data is a failure.

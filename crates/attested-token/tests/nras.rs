@@ -15,7 +15,6 @@ use sha2::Digest as _;
 const JWKS: &str = "tokens/nras/teep/nras-jwks-captured-2026-06-29.json";
 const PASSING: &str = "tokens/nras/teep/tinfoil_v3_direct_gemma4-31b_20260629_020805__0007_nras.attestation.nvidia.com_v3_attest_gpu.body";
 const EIGHT_GPUS: &str = "tokens/nras/teep/chutes_zai-org_glm-5-tee_20260629_020725__0007_nras.attestation.nvidia.com_v3_attest_gpu.body";
-const NEARAI: &str = "tokens/nras/nearai-docs-nras-response-2025-08-26.json";
 /// iat of the passing and of the 8-GPU bundle (SOURCES.md: 02:08:03Z and 02:07:12Z on 2026-06-29).
 const PASSING_IAT: u64 = 1_782_698_883;
 const EIGHT_IAT: u64 = 1_782_698_832;
@@ -95,14 +94,38 @@ fn eight_gpu_bundle_verifies_and_fails_appraisal() {
     );
 }
 
+/// A bundle signed under a kid the JWKS does not hold (NVIDIA rotated its keys; the JWKS is
+/// older than the token) is refused as an unknown key, never verified with another key.
 #[test]
-fn nearai_response_is_an_unknown_kid() {
-    let (Some(bundle), Some(keys)) = (attested_testdata::read(NEARAI), keys(Backend::default()))
-    else {
+fn a_bundle_whose_kid_is_not_in_the_jwks_is_an_unknown_key() {
+    let (Some(bundle), Some(json)) = (
+        attested_testdata::read(PASSING),
+        attested_testdata::read(JWKS),
+    ) else {
         return;
     };
+    let value: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let overall_kid = attested_token::token_kid(value[0][1].as_str().unwrap()).unwrap();
+    let mut jwks: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let intermediate = base64::engine::general_purpose::STANDARD
+        .decode(jwks["keys"][0]["x5c"][1].as_str().unwrap())
+        .unwrap();
+    let keys = jwks["keys"].as_array_mut().unwrap();
+    let before = keys.len();
+    keys.retain(|key| key["kid"].as_str() != Some(overall_kid.as_str()));
+    assert_eq!(
+        keys.len(),
+        before - 1,
+        "the JWKS held the bundle's kid once"
+    );
+    let roots = TrustRoots::empty().with_der(&intermediate).unwrap();
+    let keys = KeySet::chained_with_backend(
+        &Jwks::from_json(&serde_json::to_vec(&jwks).unwrap()).unwrap(),
+        &roots,
+        Backend::default(),
+    );
     let err = NrasVerifier::with_keys(keys)
-        .verify(&bundle, at(1_756_168_930))
+        .verify(&bundle, at(PASSING_IAT + 5))
         .unwrap_err();
     assert!(matches!(err, Error::UnknownKey { .. }), "{err}");
 }
