@@ -337,3 +337,81 @@ async fn a_character_split_across_backend_pieces_arrives_intact() {
     assert!(stdout.contains("café ünïcödé 😀"), "{stdout}");
     assert!(!stdout.contains('\u{fffd}'), "{stdout}");
 }
+
+#[tokio::test]
+async fn the_client_gives_up_on_a_server_that_never_answers() {
+    use attested_examples::chat_client::ClientLimits;
+    // Accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let limits = ClientLimits {
+        connect_timeout: Duration::from_millis(300),
+        ..ClientLimits::default()
+    };
+    // Any check will do: the client never gets as far as evidence.
+    let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
+    let check = check_for(&proxy(&mock.url(), &[])).await;
+    for pinned in [Some([9; 32]), None] {
+        let started = std::time::Instant::now();
+        let outcome = VerifiedChat::connect_with_limits(
+            &url,
+            Config::new(Profile::V1),
+            pinned,
+            &check,
+            limits.clone(),
+        )
+        .await;
+        let error = outcome.err().unwrap().to_string();
+        assert!(error.contains("timed out"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_caps_a_streamed_answer_in_size_and_time() {
+    use attested_examples::chat_client::ClientLimits;
+    let mut pieces: Vec<Vec<u8>> = (0..20).map(|_| event(&"x".repeat(60_000))).collect();
+    pieces.push(b"data: [DONE]\n\n".to_vec());
+    let backend = streaming_backend(pieces, false).await;
+    let proxy = proxy(&backend, &[]);
+    let check = check_for(&proxy).await;
+
+    // 1.2 MB of chunks: over the 1 MiB default.
+    let mut chat = VerifiedChat::connect(&proxy.url(), Config::new(Profile::V1), None, &check)
+        .await
+        .unwrap();
+    let mut seen = 0;
+    let error = chat
+        .ask("talk", true, |delta| seen += delta.len())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("streamed answer over"),
+        "{error}"
+    );
+    assert!(seen <= 1 << 20, "{seen}");
+
+    // The pieces come 100 ms apart: an answer timeout of 500 ms ends it.
+    let limits = ClientLimits {
+        answer_timeout: Duration::from_millis(500),
+        max_answer: 8 << 20,
+        ..ClientLimits::default()
+    };
+    let mut chat = VerifiedChat::connect_with_limits(
+        &proxy.url(),
+        Config::new(Profile::V1),
+        None,
+        &check,
+        limits,
+    )
+    .await
+    .unwrap();
+    let error = chat.ask("talk", true, |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("timed out"), "{error}");
+}
