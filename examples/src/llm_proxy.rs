@@ -69,6 +69,8 @@ impl ProxyOptions {
 /// The most a backend answer may hold: a whole (not streamed) answer, or one server-sent
 /// event of a streamed one. An answer must fit in one session message anyway.
 const MAX_BACKEND_ANSWER: usize = 4 << 20;
+/// The WebSocket read buffer of a session.
+const WS_READ_BUFFER: usize = 4 << 10;
 /// How long the backend may take to accept a connection.
 const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -205,9 +207,14 @@ async fn ws(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Re
     };
     // One Noise message per WebSocket message: a larger frame is refused from its header.
     let limit = state.identity.limits().max_websocket_frame();
+    // Small socket buffers: tungstenite's defaults (128 KiB to read, 128 KiB to write) were
+    // most of an idle session's 142 KiB; a frame larger than the read buffer still reads, in
+    // more steps.
     upgrade
         .max_frame_size(limit)
         .max_message_size(limit)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve_session(socket, state, permit))
 }
 
