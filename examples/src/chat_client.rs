@@ -1,9 +1,11 @@
 //! The client side of `verified-chat`: a Noise session to a private-LLM proxy that is verified
 //! (TDX quote or ITA token, REPORTDATA binding, session binding) before any prompt can be sent.
 
+use std::time::Duration;
+
 use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, EvidenceCheck, Initiator, Message, Profile,
-    VerifiedSession,
+    BoxError, ChatMessage, ChatRequest, Config, DEFAULT_MAX_MESSAGE_LEN, EvidenceCheck, Initiator,
+    MAX_FRAME_LEN, Message, Profile, VerifiedSession,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -43,11 +45,67 @@ impl<T: EvidenceCheck + CheckReport + ?Sized> ClientCheck for T {}
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// How long the client waits and how much it reads: a proxy (or whoever answers in its place)
+/// that stalls or floods gets an error, not the client's memory or time.
+#[derive(Clone, Debug)]
+pub struct ClientLimits {
+    /// TCP connect plus WebSocket upgrade (and `GET /health`).
+    pub connect_timeout: Duration,
+    /// From connecting to a verified session.
+    pub setup_timeout: Duration,
+    /// From sending a prompt to the whole answer.
+    pub answer_timeout: Duration,
+    /// The longest answer accumulated from `chat_chunk`s (a whole answer is one message, under
+    /// the session's message limit).
+    pub max_answer: usize,
+}
+
+impl Default for ClientLimits {
+    /// 10 s to connect, 30 s to a verified session, 300 s for an answer, answers up to 1 MiB.
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            setup_timeout: Duration::from_secs(30),
+            answer_timeout: Duration::from_secs(300),
+            max_answer: DEFAULT_MAX_MESSAGE_LEN,
+        }
+    }
+}
+
+/// The largest `GET /health` body read.
+const MAX_HEALTH_BODY: usize = 64 << 10;
+
 /// A verified Noise session to a private-LLM proxy.
 pub struct VerifiedChat {
     socket: Socket,
     session: VerifiedSession,
     server_key: [u8; 32],
+    limits: ClientLimits,
+}
+
+/// `future`, or an error naming `what` once `limit` has passed.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    future: impl Future<Output = Result<T, BoxError>>,
+) -> Result<T, BoxError> {
+    tokio::time::timeout(limit, future)
+        .await
+        .map_err(|_| format!("{what} timed out after {limit:?}"))?
+}
+
+/// The body of `response`, refused once over `max` bytes.
+async fn read_capped(response: reqwest::Response, max: usize) -> Result<Vec<u8>, BoxError> {
+    let mut body = Vec::new();
+    let mut pieces = response.bytes_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        if body.len() + piece.len() > max {
+            return Err(format!("answer over {max} bytes").into());
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(body)
 }
 
 /// `N` bytes from hex `text`, or an error naming `what`.
@@ -67,15 +125,50 @@ impl VerifiedChat {
         noise_pubkey: Option<[u8; 32]>,
         check: &C,
     ) -> Result<Self, BoxError> {
+        Self::connect_with_limits(url, config, noise_pubkey, check, ClientLimits::default()).await
+    }
+
+    /// As [`connect`](Self::connect), under `limits`.
+    pub async fn connect_with_limits<C: EvidenceCheck + ?Sized>(
+        url: &str,
+        config: Config,
+        noise_pubkey: Option<[u8; 32]>,
+        check: &C,
+        limits: ClientLimits,
+    ) -> Result<Self, BoxError> {
+        let setup_timeout = limits.setup_timeout;
+        within(
+            setup_timeout,
+            "session setup",
+            Self::connect_inner(url, config, noise_pubkey, check, limits),
+        )
+        .await
+    }
+
+    async fn connect_inner<C: EvidenceCheck + ?Sized>(
+        url: &str,
+        config: Config,
+        noise_pubkey: Option<[u8; 32]>,
+        check: &C,
+        limits: ClientLimits,
+    ) -> Result<Self, BoxError> {
         let base = url.trim_end_matches('/');
         let server_key = match noise_pubkey {
             Some(key) => key,
             None => {
-                let health: serde_json::Value = reqwest::get(format!("{base}/health"))
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
+                let http = reqwest::Client::builder()
+                    .connect_timeout(limits.connect_timeout)
+                    .build()?;
+                let body = within(limits.connect_timeout, "GET /health", async {
+                    let response = http
+                        .get(format!("{base}/health"))
+                        .send()
+                        .await?
+                        .error_for_status()?;
+                    read_capped(response, MAX_HEALTH_BODY).await
+                })
+                .await?;
+                let health: serde_json::Value = serde_json::from_slice(&body)?;
                 let key = health
                     .get("noise_pubkey")
                     .and_then(serde_json::Value::as_str)
@@ -91,7 +184,19 @@ impl VerifiedChat {
                 base.strip_prefix("http://").unwrap_or(base)
             )
         };
-        let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await?;
+        // One Noise message per WebSocket message: a larger frame is refused from its header.
+        let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_frame_size(Some(MAX_FRAME_LEN))
+            .max_message_size(Some(MAX_FRAME_LEN));
+        let (mut socket, _) = within(limits.connect_timeout, "connecting", async {
+            Ok(tokio_tungstenite::connect_async_with_config(
+                ws_url.as_str(),
+                Some(ws_config),
+                false,
+            )
+            .await?)
+        })
+        .await?;
         let mut initiator = Initiator::with_config(config, &server_key, &mut rand::rng())?;
         send(&mut socket, vec![initiator.write_first()?]).await?;
         let mut session = initiator.read_second(&receive(&mut socket).await?)?;
@@ -107,6 +212,7 @@ impl VerifiedChat {
             socket,
             session,
             server_key,
+            limits,
         })
     }
 
@@ -159,7 +265,19 @@ impl VerifiedChat {
             ..ChatRequest::default()
         };
         let frames = self.session.chat(&request)?;
-        send(&mut self.socket, frames).await?;
+        let (limit, max_answer) = (self.limits.answer_timeout, self.limits.max_answer);
+        within(limit, "the answer", async {
+            send(&mut self.socket, frames).await?;
+            self.read_answer(max_answer, &mut on_delta).await
+        })
+        .await
+    }
+
+    async fn read_answer(
+        &mut self,
+        max_answer: usize,
+        on_delta: &mut impl FnMut(&str),
+    ) -> Result<String, BoxError> {
         let mut answer = String::new();
         loop {
             let frame = receive(&mut self.socket).await?;
@@ -169,6 +287,9 @@ impl VerifiedChat {
             match message {
                 Message::ChatResponse(response) => return Ok(response.message.content),
                 Message::ChatChunk(chunk) => {
+                    if answer.len() + chunk.delta.len() > max_answer {
+                        return Err(format!("streamed answer over {max_answer} bytes").into());
+                    }
                     on_delta(&chunk.delta);
                     answer.push_str(&chunk.delta);
                 }

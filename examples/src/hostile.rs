@@ -84,3 +84,152 @@ async fn forward(
     }
     response
 }
+
+/// A host that holds the proxy's Noise static key (it runs the machine) but not its binding key
+/// (which never leaves the TEE), answering sessions itself with an attestation the genuine
+/// proxy gave an earlier session.
+struct ReplayingHost {
+    genuine: String,
+    profile: attested_noise::Profile,
+    identity: std::sync::Arc<attested_noise::ServerIdentity>,
+    recorded: tokio::sync::Mutex<Option<attested_noise::Attestation>>,
+}
+
+/// Serves on loopback, and returns the URL of, a host in front of the private-LLM proxy at
+/// `genuine` that completes each client's Noise handshake with the proxy's own `noise_key` and
+/// answers `get_attestation` with the attestation the genuine proxy gave an earlier session
+/// (the host's own, recorded once). Its binding signature is over that session's handshake
+/// hash, so a client that checks the binding refuses it before sending a prompt.
+pub async fn serve_attestation_replaying_host(
+    genuine: &str,
+    noise_key: attested_noise::NoiseStaticKey,
+    profile: attested_noise::Profile,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    use attested_noise::{Config, PlatformEvidence, ServerIdentity, ed25519_dalek::SigningKey};
+    // The host's own binding key, never used: it has no evidence binding it, and it replays.
+    let identity = ServerIdentity::new(
+        Config::new(profile),
+        noise_key,
+        SigningKey::from_bytes(&rand::random()),
+        PlatformEvidence::from_quote(Vec::new()),
+    );
+    let host = std::sync::Arc::new(ReplayingHost {
+        genuine: genuine.trim_end_matches('/').to_owned(),
+        profile,
+        identity: std::sync::Arc::new(identity),
+        recorded: tokio::sync::Mutex::new(None),
+    });
+    let app = Router::new()
+        .route(
+            "/health",
+            get(
+                |State(host): State<std::sync::Arc<ReplayingHost>>| async move {
+                    axum::Json(serde_json::json!({
+                        "status": "ok",
+                        "noise_pubkey": hex::encode(host.identity.noise_key().public_key()),
+                    }))
+                },
+            ),
+        )
+        .route(
+            "/ws/noise",
+            get(
+                |State(host): State<std::sync::Arc<ReplayingHost>>,
+                 upgrade: axum::extract::ws::WebSocketUpgrade| async move {
+                    upgrade.on_upgrade(move |socket| replay_session(socket, host))
+                },
+            ),
+        )
+        .with_state(host);
+    Ok(crate::pipeline::serve_on_loopback(app).await?)
+}
+
+/// One client session of the replaying host: handshake, then the recorded attestation.
+async fn replay_session(
+    mut socket: axum::extract::ws::WebSocket,
+    host: std::sync::Arc<ReplayingHost>,
+) {
+    use attested_noise::{Message, Received, Responder};
+    use axum::extract::ws::Message as WsMessage;
+    use futures_util::StreamExt as _;
+    let Ok(mut responder) = Responder::new(host.identity.clone(), &mut rand::rng()) else {
+        return;
+    };
+    let Some(Ok(WsMessage::Binary(first))) = socket.next().await else {
+        return;
+    };
+    let Ok((second, mut session)) = responder
+        .read_first(&first)
+        .and_then(|()| responder.write_second())
+    else {
+        return;
+    };
+    if socket.send(WsMessage::Binary(second.into())).await.is_err() {
+        return;
+    }
+    while let Some(Ok(WsMessage::Binary(frame))) = socket.next().await {
+        let Ok(Received::AttestationRequested) = session.receive(&frame) else {
+            continue;
+        };
+        let Ok(recorded) = host.recorded_attestation().await else {
+            return;
+        };
+        let Ok(frames) = session.send(&Message::Attestation(Box::new(recorded))) else {
+            return;
+        };
+        for frame in frames {
+            if socket.send(WsMessage::Binary(frame.into())).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl ReplayingHost {
+    /// The attestation of the host's own earlier session with the genuine proxy, made once.
+    async fn recorded_attestation(
+        &self,
+    ) -> Result<attested_noise::Attestation, Box<dyn std::error::Error + Send + Sync>> {
+        use attested_noise::{Config, Initiator};
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message as WsMessage;
+        let mut recorded = self.recorded.lock().await;
+        if let Some(attestation) = recorded.as_ref() {
+            return Ok(attestation.clone());
+        }
+        let url = format!(
+            "ws://{}/ws/noise",
+            self.genuine
+                .strip_prefix("http://")
+                .unwrap_or(&self.genuine)
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+        let mut initiator = Initiator::with_config(
+            Config::new(self.profile),
+            self.identity.noise_key().public_key(),
+            &mut rand::rng(),
+        )?;
+        socket
+            .send(WsMessage::Binary(initiator.write_first()?.into()))
+            .await?;
+        let second = match socket.next().await {
+            Some(Ok(WsMessage::Binary(bytes))) => bytes.to_vec(),
+            _ => return Err("the genuine proxy closed".into()),
+        };
+        let mut session = initiator.read_second(&second)?;
+        for frame in session.request_attestation()? {
+            socket.send(WsMessage::Binary(frame.into())).await?;
+        }
+        let attestation = loop {
+            let frame = match socket.next().await {
+                Some(Ok(WsMessage::Binary(bytes))) => bytes.to_vec(),
+                _ => return Err("the genuine proxy closed".into()),
+            };
+            if let Some(attestation) = session.receive_attestation(&frame)? {
+                break attestation;
+            }
+        };
+        let _ = socket.close(None).await;
+        Ok(recorded.insert(attestation).clone())
+    }
+}

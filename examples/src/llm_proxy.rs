@@ -14,19 +14,20 @@
 //! is about to expire.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::ita_evidence::{ItaClient, ItaEvidenceError, unverified_expiry};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
 use attested_noise::{
-    Attestation, ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey,
-    PlatformEvidence, Profile, Received, Responder, ServerIdentity, ServerSession,
+    ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
+    Received, Responder, ServerIdentity, ServerLimits, ServerSession, SessionPermit,
 };
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::StreamExt;
@@ -43,11 +44,35 @@ pub struct ProxyOptions {
     pub backend: String,
     /// The model to ask the backend for when the client names none.
     pub model: String,
-    /// Misbehaves on purpose, to show clients refusing it: every session after the first gets
-    /// the first session's attestation, as a host holding the Noise key but not the binding
-    /// key (which stays in the TEE) could send.
-    pub replay_first_attestation: bool,
+    /// What each client is allowed (sessions at once, timeouts, attestations a session); the
+    /// values are attested-noise's decisions, the proxy applies them to its sockets.
+    pub limits: ServerLimits,
+    /// The Noise static key to serve under (for clients that pin it); a fresh one when `None`.
+    pub noise_key: Option<NoiseStaticKey>,
 }
+
+impl ProxyOptions {
+    /// Options for `backend` under `profile`: model `mock`, no per-session evidence, default
+    /// limits, a fresh Noise key.
+    pub fn new(profile: Profile, backend: impl Into<String>) -> Self {
+        Self {
+            profile,
+            session_evidence: false,
+            backend: backend.into(),
+            model: "mock".to_owned(),
+            limits: ServerLimits::default(),
+            noise_key: None,
+        }
+    }
+}
+
+/// The most a backend answer may hold: a whole (not streamed) answer, or one server-sent
+/// event of a streamed one. An answer must fit in one session message anyway.
+const MAX_BACKEND_ANSWER: usize = 4 << 20;
+/// The WebSocket read buffer of a session.
+const WS_READ_BUFFER: usize = 4 << 10;
+/// How long the backend may take to accept a connection.
+const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The proxy's routes, with fresh Noise and binding keys whose REPORTDATA `source` quotes.
 pub fn router(
@@ -66,7 +91,9 @@ pub fn router_with_ita(
     if options.session_evidence && options.profile == Profile::Seed {
         return Err("session evidence needs the v1 profile".into());
     }
-    let noise_key = NoiseStaticKey::generate(&mut rand::rng());
+    let noise_key = options
+        .noise_key
+        .unwrap_or_else(|| NoiseStaticKey::generate(&mut rand::rng()));
     let binding_key = SigningKey::from_bytes(&zeroize::Zeroizing::new(rand::random()));
     let report_data = ServerIdentity::report_data(options.profile, &noise_key, &binding_key);
     let mrtd = hex::encode(source.mrtd()?);
@@ -78,12 +105,15 @@ pub fn router_with_ita(
     });
     let evidence = PlatformEvidence::from_quote(quote)
         .with_stated_measurements(Some(mrtd.clone()), json!({ "mrtd": mrtd.clone() }));
-    let identity = Arc::new(ServerIdentity::new(
-        Config::new(options.profile),
-        noise_key,
-        binding_key,
-        evidence,
-    ));
+    let identity = Arc::new(
+        ServerIdentity::new(
+            Config::new(options.profile),
+            noise_key,
+            binding_key,
+            evidence,
+        )
+        .with_limits(options.limits),
+    );
     let state = Arc::new(AppState {
         identity,
         source: source.clone(),
@@ -92,8 +122,10 @@ pub fn router_with_ita(
         ita,
         backend: options.backend.trim_end_matches('/').to_owned(),
         model: options.model,
-        http: reqwest::Client::new(),
-        replayed: options.replay_first_attestation.then(|| Mutex::new(None)),
+        http: reqwest::Client::builder()
+            .connect_timeout(BACKEND_CONNECT_TIMEOUT)
+            .build()?,
+        quoting: tokio::sync::Semaphore::new(1),
     });
     Ok(Router::new()
         .route("/health", get(health))
@@ -113,8 +145,9 @@ struct AppState {
     backend: String,
     model: String,
     http: reqwest::Client,
-    /// With [`ProxyOptions::replay_first_attestation`]: the first session's answer.
-    replayed: Option<Mutex<Option<Attestation>>>,
+    /// One quote in flight for the platform: configfs-tsm makes one report at a time, and a
+    /// flood of `get_attestation` must queue here rather than take every blocking thread.
+    quoting: tokio::sync::Semaphore,
 }
 
 /// The ITA token for the platform quote, renewed when it is about to expire.
@@ -168,9 +201,21 @@ async fn attestation(State(state): State<Arc<AppState>>) -> Json<serde_json::Val
 }
 
 async fn ws(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    // Refused before the upgrade, in plain HTTP, so that a client knows to come back later.
+    let Ok(permit) = state.identity.admit() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many sessions\n").into_response();
+    };
+    // One Noise message per WebSocket message: a larger frame is refused from its header.
+    let limit = state.identity.limits().max_websocket_frame();
+    // Small socket buffers: tungstenite's defaults (128 KiB to read, 128 KiB to write) were
+    // most of an idle session's 142 KiB; a frame larger than the read buffer still reads, in
+    // more steps.
     upgrade
-        .max_message_size(65535)
-        .on_upgrade(move |socket| serve_session(socket, state))
+        .max_frame_size(limit)
+        .max_message_size(limit)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| serve_session(socket, state, permit))
 }
 
 /// Closes without a reason text: what went wrong stays on this side.
@@ -206,11 +251,23 @@ async fn next_binary(socket: &mut WebSocket) -> Option<Result<Vec<u8>, ()>> {
     }
 }
 
-async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
+/// The next binary frame, or `None` when none came within `timeout`.
+async fn next_binary_within(
+    socket: &mut WebSocket,
+    timeout: Duration,
+) -> Option<Result<Vec<u8>, ()>> {
+    tokio::time::timeout(timeout, next_binary(socket))
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn serve_session(mut socket: WebSocket, state: Arc<AppState>, _permit: SessionPermit) {
+    let limits = state.identity.limits().clone();
     let Ok(mut responder) = Responder::new(state.identity.clone(), &mut rand::rng()) else {
         return close(socket, INTERNAL_ERROR).await;
     };
-    let Some(Ok(msg1)) = next_binary(&mut socket).await else {
+    let Some(Ok(msg1)) = next_binary_within(&mut socket, limits.handshake_deadline()).await else {
         return close(socket, POLICY_VIOLATION).await;
     };
     if responder.read_first(&msg1).is_err() {
@@ -222,7 +279,7 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
     if !send_frames(&mut socket, vec![msg2]).await {
         return;
     }
-    while let Some(frame) = next_binary(&mut socket).await {
+    while let Some(frame) = next_binary_within(&mut socket, limits.idle_deadline()).await {
         let Ok(frame) = frame else {
             return close(socket, POLICY_VIOLATION).await;
         };
@@ -252,23 +309,10 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>) {
 async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>, ()> {
     let session_quote = match session.session_report_data() {
         Some(report_data) if state.session_evidence => {
-            Some(state.source.quote(&report_data).map_err(|_| ())?)
+            Some(session_quote(state, report_data).await?)
         }
         _ => None,
     };
-    if let Some(replayed) = &state.replayed {
-        let fresh = session
-            .attestation_message(session_quote.as_deref())
-            .map_err(|_| ())?;
-        let first = replayed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert(fresh)
-            .clone();
-        return session
-            .send(&Message::Attestation(Box::new(first)))
-            .map_err(|_| ());
-    }
     let frames = match &state.ita {
         Some(ita) => {
             let token = ita.current().await.map_err(|error| {
@@ -279,6 +323,56 @@ async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec
         None => session.attestation(session_quote.as_deref()),
     };
     frames.map_err(|_| ())
+}
+
+/// A quote over `report_data`, made on a blocking thread (configfs-tsm is file I/O that can
+/// take tens of milliseconds) and one at a time for the platform.
+async fn session_quote(state: &AppState, report_data: [u8; 64]) -> Result<Vec<u8>, ()> {
+    let _turn = state.quoting.acquire().await.map_err(|_| ())?;
+    let source = state.source.clone();
+    tokio::task::spawn_blocking(move || source.quote(&report_data))
+        .await
+        .map_err(|_| ())?
+        .map_err(|_| ())
+}
+
+/// Reads a whole backend answer, refusing one over [`MAX_BACKEND_ANSWER`].
+async fn read_capped(response: reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut pieces = response.bytes_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.ok()?;
+        if body.len() + piece.len() > MAX_BACKEND_ANSWER {
+            return None;
+        }
+        body.extend_from_slice(&piece);
+    }
+    Some(body)
+}
+
+/// A backend's server-sent events, reassembled from network pieces as bytes: an event is
+/// decoded as UTF-8 only once complete, so a character split across pieces arrives whole.
+#[derive(Default)]
+struct SseEvents {
+    pending: Vec<u8>,
+}
+
+impl SseEvents {
+    /// Adds `piece`; `None` when an unfinished event grows over [`MAX_BACKEND_ANSWER`].
+    fn push(&mut self, piece: &[u8]) -> Option<()> {
+        if self.pending.len() + piece.len() > MAX_BACKEND_ANSWER {
+            return None;
+        }
+        self.pending.extend_from_slice(piece);
+        Some(())
+    }
+
+    /// The next complete event's text; `Some(Err)` when it is not UTF-8.
+    fn next_event(&mut self) -> Option<Result<String, ()>> {
+        let end = self.pending.windows(2).position(|w| w == b"\n\n")?;
+        let event: Vec<u8> = self.pending.drain(..end + 2).collect();
+        Some(String::from_utf8(event).map_err(|_| ()))
+    }
 }
 
 /// Serves one chat request. `Ok(true)`: go on; `Ok(false)`: the socket is gone; `Err`: the
@@ -303,10 +397,9 @@ async fn chat(
         }
     };
     if !stream {
-        let message = match response
-            .json::<serde_json::Value>()
+        let message = match read_capped(response)
             .await
-            .ok()
+            .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
             .as_ref()
             .and_then(chat_response)
         {
@@ -320,13 +413,24 @@ async fn chat(
     }
     let model = request.model.clone().unwrap_or_else(|| state.model.clone());
     let mut completion_tokens = 0;
-    let mut pending = String::new();
+    let mut events = SseEvents::default();
     let mut bytes = response.bytes_stream();
-    while let Some(Ok(piece)) = bytes.next().await {
-        pending.push_str(&String::from_utf8_lossy(&piece));
-        while let Some(end) = pending.find("\n\n") {
-            let event: String = pending.drain(..end + 2).collect();
+    let mut finished = false;
+    // Anything but the backend's `[DONE]` (a broken connection, an oversized or non-UTF-8
+    // event) ends the answer with the core's `error`, never with a `chat_done`.
+    'read: while let Some(Ok(piece)) = bytes.next().await {
+        if events.push(&piece).is_none() {
+            break;
+        }
+        while let Some(event) = events.next_event() {
+            let Ok(event) = event else {
+                break 'read;
+            };
             for data in event.lines().filter_map(|l| l.strip_prefix("data: ")) {
+                if data.trim() == "[DONE]" {
+                    finished = true;
+                    break 'read;
+                }
                 let Some(delta) = stream_delta(data) else {
                     continue;
                 };
@@ -340,11 +444,15 @@ async fn chat(
             }
         }
     }
-    let done = Message::ChatDone(ChatDone {
-        model,
-        prompt_tokens: 0,
-        completion_tokens,
-    });
-    let frames = session.send(&done).map_err(|_| ())?;
+    let frames = if finished {
+        session.send(&Message::ChatDone(ChatDone {
+            model,
+            prompt_tokens: 0,
+            completion_tokens,
+        }))
+    } else {
+        session.answer_interrupted()
+    };
+    let frames = frames.map_err(|_| ())?;
     Ok(send_frames(socket, frames).await)
 }

@@ -13,11 +13,18 @@
 
 use crate::Error;
 use crate::crypto::CipherState;
-use crate::message::Message;
+use crate::message::{Direction, Message};
 use crate::profile::{Config, MAX_FRAME_PLAINTEXT, Profile};
 
 const TAG_LEN: usize = 16;
 const MAX_FRAME: usize = MAX_FRAME_PLAINTEXT + TAG_LEN;
+
+/// The largest frame either profile sends or accepts: one Noise message, 65535 bytes. The
+/// seed profile carries one JSON message per frame; v1 chunks longer messages into frames of
+/// this size. Give it to the WebSocket layer as both its frame and its message limit (one
+/// Noise message per WebSocket message), so that a larger frame is refused from its header,
+/// before it is buffered.
+pub const MAX_FRAME_LEN: usize = MAX_FRAME;
 const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
@@ -252,8 +259,22 @@ impl Channel {
 
     /// Decrypts one frame and decodes the message it completes, if any.
     pub(crate) fn receive(&mut self, frame: &[u8]) -> Result<Option<Message>, Error> {
+        self.receive_from(frame, Direction::Any)
+    }
+
+    /// As [`receive`](Self::receive), accepting only what a client sends (the server's side):
+    /// the payload of any other type is never parsed.
+    pub(crate) fn receive_request(&mut self, frame: &[u8]) -> Result<Option<Message>, Error> {
+        self.receive_from(frame, Direction::Requests)
+    }
+
+    fn receive_from(
+        &mut self,
+        frame: &[u8],
+        direction: Direction,
+    ) -> Result<Option<Message>, Error> {
         match self.open(frame)? {
-            Some(plaintext) => Message::decode(&plaintext).map(Some),
+            Some(plaintext) => Message::decode_from(&plaintext, direction).map(Some),
             None => Ok(None),
         }
     }

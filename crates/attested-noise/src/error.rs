@@ -113,6 +113,12 @@ pub enum Error {
     /// The per-session evidence was offered in the seed profile, which has no place for it.
     #[error("per-session evidence is not part of the seed profile")]
     SessionEvidenceUnsupported,
+    /// The server already has as many sessions open as its limits allow.
+    #[error("too many sessions (limit {max})")]
+    TooManySessions {
+        /// The configured limit.
+        max: usize,
+    },
     /// Producing a signature or evidence on the server side failed.
     #[error("the server could not produce its attestation")]
     Attest(#[source] BoxError),

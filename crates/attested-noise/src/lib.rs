@@ -108,20 +108,24 @@ mod error;
 mod evidence;
 mod handshake;
 mod keys;
+mod limits;
 mod message;
 mod profile;
 mod session;
 
+pub use channel::MAX_FRAME_LEN;
 pub use channel::Plaintext;
 pub use ed25519_dalek;
 pub use error::{BoxError, Error};
 pub use evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
 pub use handshake::{HANDSHAKE_FRAME_LEN, Initiator, Responder};
 pub use keys::NoiseStaticKey;
+pub use limits::{ServerLimits, SessionPermit};
 pub use message::{
     Attestation, ChatChunk, ChatDone, ChatMessage, ChatRequest, ChatResponse, ErrorMessage,
     Message, SessionBinding,
 };
+pub use profile::DEFAULT_MAX_MESSAGE_LEN;
 pub use profile::{
     Config, MAX_FRAME_PLAINTEXT, PROTOCOL_NAME, Profile, REPORT_DATA_LEN, ReportData,
     UnknownProfile,

@@ -1,6 +1,9 @@
 //! The JSON messages carried inside the session: `{"type": T, "payload": {...}}`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::Error;
 
@@ -132,13 +135,29 @@ pub struct ErrorMessage {
     pub error: String,
 }
 
+/// The envelope, read without building a tree: the type borrowed (owned only when it holds
+/// escapes), the payload kept as the raw JSON text it is, parsed once the type is known straight
+/// into its typed struct. Unknown fields are skipped without being stored.
 #[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    payload: serde_json::Value,
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
 }
+
+/// Which messages a decoder accepts: a server reads only what clients send, and never spends
+/// work on the payload of a message it would refuse anyway.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Any message of the schema (clients, tools).
+    Any,
+    /// Client → server only: `get_attestation`, `chat`, `ping`.
+    Requests,
+}
+
+/// The longest message type echoed in [`Error::UnknownMessageType`].
+const MAX_ECHOED_TYPE: usize = 64;
 
 #[derive(Serialize)]
 struct EnvelopeOut<'a, P: Serialize> {
@@ -185,27 +204,66 @@ impl Message {
 
     /// Parses JSON bytes. A well-formed message of an unknown type is
     /// [`Error::UnknownMessageType`], so that a server can answer it with an `error`.
+    ///
+    /// The payload is parsed straight into its typed struct: no `serde_json::Value` tree is
+    /// built first, so memory stays proportional to the fields kept, not to the JSON nodes
+    /// sent.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let envelope: Envelope = serde_json::from_slice(bytes).map_err(Error::InvalidMessage)?;
-        let payload = match envelope.payload {
-            serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
-            other => other,
-        };
-        fn parse<P: serde::de::DeserializeOwned>(payload: serde_json::Value) -> Result<P, Error> {
-            serde_json::from_value(payload).map_err(Error::InvalidMessage)
+        Self::decode_from(bytes, Direction::Any)
+    }
+
+    pub(crate) fn decode_from(bytes: &[u8], direction: Direction) -> Result<Self, Error> {
+        let envelope: Envelope<'_> =
+            serde_json::from_slice(bytes).map_err(Error::InvalidMessage)?;
+        let payload = envelope.payload;
+        fn parse<P: serde::de::DeserializeOwned>(payload: Option<&RawValue>) -> Result<P, Error> {
+            let text = payload.map_or("{}", RawValue::get);
+            // `null` stands for an empty payload, as an absent one does.
+            let text = if text == "null" { "{}" } else { text };
+            serde_json::from_str(text).map_err(Error::InvalidMessage)
         }
-        Ok(match envelope.kind.as_str() {
+        let message = match envelope.kind.as_ref() {
             "get_attestation" => Self::GetAttestation,
-            "attestation" => Self::Attestation(Box::new(parse(payload)?)),
             "chat" => Self::Chat(parse(payload)?),
-            "chat_response" => Self::ChatResponse(parse(payload)?),
             "ping" => Self::Ping,
+            "attestation" | "chat_response" | "pong" | "error" | "chat_chunk" | "chat_done"
+                if direction == Direction::Requests =>
+            {
+                return Err(Error::UnexpectedMessage {
+                    expected: "a request",
+                    got: known_type_name(&envelope.kind),
+                });
+            }
+            "attestation" => Self::Attestation(Box::new(parse(payload)?)),
+            "chat_response" => Self::ChatResponse(parse(payload)?),
             "pong" => Self::Pong,
             "error" => Self::Error(parse(payload)?),
             "chat_chunk" => Self::ChatChunk(parse(payload)?),
             "chat_done" => Self::ChatDone(parse(payload)?),
-            _ => return Err(Error::UnknownMessageType(envelope.kind)),
-        })
+            other => {
+                let mut end = other.len().min(MAX_ECHOED_TYPE);
+                while !other.is_char_boundary(end) {
+                    end -= 1;
+                }
+                return Err(Error::UnknownMessageType(
+                    other.get(..end).unwrap_or_default().to_owned(),
+                ));
+            }
+        };
+        Ok(message)
+    }
+}
+
+/// The static name of a known message type (for [`Error::UnexpectedMessage`]).
+fn known_type_name(kind: &str) -> &'static str {
+    match kind {
+        "attestation" => "attestation",
+        "chat_response" => "chat_response",
+        "pong" => "pong",
+        "error" => "error",
+        "chat_chunk" => "chat_chunk",
+        "chat_done" => "chat_done",
+        _ => "unknown",
     }
 }
 

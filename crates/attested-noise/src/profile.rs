@@ -128,6 +128,11 @@ impl std::str::FromStr for Profile {
 #[error("unknown profile (expected seed or v1)")]
 pub struct UnknownProfile;
 
+/// The default largest v1 message (after reassembly of chunks), sent or accepted: 1 MiB. A
+/// receiver refuses a message growing past it before buffering the frame that would exceed
+/// it, so a peer's message costs at most this much memory (plus one frame).
+pub const DEFAULT_MAX_MESSAGE_LEN: usize = 1 << 20;
+
 /// Session settings. Both sides of a session keep their own.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -138,13 +143,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults: rekey every 1 GiB sent (v1), messages up to 16 MiB (v1), per-session evidence
-    /// not required.
+    /// Defaults: rekey every 1 GiB sent (v1), messages up to [`DEFAULT_MAX_MESSAGE_LEN`] (1 MiB,
+    /// v1), per-session evidence not required.
     pub fn new(profile: Profile) -> Self {
         Self {
             profile,
             rekey_after: 1 << 30,
-            max_message_len: 16 << 20,
+            max_message_len: DEFAULT_MAX_MESSAGE_LEN,
             require_session_evidence: false,
         }
     }

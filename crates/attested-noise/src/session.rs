@@ -11,6 +11,7 @@ use crate::Error;
 use crate::channel::{Channel, Plaintext};
 use crate::evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
 use crate::keys::NoiseStaticKey;
+use crate::limits::{ServerLimits, SessionCount, SessionPermit};
 use crate::message::{Attestation, ChatRequest, ErrorMessage, Message, SessionBinding};
 use crate::profile::{Config, Profile, ReportData, sha256_padded};
 
@@ -282,6 +283,8 @@ pub struct ServerIdentity {
     noise_key: NoiseStaticKey,
     binding_key: SigningKey,
     evidence: PlatformEvidence,
+    limits: ServerLimits,
+    sessions: SessionCount,
 }
 
 impl ServerIdentity {
@@ -298,7 +301,38 @@ impl ServerIdentity {
             noise_key,
             binding_key,
             evidence,
+            limits: ServerLimits::default(),
+            sessions: SessionCount::default(),
         }
+    }
+
+    /// This identity with `limits` in place of [`ServerLimits::default`].
+    #[must_use]
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits its sessions run under.
+    pub fn limits(&self) -> &ServerLimits {
+        &self.limits
+    }
+
+    /// Admits one more session, or refuses it with [`Error::TooManySessions`] when
+    /// [`ServerLimits::sessions`] are open: call it before the handshake (before a WebSocket
+    /// upgrade, so that the refusal is a plain HTTP answer) and keep the permit for the life of
+    /// the connection.
+    pub fn admit(self: &Arc<Self>) -> Result<SessionPermit, Error> {
+        SessionPermit::take(self)
+    }
+
+    /// How many admitted sessions are open.
+    pub fn open_sessions(&self) -> usize {
+        self.sessions.open()
+    }
+
+    pub(crate) fn session_count(&self) -> &SessionCount {
+        &self.sessions
     }
 
     /// The REPORTDATA the platform evidence of these keys must carry under `profile`.
@@ -365,6 +399,15 @@ pub struct ServerSession {
     channel: Channel,
     handshake_hash: [u8; 32],
     identity: Arc<ServerIdentity>,
+    attestations: u32,
+}
+
+/// The `error` texts the server core sends; generic, never echoing the client's input.
+pub(crate) mod reply {
+    /// A `get_attestation` over [`ServerLimits::attestations_per_session`](crate::ServerLimits).
+    pub(crate) const ATTESTATION_LIMIT: &str = "attestation limit reached";
+    /// The answer being streamed broke off: what was sent is not the whole answer.
+    pub(crate) const ANSWER_INTERRUPTED: &str = "answer interrupted";
 }
 
 impl ServerSession {
@@ -377,6 +420,7 @@ impl ServerSession {
             channel,
             handshake_hash,
             identity,
+            attestations: 0,
         }
     }
 
@@ -401,14 +445,22 @@ impl ServerSession {
     /// Reads one frame from the client. Malformed or unknown messages are answered with an
     /// `error` (inside the session); a frame that fails to decrypt closes the session.
     pub fn receive(&mut self, frame: &[u8]) -> Result<Received, Error> {
-        let message = match self.channel.receive(frame) {
+        let message = match self.channel.receive_request(frame) {
             Ok(Some(message)) => message,
             Ok(None) => return Ok(Received::Partial),
             Err(error) if error.closes_session() => return Err(error),
             Err(error) => return self.reply_error(&error),
         };
         match message {
-            Message::GetAttestation => Ok(Received::AttestationRequested),
+            Message::GetAttestation
+                if self.attestations >= self.identity.limits.attestations_per_session() =>
+            {
+                self.error(reply::ATTESTATION_LIMIT).map(Received::Reply)
+            }
+            Message::GetAttestation => {
+                self.attestations = self.attestations.saturating_add(1);
+                Ok(Received::AttestationRequested)
+            }
             Message::Chat(request) => Ok(Received::Chat(request)),
             Message::Ping => Ok(Received::Reply(self.channel.send(&Message::Pong)?)),
             other => self.reply_error(&Error::UnexpectedMessage {
@@ -420,6 +472,13 @@ impl ServerSession {
 
     fn reply_error(&mut self, error: &Error) -> Result<Received, Error> {
         self.error(error.reply_text()).map(Received::Reply)
+    }
+
+    /// The frames to send when the answer being streamed (`chat_chunk`s) breaks off, for
+    /// example because the backend's stream failed: an `error`, never a `chat_done`, so that
+    /// the client does not take a truncated answer for a whole one.
+    pub fn answer_interrupted(&mut self) -> Result<Vec<Vec<u8>>, Error> {
+        self.error(reply::ANSWER_INTERRUPTED)
     }
 
     /// The frames of an `error` message with a short, generic text.

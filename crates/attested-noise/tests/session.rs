@@ -67,7 +67,9 @@ fn chat_round_trip_in_both_profiles() {
 
 #[test]
 fn v1_chunks_large_messages_both_ways() {
-    let (mut client, mut server) = verified_pair(Config::new(Profile::V1), 2);
+    // Over the default 1 MiB limit, so both sides raise theirs.
+    let (mut client, mut server) =
+        verified_pair(Config::new(Profile::V1).max_message_len(2 << 20), 2);
     let request = user(&"p".repeat(1 << 20));
     let frames = client.chat(&request).unwrap();
     assert_eq!(frames.len(), (1 << 20) / (MAX_FRAME_PLAINTEXT - 1) + 1);

@@ -24,7 +24,7 @@ use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
 };
 use attested_examples::{error_chain, hostile, mock_llm, mock_whisper};
-use attested_noise::{BoxError, Config, Profile};
+use attested_noise::{BoxError, Config, NoiseStaticKey, Profile};
 use attested_ohttp::{Dialect, Suite};
 use attested_tdx::TrustAnchor;
 use clap::Parser;
@@ -70,8 +70,8 @@ enum Tamper {
     /// The host answers `GET /ohttp-keys` with keys of its own, under the gateway's genuine
     /// quote.
     GatewayKey,
-    /// The proxy's host replays the attestation of an earlier session: its binding signature
-    /// is over another handshake.
+    /// The proxy's host, holding its Noise key, answers the client itself with the attestation
+    /// the proxy gave an earlier session: its binding signature is over another handshake.
     ProxyReplay,
 }
 
@@ -149,20 +149,34 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         gateway_options.clone(),
     )?)
     .await?;
+    // The host runs the machine, so it can hold the proxy's Noise key (not its binding key,
+    // which stays in the TEE): under --tamper proxy-replay it keeps a copy.
+    let proxy_noise_key = NoiseStaticKey::generate(&mut rand::rng());
     let proxy = serve_on_loopback(llm_proxy::router(
         proxy_source.clone(),
         ProxyOptions {
-            profile: Profile::V1,
             session_evidence: true,
-            backend: llm.clone(),
             model: args.llm_model.clone(),
-            replay_first_attestation: args.tamper == Some(Tamper::ProxyReplay),
+            noise_key: Some(proxy_noise_key.clone()),
+            ..ProxyOptions::new(Profile::V1, llm.clone())
         },
     )?)
     .await?;
     println!("servers on loopback:");
     println!("  OHTTP gateway {gateway} -> transcription {whisper}");
     println!("  private-LLM proxy {proxy} -> chat {llm}");
+    let chat_url = match args.tamper {
+        Some(Tamper::ProxyReplay) => {
+            let host =
+                hostile::serve_attestation_replaying_host(&proxy, proxy_noise_key, Profile::V1)
+                    .await?;
+            println!("  TAMPER: the client reaches the proxy through its host {host}, which");
+            println!("          holds the proxy's Noise key and answers with the attestation of");
+            println!("          an earlier session");
+            host
+        }
+        _ => proxy.clone(),
+    };
     let gateway = match args.tamper {
         Some(Tamper::GatewayKey) => {
             // The host's own gateway, whose keys it hands out under the genuine quote.
@@ -176,11 +190,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             println!("          the host's own OHTTP keys");
             relay
         }
-        Some(Tamper::ProxyReplay) => {
-            println!("  TAMPER: the proxy replays the attestation of its first session");
-            gateway
-        }
-        None => gateway,
+        Some(Tamper::ProxyReplay) | None => gateway,
     };
 
     // The client's trust: explicit, out of band, never taken from the servers.
@@ -268,19 +278,10 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     let proxy_check =
         TdxCheck::new(anchor, collateral, proxy_policy, now).with_anchor_description(anchor_name);
     let config = Config::new(Profile::V1).require_session_evidence(true);
-    if args.tamper == Some(Tamper::ProxyReplay) {
-        let earlier = step(
-            "an earlier session with the proxy, whose attestation the host records",
-            &mut timings,
-            async { VerifiedChat::connect(&proxy, config.clone(), None, &proxy_check).await },
-        )
-        .await?;
-        earlier.close().await;
-    }
     let mut chat = step(
         "proxy: Noise v1 handshake, TDX quote verified, bindings checked",
         &mut timings,
-        async { VerifiedChat::connect(&proxy, config, None, &proxy_check).await },
+        async { VerifiedChat::connect(&chat_url, config, None, &proxy_check).await },
     )
     .await?;
     for line in chat.report(&proxy_check) {

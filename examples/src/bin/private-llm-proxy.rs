@@ -1,6 +1,14 @@
 //! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]
-//! [--ita-url URL --ita-api-key-file FILE]`: an LLM proxy that clients reach over a Noise session
-//! bound to the TEE's attestation, optionally with an Intel Trust Authority token for its quote.
+//! [--ita-url URL --ita-api-key-file FILE] [--max-sessions N] [--handshake-timeout-ms MS]
+//! [--idle-timeout-ms MS] [--max-attestations-per-session N]`: an LLM proxy that clients reach
+//! over a Noise session bound to the TEE's attestation, optionally with an Intel Trust Authority
+//! token for its quote.
+//!
+//! Limits (attested-noise's `ServerLimits`, defaults in brackets): sessions at once [1024], one
+//! more is answered `503 too many sessions` before the WebSocket upgrade; time to the first
+//! handshake frame [10 s] and between client frames [300 s], then the session is closed;
+//! `get_attestation` requests a session [4], later ones get an `error`; WebSocket frames and
+//! messages of at most 65,535 bytes (one Noise message), larger ones refused from the header.
 //!
 //! - `GET /health`: `{"status": "ok", "noise_pubkey": hex, "profile": ...}`
 //! - `GET /attestation`: `noise_pubkey`, `binding_pubkey`, `mrtd`, `tee_type`, `profile`
@@ -14,12 +22,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use attested_examples::ita_evidence::ItaClient;
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::tdx_evidence::{SIM_MRTD, TdxEvidenceSource, Tee};
-use attested_noise::Profile;
+use attested_noise::{Profile, ServerLimits};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -53,6 +61,22 @@ struct Args {
     /// The file holding the ITA attestation API key.
     #[arg(long, requires = "ita_url")]
     ita_api_key_file: Option<PathBuf>,
+    /// Sessions open at once; one more is refused with 503 before the WebSocket upgrade.
+    #[arg(long, default_value_t = ServerLimits::default().sessions())]
+    max_sessions: usize,
+    /// Milliseconds a client has from connecting to its first handshake frame.
+    #[arg(long, default_value_t = millis(ServerLimits::default().handshake_deadline()))]
+    handshake_timeout_ms: u64,
+    /// Milliseconds a session may go without a frame from its client.
+    #[arg(long, default_value_t = millis(ServerLimits::default().idle_deadline()))]
+    idle_timeout_ms: u64,
+    /// `get_attestation` requests one session may make.
+    #[arg(long, default_value_t = ServerLimits::default().attestations_per_session())]
+    max_attestations_per_session: u32,
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[tokio::main]
@@ -83,7 +107,12 @@ async fn main() -> Result<(), attested_noise::BoxError> {
             session_evidence: args.session_evidence,
             backend: args.backend,
             model: args.model,
-            replay_first_attestation: false,
+            limits: ServerLimits::new()
+                .max_sessions(args.max_sessions)
+                .handshake_timeout(Duration::from_millis(args.handshake_timeout_ms))
+                .idle_timeout(Duration::from_millis(args.idle_timeout_ms))
+                .max_attestations_per_session(args.max_attestations_per_session),
+            noise_key: None,
         },
         ita,
     )?;

@@ -164,3 +164,30 @@ pub fn user(content: &str) -> ChatRequest {
         ..ChatRequest::default()
     }
 }
+
+/// As [`verified_pair`], with the server under `server_config` and `limits` and the client
+/// under `client_config` (to send what the server must refuse).
+pub fn verified_pair_with(
+    server_config: Config,
+    limits: ServerLimits,
+    client_config: Config,
+    seed: u8,
+) -> (VerifiedSession, ServerSession, Server) {
+    let mut server = Server::new(server_config, seed);
+    let identity = std::mem::replace(
+        &mut server.identity,
+        Arc::new(ServerIdentity::new(
+            Config::default(),
+            NoiseStaticKey::from_bytes([0; 32]),
+            SigningKey::from_bytes(&[0; 32]),
+            PlatformEvidence::from_quote(Vec::new()),
+        )),
+    );
+    let identity = Arc::try_unwrap(identity).unwrap_or_else(|_| panic!("identity shared"));
+    server.identity = Arc::new(identity.with_limits(limits));
+    let client = Initiator::with_config(client_config, &server.public_key(), &mut rng(7)).unwrap();
+    let (mut client, mut server_session) = handshake(client, &server, 1000 + u64::from(seed));
+    let attestation = fetch_attestation(&mut client, &mut server_session, None);
+    let client = client.verify(&attestation, &server.check()).unwrap();
+    (client, server_session, server)
+}

@@ -1,0 +1,154 @@
+//! What a server facing anonymous clients allows each of them, decided here rather than in
+//! each server: how many sessions at once, how long a handshake or a silence may last, how
+//! many attestations one session may ask for, and the frame limit for the transport.
+//!
+//! The core holds no clock and no socket: timeouts are values the caller applies to its reads,
+//! and the session count is a counter whose [`SessionPermit`] the caller keeps for the life of
+//! the connection.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::Error;
+use crate::channel::MAX_FRAME_LEN;
+use crate::session::ServerIdentity;
+
+/// A server's limits on its clients. [`Default`] gives values fit for a public endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    max_sessions: usize,
+    handshake_timeout: Duration,
+    idle_timeout: Duration,
+    max_attestations_per_session: u32,
+}
+
+impl Default for ServerLimits {
+    /// 1,024 sessions at once; 10 s for the handshake; 5 minutes of silence; 4 attestations a
+    /// session (each may cost a fresh quote with per-session evidence).
+    fn default() -> Self {
+        Self {
+            max_sessions: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            max_attestations_per_session: 4,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// The defaults (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// At most this many sessions at once (at least 1); one more is refused by
+    /// [`ServerIdentity::admit`] before any handshake work.
+    #[must_use]
+    pub fn max_sessions(mut self, sessions: usize) -> Self {
+        self.max_sessions = sessions.max(1);
+        self
+    }
+
+    /// The time a client has from connecting to its first handshake frame.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The longest a session may go without a frame from its client (a streamed answer being
+    /// sent does not count as silence).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many `get_attestation` requests one session may make; later ones get an `error`.
+    #[must_use]
+    pub fn max_attestations_per_session(mut self, count: u32) -> Self {
+        self.max_attestations_per_session = count;
+        self
+    }
+
+    /// The session limit.
+    pub fn sessions(&self) -> usize {
+        self.max_sessions
+    }
+
+    /// The handshake timeout: close the connection when the first frame has not arrived by then.
+    pub fn handshake_deadline(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// The idle timeout: close the session when no frame has arrived for this long.
+    pub fn idle_deadline(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// The attestation limit of one session.
+    pub fn attestations_per_session(&self) -> u32 {
+        self.max_attestations_per_session
+    }
+
+    /// The limit to give the WebSocket layer for one frame (tungstenite's `max_frame_size`)
+    /// and for one message (`max_message_size`): one Noise message, [`MAX_FRAME_LEN`] bytes,
+    /// in both profiles (v1 chunks longer messages into frames of this size). With it, a larger
+    /// frame is refused from its header, before its payload is buffered.
+    pub fn max_websocket_frame(&self) -> usize {
+        MAX_FRAME_LEN
+    }
+}
+
+/// The count of a server's open sessions.
+#[derive(Debug, Default)]
+pub(crate) struct SessionCount(AtomicUsize);
+
+impl SessionCount {
+    fn try_take(&self, max: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < max).then_some(open + 1)
+            })
+            .is_ok()
+    }
+
+    fn release(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                open.checked_sub(1)
+            });
+    }
+
+    pub(crate) fn open(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// One admitted session's place under [`ServerLimits::sessions`]; the place is freed when the
+/// permit is dropped, so keep it as long as the connection lives.
+#[derive(Debug)]
+pub struct SessionPermit {
+    identity: Arc<ServerIdentity>,
+}
+
+impl SessionPermit {
+    pub(crate) fn take(identity: &Arc<ServerIdentity>) -> Result<Self, Error> {
+        let max = identity.limits().sessions();
+        if identity.session_count().try_take(max) {
+            Ok(Self {
+                identity: identity.clone(),
+            })
+        } else {
+            Err(Error::TooManySessions { max })
+        }
+    }
+}
+
+impl Drop for SessionPermit {
+    fn drop(&mut self) {
+        self.identity.session_count().release();
+    }
+}
