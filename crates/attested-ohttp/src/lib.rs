@@ -100,8 +100,10 @@ mod handler;
 mod inner;
 mod kms;
 mod reader;
+mod replay;
 mod response;
 mod suite;
+mod target;
 
 pub use attest::{
     EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
@@ -114,21 +116,26 @@ pub use chunked::{
 pub use client::{Client, PendingResponse};
 pub use config::{KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list};
 pub use error::{Error, Result};
+pub use gateway::Rotation;
 pub use gateway::{KeyRing, ResponseContext, Validity};
 #[doc(hidden)]
 pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
+pub use handler::{Finished, MEDIA_TYPE_PROBLEM, PROBLEM_TYPE_OHTTP_KEY, StreamedRequest};
 pub use handler::{
     Forward, Gateway, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_REQUEST,
     MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE,
     OuterResponse, Reply, RequestKind, ResponseStream, TargetError, seal_in_chunks,
 };
 pub use hpke::rand_core;
+pub use inner::InnerLimits;
 pub use inner::{
     InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_request_head,
     encode_response_head,
 };
 pub use kms::{KmsError, KmsTrust};
+pub use replay::{Replay, ReplayLimits, ReplayWindow};
 pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
+pub use target::{Target, forwardable_field};
 
 /// The HPKE info label of an RFC 9458 request.
 pub(crate) const LABEL_REQUEST: &[u8] = b"message/bhttp request";
