@@ -236,7 +236,107 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
     assert_eq!(reply.headers()["content-type"], "application/problem+json");
     let problem: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(problem["type"], PROBLEM_TYPE_OHTTP_KEY);
+    // whisper-client's library names it, so that the client refetches keys and evidence.
+    let mut keys = reqwest::get(format!("{url}/ohttp-keys"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    // The list's first configuration starts after its 2-byte length: its key id.
+    keys[2] = keys[2].wrapping_add(100);
+    let rotated_away = Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap();
+    let error = attested_examples::whisper_client::transcribe_one_shot(
+        &reqwest::Client::new(),
+        &format!("{url}/gateway"),
+        &rotated_away,
+        &inner("whisper", "/v1/audio/transcriptions"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        attested_examples::whisper_client::is_key_problem(error.as_ref()),
+        "{error}"
+    );
     // The key list's cache lifetime is a quarter of the 2-hour overlap of the rotation.
     let keys = reqwest::get(format!("{url}/ohttp-keys")).await.unwrap();
     assert_eq!(keys.headers()["cache-control"], "max-age=1800");
+}
+
+/// The binary rotates on its schedule (here 24-second keys: the next from 2 s before, 1 s of
+/// grace): the new list is re-quoted (the verified quote binds it), clients on the new list
+/// are served, and the old key gets the key problem once its grace has passed.
+#[tokio::test]
+async fn the_gateway_rotates_and_requotes_its_keys() {
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::whisper_client::verified_gateway;
+    use std::time::{Duration, Instant};
+
+    let (_whisper, gateway) = servers(&["--key-lifetime", "24"]);
+    let started = Instant::now();
+    let url = gateway.url();
+    let http = reqwest::Client::new();
+    let root = http
+        .get(format!("{url}/sim/root"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The MRTD `ohttp-gateway --tee sim` runs under.
+    let mrtd = [0x6f; 48];
+    let check = TdxCheck::new(
+        attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+        load_collateral(&url, &http, None).await.unwrap(),
+        policy_expecting(&[mrtd]),
+        std::time::SystemTime::now(),
+    );
+    let keys = |http: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            let r = http.get(format!("{url}/ohttp-keys")).send().await.unwrap();
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let first = keys(http.clone()).await;
+    let (old, _) = verified_gateway(&http, &url, &check).await.unwrap();
+    assert_eq!(
+        inner_status(&url, &old, &inner("whisper", "/v1/audio/transcriptions")).await,
+        405
+    );
+    // Inside the overlap: both keys advertised, the list re-quoted.
+    tokio::time::sleep(Duration::from_millis(23_000).saturating_sub(started.elapsed())).await;
+    let both = keys(http.clone()).await;
+    assert_ne!(both, first);
+    assert_eq!(
+        attested_ohttp::decode_key_config_list(&both).unwrap().len(),
+        2
+    );
+    let (new, _) = verified_gateway(&http, &url, &check).await.unwrap();
+    for client in [&old, &new] {
+        assert_eq!(
+            inner_status(&url, client, &inner("whisper", "/v1/audio/transcriptions")).await,
+            405
+        );
+    }
+    // After the old key's grace: the old key gets the key problem, the new one is served.
+    tokio::time::sleep(Duration::from_millis(26_000).saturating_sub(started.elapsed())).await;
+    assert_eq!(
+        attested_ohttp::decode_key_config_list(&keys(http.clone()).await)
+            .unwrap()
+            .len(),
+        1
+    );
+    let (enc, _) = old
+        .encapsulate(&inner("whisper", "/"), &mut rand::rng())
+        .unwrap();
+    let reply = post(&url, enc).await;
+    assert_eq!(reply.status(), 400);
+    assert_eq!(reply.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        inner_status(&url, &new, &inner("whisper", "/v1/audio/transcriptions")).await,
+        405
+    );
 }

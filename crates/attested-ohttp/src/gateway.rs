@@ -183,9 +183,17 @@ impl KeyRing {
             .map(|e| e.pair.config())
     }
 
-    /// The `application/ohttp-keys` body to serve at `now`.
+    /// The `application/ohttp-keys` body to serve at `now`: the newest key first, so that a
+    /// client taking the first mutually supported configuration moves to a new key as soon
+    /// as it is advertised, not when the old one expires.
     pub fn encoded_list(&self, now: SystemTime) -> Vec<u8> {
-        encode_key_config_list(self.advertised(now))
+        let mut entries: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.validity.advertised_at(now))
+            .collect();
+        entries.sort_by_key(|e| core::cmp::Reverse(e.validity.not_before));
+        encode_key_config_list(entries.into_iter().map(|e| e.pair.config()))
     }
 
     fn lookup(&self, key_id: KeyId, now: SystemTime) -> Result<&KeyPair> {
