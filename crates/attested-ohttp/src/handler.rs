@@ -654,10 +654,10 @@ const HEADER_LEN: usize = 7;
 /// the inner binary HTTP request decoded incrementally, the head admitted once complete,
 /// then its content handed out as it comes. Holds at most one chunk and one body frame.
 ///
-/// Drive it with [`push`](Self::push) for each body frame; once [`take_target`]
-/// (Self::take_target) yields the admitted target, send the content `push` hands out to it;
-/// if [`refused`](Self::refused) turns `Some`, abort what went to the target. End with
-/// [`finish`](Self::finish).
+/// Drive it with [`push`](Self::push) for each body frame; once
+/// [`take_target`](Self::take_target) yields the admitted target, send the content `push`
+/// hands out to it; if [`refused`](Self::refused) turns `Some`, abort what went to the
+/// target. End with [`finish`](Self::finish).
 pub struct StreamedRequest<'g> {
     gateway: &'g Gateway,
     now: SystemTime,

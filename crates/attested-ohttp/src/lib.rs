@@ -19,6 +19,13 @@
 //!   memory.
 //! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
 //!   ciphertext.
+//! - [`Target`]: what the gateway admits, an origin-form path under an allowed authority,
+//!   with the forwardable fields; the caller replaces only the path and query of its own base
+//!   URL. [`StreamedRequest`]: the streamed upload as a sans-IO state machine.
+//! - [`ReplayWindow`]: RFC 9458 §6.5 replay refusal in bounded memory, and the inner `Date`
+//!   check of §6.5.1. [`Rotation`] with [`KeyRing::rotate`]: keys rotated before they expire,
+//!   with overlap and grace; expired or unknown keys get the §5.3 key problem
+//!   ([`OuterResponse::key_problem`]).
 //! - [`InnerRequestDecoder`], [`encode_request_head`], [`encode_response_head`],
 //!   [`encode_content_chunk`]: binary HTTP (RFC 9292) in pieces, so that a gateway forwards a
 //!   chunked upload and streams the answer without holding either whole ([`Reply::stream`]).

@@ -5,6 +5,12 @@
 //! - `GET /attestation`: TEE evidence whose REPORTDATA is SHA-512 of that list.
 //! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
 //!
+//! Inner requests are admitted only in origin form under an `--allow`ed authority; one-shot
+//! requests are bounded by `--max-request` (default 8 MiB), chunked uploads by `--max-upload`
+//! (default 1 GiB, streamed in bounded memory). Keys rotate every `--key-lifetime` seconds
+//! (default 24 h) with overlap and grace, the list re-quoted each time; a replayed request is
+//! refused within a 60-second window.
+//!
 //! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
 //! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
 //! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
