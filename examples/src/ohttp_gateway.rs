@@ -10,17 +10,23 @@
 //!   opened as it arrives, the inner binary HTTP request decoded incrementally, its body
 //!   forwarded to the target as it comes, and the target's answer sealed chunk by chunk as it
 //!   streams back. Memory stays at a few chunks whatever the upload size.
+//!
+//! Every decision is the sans-IO core's ([`attested_ohttp::Gateway`]): which requests are
+//! admitted and where they go ([`attested_ohttp::Target`], turned into a URL here with the
+//! `url` builder, never by joining strings), the streamed upload's state machine
+//! ([`attested_ohttp::StreamedRequest`]), the limits and the statuses they map to, replay
+//! refusal, and when keys rotate ([`attested_ohttp::KeyRing::rotate`]). This file is the IO:
+//! sockets, the clock, the RNG, and re-quoting the key list whenever it changes.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
-use attested_ohttp::bhttp::{Message, StatusCode as InnerStatus};
 use attested_ohttp::{
-    ChunkedRequestDecoder, ChunkedResponseContext, Dialect, Forward, Gateway, GatewayPolicy,
-    Inbound, InnerRequestDecoder, KeyPair, KeyRing, MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS,
-    OuterResponse, Reply, RequestKind, Suite, TargetError, Validity, key_config_binding,
+    Dialect, Finished, Forward, Gateway, GatewayPolicy, Inbound, KeyRing,
+    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, OuterResponse, Reply, RequestKind, Rotation,
+    StreamedRequest, Suite, Target, TargetError, key_config_binding,
 };
 use axum::Router;
 use axum::body::Body;
@@ -59,14 +65,29 @@ impl From<Arc<TdxEvidenceSource>> for GatewayEvidence {
     }
 }
 
-struct AppState {
+/// What the gateway serves now; replaced whole when the keys rotate.
+struct Current {
     gateway: Gateway,
     key_list: Vec<u8>,
-    key_list_max_age: u64,
     attestation: serde_json::Value,
+}
+
+struct AppState {
+    current: RwLock<Arc<Current>>,
+    key_list_max_age: u64,
     nitro: Option<Arc<NitroSimSource>>,
     http: reqwest::Client,
-    target: String,
+    /// The target's base URL: scheme, host and port only.
+    target: reqwest::Url,
+}
+
+impl AppState {
+    fn current(&self) -> Arc<Current> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 fn outer(response: OuterResponse) -> Response {
@@ -89,15 +110,11 @@ fn with_outer_headers(mut r: Response, content_type: Option<&'static str>) -> Re
 }
 
 fn bare(status: u16) -> Response {
-    outer(OuterResponse {
-        status,
-        content_type: None,
-        body: Vec::new(),
-    })
+    outer(OuterResponse::bare(status))
 }
 
 async fn keys(State(st): State<Arc<AppState>>) -> Response {
-    let mut r = st.key_list.clone().into_response();
+    let mut r = st.current().key_list.clone().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(MEDIA_TYPE_KEYS),
@@ -109,45 +126,27 @@ async fn keys(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn attestation(State(st): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let current = st.current();
     let Some(nitro) = &st.nitro else {
-        return axum::Json(st.attestation.clone()).into_response();
+        return axum::Json(current.attestation.clone()).into_response();
     };
-    match nitro.attestation_json(&st.key_list, query.as_deref(), SystemTime::now()) {
+    match nitro.attestation_json(&current.key_list, query.as_deref(), SystemTime::now()) {
         Ok(json) => axum::Json(json).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
 
-/// Hop-by-hop and framing fields never cross the gateway.
-fn forwardable(name: &[u8]) -> bool {
-    ![
-        "host",
-        "content-length",
-        "connection",
-        "transfer-encoding",
-        "keep-alive",
-        "upgrade",
-        "te",
-        "trailer",
-    ]
-    .iter()
-    .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
-}
-
-/// The request to the target for an inner request head (its body is added by the caller).
-fn target_request(st: &AppState, head: &Message) -> Result<reqwest::RequestBuilder, TargetError> {
-    let control = head.control();
-    let method = reqwest::Method::from_bytes(control.method().unwrap_or(b"GET"))
+/// The request to the target for an admitted inner request (its body is added by the
+/// caller). The URL is the configured base with only its path and query replaced.
+fn target_request(st: &AppState, target: &Target) -> Result<reqwest::RequestBuilder, TargetError> {
+    let method = reqwest::Method::from_bytes(target.method().as_bytes())
         .map_err(|_| TargetError::Unavailable)?;
-    let path = String::from_utf8_lossy(control.path().unwrap_or(b"/")).into_owned();
-    let mut request = st.http.request(
-        method,
-        format!("{}{}", st.target.trim_end_matches('/'), path),
-    );
-    for field in head.header().fields() {
-        if forwardable(field.name()) {
-            request = request.header(field.name(), field.value());
-        }
+    let mut url = st.target.clone();
+    url.set_path(target.path());
+    url.set_query(target.query());
+    let mut request = st.http.request(method, url);
+    for (name, value) in target.headers() {
+        request = request.header(name, value);
     }
     Ok(request)
 }
@@ -160,18 +159,12 @@ fn target_error(e: &reqwest::Error) -> TargetError {
     }
 }
 
-/// Encapsulates a whole inner answer, or the inner status for a target error.
-fn respond(reply: Reply, answer: Result<Message, TargetError>) -> Response {
-    match reply.respond(answer, &mut rand::rng()) {
+/// Encapsulates a target error as its inner status.
+fn respond_error(reply: Reply, error: TargetError) -> Response {
+    match reply.respond(Err(error), &mut rand::rng()) {
         Ok(o) => outer(o),
         Err(_) => bare(500),
     }
-}
-
-/// Refuses the inner request with the inner status `status`, inside the ciphertext.
-fn refuse(reply: Reply, status: u16) -> Response {
-    let status = InnerStatus::try_from(status).unwrap_or(InnerStatus::OK);
-    respond(reply, Ok(Message::response(status)))
 }
 
 /// Encapsulates the target's answer: streamed chunk by chunk when the reply is chunked,
@@ -179,34 +172,26 @@ fn refuse(reply: Reply, status: u16) -> Response {
 async fn deliver(reply: Reply, sent: Result<reqwest::Response, reqwest::Error>) -> Response {
     let response = match sent {
         Ok(response) => response,
-        Err(e) => return respond(reply, Err(target_error(&e))),
+        Err(e) => return respond_error(reply, target_error(&e)),
     };
-    let Ok(status) = InnerStatus::try_from(response.status().as_u16()) else {
-        return respond(reply, Err(TargetError::Unavailable));
-    };
+    let status = response.status().as_u16();
+    // The core drops hop-by-hop fields.
     let fields: Vec<(Vec<u8>, Vec<u8>)> = response
         .headers()
         .iter()
-        .filter(|(name, _)| forwardable(name.as_str().as_bytes()))
         .map(|(name, value)| (name.as_str().as_bytes().to_vec(), value.as_bytes().to_vec()))
         .collect();
+    let fields = fields.iter().map(|(n, v)| (&n[..], &v[..]));
     if !reply.streams() {
         let Ok(body) = response.bytes().await else {
-            return respond(reply, Err(TargetError::Unavailable));
+            return respond_error(reply, TargetError::Unavailable);
         };
-        let mut inner = Message::response(status);
-        for (name, value) in fields {
-            inner.put_header(name, value);
-        }
-        inner.write_content(&body);
-        return respond(reply, Ok(inner));
+        return match reply.answer(status, fields, &body, &mut rand::rng()) {
+            Ok(o) => outer(o),
+            Err(_) => bare(500),
+        };
     }
-    let started = reply.stream(
-        status.code(),
-        fields.iter().map(|(n, v)| (&n[..], &v[..])),
-        &mut rand::rng(),
-    );
-    let Ok((first, sealer)) = started else {
+    let Ok((first, sealer)) = reply.stream(status, fields, &mut rand::rng()) else {
         return bare(500);
     };
     let rest = futures_util::stream::unfold(
@@ -239,23 +224,18 @@ async fn answer(st: &AppState, inbound: Inbound) -> Response {
     match inbound {
         Inbound::Answer(o) => outer(o),
         Inbound::Forward(fwd) => {
-            let Forward { message, reply } = *fwd;
-            let request = match target_request(st, &message) {
+            let Forward {
+                target,
+                content,
+                reply,
+            } = *fwd;
+            let request = match target_request(st, &target) {
                 Ok(request) => request,
-                Err(e) => return respond(reply, Err(e)),
+                Err(e) => return respond_error(reply, e),
             };
-            let sent = request.body(message.content().to_vec()).send().await;
-            drop(message);
+            let sent = request.body(content).send().await;
             deliver(reply, sent).await
         }
-    }
-}
-
-/// The outer status for a chunked request that cannot be opened.
-fn outer_status(e: &attested_ohttp::Error) -> u16 {
-    match e {
-        attested_ohttp::Error::LimitExceeded { .. } => 413,
-        _ => 400,
     }
 }
 
@@ -263,125 +243,53 @@ fn outer_status(e: &attested_ohttp::Error) -> u16 {
 /// rather than a complete one.
 type ContentSender = tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>;
 
-/// How a streamed chunked request ended, once its final chunk opened.
-enum Ended {
-    /// The inner request was well formed; answer with the target's response.
-    Complete(ChunkedResponseContext),
-    /// The inner request was refused with this inner status; answer inside the ciphertext.
-    Refused(ChunkedResponseContext, u16),
-}
-
-/// A chunked request opened as it streams in: outer chunks, inner binary HTTP, content.
-/// Holds at most one chunk and one body frame.
-struct Upload<'a, S> {
-    frames: S,
-    outer: ChunkedRequestDecoder<'a>,
-    inner: InnerRequestDecoder,
-    plain: Vec<u8>,
-    /// Set once the inner request is refused; the rest is only opened, not decoded.
-    refused: Option<u16>,
-}
-
-impl<S> Upload<'_, S>
+/// Feeds body frames to the core's streamed request; `Ok(false)` at the end of the body.
+async fn read_frame<S>(
+    frames: &mut S,
+    upload: &mut StreamedRequest<'_>,
+    content: &mut Vec<u8>,
+) -> Result<bool, OuterResponse>
 where
     S: futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
 {
-    /// Opens the next body frame, appending the content it completes; `Ok(false)` at the end
-    /// of the body, `Err` with the outer status when the request cannot be opened.
-    async fn read_frame(&mut self, content: &mut Vec<u8>) -> Result<bool, u16> {
-        match self.frames.next().await {
-            None => Ok(false),
-            Some(Err(_)) => Err(400),
-            Some(Ok(frame)) => {
-                self.outer
-                    .push(&frame, &mut self.plain)
-                    .map_err(|e| outer_status(&e))?;
-                self.decode_inner(content);
-                Ok(true)
-            }
-        }
+    match frames.next().await {
+        None => Ok(false),
+        Some(Err(_)) => Err(OuterResponse::bare(400)),
+        Some(Ok(frame)) => upload.push(&frame, content).map(|()| true),
     }
+}
 
-    fn decode_inner(&mut self, content: &mut Vec<u8>) {
-        if self.refused.is_none() && self.inner.push(&self.plain, content).is_err() {
-            self.refused = Some(400);
-        }
-        self.plain.clear();
-    }
-
-    /// The inner request head, once it has arrived and passed the gateway's policy; `None`
-    /// when the inner request is refused (the status is in `refused`).
-    async fn head(
-        &mut self,
-        gateway: &Gateway,
-        content: &mut Vec<u8>,
-    ) -> Result<Option<Message>, u16> {
-        loop {
-            if let Some(head) = self.inner.take_head() {
-                return Ok(match gateway.admit(&head) {
-                    Ok(()) => Some(head),
-                    Err(status) => {
-                        self.refused = Some(status);
-                        None
-                    }
-                });
-            }
-            if self.refused.is_some() {
-                return Ok(None);
-            }
-            if !self.read_frame(content).await? {
-                self.refused = Some(400);
-                return Ok(None);
-            }
-        }
-    }
-
-    /// Opens the rest of the request, sending its content to `to` (if any) as it comes.
-    async fn pump(
-        mut self,
-        mut content: Vec<u8>,
-        mut to: Option<ContentSender>,
-    ) -> Result<Ended, u16> {
-        loop {
-            if self.refused.is_some() {
-                abort(&mut to).await;
-            }
-            send_content(&mut to, core::mem::take(&mut content)).await;
-            match self.read_frame(&mut content).await {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(status) => {
-                    abort(&mut to).await;
-                    return Err(status);
-                }
-            }
-        }
-        let Self {
-            outer,
-            mut inner,
-            mut plain,
-            mut refused,
-            ..
-        } = self;
-        let context = match outer.finish(&mut plain) {
-            Ok(context) => context,
-            Err(e) => {
-                abort(&mut to).await;
-                return Err(outer_status(&e));
-            }
-        };
-        if refused.is_none()
-            && (inner.push(&plain, &mut content).is_err() || inner.finish().is_err())
-        {
-            refused = Some(400);
-        }
-        if let Some(status) = refused {
+/// Opens the rest of the request, sending its content to `to` (if any) as it comes, and
+/// aborting what went to the target if the core refuses the request.
+async fn pump<S>(
+    mut frames: S,
+    mut upload: StreamedRequest<'_>,
+    mut content: Vec<u8>,
+    mut to: Option<ContentSender>,
+) -> Result<Finished, OuterResponse>
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
+{
+    loop {
+        if upload.refused().is_some() {
             abort(&mut to).await;
-            return Ok(Ended::Refused(context, status));
         }
-        send_content(&mut to, content).await;
-        Ok(Ended::Complete(context))
+        send_content(&mut to, core::mem::take(&mut content)).await;
+        match read_frame(&mut frames, &mut upload, &mut content).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(refused) => {
+                abort(&mut to).await;
+                return Err(refused);
+            }
+        }
     }
+    let finished = upload.finish(&mut content, &mut rand::rng());
+    match &finished {
+        Ok(Finished::Streamed(_)) => send_content(&mut to, content).await,
+        _ => abort(&mut to).await,
+    }
+    finished
 }
 
 async fn send_content(to: &mut Option<ContentSender>, content: Vec<u8>) {
@@ -403,53 +311,47 @@ async fn abort(to: &mut Option<ContentSender>) {
 
 /// A draft chunked request, streamed: the target gets the inner body as it is opened and
 /// the client gets the target's answer as it arrives.
-async fn chunked(st: &AppState, content_type: &str, body: Body) -> Response {
-    let Ok(outer) = st.gateway.chunked_decoder(content_type, SystemTime::now()) else {
-        return bare(415);
+async fn chunked(st: &AppState, current: &Current, content_type: &str, body: Body) -> Response {
+    let mut upload = match current.gateway.streamed(content_type, SystemTime::now()) {
+        Ok(upload) => upload,
+        Err(refused) => return outer(refused),
     };
-    let mut upload = Upload {
-        frames: body.into_data_stream(),
-        outer,
-        inner: st.gateway.inner_decoder(),
-        plain: Vec::new(),
-        refused: None,
-    };
+    let mut frames = body.into_data_stream();
     let mut content = Vec::new();
-    let head = match upload.head(&st.gateway, &mut content).await {
-        Ok(head) => head,
-        Err(status) => return bare(status),
-    };
-    // A refused request is opened to its end all the same, to answer inside the ciphertext.
-    let request = match &head {
-        Some(head) => target_request(st, head),
-        None => Err(TargetError::Unavailable),
-    };
-    drop(head);
-    let Ok(request) = request else {
-        let ended = upload.pump(content, None).await;
-        return match ended {
-            Err(status) => bare(status),
-            Ok(Ended::Refused(context, status)) => {
-                refuse(st.gateway.chunked_reply(context), status)
+    while upload.head_pending() {
+        match read_frame(&mut frames, &mut upload, &mut content).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(refused) => return outer(refused),
+        }
+    }
+    let request = upload.take_target().map(|t| target_request(st, &t));
+    let Some(Ok(request)) = request else {
+        // Refused, or the head came only at the end: opened to its end all the same, to
+        // answer inside the ciphertext.
+        let target_failed = request.is_some();
+        return match pump(frames, upload, content, None).await {
+            Err(refused) => outer(refused),
+            Ok(Finished::Inbound(inbound)) => answer(st, inbound).await,
+            Ok(Finished::Streamed(reply)) if target_failed => {
+                respond_error(reply, TargetError::Unavailable)
             }
-            Ok(Ended::Complete(context)) => respond(
-                st.gateway.chunked_reply(context),
-                Err(TargetError::Unavailable),
-            ),
+            Ok(_) => bare(500),
         };
     };
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|item| (item, receiver))
     });
-    let (ended, sent) = tokio::join!(
-        upload.pump(content, Some(sender)),
+    let (finished, sent) = tokio::join!(
+        pump(frames, upload, content, Some(sender)),
         request.body(reqwest::Body::wrap_stream(body)).send()
     );
-    match ended {
-        Err(status) => bare(status),
-        Ok(Ended::Refused(context, status)) => refuse(st.gateway.chunked_reply(context), status),
-        Ok(Ended::Complete(context)) => deliver(st.gateway.chunked_reply(context), sent).await,
+    match finished {
+        Err(refused) => outer(refused),
+        Ok(Finished::Streamed(reply)) => deliver(reply, sent).await,
+        Ok(Finished::Inbound(inbound)) => answer(st, inbound).await,
+        Ok(_) => bare(500),
     }
 }
 
@@ -458,20 +360,24 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let policy = st.gateway.policy();
+    let current = st.current();
+    let policy = current.gateway.policy();
     match (
         RequestKind::from_content_type(content_type),
         policy.chunked_dialect,
     ) {
         (Err(_), _) => bare(415),
-        (Ok(RequestKind::Chunked), Dialect::Draft) => chunked(&st, content_type, body).await,
+        (Ok(RequestKind::Chunked), Dialect::Draft) => {
+            chunked(&st, &current, content_type, body).await
+        }
         // One HPKE message: buffered, within the size limit.
         _ => {
             let Ok(bytes) = axum::body::to_bytes(body, policy.max_request_len).await else {
                 return bare(413);
             };
             let inbound =
-                st.gateway
+                current
+                    .gateway
                     .inbound(content_type, &bytes, SystemTime::now(), &mut rand::rng());
             drop(bytes);
             answer(&st, inbound).await
@@ -479,71 +385,167 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
     }
 }
 
-/// The gateway's routes, with a fresh key whose configuration list `source` quotes.
+/// The evidence for a key list, and the per-request Nitro source if that is the platform.
+enum Evidence {
+    Tdx(Arc<TdxEvidenceSource>),
+    NitroSim,
+}
+
+impl Evidence {
+    /// The attestation document for `key_list`: a fresh quote over SHA-512 of the list.
+    fn attest(
+        &self,
+        key_list: &[u8],
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        let evidence = match self {
+            Evidence::Tdx(source) => serde_json::json!({
+                "type": "tdx-quote",
+                "tee_type": source.tee_type(),
+                "quote": hex::encode(source.quote(&key_config_binding(key_list))?),
+            }),
+            Evidence::NitroSim => serde_json::Value::Null,
+        };
+        Ok(serde_json::json!({ "evidence": evidence, "key_config_list": hex::encode(key_list) }))
+    }
+}
+
+/// Rotates the keys when the core says so and re-quotes the list whenever it changes.
+fn rotate(
+    state: &AppState,
+    evidence: &Evidence,
+    rotation: &Rotation,
+    suite: Suite,
+    now: SystemTime,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let current = state.current();
+    let mut ring = current.gateway.ring().clone();
+    ring.rotate(now, rotation, suite, &mut rand::rng())?;
+    let key_list = ring.encoded_list(now);
+    if key_list == current.key_list {
+        return Ok(());
+    }
+    let attestation = evidence.attest(&key_list)?;
+    let next = Arc::new(Current {
+        gateway: current.gateway.with_ring(ring),
+        key_list,
+        attestation,
+    });
+    *state
+        .current
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = next;
+    Ok(())
+}
+
+/// The gateway's routes, with a fresh key whose configuration list `source` quotes, rotated
+/// on the default schedule.
 pub fn router(
     source: impl Into<GatewayEvidence>,
     options: GatewayOptions,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    let max_streamed = options.max_request;
+    router_with(source, options, Rotation::default(), max_streamed)
+}
+
+/// The gateway's routes with key rotation on `rotation` (the keys are checked every minute,
+/// or more often for short lifetimes) and chunked uploads of up to `max_streamed` bytes,
+/// which stream in bounded memory (`options.max_request` bounds one-shot requests, which
+/// are buffered). Must run inside a Tokio runtime.
+pub fn router_with(
+    source: impl Into<GatewayEvidence>,
+    options: GatewayOptions,
+    rotation: Rotation,
+    max_streamed: u64,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let now = SystemTime::now();
-    let lifetime = Duration::from_secs(24 * 3600);
-    let pair = KeyPair::generate(
-        1,
-        options.suite.kem,
-        vec![options.suite.symmetric()],
-        &mut rand::rng(),
-    )?;
+    let target = reqwest::Url::parse(&options.target)?;
+    if !matches!(target.scheme(), "http" | "https")
+        || target.host().is_none()
+        || target.path() != "/"
+        || target.query().is_some()
+        || !target.username().is_empty()
+        || target.password().is_some()
+    {
+        return Err(format!(
+            "--target must be http(s)://host[:port] with no path, query or credentials, not {}",
+            options.target
+        )
+        .into());
+    }
     let mut ring = KeyRing::new();
-    ring.insert(
-        pair,
-        Validity::new(now, lifetime, Duration::from_secs(3600)),
-    )?;
+    ring.rotate(now, &rotation, options.suite, &mut rand::rng())?;
     let key_list = ring.encoded_list(now);
     let (evidence, nitro, trust) = match source.into() {
-        GatewayEvidence::Tdx(source) => (
-            serde_json::json!({
-                "type": "tdx-quote",
-                "tee_type": source.tee_type(),
-                "quote": hex::encode(source.quote(&key_config_binding(&key_list))?),
-            }),
-            None,
-            trust_routes(source),
-        ),
+        GatewayEvidence::Tdx(source) => (Evidence::Tdx(source.clone()), None, trust_routes(source)),
         GatewayEvidence::NitroSim(source) => (
-            serde_json::Value::Null,
+            Evidence::NitroSim,
             Some(source.clone()),
             crate::nitro_evidence::trust_routes(&source),
         ),
     };
+    let attested = evidence.attest(&key_list)?;
     let max_request = usize::try_from(options.max_request)?;
     let policy = GatewayPolicy {
         max_request_len: max_request,
         chunk_limits: attested_ohttp::ChunkLimits {
             max_chunk_len: 1 << 20,
-            max_total_len: options.max_request,
+            max_total_len: max_streamed,
             ..attested_ohttp::ChunkLimits::default()
         },
         chunked_dialect: options.chunked_dialect,
         allowed_targets: options.allowed,
+        inner_limits: attested_ohttp::InnerLimits {
+            max_content_len: max_streamed.max(options.max_request),
+            ..attested_ohttp::InnerLimits::default()
+        },
         ..GatewayPolicy::default()
     };
     let state = Arc::new(AppState {
-        gateway: Gateway::new(ring, policy),
-        attestation: serde_json::json!({ "evidence": evidence, "key_config_list": hex::encode(&key_list) }),
+        current: RwLock::new(Arc::new(Current {
+            gateway: Gateway::new(ring, policy),
+            key_list,
+            attestation: attested,
+        })),
         nitro,
-        key_list,
-        key_list_max_age: 3600,
+        key_list_max_age: rotation.cache_lifetime().as_secs(),
         http: reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(300))
             .build()?,
-        target: options.target,
+        target,
     });
+    let period = (rotation.overlap / 8).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    let rotating = Arc::downgrade(&state);
+    let suite = options.suite;
+    let evidence = Arc::new(evidence);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            let Some(state) = rotating.upgrade() else {
+                return;
+            };
+            // Quoting may block (configfs-tsm): off the async workers.
+            let evidence = evidence.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                rotate(&state, &evidence, &rotation, suite, SystemTime::now())
+            })
+            .await;
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("ohttp-gateway: key rotation failed: {e}"),
+                Err(e) => eprintln!("ohttp-gateway: key rotation failed: {e}"),
+            }
+        }
+    });
+    let max_body = max_request.max(usize::try_from(max_streamed).unwrap_or(usize::MAX));
     Ok(Router::new()
         .route("/ohttp-keys", get(keys))
         .route("/.well-known/ohttp-gateway", get(keys).post(gateway))
         .route("/attestation", get(attestation))
         .route("/gateway", axum::routing::post(gateway))
         .layer(axum::extract::DefaultBodyLimit::max(
-            max_request.saturating_add(1 << 20),
+            max_body.saturating_add(1 << 20),
         ))
         .with_state(state)
         .merge(trust))

@@ -17,6 +17,35 @@ use crate::tdx_evidence::{TdxCheck, VerifiedTdx};
 /// Why a transcription failed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The gateway answered with the RFC 9458 §5.3 `ohttp-key` problem: it no longer (or not
+/// yet) holds the key the request used. Fetch the keys and evidence again, and retry once.
+#[derive(Debug, thiserror::Error)]
+#[error("the gateway does not hold the key configuration used (RFC 9458 §5.3 ohttp-key problem)")]
+pub struct KeyProblem;
+
+/// Whether `error` is the gateway's [`KeyProblem`].
+pub fn is_key_problem(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.downcast_ref::<KeyProblem>().is_some()
+}
+
+/// Refuses an unsuccessful outer response, as a [`KeyProblem`] when it is one.
+fn refuse_outer(status: reqwest::StatusCode, content_type: Option<&str>, body: &[u8]) -> BoxError {
+    let problem = content_type == Some(attested_ohttp::MEDIA_TYPE_PROBLEM)
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|p| {
+            p.get("type").and_then(serde_json::Value::as_str)
+                == Some(attested_ohttp::PROBLEM_TYPE_OHTTP_KEY)
+        });
+    if problem {
+        return Box::new(KeyProblem);
+    }
+    format!("gateway answered {status}").into()
+}
+
+fn content_type(reply: &reqwest::Response) -> Option<String> {
+    let value = reply.headers().get(reqwest::header::CONTENT_TYPE)?;
+    value.to_str().ok().map(str::to_owned)
+}
+
 /// Fetches the gateway's key configuration list and attestation, verifies the quote with
 /// `check`, and returns an OHTTP client for keys that the verified quote binds.
 pub async fn verified_gateway(
@@ -253,7 +282,9 @@ async fn read_chunked_answer(
 ) -> Result<Vec<u8>, BoxError> {
     let status = reply.status();
     if !status.is_success() {
-        return Err(format!("gateway answered {status}").into());
+        let kind = content_type(&reply);
+        let body = reply.bytes().await.unwrap_or_default();
+        return Err(refuse_outer(status, kind.as_deref(), &body));
     }
     let mut plain = Vec::new();
     let mut bytes = reply.bytes_stream();
@@ -343,9 +374,10 @@ pub async fn transcribe_one_shot(
 ) -> Result<Vec<u8>, BoxError> {
     let (reply, pending) = post_encapsulated(http, url, client, inner, MEDIA_TYPE_REQUEST).await?;
     let status = reply.status();
+    let kind = content_type(&reply);
     let bytes = reply.bytes().await?;
     if !status.is_success() {
-        return Err(format!("gateway answered {status}").into());
+        return Err(refuse_outer(status, kind.as_deref(), &bytes));
     }
     transcription_response(&pending.decapsulate(&bytes)?)
 }

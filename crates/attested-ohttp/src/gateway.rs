@@ -64,6 +64,39 @@ impl Validity {
     }
 }
 
+/// When the gateway rotates its keys: each key is advertised for `lifetime`, its successor
+/// appears `overlap` before that ends (both are advertised meanwhile), and requests to a key
+/// are accepted `grace` after it stops being advertised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// How long a key is advertised.
+    pub lifetime: Duration,
+    /// How long before the end of its advertisement a key's successor is advertised too.
+    pub overlap: Duration,
+    /// How long requests to a key are accepted after it stops being advertised.
+    pub grace: Duration,
+}
+
+impl Default for Rotation {
+    /// Keys advertised 24 hours, the next one from 2 hours before, accepted 1 hour after.
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::from_secs(24 * 3600),
+            overlap: Duration::from_secs(2 * 3600),
+            grace: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Rotation {
+    /// How long a client may cache the key list: a quarter of the overlap, so that a client
+    /// whose cached list lacks the newest key refetches long before the key it uses stops
+    /// being accepted.
+    pub fn cache_lifetime(&self) -> Duration {
+        self.overlap / 4
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     pair: KeyPair,
@@ -100,6 +133,42 @@ impl KeyRing {
         Ok(())
     }
 
+    /// Rotates at `now`: drops keys whose grace period has passed, and adds a key for `suite`
+    /// (from `rng`, under a key id no remaining key uses) when no advertised key outlives
+    /// `now + overlap`. Returns whether a key was added; the advertised list also changes
+    /// when a key's advertisement ends, so compare [`encoded_list`](Self::encoded_list) to
+    /// decide when to re-quote it.
+    pub fn rotate(
+        &mut self,
+        now: SystemTime,
+        rotation: &Rotation,
+        suite: Suite,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<bool> {
+        self.prune(now);
+        let horizon = now.checked_add(rotation.overlap).unwrap_or(now);
+        let newest = self
+            .entries
+            .iter()
+            .filter(|e| e.validity.advertised_at(now))
+            .max_by_key(|e| e.validity.not_after);
+        if newest.is_some_and(|e| e.validity.not_after > horizon) {
+            return Ok(false);
+        }
+        let after = newest.map_or(0, |e| e.pair.config().key_id());
+        let key_id = (1..=256u16)
+            .filter_map(|step| u8::try_from((u16::from(after) + step) % 256).ok())
+            .find(|id| self.entries.iter().all(|e| e.pair.config().key_id() != *id))
+            .ok_or(Error::LimitExceeded {
+                what: "key ring entries",
+                limit: 256,
+                actual: 256,
+            })?;
+        let pair = KeyPair::generate(key_id, suite.kem, vec![suite.symmetric()], rng)?;
+        self.insert(pair, Validity::new(now, rotation.lifetime, rotation.grace))?;
+        Ok(true)
+    }
+
     /// Drops keys whose grace period has passed.
     pub fn prune(&mut self, now: SystemTime) {
         self.entries
@@ -114,9 +183,17 @@ impl KeyRing {
             .map(|e| e.pair.config())
     }
 
-    /// The `application/ohttp-keys` body to serve at `now`.
+    /// The `application/ohttp-keys` body to serve at `now`: the newest key first, so that a
+    /// client taking the first mutually supported configuration moves to a new key as soon
+    /// as it is advertised, not when the old one expires.
     pub fn encoded_list(&self, now: SystemTime) -> Vec<u8> {
-        encode_key_config_list(self.advertised(now))
+        let mut entries: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.validity.advertised_at(now))
+            .collect();
+        entries.sort_by_key(|e| core::cmp::Reverse(e.validity.not_before));
+        encode_key_config_list(entries.into_iter().map(|e| e.pair.config()))
     }
 
     fn lookup(&self, key_id: KeyId, now: SystemTime) -> Result<&KeyPair> {

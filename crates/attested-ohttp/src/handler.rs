@@ -5,7 +5,7 @@
 //! empty body when the request cannot be decapsulated at all. The target's status, headers
 //! and errors travel inside the ciphertext.
 
-use std::io::Cursor;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use hpke::rand_core::CryptoRng;
@@ -16,8 +16,12 @@ use crate::chunked::{
 use crate::error::{Error, Result};
 use crate::gateway::{KeyRing, ResponseContext};
 use crate::inner::{
-    InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_response_head,
+    InnerLimits, InnerRequestDecoder, encode_content_chunk, encode_content_end,
+    encode_response_head,
 };
+use crate::replay::{Replay, ReplayLimits, ReplayWindow};
+use crate::suite::Kem;
+use crate::target::{Admission, Target, forwardable_field};
 
 /// `application/ohttp-keys`: a key configuration list.
 pub const MEDIA_TYPE_KEYS: &str = "application/ohttp-keys";
@@ -29,6 +33,12 @@ pub const MEDIA_TYPE_RESPONSE: &str = "message/ohttp-res";
 pub const MEDIA_TYPE_CHUNKED_REQUEST: &str = "message/ohttp-chunked-req";
 /// `message/ohttp-chunked-res`: a chunked response.
 pub const MEDIA_TYPE_CHUNKED_RESPONSE: &str = "message/ohttp-chunked-res";
+/// `application/problem+json` (RFC 9457): the media type of a key problem (RFC 9458 §5.3).
+pub const MEDIA_TYPE_PROBLEM: &str = "application/problem+json";
+/// The RFC 9458 §5.3 problem type: the request's key configuration is unknown or expired;
+/// the client should fetch the key configuration (and its evidence) again.
+pub const PROBLEM_TYPE_OHTTP_KEY: &str =
+    "https://iana.org/assignments/http-problem-types#ohttp-key";
 
 /// What a request's media type says it is. Parameters are not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,9 +82,17 @@ pub struct GatewayPolicy {
     pub pad_responses_to: usize,
     /// Target authorities (`host` or `host:port`) requests may go to; empty allows none.
     pub allowed_targets: Vec<String>,
-    /// The longest inner head (control data and header fields) or trailer of a streamed
-    /// request.
-    pub max_head_len: usize,
+    /// The authority of an inner request that names none (neither in its control data nor
+    /// in `Host`); it must still be allowed. `None` refuses such requests.
+    pub default_authority: Option<String>,
+    /// The path of an inner request whose path is empty. `None` refuses such requests.
+    pub default_path: Option<String>,
+    /// Limits on every inner request (head, field count, content); the content limit of a
+    /// one-shot request is also bounded by `max_request_len`, of a chunked one by
+    /// `chunk_limits.max_total_len`.
+    pub inner_limits: InnerLimits,
+    /// Replay protection (RFC 9458 §6.5).
+    pub replay: ReplayLimits,
 }
 
 impl Default for GatewayPolicy {
@@ -86,7 +104,10 @@ impl Default for GatewayPolicy {
             response_chunk_len: 16 * 1024,
             pad_responses_to: 0,
             allowed_targets: Vec::new(),
-            max_head_len: 64 * 1024,
+            default_authority: None,
+            default_path: None,
+            inner_limits: InnerLimits::default(),
+            replay: ReplayLimits::default(),
         }
     }
 }
@@ -103,12 +124,53 @@ pub struct OuterResponse {
 }
 
 impl OuterResponse {
-    fn bare(status: u16) -> Self {
+    /// A bare status with an empty body.
+    pub fn bare(status: u16) -> Self {
         Self {
             status,
             content_type: None,
             body: Vec::new(),
         }
+    }
+
+    /// RFC 9458 §5.3: `400` with the `ohttp-key` problem type, which tells the client to
+    /// fetch the key configuration again. Says nothing else about the request.
+    pub fn key_problem() -> Self {
+        let body = serde_json::json!({
+            "type": PROBLEM_TYPE_OHTTP_KEY,
+            "title": "key identifier unknown or expired",
+        });
+        Self {
+            status: 400,
+            content_type: Some(MEDIA_TYPE_PROBLEM),
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// The outer answer to a request that cannot be opened: the key problem for an unknown,
+    /// expired or not yet active key, `413` for a request over a limit, `400` otherwise
+    /// (RFC 9458 §5.2: no detail about why decapsulation failed).
+    pub fn refusal(error: &Error) -> Self {
+        match error {
+            Error::UnknownKeyId(_) | Error::KeyExpired { .. } | Error::KeyNotYetActive { .. } => {
+                Self::key_problem()
+            }
+            Error::LimitExceeded { .. } => Self::bare(413),
+            _ => Self::bare(400),
+        }
+    }
+
+    /// Whether this is the RFC 9458 §5.3 key problem.
+    pub fn is_key_problem(&self) -> bool {
+        self.content_type == Some(MEDIA_TYPE_PROBLEM)
+    }
+}
+
+/// The inner status for an inner request the decoder refused: 413 over a limit, else 400.
+fn inner_status(error: &Error) -> u16 {
+    match error {
+        Error::LimitExceeded { .. } => 413,
+        _ => 400,
     }
 }
 
@@ -122,11 +184,13 @@ pub enum TargetError {
     Timeout,
 }
 
-/// A decapsulated request that passed the policy: forward `message`, then answer with
-/// `reply`.
+/// A decapsulated request that passed the policy: send `content` to `target`, then answer
+/// with `reply`.
 pub struct Forward {
-    /// The inner request.
-    pub message: bhttp::Message,
+    /// Where the request goes, already admitted.
+    pub target: Target,
+    /// The inner request's content.
+    pub content: Vec<u8>,
     /// How to answer it.
     pub reply: Reply,
 }
@@ -165,6 +229,34 @@ enum ReplyContext {
 }
 
 impl Reply {
+    /// Encapsulates the target's answer as an inner response with `status`, the forwardable
+    /// ones of `fields` (hop-by-hop fields are dropped) and `content`.
+    pub fn answer<'f>(
+        self,
+        status: u16,
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        content: &[u8],
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<OuterResponse> {
+        let status = bhttp::StatusCode::try_from(status)
+            .map_err(|_| Error::Bhttp("not a final status".into()))?;
+        let mut message = bhttp::Message::response(status);
+        for (name, value) in fields {
+            if forwardable_field(name) {
+                message.put_header(name, value);
+            }
+        }
+        message.write_content(content);
+        self.respond(Ok(message), rng)
+    }
+
+    /// Refuses the request with the bodiless inner status `status`, inside the ciphertext;
+    /// a bare outer `500` if even that fails.
+    pub fn refuse(self, status: u16, rng: &mut (impl CryptoRng + ?Sized)) -> OuterResponse {
+        self.respond(Ok(status_message(status)), rng)
+            .unwrap_or_else(|_| OuterResponse::bare(500))
+    }
+
     /// Encapsulates the target's answer (or an inner error status) as the outer response.
     pub fn respond(
         self,
@@ -216,7 +308,7 @@ impl Reply {
     }
 
     /// Starts streaming the target's answer as an indeterminate-length inner response with
-    /// `status` and `fields`. Returns the outer body's first bytes (response nonce and the
+    /// `status` and the forwardable ones of `fields`. Returns the outer body's first bytes (response nonce and the
     /// sealed head) and the stream for the content.
     pub fn stream<'f>(
         self,
@@ -232,7 +324,13 @@ impl Reply {
             ReplyContext::Chunked(ctx) => ctx.start(rng)?,
         };
         let mut head = Vec::new();
-        encode_response_head(status, fields, &mut head);
+        encode_response_head(
+            status,
+            fields
+                .into_iter()
+                .filter(|(name, _)| forwardable_field(name)),
+            &mut head,
+        );
         sealer.seal_chunk(&head, &mut out)?;
         let stream = ResponseStream {
             sealer,
@@ -312,17 +410,35 @@ fn status_message(status: u16) -> bhttp::Message {
     bhttp::Message::response(bhttp::StatusCode::try_from(status).unwrap_or(bhttp::StatusCode::OK))
 }
 
-/// The gateway core: a key ring and a policy.
+/// The gateway core: a key ring, a policy, and the requests seen inside the replay window.
+///
+/// Clones share the replay window; [`with_ring`](Self::with_ring) swaps in a rotated ring
+/// and keeps it.
 #[derive(Debug, Clone)]
 pub struct Gateway {
     ring: KeyRing,
     policy: GatewayPolicy,
+    replay: Arc<Mutex<ReplayWindow>>,
 }
 
 impl Gateway {
     /// A gateway.
     pub fn new(ring: KeyRing, policy: GatewayPolicy) -> Self {
-        Self { ring, policy }
+        let replay = Arc::new(Mutex::new(ReplayWindow::new(policy.replay)));
+        Self {
+            ring,
+            policy,
+            replay,
+        }
+    }
+
+    /// The same gateway over another key ring (after a rotation), sharing the replay window.
+    pub fn with_ring(&self, ring: KeyRing) -> Self {
+        Self {
+            ring,
+            policy: self.policy.clone(),
+            replay: self.replay.clone(),
+        }
     }
 
     /// The key ring.
@@ -333,6 +449,28 @@ impl Gateway {
     /// The policy.
     pub fn policy(&self) -> &GatewayPolicy {
         &self.policy
+    }
+
+    /// How many requests the replay window holds.
+    pub fn replay_window_len(&self) -> usize {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Records a decrypted request (named by its key header and encapsulated key), or gives
+    /// the outer answer refusing it: `400` for a replay, `503` when the window is full.
+    pub(crate) fn remember(
+        &self,
+        header_and_enc: &[u8],
+        now: SystemTime,
+    ) -> core::result::Result<(), OuterResponse> {
+        let mut window = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        window.admit(header_and_enc, now).map_err(|e| match e {
+            Replay::Seen => OuterResponse::bare(400),
+            Replay::Full => OuterResponse::bare(503),
+        })
     }
 
     /// Handles a one-shot request (or, in the Azure dialect, a `message/ohttp-chunked-req`
@@ -351,25 +489,44 @@ impl Gateway {
         let azure = match (kind, self.policy.chunked_dialect) {
             (RequestKind::OneShot, _) => false,
             (RequestKind::Chunked, Dialect::Azure) => true,
-            // Draft chunked requests stream: use `chunked_decoder`.
+            // Draft chunked requests stream: use `streamed`.
             (RequestKind::Chunked, _) => return Inbound::Answer(OuterResponse::bare(415)),
         };
         if body.len() > self.policy.max_request_len {
             return Inbound::Answer(OuterResponse::bare(413));
         }
-        let Ok((inner, context)) = self.ring.decapsulate(body, now) else {
-            // RFC 9458 §5.2: no detail about why decapsulation failed.
-            return Inbound::Answer(OuterResponse::bare(400));
+        let (inner, context) = match self.ring.decapsulate(body, now) {
+            Ok(opened) => opened,
+            Err(e) => return Inbound::Answer(OuterResponse::refusal(&e)),
         };
+        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
+        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
+            return Inbound::Answer(refused);
+        }
         let context = if azure {
             ReplyContext::AzureChunked(context)
         } else {
             ReplyContext::OneShot(context)
         };
-        self.screen(&inner, context, rng)
+        let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
+        self.screen(&inner, context, limit, now, rng)
+    }
+
+    /// A streamed draft chunked request, after checking its media type; the error is the
+    /// outer answer.
+    pub fn streamed(
+        &self,
+        content_type: &str,
+        now: SystemTime,
+    ) -> core::result::Result<StreamedRequest<'_>, OuterResponse> {
+        let outer = self
+            .chunked_decoder(content_type, now)
+            .map_err(|_| OuterResponse::bare(415))?;
+        Ok(StreamedRequest::new(self, outer, now))
     }
 
     /// A streaming decoder for a draft chunked request, after checking its media type.
+    /// [`streamed`](Self::streamed) adds the inner decoder, admission and replay checks.
     pub fn chunked_decoder(
         &self,
         content_type: &str,
@@ -392,32 +549,43 @@ impl Gateway {
 
     /// A decoder for the inner request of a streamed chunked request, bounded by the policy.
     pub fn inner_decoder(&self) -> InnerRequestDecoder {
-        InnerRequestDecoder::new(self.policy.max_head_len)
+        self.inner_decoder_within(self.policy.chunk_limits.max_total_len)
     }
 
-    /// Checks a streamed inner request's head against the policy; `Err` holds the inner
-    /// status to refuse it with.
-    pub fn admit(&self, head: &bhttp::Message) -> core::result::Result<(), u16> {
-        if !head.control().is_request() {
-            return Err(400);
-        }
-        let authority = head.control().authority().unwrap_or_default();
-        let host = head.header().get(b"host").unwrap_or_default();
-        let target = if authority.is_empty() {
-            host
-        } else {
-            authority
+    fn inner_decoder_within(&self, content_limit: u64) -> InnerRequestDecoder {
+        let limits = self.policy.inner_limits;
+        InnerRequestDecoder::with_limits(InnerLimits {
+            max_content_len: limits.max_content_len.min(content_limit),
+            ..limits
+        })
+    }
+
+    /// Admits an inner request head at `now` against the policy: an allowed authority, an
+    /// origin-form path, valid header fields and, if it has one, a `Date` inside the replay
+    /// window (RFC 9458 §6.5.1). `Err` holds the inner status to refuse it with.
+    pub fn admit(
+        &self,
+        head: &bhttp::Message,
+        now: SystemTime,
+    ) -> core::result::Result<Target, u16> {
+        let admission = Admission {
+            allowed: &self.policy.allowed_targets,
+            default_authority: self.policy.default_authority.as_deref(),
+            default_path: self.policy.default_path.as_deref(),
         };
-        if self
-            .policy
-            .allowed_targets
+        let target = admission.admit(head)?;
+        let window = ReplayWindow::new(self.policy.replay);
+        let mut dates = head
+            .header()
+            .fields()
             .iter()
-            .any(|t| t.as_bytes().eq_ignore_ascii_case(target))
-        {
-            Ok(())
-        } else {
-            Err(403)
+            .filter(|f| f.name().eq_ignore_ascii_case(b"date"));
+        match (dates.next(), dates.next()) {
+            (None, _) => {}
+            (Some(date), None) if window.date_acceptable(date.value(), now) => {}
+            _ => return Err(400),
         }
+        Ok(target)
     }
 
     /// How to answer a streamed draft chunked request whose decoder has finished.
@@ -438,31 +606,229 @@ impl Gateway {
         &self,
         inner: &[u8],
         context: ChunkedResponseContext,
+        now: SystemTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
-        self.screen(inner, ReplyContext::Chunked(context), rng)
+        let limit = self.policy.chunk_limits.max_total_len;
+        self.screen(inner, ReplyContext::Chunked(context), limit, now, rng)
     }
 
+    /// Decodes a whole inner request with the incremental decoder, under the policy's head,
+    /// field and content limits, and admits it.
     fn screen(
         &self,
         inner: &[u8],
         context: ReplyContext,
+        content_limit: u64,
+        now: SystemTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
         let reply = self.reply(context);
-        let refuse = |reply: Reply, status: u16, rng: &mut _| match reply
-            .respond(Ok(status_message(status)), rng)
-        {
-            Ok(outer) => Inbound::Answer(outer),
-            Err(_) => Inbound::Answer(OuterResponse::bare(500)),
-        };
-        let message = match bhttp::Message::read_bhttp(&mut Cursor::new(inner)) {
-            Ok(m) => m,
-            _ => return refuse(reply, 400, rng),
-        };
-        if let Err(status) = self.admit(&message) {
-            return refuse(reply, status, rng);
+        let mut decoder = self.inner_decoder_within(content_limit);
+        let mut content = Vec::new();
+        if let Err(e) = decoder.push(inner, &mut content) {
+            return Inbound::Answer(reply.refuse(inner_status(&e), rng));
         }
-        Inbound::Forward(Box::new(Forward { message, reply }))
+        let head = decoder.take_head();
+        if let Err(e) = decoder.finish() {
+            return Inbound::Answer(reply.refuse(inner_status(&e), rng));
+        }
+        let Some(head) = head else {
+            return Inbound::Answer(reply.refuse(400, rng));
+        };
+        match self.admit(&head, now) {
+            Ok(target) => Inbound::Forward(Box::new(Forward {
+                target,
+                content,
+                reply,
+            })),
+            Err(status) => Inbound::Answer(reply.refuse(status, rng)),
+        }
+    }
+}
+
+/// The RFC 9458 request header: key id, KEM, KDF and AEAD ids.
+const HEADER_LEN: usize = 7;
+
+/// A draft chunked request opened as its body arrives, without IO: each outer chunk opened,
+/// the inner binary HTTP request decoded incrementally, the head admitted once complete,
+/// then its content handed out as it comes. Holds at most one chunk and one body frame.
+///
+/// Drive it with [`push`](Self::push) for each body frame; once
+/// [`take_target`](Self::take_target) yields the admitted target, send the content `push`
+/// hands out to it; if [`refused`](Self::refused) turns `Some`, abort what went to the
+/// target. End with [`finish`](Self::finish).
+pub struct StreamedRequest<'g> {
+    gateway: &'g Gateway,
+    now: SystemTime,
+    /// `None` once finished.
+    outer: Option<ChunkedRequestDecoder<'g>>,
+    inner: InnerRequestDecoder,
+    plain: Vec<u8>,
+    /// The request's first bytes (key header and encapsulated key), which name it in the
+    /// replay window once a chunk has opened.
+    header: Vec<u8>,
+    remembered: bool,
+    refused: Option<u16>,
+    head_seen: bool,
+    target: Option<Target>,
+}
+
+impl core::fmt::Debug for StreamedRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StreamedRequest")
+            .field("refused", &self.refused)
+            .field("head_seen", &self.head_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a streamed request ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Finished {
+    /// The admitted target was taken and its content handed out as it came: answer with the
+    /// target's response.
+    Streamed(Reply),
+    /// Forward (the whole request arrived before its head could be taken) or answer at once,
+    /// as for a one-shot request.
+    Inbound(Inbound),
+}
+
+impl<'g> StreamedRequest<'g> {
+    fn new(gateway: &'g Gateway, outer: ChunkedRequestDecoder<'g>, now: SystemTime) -> Self {
+        Self {
+            gateway,
+            now,
+            outer: Some(outer),
+            inner: gateway.inner_decoder(),
+            plain: Vec::new(),
+            header: Vec::new(),
+            remembered: false,
+            refused: None,
+            head_seen: false,
+            target: None,
+        }
+    }
+
+    /// Whether the inner head is still to come (not yet decoded, nor refused).
+    pub fn head_pending(&self) -> bool {
+        !self.head_seen && self.refused.is_none()
+    }
+
+    /// The admitted target, once, when the head has arrived and passed the policy.
+    pub fn take_target(&mut self) -> Option<Target> {
+        self.target.take()
+    }
+
+    /// The inner status the request is refused with, once refused; the rest of the body is
+    /// still opened (to answer inside the ciphertext) but no more content is handed out.
+    pub fn refused(&self) -> Option<u16> {
+        self.refused
+    }
+
+    /// Opens the next body frame, appending the content it completes to `content`; `Err` is
+    /// the outer answer when the request cannot be opened (or is a replay).
+    pub fn push(
+        &mut self,
+        frame: &[u8],
+        content: &mut Vec<u8>,
+    ) -> core::result::Result<(), OuterResponse> {
+        self.keep_header(frame);
+        let outer = self.outer.as_mut().ok_or(OuterResponse::bare(400))?;
+        outer
+            .push(frame, &mut self.plain)
+            .map_err(|e| OuterResponse::refusal(&e))?;
+        self.decode(content)
+    }
+
+    /// Ends the request: the final chunk must have arrived. `Err` is the outer answer when
+    /// the request cannot be opened.
+    pub fn finish(
+        mut self,
+        content: &mut Vec<u8>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> core::result::Result<Finished, OuterResponse> {
+        let context = self
+            .outer
+            .take()
+            .ok_or(OuterResponse::bare(400))?
+            .finish(&mut self.plain)
+            .map_err(|e| OuterResponse::refusal(&e))?;
+        self.decode(content)?;
+        if self.refused.is_none()
+            && let Err(e) = self.inner.finish()
+        {
+            self.refused = Some(inner_status(&e));
+        }
+        if self.refused.is_none() && !self.head_seen {
+            self.refused = Some(400);
+        }
+        let reply = self.gateway.chunked_reply(context);
+        if let Some(status) = self.refused {
+            content.clear();
+            return Ok(Finished::Inbound(Inbound::Answer(
+                reply.refuse(status, rng),
+            )));
+        }
+        Ok(match self.target.take() {
+            // The head came with the final chunk: the whole request is in `content`.
+            Some(target) => Finished::Inbound(Inbound::Forward(Box::new(Forward {
+                target,
+                content: core::mem::take(content),
+                reply,
+            }))),
+            None => Finished::Streamed(reply),
+        })
+    }
+
+    /// Keeps the key header and encapsulated key from the first frames.
+    fn keep_header(&mut self, frame: &[u8]) {
+        let wanted = match self.header.get(1..3) {
+            Some(&[hi, lo]) => Kem::from_id(u16::from_be_bytes([hi, lo]))
+                .map_or(HEADER_LEN, |kem| HEADER_LEN + Kem::enc_len(kem)),
+            _ => HEADER_LEN,
+        };
+        let missing = wanted.saturating_sub(self.header.len());
+        if missing > 0 {
+            let take = missing.min(frame.len());
+            self.header
+                .extend_from_slice(frame.get(..take).unwrap_or_default());
+            if take < frame.len() && self.header.len() == HEADER_LEN {
+                // The KEM is known now: the encapsulated key may be in the same frame.
+                let rest = frame.get(take..).unwrap_or_default();
+                self.keep_header(rest);
+            }
+        }
+    }
+
+    fn decode(&mut self, content: &mut Vec<u8>) -> core::result::Result<(), OuterResponse> {
+        if self.plain.is_empty() {
+            return Ok(());
+        }
+        // A chunk opened: the request is genuine; nothing reaches the target before this.
+        if !self.remembered {
+            self.gateway.remember(&self.header, self.now)?;
+            self.remembered = true;
+        }
+        if self.refused.is_none()
+            && let Err(e) = self.inner.push(&self.plain, content)
+        {
+            self.refused = Some(inner_status(&e));
+        }
+        self.plain.clear();
+        if !self.head_seen
+            && let Some(head) = self.inner.take_head()
+        {
+            self.head_seen = true;
+            match self.gateway.admit(&head, self.now) {
+                Ok(target) => self.target = Some(target),
+                Err(status) => self.refused = Some(status),
+            }
+        }
+        if self.refused.is_some() {
+            content.clear();
+        }
+        Ok(())
     }
 }

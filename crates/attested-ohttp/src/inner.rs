@@ -163,14 +163,22 @@ impl Phase {
 /// Decodes a binary HTTP request (RFC 9292) as its bytes arrive: the head (control data and
 /// header fields) once complete, then the content, passed through chunk by chunk.
 ///
-/// Memory stays bounded by `max_section`, the longest head or trailer section accepted, plus
-/// the bytes of the latest [`push`](Self::push).
+/// Memory stays bounded by [`InnerLimits`]: the longest head or trailer section, the number of
+/// header fields and the content length accepted, plus the bytes of the latest
+/// [`push`](Self::push). Every inner request a [`Gateway`](crate::Gateway) reads, one-shot,
+/// Azure or streamed, goes through this decoder.
 pub struct InnerRequestDecoder {
     phase: Phase,
     known_length: bool,
     max_section: usize,
+    max_fields: usize,
+    max_content: u64,
+    /// Content bytes passed through so far.
+    content_len: u64,
     /// Bytes of the section in progress (head or trailer).
     section: usize,
+    /// Field lines of the section in progress.
+    section_fields: usize,
     pending: Vec<u8>,
     control: Vec<Vec<u8>>,
     fields: Vec<(Vec<u8>, Vec<u8>)>,
@@ -186,14 +194,49 @@ impl core::fmt::Debug for InnerRequestDecoder {
     }
 }
 
+/// The bounds of one inner request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InnerLimits {
+    /// The longest head (control data and header fields) or trailer section, in bytes.
+    pub max_head_len: usize,
+    /// The most header (or trailer) fields in one section.
+    pub max_fields: usize,
+    /// The most content bytes.
+    pub max_content_len: u64,
+}
+
+impl Default for InnerLimits {
+    /// 64 KiB of head, 128 fields, 64 MiB of content.
+    fn default() -> Self {
+        Self {
+            max_head_len: 64 * 1024,
+            max_fields: 128,
+            max_content_len: 64 << 20,
+        }
+    }
+}
+
 impl InnerRequestDecoder {
-    /// A decoder refusing head and trailer sections longer than `max_section` bytes.
+    /// A decoder refusing head and trailer sections longer than `max_section` bytes, with the
+    /// default field and content limits.
     pub fn new(max_section: usize) -> Self {
+        Self::with_limits(InnerLimits {
+            max_head_len: max_section,
+            ..InnerLimits::default()
+        })
+    }
+
+    /// A decoder bounded by `limits`.
+    pub fn with_limits(limits: InnerLimits) -> Self {
         Self {
             phase: Phase::Framing,
             known_length: false,
-            max_section,
+            max_section: limits.max_head_len,
+            max_fields: limits.max_fields,
+            max_content: limits.max_content_len,
+            content_len: 0,
             section: 0,
+            section_fields: 0,
             pending: Vec::new(),
             control: Vec::with_capacity(4),
             fields: Vec::new(),
@@ -208,14 +251,27 @@ impl InnerRequestDecoder {
 
     /// Takes the next bytes of the request and appends the content they carry to `content`.
     pub fn push(&mut self, input: &[u8], content: &mut Vec<u8>) -> Result<()> {
+        if self.pending.is_empty() {
+            // Parsed in place: a whole one-shot request is never copied, and only an
+            // incomplete tail within the section limit is kept.
+            let used = self.advance(input, content)?;
+            let rest = input.get(used..).unwrap_or_default();
+            self.check_held(rest.len())?;
+            self.pending.extend_from_slice(rest);
+            return Ok(());
+        }
         self.pending.extend_from_slice(input);
         let buf = core::mem::take(&mut self.pending);
         let used = self.advance(&buf, content)?;
         self.pending = buf;
         self.pending.drain(..used.min(self.pending.len()));
-        let in_section = self.phase.in_section();
-        let held = self.section.saturating_add(self.pending.len());
-        if in_section && held > self.max_section {
+        self.check_held(self.pending.len())
+    }
+
+    /// Refuses to hold `pending` more bytes of a section beyond the section limit.
+    fn check_held(&self, pending: usize) -> Result<()> {
+        let held = self.section.saturating_add(pending);
+        if self.phase.in_section() && held > self.max_section {
             return Err(Error::LimitExceeded {
                 what: "binary HTTP field section",
                 limit: self.max_section as u64,
@@ -296,7 +352,7 @@ impl InnerRequestDecoder {
                     else {
                         return Ok(start);
                     };
-                    parse_field_block(block, &mut self.fields)?;
+                    parse_field_block(block, self.max_fields, &mut self.fields)?;
                     self.end_head()?;
                 }
                 Phase::Fields | Phase::Trailer => {
@@ -316,6 +372,10 @@ impl InnerRequestDecoder {
                         else {
                             return Ok(start);
                         };
+                        self.section_fields = self.section_fields.saturating_add(1);
+                        if self.section_fields > self.max_fields {
+                            return Err(too_many_fields(self.max_fields, self.section_fields));
+                        }
                         if self.phase == Phase::Fields {
                             self.fields.push((name.to_vec(), value.to_vec()));
                         }
@@ -328,7 +388,10 @@ impl InnerRequestDecoder {
                     };
                     self.phase = match len {
                         0 => Phase::TrailerStart,
-                        remaining => Phase::Content { remaining },
+                        remaining => {
+                            self.content_grew(remaining)?;
+                            Phase::Content { remaining }
+                        }
                     };
                 }
                 Phase::Content { remaining } => {
@@ -355,7 +418,7 @@ impl InnerRequestDecoder {
                         else {
                             return Ok(start);
                         };
-                        parse_field_block(block, &mut Vec::new())?;
+                        parse_field_block(block, self.max_fields, &mut Vec::new())?;
                         self.phase = Phase::Padding;
                     } else if buf.get(pos..).is_some_and(|rest| !rest.is_empty()) {
                         self.phase = Phase::Trailer;
@@ -375,9 +438,24 @@ impl InnerRequestDecoder {
                 self.section_grew(pos - start)?;
                 if !self.phase.in_section() {
                     self.section = 0;
+                    self.section_fields = 0;
                 }
             }
         }
+    }
+
+    /// Counts `len` more content bytes, announced by a length prefix, against the limit
+    /// before any of them is read.
+    fn content_grew(&mut self, len: u64) -> Result<()> {
+        self.content_len = self.content_len.saturating_add(len);
+        if self.content_len > self.max_content {
+            return Err(Error::LimitExceeded {
+                what: "binary HTTP request content",
+                limit: self.max_content,
+                actual: self.content_len,
+            });
+        }
+        Ok(())
     }
 
     fn end_head(&mut self) -> Result<()> {
@@ -394,10 +472,28 @@ impl InnerRequestDecoder {
     }
 }
 
-/// Parses the field lines of a known-length field section into `fields`.
-fn parse_field_block(block: &[u8], fields: &mut Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+fn too_many_fields(limit: usize, actual: usize) -> Error {
+    Error::LimitExceeded {
+        what: "binary HTTP header fields",
+        limit: limit as u64,
+        actual: actual as u64,
+    }
+}
+
+/// Parses the field lines of a known-length field section into `fields`, at most
+/// `max_fields` of them.
+fn parse_field_block(
+    block: &[u8],
+    max_fields: usize,
+    fields: &mut Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<()> {
     let mut pos = 0;
+    let mut count = 0usize;
     while pos < block.len() {
+        count += 1;
+        if count > max_fields {
+            return Err(too_many_fields(max_fields, count));
+        }
         let name = string(block, &mut pos, block.len(), "binary HTTP field name")?;
         let value = string(block, &mut pos, block.len(), "binary HTTP field value")?;
         match (name, value) {

@@ -19,6 +19,13 @@
 //!   memory.
 //! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
 //!   ciphertext.
+//! - [`Target`]: what the gateway admits, an origin-form path under an allowed authority,
+//!   with the forwardable fields; the caller replaces only the path and query of its own base
+//!   URL. [`StreamedRequest`]: the streamed upload as a sans-IO state machine.
+//! - [`ReplayWindow`]: RFC 9458 §6.5 replay refusal in bounded memory, and the inner `Date`
+//!   check of §6.5.1. [`Rotation`] with [`KeyRing::rotate`]: keys rotated before they expire,
+//!   with overlap and grace; expired or unknown keys get the §5.3 key problem
+//!   ([`OuterResponse::key_problem`]).
 //! - [`InnerRequestDecoder`], [`encode_request_head`], [`encode_response_head`],
 //!   [`encode_content_chunk`]: binary HTTP (RFC 9292) in pieces, so that a gateway forwards a
 //!   chunked upload and streams the answer without holding either whole ([`Reply::stream`]).
@@ -100,8 +107,10 @@ mod handler;
 mod inner;
 mod kms;
 mod reader;
+mod replay;
 mod response;
 mod suite;
+mod target;
 
 pub use attest::{
     EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
@@ -114,21 +123,26 @@ pub use chunked::{
 pub use client::{Client, PendingResponse};
 pub use config::{KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list};
 pub use error::{Error, Result};
+pub use gateway::Rotation;
 pub use gateway::{KeyRing, ResponseContext, Validity};
 #[doc(hidden)]
 pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
+pub use handler::{Finished, MEDIA_TYPE_PROBLEM, PROBLEM_TYPE_OHTTP_KEY, StreamedRequest};
 pub use handler::{
     Forward, Gateway, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_REQUEST,
     MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE,
     OuterResponse, Reply, RequestKind, ResponseStream, TargetError, seal_in_chunks,
 };
 pub use hpke::rand_core;
+pub use inner::InnerLimits;
 pub use inner::{
     InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_request_head,
     encode_response_head,
 };
 pub use kms::{KmsError, KmsTrust};
+pub use replay::{Replay, ReplayLimits, ReplayWindow};
 pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
+pub use target::{Target, forwardable_field};
 
 /// The HPKE info label of an RFC 9458 request.
 pub(crate) const LABEL_REQUEST: &[u8] = b"message/bhttp request";

@@ -70,11 +70,9 @@ fn inner_status_headers_and_body_never_reach_the_outer_response() {
         .encapsulate(&request("whisper.internal:8080"), &mut os_rng())
         .unwrap();
     let fwd = forward(gw.inbound("message/ohttp-req", &enc, now(), &mut os_rng()));
-    assert_eq!(
-        fwd.message.control().path(),
-        Some(&b"/v1/audio/transcriptions"[..])
-    );
-    assert_eq!(fwd.message.content(), b"audio bytes");
+    assert_eq!(fwd.target.path(), "/v1/audio/transcriptions");
+    assert_eq!(fwd.target.authority(), "whisper.internal:8080");
+    assert_eq!(fwd.content, b"audio bytes");
     let outer = fwd
         .reply
         .respond(Ok(secret_response()), &mut os_rng())
@@ -270,7 +268,7 @@ fn azure_and_draft_chunked_requests_through_the_gateway() {
     let mut inner = Vec::new();
     decoder.push(&wire, &mut inner).unwrap();
     let context = decoder.finish(&mut inner).unwrap();
-    let fwd = forward(gw.inbound_chunked(&inner, context, &mut os_rng()));
+    let fwd = forward(gw.inbound_chunked(&inner, context, now(), &mut os_rng()));
     let outer = fwd
         .reply
         .respond(Ok(secret_response()), &mut os_rng())

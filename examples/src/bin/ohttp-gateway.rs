@@ -5,6 +5,12 @@
 //! - `GET /attestation`: TEE evidence whose REPORTDATA is SHA-512 of that list.
 //! - `POST /gateway` (and `POST /.well-known/ohttp-gateway`): one-shot or chunked requests.
 //!
+//! Inner requests are admitted only in origin form under an `--allow`ed authority; one-shot
+//! requests are bounded by `--max-request` (default 8 MiB), chunked uploads by `--max-upload`
+//! (default 1 GiB, streamed in bounded memory). Keys rotate every `--key-lifetime` seconds
+//! (default 24 h) with overlap and grace, the list re-quoted each time; a replayed request is
+//! refused within a 60-second window.
+//!
 //! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
 //! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
 //! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
@@ -17,7 +23,7 @@ use std::time::SystemTime;
 use attested_examples::nitro_evidence::NitroSimSource;
 use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
 use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
-use attested_ohttp::{Dialect, Suite};
+use attested_ohttp::{Dialect, Rotation, Suite};
 use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -64,9 +70,18 @@ struct Args {
     /// How `message/ohttp-chunked-req` bodies are framed.
     #[arg(long, value_enum, default_value = "draft")]
     chunked_dialect: DialectArg,
-    /// Largest accepted inner request, in bytes.
-    #[arg(long, default_value_t = 64 << 20)]
+    /// Largest accepted one-shot request, in bytes. One-shot requests are buffered (the
+    /// body, then its decryption): 8 MiB holds minutes of 16 kHz audio; larger uploads
+    /// stream as chunked requests.
+    #[arg(long, default_value_t = 8 << 20)]
     max_request: u64,
+    /// Largest accepted chunked upload, in bytes; it streams in bounded memory.
+    #[arg(long, default_value_t = 1 << 30)]
+    max_upload: u64,
+    /// How long each key is advertised, in seconds; its successor appears a twelfth of
+    /// that before, and requests to it are accepted a twenty-fourth longer.
+    #[arg(long, default_value_t = 24 * 3600)]
+    key_lifetime: u64,
 }
 
 #[tokio::main]
@@ -105,7 +120,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let app = ohttp_gateway::router(
+    let lifetime = std::time::Duration::from_secs(args.key_lifetime.max(24));
+    let rotation = Rotation {
+        lifetime,
+        overlap: lifetime / 12,
+        grace: lifetime / 24,
+    };
+    let app = ohttp_gateway::router_with(
         source,
         GatewayOptions {
             target: args.target.clone(),
@@ -117,6 +138,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             max_request: args.max_request,
         },
+        rotation,
+        args.max_upload,
     )
     .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;

@@ -103,7 +103,19 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Transcribes; on the gateway's RFC 9458 §5.3 key problem (its keys rotated), fetches its
+/// keys and evidence again and retries once.
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    match attempt(&args).await {
+        Err(e) if attested_examples::whisper_client::is_key_problem(e.as_ref()) => {
+            eprintln!("{e}; fetching the gateway's keys and evidence again");
+            attempt(&args).await
+        }
+        done => done,
+    }
+}
+
+async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let base = args.gateway.trim_end_matches('/');
 

@@ -1,0 +1,182 @@
+//! Replay protection (RFC 9458 §6.5): the gateway remembers the encapsulated requests it
+//! served inside a window, and refuses inner requests whose `Date` is outside it (§6.5.1),
+//! so that a request replayed after the window is refused as well.
+//!
+//! A request is named by its key header and HPKE encapsulated key, which the client draws
+//! fresh for every request: a replay repeats them, and a request that changes them is a new
+//! HPKE context the replayer cannot open. Only requests that decrypted are remembered.
+//!
+//! Memory is bounded by [`ReplayLimits::capacity`]. Each entry costs a 16-byte digest in a
+//! hash set (about 17 bytes a slot, 1 to 2 slots an entry with the set's load factor and
+//! power-of-two growth) and a 32-byte (time, digest) record in a queue (up to 2 slots an
+//! entry with doubling): 49 to 98 bytes, about 64 on average. The default 524,288 entries
+//! are at most about 51 MiB (about 32 MiB typically), reached only at 8,738 requests/s
+//! sustained over the 60-second window; memory is allocated as requests come, not up front.
+//! When the window is full the gateway refuses (503) rather than forget a request early.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+/// How long and how many requests the gateway remembers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayLimits {
+    /// How long a request is remembered, and how far an inner `Date` may be from `now`
+    /// (either way).
+    pub window: Duration,
+    /// The most requests remembered at once.
+    pub capacity: usize,
+}
+
+impl Default for ReplayLimits {
+    /// 60 seconds, 524,288 requests.
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(60),
+            capacity: 1 << 19,
+        }
+    }
+}
+
+/// Why a request was refused as a possible replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Replay {
+    /// The same encapsulated request was served inside the window.
+    Seen,
+    /// The window holds its capacity of requests; none can be admitted safely.
+    Full,
+}
+
+/// The requests served inside the window.
+#[derive(Debug, Default)]
+pub struct ReplayWindow {
+    limits: ReplayLimits,
+    seen: HashSet<[u8; 16]>,
+    order: VecDeque<(SystemTime, [u8; 16])>,
+}
+
+impl ReplayWindow {
+    /// An empty window.
+    pub fn new(limits: ReplayLimits) -> Self {
+        Self {
+            limits,
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> ReplayLimits {
+        self.limits
+    }
+
+    /// How many requests are remembered.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Records the request named by `header_and_enc` at `now`, or refuses it.
+    pub fn admit(&mut self, header_and_enc: &[u8], now: SystemTime) -> Result<(), Replay> {
+        self.expire(now);
+        let digest = name(header_and_enc);
+        if self.seen.contains(&digest) {
+            return Err(Replay::Seen);
+        }
+        if self.order.len() >= self.limits.capacity {
+            return Err(Replay::Full);
+        }
+        self.seen.insert(digest);
+        self.order.push_back((now, digest));
+        Ok(())
+    }
+
+    /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: within the
+    /// window either way. An unparsable date is refused.
+    pub fn date_acceptable(&self, date: &[u8], now: SystemTime) -> bool {
+        let Some(date) = core::str::from_utf8(date)
+            .ok()
+            .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        else {
+            return false;
+        };
+        let skew = match now.duration_since(date) {
+            Ok(past) => past,
+            Err(future) => future.duration(),
+        };
+        skew <= self.limits.window
+    }
+
+    fn expire(&mut self, now: SystemTime) {
+        let horizon = now.checked_sub(self.limits.window);
+        while let Some(&(at, digest)) = self.order.front() {
+            // A clock that went back keeps entries longer, never shorter.
+            if horizon.is_some_and(|h| at < h) {
+                self.order.pop_front();
+                self.seen.remove(&digest);
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+fn name(header_and_enc: &[u8]) -> [u8; 16] {
+    let digest = Sha256::digest(header_and_enc);
+    let mut out = [0u8; 16];
+    for (o, d) in out.iter_mut().zip(digest.iter()) {
+        *o = *d;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_request_is_refused_inside_the_window_and_forgotten_after_it() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut w = ReplayWindow::new(ReplayLimits {
+            window: Duration::from_secs(60),
+            capacity: 2,
+        });
+        assert_eq!(w.admit(b"a", t0), Ok(()));
+        assert_eq!(
+            w.admit(b"a", t0 + Duration::from_secs(59)),
+            Err(Replay::Seen)
+        );
+        assert_eq!(w.admit(b"b", t0 + Duration::from_secs(1)), Ok(()));
+        assert_eq!(
+            w.admit(b"c", t0 + Duration::from_secs(2)),
+            Err(Replay::Full)
+        );
+        assert_eq!(w.admit(b"c", t0 + Duration::from_secs(61)), Ok(()));
+        // `a` was forgotten, `b` and `c` fill the window.
+        assert_eq!(w.len(), 2);
+        assert_eq!(
+            w.admit(b"a", t0 + Duration::from_secs(61)),
+            Err(Replay::Full)
+        );
+        assert_eq!(w.admit(b"a", t0 + Duration::from_secs(62)), Ok(()));
+    }
+
+    #[test]
+    fn dates_outside_the_window_are_refused() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let w = ReplayWindow::new(ReplayLimits::default());
+        let date = |t: SystemTime| httpdate::fmt_http_date(t).into_bytes();
+        assert!(w.date_acceptable(&date(t0), t0));
+        assert!(w.date_acceptable(&date(t0 - Duration::from_secs(60)), t0));
+        assert!(!w.date_acceptable(&date(t0 - Duration::from_secs(61)), t0));
+        assert!(!w.date_acceptable(&date(t0 + Duration::from_secs(61)), t0));
+        assert!(!w.date_acceptable(b"yesterday", t0));
+    }
+}

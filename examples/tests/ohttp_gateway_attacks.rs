@@ -1,0 +1,342 @@
+//! Issue 14's attacks on the `ohttp-gateway` binary, each measured: SSRF through the inner
+//! path (a second local server must see no request), the one-shot field flood (the
+//! gateway's peak RSS from /proc), a replayed request, and a request to a key the gateway
+//! does not hold (RFC 9458 §5.3 key problem).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use attested_examples::pipeline::serve_on_loopback;
+use attested_ohttp::bhttp::{Message, Mode};
+use attested_ohttp::{
+    Client, EvidenceCheck, EvidenceError, MEDIA_TYPE_REQUEST, PROBLEM_TYPE_OHTTP_KEY, ReportData,
+    key_config_binding,
+};
+use common::Running;
+
+struct Trusted(ReportData);
+impl EvidenceCheck for Trusted {
+    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+        Ok(self.0)
+    }
+}
+
+/// mock-whisper and an `ohttp-gateway` (suite X25519) in front of it, with `extra` flags.
+fn servers(extra: &[&str]) -> (Running, Running) {
+    let whisper = Running::start(
+        env!("CARGO_BIN_EXE_mock-whisper"),
+        &["--listen", "127.0.0.1:0"],
+    );
+    let target = whisper.url();
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        &target,
+        "--tee",
+        "sim",
+        "--suite",
+        "x25519-aes128gcm",
+    ];
+    args.extend_from_slice(extra);
+    let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
+    (whisper, gateway)
+}
+
+async fn client_of(gateway: &str) -> Client {
+    let keys = reqwest::get(format!("{gateway}/ohttp-keys"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap()
+}
+
+fn inner(authority: &str, path: &str) -> Vec<u8> {
+    let mut m = Message::request(
+        b"GET".to_vec(),
+        b"https".to_vec(),
+        authority.as_bytes().to_vec(),
+        path.as_bytes().to_vec(),
+    );
+    m.put_header("accept", "*/*");
+    let mut out = Vec::new();
+    m.write_bhttp(Mode::KnownLength, &mut out).unwrap();
+    out
+}
+
+async fn post(gateway: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{gateway}/gateway"))
+        .header("content-type", MEDIA_TYPE_REQUEST)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The inner status of the gateway's answer to one encapsulated request.
+async fn inner_status(gateway: &str, client: &Client, request: &[u8]) -> u16 {
+    let (enc, pending) = client.encapsulate(request, &mut rand::rng()).unwrap();
+    let reply = post(gateway, enc).await;
+    assert_eq!(reply.status(), 200);
+    let body = reply.bytes().await.unwrap();
+    let m = Message::read_bhttp(&mut Cursor::new(pending.decapsulate(&body).unwrap())).unwrap();
+    m.control().status().unwrap().code()
+}
+
+/// A local server standing in for instance metadata: counts every request it receives.
+async fn metadata_server() -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || async move {
+        counter.fetch_add(1, Ordering::SeqCst);
+        "{\"AccessKeyId\": \"secret\"}"
+    });
+    (serve_on_loopback(app).await.unwrap(), hits)
+}
+
+#[tokio::test]
+async fn inner_paths_never_send_the_gateway_to_another_host() {
+    let (meta, hits) = metadata_server().await;
+    let meta_port = meta.rsplit(':').next().unwrap().to_owned();
+    let (whisper, gateway) = servers(&[]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    drop(whisper.url());
+    // "0/", "1/" and ":PORT/" change the port of a naively joined URL.
+    for path in [
+        format!("@127.0.0.1:{meta_port}/latest/meta-data/iam"),
+        format!(":{meta_port}@127.0.0.1:{meta_port}/"),
+        format!("@localhost:{meta_port}/"),
+        format!("//127.0.0.1:{meta_port}/"),
+        format!("http://127.0.0.1:{meta_port}/"),
+        format!("\\@127.0.0.1:{meta_port}/"),
+        format!("/@127.0.0.1:{meta_port}/"),
+        ".evil.tld/".to_owned(),
+        "0/".to_owned(),
+        "1/".to_owned(),
+        format!(":{meta_port}/"),
+        "/%2e%2e/latest".to_owned(),
+        "/a#@127.0.0.1".to_owned(),
+    ] {
+        assert_eq!(
+            inner_status(&url, &client, &inner("whisper", &path)).await,
+            400,
+            "{path}"
+        );
+    }
+    // An authority outside the allow-list, even the metadata server's own.
+    assert_eq!(
+        inner_status(
+            &url,
+            &client,
+            &inner(&format!("127.0.0.1:{meta_port}"), "/")
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the metadata server was reached"
+    );
+    // The origin-form request reaches the target (mock-whisper takes only POST there), and
+    // the metadata server itself does answer.
+    let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
+    assert_eq!(status, 405);
+    reqwest::get(format!("{meta}/latest")).await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// The issue's flood: one anonymous one-shot request of 60 MB holding 20 million 3-byte
+/// header fields, to a gateway whose one-shot cap is the old 64 MiB default. It took that
+/// gateway from 6.5 MB to 7.19 GB; now the field-count limit refuses it, and the growth
+/// is the buffered body and its decryption.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_field_flood_is_refused_in_bounded_memory() {
+    const FIELDS: u32 = 20_000_000;
+    let (_whisper, gateway) = servers(&["--max-request", "67108864"]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    let mut flood = vec![0u8, 3, b'G', b'E', b'T', 5];
+    flood.extend_from_slice(b"https\x07whisper\x01/");
+    flood.extend_from_slice(&((3 * FIELDS) | 0x8000_0000).to_be_bytes());
+    flood.reserve(3 * FIELDS as usize + 1);
+    for _ in 0..FIELDS {
+        flood.extend_from_slice(&[1, b'a', 0]);
+    }
+    flood.push(0);
+    assert!(flood.len() > 60_000_000);
+    // A small exchange first, so that the baseline includes the connection pools.
+    assert_eq!(
+        inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await,
+        405
+    );
+    let baseline = gateway.peak_rss_kib();
+    assert_eq!(inner_status(&url, &client, &flood).await, 413);
+    let peak = gateway.peak_rss_kib();
+    let growth = peak.saturating_sub(baseline);
+    println!(
+        "gateway peak RSS (VmHWM): {baseline} KiB before, {peak} KiB after a {} byte \
+         field flood (+{growth} KiB; the unbounded parser reached 7.19 GB)",
+        flood.len()
+    );
+    // Body, decryption and reading buffers: a few times the request, never per field.
+    assert!(growth < 400 * 1024, "the gateway grew by {growth} KiB");
+
+    // At the new default cap (8 MiB), the flood is refused before it is decrypted.
+    let (_whisper, gateway) = servers(&[]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    flood.truncate(9 << 20);
+    let (enc, _) = client.encapsulate(&flood, &mut rand::rng()).unwrap();
+    assert_eq!(post(&url, enc).await.status(), 413);
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_served_once() {
+    let (_whisper, gateway) = servers(&[]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    let (enc, _) = client
+        .encapsulate(&inner("whisper", "/"), &mut rand::rng())
+        .unwrap();
+    let first = post(&url, enc.clone()).await;
+    assert_eq!(first.status(), 200);
+    for _ in 0..3 {
+        let again = post(&url, enc.clone()).await;
+        assert_eq!(again.status(), 400);
+        assert!(again.bytes().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_request_to_an_unknown_key_gets_the_key_problem() {
+    let (_whisper, gateway) = servers(&[]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    let (mut enc, _) = client
+        .encapsulate(&inner("whisper", "/"), &mut rand::rng())
+        .unwrap();
+    enc[0] = enc[0].wrapping_add(100);
+    let reply = post(&url, enc).await;
+    assert_eq!(reply.status(), 400);
+    assert_eq!(reply.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(problem["type"], PROBLEM_TYPE_OHTTP_KEY);
+    // whisper-client's library names it, so that the client refetches keys and evidence.
+    let mut keys = reqwest::get(format!("{url}/ohttp-keys"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    // The list's first configuration starts after its 2-byte length: its key id.
+    keys[2] = keys[2].wrapping_add(100);
+    let rotated_away = Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap();
+    let error = attested_examples::whisper_client::transcribe_one_shot(
+        &reqwest::Client::new(),
+        &format!("{url}/gateway"),
+        &rotated_away,
+        &inner("whisper", "/v1/audio/transcriptions"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        attested_examples::whisper_client::is_key_problem(error.as_ref()),
+        "{error}"
+    );
+    // The key list's cache lifetime is a quarter of the 2-hour overlap of the rotation.
+    let keys = reqwest::get(format!("{url}/ohttp-keys")).await.unwrap();
+    assert_eq!(keys.headers()["cache-control"], "max-age=1800");
+}
+
+/// The binary rotates on its schedule (here 24-second keys: the next from 2 s before, 1 s of
+/// grace): the new list is re-quoted (the verified quote binds it), clients on the new list
+/// are served, and the old key gets the key problem once its grace has passed.
+#[tokio::test]
+async fn the_gateway_rotates_and_requotes_its_keys() {
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::whisper_client::verified_gateway;
+    use std::time::{Duration, Instant};
+
+    let (_whisper, gateway) = servers(&["--key-lifetime", "24"]);
+    let started = Instant::now();
+    let url = gateway.url();
+    let http = reqwest::Client::new();
+    let root = http
+        .get(format!("{url}/sim/root"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The MRTD `ohttp-gateway --tee sim` runs under.
+    let mrtd = [0x6f; 48];
+    let check = TdxCheck::new(
+        attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+        load_collateral(&url, &http, None).await.unwrap(),
+        policy_expecting(&[mrtd]),
+        std::time::SystemTime::now(),
+    );
+    let keys = |http: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            let r = http.get(format!("{url}/ohttp-keys")).send().await.unwrap();
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let first = keys(http.clone()).await;
+    let (old, _) = verified_gateway(&http, &url, &check).await.unwrap();
+    assert_eq!(
+        inner_status(&url, &old, &inner("whisper", "/v1/audio/transcriptions")).await,
+        405
+    );
+    // Inside the overlap: both keys advertised, the list re-quoted.
+    tokio::time::sleep(Duration::from_millis(23_000).saturating_sub(started.elapsed())).await;
+    let both = keys(http.clone()).await;
+    assert_ne!(both, first);
+    assert_eq!(
+        attested_ohttp::decode_key_config_list(&both).unwrap().len(),
+        2
+    );
+    let (new, _) = verified_gateway(&http, &url, &check).await.unwrap();
+    for client in [&old, &new] {
+        assert_eq!(
+            inner_status(&url, client, &inner("whisper", "/v1/audio/transcriptions")).await,
+            405
+        );
+    }
+    // After the old key's grace: the old key gets the key problem, the new one is served.
+    tokio::time::sleep(Duration::from_millis(26_000).saturating_sub(started.elapsed())).await;
+    assert_eq!(
+        attested_ohttp::decode_key_config_list(&keys(http.clone()).await)
+            .unwrap()
+            .len(),
+        1
+    );
+    let (enc, _) = old
+        .encapsulate(&inner("whisper", "/"), &mut rand::rng())
+        .unwrap();
+    let reply = post(&url, enc).await;
+    assert_eq!(reply.status(), 400);
+    assert_eq!(reply.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        inner_status(&url, &new, &inner("whisper", "/v1/audio/transcriptions")).await,
+        405
+    );
+}
