@@ -5,7 +5,8 @@
     clippy::indexing_slicing
 )]
 //! The committed seeds of the `ohttp_*` fuzz targets: valid inputs for the targets' fixed keys.
-//! This test checks that they are up to date; `WRITE_FUZZ_SEEDS=1` rewrites them.
+//! This test checks that they are up to date; `ATTESTED_WRITE_FUZZ_SEEDS=1` rewrites them (the
+//! one variable of every crate's fuzz-seed test).
 
 #[allow(missing_docs, unreachable_pub)]
 #[path = "../../../fuzz/fuzz_targets/ohttp_common.rs"]
@@ -140,7 +141,7 @@ impl attested_ohttp::EvidenceCheck for Always {
 #[test]
 fn committed_fuzz_seeds_are_current() {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-    let write = std::env::var_os("WRITE_FUZZ_SEEDS").is_some();
+    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
     for (target, inputs) in seeds() {
         let dir = corpus.join(target);
         for (i, input) in inputs.iter().enumerate() {
@@ -148,11 +149,16 @@ fn committed_fuzz_seeds_are_current() {
             if write {
                 std::fs::create_dir_all(&dir).unwrap();
                 std::fs::write(&path, input).unwrap();
-            } else if dir.exists() {
-                assert_eq!(
-                    &std::fs::read(&path).unwrap(),
-                    input,
-                    "{} is stale: rerun with WRITE_FUZZ_SEEDS=1",
+            } else {
+                let committed = std::fs::read(&path).unwrap_or_else(|e| {
+                    panic!(
+                        "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
+                        path.display()
+                    )
+                });
+                assert!(
+                    &committed == input,
+                    "{} is stale: regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
                     path.display()
                 );
             }

@@ -1,7 +1,8 @@
-//! The simulated quotes committed as fuzz seeds in `fuzz/corpus/tdx_quote_parse/seed-sim-*`
-//! are exactly what the simulator makes today, so they cannot go stale unnoticed.
+//! The simulated inputs committed as fuzz seeds in `fuzz/corpus/tdx_quote_parse/seed-sim-*` and
+//! `fuzz/corpus/tdx_collateral_verify/seed-sim-*` are exactly what the simulator makes today, so
+//! they cannot go stale unnoticed.
 //!
-//! Regenerate them with
+//! Regenerate them with (the one variable of every crate's fuzz-seed test)
 //! `ATTESTED_WRITE_FUZZ_SEEDS=1 cargo test -p attested-tdx --features sim --test sim_fuzz_seeds`.
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,19 +39,70 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/tdx_quote_parse")
+/// Seeds of `tdx_collateral_verify`: `now` (u64 LE) || flags (1: the simulated root) ||
+/// quote length (u16 LE) || quote || collateral JSON, on the platform the target trusts
+/// (seed "fuzz", now 1_750_000_000; see `fuzz/fuzz_targets/tdx_collateral_verify.rs`).
+fn collateral_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let platform = SimPlatform::from_seed(b"fuzz", NOW).unwrap();
+    let input = |format, collateral: &[u8]| {
+        let mut rtmrs = [[0u8; 48]; 4];
+        for (index, rtmr) in (0x10u8..).zip(rtmrs.iter_mut()) {
+            rtmr.fill(index);
+        }
+        let quote = platform
+            .quote(&QuoteSpec {
+                mr_td: [0x01; 48],
+                rtmrs,
+                ..platform.quote_spec(format)
+            })
+            .unwrap();
+        let len = u16::try_from(quote.len()).unwrap();
+        [
+            &NOW.to_le_bytes()[..],
+            &[1],
+            &len.to_le_bytes(),
+            &quote,
+            collateral,
+        ]
+        .concat()
+    };
+    let qvl = platform.collateral_dcap_qvl_json().as_bytes();
+    let bundle = platform.collateral_pcs().responses().to_bundle_json();
+    vec![
+        ("seed-sim-v4", input(QuoteFormat::V4, qvl)),
+        ("seed-sim-v5-td15", input(QuoteFormat::V5Td15, qvl)),
+        (
+            "seed-sim-v4-pcs-bundle",
+            input(QuoteFormat::V4, bundle.as_bytes()),
+        ),
+    ]
+}
+
+fn corpus_dir(target: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
 }
 
 #[test]
 fn committed_sim_fuzz_seeds_are_current() {
-    let dir = corpus_dir();
-    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
-    if write {
-        std::fs::create_dir_all(&dir).unwrap();
-    }
     for (name, bytes) in seeds() {
         Quote::parse(&bytes).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+    }
+    check_or_write(&corpus_dir("tdx_quote_parse"), seeds());
+}
+
+#[test]
+fn committed_collateral_fuzz_seeds_are_current() {
+    check_or_write(&corpus_dir("tdx_collateral_verify"), collateral_seeds());
+}
+
+fn check_or_write(dir: &std::path::Path, seeds: Vec<(&'static str, Vec<u8>)>) {
+    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
+    if write {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    for (name, bytes) in seeds {
         let path = dir.join(name);
         if write {
             std::fs::write(&path, &bytes).unwrap();
