@@ -11,7 +11,7 @@ use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
 use crate::error::{Error, malformed};
 use crate::limits::{self, Limits};
 use crate::time::{TimeClaims, TimeRules, unix_seconds};
-use crate::x509::{MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
+use crate::x509::{Crls, MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
 
 /// A JWS algorithm this crate verifies. Everything else is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +261,17 @@ impl KeySet {
 
     /// As [`KeySet::chained`], with a chosen signature backend.
     pub fn chained_with_backend(jwks: &Jwks, roots: &TrustRoots, backend: Backend) -> Self {
+        Self::chained_with_crls(jwks, roots, &Crls::none(), backend)
+    }
+
+    /// As [`KeySet::chained`], with every chain also checked against `crls` (see [`Crls`] for
+    /// what that adds) and a chosen signature backend.
+    pub fn chained_with_crls(
+        jwks: &Jwks,
+        roots: &TrustRoots,
+        crls: &Crls,
+        backend: Backend,
+    ) -> Self {
         let keys = jwks
             .keys
             .iter()
@@ -268,7 +279,7 @@ impl KeySet {
                 kid: jwk.kid.clone(),
                 alg: jwk.alg.clone(),
                 key: jwk.key.clone(),
-                chain: trust_chain(jwk, roots, backend).map(Some),
+                chain: trust_chain(jwk, roots, crls, backend).map(Some),
             })
             .collect::<Vec<_>>()
             .into();
@@ -368,7 +379,12 @@ impl KeySet {
     }
 }
 
-fn trust_chain(jwk: &Jwk, roots: &TrustRoots, backend: Backend) -> Result<VerifiedChain, Error> {
+fn trust_chain(
+    jwk: &Jwk,
+    roots: &TrustRoots,
+    crls: &Crls,
+    backend: Backend,
+) -> Result<VerifiedChain, Error> {
     let kid = jwk.kid.clone().unwrap_or_default();
     if jwk.x5c.is_empty() {
         return Err(Error::MissingX5c { kid });
@@ -385,7 +401,7 @@ fn trust_chain(jwk: &Jwk, roots: &TrustRoots, backend: Backend) -> Result<Verifi
         .enumerate()
         .map(|(index, der)| ParsedCert::parse(der, index))
         .collect::<Result<Vec<_>, _>>()?;
-    let chain = verify_chain(&certs, roots, backend)?;
+    let chain = verify_chain(&certs, roots, crls, backend)?;
     if chain.leaf_key != jwk.key {
         return Err(Error::LeafKeyMismatch { kid });
     }

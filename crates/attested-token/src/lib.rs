@@ -111,4 +111,5 @@ pub use nitro::{
 };
 pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
 pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
+pub use x509::{Crls, MAX_CRLS};
 pub use x509::{MAX_CHAIN_LEN, TrustRoots};
