@@ -457,3 +457,51 @@ fn garbage_crls_are_malformed() {
         Err(Error::Malformed { .. })
     ));
 }
+
+/// An ITA-shaped token (claims from the simulator) signed by the test chain's leaf.
+#[cfg(feature = "sim")]
+fn ita_token() -> String {
+    let sim = attested_token::sim::SimIssuer::new([7; 32]).unwrap();
+    let claims = sim.ita_claims(&attested_token::sim::SimTd::default(), IAT, 300);
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"ES384","kid":"k"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature: Signature = key(3).sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn ita_verifier_with_crls_refuses_a_revoked_signer() {
+    use attested_token::ItaVerifier;
+    let chain = chain(Spec::ca(), Spec::ca(), Spec::leaf());
+    let roots = TrustRoots::empty().with_der(&chain.root).unwrap();
+    let root_crl = crl(ROOT, &key(1), &[], NOT_AFTER);
+    // The ATS-CA-shaped CRL lists the signer.
+    let ats_crl = crl(CA, &key(2), &[LEAF_SERIAL], NOT_AFTER);
+    let crls = Crls::none()
+        .with_der(&ats_crl)
+        .unwrap()
+        .with_der(&root_crl)
+        .unwrap();
+    let err = ItaVerifier::with_crls(&jwks(&chain), &roots, &crls)
+        .verify(&ita_token(), at(IAT + 1))
+        .unwrap_err();
+    let reason = refusal(Err(err));
+    assert_eq!(problem(&reason), &CertificateProblem::Revoked, "{reason}");
+    // The same token without CRLs verifies: the revocation a caller gives up.
+    ItaVerifier::new(&jwks(&chain), &roots)
+        .verify(&ita_token(), at(IAT + 1))
+        .unwrap();
+    // With clean CRLs it verifies too.
+    let clean = Crls::none()
+        .with_der(&crl(CA, &key(2), &[], NOT_AFTER))
+        .unwrap()
+        .with_der(&root_crl)
+        .unwrap();
+    ItaVerifier::with_crls(&jwks(&chain), &roots, &clean)
+        .verify(&ita_token(), at(IAT + 1))
+        .unwrap();
+}
