@@ -201,6 +201,16 @@ pub enum Error {
         /// The verification time.
         now: u64,
     },
+    /// The cached key set is past its TTL plus the maximum staleness (refreshing failed).
+    #[error("key set fetched at {fetched_at} is stale since {stale_after} (now {now})")]
+    StaleKeys {
+        /// When the keys were fetched, seconds since the Unix epoch.
+        fetched_at: u64,
+        /// When they stopped being served.
+        stale_after: u64,
+        /// The verification time.
+        now: u64,
+    },
     /// Fetching a key set failed (only with a fetcher).
     #[error("fetching the key set failed: {0}")]
     Fetch(String),
