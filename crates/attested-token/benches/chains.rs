@@ -64,7 +64,13 @@ fn tokens(c: &mut Criterion) {
 
 /// PEM certificates inside a byte string (the quote's certification data, an issuer chain).
 fn pem_certs(bytes: &[u8]) -> Vec<Vec<u8>> {
-    x509_cert::Certificate::load_pem_chain(bytes)
+    // The quote's certification data may end in padding after the last PEM block.
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let end = bytes
+        .windows(END.len())
+        .rposition(|w| w == END)
+        .map_or(bytes.len(), |i| i + END.len());
+    x509_cert::Certificate::load_pem_chain(&bytes[..end])
         .unwrap()
         .iter()
         .map(|c| der::Encode::to_der(c).unwrap())
