@@ -18,6 +18,10 @@ pub trait JwksFetcher {
     fn fetch(&mut self, max_len: usize) -> Result<Vec<u8>, Error>;
 }
 
+/// How long past its TTL a key set is still served while refreshing fails (default of
+/// [`JwksCache::max_staleness`]).
+pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(24 * 3600);
+
 /// How a fetched JWKS becomes trusted.
 #[derive(Debug, Clone)]
 enum Trust {
@@ -33,6 +37,7 @@ pub struct JwksCache {
     cooldown: Duration,
     limits: Limits,
     offline: bool,
+    max_staleness: Duration,
     keys: Option<KeySet>,
     fetched_at: Option<u64>,
     last_attempt: Option<u64>,
@@ -57,6 +62,7 @@ impl JwksCache {
             cooldown: Duration::from_secs(300),
             limits: Limits::default(),
             offline: false,
+            max_staleness: DEFAULT_MAX_STALENESS,
             keys: None,
             fetched_at: None,
             last_attempt: None,
@@ -80,6 +86,15 @@ impl JwksCache {
     /// Sets the minimum time between two fetch attempts.
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
+        self
+    }
+
+    /// Sets how long past its TTL a key set is still served when refreshing fails (default
+    /// [`DEFAULT_MAX_STALENESS`]); after that, [`JwksCache::keys_at`] and
+    /// [`JwksCache::refresh`] fail with [`Error::StaleKeys`]. An offline snapshot never goes
+    /// stale.
+    pub fn max_staleness(mut self, max_staleness: Duration) -> Self {
+        self.max_staleness = max_staleness;
         self
     }
 
@@ -115,14 +130,16 @@ impl JwksCache {
         self.last_attempt = Some(unix_seconds(now));
     }
 
-    /// Takes in a fetched JWKS: parses it, checks every chain, and replaces the keys.
-    /// On error the previous keys stay.
+    /// Takes in a fetched JWKS: parses it, checks every chain, and replaces the keys if at
+    /// least one key is usable. A set that does not parse, or none of whose keys is usable (all
+    /// chains fail, or no key at all), is an error and the previous keys stay.
     pub fn accept(&mut self, jwks: &[u8], now: SystemTime) -> Result<(), Error> {
         let parsed = Jwks::from_json_with_limit(jwks, self.limits.jwks)?;
         let keys = match &self.trust {
             Trust::Chained(roots) => KeySet::chained(&parsed, roots),
             Trust::UnchainedTrustingTransport => KeySet::unchained_trusting_transport(&parsed),
         };
+        keys.any_trusted()?;
         self.keys = Some(keys);
         self.fetched_at = Some(unix_seconds(now));
         Ok(())
@@ -134,8 +151,32 @@ impl JwksCache {
         self.keys.as_ref()
     }
 
+    /// The current keys at `now`: refused with [`Error::StaleKeys`] once they are older than
+    /// TTL + maximum staleness (refreshing kept failing).
+    pub fn keys_at(&self, now: SystemTime) -> Result<&KeySet, Error> {
+        let keys = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::Fetch("no key set yet".into()))?;
+        if let (false, Some(fetched_at)) = (self.offline, self.fetched_at) {
+            let now = unix_seconds(now);
+            let limit = fetched_at
+                .saturating_add(self.ttl.as_secs())
+                .saturating_add(self.max_staleness.as_secs());
+            if now > limit {
+                return Err(Error::StaleKeys {
+                    fetched_at,
+                    stale_after: limit,
+                    now,
+                });
+            }
+        }
+        Ok(keys)
+    }
+
     /// Fetches through `fetcher` if [`JwksCache::should_fetch`] says so, then returns the keys.
-    /// A failed fetch with keys still held returns those keys.
+    /// A failed fetch with keys still held returns those keys, until they are past the
+    /// maximum staleness ([`Error::StaleKeys`]).
     pub fn refresh<F: JwksFetcher + ?Sized>(
         &mut self,
         fetcher: &mut F,
@@ -153,9 +194,10 @@ impl JwksCache {
                 return Err(err);
             }
         }
-        self.keys
-            .clone()
-            .ok_or_else(|| Error::Fetch("no key set yet (fetch in cooldown)".into()))
+        if self.keys.is_none() {
+            return Err(Error::Fetch("no key set yet (fetch in cooldown)".into()));
+        }
+        self.keys_at(now).cloned()
     }
 }
 
@@ -182,10 +224,17 @@ mod tests {
 
     const EMPTY: &[u8] = br#"{"keys":[]}"#;
 
+    /// A set of one usable (unchained) RSA key.
+    fn one() -> Vec<u8> {
+        use base64::Engine as _;
+        let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xc1; 256]);
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"one","n":"{n}","e":"AQAB"}}]}}"#).into_bytes()
+    }
+
     #[test]
     fn unknown_kids_fetch_at_most_once_per_cooldown() {
         let mut fetcher = Counting {
-            body: EMPTY.to_vec(),
+            body: one(),
             calls: 0,
         };
         let mut cache = JwksCache::unchained_trusting_transport().cooldown(Duration::from_secs(60));
@@ -203,7 +252,7 @@ mod tests {
     #[test]
     fn ttl_expiry_refetches_and_known_kids_do_not() {
         let mut fetcher = Counting {
-            body: EMPTY.to_vec(),
+            body: one(),
             calls: 0,
         };
         let mut cache = JwksCache::unchained_trusting_transport()
@@ -229,11 +278,66 @@ mod tests {
             cache.refresh(&mut Failing, None, at(0)),
             Err(Error::Fetch(_))
         ));
-        cache.accept(EMPTY, at(0)).unwrap();
+        cache.accept(&one(), at(0)).unwrap();
         assert!(cache.refresh(&mut Failing, None, at(1000)).is_ok());
-        let offline = JwksCache::offline_snapshot(EMPTY, TrustRoots::empty()).unwrap();
+        // A snapshot none of whose keys chains is refused.
+        assert!(JwksCache::offline_snapshot(&one(), TrustRoots::empty()).is_err());
+        let Some(ita) =
+            attested_testdata::read("tokens/ita/ita-prod-jwks-kid79d80711-2023-09.json")
+        else {
+            return;
+        };
+        let offline =
+            JwksCache::offline_snapshot(&ita, TrustRoots::intel_trust_authority()).unwrap();
         assert!(!offline.should_fetch(Some("x"), at(1 << 40)));
         assert!(offline.keys().is_some());
+        assert!(offline.keys_at(at(1 << 40)).is_ok());
+    }
+
+    #[test]
+    fn a_set_with_no_usable_key_keeps_the_previous_keys_and_is_an_error() {
+        let mut cache = JwksCache::unchained_trusting_transport();
+        cache.accept(&one(), at(0)).unwrap();
+        assert!(cache.accept(EMPTY, at(10)).is_err());
+        assert!(cache.keys().unwrap().contains_kid("one"));
+        // Chained: a key whose x5c does not chain to the pinned (empty) roots.
+        let mut chained = JwksCache::new(TrustRoots::empty());
+        assert!(matches!(
+            chained.accept(&one(), at(0)),
+            Err(Error::UntrustedKey { .. })
+        ));
+        assert!(chained.keys().is_none());
+    }
+
+    #[test]
+    fn keys_are_refused_past_ttl_plus_maximum_staleness() {
+        struct Failing;
+        impl JwksFetcher for Failing {
+            fn fetch(&mut self, _: usize) -> Result<Vec<u8>, Error> {
+                Err(Error::Fetch("down".into()))
+            }
+        }
+        let mut cache = JwksCache::unchained_trusting_transport()
+            .ttl(Duration::from_secs(100))
+            .cooldown(Duration::from_secs(1))
+            .max_staleness(Duration::from_secs(1000));
+        cache.accept(&one(), at(0)).unwrap();
+        assert!(cache.refresh(&mut Failing, None, at(1100)).is_ok());
+        assert_eq!(
+            cache.refresh(&mut Failing, None, at(1101)).unwrap_err(),
+            Error::StaleKeys {
+                fetched_at: 0,
+                stale_after: 1100,
+                now: 1101
+            }
+        );
+        assert!(matches!(
+            cache.keys_at(at(5000)),
+            Err(Error::StaleKeys { .. })
+        ));
+        // A successful fetch makes them fresh again.
+        cache.accept(&one(), at(5000)).unwrap();
+        assert!(cache.keys_at(at(5001)).is_ok());
     }
 
     #[test]

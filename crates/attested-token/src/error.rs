@@ -183,6 +183,34 @@ pub enum Error {
         /// The claim that is false.
         claim: String,
     },
+    /// Path validation (webpki) refused the chain that starts at this leaf.
+    #[error("certificate chain of {subject}: {problem}")]
+    Chain {
+        /// The leaf's subject.
+        subject: String,
+        /// What failed.
+        problem: CertificateProblem,
+    },
+    /// A CRL the chain was checked against is past its nextUpdate.
+    #[error("CRL of {issuer} expired at {next_update} (now {now})")]
+    CrlExpired {
+        /// The CRL issuer's name.
+        issuer: String,
+        /// nextUpdate, seconds since the Unix epoch.
+        next_update: u64,
+        /// The verification time.
+        now: u64,
+    },
+    /// The cached key set is past its TTL plus the maximum staleness (refreshing failed).
+    #[error("key set fetched at {fetched_at} is stale since {stale_after} (now {now})")]
+    StaleKeys {
+        /// When the keys were fetched, seconds since the Unix epoch.
+        fetched_at: u64,
+        /// When they stopped being served.
+        stale_after: u64,
+        /// The verification time.
+        now: u64,
+    },
     /// Fetching a key set failed (only with a fetcher).
     #[error("fetching the key set failed: {0}")]
     Fetch(String),
@@ -223,6 +251,28 @@ pub enum CertificateProblem {
     /// A signature algorithm or key type this crate does not verify.
     #[error("unsupported {0}")]
     Unsupported(&'static str),
+    /// A CA's pathLenConstraint is exceeded.
+    #[error("a pathLenConstraint is exceeded")]
+    PathLenExceeded,
+    /// A critical extension the validator does not understand.
+    #[error("an unknown critical extension")]
+    UnknownCriticalExtension,
+    /// The KeyUsage extension does not allow this use (`keyCertSign` for a CA, `digitalSignature`
+    /// for the signer).
+    #[error("KeyUsage does not allow {0}")]
+    KeyUsage(&'static str),
+    /// A CRL of its issuer lists it.
+    #[error("revoked")]
+    Revoked,
+    /// CRLs were given, but none of its issuer covers it.
+    #[error("no CRL of its issuer covers it")]
+    RevocationUnknown,
+    /// No moment exists at which every certificate of the chain is valid.
+    #[error("the certificates' validity windows do not overlap")]
+    NoCommonValidity,
+    /// Another path validation refusal, as webpki names it.
+    #[error("{0}")]
+    Path(String),
 }
 
 pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> Error {

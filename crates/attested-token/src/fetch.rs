@@ -7,11 +7,13 @@ use crate::cache::JwksFetcher;
 use crate::error::Error;
 
 /// Fetches a JWKS with `GET` from one fixed URL (the issuer's documented key URL, never a `jku`
-/// taken from a token). Redirects are not followed.
+/// taken from a token). Redirects are not followed. Only `https` URLs are fetched; plain
+/// `http` needs the explicit [`HttpFetcher::allow_plain_http_for_tests`].
 #[derive(Debug)]
 pub struct HttpFetcher {
     url: String,
     agent: ureq::Agent,
+    allow_plain_http: bool,
 }
 
 impl HttpFetcher {
@@ -25,13 +27,32 @@ impl HttpFetcher {
         HttpFetcher {
             url: url.into(),
             agent: config.into(),
+            allow_plain_http: false,
         }
+    }
+
+    /// **Tests only**: also fetches `http://` URLs (a loopback server in a test). A JWKS
+    /// trusted through its transport is worthless over plain HTTP.
+    pub fn allow_plain_http_for_tests(mut self) -> Self {
+        self.allow_plain_http = true;
+        self
     }
 }
 
 impl JwksFetcher for HttpFetcher {
     fn fetch(&mut self, max_len: usize) -> Result<Vec<u8>, Error> {
         let fail = |e: &dyn std::fmt::Display| Error::Fetch(format!("{}: {e}", self.url));
+        let uri: ureq::http::Uri = self.url.parse().map_err(|e| fail(&e))?;
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if self.allow_plain_http => {}
+            other => {
+                return Err(fail(&format!(
+                    "scheme {:?} refused: only https",
+                    other.unwrap_or("")
+                )));
+            }
+        }
         let response = self.agent.get(&self.url).call().map_err(|e| fail(&e))?;
         let mut body = Vec::new();
         let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::error::{Error, malformed};
 use crate::hexbytes::{self, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
-use crate::x509::TrustRoots;
+use crate::x509::{Crls, TrustRoots};
 
 /// The `iss` of every Intel Trust Authority token.
 pub const ITA_ISSUER: &str = "Intel Trust Authority";
@@ -304,6 +304,26 @@ impl ItaVerifier {
     /// [`TrustRoots::intel_trust_authority`]).
     pub fn new(jwks: &Jwks, roots: &TrustRoots) -> Self {
         Self::with_keys(KeySet::chained(jwks, roots))
+    }
+
+    /// As [`ItaVerifier::new`], with the signing chain also checked against ITA's CRLs, passed
+    /// in as bytes like any collateral: the ATS signing CA's
+    /// (`https://portal.trustauthority.intel.com/crl/ats-ca-crl.der`, covering the
+    /// token-signing certificate) and the root CA's (`.../crl/root-ca-crl.der`, covering the
+    /// ATS signing CA), the two the ITA Go client checks. A revoked signer is refused, a chain
+    /// certificate no CRL covers is refused, and a CRL past its `nextUpdate` at `now` fails
+    /// verification ([`Error::CrlExpired`]).
+    ///
+    /// Without CRLs ([`ItaVerifier::new`]) a caller loses revocation: a token-signing key or
+    /// signing CA that Intel revoked keeps verifying until its certificate expires (the
+    /// token-signing certificate lives a year).
+    pub fn with_crls(jwks: &Jwks, roots: &TrustRoots, crls: &Crls) -> Self {
+        Self::with_keys(KeySet::chained_with_crls(
+            jwks,
+            roots,
+            crls,
+            crate::Backend::default(),
+        ))
     }
 
     /// A verifier over a key set built some other way (a chosen backend, an unchained opt-in).

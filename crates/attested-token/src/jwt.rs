@@ -11,7 +11,7 @@ use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
 use crate::error::{Error, malformed};
 use crate::limits::{self, Limits};
 use crate::time::{TimeClaims, TimeRules, unix_seconds};
-use crate::x509::{MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
+use crate::x509::{Crls, MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
 
 /// A JWS algorithm this crate verifies. Everything else is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +166,17 @@ struct Jwk {
 #[derive(Debug, Clone)]
 pub struct Jwks {
     keys: Vec<Jwk>,
+    skipped: Vec<SkippedKey>,
+}
+
+/// A JWKS member this crate cannot use, skipped (RFC 7517 §5) rather than failing the set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedKey {
+    /// Its kid, if it had one.
+    pub kid: Option<String>,
+    /// Why it cannot be used.
+    pub reason: Error,
 }
 
 impl Jwks {
@@ -175,46 +186,64 @@ impl Jwks {
     }
 
     /// Parses a JWKS of at most `max_len` bytes. Keys that are not signature keys or of a type
-    /// this crate does not verify (for example `OKP`) are skipped; malformed RSA or EC keys
-    /// are errors.
+    /// this crate does not verify (for example `OKP`) are skipped, and so are keys it cannot use
+    /// (an RSA key under 2048 bits, a malformed coordinate, a line-wrapped `x5c`): RFC 7517 §5
+    /// says to ignore such members rather than fail the set. Each skipped key is reported by
+    /// [`Jwks::skipped`]. A document that is not a JWKS at all is an error.
     pub fn from_json_with_limit(bytes: &[u8], max_len: usize) -> Result<Self, Error> {
         limits::check("JWKS", bytes.len(), max_len)?;
         let raw: RawJwks = serde_json::from_slice(bytes).map_err(|e| malformed("JWKS", e))?;
         let mut keys = Vec::with_capacity(raw.keys.len());
+        let mut skipped = Vec::new();
         for jwk in raw.keys {
-            if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
-                continue;
+            let kid = jwk.kid.clone();
+            match Self::usable(jwk) {
+                Ok(Some(key)) => keys.push(key),
+                Ok(None) => {}
+                Err(reason) => skipped.push(SkippedKey { kid, reason }),
             }
-            let field = |value: &Option<String>, name: &'static str| -> Result<Vec<u8>, Error> {
-                let text = value
-                    .as_deref()
-                    .ok_or_else(|| malformed("JWK", format!("no {name}")))?;
-                b64url("JWK", text)
-            };
-            let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-                ("RSA", _) => PublicKey::rsa(&field(&jwk.n, "n")?, &field(&jwk.e, "e")?)?,
-                ("EC", Some("P-256")) => {
-                    PublicKey::ec(Curve::P256, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
-                }
-                ("EC", Some("P-384")) => {
-                    PublicKey::ec(Curve::P384, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
-                }
-                _ => continue,
-            };
-            let x5c = jwk
-                .x5c
-                .unwrap_or_default()
-                .iter()
-                .map(|cert| STANDARD.decode(cert).map_err(|e| malformed("JWK x5c", e)))
-                .collect::<Result<Vec<_>, _>>()?;
-            keys.push(Jwk {
-                kid: jwk.kid,
-                alg: jwk.alg,
-                key,
-                x5c,
-            });
         }
-        Ok(Jwks { keys })
+        Ok(Jwks { keys, skipped })
+    }
+
+    /// One member: `Ok(None)` when it is not for us (not `sig`, another key type).
+    fn usable(jwk: RawJwk) -> Result<Option<Jwk>, Error> {
+        if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Ok(None);
+        }
+        let field = |value: &Option<String>, name: &'static str| -> Result<Vec<u8>, Error> {
+            let text = value
+                .as_deref()
+                .ok_or_else(|| malformed("JWK", format!("no {name}")))?;
+            b64url("JWK", text)
+        };
+        let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+            ("RSA", _) => PublicKey::rsa(&field(&jwk.n, "n")?, &field(&jwk.e, "e")?)?,
+            ("EC", Some("P-256")) => {
+                PublicKey::ec(Curve::P256, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
+            }
+            ("EC", Some("P-384")) => {
+                PublicKey::ec(Curve::P384, &field(&jwk.x, "x")?, &field(&jwk.y, "y")?)?
+            }
+            _ => return Ok(None),
+        };
+        let x5c = jwk
+            .x5c
+            .unwrap_or_default()
+            .iter()
+            .map(|cert| STANDARD.decode(cert).map_err(|e| malformed("JWK x5c", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Jwk {
+            kid: jwk.kid,
+            alg: jwk.alg,
+            key,
+            x5c,
+        }))
+    }
+
+    /// The keys that were skipped as unusable, with the reason of each.
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
     }
 
     /// Number of usable keys.
@@ -261,6 +290,17 @@ impl KeySet {
 
     /// As [`KeySet::chained`], with a chosen signature backend.
     pub fn chained_with_backend(jwks: &Jwks, roots: &TrustRoots, backend: Backend) -> Self {
+        Self::chained_with_crls(jwks, roots, &Crls::none(), backend)
+    }
+
+    /// As [`KeySet::chained`], with every chain also checked against `crls` (see [`Crls`] for
+    /// what that adds) and a chosen signature backend.
+    pub fn chained_with_crls(
+        jwks: &Jwks,
+        roots: &TrustRoots,
+        crls: &Crls,
+        backend: Backend,
+    ) -> Self {
         let keys = jwks
             .keys
             .iter()
@@ -268,7 +308,7 @@ impl KeySet {
                 kid: jwk.kid.clone(),
                 alg: jwk.alg.clone(),
                 key: jwk.key.clone(),
-                chain: trust_chain(jwk, roots, backend).map(Some),
+                chain: trust_chain(jwk, roots, crls, backend).map(Some),
             })
             .collect::<Vec<_>>()
             .into();
@@ -296,6 +336,30 @@ impl KeySet {
             .collect::<Vec<_>>()
             .into();
         KeySet { keys, backend }
+    }
+
+    /// How many keys are usable for verification (chained to a root, or unchained by opt-in).
+    pub fn trusted_len(&self) -> usize {
+        self.keys.iter().filter(|k| k.chain.is_ok()).count()
+    }
+
+    /// `Ok` when at least one key is usable; otherwise why not (the first key's chain error,
+    /// or that the set is empty).
+    pub(crate) fn any_trusted(&self) -> Result<(), Error> {
+        if self.trusted_len() > 0 {
+            return Ok(());
+        }
+        match self
+            .keys
+            .iter()
+            .find_map(|k| k.chain.as_ref().err().map(|e| (k, e)))
+        {
+            Some((key, reason)) => Err(Error::UntrustedKey {
+                kid: key.kid.clone().unwrap_or_default(),
+                reason: Box::new(reason.clone()),
+            }),
+            None => Err(malformed("JWKS", "no usable key")),
+        }
     }
 
     /// The signature backend in use.
@@ -368,7 +432,12 @@ impl KeySet {
     }
 }
 
-fn trust_chain(jwk: &Jwk, roots: &TrustRoots, backend: Backend) -> Result<VerifiedChain, Error> {
+fn trust_chain(
+    jwk: &Jwk,
+    roots: &TrustRoots,
+    crls: &Crls,
+    backend: Backend,
+) -> Result<VerifiedChain, Error> {
     let kid = jwk.kid.clone().unwrap_or_default();
     if jwk.x5c.is_empty() {
         return Err(Error::MissingX5c { kid });
@@ -385,7 +454,7 @@ fn trust_chain(jwk: &Jwk, roots: &TrustRoots, backend: Backend) -> Result<Verifi
         .enumerate()
         .map(|(index, der)| ParsedCert::parse(der, index))
         .collect::<Result<Vec<_>, _>>()?;
-    let chain = verify_chain(&certs, roots, backend)?;
+    let chain = verify_chain(&certs, roots, crls, backend)?;
     if chain.leaf_key != jwk.key {
         return Err(Error::LeafKeyMismatch { kid });
     }
@@ -540,13 +609,36 @@ mod tests {
     }
 
     #[test]
-    fn jwks_skips_foreign_keys_and_refuses_malformed_ones() {
+    fn jwks_skips_foreign_keys_silently_and_unusable_ones_with_a_report() {
         let jwks = Jwks::from_json(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"},{"kty":"RSA","use":"enc","n":"AA","e":"AQAB"}]}"#)
             .unwrap();
         assert!(jwks.is_empty());
-        assert!(Jwks::from_json(br#"{"keys":[{"kty":"RSA","n":"AAEC","e":"AQAB"}]}"#).is_err());
+        assert!(jwks.skipped().is_empty());
+        // An RSA-1024 key, a short EC coordinate and a line-wrapped x5c next to a usable key:
+        // the usable key stays, the others are reported (RFC 7517 §5).
+        let good = format!(
+            r#"{{"kty":"RSA","kid":"good","n":"{}","e":"AQAB"}}"#,
+            URL_SAFE_NO_PAD.encode([0xc1; 256])
+        );
+        let rsa1024 = format!(
+            r#"{{"kty":"RSA","kid":"small","n":"{}","e":"AQAB"}}"#,
+            URL_SAFE_NO_PAD.encode([0xc1; 128])
+        );
+        let wrapped = format!(
+            r#"{{"kty":"RSA","kid":"wrapped","n":"{}","e":"AQAB","x5c":["MIIB\nAAAA"]}}"#,
+            URL_SAFE_NO_PAD.encode([0xc1; 256])
+        );
+        let short_ec = r#"{"kty":"EC","kid":"ec","crv":"P-256","x":"AA","y":"AA"}"#;
+        let json = format!(r#"{{"keys":[{rsa1024},{good},{wrapped},{short_ec}]}}"#);
+        let jwks = Jwks::from_json(json.as_bytes()).unwrap();
+        assert_eq!(jwks.len(), 1);
+        assert!(jwks.contains_kid("good"));
+        let skipped: Vec<_> = jwks.skipped().iter().map(|s| s.kid.as_deref()).collect();
+        assert_eq!(skipped, [Some("small"), Some("wrapped"), Some("ec")]);
         assert!(
-            Jwks::from_json(br#"{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#).is_err()
+            jwks.skipped()
+                .iter()
+                .all(|s| matches!(s.reason, Error::Malformed { .. }))
         );
         assert!(Jwks::from_json(br#"{"keys":{}}"#).is_err());
     }

@@ -95,6 +95,7 @@ mod time;
 mod x509;
 
 pub use backend::Backend;
+pub use cache::DEFAULT_MAX_STALENESS;
 pub use cache::{JwksCache, JwksFetcher};
 pub use error::{CertificateProblem, Error};
 #[cfg(feature = "fetch")]
@@ -103,6 +104,7 @@ pub use ita::{
     ITA_ISSUER, ItaClaims, ItaPolicy, ItaTokenVersion, ItaVerifier, SgxClaims, TdxClaims,
     VerifierNonce,
 };
+pub use jwt::SkippedKey;
 pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt, token_kid};
 pub use limits::Limits;
 pub use maa::{IsolationTee, MaaClaims, MaaPolicy, MaaVerifier};
@@ -111,4 +113,5 @@ pub use nitro::{
 };
 pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
 pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};
+pub use x509::{Crls, MAX_CRLS};
 pub use x509::{MAX_CHAIN_LEN, TrustRoots};

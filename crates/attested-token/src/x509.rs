@@ -1,26 +1,50 @@
-//! X.509 chains: pinned roots and chain verification for JWKS `x5c` and Nitro `cabundle`.
+//! X.509 chains: pinned roots, revocation lists and chain validation for JWKS `x5c` and Nitro
+//! `cabundle`.
 //!
-//! Signatures are checked once, when a key set or document is taken in; the validity windows
-//! are kept and checked against each verification's `now`.
+//! # Path validation: `rustls-webpki`
+//!
+//! Chains are validated by `rustls-webpki` (the rustls team's fuzzed RFC 5280 path builder):
+//! signatures, basicConstraints (cA and pathLenConstraint), name constraints, unknown critical
+//! extensions, and revocation against the CRLs a caller passes in ([`Crls`]). Signatures go
+//! through webpki's own `ring` algorithms under the default backend; under `rustcrypto` through
+//! [`SignatureVerificationAlgorithm`]s implemented in this module over the crate's RustCrypto
+//! backend (the `rustls-rustcrypto` provider is an alpha that pins RustCrypto pre-releases other
+//! than ours, so it was not taken).
+//!
+//! webpki deliberately ignores the KeyUsage extension for path building; this module checks it
+//! on the path webpki returns: every CA certificate with a KeyUsage must allow `keyCertSign`, the
+//! signing leaf with a KeyUsage must allow `digitalSignature`. webpki keeps only the name and
+//! key of a trust anchor, so the anchor certificate's own pathLenConstraint and KeyUsage are
+//! checked here too (a root with pathLen 0 signs leaves only). Extended key usages are not restricted: attestation-signing
+//! certificates carry none or TLS ones (NRAS).
+//!
+//! Chains are validated once, when a key set or document is taken in, at the earliest moment
+//! all their certificates are valid; each certificate's window (and each CRL's `nextUpdate`) is
+//! kept and checked against every verification's `now`, so that verifying a token costs one
+//! signature plus comparisons.
+//!
+//! Chains validated by this module: Intel Trust Authority (RSA-3072, sha512WithRSA), NVIDIA NRAS
+//! (P-384) and AWS Nitro (P-384). Measured costs are in the crate's README.
+
+use std::time::Duration;
 
 use der::asn1::{ObjectIdentifier, UintRef};
-use der::{Decode, Encode, Reader, SliceReader};
+use der::{Decode, Encode};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
-use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
+use crate::backend::{Backend, Curve, PublicKey};
 use crate::error::{CertificateProblem, Error};
 
 /// The most certificates a chain may hold (leaf, intermediates and root together).
 pub const MAX_CHAIN_LEN: usize = 10;
 
+/// The most CRLs one [`Crls`] holds.
+pub const MAX_CRLS: usize = 16;
+
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
@@ -31,37 +55,29 @@ const ITA_ROOT_PEM: &str = include_str!("roots/intel-trust-authority-root-ca.pem
 /// the DER 641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b.
 const AWS_NITRO_ROOT_PEM: &str = include_str!("roots/aws-nitro-enclaves-root.pem");
 
-/// A certificate taken apart once: its key, names, window and the bytes its signature covers.
+/// A certificate taken apart once: its key, name, window and KeyUsage.
 #[derive(Debug, Clone)]
 pub(crate) struct ParsedCert {
     der: Vec<u8>,
-    tbs: Vec<u8>,
-    subject: x509_cert::name::Name,
-    issuer: x509_cert::name::Name,
     subject_text: String,
     pub(crate) key: PublicKey,
-    scheme: Result<Scheme, &'static str>,
-    signature: Vec<u8>,
     is_ca: bool,
+    path_len: Option<u8>,
+    /// `None`: no KeyUsage extension (no restriction, RFC 5280 §4.2.1.3).
+    key_usage: Option<KeyUsage>,
     not_before: u64,
     not_after: u64,
-}
-
-/// The bytes of the first element inside the outer SEQUENCE (the TBSCertificate as sent,
-/// not as re-encoded, so that a non-canonical encoding cannot verify by accident).
-fn tbs_bytes(der_bytes: &[u8]) -> der::Result<&[u8]> {
-    let mut reader = SliceReader::new(der_bytes)?;
-    let header = der::Header::decode(&mut reader)?;
-    let body = reader.read_slice(header.length())?;
-    reader.finish()?;
-    let mut inner = SliceReader::new(body)?;
-    inner.tlv_bytes()
 }
 
 #[derive(der::Sequence)]
 struct RsaPublicKeyDer<'a> {
     modulus: UintRef<'a>,
     public_exponent: UintRef<'a>,
+}
+
+fn rsa_key(bits: &[u8]) -> Option<PublicKey> {
+    let rsa = RsaPublicKeyDer::from_der(bits).ok()?;
+    PublicKey::rsa(rsa.modulus.as_bytes(), rsa.public_exponent.as_bytes()).ok()
 }
 
 fn spki_key(
@@ -98,17 +114,6 @@ fn spki_key(
     }
 }
 
-fn signature_scheme(oid: ObjectIdentifier) -> Result<Scheme, &'static str> {
-    Ok(match oid {
-        o if o == SHA256_WITH_RSA => Scheme::RsaPkcs1(Hash::Sha256),
-        o if o == SHA384_WITH_RSA => Scheme::RsaPkcs1(Hash::Sha384),
-        o if o == SHA512_WITH_RSA => Scheme::RsaPkcs1(Hash::Sha512),
-        o if o == ECDSA_SHA256 => Scheme::EcdsaDer(Hash::Sha256),
-        o if o == ECDSA_SHA384 => Scheme::EcdsaDer(Hash::Sha384),
-        _ => return Err("signature algorithm"),
-    })
-}
-
 impl ParsedCert {
     /// Parses one DER certificate; `index` only labels errors.
     pub(crate) fn parse(der_bytes: &[u8], index: usize) -> Result<Self, Error> {
@@ -119,8 +124,6 @@ impl ParsedCert {
         };
         let cert = Certificate::from_der(der_bytes)
             .map_err(|e| fail(CertificateProblem::Malformed(e.to_string())))?;
-        let tbs =
-            tbs_bytes(der_bytes).map_err(|e| fail(CertificateProblem::Malformed(e.to_string())))?;
         let tbs_cert = cert.tbs_certificate();
         let subject_text = tbs_cert.subject().to_string();
         let fail = |problem| Error::Certificate {
@@ -129,49 +132,36 @@ impl ParsedCert {
             problem,
         };
         let key = spki_key(tbs_cert.subject_public_key_info()).map_err(fail)?;
-        let scheme = if tbs_cert.signature() == cert.signature_algorithm() {
-            signature_scheme(cert.signature_algorithm().oid)
-        } else {
-            Err("signature algorithm (inner and outer differ)")
-        };
-        let is_ca = matches!(
-            tbs_cert.get_extension::<BasicConstraints>(),
-            Ok(Some((_, BasicConstraints { ca: true, .. })))
-        );
+        let constraints = tbs_cert
+            .get_extension::<BasicConstraints>()
+            .map_err(|e| {
+                fail(CertificateProblem::Malformed(format!(
+                    "BasicConstraints: {e}"
+                )))
+            })?
+            .map(|(_, constraints)| constraints);
+        let is_ca = constraints.as_ref().is_some_and(|c| c.ca);
+        let path_len = constraints.and_then(|c| c.path_len_constraint);
+        let key_usage = tbs_cert
+            .get_extension::<KeyUsage>()
+            .map_err(|e| fail(CertificateProblem::Malformed(format!("KeyUsage: {e}"))))?
+            .map(|(_, usage)| usage);
         let validity = tbs_cert.validity();
         Ok(ParsedCert {
             der: der_bytes.to_vec(),
-            tbs: tbs.to_vec(),
-            subject: tbs_cert.subject().clone(),
-            issuer: tbs_cert.issuer().clone(),
             subject_text,
             key,
-            scheme,
-            signature: cert.signature().raw_bytes().to_vec(),
             is_ca,
+            path_len,
+            key_usage,
             not_before: validity.not_before.to_unix_duration().as_secs(),
             not_after: validity.not_after.to_unix_duration().as_secs(),
         })
     }
 
-    /// Whether `issuer` signed this certificate.
-    fn check_issued_by(
-        &self,
-        issuer: &ParsedCert,
-        backend: Backend,
-    ) -> Result<(), CertificateProblem> {
-        if self.issuer != issuer.subject {
-            return Err(CertificateProblem::IssuerMismatch);
-        }
-        if !issuer.is_ca {
-            return Err(CertificateProblem::IssuerNotCa);
-        }
-        let scheme = self.scheme.map_err(CertificateProblem::Unsupported)?;
-        if backend::verify(backend, scheme, &issuer.key, &self.tbs, &self.signature) {
-            Ok(())
-        } else {
-            Err(CertificateProblem::BadSignature)
-        }
+    fn allows(&self, usage: KeyUsages) -> bool {
+        self.key_usage
+            .is_none_or(|KeyUsage(flags)| flags.contains(usage))
     }
 }
 
@@ -179,6 +169,7 @@ impl ParsedCert {
 #[derive(Debug, Clone, Default)]
 pub struct TrustRoots {
     roots: Vec<ParsedCert>,
+    anchors: Vec<TrustAnchor<'static>>,
 }
 
 impl TrustRoots {
@@ -201,7 +192,16 @@ impl TrustRoots {
 
     /// Adds one DER certificate as a trust anchor (a root, or an intermediate you pin).
     pub fn with_der(mut self, der_bytes: &[u8]) -> Result<Self, Error> {
-        self.roots.push(ParsedCert::parse(der_bytes, 0)?);
+        let parsed = ParsedCert::parse(der_bytes, 0)?;
+        let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(der_bytes))
+            .map_err(|e| Error::Certificate {
+                index: 0,
+                subject: parsed.subject_text.clone(),
+                problem: CertificateProblem::Malformed(format!("trust anchor: {e}")),
+            })?
+            .to_owned();
+        self.roots.push(parsed);
+        self.anchors.push(anchor);
         Ok(self)
     }
 
@@ -216,7 +216,7 @@ impl TrustRoots {
             let der_bytes = cert
                 .to_der()
                 .map_err(|e| crate::error::malformed("PEM roots", e))?;
-            self.roots.push(ParsedCert::parse(&der_bytes, 0)?);
+            self = self.with_der(&der_bytes)?;
         }
         Ok(self)
     }
@@ -224,6 +224,7 @@ impl TrustRoots {
     /// Every anchor of `self` and `other`.
     pub fn merged(mut self, other: &TrustRoots) -> Self {
         self.roots.extend(other.roots.iter().cloned());
+        self.anchors.extend(other.anchors.iter().cloned());
         self
     }
 
@@ -243,17 +244,70 @@ impl TrustRoots {
     }
 }
 
-/// A chain whose signatures verified up to a pinned root; only its time windows remain to be
-/// checked, against each verification's `now`.
+/// One parsed CRL with its update window.
+#[derive(Debug, Clone)]
+struct Crl {
+    list: std::sync::Arc<webpki::CertRevocationList<'static>>,
+    issuer_text: String,
+    next_update: Option<u64>,
+}
+
+/// Certificate revocation lists (DER), passed in as bytes like any other collateral: the
+/// caller fetches them (ITA: `https://portal.trustauthority.intel.com/crl/ats-ca-crl.der` and
+/// `.../root-ca-crl.der`, named in the certificates' CRL distribution points) and this crate
+/// checks them.
+///
+/// With CRLs, every non-anchor certificate of a chain must be covered by a CRL of its issuer
+/// whose signature verifies ("unknown status" is a refusal), a listed serial is refused, and a
+/// CRL past its `nextUpdate` at verification time is refused. Without CRLs (the default) a
+/// revoked signing key keeps verifying until its certificate expires.
+#[derive(Debug, Clone, Default)]
+pub struct Crls {
+    lists: Vec<Crl>,
+}
+
+impl Crls {
+    /// No CRLs: no revocation checking.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Adds one DER CRL (at most [`MAX_CRLS`]).
+    pub fn with_der(mut self, der_bytes: &[u8]) -> Result<Self, Error> {
+        crate::limits::check("CRL count", self.lists.len() + 1, MAX_CRLS)?;
+        let list = webpki::OwnedCertRevocationList::from_der(der_bytes)
+            .map_err(|e| crate::error::malformed("CRL", format!("{e:?}")))?;
+        let parsed =
+            x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der_bytes)
+                .map_err(|e| crate::error::malformed("CRL", e))?;
+        let tbs = &parsed.tbs_cert_list;
+        self.lists.push(Crl {
+            list: std::sync::Arc::new(list.into()),
+            issuer_text: tbs.issuer.to_string(),
+            next_update: tbs.next_update.map(|t| t.to_unix_duration().as_secs()),
+        });
+        Ok(self)
+    }
+
+    /// Whether no CRL was given.
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+}
+
+/// A chain whose signatures, constraints and revocation status were validated up to a pinned
+/// root; only its time windows remain to be checked, against each verification's `now`.
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedChain {
     pub(crate) leaf_key: PublicKey,
     /// (subject, not_before, not_after), leaf first, the anchor last.
     windows: Vec<(String, u64, u64)>,
+    /// (issuer, nextUpdate) of each CRL the chain was checked against.
+    crl_windows: Vec<(String, u64)>,
 }
 
 impl VerifiedChain {
-    /// Checks every certificate of the chain (and its anchor) at `now`.
+    /// Checks every certificate of the chain (and its anchor), and every CRL used, at `now`.
     pub(crate) fn check_time(&self, now: u64) -> Result<(), Error> {
         for (index, (subject, not_before, not_after)) in self.windows.iter().enumerate() {
             let problem = if now < *not_before {
@@ -275,73 +329,288 @@ impl VerifiedChain {
                 problem,
             });
         }
+        for (issuer, next_update) in &self.crl_windows {
+            if now > *next_update {
+                return Err(Error::CrlExpired {
+                    issuer: issuer.clone(),
+                    next_update: *next_update,
+                    now,
+                });
+            }
+        }
         Ok(())
     }
 }
 
-/// Verifies a chain given leaf first. The chain is trusted when one of its certificates is a
-/// pinned anchor (byte for byte), or its last certificate is signed by one.
+/// Accepts any extended key usage: attestation-signing certificates carry none, or TLS ones.
+struct AnyExtendedKeyUsage;
+
+impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
+    fn validate(&self, _iter: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        Ok(())
+    }
+}
+
+/// webpki's `ring` algorithms: the RSA and ECDSA set the crate's issuers use.
+#[cfg(feature = "ring")]
+static RING_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+];
+
+fn algorithms(backend: Backend) -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    match backend {
+        #[cfg(feature = "ring")]
+        Backend::Ring => RING_ALGORITHMS,
+        #[cfg(feature = "rustcrypto")]
+        Backend::RustCrypto => rustcrypto_algs::ALL,
+    }
+}
+
+/// webpki's [`SignatureVerificationAlgorithm`] over the crate's RustCrypto backend: the same
+/// algorithm set as the `ring` list above.
+#[cfg(feature = "rustcrypto")]
+mod rustcrypto_algs {
+    use rustls_pki_types::alg_id::{self, AlgorithmIdentifier};
+    use rustls_pki_types::{InvalidSignature, SignatureVerificationAlgorithm};
+
+    use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
+
+    #[derive(Debug)]
+    pub(super) struct Alg {
+        key_alg: AlgorithmIdentifier,
+        sig_alg: AlgorithmIdentifier,
+        /// `None`: RSA; otherwise the curve the key must be on.
+        curve: Option<Curve>,
+        scheme: Scheme,
+    }
+
+    impl SignatureVerificationAlgorithm for Alg {
+        fn verify_signature(
+            &self,
+            public_key: &[u8],
+            message: &[u8],
+            signature: &[u8],
+        ) -> Result<(), InvalidSignature> {
+            let key = match self.curve {
+                None => super::rsa_key(public_key),
+                Some(curve) => PublicKey::ec_point(curve, public_key).ok(),
+            }
+            .ok_or(InvalidSignature)?;
+            if backend::verify(Backend::RustCrypto, self.scheme, &key, message, signature) {
+                Ok(())
+            } else {
+                Err(InvalidSignature)
+            }
+        }
+
+        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+            self.key_alg
+        }
+
+        fn signature_alg_id(&self) -> AlgorithmIdentifier {
+            self.sig_alg
+        }
+    }
+
+    const fn rsa(sig_alg: AlgorithmIdentifier, hash: Hash) -> Alg {
+        Alg {
+            key_alg: alg_id::RSA_ENCRYPTION,
+            sig_alg,
+            curve: None,
+            scheme: Scheme::RsaPkcs1(hash),
+        }
+    }
+
+    const fn ecdsa(curve: Curve, sig_alg: AlgorithmIdentifier, hash: Hash) -> Alg {
+        Alg {
+            key_alg: match curve {
+                Curve::P256 => alg_id::ECDSA_P256,
+                Curve::P384 => alg_id::ECDSA_P384,
+            },
+            sig_alg,
+            curve: Some(curve),
+            scheme: Scheme::EcdsaDer(hash),
+        }
+    }
+
+    static RSA_SHA256: Alg = rsa(alg_id::RSA_PKCS1_SHA256, Hash::Sha256);
+    static RSA_SHA384: Alg = rsa(alg_id::RSA_PKCS1_SHA384, Hash::Sha384);
+    static RSA_SHA512: Alg = rsa(alg_id::RSA_PKCS1_SHA512, Hash::Sha512);
+    static P256_SHA256: Alg = ecdsa(Curve::P256, alg_id::ECDSA_SHA256, Hash::Sha256);
+    static P256_SHA384: Alg = ecdsa(Curve::P256, alg_id::ECDSA_SHA384, Hash::Sha384);
+    static P384_SHA256: Alg = ecdsa(Curve::P384, alg_id::ECDSA_SHA256, Hash::Sha256);
+    static P384_SHA384: Alg = ecdsa(Curve::P384, alg_id::ECDSA_SHA384, Hash::Sha384);
+
+    pub(super) static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
+        &RSA_SHA256,
+        &RSA_SHA384,
+        &RSA_SHA512,
+        &P256_SHA256,
+        &P256_SHA384,
+        &P384_SHA256,
+        &P384_SHA384,
+    ];
+}
+
+/// What webpki's refusal means for this crate's callers.
+fn path_problem(error: &webpki::Error) -> CertificateProblem {
+    use webpki::Error as W;
+    match error {
+        W::PathLenConstraintViolated => CertificateProblem::PathLenExceeded,
+        W::UnsupportedCriticalExtension => CertificateProblem::UnknownCriticalExtension,
+        W::CertRevoked => CertificateProblem::Revoked,
+        W::UnknownRevocationStatus => CertificateProblem::RevocationUnknown,
+        W::CaUsedAsEndEntity | W::EndEntityUsedAsCa => CertificateProblem::IssuerNotCa,
+        W::InvalidSignatureForPublicKey => CertificateProblem::BadSignature,
+        W::CertExpired { .. } | W::CertNotValidYet { .. } | W::InvalidCertValidity => {
+            CertificateProblem::NoCommonValidity
+        }
+        W::BadDer | W::BadDerTime | W::TrailingData(_) | W::MalformedExtensions => {
+            CertificateProblem::Malformed(format!("{error:?}"))
+        }
+        other => CertificateProblem::Path(format!("{other:?}")),
+    }
+}
+
+/// Validates `chain` (leaf first, then intermediates in any order, optionally the root) to one
+/// of `roots` with webpki, checks KeyUsage on the path found, and keeps the time windows.
 pub(crate) fn verify_chain(
     chain: &[ParsedCert],
     roots: &TrustRoots,
+    crls: &Crls,
     backend: Backend,
 ) -> Result<VerifiedChain, Error> {
+    let Some((leaf, rest)) = chain.split_first() else {
+        return Err(Error::UntrustedRoot {
+            subject: "(empty chain)".into(),
+        });
+    };
     if chain.len() > MAX_CHAIN_LEN {
         return Err(Error::ChainTooLong {
             len: chain.len(),
             max: MAX_CHAIN_LEN,
         });
     }
-    let leaf = chain.first().ok_or(Error::ChainTooLong {
-        len: 0,
-        max: MAX_CHAIN_LEN,
-    })?;
-    let mut windows = Vec::with_capacity(chain.len() + 1);
-    for (index, cert) in chain.iter().enumerate() {
-        windows.push((cert.subject_text.clone(), cert.not_before, cert.not_after));
-        if roots.roots.iter().any(|root| root.der == cert.der) {
-            return Ok(VerifiedChain {
-                leaf_key: leaf.key.clone(),
-                windows,
+    let fail = |problem| Error::Chain {
+        subject: leaf.subject_text.clone(),
+        problem,
+    };
+    let leaf_der = CertificateDer::from(leaf.der.as_slice());
+    let end_entity =
+        webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| fail(path_problem(&e)))?;
+    let intermediates: Vec<CertificateDer<'_>> = rest
+        .iter()
+        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .collect();
+    // The earliest moment every certificate is valid: the windows themselves are checked
+    // against each verification's `now` (VerifiedChain::check_time).
+    let reference = chain.iter().map(|c| c.not_before).max().unwrap_or_default();
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(reference));
+    let crl_refs: Vec<&webpki::CertRevocationList<'_>> =
+        crls.lists.iter().map(|crl| &*crl.list).collect();
+    let revocation = match webpki::RevocationOptionsBuilder::new(&crl_refs) {
+        Ok(builder) => Some(
+            builder
+                .with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                .build(),
+        ),
+        // No CRLs given: no revocation checking (documented on `Crls`).
+        Err(_) => None,
+    };
+    let path = end_entity
+        .verify_for_usage(
+            algorithms(backend),
+            &roots.anchors,
+            &intermediates,
+            time,
+            AnyExtendedKeyUsage,
+            revocation,
+            None,
+        )
+        .map_err(|e| match e {
+            webpki::Error::UnknownIssuer => Error::UntrustedRoot {
+                subject: chain
+                    .last()
+                    .map(|c| c.subject_text.clone())
+                    .unwrap_or_default(),
+            },
+            other => fail(path_problem(&other)),
+        })?;
+
+    // KeyUsage on the path webpki chose (it ignores KeyUsage by design).
+    if !leaf.allows(KeyUsages::DigitalSignature) {
+        return Err(Error::Certificate {
+            index: 0,
+            subject: leaf.subject_text.clone(),
+            problem: CertificateProblem::KeyUsage("digitalSignature"),
+        });
+    }
+    let mut windows = vec![(leaf.subject_text.clone(), leaf.not_before, leaf.not_after)];
+    for cert in path.intermediate_certificates() {
+        let der = cert.der();
+        let Some((index, parsed)) = chain
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.der.as_slice() == der.as_ref())
+        else {
+            continue;
+        };
+        if !parsed.is_ca || !parsed.allows(KeyUsages::KeyCertSign) {
+            return Err(Error::Certificate {
+                index,
+                subject: parsed.subject_text.clone(),
+                problem: CertificateProblem::KeyUsage("keyCertSign"),
             });
         }
-        let fail = |problem| Error::Certificate {
-            index,
-            subject: cert.subject_text.clone(),
+        windows.push((
+            parsed.subject_text.clone(),
+            parsed.not_before,
+            parsed.not_after,
+        ));
+    }
+    let anchor_subject = path.anchor().subject.as_ref();
+    if let Some(root) = roots
+        .roots
+        .iter()
+        .zip(&roots.anchors)
+        .find_map(|(root, anchor)| {
+            (anchor.subject.as_ref() == anchor_subject
+                && anchor.subject_public_key_info.as_ref()
+                    == path.anchor().subject_public_key_info.as_ref())
+            .then_some(root)
+        })
+    {
+        let below = windows.len() - 1;
+        let fail_root = |problem| Error::Certificate {
+            index: windows.len(),
+            subject: root.subject_text.clone(),
             problem,
         };
-        if let Some(issuer) = chain.get(index + 1) {
-            cert.check_issued_by(issuer, backend).map_err(fail)?;
-            continue;
+        if root.path_len.is_some_and(|max| below > usize::from(max)) {
+            return Err(fail_root(CertificateProblem::PathLenExceeded));
         }
-        // The last certificate: it must be issued by a pinned anchor.
-        let mut candidates = roots
-            .roots
-            .iter()
-            .filter(|root| root.subject == cert.issuer)
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(Error::UntrustedRoot {
-                subject: cert.subject_text.clone(),
-            });
+        if !root.allows(KeyUsages::KeyCertSign) {
+            return Err(fail_root(CertificateProblem::KeyUsage("keyCertSign")));
         }
-        let mut last_problem = CertificateProblem::IssuerMismatch;
-        for root in candidates {
-            match cert.check_issued_by(root, backend) {
-                Ok(()) => {
-                    windows.push((root.subject_text.clone(), root.not_before, root.not_after));
-                    return Ok(VerifiedChain {
-                        leaf_key: leaf.key.clone(),
-                        windows,
-                    });
-                }
-                Err(problem) => last_problem = problem,
-            }
-        }
-        return Err(fail(last_problem));
+        windows.push((root.subject_text.clone(), root.not_before, root.not_after));
     }
-    Err(Error::UntrustedRoot {
-        subject: leaf.subject_text.clone(),
+    let crl_windows = crls
+        .lists
+        .iter()
+        .filter_map(|crl| Some((crl.issuer_text.clone(), crl.next_update?)))
+        .collect();
+    Ok(VerifiedChain {
+        leaf_key: leaf.key.clone(),
+        windows,
+        crl_windows,
     })
 }
 
@@ -391,6 +660,14 @@ mod tests {
 
     #[test]
     fn empty_chain_is_refused() {
-        assert!(verify_chain(&[], &TrustRoots::aws_nitro(), Backend::default()).is_err());
+        assert!(
+            verify_chain(
+                &[],
+                &TrustRoots::aws_nitro(),
+                &Crls::none(),
+                Backend::default()
+            )
+            .is_err()
+        );
     }
 }

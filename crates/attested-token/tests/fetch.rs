@@ -49,7 +49,7 @@ fn at(s: u64) -> SystemTime {
 fn cache_fetches_over_http_once_per_cooldown() {
     let jwks = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
     let (url, count) = serve("200 OK", jwks.to_vec());
-    let mut fetcher = HttpFetcher::new(url);
+    let mut fetcher = HttpFetcher::new(url).allow_plain_http_for_tests();
     let mut cache = JwksCache::unchained_trusting_transport().cooldown(Duration::from_secs(30));
     let keys = cache.refresh(&mut fetcher, Some("k1"), at(100)).unwrap();
     assert!(keys.contains_kid("k1"));
@@ -67,12 +67,16 @@ fn cache_fetches_over_http_once_per_cooldown() {
 fn http_errors_and_oversize_bodies_are_refused() {
     let (url, _) = serve("404 Not Found", b"{}".to_vec());
     assert!(matches!(
-        HttpFetcher::new(url).fetch(1024),
+        HttpFetcher::new(url)
+            .allow_plain_http_for_tests()
+            .fetch(1024),
         Err(Error::Fetch(_))
     ));
     let (url, _) = serve("200 OK", vec![b' '; 5000]);
     assert!(matches!(
-        HttpFetcher::new(url).fetch(4096),
+        HttpFetcher::new(url)
+            .allow_plain_http_for_tests()
+            .fetch(4096),
         Err(Error::TooLarge { .. })
     ));
     let mut cache = JwksCache::unchained_trusting_transport().limits(Limits {
@@ -81,7 +85,39 @@ fn http_errors_and_oversize_bodies_are_refused() {
     });
     let (url, _) = serve("200 OK", vec![b' '; 5000]);
     assert!(matches!(
-        cache.refresh(&mut HttpFetcher::new(url), None, at(0)),
+        cache.refresh(
+            &mut HttpFetcher::new(url).allow_plain_http_for_tests(),
+            None,
+            at(0)
+        ),
         Err(Error::TooLarge { .. })
     ));
+}
+
+#[test]
+fn plain_http_is_refused_without_the_test_opt_in() {
+    let (url, count) = serve("200 OK", b"{\"keys\":[]}".to_vec());
+    let err = HttpFetcher::new(url.clone()).fetch(1024).unwrap_err();
+    assert!(
+        matches!(&err, Error::Fetch(detail) if detail.contains("only https")),
+        "{err}"
+    );
+    for other in [
+        "ftp://127.0.0.1/certs",
+        "file:///etc/passwd",
+        "127.0.0.1/certs",
+    ] {
+        assert!(matches!(
+            HttpFetcher::new(other).fetch(1024),
+            Err(Error::Fetch(_))
+        ));
+    }
+    // Nothing reached the server.
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+    assert!(
+        HttpFetcher::new(url)
+            .allow_plain_http_for_tests()
+            .fetch(1024)
+            .is_ok()
+    );
 }

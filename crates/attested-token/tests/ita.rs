@@ -549,3 +549,66 @@ fn v2_nested_claims_parse() {
     assert_eq!(claims.tdx, v1.tdx);
     assert_eq!(claims.advisory_ids, v1.advisory_ids);
 }
+
+#[test]
+fn production_chain_refuses_a_crl_not_signed_by_intel() {
+    let Some(prod) = prod() else { return };
+    // A CRL naming the ATS signing CA as issuer, empty, but not signed by Intel: it cannot
+    // vouch for the signer, so the chain's revocation status is unknown and it is refused.
+    let leaf_der = {
+        let json: serde_json::Value = serde_json::from_str(&prod.jwks_json).unwrap();
+        use base64::engine::general_purpose::STANDARD;
+        STANDARD
+            .decode(json["keys"][0]["x5c"][0].as_str().unwrap())
+            .unwrap()
+    };
+    // The leaf's issuer name, as DER, is reused verbatim by building the CRL by hand.
+    let crl = forged_crl_for_issuer_of(&leaf_der);
+    let crls = attested_token::Crls::none().with_der(&crl).unwrap();
+    let err = ItaVerifier::with_crls(&prod.jwks, &TrustRoots::intel_trust_authority(), &crls)
+        .verify(&prod.token, at(PROD_IAT + 1))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UntrustedKey { reason, .. } if matches!(**reason, Error::Chain { .. })),
+        "{err}"
+    );
+    // Without CRLs the production token verifies.
+    ItaVerifier::new(&prod.jwks, &TrustRoots::intel_trust_authority())
+        .verify(&prod.token, at(PROD_IAT + 1))
+        .unwrap();
+}
+
+/// An empty CRL whose issuer is the issuer of `cert_der`, signed by a P-384 key of ours.
+fn forged_crl_for_issuer_of(cert_der: &[u8]) -> Vec<u8> {
+    use der::{Decode as _, Encode as _};
+    use p384::ecdsa::{DerSignature, SigningKey, signature::Signer as _};
+    let cert = x509_cert::Certificate::from_der(cert_der).unwrap();
+    let algorithm = x509_cert::spki::AlgorithmIdentifierOwned {
+        oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3"),
+        parameters: None,
+    };
+    let time = |s: u64| x509_cert::time::Time::try_from(at(s)).unwrap();
+    let tbs = x509_cert::crl::TbsCertList::<x509_cert::certificate::Rfc5280> {
+        version: x509_cert::Version::V2,
+        signature: algorithm.clone(),
+        issuer: cert.tbs_certificate().issuer().clone(),
+        this_update: time(PROD_IAT - 1000),
+        next_update: Some(time(PROD_IAT + 100_000)),
+        revoked_certificates: None,
+        crl_extensions: Some(vec![x509_cert::ext::Extension {
+            extn_id: der::asn1::ObjectIdentifier::new_unwrap("2.5.29.20"),
+            critical: false,
+            extn_value: der::asn1::OctetString::new(vec![0x02, 0x01, 0x01]).unwrap(),
+        }]),
+    };
+    let signature: DerSignature = SigningKey::from_slice(&[5; 48])
+        .unwrap()
+        .sign(&tbs.to_der().unwrap());
+    x509_cert::crl::CertificateList {
+        tbs_cert_list: tbs,
+        signature_algorithm: algorithm,
+        signature: der::asn1::BitString::from_bytes(signature.to_bytes().as_ref()).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
