@@ -127,6 +127,10 @@ pub use inner::{
     InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_request_head,
     encode_response_head,
 };
+pub use kms::{
+    ClaimsDigestFormula, KMS_PENDING_PAUSE, KMS_PENDING_RETRIES, KmsKey, LISTPUBKEYS_PATH,
+    ListPubKeysStatus, MAX_LISTPUBKEYS_LEN,
+};
 pub use kms::{KmsError, KmsTrust};
 pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
 
