@@ -91,7 +91,18 @@ impl VerifiedChat {
                 base.strip_prefix("http://").unwrap_or(base)
             )
         };
-        let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await?;
+        // `wss://` with the platform's roots (crate::tls); `ws://` stays plain.
+        let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+            ws_url.as_str(),
+            None,
+            false,
+            if ws_url.starts_with("wss://") {
+                Some(crate::tls::ws_connector()?)
+            } else {
+                None
+            },
+        )
+        .await?;
         let mut initiator = Initiator::with_config(config, &server_key, &mut rand::rng())?;
         send(&mut socket, vec![initiator.write_first()?]).await?;
         let mut session = initiator.read_second(&receive(&mut socket).await?)?;
