@@ -188,11 +188,18 @@ impl VerifiedChat {
         let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_frame_size(Some(MAX_FRAME_LEN))
             .max_message_size(Some(MAX_FRAME_LEN));
+        // `wss://` with the platform's roots (crate::tls); `ws://` stays plain.
+        let connector = if ws_url.starts_with("wss://") {
+            Some(crate::tls::ws_connector()?)
+        } else {
+            None
+        };
         let (mut socket, _) = within(limits.connect_timeout, "connecting", async {
-            Ok(tokio_tungstenite::connect_async_with_config(
+            Ok(tokio_tungstenite::connect_async_tls_with_config(
                 ws_url.as_str(),
                 Some(ws_config),
                 false,
+                connector,
             )
             .await?)
         })

@@ -4,6 +4,7 @@ pub mod chat_client;
 pub mod hostile;
 pub mod ita_evidence;
 pub mod llm_proxy;
+pub mod mock_azure;
 pub mod mock_ita;
 pub mod mock_llm;
 pub mod mock_whisper;
@@ -13,6 +14,7 @@ pub mod ohttp_gateway;
 pub mod pipeline;
 pub mod tdx_evidence;
 pub mod tdx_verify_cli;
+pub mod tls;
 pub mod whisper_client;
 
 /// `error` and each of its sources, joined by `": "`, so a refusal names the check that failed

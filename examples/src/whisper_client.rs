@@ -412,3 +412,191 @@ fn multipart_frame(file_name: &str, model: &str, boundary: &str) -> (Vec<u8>, Ve
     let suffix = format!("\r\n--{boundary}--\r\n");
     (prefix.into_bytes(), suffix.into_bytes())
 }
+
+/// One outer header from `NAME: VALUE`, split at the first `:` with the value trimmed, as
+/// Microsoft's client reads `-O` (attested-ohttp-client `ohttp-client/src/lib.rs:286-293`).
+pub fn parse_outer_header(line: &str) -> Result<(String, String), String> {
+    let (name, value) = line
+        .split_once(':')
+        .ok_or_else(|| format!("--outer-header {line:?}: expected NAME: VALUE"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("--outer-header {line:?}: empty name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// Keys from an Azure KMS, as Microsoft's client takes them (`ohttp-client/src/lib.rs:
+/// 167-240`): `GET {kms}/listpubkeys` with the pinned service certificate as the only TLS
+/// root, 202 retried after a pause, any other non-200 refused, and the last entry whose CCF
+/// receipt verifies (fail-closed, `claims_digest` included) used.
+pub async fn kms_client(
+    kms_url: &str,
+    service_cert_pem: &[u8],
+    now: std::time::SystemTime,
+) -> Result<(Client, attested_ohttp::KmsKey), BoxError> {
+    use attested_ohttp::{
+        KMS_PENDING_PAUSE, KmsTrust, LISTPUBKEYS_PATH, ListPubKeysStatus, MAX_LISTPUBKEYS_LEN,
+    };
+    let trust = KmsTrust::from_pem(service_cert_pem)?;
+    let http = crate::tls::pinned_http(service_cert_pem)?;
+    let url = format!("{}{LISTPUBKEYS_PATH}", kms_url.trim_end_matches('/'));
+    let mut retries = 0;
+    let body = loop {
+        let reply = http.get(&url).send().await?;
+        match ListPubKeysStatus::classify(reply.status().as_u16(), retries)? {
+            ListPubKeysStatus::Pending => {
+                retries += 1;
+                tokio::time::sleep(KMS_PENDING_PAUSE).await;
+            }
+            _ => break read_bounded(reply, MAX_LISTPUBKEYS_LEN).await?,
+        }
+    };
+    let key = trust.last_verified(&body, now)?;
+    let client = Client::from_verified(key.verified(), &attested_ohttp::Preference::default())?;
+    Ok((client, key))
+}
+
+/// Keys from `{origin}/discover` (hex of the key configuration list, as Microsoft's server
+/// answers in local-key mode: `ohttp-server/src/lib.rs:324-331`), bound by the TDX evidence at
+/// `{origin}/attestation` (an `ohttp-gateway --azure-compat` serves both).
+pub async fn discover_client(
+    http: &reqwest::Client,
+    origin: &str,
+    check: &TdxCheck,
+) -> Result<(Client, VerifiedTdx), BoxError> {
+    let origin = origin.trim_end_matches('/');
+    let hex_list = read_bounded(
+        http.get(format!("{origin}{}", attested_ohttp::AZURE_DISCOVER_PATH))
+            .send()
+            .await?
+            .error_for_status()?,
+        1 << 16,
+    )
+    .await?;
+    let keys = hex::decode(String::from_utf8_lossy(&hex_list).trim())
+        .map_err(|_| "/discover is not hex")?;
+    let attestation: serde_json::Value = http
+        .get(format!("{origin}/attestation"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let quote = attestation
+        .pointer("/evidence/quote")
+        .and_then(|q| q.as_str())
+        .ok_or("the gateway's attestation carries no TDX quote")?;
+    let quote = hex::decode(quote).map_err(|_| "the gateway's quote is not hex")?;
+    let verified = check
+        .verify(&quote)
+        .map_err(|e| format!("gateway quote refused: {e}"))?;
+    let client = Client::new(&keys, &verified)
+        .map_err(|e| format!("gateway key configuration refused: {e}"))?;
+    Ok((client, verified))
+}
+
+/// Reads a response body, refused past `limit` bytes.
+async fn read_bounded(reply: reqwest::Response, limit: usize) -> Result<Vec<u8>, BoxError> {
+    let mut body = Vec::new();
+    let mut bytes = reply.bytes_stream();
+    while let Some(frame) = bytes.next().await {
+        let frame = frame?;
+        if body.len() + frame.len() > limit {
+            return Err(format!("answer larger than {limit} bytes").into());
+        }
+        body.extend_from_slice(&frame);
+    }
+    Ok(body)
+}
+
+/// The multipart transcription request as Microsoft's client builds it: origin form with an
+/// empty authority (`POST {path} HTTP/1.1` turned into binary HTTP, `ohttp-client/src/lib.rs:
+/// 45-48`, microsoft/ohttp `bhttp/src/lib.rs:457-466`) and the path `inner_path`.
+pub fn azure_transcription_request(
+    audio: &[u8],
+    file_name: &str,
+    model: &str,
+    inner_path: &str,
+) -> Result<Vec<u8>, BoxError> {
+    let boundary = new_boundary();
+    let mut request = Message::request(
+        b"POST".to_vec(),
+        b"https".to_vec(),
+        Vec::new(),
+        inner_path.as_bytes().to_vec(),
+    );
+    request.put_header("content-type", multipart_content_type(&boundary));
+    let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
+    let mut body = Vec::with_capacity(prefix.len() + audio.len() + suffix.len());
+    for part in [&prefix[..], audio, &suffix] {
+        body.extend_from_slice(part);
+    }
+    request.write_content(body);
+    let mut inner = Vec::new();
+    request.write_bhttp(Mode::KnownLength, &mut inner)?;
+    Ok(inner)
+}
+
+/// What Microsoft's endpoint answered.
+#[derive(Debug)]
+pub struct AzureAnswer {
+    /// The outer status: the target's, in Microsoft's answer (not authenticated).
+    pub status: u16,
+    /// The decrypted body, or the outer body as it came when it was not encrypted to us
+    /// (an error from the endpoint's front door or Microsoft's server, in clear).
+    pub body: Vec<u8>,
+    /// Whether `body` was decrypted.
+    pub decrypted: bool,
+}
+
+/// The most of a clear (undecryptable) error body kept.
+const CLEAR_ERROR_LIMIT: usize = 4096;
+
+/// Posts `inner` to Microsoft's endpoint URL itself (`ohttp-client/src/lib.rs:274-303`): a plain
+/// RFC 9458 request as `message/ohttp-chunked-req`, with `outer_headers` (e.g. `api-key`), and
+/// reads the answer: the outer status, the body as the decrypted chunk stream.
+pub async fn transcribe_azure_endpoint(
+    http: &reqwest::Client,
+    url: &str,
+    outer_headers: &[(String, String)],
+    client: &Client,
+    inner: &[u8],
+) -> Result<AzureAnswer, BoxError> {
+    let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
+    let mut request = http
+        .post(url)
+        .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST);
+    for (name, value) in outer_headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let reply = request.body(enc).send().await?;
+    let status = reply.status().as_u16();
+    let limits = response_limits();
+    let body = read_bounded(
+        reply,
+        usize::try_from(limits.max_total_len)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1 << 20),
+    )
+    .await?;
+    let mut decoder = pending.into_azure_answer(status, limits);
+    let mut plain = Vec::new();
+    let decoded = decoder
+        .push(&body, &mut plain)
+        .and_then(|()| decoder.finish(&mut plain));
+    match decoded {
+        Ok(()) => Ok(AzureAnswer {
+            status,
+            body: plain,
+            decrypted: true,
+        }),
+        // A success must decrypt; an error may come in clear from before the OHTTP layer.
+        Err(e) if (200..300).contains(&status) => Err(e.into()),
+        Err(_) => Ok(AzureAnswer {
+            status,
+            body: body.get(..CLEAR_ERROR_LIMIT).unwrap_or(&body).to_vec(),
+            decrypted: false,
+        }),
+    }
+}

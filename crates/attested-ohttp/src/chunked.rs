@@ -231,6 +231,9 @@ struct Deframer {
     total: u64,
     chunks: u64,
     what: &'static str,
+    /// Whether a message of no chunks at all is complete (an empty body in Microsoft's
+    /// raw-body answer, which sends the nonce alone: microsoft/ohttp `ohttp/src/lib.rs:333-334`).
+    empty_is_complete: bool,
 }
 
 impl Deframer {
@@ -244,6 +247,7 @@ impl Deframer {
             total: 0,
             chunks: 0,
             what,
+            empty_is_complete: false,
         }
     }
 
@@ -367,6 +371,11 @@ impl Deframer {
                 Ok(())
             }
             Phase::Done => Ok(()),
+            Phase::Chunks
+                if self.empty_is_complete && self.chunks == 0 && self.pending.is_empty() =>
+            {
+                Ok(())
+            }
             _ => Err(Error::Truncated {
                 what: "chunked message (no final chunk)",
             }),
@@ -441,7 +450,7 @@ impl ResponseContext {
     }
 }
 
-fn start_response(
+pub(crate) fn start_response(
     suite: Suite,
     enc: &[u8],
     secret: &[u8],
@@ -469,6 +478,7 @@ pub struct ChunkedResponseDecoder {
     limits: ChunkLimits,
     nonce: Vec<u8>,
     deframer: Option<Deframer>,
+    empty_is_complete: bool,
 }
 
 impl core::fmt::Debug for ChunkedResponseDecoder {
@@ -495,7 +505,15 @@ impl ChunkedResponseDecoder {
             limits,
             nonce: Vec::new(),
             deframer: None,
+            empty_is_complete: false,
         }
+    }
+
+    /// Treats a response of the nonce alone as complete and empty (Microsoft's raw-body
+    /// answer to an empty target body).
+    pub(crate) fn with_empty_complete(mut self) -> Self {
+        self.empty_is_complete = true;
+        self
     }
 
     /// Takes the next bytes of the response and appends any plaintext they complete to `out`.
@@ -509,12 +527,14 @@ impl ChunkedResponseDecoder {
                 return Ok(());
             }
             let aead = ResponseAead::new(self.suite, &self.secret, &self.enc, &self.nonce)?;
-            self.deframer = Some(Deframer::new(
+            let mut deframer = Deframer::new(
                 self.dialect,
                 self.limits,
                 Cipher::Response(aead),
                 "response chunk",
-            ));
+            );
+            deframer.empty_is_complete = self.empty_is_complete;
+            self.deframer = Some(deframer);
         }
         match &mut self.deframer {
             Some(d) => d.push(input, out),

@@ -1,12 +1,35 @@
 //! Azure KMS mode: key configurations from a confidential KMS (`GET {kms}/listpubkeys`), each
 //! with a CCF receipt that must verify, fail-closed, against a pinned service certificate.
 //!
-//! For each entry: leaf = SHA-256(write_set_digest || SHA-256(commit_evidence) ||
+//! For an entry: leaf = SHA-256(write_set_digest || SHA-256(commit_evidence) ||
 //! claims_digest); the Merkle root follows from the proof; the receipt's node certificate
 //! signs the root (ECDSA over the root as a SHA-256 digest) and is itself signed by the pinned
-//! service certificate; and `claims_digest` is SHA-256 of the key's x coordinate.
+//! service certificate; and `claims_digest` binds the entry's key by one of the two formulas
+//! azure-transparent-kms publishes ([`ClaimsDigestFormula`]). Microsoft's own client
+//! (attested-ohttp-client `verifier/src/lib.rs`) checks the first three and discards the
+//! result; nothing in it compares `claims_digest` with the key, which is what makes the key
+//! the one the ledger recorded.
+//!
+//! # Why an expired node certificate is accepted
+//!
+//! A CCF receipt is signed by the node that was primary when the transaction was committed.
+//! Node certificates are short-lived and renewed, while the ledger entry (and so its receipt)
+//! stays valid for as long as the key is served: a key generated months ago carries a receipt
+//! whose node certificate has since expired. What makes the receipt trustworthy is that the
+//! pinned service certificate endorsed that node, and the node signed the Merkle root; both
+//! are checked. So the node certificate must have been issued before `now`, but its
+//! `notAfter` is not checked. The pinned service certificate itself must be valid at `now`.
+//!
+//! # The flow, without IO
+//!
+//! `GET {kms}/listpubkeys` ([`LISTPUBKEYS_PATH`]) with the service certificate as the only TLS
+//! root; [`ListPubKeysStatus::classify`] says whether to read the body (200), wait
+//! [`KMS_PENDING_PAUSE`] and ask again (202, at most [`KMS_PENDING_RETRIES`] times), or stop;
+//! [`KmsTrust::last_verified`] picks the last entry whose receipt verifies, as Microsoft's
+//! client takes the last entry (`kms_configs.pop()`, attested-ohttp-client
+//! `ohttp-client/src/lib.rs:227`).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use der::{DecodePem, Encode, oid::ObjectIdentifier};
@@ -87,12 +110,129 @@ pub enum KmsError {
         /// The entry.
         index: usize,
     },
-    /// `claims_digest` is not SHA-256 of the key's x coordinate.
-    #[error("entry {index}: claims_digest does not bind this key")]
+    /// `claims_digest` matches neither published formula for this key
+    /// ([`ClaimsDigestFormula`]): the receipt records some other key.
+    #[error(
+        "entry {index}: claims_digest binds another key (neither SHA-256(base64url x) nor SHA-256(base64url x || base64url y))"
+    )]
     ClaimsDigest {
         /// The entry.
         index: usize,
     },
+    /// The `listpubkeys` body is larger than [`MAX_LISTPUBKEYS_LEN`].
+    #[error("listpubkeys body of {actual} bytes exceeds {limit}")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+        /// The body's length.
+        actual: usize,
+    },
+    /// The KMS answered `listpubkeys` with a status other than 200 or 202.
+    #[error("listpubkeys answered HTTP {0}")]
+    Status(u16),
+    /// The KMS still answered 202 (receipt pending) after [`KMS_PENDING_RETRIES`] retries.
+    #[error("listpubkeys still pending after {0} retries")]
+    StillPending(u32),
+}
+
+/// The path of the key list under the KMS URL (attested-ohttp-client
+/// `ohttp-client/src/lib.rs:177`).
+pub const LISTPUBKEYS_PATH: &str = "/listpubkeys";
+/// How many times a 202 answer (receipt not yet available) is retried
+/// (attested-ohttp-client `ohttp-client/src/lib.rs:175`).
+pub const KMS_PENDING_RETRIES: u32 = 3;
+/// The pause before retrying a 202 answer (attested-ohttp-client
+/// `ohttp-client/src/lib.rs:192`).
+pub const KMS_PENDING_PAUSE: Duration = Duration::from_secs(1);
+/// The largest `listpubkeys` body read (a real one holds one key and its receipt, ~3 KB).
+pub const MAX_LISTPUBKEYS_LEN: usize = 1 << 20;
+
+/// What to do with a `listpubkeys` answer's status, decided without IO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListPubKeysStatus {
+    /// 200: verify the body.
+    Ready,
+    /// 202: the receipt is not yet available; ask again after [`KMS_PENDING_PAUSE`].
+    Pending,
+}
+
+impl ListPubKeysStatus {
+    /// Classifies the answer's status after `retries_so_far` 202 answers: 200 is
+    /// [`Ready`](Self::Ready), 202 is [`Pending`](Self::Pending) while retries remain, and
+    /// anything else is refused (Microsoft's client calls `error_for_status`, then treats
+    /// every other status as an error: `ohttp-client/src/lib.rs:181-205`).
+    pub fn classify(status: u16, retries_so_far: u32) -> KmsResult<Self> {
+        match status {
+            200 => Ok(Self::Ready),
+            202 if retries_so_far < KMS_PENDING_RETRIES => Ok(Self::Pending),
+            202 => Err(KmsError::StillPending(retries_so_far)),
+            other => Err(KmsError::Status(other)),
+        }
+    }
+}
+
+/// How a receipt's `claims_digest` binds the entry's key. azure-transparent-kms records
+/// `SHA-256(claims)` with `ccf.rpc.setClaimsDigest` (`src/repositories/KeyStore.ts:29`,
+/// `LastestItemStore.ts:40`), where `claims` is the key's JWK coordinates as base64url text
+/// (no padding):
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClaimsDigestFormula {
+    /// `SHA-256(base64url(x))`: the main branch (`src/endpoints/refreshEndpoint.ts:47`,
+    /// `hpkeKeysMap.storeItem(keyItem.kid, keyItem, keyItem.x)`).
+    X,
+    /// `SHA-256(base64url(x) || base64url(y))`: the inference branch
+    /// (`src/inference/refreshEndpoint.ts:42`,
+    /// `hpkeKeyMap.storeItem(id, keyItem, keyItem.x + keyItem.y)`).
+    XThenY,
+}
+
+impl ClaimsDigestFormula {
+    /// Both formulas, in the order they are tried.
+    pub const ALL: [Self; 2] = [Self::X, Self::XThenY];
+
+    /// The claims digest this formula gives for the affine coordinates `x` and `y`.
+    pub fn digest(self, x: &[u8], y: &[u8]) -> [u8; 32] {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut h = Sha256::new();
+        h.update(b64.encode(x));
+        if self == Self::XThenY {
+            h.update(b64.encode(y));
+        }
+        h.finalize().into()
+    }
+}
+
+/// One `listpubkeys` entry whose receipt verified.
+#[derive(Debug, Clone)]
+pub struct KmsKey {
+    index: usize,
+    formula: ClaimsDigestFormula,
+    config: KeyConfig,
+    verified: VerifiedKeyConfigs,
+}
+
+impl KmsKey {
+    /// The entry's position in the list.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Which `claims_digest` formula bound the key.
+    pub fn formula(&self) -> ClaimsDigestFormula {
+        self.formula
+    }
+
+    /// The key configuration, verified: builds a [`Client`](crate::Client).
+    pub fn verified(&self) -> &VerifiedKeyConfigs {
+        &self.verified
+    }
+
+    /// The key configuration.
+    pub fn config(&self) -> &KeyConfig {
+        &self.config
+    }
 }
 
 type KmsResult<T> = Result<T, KmsError>;
@@ -159,6 +299,44 @@ impl KmsTrust {
         body: &[u8],
         now: SystemTime,
     ) -> KmsResult<VerifiedKeyConfigs> {
+        let entries = self.entries(body, now)?;
+        let mut configs = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            configs.push(self.verify_entry(index, entry, now)?.0);
+        }
+        Ok(VerifiedKeyConfigs::from_checked(configs))
+    }
+
+    /// The last entry of a `listpubkeys` body whose receipt verifies at `now`, as
+    /// Microsoft's client uses the last entry. Entries that do not verify are never used;
+    /// when none does, the last entry's error is returned.
+    pub fn last_verified(&self, body: &[u8], now: SystemTime) -> KmsResult<KmsKey> {
+        let entries = self.entries(body, now)?;
+        let mut last_error = KmsError::Empty;
+        for (index, entry) in entries.iter().enumerate().rev() {
+            match self.verify_entry(index, entry, now) {
+                Ok((config, formula)) => {
+                    return Ok(KmsKey {
+                        index,
+                        formula,
+                        verified: VerifiedKeyConfigs::from_checked(vec![config.clone()]),
+                        config,
+                    });
+                }
+                Err(e) if index + 1 == entries.len() => last_error = e,
+                Err(_) => {}
+            }
+        }
+        Err(last_error)
+    }
+
+    fn entries(&self, body: &[u8], now: SystemTime) -> KmsResult<Vec<Entry>> {
+        if body.len() > MAX_LISTPUBKEYS_LEN {
+            return Err(KmsError::TooLarge {
+                limit: MAX_LISTPUBKEYS_LEN,
+                actual: body.len(),
+            });
+        }
         let entries: Vec<Entry> =
             serde_json::from_slice(body).map_err(|e| KmsError::Json(e.to_string()))?;
         if entries.is_empty() {
@@ -168,29 +346,39 @@ impl KmsTrust {
             index: 0,
             which: "service",
         })?;
-        let mut configs = Vec::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
-            configs.push(self.verify_entry(index, entry, now)?);
-        }
-        Ok(VerifiedKeyConfigs::from_checked(configs))
+        Ok(entries)
     }
 
-    fn verify_entry(&self, index: usize, entry: &Entry, now: SystemTime) -> KmsResult<KeyConfig> {
+    fn verify_entry(
+        &self,
+        index: usize,
+        entry: &Entry,
+        now: SystemTime,
+    ) -> KmsResult<(KeyConfig, ClaimsDigestFormula)> {
         let malformed = |field| KmsError::MalformedReceipt { index, field };
         let key_bytes = hex::decode(entry.public_key.trim()).map_err(|_| malformed("publicKey"))?;
         let config =
             KeyConfig::decode(&key_bytes).map_err(|error| KmsError::KeyConfig { index, error })?;
-        let x = match config.kem() {
-            Kem::P256Sha256 => config.public_key().get(1..33),
-            Kem::P384Sha384 => config.public_key().get(1..49),
+        // Uncompressed SEC1 point: 0x04 || x || y.
+        let coordinate_len = match config.kem() {
+            Kem::P256Sha256 => 32,
+            Kem::P384Sha384 => 48,
             other => {
                 return Err(KmsError::UnbindableKem {
                     index,
                     kem: other.id(),
                 });
             }
-        }
-        .ok_or(malformed("publicKey"))?;
+        };
+        let point = config.public_key();
+        let (x, y) = match (
+            point.first(),
+            point.get(1..1 + coordinate_len),
+            point.get(1 + coordinate_len..),
+        ) {
+            (Some(0x04), Some(x), Some(y)) if y.len() == coordinate_len => (x, y),
+            _ => return Err(malformed("publicKey")),
+        };
 
         // A receipt may arrive as a JSON object or as a string holding one.
         let receipt: Receipt = match &entry.receipt {
@@ -239,11 +427,13 @@ impl KmsTrust {
         if !node_key.verify_prehash(&root, &signature) {
             return Err(KmsError::ReceiptSignature { index });
         }
-        let expected: [u8; 32] = Sha256::digest(x).into();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &claims[..])) {
-            return Err(KmsError::ClaimsDigest { index });
+        for formula in ClaimsDigestFormula::ALL {
+            let expected = formula.digest(x, y);
+            if bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &claims[..])) {
+                return Ok((config, formula));
+            }
         }
-        Ok(config)
+        Err(KmsError::ClaimsDigest { index })
     }
 
     fn check_node_certificate(
@@ -267,10 +457,14 @@ impl KmsTrust {
         if !self.service_key.verify_prehash(&prehash, signature) {
             return Err(bad_signature);
         }
-        check_time(node, now).map_err(|()| KmsError::CertificateTime {
-            index,
-            which: "node",
-        })
+        // Issued before `now`; its expiry is not checked (see the module docs).
+        if now < tbs.validity().not_before.to_system_time() {
+            return Err(KmsError::CertificateTime {
+                index,
+                which: "node",
+            });
+        }
+        Ok(())
     }
 }
 

@@ -17,6 +17,10 @@
 //! - [`Client::encapsulate_chunked`], [`ChunkedRequestDecoder`], [`Dialect`]: chunked OHTTP
 //!   (draft-ietf-ohai-chunked-ohttp) and the Azure response dialect, streaming in bounded
 //!   memory.
+//! - [`AnswerDialect`], [`PendingResponse::into_azure_answer`],
+//!   [`ResponseContext::into_azure_answer`], [`AzureInnerRules`]: Microsoft's Azure answer
+//!   (raw target body in the stream, status and headers on the outer response) and what its
+//!   clients send inside, for interoperating with its servers and clients.
 //! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
 //!   ciphertext.
 //! - [`Target`]: what the gateway admits, an origin-form path under an allowed authority,
@@ -97,6 +101,7 @@
 //! ```
 
 mod attest;
+mod azure;
 mod chunked;
 mod client;
 mod config;
@@ -114,6 +119,12 @@ mod target;
 
 pub use attest::{
     EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
+};
+pub use azure::{
+    AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_DISCOVER_PATH,
+    AZURE_ENGINE_TARGET_HEADER, AZURE_REQUEST_ID_HEADER, AZURE_SCORE_PATH, AnswerDialect,
+    AzureAnswerDecoder, AzureBodySealer, AzureInnerRules, AzureTarget,
+    azure_copies_response_header, azure_request_id, header_ignore_case,
 };
 pub use bhttp;
 pub use chunked::{
@@ -138,6 +149,10 @@ pub use inner::InnerLimits;
 pub use inner::{
     InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_request_head,
     encode_response_head,
+};
+pub use kms::{
+    ClaimsDigestFormula, KMS_PENDING_PAUSE, KMS_PENDING_RETRIES, KmsKey, LISTPUBKEYS_PATH,
+    ListPubKeysStatus, MAX_LISTPUBKEYS_LEN,
 };
 pub use kms::{KmsError, KmsTrust};
 pub use replay::{Replay, ReplayLimits, ReplayWindow};

@@ -11,7 +11,10 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use attested_ohttp::{Client, KeyPair, KmsError, KmsTrust, Preference, Suite};
+use attested_ohttp::{
+    ClaimsDigestFormula, Client, KMS_PENDING_RETRIES, KeyPair, KmsError, KmsTrust,
+    ListPubKeysStatus, MAX_LISTPUBKEYS_LEN, Preference, Suite,
+};
 use base64::Engine as _;
 use p384::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};
 use sha2::{Digest, Sha256};
@@ -20,6 +23,8 @@ const SERVICE: &str = include_str!("data/kms/service_cert.pem");
 const OTHER_SERVICE: &str = include_str!("data/kms/other_service_cert.pem");
 const NODE: &str = include_str!("data/kms/node_cert.pem");
 const NODE_OTHER_ISSUER: &str = include_str!("data/kms/node_cert_other_issuer.pem");
+const NODE_EXPIRED: &str = include_str!("data/kms/node_cert_expired.pem");
+const NODE_FUTURE: &str = include_str!("data/kms/node_cert_future.pem");
 const NODE_KEY: &str = include_str!("data/kms/node_key.hex");
 
 fn now() -> SystemTime {
@@ -36,14 +41,26 @@ struct Fixture {
     state_root: bool,
 }
 
+/// What azure-transparent-kms hashes, written out independently of the crate: the JWK
+/// coordinates as base64url text (`src/endpoints/refreshEndpoint.ts:47` on main: `keyItem.x`;
+/// `src/inference/refreshEndpoint.ts:42` on the inference branch: `keyItem.x + keyItem.y`).
+fn kms_claims(pair: &KeyPair, with_y: bool) -> [u8; 32] {
+    let pk = pair.config().public_key();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims = b64.encode(&pk[1..49]);
+    if with_y {
+        claims.push_str(&b64.encode(&pk[49..97]));
+    }
+    Sha256::digest(claims.as_bytes()).into()
+}
+
 impl Fixture {
     fn new(pair: &KeyPair) -> Self {
-        let pk = pair.config().public_key();
         Self {
             key_config_hex: hex::encode(pair.config().encode()),
             write_set: [0x11; 32],
             commit_evidence: "ce:2.40:0123456789abcdef".into(),
-            claims: Sha256::digest(&pk[1..49]).into(),
+            claims: kms_claims(pair, true),
             proof: vec![(true, [0x22; 32]), (false, [0x33; 32]), (true, [0x44; 32])],
             cert: NODE,
             state_root: false,
@@ -101,13 +118,16 @@ impl Fixture {
         receipt
     }
 
-    fn body(&self) -> Vec<u8> {
+    /// The list entry, its receipt as a JSON string as the KMS sends it
+    /// (`JSON.stringify(states[0].receipt)`, `src/repositories/LastestItemStore.ts:59`).
+    fn entry(&self) -> serde_json::Value {
         let root = self.root();
         let receipt = self.receipt(&root, self.state_root.then_some(root));
-        serde_json::to_vec(
-            &serde_json::json!([{ "publicKey": self.key_config_hex, "receipt": receipt }]),
-        )
-        .unwrap()
+        serde_json::json!({ "publicKey": self.key_config_hex, "receipt": receipt.to_string() })
+    }
+
+    fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!([self.entry()])).unwrap()
     }
 }
 
@@ -138,6 +158,140 @@ fn valid_receipt_verifies_and_builds_a_client() {
     trust()
         .verify_listpubkeys(&serde_json::to_vec(&as_string).unwrap(), now())
         .unwrap();
+}
+
+#[test]
+fn both_published_claims_digest_formulas_verify_and_are_named() {
+    for (with_y, formula) in [
+        (false, ClaimsDigestFormula::X),
+        (true, ClaimsDigestFormula::XThenY),
+    ] {
+        let pair = p384_pair();
+        let mut fixture = Fixture::new(&pair);
+        fixture.claims = kms_claims(&pair, with_y);
+        let key = trust().last_verified(&fixture.body(), now()).unwrap();
+        assert_eq!(key.formula(), formula);
+        assert_eq!(key.index(), 0);
+        assert_eq!(key.config(), pair.config());
+        assert_eq!(key.verified().configs(), [pair.config().clone()]);
+        trust().verify_listpubkeys(&fixture.body(), now()).unwrap();
+    }
+}
+
+#[test]
+fn unpublished_claims_digest_formulas_are_refused() {
+    // SHA-256 of the raw x coordinate (what this crate once expected), of base64url y alone,
+    // and of the standard-base64 text: none of them is what the KMS records.
+    let pair = p384_pair();
+    let pk = pair.config().public_key().to_vec();
+    let std_b64 = base64::engine::general_purpose::STANDARD;
+    for claims in [
+        Sha256::digest(&pk[1..49]).into(),
+        Sha256::digest(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(&pk[49..97])
+                .as_bytes(),
+        )
+        .into(),
+        Sha256::digest(std_b64.encode(&pk[1..49]).as_bytes()).into(),
+    ] {
+        let mut fixture = Fixture::new(&pair);
+        fixture.claims = claims;
+        assert_eq!(
+            trust().last_verified(&fixture.body(), now()).unwrap_err(),
+            KmsError::ClaimsDigest { index: 0 }
+        );
+    }
+}
+
+#[test]
+fn the_last_verified_entry_is_used() {
+    let (a, b) = (p384_pair(), p384_pair());
+    let good_a = Fixture::new(&a).entry();
+    let good_b = Fixture::new(&b).entry();
+    let mut bad = Fixture::new(&b);
+    bad.claims = kms_claims(&a, true); // binds another key
+    let bad = bad.entry();
+    let list = |entries: &[&serde_json::Value]| serde_json::to_vec(&entries).unwrap();
+
+    let key = trust()
+        .last_verified(&list(&[&good_a, &good_b]), now())
+        .unwrap();
+    assert_eq!((key.index(), key.config()), (1, b.config()));
+    // A last entry that fails is never used; an earlier verified one is.
+    let key = trust()
+        .last_verified(&list(&[&good_a, &bad]), now())
+        .unwrap();
+    assert_eq!((key.index(), key.config()), (0, a.config()));
+    let key = trust()
+        .last_verified(&list(&[&bad, &good_a]), now())
+        .unwrap();
+    assert_eq!((key.index(), key.config()), (1, a.config()));
+    // None verifies: the last entry's error.
+    assert_eq!(
+        trust()
+            .last_verified(&list(&[&bad, &bad]), now())
+            .unwrap_err(),
+        KmsError::ClaimsDigest { index: 1 }
+    );
+    // The whole-list check refuses a list with any bad entry.
+    assert_eq!(
+        trust()
+            .verify_listpubkeys(&list(&[&good_a, &bad]), now())
+            .unwrap_err(),
+        KmsError::ClaimsDigest { index: 1 }
+    );
+}
+
+#[test]
+fn an_expired_node_certificate_still_vouches_for_its_receipt() {
+    let mut fixture = Fixture::new(&p384_pair());
+    fixture.cert = NODE_EXPIRED;
+    // The node certificate expired in 2026; `now` is 2027; the receipt verifies.
+    trust().last_verified(&fixture.body(), now()).unwrap();
+    // A node certificate issued after `now` is refused.
+    fixture.cert = NODE_FUTURE;
+    assert_eq!(
+        trust().last_verified(&fixture.body(), now()).unwrap_err(),
+        KmsError::CertificateTime {
+            index: 0,
+            which: "node"
+        }
+    );
+}
+
+#[test]
+fn listpubkeys_status_and_size_are_decided_without_io() {
+    assert_eq!(
+        ListPubKeysStatus::classify(200, 0).unwrap(),
+        ListPubKeysStatus::Ready
+    );
+    for retries in 0..KMS_PENDING_RETRIES {
+        assert_eq!(
+            ListPubKeysStatus::classify(202, retries).unwrap(),
+            ListPubKeysStatus::Pending
+        );
+    }
+    assert_eq!(
+        ListPubKeysStatus::classify(202, KMS_PENDING_RETRIES).unwrap_err(),
+        KmsError::StillPending(KMS_PENDING_RETRIES)
+    );
+    for status in [201, 204, 301, 401, 404, 500] {
+        assert_eq!(
+            ListPubKeysStatus::classify(status, 0).unwrap_err(),
+            KmsError::Status(status)
+        );
+    }
+    // A body past the limit is refused before it is parsed.
+    let mut huge = vec![b' '; MAX_LISTPUBKEYS_LEN + 1];
+    huge[0] = b'[';
+    assert_eq!(
+        trust().last_verified(&huge, now()).unwrap_err(),
+        KmsError::TooLarge {
+            limit: MAX_LISTPUBKEYS_LEN,
+            actual: MAX_LISTPUBKEYS_LEN + 1
+        }
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 """Builds the test PKI for the Azure KMS receipt tests (tests/data/kms/).
 
 A CCF service certificate (self-signed, P-384), a node certificate it endorses, and a second
-"other" service with its own node certificate, for the wrong-issuer test. The node's private
+"other" service with its own node certificate, for the wrong-issuer test; the node certificate
+also once expired (before the tests' `now`) and once not yet valid. The node's private
 scalar is written as hex so that the Rust test can sign Merkle roots with it. Test keys only.
 Run: python3 make_kms_fixture.py  (needs the `cryptography` package)
 """
@@ -23,15 +24,15 @@ def name(cn):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def cert(subject_cn, subject_key, issuer_cn, issuer_key, ca):
+def cert(subject_cn, subject_key, issuer_cn, issuer_key, ca, not_before=NOT_BEFORE, not_after=NOT_AFTER):
     builder = (
         x509.CertificateBuilder()
         .subject_name(name(subject_cn))
         .issuer_name(name(issuer_cn))
         .public_key(subject_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     return builder.sign(issuer_key, hashes.SHA384())
@@ -57,6 +58,12 @@ def main():
     write("other_service_cert.pem", pem(other))
     write("node_cert.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False)))
     write("node_cert_other_issuer.pem", pem(cert("CCF Node", node_key, "CCF Service", other_key, False)))
+    # A node certificate that expired before the tests' `now` (2027): its receipts stay valid.
+    expired = (NOT_BEFORE, datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    write("node_cert_expired.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False, *expired)))
+    # One issued after `now`: refused.
+    future = (datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc), NOT_AFTER)
+    write("node_cert_future.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False, *future)))
     scalar = node_key.private_numbers().private_value.to_bytes(48, "big")
     write("node_key.hex", scalar.hex().encode() + b"\n")
 

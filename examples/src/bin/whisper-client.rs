@@ -1,3 +1,8 @@
+//! `whisper-client --azure --endpoint URL --file AUDIO [--outer-header 'NAME: VALUE' ...]
+//! [--inner-path PATH] [--kms-url URL --kms-cert PEM]`: transcribes through Microsoft's Azure
+//! confidential Whisper endpoint (or an `ohttp-gateway --azure-compat`), keys from its KMS or,
+//! without one, from `{origin}/discover` bound by the TDX evidence at `{origin}/attestation`.
+//!
 //! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
 //! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]
 //! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--expect-pcr INDEX=HEX ...] [--nitro-max-age SECONDS]`:
@@ -20,7 +25,8 @@ use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
 use attested_examples::tdx_evidence::TrustArgs;
 use attested_examples::whisper_client::{
-    Transcription, Transport, transcribe_file, verified_gateway,
+    Transcription, Transport, azure_transcription_request, discover_client, kms_client,
+    parse_outer_header, transcribe_azure_endpoint, transcribe_file, verified_gateway,
 };
 use attested_ohttp::{Client, KmsTrust, Preference};
 use clap::Parser;
@@ -29,8 +35,24 @@ use clap::Parser;
 #[command(about = "Transcribe audio through an attested OHTTP gateway")]
 struct Args {
     /// Gateway base URL (serves /ohttp-keys, /attestation, /gateway).
-    #[arg(long)]
-    gateway: String,
+    #[arg(long, required_unless_present = "endpoint")]
+    gateway: Option<String>,
+    /// Microsoft's Azure inference endpoint URL (with --azure): the request is posted to this
+    /// URL itself, and the answer read as Microsoft's server gives it (status on the outer
+    /// response, the raw body encrypted).
+    #[arg(long, requires = "azure", conflicts_with_all = ["gateway", "relay", "chunked"])]
+    endpoint: Option<String>,
+    /// An outer request header `NAME: VALUE` for --endpoint (repeatable), e.g.
+    /// `api-key: KEY`. Every relay sees it.
+    #[arg(long = "outer-header", requires = "endpoint")]
+    outer_headers: Vec<String>,
+    /// The inner request path for --endpoint.
+    #[arg(
+        long,
+        default_value = "/v1/audio/transcriptions",
+        requires = "endpoint"
+    )]
+    inner_path: String,
     /// Audio file to transcribe.
     #[arg(long)]
     file: std::path::PathBuf,
@@ -117,7 +139,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
-    let base = args.gateway.trim_end_matches('/');
+    if let Some(endpoint) = &args.endpoint {
+        return run_azure_endpoint(&args, endpoint, &http).await;
+    }
+    let base = args
+        .gateway
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/');
 
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
         let trust = KmsTrust::from_pem(&std::fs::read(cert)?)?;
@@ -204,4 +233,77 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     stdout.write_all(&transcript)?;
     stdout.write_all(b"\n")?;
     Ok(())
+}
+
+/// `--azure --endpoint`: Microsoft's endpoint, as its client talks to it.
+async fn run_azure_endpoint(
+    args: &Args,
+    endpoint: &str,
+    http: &reqwest::Client,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let outer_headers = args
+        .outer_headers
+        .iter()
+        .map(|h| parse_outer_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
+        let (client, key) = kms_client(kms, &std::fs::read(cert)?, SystemTime::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "KMS receipt verified for key {} (entry {}, claims_digest {:?}); suite {:?}",
+            key.config().key_id(),
+            key.index(),
+            key.formula(),
+            client.suite()
+        );
+        client
+    } else {
+        let url = reqwest::Url::parse(endpoint)?;
+        let origin = url.origin().ascii_serialization();
+        let check = args
+            .trust
+            .check(&origin, http)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (client, verified) = discover_client(http, &origin, &check)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "gateway TDX quote verified under {} (TCB {}); it binds the /discover keys",
+            check.anchor_description(),
+            verified.tcb_status()
+        );
+        client
+    };
+    let audio = std::fs::read(&args.file)?;
+    let file_name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("audio");
+    let inner = azure_transcription_request(&audio, file_name, &args.model, &args.inner_path)
+        .map_err(|e| e.to_string())?;
+    drop(audio);
+    let answer = transcribe_azure_endpoint(http, endpoint, &outer_headers, &client, &inner)
+        .await
+        .map_err(|e| -> Box<dyn std::error::Error> { e })?;
+    eprintln!("endpoint answered {}", answer.status);
+    if (200..300).contains(&answer.status) {
+        let mut stdout = std::io::stdout();
+        stdout.write_all(&answer.body)?;
+        stdout.write_all(b"\n")?;
+        return Ok(());
+    }
+    let how = if answer.decrypted {
+        "decrypted"
+    } else {
+        "not encrypted to us: from the endpoint's front door or a relay"
+    };
+    Err(format!(
+        "endpoint answered {} ({how}): {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    )
+    .into())
 }
