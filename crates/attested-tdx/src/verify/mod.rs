@@ -26,6 +26,14 @@ pub use error::{Item, TimeBound, VerifyError};
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
 const CACHE_ENTRIES: usize = 16;
 
+/// Subject CN phrases of each role in Intel's PKI. QVL: `X509Constants.cpp:128-129` (PCK leaf,
+/// TCB signer) and `PckCrlVerifier.cpp:159-165` (the PCK CRL issuer is the Platform or the
+/// Processor CA; QVL compares the whole subject with Intel's, which a simulated or private
+/// PKI does not share, so the distinguishing part of the CN is compared here).
+const PCK_LEAF_ROLE: &[&str] = &["SGX PCK Certificate"];
+const PCK_CA_ROLE: &[&str] = &["SGX PCK Platform CA", "SGX PCK Processor CA"];
+const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
+
 /// Intel's QE vendor ID.
 const INTEL_QE_VENDOR: [u8; 16] = [
     0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
@@ -92,7 +100,10 @@ pub(crate) struct QuoteParts<'a> {
     pub(crate) qe_auth_data: &'a [u8],
     pub(crate) pck_chain_pem: Option<&'a [u8]>,
     pub(crate) tee_tcb_svn: &'a [u8; 16],
-    pub(crate) tee_tcb_svn2: Option<&'a [u8; 16]>,
+    /// TEE_TCB_SVN2 of a TD 1.5 report. QVL checks it for body type 3 and knows no type 4
+    /// (`QuoteConstants.h:68` `ALLOWED_BODY_TYPES`); the extended body carries the same field
+    /// with the same meaning, so it gets the same check (as in dcap-qvl).
+    pub(crate) relaunch_svn2: Option<&'a [u8; 16]>,
     pub(crate) mr_signer_seam: &'a [u8; 48],
     pub(crate) seam_attributes: &'a [u8; 8],
 }
@@ -290,7 +301,7 @@ impl Verifier {
                 .pck_cert_chain()
                 .map(|chain| chain.pem()),
             tee_tcb_svn: td10.tee_tcb_svn(),
-            tee_tcb_svn2: report.tee_tcb_svn2(),
+            relaunch_svn2: report.tee_tcb_svn2(),
             mr_signer_seam: td10.mr_signer_seam(),
             seam_attributes: td10.seam_attributes(),
         };
@@ -383,6 +394,8 @@ impl Verifier {
             &quote_ca
         };
         let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
+        // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
+        leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
         leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
         leaf.check_validity(Item::PckLeaf, now)?;
         verified
@@ -444,21 +457,23 @@ impl Verifier {
             quote.mr_signer_seam,
             quote.seam_attributes,
         )?;
-        let launch = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
-        let current = quote
-            .tee_tcb_svn2
-            .map(|svn2| tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, svn2))
-            .transpose()?;
-        let mut assessed: Assessed = converge(launch, &qe_level);
-        if assessed.status == TcbStatus::Revoked {
+        // QVL's `checkTcbLevel` (`TcbLevelCheck.cpp:222-258`): the TDX level converged with
+        // the module; Revoked stops here; a TD 1.5 report (`TcbLevelCheck.cpp:247`) may turn
+        // OutOfDate into TDRelaunchAdvised; then the QE.
+        let platform = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
+        if platform.assessed.status == TcbStatus::Revoked {
             return Err(VerifyError::TcbRevoked(Item::TcbInfo));
         }
-        if let Some(current) = current {
-            let current = current.status.converge_with(qe_level.status);
-            if current == TcbStatus::Revoked {
-                return Err(VerifyError::TcbRevoked(Item::TcbInfo));
-            }
-            assessed.status = assessed.status.with_current(current);
+        let tdx_status = match quote.relaunch_svn2 {
+            Some(svn2) => tcb_info.check_for_relaunch(svn2, &platform, qe_level.status)?,
+            None => platform.assessed.status,
+        };
+        let mut launch = platform.assessed;
+        launch.status = tdx_status;
+        let assessed: Assessed = converge(launch, &qe_level);
+        if assessed.status == TcbStatus::Revoked {
+            // Only the QE level can make it Revoked here.
+            return Err(VerifyError::TcbRevoked(Item::QeIdentity));
         }
 
         Ok(Verdict {
@@ -522,6 +537,7 @@ fn verify_ca(
 fn verify_signer(
     chain: &[u8],
     item: Item,
+    role: (&[&str], &'static str),
     anchor: &Cert,
     root_crl: &Crl,
     ecdsa: &dyn EcdsaP256,
@@ -541,6 +557,7 @@ fn verify_signer(
         }
     }
     let signer = Cert::from_der(signer, item)?;
+    signer.check_role(item, role.0, role.1)?;
     // The root's key signs the signer directly; its CA flag matters, the signer's does not.
     signer.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
     signer.check_validity(item, now)?;
@@ -559,11 +576,15 @@ fn verify_collateral(
 
     let root_crl = Crl::from_der(&collateral.root_ca_crl, Item::RootCaCrl)?;
     root_crl.check(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), ecdsa, now)?;
+    // The anchor itself may be listed (dcap-qvl 0.7.1 `verify.rs:1308-1310` checks it with
+    // `check_single_cert_revocation`): a revoked root trusts nothing.
+    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
     window.narrow(root_crl.this_update, root_crl.next_update);
 
     let pck_ca = verify_signer(
         &collateral.pck_crl_issuer_chain,
         Item::PckCrlIssuer,
+        (PCK_CA_ROLE, "PCK Platform or Processor CA"),
         anchor,
         &root_crl,
         ecdsa,
@@ -582,6 +603,7 @@ fn verify_collateral(
     let tcb_signer = verify_signer(
         &collateral.tcb_info_issuer_chain,
         Item::TcbInfoSigner,
+        (TCB_SIGNER_ROLE, "TCB signing"),
         anchor,
         &root_crl,
         ecdsa,
@@ -614,6 +636,7 @@ fn verify_collateral(
         qe_signer_storage = verify_signer(
             &collateral.qe_identity_issuer_chain,
             Item::QeIdentitySigner,
+            (TCB_SIGNER_ROLE, "TCB signing"),
             anchor,
             &root_crl,
             ecdsa,
