@@ -26,6 +26,10 @@ pub use error::{Item, TimeBound, VerifyError};
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
 const CACHE_ENTRIES: usize = 16;
 
+/// Platforms (PCK leaf + QE report) whose pure checks one verifier remembers: a gateway's
+/// fleet. An entry holds about 5 KiB of key bytes plus the decoded leaf; the oldest goes first.
+const PLATFORM_ENTRIES: usize = 64;
+
 /// Subject CN phrases of each role in Intel's PKI. QVL: `X509Constants.cpp:128-129` (PCK leaf,
 /// TCB signer) and `PckCrlVerifier.cpp:159-165` (the PCK CRL issuer is the Platform or the
 /// Processor CA; QVL compares the whole subject with Intel's, which a simulated or private
@@ -69,6 +73,40 @@ pub struct Verifier {
     anchor: TrustAnchor,
     backend: Backend,
     cache: Mutex<Vec<Arc<VerifiedCollateral>>>,
+    platforms: Mutex<Vec<Arc<SeenPlatform>>>,
+    platform_entries: usize,
+}
+
+/// A platform seen before: the exact bytes its pure checks covered, and what they produced.
+///
+/// Everything here is a function of these bytes and the PCK CA's certificate alone (chain
+/// structure, leaf parsing and role, the leaf's signature by the CA, its SGX extension, the QE
+/// report signature by the leaf, the QE binding of the attestation key). Validity at `now` and
+/// revocation by the collateral's PCK CRL are not, and are checked on every use.
+#[derive(Debug)]
+struct SeenPlatform {
+    pck_chain_pem: Vec<u8>,
+    qe_report: [u8; 384],
+    qe_report_signature: [u8; 64],
+    attestation_key: [u8; 64],
+    qe_auth_data: Vec<u8>,
+    /// The DER of the PCK CA in the chain (the one the leaf's signature was checked under).
+    ca_der: Vec<u8>,
+    leaf: Cert,
+    /// The chain's CA when it is not the collateral's (such platforms are never remembered:
+    /// the CA's own validity and revocation would need checking too).
+    own_ca: Option<Cert>,
+    pck: PckExtension,
+}
+
+impl SeenPlatform {
+    fn is(&self, quote: &QuoteParts<'_>) -> bool {
+        &self.qe_report == quote.qe_report
+            && &self.qe_report_signature == quote.qe_report_signature
+            && &self.attestation_key == quote.attestation_key
+            && self.qe_auth_data == quote.qe_auth_data
+            && Some(self.pck_chain_pem.as_slice()) == quote.pck_chain_pem
+    }
 }
 
 /// What the collateral alone establishes, once verified.
@@ -204,7 +242,16 @@ impl Verifier {
             anchor,
             backend,
             cache: Mutex::new(Vec::new()),
+            platforms: Mutex::new(Vec::new()),
+            platform_entries: PLATFORM_ENTRIES,
         }
+    }
+
+    /// Remember at most `entries` platforms (default 64; 0 turns the hot path off). A seen
+    /// platform costs about 6 KiB; its quotes then cost one P-256 verification plus parsing.
+    pub fn with_platform_cache(mut self, entries: usize) -> Verifier {
+        self.platform_entries = entries;
+        self
     }
 
     /// The trust anchor.
@@ -225,10 +272,38 @@ impl Verifier {
         })
     }
 
-    /// Drops every cached collateral verification.
+    /// Drops every cached collateral verification and every platform seen.
     pub fn clear_cache(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
+        }
+        if let Ok(mut platforms) = self.platforms.lock() {
+            platforms.clear();
+        }
+    }
+
+    /// The platform of `quote` if its pure checks passed before under the same PCK CA.
+    fn seen_platform(
+        &self,
+        quote: &QuoteParts<'_>,
+        verified: &VerifiedCollateral,
+    ) -> Option<Arc<SeenPlatform>> {
+        let platforms = self.platforms.lock().ok()?;
+        platforms
+            .iter()
+            .find(|seen| seen.is(quote) && seen.ca_der == verified.pck_ca.der)
+            .map(Arc::clone)
+    }
+
+    fn remember_platform(&self, seen: &Arc<SeenPlatform>) {
+        if seen.own_ca.is_some() || self.platform_entries == 0 {
+            return;
+        }
+        if let Ok(mut platforms) = self.platforms.lock() {
+            while platforms.len() >= self.platform_entries {
+                platforms.remove(0);
+            }
+            platforms.push(Arc::clone(seen));
         }
     }
 
@@ -339,90 +414,26 @@ impl Verifier {
         let ecdsa = self.backend.ecdsa();
         let verified = self.collateral(collateral, now)?;
 
-        // PCK chain of the quote: leaf, its CA, and optionally the root.
-        let pem = quote.pck_chain_pem.ok_or_else(|| {
-            VerifyError::UnsupportedQuote(
-                "certification data is not a PEM PCK chain (type 5)".into(),
-            )
-        })?;
-        let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
-        let leaf = ders
-            .next()
-            .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
-        let ca = ders.next().ok_or_else(|| {
-            VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
-        })?;
-        if let Some(root) = ders.next()
-            && root != anchor.der
-        {
-            return Err(VerifyError::Chain {
-                item: Item::PckChainRoot,
-                issuer: Item::RootCa,
-                reason: "the PCK chain ends at another root than the trust anchor",
-            });
-        }
-        if ders.next().is_some() {
-            return Err(VerifyError::malformed(
-                Item::PckLeaf,
-                "the PCK chain has more than three certificates",
-            ));
-        }
-        let quote_ca;
-        let ca = if ca == verified.pck_ca.der {
-            &verified.pck_ca
-        } else {
-            // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
-            // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
-            quote_ca = Cert::from_der(ca, Item::PckCa)?;
-            verify_ca(
-                &quote_ca,
-                Item::PckCa,
-                anchor,
-                &verified.root_crl,
-                ecdsa,
-                now,
-            )?;
-            if quote_ca.subject() != &verified.pck_crl.issuer
-                || quote_ca.public_key != verified.pck_ca.public_key
-            {
-                return Err(VerifyError::Chain {
-                    item: Item::PckCrl,
-                    issuer: Item::PckCa,
-                    reason: "the PCK CRL is issued by another CA than the PCK leaf's",
-                });
+        // The PCK leaf and the QE report: pure functions of bytes that one platform repeats in
+        // every quote, memoized by those exact bytes. Only what depends on `now` and on the
+        // collateral's CRLs is checked again on a hit, in the order cold verification checks it.
+        let seen = match self.seen_platform(quote, &verified) {
+            Some(seen) => {
+                seen.leaf.check_validity(Item::PckLeaf, now)?;
+                verified
+                    .pck_crl
+                    .check_not_revoked(Item::PckCrl, &seen.leaf, Item::PckLeaf)?;
+                seen
             }
-            &quote_ca
+            None => {
+                let seen = Arc::new(verify_platform(quote, &verified, anchor, ecdsa, now)?);
+                self.remember_platform(&seen);
+                seen
+            }
         };
-        let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
-        // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
-        leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
-        leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
-        leaf.check_validity(Item::PckLeaf, now)?;
-        verified
-            .pck_crl
-            .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
-        let pck = PckExtension::from_cert(&leaf)?;
-
-        // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
-        if !ecdsa.verify(
-            &leaf.public_key,
-            quote.qe_report,
-            EcdsaSig::Fixed(quote.qe_report_signature),
-        ) {
-            return Err(VerifyError::BadSignature {
-                item: Item::QeReport,
-            });
-        }
-        let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
-        let (bound, padding) = quote.qe_report_data.split_at(32);
-        if bound != binding {
-            return Err(VerifyError::QeBinding(
-                "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
-            ));
-        }
-        if padding.iter().any(|b| *b != 0) {
-            return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
-        }
+        let leaf = &seen.leaf;
+        let ca = seen.own_ca.as_ref().unwrap_or(&verified.pck_ca);
+        let pck = seen.pck.clone();
         let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
 
         // Quote body: signed by the attestation key.
@@ -489,6 +500,113 @@ impl Verifier {
             pck,
         })
     }
+}
+
+/// The cold check of a quote's platform: PCK chain to the anchor (through the collateral's PCK
+/// CA, or the quote's own encoding of it verified in full), the leaf's role, validity and
+/// revocation, its SGX extension, and the QE report's signature by the leaf and its binding of
+/// the attestation key.
+fn verify_platform(
+    quote: &QuoteParts<'_>,
+    verified: &VerifiedCollateral,
+    anchor: &Cert,
+    ecdsa: &dyn EcdsaP256,
+    now: UnixTime,
+) -> Result<SeenPlatform, VerifyError> {
+    // PCK chain of the quote: leaf, its CA, and optionally the root.
+    let pem = quote.pck_chain_pem.ok_or_else(|| {
+        VerifyError::UnsupportedQuote("certification data is not a PEM PCK chain (type 5)".into())
+    })?;
+    let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
+    let leaf = ders
+        .next()
+        .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
+    let ca = ders.next().ok_or_else(|| {
+        VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
+    })?;
+    if let Some(root) = ders.next()
+        && root != anchor.der
+    {
+        return Err(VerifyError::Chain {
+            item: Item::PckChainRoot,
+            issuer: Item::RootCa,
+            reason: "the PCK chain ends at another root than the trust anchor",
+        });
+    }
+    if ders.next().is_some() {
+        return Err(VerifyError::malformed(
+            Item::PckLeaf,
+            "the PCK chain has more than three certificates",
+        ));
+    }
+    let ca_der = ca;
+    let own_ca = if ca_der == verified.pck_ca.der {
+        None
+    } else {
+        // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
+        // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
+        let quote_ca = Cert::from_der(ca_der.clone(), Item::PckCa)?;
+        verify_ca(
+            &quote_ca,
+            Item::PckCa,
+            anchor,
+            &verified.root_crl,
+            ecdsa,
+            now,
+        )?;
+        if quote_ca.subject() != &verified.pck_crl.issuer
+            || quote_ca.public_key != verified.pck_ca.public_key
+        {
+            return Err(VerifyError::Chain {
+                item: Item::PckCrl,
+                issuer: Item::PckCa,
+                reason: "the PCK CRL is issued by another CA than the PCK leaf's",
+            });
+        }
+        Some(quote_ca)
+    };
+    let ca = own_ca.as_ref().unwrap_or(&verified.pck_ca);
+    let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
+    // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
+    leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
+    leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
+    leaf.check_validity(Item::PckLeaf, now)?;
+    verified
+        .pck_crl
+        .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
+    let pck = PckExtension::from_cert(&leaf)?;
+
+    // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
+    if !ecdsa.verify(
+        &leaf.public_key,
+        quote.qe_report,
+        EcdsaSig::Fixed(quote.qe_report_signature),
+    ) {
+        return Err(VerifyError::BadSignature {
+            item: Item::QeReport,
+        });
+    }
+    let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
+    let (bound, padding) = quote.qe_report_data.split_at(32);
+    if bound != binding {
+        return Err(VerifyError::QeBinding(
+            "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
+        ));
+    }
+    if padding.iter().any(|b| *b != 0) {
+        return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
+    }
+    Ok(SeenPlatform {
+        pck_chain_pem: pem.to_vec(),
+        qe_report: *quote.qe_report,
+        qe_report_signature: *quote.qe_report_signature,
+        attestation_key: *quote.attestation_key,
+        qe_auth_data: quote.qe_auth_data.to_vec(),
+        ca_der,
+        leaf,
+        own_ca,
+        pck,
+    })
 }
 
 fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
