@@ -38,11 +38,6 @@ const PCK_LEAF_ROLE: &[&str] = &["SGX PCK Certificate"];
 const PCK_CA_ROLE: &[&str] = &["SGX PCK Platform CA", "SGX PCK Processor CA"];
 const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
 
-/// Intel's QE vendor ID.
-const INTEL_QE_VENDOR: [u8; 16] = [
-    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
-];
-
 /// Verifies TDX quotes against a pinned root, with a cache of verified collateral.
 ///
 /// ```
@@ -124,9 +119,8 @@ struct VerifiedCollateral {
 
 /// The parts of a quote that verification reads.
 pub(crate) struct QuoteParts<'a> {
-    pub(crate) version: u16,
-    pub(crate) attestation_key_type: u16,
-    pub(crate) tee_type: u32,
+    /// TEE type, version and attestation key type are what `Quote::parse` guarantees; the QE
+    /// vendor is left to verification (a parser reads any vendor's quote).
     pub(crate) qe_vendor_id: &'a [u8; 16],
     pub(crate) signed: &'a [u8],
     pub(crate) quote_signature: &'a [u8; 64],
@@ -353,9 +347,6 @@ impl Verifier {
         let report = quote.report();
         let td10 = report.td10();
         let parts = QuoteParts {
-            version: header.version(),
-            attestation_key_type: header.attestation_key_type(),
-            tee_type: header.tee_type(),
             qe_vendor_id: header.qe_vendor_id(),
             signed: quote.signed_bytes(),
             quote_signature: signature.quote_signature(),
@@ -610,25 +601,7 @@ fn verify_platform(
 }
 
 fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
-    if quote.tee_type != 0x81 {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "TEE type {:#x} is not TDX (0x81)",
-            quote.tee_type
-        )));
-    }
-    if !matches!(quote.version, 4 | 5) {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "quote version {} is not 4 or 5",
-            quote.version
-        )));
-    }
-    if quote.attestation_key_type != 2 {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "attestation key type {} is not ECDSA P-256 (2)",
-            quote.attestation_key_type
-        )));
-    }
-    if quote.qe_vendor_id != &INTEL_QE_VENDOR {
+    if quote.qe_vendor_id != &crate::quote::INTEL_QE_VENDOR_ID {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
             hex::encode(quote.qe_vendor_id)
