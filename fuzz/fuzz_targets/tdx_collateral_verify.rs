@@ -3,7 +3,8 @@
 //! Input: `now` (u64 LE) || flags (bit 0: trust the simulated root instead of Intel's) ||
 //! quote length (u16 LE) || quote || collateral (JSON, either form: dcap-qvl
 //! `QuoteCollateralV3` or a PCS collateral bundle). Parsing and verification must return, never
-//! panic; both JSON forms must round-trip; a warm verifier must agree with a cold one.
+//! panic; both JSON forms must round-trip; a warm verifier (collateral cached) and a hot one (the
+//! quote's platform seen before, at the seed corpus's time) must agree with a cold one at `now`.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -21,6 +22,13 @@ fn sim_root() -> &'static TrustAnchor {
     })
 }
 
+/// The time at which the seed corpus's quotes verify.
+const SEED_NOW: UnixTime = UnixTime(1_750_000_000);
+
+fn anchor_for(flags: u8) -> TrustAnchor {
+    if flags & 1 == 1 { sim_root().clone() } else { TrustAnchor::intel_sgx_root() }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((now, rest)) = data.split_first_chunk::<8>() else { return };
     let Some((flags, rest)) = rest.split_first() else { return };
@@ -28,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     let len = usize::from(u16::from_le_bytes(*len)).min(rest.len());
     let (quote, collateral) = rest.split_at(len);
     let now = UnixTime(u64::from_le_bytes(*now));
-    let anchor = if flags & 1 == 1 { sim_root().clone() } else { TrustAnchor::intel_sgx_root() };
+    let anchor = anchor_for(*flags);
 
     let Ok(collateral) = Collateral::from_json(collateral) else { return };
     let _ = Collateral::from_qvl_json(collateral.to_qvl_json().as_bytes()).map(|again| {
@@ -45,4 +53,10 @@ fuzz_target!(|data: &[u8]| {
     let cold = Verifier::new(anchor).verify(&quote, &collateral, now).map(|v| v.verdict().clone());
     assert_eq!(first, again, "warm verification changed its verdict");
     assert_eq!(first, cold, "warm and cold verification disagree");
+    // Hot: the platform's PCK leaf and QE report were checked at the corpus time, where the
+    // seed quotes verify; at the input's `now` only validity and revocation may differ.
+    let hot = Verifier::new(anchor_for(*flags));
+    let _ = hot.verify(&quote, &collateral, SEED_NOW);
+    let hot = hot.verify(&quote, &collateral, now).map(|v| v.verdict().clone());
+    assert_eq!(hot, cold, "hot and cold verification disagree");
 });

@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::tcb::TcbStatus;
 use crate::time::UnixTime;
-use crate::verify::VerifiedQuote;
+use crate::verify::{Item, VerifiedQuote};
 use crate::{TdAttributes, TdReport};
 
 /// A field name, the policy's expected value (if any) and the report's value.
@@ -77,8 +77,10 @@ pub struct Policy {
     pub profile: Profile,
     /// Accepted MRTDs (any of them); empty accepts any.
     pub mr_td: Vec<Hex<48>>,
-    /// Accepted MR_SERVICETDs (any of them; TDX 1.5 reports, v5 body type 3 or 4); empty
-    /// accepts any. When set, a TDX 1.0 report (which has none) is refused.
+    /// Accepted MR_SERVICETDs (any of them; TDX 1.5 reports, v5 body type 3 or 4). Empty
+    /// accepts only a TD bound to no service TD (MR_SERVICETD all zero, or a TDX 1.0 report),
+    /// as dcap-qvl does unless `allow_service_td` is set. When set, a TDX 1.0 report (which
+    /// has none) is refused.
     pub mr_service_td: Vec<Hex<48>>,
     /// Expected RTMR0.
     pub rtmr0: Option<Hex<48>>,
@@ -184,10 +186,15 @@ pub enum AppraisalError {
     /// An advisory on the deny-list applies.
     #[error("advisory {0} is denied")]
     Advisory(String),
-    /// The TCB evaluation data number is too old.
-    #[error("TCB evaluation data number {actual} is below the minimum {minimum}")]
+    /// TD attribute bits that the TDX module ABI reserves (must be zero) are set.
+    #[error("reserved TDATTRIBUTES bits {0:#018x} are set")]
+    ReservedAttributes(u64),
+    /// The TCB evaluation data number of the TCB Info or the QE Identity is too old.
+    #[error("TCB evaluation data number {actual} of the {item} is below the minimum {minimum}")]
     EvaluationDataNumber {
-        /// The TCB Info's.
+        /// The TCB Info or the QE Identity.
+        item: Item,
+        /// Its number.
         actual: u32,
         /// The policy's minimum.
         minimum: u32,
@@ -246,13 +253,21 @@ impl Policy {
     ) -> Result<(), AppraisalError> {
         self.appraise_report(verified.report())?;
         let verdict = verified.verdict();
-        if let Some(minimum) = self.min_tcb_evaluation_data_number
-            && verdict.tcb_evaluation_data_number < minimum
-        {
-            return Err(AppraisalError::EvaluationDataNumber {
-                actual: verdict.tcb_evaluation_data_number,
-                minimum,
-            });
+        // Both collateral items carry the number of the TCB recovery they belong to: a current
+        // TCB Info with an old QE Identity is old collateral too.
+        if let Some(minimum) = self.min_tcb_evaluation_data_number {
+            for (item, actual) in [
+                (Item::TcbInfo, verdict.tcb_evaluation_data_number),
+                (Item::QeIdentity, verdict.qe_evaluation_data_number),
+            ] {
+                if actual < minimum {
+                    return Err(AppraisalError::EvaluationDataNumber {
+                        item,
+                        actual,
+                        minimum,
+                    });
+                }
+            }
         }
         if let Some(denied) = verdict.advisory_ids.iter().find(|id| {
             self.denied_advisories
@@ -318,8 +333,26 @@ impl Policy {
         if !attributes.sept_ve_disable() && self.sept_ve_disable_required() {
             return Err(AppraisalError::SeptVeDisable);
         }
+        let reserved = attributes.bits() & TD_ATTRIBUTES_RESERVED;
+        if reserved != 0 {
+            return Err(AppraisalError::ReservedAttributes(reserved));
+        }
         any_of("MRTD", &self.mr_td, Some(td.mr_td()))?;
-        any_of("MR_SERVICETD", &self.mr_service_td, report.mr_service_td())?;
+        if self.mr_service_td.is_empty() {
+            // dcap-qvl 0.7.1 `verify.rs:1620-1623`: a service-TD-bound TD only when allowed.
+            if let Some(have) = report.mr_service_td()
+                && have != &[0u8; 48]
+            {
+                return Err(AppraisalError::Measurement {
+                    field: "MR_SERVICETD",
+                    expected: "all zero (no service TD; list accepted ones in mr_service_td)"
+                        .to_owned(),
+                    actual: hex::encode(have),
+                });
+            }
+        } else {
+            any_of("MR_SERVICETD", &self.mr_service_td, report.mr_service_td())?;
+        }
         let [rtmr0, rtmr1, rtmr2, rtmr3] = td.rtmrs();
         let expected: [Expectation<'_>; 8] = [
             ("RTMR0", self.rtmr0.as_ref().map(|h| &h.0[..]), rtmr0),
@@ -365,6 +398,16 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// TDATTRIBUTES bits the TDX module ABI reserves as must-be-zero (Intel TDX Module ABI
+/// Specification 348551-008US, table 3.23), as dcap-qvl 0.7.1 refuses them (`quote.rs:162-165`,
+/// `verify.rs:1606-1608`): bits 1-3, 7-15, 23-26 and 32-61.
+const TD_ATTRIBUTES_RESERVED: u64 = ones(1, 3) | ones(7, 15) | ones(23, 26) | ones(32, 61);
+
+/// Bits `low..=high` set.
+const fn ones(low: u32, high: u32) -> u64 {
+    (u64::MAX << low) & (u64::MAX >> (63 - high))
 }
 
 /// An any-of measurement: `accepted` empty accepts anything; otherwise `actual` must be one of

@@ -83,34 +83,27 @@ impl TcbStatus {
         }
     }
 
-    /// Combines the launch status of a TD 1.5 with its current status (QVL's `checkForRelaunch`).
-    pub(crate) fn with_current(self, current: TcbStatus) -> TcbStatus {
-        use TcbStatus::*;
-        let needs_configuration = |s| {
-            matches!(
-                s,
-                ConfigurationNeeded
-                    | OutOfDateConfigurationNeeded
-                    | ConfigurationAndSWHardeningNeeded
-                    | TDRelaunchAdvisedConfigurationNeeded
-            )
-        };
-        match (self, current) {
-            (
-                OutOfDate | OutOfDateConfigurationNeeded,
-                UpToDate
-                | SWHardeningNeeded
-                | ConfigurationNeeded
-                | ConfigurationAndSWHardeningNeeded,
-            ) => {
-                if needs_configuration(self) || needs_configuration(current) {
-                    TDRelaunchAdvisedConfigurationNeeded
-                } else {
-                    TDRelaunchAdvised
-                }
-            }
-            _ => self,
+    /// What a QE Identity level counts for in convergence. QVL's `EnclaveReportVerifier::verify`
+    /// (`EnclaveReportVerifier.cpp:92-103`) reports any QE level that is not `UpToDate` as
+    /// `ISVSVN_OUT_OF_DATE` (only `Revoked` keeps its own code), so a QE level of
+    /// `ConfigurationNeeded` or `OutOfDateConfigurationNeeded` makes the quote `OutOfDate`.
+    pub(crate) fn as_qe_component(self) -> TcbStatus {
+        match self {
+            TcbStatus::UpToDate => TcbStatus::UpToDate,
+            TcbStatus::Revoked => TcbStatus::Revoked,
+            _ => TcbStatus::OutOfDate,
         }
+    }
+
+    /// QVL's `isConfigurationNeeded` (`TDRelaunchCheck.cpp:39-50`).
+    fn needs_configuration(self) -> bool {
+        matches!(
+            self,
+            TcbStatus::ConfigurationNeeded
+                | TcbStatus::OutOfDateConfigurationNeeded
+                | TcbStatus::ConfigurationAndSWHardeningNeeded
+                | TcbStatus::TDRelaunchAdvisedConfigurationNeeded
+        )
     }
 }
 
@@ -193,6 +186,17 @@ impl Assessed {
             }
         }
     }
+}
+
+/// The matched platform level: the TDX level converged with the TDX module, plus what QVL's
+/// `checkForRelaunch` reads besides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlatformLevel {
+    pub(crate) assessed: Assessed,
+    /// The status of the SGX level (the first whose SGX components and PCESVN are met).
+    sgx_status: TcbStatus,
+    /// The TDX module level's status; `None` for module version 0 (QVL: `STATUS_OK`).
+    module_status: Option<TcbStatus>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,6 +440,16 @@ fn svns(components: &[Svn], item: Item, what: &str) -> Result<[u8; 16], VerifyEr
     Ok(out)
 }
 
+/// The module version a `tdxModuleIdentities[].id` names: `TDX_hh` in any case, two hex digits.
+fn module_version_of_id(id: &str) -> Option<u8> {
+    let upper = id.to_ascii_uppercase();
+    let digits = upper.strip_prefix("TDX_")?;
+    if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u8::from_str_radix(digits, 16).ok()
+}
+
 /// Refuses collateral of another kind or version than the one this verifier understands.
 fn expect_kind(
     item: Item,
@@ -466,21 +480,16 @@ impl TcbInfo {
             .tdx_module
             .ok_or_else(|| VerifyError::malformed(item, "tdxModule missing"))?;
         let module = module_identity(module, None, Vec::new())?;
+        // QVL's `findTdxModuleIdentity` (`TdxModuleCheck.cpp:38-51`) upper-cases each id and
+        // compares it with `TDX_` + the module version in upper-case hex: an id of another shape
+        // is never selected, and does not make the TCB Info malformed. Such identities are
+        // still parsed (QVL's parser, `TdxModuleIdentity.cpp:47-89`, refuses bad fields in
+        // every identity) but kept out of selection.
         let module_identities = raw
             .tdx_module_identities
             .into_iter()
             .map(|identity| {
-                let version = identity
-                    .id
-                    .strip_prefix("TDX_")
-                    .and_then(|v| u8::from_str_radix(v, 16).ok())
-                    .filter(|_| identity.id.len() == 6)
-                    .ok_or_else(|| {
-                        VerifyError::malformed(
-                            item,
-                            format!("TDX module identity id {:?}", identity.id),
-                        )
-                    })?;
+                let version = module_version_of_id(&identity.id);
                 let levels = isv_levels(identity.tcb_levels, item)?;
                 module_identity(
                     ModuleJson {
@@ -488,11 +497,14 @@ impl TcbInfo {
                         attributes: identity.attributes,
                         attributes_mask: identity.attributes_mask,
                     },
-                    Some(version),
+                    version,
                     levels,
                 )
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|identity| identity.version.is_some())
+            .collect();
         let mut levels = raw
             .tcb_levels
             .into_iter()
@@ -578,35 +590,39 @@ impl TcbInfo {
     }
 
     /// The platform TCB level of SGX components + PCESVN (from the PCK certificate) and
-    /// TEE_TCB_SVN, converged with the TDX module's level.
+    /// TEE_TCB_SVN, converged with the TDX module's level, as QVL's `checkTcbLevel`
+    /// (`TcbLevelCheck.cpp:183-244`): the SGX level is the first whose SGX components and
+    /// PCESVN the platform meets, the TDX level the first that the TDX components meet too.
     pub(crate) fn assess(
         &self,
         sgx: &[u8; 16],
         pce_svn: u16,
         tee_tcb_svn: &[u8; 16],
-    ) -> Result<Assessed, VerifyError> {
+    ) -> Result<PlatformLevel, VerifyError> {
         // With a module version, TDX components 0 and 1 (module SVN and version) are judged by
         // the module identity instead of the platform level.
         let skip = if tee_tcb_svn[1] > 0 { 2 } else { 0 };
-        let meets = |level: &&TcbLevel| {
-            sgx.iter().zip(&level.sgx).all(|(have, need)| have >= need)
-                && pce_svn >= level.pce_svn
-                && tee_tcb_svn
-                    .iter()
-                    .zip(&level.tdx)
-                    .skip(skip)
-                    .all(|(have, need)| have >= need)
+        let meets_sgx = |level: &&TcbLevel| {
+            sgx.iter().zip(&level.sgx).all(|(have, need)| have >= need) && pce_svn >= level.pce_svn
         };
-        let Some(level) = self.levels.iter().find(meets) else {
+        let meets_tdx = |level: &&TcbLevel| {
+            tee_tcb_svn
+                .iter()
+                .zip(&level.tdx)
+                .skip(skip)
+                .all(|(have, need)| have >= need)
+        };
+        let (Some(sgx_level), Some(level)) = (
+            self.levels.iter().find(meets_sgx),
+            self.levels.iter().filter(meets_sgx).find(meets_tdx),
+        ) else {
             return Err(self.no_level(sgx, pce_svn, tee_tcb_svn));
         };
-        check_status(
-            level.assessed.status,
-            PLATFORM_STATUSES,
-            Item::TcbInfo,
-            "a TCB level",
-        )?;
+        for status in [sgx_level.assessed.status, level.assessed.status] {
+            check_status(status, PLATFORM_STATUSES, Item::TcbInfo, "a TCB level")?;
+        }
         let mut assessed = level.assessed.clone();
+        let mut module_status = None;
         if tee_tcb_svn[1] > 0 {
             let module = self.module_for(tee_tcb_svn)?;
             let module_level = module
@@ -626,8 +642,70 @@ impl TcbInfo {
                 "a TDX module TCB level",
             )?;
             assessed.merge(&module_level.assessed);
+            module_status = Some(module_level.assessed.status);
         }
-        Ok(assessed)
+        Ok(PlatformLevel {
+            assessed,
+            sgx_status: sgx_level.assessed.status,
+            module_status,
+        })
+    }
+
+    /// QVL's `checkForRelaunch` (`TDRelaunchCheck.cpp:52-143`), literally: for a TD 1.5 report
+    /// (body type 3) whose launch TCB is out of date because of its TDX module, TEE_TCB_SVN2
+    /// (the current TCB) is compared with the latest TCB level and the latest level of the
+    /// TDX module identity of SVN2's module version; when it meets them, a relaunch would
+    /// bring the TD up to date. Returns the TDX status to converge with the QE.
+    pub(crate) fn check_for_relaunch(
+        &self,
+        tee_tcb_svn2: &[u8; 16],
+        platform: &PlatformLevel,
+        qe_status: TcbStatus,
+    ) -> Result<TcbStatus, VerifyError> {
+        use TcbStatus::*;
+        let tdx_status = platform.assessed.status;
+        // `qeTcbStatus` is QVL's mapped QE status: anything but UpToDate counts as out of date.
+        if qe_status.as_qe_component() != UpToDate
+            || !matches!(
+                platform.sgx_status,
+                UpToDate
+                    | SWHardeningNeeded
+                    | ConfigurationNeeded
+                    | ConfigurationAndSWHardeningNeeded
+            )
+            || !matches!(tdx_status, OutOfDate | OutOfDateConfigurationNeeded)
+            || platform.module_status != Some(OutOfDate)
+        {
+            return Ok(tdx_status);
+        }
+        let latest = self.levels.first().ok_or_else(|| {
+            VerifyError::malformed(Item::TcbInfo, "the TCB Info has no TCB levels")
+        })?;
+        // SVN2[0] against the latest level's TDX component 0 (module version 0) or the latest
+        // level of the module identity of SVN2[1]; SVN2[2] against the latest level's
+        // component 2 either way.
+        let module_current = if tee_tcb_svn2[1] == 0 {
+            tee_tcb_svn2[0] >= latest.tdx[0]
+        } else {
+            let module = self.module_for(tee_tcb_svn2)?;
+            let latest_module = module.levels.first().ok_or_else(|| {
+                VerifyError::TdxModule(format!(
+                    "TDX module identity TDX_{:02X} has no TCB levels",
+                    tee_tcb_svn2[1]
+                ))
+            })?;
+            u16::from(tee_tcb_svn2[0]) >= latest_module.isv_svn
+        };
+        if !(module_current && tee_tcb_svn2[2] >= latest.tdx[2]) {
+            return Ok(tdx_status);
+        }
+        Ok(
+            if platform.sgx_status.needs_configuration() || tdx_status.needs_configuration() {
+                TDRelaunchAdvisedConfigurationNeeded
+            } else {
+                TDRelaunchAdvised
+            },
+        )
     }
 
     fn no_level(&self, sgx: &[u8; 16], pce_svn: u16, tee_tcb_svn: &[u8; 16]) -> VerifyError {
@@ -761,9 +839,15 @@ impl QeIdentity {
     }
 }
 
-/// Converges the platform level with the QE level (statuses and advisories).
+/// Converges the platform level with the QE level (statuses and advisories), the QE level
+/// counting as QVL counts it ([`TcbStatus::as_qe_component`]).
 pub(crate) fn converge(mut platform: Assessed, qe: &Assessed) -> Assessed {
-    platform.merge(qe);
+    let qe = Assessed {
+        status: qe.status.as_qe_component(),
+        advisory_ids: qe.advisory_ids.clone(),
+        tcb_date: qe.tcb_date,
+    };
+    platform.merge(&qe);
     platform
 }
 
@@ -791,22 +875,15 @@ mod tests {
                 "{platform} + {component}"
             );
         }
-        for (launch, current, expected) in [
-            (OutOfDate, UpToDate, TDRelaunchAdvised),
-            (
-                OutOfDate,
-                ConfigurationNeeded,
-                TDRelaunchAdvisedConfigurationNeeded,
-            ),
-            (
-                OutOfDateConfigurationNeeded,
-                UpToDate,
-                TDRelaunchAdvisedConfigurationNeeded,
-            ),
-            (OutOfDate, OutOfDate, OutOfDate),
-            (UpToDate, UpToDate, UpToDate),
+        // QVL: any QE level but UpToDate and Revoked counts as OutOfDate.
+        for (qe, expected) in [
+            (UpToDate, UpToDate),
+            (ConfigurationNeeded, OutOfDate),
+            (OutOfDateConfigurationNeeded, OutOfDate),
+            (OutOfDate, OutOfDate),
+            (Revoked, Revoked),
         ] {
-            assert_eq!(launch.with_current(current), expected);
+            assert_eq!(qe.as_qe_component(), expected, "{qe}");
         }
     }
 

@@ -99,6 +99,30 @@ impl Cert {
         self.cert.tbs_certificate().subject()
     }
 
+    /// Checks the certificate's role in Intel's PKI by its subject common name, as QVL does
+    /// (`commonNameContains` with the phrases of `X509Constants.cpp:126-129`): the CN must
+    /// contain one of `phrases`. A certificate of one role (a PCK CA) is then never accepted
+    /// in another (the TCB Info signer), even though the same root issued both.
+    pub(crate) fn check_role(
+        &self,
+        item: Item,
+        phrases: &[&str],
+        role: &'static str,
+    ) -> Result<(), VerifyError> {
+        let common_name = self.subject().common_name().ok().flatten();
+        let fits = common_name
+            .as_ref()
+            .is_some_and(|cn| phrases.iter().any(|phrase| cn.value().contains(phrase)));
+        if fits {
+            return Ok(());
+        }
+        Err(VerifyError::Role {
+            item,
+            role,
+            common_name: common_name.map(|cn| cn.value().into_owned()),
+        })
+    }
+
     pub(crate) fn issuer(&self) -> &Name {
         self.cert.tbs_certificate().issuer()
     }

@@ -277,6 +277,7 @@ fn tcb_status_advisories_and_evaluation_number() {
     assert_eq!(
         sim.appraise(&spec, &newer, NOW),
         Err(AppraisalError::EvaluationDataNumber {
+            item: attested_tdx::Item::TcbInfo,
             actual: 17,
             minimum: 18
         })

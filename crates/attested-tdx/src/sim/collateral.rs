@@ -235,7 +235,6 @@ pub(crate) fn tcb_info(config: &SimConfig, dates: &Dates) -> Result<String, SimE
     let old_date = midnight(dates.now.saturating_sub(OLD_LEVEL_AGE))?;
     let svns = |bytes: &[u8; 16]| bytes.iter().map(|&svn| Svn { svn }).collect::<Vec<_>>();
     let module_svn = config.tee_tcb_svn[0];
-    let module_major = config.tee_tcb_svn[1];
     let module_mrsigner = hex::encode_upper(config.mr_signer_seam);
     let module_attributes = hex::encode_upper(config.seam_attributes.to_le_bytes());
     let attributes_mask = "FFFFFFFFFFFFFFFF";
@@ -253,28 +252,31 @@ pub(crate) fn tcb_info(config: &SimConfig, dates: &Dates) -> Result<String, SimE
             attributes: module_attributes.clone(),
             attributes_mask: attributes_mask.to_owned(),
         },
-        tdx_module_identities: vec![TdxModuleIdentity {
-            id: format!("TDX_{module_major:02X}"),
-            mrsigner: module_mrsigner,
-            attributes: module_attributes,
-            attributes_mask: attributes_mask.to_owned(),
-            tcb_levels: vec![
-                IsvSvnLevel {
-                    tcb: IsvSvn {
-                        isvsvn: module_svn.into(),
+        tdx_module_identities: module_identity_ids(config)
+            .into_iter()
+            .map(|id| TdxModuleIdentity {
+                id,
+                mrsigner: module_mrsigner.clone(),
+                attributes: module_attributes.clone(),
+                attributes_mask: attributes_mask.to_owned(),
+                tcb_levels: vec![
+                    IsvSvnLevel {
+                        tcb: IsvSvn {
+                            isvsvn: module_svn.into(),
+                        },
+                        tcb_date: current_date.clone(),
+                        tcb_status: TcbLevelStatus::UpToDate,
+                        advisory_ids: Vec::new(),
                     },
-                    tcb_date: current_date.clone(),
-                    tcb_status: TcbLevelStatus::UpToDate,
-                    advisory_ids: Vec::new(),
-                },
-                IsvSvnLevel {
-                    tcb: IsvSvn { isvsvn: 0 },
-                    tcb_date: old_date.clone(),
-                    tcb_status: TcbLevelStatus::OutOfDate,
-                    advisory_ids: Vec::new(),
-                },
-            ],
-        }],
+                    IsvSvnLevel {
+                        tcb: IsvSvn { isvsvn: 0 },
+                        tcb_date: old_date.clone(),
+                        tcb_status: TcbLevelStatus::OutOfDate,
+                        advisory_ids: Vec::new(),
+                    },
+                ],
+            })
+            .collect(),
         tcb_levels: vec![
             TcbLevel {
                 tcb: Tcb {
@@ -302,6 +304,15 @@ pub(crate) fn tcb_info(config: &SimConfig, dates: &Dates) -> Result<String, SimE
     Ok(serde_json::to_string(&info)?)
 }
 
+/// The `id`s of the module identities: the configured ones, or `TDX_hh` of the module version.
+fn module_identity_ids(config: &SimConfig) -> Vec<String> {
+    if config.tdx_module_identity_ids.is_empty() {
+        vec![format!("TDX_{:02X}", config.tee_tcb_svn[1])]
+    } else {
+        config.tdx_module_identity_ids.clone()
+    }
+}
+
 pub(crate) fn qe_identity(
     config: &SimConfig,
     qe: &QeValues<'_>,
@@ -314,7 +325,9 @@ pub(crate) fn qe_identity(
         version: 2,
         issue_date: rfc3339(dates.issued)?,
         next_update: rfc3339(dates.next_update)?,
-        tcb_evaluation_data_number: config.tcb_evaluation_data_number,
+        tcb_evaluation_data_number: config
+            .qe_tcb_evaluation_data_number
+            .unwrap_or(config.tcb_evaluation_data_number),
         miscselect: "00000000",
         miscselect_mask: "FFFFFFFF",
         attributes: "11000000000000000000000000000000",

@@ -135,6 +135,28 @@ pub struct SimConfig {
     pub tcb_evaluation_data_number: u32,
     /// List the PCK leaf as revoked (key compromise) in the PCK CRL.
     pub revoke_pck: bool,
+    /// `tcbEvaluationDataNumber` of the QE Identity when it differs from the TCB Info's.
+    pub qe_tcb_evaluation_data_number: Option<u32>,
+    /// The `id`s of the TCB Info's `tdxModuleIdentities`, each a copy of the module's
+    /// identity; empty writes the one `TDX_hh` of the module version (`tee_tcb_svn[1]`).
+    pub tdx_module_identity_ids: Vec<String>,
+    /// Which certificate signs the TCB Info and the QE Identity.
+    pub collateral_signer: CollateralSigner,
+    /// List the root CA itself as revoked in the root CA CRL.
+    pub revoke_root: bool,
+    /// Subject CN of the PCK leaf instead of "attested simulated SGX PCK Certificate".
+    pub pck_common_name: Option<String>,
+}
+
+/// The certificate that signs the simulated TCB Info and QE Identity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CollateralSigner {
+    /// The TCB signing certificate, as Intel does.
+    #[default]
+    TcbSigning,
+    /// The PCK platform CA: issued by the same root, but for another role.
+    PckPlatformCa,
 }
 
 impl Default for SimConfig {
@@ -154,6 +176,11 @@ impl Default for SimConfig {
             qe_tcb_status: TcbLevelStatus::UpToDate,
             tcb_evaluation_data_number: 17,
             revoke_pck: false,
+            qe_tcb_evaluation_data_number: None,
+            tdx_module_identity_ids: Vec::new(),
+            collateral_signer: CollateralSigner::TcbSigning,
+            revoke_root: false,
+            pck_common_name: None,
         }
     }
 }
@@ -212,7 +239,11 @@ impl SimPlatform {
                 fmspc: &config.fmspc,
                 platform_instance_id: &platform_instance_id,
             },
-            config.revoke_pck,
+            &pki::Revocations {
+                pck: config.revoke_pck,
+                root: config.revoke_root,
+            },
+            config.pck_common_name.as_deref(),
         )?;
         let pck_chain_pem = [&pki.pck.pem, &pki.platform_ca.pem, &pki.root.pem]
             .iter()
@@ -258,11 +289,15 @@ impl SimPlatform {
             },
             &dates,
         )?;
+        let signer = match config.collateral_signer {
+            CollateralSigner::TcbSigning => &pki.tcb_signing,
+            CollateralSigner::PckPlatformCa => &pki.platform_ca,
+        };
         let (tcb_info_json, tcb_info_signature) =
-            collateral::sign_json(&pki.tcb_signing.key, "tcbInfo", &tcb_info)?;
+            collateral::sign_json(&signer.key, "tcbInfo", &tcb_info)?;
         let (qe_identity_json, qe_identity_signature) =
-            collateral::sign_json(&pki.tcb_signing.key, "enclaveIdentity", &qe_identity)?;
-        let tcb_chain = format!("{}{}", pki.tcb_signing.pem, pki.root.pem);
+            collateral::sign_json(&signer.key, "enclaveIdentity", &qe_identity)?;
+        let tcb_chain = format!("{}{}", signer.pem, pki.root.pem);
         let collateral = PcsCollateral {
             tcb_info_json,
             tcb_info,

@@ -332,7 +332,7 @@ pub(crate) struct Issued {
 
 struct Template<'a> {
     label: &'static str,
-    common_name: &'static str,
+    common_name: &'a str,
     role: Role,
     crl_uri: &'static str,
     not_before: u64,
@@ -448,6 +448,12 @@ pub(crate) const COLLATERAL_BACKDATE: u64 = DAY;
 /// ...and the PCK CRL, TCB Info and QE Identity expire 30 days after `now`, as Intel's do.
 pub(crate) const COLLATERAL_LIFETIME: u64 = 30 * DAY;
 
+/// Which certificates the CRLs list.
+pub(crate) struct Revocations {
+    pub(crate) pck: bool,
+    pub(crate) root: bool,
+}
+
 /// The whole simulated PKI.
 pub(crate) struct Pki {
     pub(crate) root: Issued,
@@ -463,7 +469,8 @@ impl Pki {
         seed: &[u8],
         now: u64,
         pck_fields: &PckFields<'_>,
-        revoke_pck: bool,
+        revocations: &Revocations,
+        pck_common_name: Option<&str>,
     ) -> Result<Self, SimError> {
         let start = now.saturating_sub(CERT_BACKDATE);
         let root = issue(
@@ -500,7 +507,7 @@ impl Pki {
             seed,
             Template {
                 label: "PCK leaf",
-                common_name: PCK_CN,
+                common_name: pck_common_name.unwrap_or(PCK_CN),
                 role: Role::Signer,
                 crl_uri: PCK_CRL_URI,
                 not_before: start,
@@ -523,14 +530,19 @@ impl Pki {
             },
         )?;
         let issued_at = now.saturating_sub(COLLATERAL_BACKDATE);
+        let revoked_root: &[[u8; 20]] = if revocations.root {
+            &[root.serial]
+        } else {
+            &[]
+        };
         let root_crl = crl(
             &root,
             issued_at,
             now.saturating_add(YEAR),
-            &[],
+            revoked_root,
             "root CA CRL",
         )?;
-        let revoked: &[[u8; 20]] = if revoke_pck { &[pck.serial] } else { &[] };
+        let revoked: &[[u8; 20]] = if revocations.pck { &[pck.serial] } else { &[] };
         let pck_crl = crl(
             &platform_ca,
             issued_at,

@@ -124,6 +124,17 @@ pub enum VerifyError {
         /// What does not match.
         reason: &'static str,
     },
+    /// A certificate whose subject does not name the role it is used in (QVL's subject checks:
+    /// `TCBSigningChain.cpp:83`, `PckCertVerifier.cpp:79-95`, `PckCrlVerifier.cpp:159-165`).
+    #[error("{item} is not a {role} certificate (subject CN {common_name:?})")]
+    Role {
+        /// The certificate.
+        item: Item,
+        /// The role it must have.
+        role: &'static str,
+        /// Its subject common name, if it has one.
+        common_name: Option<String>,
+    },
     /// The QE report does not bind the attestation key and QE authentication data.
     #[error("QE report REPORTDATA does not bind the attestation key: {0}")]
     QeBinding(&'static str),
@@ -197,15 +208,17 @@ impl VerifyError {
             | VerifyError::OutsideValidity { item, .. }
             | VerifyError::Revoked { item, .. }
             | VerifyError::Chain { item, .. }
+            | VerifyError::Role { item, .. }
             | VerifyError::WrongCollateral { item, .. }
             | VerifyError::TcbRevoked(item) => Some(*item),
             VerifyError::QeBinding(_)
             | VerifyError::QeIdentityMismatch { .. }
             | VerifyError::QeTcbNotMatched { .. } => Some(Item::QeReport),
-            VerifyError::PlatformMismatch { .. } | VerifyError::NoMatchingTcbLevel { .. } => {
-                Some(Item::TcbInfo)
-            }
-            VerifyError::UnsupportedQuote(_) | VerifyError::TdxModule(_) => None,
+            // A module mismatch is between the quote's TDX module and the TCB Info's identity.
+            VerifyError::PlatformMismatch { .. }
+            | VerifyError::NoMatchingTcbLevel { .. }
+            | VerifyError::TdxModule(_) => Some(Item::TcbInfo),
+            VerifyError::UnsupportedQuote(_) => None,
         }
     }
 
@@ -218,6 +231,7 @@ impl VerifyError {
             VerifyError::OutsideValidity { .. } => "validity_period",
             VerifyError::Revoked { .. } => "revocation",
             VerifyError::Chain { .. } => "chain",
+            VerifyError::Role { .. } => "certificate_role",
             VerifyError::QeBinding(_) => "qe_binding",
             VerifyError::QeIdentityMismatch { .. } | VerifyError::QeTcbNotMatched { .. } => {
                 "qe_identity"

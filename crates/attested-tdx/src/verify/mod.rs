@@ -26,10 +26,17 @@ pub use error::{Item, TimeBound, VerifyError};
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
 const CACHE_ENTRIES: usize = 16;
 
-/// Intel's QE vendor ID.
-const INTEL_QE_VENDOR: [u8; 16] = [
-    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
-];
+/// Platforms (PCK leaf + QE report) whose pure checks one verifier remembers: a gateway's
+/// fleet. An entry holds about 5 KiB of key bytes plus the decoded leaf; the oldest goes first.
+const PLATFORM_ENTRIES: usize = 64;
+
+/// Subject CN phrases of each role in Intel's PKI. QVL: `X509Constants.cpp:128-129` (PCK leaf,
+/// TCB signer) and `PckCrlVerifier.cpp:159-165` (the PCK CRL issuer is the Platform or the
+/// Processor CA; QVL compares the whole subject with Intel's, which a simulated or private
+/// PKI does not share, so the distinguishing part of the CN is compared here).
+const PCK_LEAF_ROLE: &[&str] = &["SGX PCK Certificate"];
+const PCK_CA_ROLE: &[&str] = &["SGX PCK Platform CA", "SGX PCK Processor CA"];
+const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
 
 /// Verifies TDX quotes against a pinned root, with a cache of verified collateral.
 ///
@@ -61,6 +68,40 @@ pub struct Verifier {
     anchor: TrustAnchor,
     backend: Backend,
     cache: Mutex<Vec<Arc<VerifiedCollateral>>>,
+    platforms: Mutex<Vec<Arc<SeenPlatform>>>,
+    platform_entries: usize,
+}
+
+/// A platform seen before: the exact bytes its pure checks covered, and what they produced.
+///
+/// Everything here is a function of these bytes and the PCK CA's certificate alone (chain
+/// structure, leaf parsing and role, the leaf's signature by the CA, its SGX extension, the QE
+/// report signature by the leaf, the QE binding of the attestation key). Validity at `now` and
+/// revocation by the collateral's PCK CRL are not, and are checked on every use.
+#[derive(Debug)]
+struct SeenPlatform {
+    pck_chain_pem: Vec<u8>,
+    qe_report: [u8; 384],
+    qe_report_signature: [u8; 64],
+    attestation_key: [u8; 64],
+    qe_auth_data: Vec<u8>,
+    /// The DER of the PCK CA in the chain (the one the leaf's signature was checked under).
+    ca_der: Vec<u8>,
+    leaf: Cert,
+    /// The chain's CA when it is not the collateral's (such platforms are never remembered:
+    /// the CA's own validity and revocation would need checking too).
+    own_ca: Option<Cert>,
+    pck: PckExtension,
+}
+
+impl SeenPlatform {
+    fn is(&self, quote: &QuoteParts<'_>) -> bool {
+        &self.qe_report == quote.qe_report
+            && &self.qe_report_signature == quote.qe_report_signature
+            && &self.attestation_key == quote.attestation_key
+            && self.qe_auth_data == quote.qe_auth_data
+            && Some(self.pck_chain_pem.as_slice()) == quote.pck_chain_pem
+    }
 }
 
 /// What the collateral alone establishes, once verified.
@@ -78,9 +119,8 @@ struct VerifiedCollateral {
 
 /// The parts of a quote that verification reads.
 pub(crate) struct QuoteParts<'a> {
-    pub(crate) version: u16,
-    pub(crate) attestation_key_type: u16,
-    pub(crate) tee_type: u32,
+    /// TEE type, version and attestation key type are what `Quote::parse` guarantees; the QE
+    /// vendor is left to verification (a parser reads any vendor's quote).
     pub(crate) qe_vendor_id: &'a [u8; 16],
     pub(crate) signed: &'a [u8],
     pub(crate) quote_signature: &'a [u8; 64],
@@ -92,7 +132,10 @@ pub(crate) struct QuoteParts<'a> {
     pub(crate) qe_auth_data: &'a [u8],
     pub(crate) pck_chain_pem: Option<&'a [u8]>,
     pub(crate) tee_tcb_svn: &'a [u8; 16],
-    pub(crate) tee_tcb_svn2: Option<&'a [u8; 16]>,
+    /// TEE_TCB_SVN2 of a TD 1.5 report. QVL checks it for body type 3 and knows no type 4
+    /// (`QuoteConstants.h:68` `ALLOWED_BODY_TYPES`); the extended body carries the same field
+    /// with the same meaning, so it gets the same check (as in dcap-qvl).
+    pub(crate) relaunch_svn2: Option<&'a [u8; 16]>,
     pub(crate) mr_signer_seam: &'a [u8; 48],
     pub(crate) seam_attributes: &'a [u8; 8],
 }
@@ -193,7 +236,16 @@ impl Verifier {
             anchor,
             backend,
             cache: Mutex::new(Vec::new()),
+            platforms: Mutex::new(Vec::new()),
+            platform_entries: PLATFORM_ENTRIES,
         }
+    }
+
+    /// Remember at most `entries` platforms (default 64; 0 turns the hot path off). A seen
+    /// platform costs about 6 KiB; its quotes then cost one P-256 verification plus parsing.
+    pub fn with_platform_cache(mut self, entries: usize) -> Verifier {
+        self.platform_entries = entries;
+        self
     }
 
     /// The trust anchor.
@@ -214,10 +266,38 @@ impl Verifier {
         })
     }
 
-    /// Drops every cached collateral verification.
+    /// Drops every cached collateral verification and every platform seen.
     pub fn clear_cache(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
+        }
+        if let Ok(mut platforms) = self.platforms.lock() {
+            platforms.clear();
+        }
+    }
+
+    /// The platform of `quote` if its pure checks passed before under the same PCK CA.
+    fn seen_platform(
+        &self,
+        quote: &QuoteParts<'_>,
+        verified: &VerifiedCollateral,
+    ) -> Option<Arc<SeenPlatform>> {
+        let platforms = self.platforms.lock().ok()?;
+        platforms
+            .iter()
+            .find(|seen| seen.is(quote) && seen.ca_der == verified.pck_ca.der)
+            .map(Arc::clone)
+    }
+
+    fn remember_platform(&self, seen: &Arc<SeenPlatform>) {
+        if seen.own_ca.is_some() || self.platform_entries == 0 {
+            return;
+        }
+        if let Ok(mut platforms) = self.platforms.lock() {
+            while platforms.len() >= self.platform_entries {
+                platforms.remove(0);
+            }
+            platforms.push(Arc::clone(seen));
         }
     }
 
@@ -267,9 +347,6 @@ impl Verifier {
         let report = quote.report();
         let td10 = report.td10();
         let parts = QuoteParts {
-            version: header.version(),
-            attestation_key_type: header.attestation_key_type(),
-            tee_type: header.tee_type(),
             qe_vendor_id: header.qe_vendor_id(),
             signed: quote.signed_bytes(),
             quote_signature: signature.quote_signature(),
@@ -290,7 +367,7 @@ impl Verifier {
                 .pck_cert_chain()
                 .map(|chain| chain.pem()),
             tee_tcb_svn: td10.tee_tcb_svn(),
-            tee_tcb_svn2: report.tee_tcb_svn2(),
+            relaunch_svn2: report.tee_tcb_svn2(),
             mr_signer_seam: td10.mr_signer_seam(),
             seam_attributes: td10.seam_attributes(),
         };
@@ -328,88 +405,26 @@ impl Verifier {
         let ecdsa = self.backend.ecdsa();
         let verified = self.collateral(collateral, now)?;
 
-        // PCK chain of the quote: leaf, its CA, and optionally the root.
-        let pem = quote.pck_chain_pem.ok_or_else(|| {
-            VerifyError::UnsupportedQuote(
-                "certification data is not a PEM PCK chain (type 5)".into(),
-            )
-        })?;
-        let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
-        let leaf = ders
-            .next()
-            .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
-        let ca = ders.next().ok_or_else(|| {
-            VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
-        })?;
-        if let Some(root) = ders.next()
-            && root != anchor.der
-        {
-            return Err(VerifyError::Chain {
-                item: Item::PckChainRoot,
-                issuer: Item::RootCa,
-                reason: "the PCK chain ends at another root than the trust anchor",
-            });
-        }
-        if ders.next().is_some() {
-            return Err(VerifyError::malformed(
-                Item::PckLeaf,
-                "the PCK chain has more than three certificates",
-            ));
-        }
-        let quote_ca;
-        let ca = if ca == verified.pck_ca.der {
-            &verified.pck_ca
-        } else {
-            // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
-            // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
-            quote_ca = Cert::from_der(ca, Item::PckCa)?;
-            verify_ca(
-                &quote_ca,
-                Item::PckCa,
-                anchor,
-                &verified.root_crl,
-                ecdsa,
-                now,
-            )?;
-            if quote_ca.subject() != &verified.pck_crl.issuer
-                || quote_ca.public_key != verified.pck_ca.public_key
-            {
-                return Err(VerifyError::Chain {
-                    item: Item::PckCrl,
-                    issuer: Item::PckCa,
-                    reason: "the PCK CRL is issued by another CA than the PCK leaf's",
-                });
+        // The PCK leaf and the QE report: pure functions of bytes that one platform repeats in
+        // every quote, memoized by those exact bytes. Only what depends on `now` and on the
+        // collateral's CRLs is checked again on a hit, in the order cold verification checks it.
+        let seen = match self.seen_platform(quote, &verified) {
+            Some(seen) => {
+                seen.leaf.check_validity(Item::PckLeaf, now)?;
+                verified
+                    .pck_crl
+                    .check_not_revoked(Item::PckCrl, &seen.leaf, Item::PckLeaf)?;
+                seen
             }
-            &quote_ca
+            None => {
+                let seen = Arc::new(verify_platform(quote, &verified, anchor, ecdsa, now)?);
+                self.remember_platform(&seen);
+                seen
+            }
         };
-        let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
-        leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
-        leaf.check_validity(Item::PckLeaf, now)?;
-        verified
-            .pck_crl
-            .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
-        let pck = PckExtension::from_cert(&leaf)?;
-
-        // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
-        if !ecdsa.verify(
-            &leaf.public_key,
-            quote.qe_report,
-            EcdsaSig::Fixed(quote.qe_report_signature),
-        ) {
-            return Err(VerifyError::BadSignature {
-                item: Item::QeReport,
-            });
-        }
-        let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
-        let (bound, padding) = quote.qe_report_data.split_at(32);
-        if bound != binding {
-            return Err(VerifyError::QeBinding(
-                "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
-            ));
-        }
-        if padding.iter().any(|b| *b != 0) {
-            return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
-        }
+        let leaf = &seen.leaf;
+        let ca = seen.own_ca.as_ref().unwrap_or(&verified.pck_ca);
+        let pck = seen.pck.clone();
         let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
 
         // Quote body: signed by the attestation key.
@@ -444,21 +459,23 @@ impl Verifier {
             quote.mr_signer_seam,
             quote.seam_attributes,
         )?;
-        let launch = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
-        let current = quote
-            .tee_tcb_svn2
-            .map(|svn2| tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, svn2))
-            .transpose()?;
-        let mut assessed: Assessed = converge(launch, &qe_level);
-        if assessed.status == TcbStatus::Revoked {
+        // QVL's `checkTcbLevel` (`TcbLevelCheck.cpp:222-258`): the TDX level converged with
+        // the module; Revoked stops here; a TD 1.5 report (`TcbLevelCheck.cpp:247`) may turn
+        // OutOfDate into TDRelaunchAdvised; then the QE.
+        let platform = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
+        if platform.assessed.status == TcbStatus::Revoked {
             return Err(VerifyError::TcbRevoked(Item::TcbInfo));
         }
-        if let Some(current) = current {
-            let current = current.status.converge_with(qe_level.status);
-            if current == TcbStatus::Revoked {
-                return Err(VerifyError::TcbRevoked(Item::TcbInfo));
-            }
-            assessed.status = assessed.status.with_current(current);
+        let tdx_status = match quote.relaunch_svn2 {
+            Some(svn2) => tcb_info.check_for_relaunch(svn2, &platform, qe_level.status)?,
+            None => platform.assessed.status,
+        };
+        let mut launch = platform.assessed;
+        launch.status = tdx_status;
+        let assessed: Assessed = converge(launch, &qe_level);
+        if assessed.status == TcbStatus::Revoked {
+            // Only the QE level can make it Revoked here.
+            return Err(VerifyError::TcbRevoked(Item::QeIdentity));
         }
 
         Ok(Verdict {
@@ -476,26 +493,115 @@ impl Verifier {
     }
 }
 
+/// The cold check of a quote's platform: PCK chain to the anchor (through the collateral's PCK
+/// CA, or the quote's own encoding of it verified in full), the leaf's role, validity and
+/// revocation, its SGX extension, and the QE report's signature by the leaf and its binding of
+/// the attestation key.
+fn verify_platform(
+    quote: &QuoteParts<'_>,
+    verified: &VerifiedCollateral,
+    anchor: &Cert,
+    ecdsa: &dyn EcdsaP256,
+    now: UnixTime,
+) -> Result<SeenPlatform, VerifyError> {
+    // PCK chain of the quote: leaf, its CA, and optionally the root.
+    let pem = quote.pck_chain_pem.ok_or_else(|| {
+        VerifyError::UnsupportedQuote("certification data is not a PEM PCK chain (type 5)".into())
+    })?;
+    let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
+    let leaf = ders
+        .next()
+        .ok_or_else(|| VerifyError::malformed(Item::PckLeaf, "empty PCK chain"))?;
+    let ca = ders.next().ok_or_else(|| {
+        VerifyError::malformed(Item::PckCa, "the PCK chain has no CA certificate")
+    })?;
+    if let Some(root) = ders.next()
+        && root != anchor.der
+    {
+        return Err(VerifyError::Chain {
+            item: Item::PckChainRoot,
+            issuer: Item::RootCa,
+            reason: "the PCK chain ends at another root than the trust anchor",
+        });
+    }
+    if ders.next().is_some() {
+        return Err(VerifyError::malformed(
+            Item::PckLeaf,
+            "the PCK chain has more than three certificates",
+        ));
+    }
+    let ca_der = ca;
+    let own_ca = if ca_der == verified.pck_ca.der {
+        None
+    } else {
+        // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
+        // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
+        let quote_ca = Cert::from_der(ca_der.clone(), Item::PckCa)?;
+        verify_ca(
+            &quote_ca,
+            Item::PckCa,
+            anchor,
+            &verified.root_crl,
+            ecdsa,
+            now,
+        )?;
+        if quote_ca.subject() != &verified.pck_crl.issuer
+            || quote_ca.public_key != verified.pck_ca.public_key
+        {
+            return Err(VerifyError::Chain {
+                item: Item::PckCrl,
+                issuer: Item::PckCa,
+                reason: "the PCK CRL is issued by another CA than the PCK leaf's",
+            });
+        }
+        Some(quote_ca)
+    };
+    let ca = own_ca.as_ref().unwrap_or(&verified.pck_ca);
+    let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
+    // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
+    leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
+    leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
+    leaf.check_validity(Item::PckLeaf, now)?;
+    verified
+        .pck_crl
+        .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
+    let pck = PckExtension::from_cert(&leaf)?;
+
+    // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
+    if !ecdsa.verify(
+        &leaf.public_key,
+        quote.qe_report,
+        EcdsaSig::Fixed(quote.qe_report_signature),
+    ) {
+        return Err(VerifyError::BadSignature {
+            item: Item::QeReport,
+        });
+    }
+    let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
+    let (bound, padding) = quote.qe_report_data.split_at(32);
+    if bound != binding {
+        return Err(VerifyError::QeBinding(
+            "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
+        ));
+    }
+    if padding.iter().any(|b| *b != 0) {
+        return Err(VerifyError::QeBinding("REPORTDATA[32..64] is not zero"));
+    }
+    Ok(SeenPlatform {
+        pck_chain_pem: pem.to_vec(),
+        qe_report: *quote.qe_report,
+        qe_report_signature: *quote.qe_report_signature,
+        attestation_key: *quote.attestation_key,
+        qe_auth_data: quote.qe_auth_data.to_vec(),
+        ca_der,
+        leaf,
+        own_ca,
+        pck,
+    })
+}
+
 fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
-    if quote.tee_type != 0x81 {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "TEE type {:#x} is not TDX (0x81)",
-            quote.tee_type
-        )));
-    }
-    if !matches!(quote.version, 4 | 5) {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "quote version {} is not 4 or 5",
-            quote.version
-        )));
-    }
-    if quote.attestation_key_type != 2 {
-        return Err(VerifyError::UnsupportedQuote(format!(
-            "attestation key type {} is not ECDSA P-256 (2)",
-            quote.attestation_key_type
-        )));
-    }
-    if quote.qe_vendor_id != &INTEL_QE_VENDOR {
+    if quote.qe_vendor_id != &crate::quote::INTEL_QE_VENDOR_ID {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
             hex::encode(quote.qe_vendor_id)
@@ -522,6 +628,7 @@ fn verify_ca(
 fn verify_signer(
     chain: &[u8],
     item: Item,
+    role: (&[&str], &'static str),
     anchor: &Cert,
     root_crl: &Crl,
     ecdsa: &dyn EcdsaP256,
@@ -541,6 +648,7 @@ fn verify_signer(
         }
     }
     let signer = Cert::from_der(signer, item)?;
+    signer.check_role(item, role.0, role.1)?;
     // The root's key signs the signer directly; its CA flag matters, the signer's does not.
     signer.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
     signer.check_validity(item, now)?;
@@ -559,11 +667,15 @@ fn verify_collateral(
 
     let root_crl = Crl::from_der(&collateral.root_ca_crl, Item::RootCaCrl)?;
     root_crl.check(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), ecdsa, now)?;
+    // The anchor itself may be listed (dcap-qvl 0.7.1 `verify.rs:1308-1310` checks it with
+    // `check_single_cert_revocation`): a revoked root trusts nothing.
+    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
     window.narrow(root_crl.this_update, root_crl.next_update);
 
     let pck_ca = verify_signer(
         &collateral.pck_crl_issuer_chain,
         Item::PckCrlIssuer,
+        (PCK_CA_ROLE, "PCK Platform or Processor CA"),
         anchor,
         &root_crl,
         ecdsa,
@@ -582,6 +694,7 @@ fn verify_collateral(
     let tcb_signer = verify_signer(
         &collateral.tcb_info_issuer_chain,
         Item::TcbInfoSigner,
+        (TCB_SIGNER_ROLE, "TCB signing"),
         anchor,
         &root_crl,
         ecdsa,
@@ -614,6 +727,7 @@ fn verify_collateral(
         qe_signer_storage = verify_signer(
             &collateral.qe_identity_issuer_chain,
             Item::QeIdentitySigner,
+            (TCB_SIGNER_ROLE, "TCB signing"),
             anchor,
             &root_crl,
             ecdsa,
