@@ -1,6 +1,7 @@
 //! The vocabulary's `Appraiser` for TDX quotes, on the simulated platform: what it accepts,
 //! what it records of the policy, and that `now` comes from each call.
 #![cfg(feature = "sim")]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
 use attested_tdx::{
