@@ -2,7 +2,7 @@
 //! (TDX quote or ITA token, REPORTDATA binding, session binding) before any prompt can be sent.
 
 use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, EvidenceCheck, Initiator, Message, Profile,
+    Appraiser, BoxError, ChatMessage, ChatRequest, Config, Initiator, Message, Profile, UnixTime,
     VerifiedSession,
 };
 use futures_util::{SinkExt, StreamExt};
@@ -36,9 +36,9 @@ impl CheckReport for ItaTokenCheck {
 }
 
 /// A check the client can run and report: either evidence path, chosen at run time.
-pub trait ClientCheck: EvidenceCheck + CheckReport {}
+pub trait ClientCheck: Appraiser + CheckReport {}
 
-impl<T: EvidenceCheck + CheckReport + ?Sized> ClientCheck for T {}
+impl<T: Appraiser + CheckReport + ?Sized> ClientCheck for T {}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -61,7 +61,7 @@ pub fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Box
 impl VerifiedChat {
     /// Connects to the proxy at `url` (its Noise key pinned, or taken from `GET /health`),
     /// completes the handshake and verifies the attestation with `check`.
-    pub async fn connect<C: EvidenceCheck + ?Sized>(
+    pub async fn connect<C: Appraiser + ?Sized>(
         url: &str,
         config: Config,
         noise_pubkey: Option<[u8; 32]>,
@@ -102,7 +102,7 @@ impl VerifiedChat {
                 break attestation;
             }
         };
-        let session = session.verify(&attestation, &check)?;
+        let session = session.verify(&attestation, &check, UnixTime::now())?;
         Ok(Self {
             socket,
             session,
