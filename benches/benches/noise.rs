@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use attested_noise::ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use attested_noise::{
-    BoxError, ChatChunk, Config, Evidence, EvidenceCheck, Initiator, MAX_FRAME_PLAINTEXT, Message,
-    NoiseStaticKey, PROTOCOL_NAME, PlatformEvidence, Profile, Received, Responder, ServerIdentity,
-    ServerSession, VerifiedEvidence, VerifiedSession,
+    Accepted, Appraiser, BoxError, ChatChunk, Config, Evidence, Initiator, MAX_FRAME_PLAINTEXT,
+    Message, NoiseStaticKey, PROTOCOL_NAME, PlatformEvidence, Profile, Received, ReportData,
+    Responder, ServerIdentity, ServerSession, UnixTime, VerifiedSession, Workload,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
@@ -33,10 +33,14 @@ const MESSAGE: usize = 64 * 1024;
 
 struct QuoteIsReportData;
 
-impl EvidenceCheck for QuoteIsReportData {
-    fn check(&self, evidence: &Evidence<'_>) -> Result<VerifiedEvidence, BoxError> {
-        let report_data = evidence.quote.ok_or("no quote")?.try_into()?;
-        Ok(VerifiedEvidence::new(report_data, BTreeMap::new()))
+impl Appraiser for QuoteIsReportData {
+    fn appraise(&self, evidence: &Evidence<'_>, _: UnixTime) -> Result<Accepted, BoxError> {
+        let report_data = ReportData::try_from(evidence.quote.ok_or("no quote")?)?;
+        Ok(Accepted::assertion(
+            report_data,
+            BTreeMap::new(),
+            Workload::Any,
+        ))
     }
 }
 
@@ -73,7 +77,11 @@ fn attested_session(
         attestation = client.receive_attestation(&frame).unwrap();
     }
     let client = client
-        .verify(&attestation.unwrap(), &QuoteIsReportData)
+        .verify(
+            &attestation.unwrap(),
+            &QuoteIsReportData,
+            UnixTime(1_750_000_000),
+        )
         .unwrap();
     (client, server)
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use attested_noise::{
-    BoxError, ChatMessage, ChatRequest, Config, DEFAULT_MAX_MESSAGE_LEN, EvidenceCheck, Initiator,
-    MAX_FRAME_LEN, Message, Profile, VerifiedSession,
+    Appraiser, BoxError, ChatMessage, ChatRequest, Config, DEFAULT_MAX_MESSAGE_LEN, Initiator,
+    MAX_FRAME_LEN, Message, Profile, UnixTime, VerifiedSession,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -38,9 +38,9 @@ impl CheckReport for ItaTokenCheck {
 }
 
 /// A check the client can run and report: either evidence path, chosen at run time.
-pub trait ClientCheck: EvidenceCheck + CheckReport {}
+pub trait ClientCheck: Appraiser + CheckReport {}
 
-impl<T: EvidenceCheck + CheckReport + ?Sized> ClientCheck for T {}
+impl<T: Appraiser + CheckReport + ?Sized> ClientCheck for T {}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -119,7 +119,7 @@ pub fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], Box
 impl VerifiedChat {
     /// Connects to the proxy at `url` (its Noise key pinned, or taken from `GET /health`),
     /// completes the handshake and verifies the attestation with `check`.
-    pub async fn connect<C: EvidenceCheck + ?Sized>(
+    pub async fn connect<C: Appraiser + ?Sized>(
         url: &str,
         config: Config,
         noise_pubkey: Option<[u8; 32]>,
@@ -129,7 +129,7 @@ impl VerifiedChat {
     }
 
     /// As [`connect`](Self::connect), under `limits`.
-    pub async fn connect_with_limits<C: EvidenceCheck + ?Sized>(
+    pub async fn connect_with_limits<C: Appraiser + ?Sized>(
         url: &str,
         config: Config,
         noise_pubkey: Option<[u8; 32]>,
@@ -145,7 +145,7 @@ impl VerifiedChat {
         .await
     }
 
-    async fn connect_inner<C: EvidenceCheck + ?Sized>(
+    async fn connect_inner<C: Appraiser + ?Sized>(
         url: &str,
         config: Config,
         noise_pubkey: Option<[u8; 32]>,
@@ -214,7 +214,7 @@ impl VerifiedChat {
                 break attestation;
             }
         };
-        let session = session.verify(&attestation, &check)?;
+        let session = session.verify(&attestation, &check, UnixTime::now())?;
         Ok(Self {
             socket,
             session,

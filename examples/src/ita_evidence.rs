@@ -11,8 +11,10 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crate::tdx_evidence::td_measurements;
-use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
+use attested_token::{
+    AppraiserError, ItaAppraiser, ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots,
+};
+use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, UnixTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
@@ -122,20 +124,20 @@ pub fn unverified_expiry(token: &str) -> Option<u64> {
     claims.get("exp")?.as_u64()
 }
 
-/// A client's ITA token check: verification, then appraisal.
+/// A client's ITA token check: attested-token's [`ItaAppraiser`] and a description of the
+/// key trust for reports. As an [`Appraiser`] it takes `now` from each call.
 pub struct ItaTokenCheck {
-    verifier: ItaVerifier,
-    policy: ItaPolicy,
+    appraiser: ItaAppraiser,
     now: SystemTime,
     anchor_description: String,
 }
 
 impl ItaTokenCheck {
-    /// Verifies tokens with `verifier` at `now`, then appraises them with `policy`.
+    /// Verifies tokens with `verifier`, then appraises them with `policy`; `now` is the time
+    /// of [`verify`](Self::verify).
     pub fn new(verifier: ItaVerifier, policy: ItaPolicy, now: SystemTime) -> Self {
         Self {
-            verifier,
-            policy,
+            appraiser: ItaAppraiser::new(verifier, policy),
             now,
             anchor_description: "the given keys".to_owned(),
         }
@@ -152,33 +154,35 @@ impl ItaTokenCheck {
         &self.anchor_description
     }
 
-    /// Verifies and appraises `token`; returns its REPORTDATA and measurements.
-    pub fn verify(
-        &self,
-        token: &str,
-    ) -> Result<attested_noise::VerifiedEvidence, ItaEvidenceError> {
-        let claims = self.verifier.verify(token, self.now)?;
-        self.policy.appraise(&claims)?;
-        let tdx = claims.tdx.ok_or(ItaEvidenceError::NotTdx)?;
-        let measurements =
-            td_measurements(&tdx.mrtd, [&tdx.rtmr0, &tdx.rtmr1, &tdx.rtmr2, &tdx.rtmr3]);
-        Ok(attested_noise::VerifiedEvidence::new(
-            tdx.report_data,
-            measurements,
-        ))
+    /// Verifies and appraises `token` at the check's `now`; returns its REPORTDATA and
+    /// measurements.
+    pub fn verify(&self, token: &str) -> Result<Accepted, ItaEvidenceError> {
+        self.verify_at(token, self.now.into())
+    }
+
+    fn verify_at(&self, token: &str, now: UnixTime) -> Result<Accepted, ItaEvidenceError> {
+        match self.appraiser.appraise_token(token, now) {
+            Ok((accepted, _)) => Ok(accepted),
+            Err(AppraiserError::Verify(e) | AppraiserError::Policy(e)) => {
+                Err(ItaEvidenceError::Token(e))
+            }
+            Err(AppraiserError::NoBinding(_)) => Err(ItaEvidenceError::NotTdx),
+            Err(other) => Err(ItaEvidenceError::Usage(other.to_string())),
+        }
     }
 }
 
-impl attested_noise::EvidenceCheck for ItaTokenCheck {
-    fn check(
+impl Appraiser for ItaTokenCheck {
+    fn appraise(
         &self,
-        evidence: &attested_noise::Evidence<'_>,
-    ) -> Result<attested_noise::VerifiedEvidence, attested_noise::BoxError> {
-        if evidence.kind != attested_noise::EvidenceKind::Platform {
+        evidence: &Evidence<'_>,
+        now: UnixTime,
+    ) -> Result<Accepted, attested_types::BoxError> {
+        if evidence.kind != EvidenceKind::Platform {
             return Err(ItaEvidenceError::SessionEvidence.into());
         }
         let token = evidence.token.ok_or(ItaEvidenceError::MissingToken)?;
-        Ok(self.verify(token)?)
+        Ok(self.verify_at(token, now)?)
     }
 }
 

@@ -16,9 +16,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_ohttp::{EvidenceCheck, EvidenceError, ReportData};
 use attested_token::sim::{SimEnclave, SimIssuer};
-use attested_token::{NitroDocument, NitroPolicy, NitroVerifier, TrustRoots};
+use attested_token::{
+    AppraiserError, NitroAppraiser, NitroDocument, NitroPolicy, NitroVerifier, TrustRoots,
+};
+use attested_types::Accepted;
 
 use crate::whisper_client::{BoxError, verified_gateway_with};
 
@@ -156,7 +158,7 @@ pub fn trust_routes(source: &NitroSimSource) -> axum::Router {
 /// What a verified and accepted document vouches for.
 #[derive(Clone, Debug)]
 pub struct VerifiedNitro {
-    binding: ReportData,
+    accepted: Accepted,
     document: NitroDocument,
 }
 
@@ -165,19 +167,23 @@ impl VerifiedNitro {
     pub fn document(&self) -> &NitroDocument {
         &self.document
     }
-}
 
-/// The OHTTP client's check: the document was verified when this value was made.
-impl EvidenceCheck for VerifiedNitro {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-        Ok(self.binding)
+    /// The vocabulary's accepted value (REPORTDATA: the document's `public_key`).
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
     }
 }
 
-/// A client's Nitro document check: signature, chain and freshness, then appraisal.
+impl AsRef<Accepted> for VerifiedNitro {
+    fn as_ref(&self) -> &Accepted {
+        &self.accepted
+    }
+}
+
+/// A client's Nitro document check: attested-token's [`NitroAppraiser`] and a description of
+/// the anchor for reports.
 pub struct NitroCheck {
-    verifier: NitroVerifier,
-    policy: NitroPolicy,
+    appraiser: NitroAppraiser,
     anchor_description: String,
 }
 
@@ -185,8 +191,10 @@ impl NitroCheck {
     /// Verifies against `roots` (documents at most `max_age` old), then appraises with `policy`.
     pub fn new(roots: &TrustRoots, max_age: Duration, policy: NitroPolicy) -> Self {
         Self {
-            verifier: NitroVerifier::new(roots).max_age(Some(max_age)),
-            policy,
+            appraiser: NitroAppraiser::new(
+                NitroVerifier::new(roots).max_age(Some(max_age)),
+                policy,
+            ),
             anchor_description: "the given root".to_owned(),
         }
     }
@@ -209,21 +217,17 @@ impl NitroCheck {
         nonce: &[u8],
         now: SystemTime,
     ) -> Result<VerifiedNitro, NitroEvidenceError> {
-        let document = self
-            .verifier
-            .verify(document, now)
-            .map_err(NitroEvidenceError::Verify)?;
-        self.policy
-            .clone()
-            .expect_nonce(nonce)
-            .appraise(&document)
-            .map_err(NitroEvidenceError::Policy)?;
-        let binding = document
-            .public_key
-            .as_deref()
-            .and_then(|key| ReportData::try_from(key).ok())
-            .ok_or(NitroEvidenceError::NoBinding)?;
-        Ok(VerifiedNitro { binding, document })
+        match self
+            .appraiser
+            .expecting_nonce(nonce)
+            .appraise_document(document, now.into())
+        {
+            Ok((accepted, document)) => Ok(VerifiedNitro { accepted, document }),
+            Err(AppraiserError::Verify(e)) => Err(NitroEvidenceError::Verify(e)),
+            Err(AppraiserError::Policy(e)) => Err(NitroEvidenceError::Policy(e)),
+            Err(AppraiserError::NoBinding(_)) => Err(NitroEvidenceError::NoBinding),
+            Err(other) => Err(NitroEvidenceError::Usage(other.to_string())),
+        }
     }
 }
 
@@ -377,11 +381,11 @@ mod tests {
             .verify(&document, b"nonce", now)
             .unwrap();
         assert_eq!(
-            verified.verified_report_data().unwrap(),
-            attested_ohttp::key_config_binding(&list)
+            verified.accepted().report_data(),
+            &attested_ohttp::key_config_binding(&list)
         );
-        assert!(attested_ohttp::Client::new(&list, &verified).is_ok());
-        assert!(attested_ohttp::Client::new(&other, &verified).is_err());
+        assert!(attested_ohttp::Client::new(&list, verified.accepted()).is_ok());
+        assert!(attested_ohttp::Client::new(&other, verified.accepted()).is_err());
     }
 
     #[test]

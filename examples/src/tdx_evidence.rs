@@ -12,16 +12,17 @@
 //! collateral is signed under the same anchor, so where it comes from does not matter), then
 //! appraisal with a [`Policy`]. REPORTDATA and measurements come from the verified quote only.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
 use attested_tdx::{
-    AppraisalError, Collateral, ConfigfsTsm, Hex, ParseError, Policy, Quote, TcbStatus,
-    TdAttributes, TrustAnchor, TsmError, UnixTime, Verifier, VerifyError,
+    AcceptedQuote, AppraisalError, Collateral, ConfigfsTsm, Hex, ParseError, Policy, Quote,
+    TcbStatus, TdAttributes, TdxAppraisalError, TdxAppraiser, TrustAnchor, TsmError, UnixTime,
+    Verifier, VerifyError,
 };
+use attested_types::{Accepted, Appraiser, Evidence, Measurements};
 
 /// Where a server's quotes come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -212,51 +213,62 @@ pub fn trust_routes(source: Arc<TdxEvidenceSource>) -> axum::Router {
         )
 }
 
-/// What a verified and accepted quote vouches for.
+/// What a verified and accepted quote vouches for (attested-tdx's [`AcceptedQuote`]).
 #[derive(Clone, Debug)]
-pub struct VerifiedTdx {
-    report_data: [u8; 64],
-    measurements: BTreeMap<String, Vec<u8>>,
-    tcb_status: TcbStatus,
-}
+pub struct VerifiedTdx(AcceptedQuote);
 
 impl VerifiedTdx {
     /// REPORTDATA of the verified quote.
     pub fn report_data(&self) -> &[u8; 64] {
-        &self.report_data
+        self.0.accepted().report_data().as_bytes()
     }
 
     /// `mrtd`, `rtmr0`..`rtmr3`, `mrconfigid`, `mrowner`, `mrownerconfig` of the verified quote.
-    pub fn measurements(&self) -> &BTreeMap<String, Vec<u8>> {
-        &self.measurements
+    pub fn measurements(&self) -> &Measurements {
+        self.0.accepted().measurements()
     }
 
     /// The platform's TCB status.
     pub fn tcb_status(&self) -> TcbStatus {
-        self.tcb_status
+        self.0.tcb_status()
+    }
+
+    /// The vocabulary's accepted value, for a protocol.
+    pub fn accepted(&self) -> &Accepted {
+        self.0.accepted()
     }
 }
 
-/// The OHTTP client's check: the quote was verified when this value was made.
-impl attested_ohttp::EvidenceCheck for VerifiedTdx {
-    fn verified_report_data(
-        &self,
-    ) -> Result<attested_ohttp::ReportData, attested_ohttp::EvidenceError> {
-        Ok(self.report_data)
+impl AsRef<Accepted> for VerifiedTdx {
+    fn as_ref(&self) -> &Accepted {
+        self.0.accepted()
     }
 }
 
-/// A client's TDX quote check: DCAP verification, then appraisal.
+impl From<TdxAppraisalError> for TdxEvidenceError {
+    fn from(error: TdxAppraisalError) -> Self {
+        match error {
+            TdxAppraisalError::MissingQuote => Self::MissingQuote,
+            TdxAppraisalError::Parse(e) => Self::Parse(e),
+            TdxAppraisalError::Verify(e) => Self::Verify(e),
+            TdxAppraisalError::Policy(e) => Self::Policy(e),
+            other => Self::Usage(other.to_string()),
+        }
+    }
+}
+
+/// A client's TDX quote check: attested-tdx's [`TdxAppraiser`] and a description of the anchor
+/// for reports. As an [`Appraiser`] it takes `now` from each call; [`TdxCheck::verify`] uses
+/// the `now` it was built with (a one-shot client's convenience).
 pub struct TdxCheck {
-    verifier: Verifier,
-    collateral: Collateral,
-    policy: Policy,
+    appraiser: TdxAppraiser,
     now: UnixTime,
     anchor_description: String,
 }
 
 impl TdxCheck {
-    /// Verifies against `anchor` and `collateral` at `now`, then appraises with `policy`.
+    /// Verifies against `anchor` and `collateral`, then appraises with `policy`; `now` is the
+    /// time of [`verify`](Self::verify).
     pub fn new(
         anchor: TrustAnchor,
         collateral: Collateral,
@@ -264,17 +276,15 @@ impl TdxCheck {
         now: SystemTime,
     ) -> Self {
         Self {
-            verifier: Verifier::new(anchor),
-            collateral,
-            policy,
-            now: UnixTime(unix_seconds(now)),
+            appraiser: TdxAppraiser::new(Verifier::new(anchor), collateral, policy),
+            now: now.into(),
             anchor_description: "the given root".to_owned(),
         }
     }
 
     /// The policy quotes are appraised with.
     pub fn policy(&self) -> &Policy {
-        &self.policy
+        self.appraiser.policy()
     }
 
     /// Which root the quotes must chain to, for reports.
@@ -288,51 +298,19 @@ impl TdxCheck {
         self
     }
 
-    /// Parses, verifies and appraises `quote`.
+    /// Parses, verifies and appraises `quote` at the check's `now`.
     pub fn verify(&self, quote: &[u8]) -> Result<VerifiedTdx, TdxEvidenceError> {
-        // Bytes after the signature data (configfs-tsm pads) are covered by no signature.
-        let quote = Quote::parse_allowing_trailing_data(quote)?;
-        let verified = self.verifier.verify(&quote, &self.collateral, self.now)?;
-        self.policy.appraise(&verified, self.now)?;
-        let report = verified.report();
-        let mut measurements = td_measurements(report.mr_td(), report.rtmrs());
-        measurements.extend([
-            ("mrconfigid".to_owned(), report.mr_config_id().to_vec()),
-            ("mrowner".to_owned(), report.mr_owner().to_vec()),
-            (
-                "mrownerconfig".to_owned(),
-                report.mr_owner_config().to_vec(),
-            ),
-        ]);
-        Ok(VerifiedTdx {
-            report_data: *report.report_data(),
-            measurements,
-            tcb_status: verified.tcb_status(),
-        })
+        Ok(VerifiedTdx(self.appraiser.appraise_quote(quote, self.now)?))
     }
 }
 
-/// MRTD and RTMR0..3 under the names reports and policies use (`mrtd`, `rtmr0`..`rtmr3`),
-/// whichever evidence they were verified from.
-pub fn td_measurements(mr_td: &[u8], rtmrs: [&[u8; 48]; 4]) -> BTreeMap<String, Vec<u8>> {
-    let mut measurements = BTreeMap::from([("mrtd".to_owned(), mr_td.to_vec())]);
-    for (index, rtmr) in rtmrs.iter().enumerate() {
-        measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
-    }
-    measurements
-}
-
-impl attested_noise::EvidenceCheck for TdxCheck {
-    fn check(
+impl Appraiser for TdxCheck {
+    fn appraise(
         &self,
-        evidence: &attested_noise::Evidence<'_>,
-    ) -> Result<attested_noise::VerifiedEvidence, attested_noise::BoxError> {
-        let quote = evidence.quote.ok_or(TdxEvidenceError::MissingQuote)?;
-        let verified = self.verify(quote)?;
-        Ok(attested_noise::VerifiedEvidence::new(
-            verified.report_data,
-            verified.measurements,
-        ))
+        evidence: &Evidence<'_>,
+        now: UnixTime,
+    ) -> Result<Accepted, attested_types::BoxError> {
+        self.appraiser.appraise(evidence, now)
     }
 }
 
@@ -425,7 +403,7 @@ async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    UnixTime::from(time).as_secs()
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    ChunkLimits, ChunkSealer, ChunkedResponseDecoder, Client, EvidenceCheck,
-    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, PendingResponse, encode_content_chunk,
-    encode_content_end, encode_request_head,
+    Accepted, ChunkLimits, ChunkSealer, ChunkedResponseDecoder, Client, MEDIA_TYPE_CHUNKED_REQUEST,
+    MEDIA_TYPE_REQUEST, PendingResponse, encode_content_chunk, encode_content_end,
+    encode_request_head,
 };
 use futures_util::StreamExt;
 
@@ -69,7 +69,7 @@ pub async fn verified_gateway(
 /// Fetches the gateway's key configuration list and `GET /attestation{query}`, verifies the
 /// attestation with `verify`, and returns an OHTTP client for keys that the verified evidence
 /// binds.
-pub async fn verified_gateway_with<E: EvidenceCheck>(
+pub async fn verified_gateway_with<E: AsRef<Accepted>>(
     http: &reqwest::Client,
     base: &str,
     query: &str,
@@ -91,7 +91,7 @@ pub async fn verified_gateway_with<E: EvidenceCheck>(
         .json()
         .await?;
     let verified = verify(&attestation)?;
-    let client = Client::new(&keys, &verified)
+    let client = Client::new(&keys, verified.as_ref())
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;
     Ok((client, verified))
 }

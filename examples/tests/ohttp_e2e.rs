@@ -142,18 +142,11 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::TdxEvidenceSource;
     use attested_ohttp::{
-        ChunkLimits, Client, EvidenceCheck, EvidenceError, MEDIA_TYPE_CHUNKED_REQUEST, ReportData,
+        Accepted, ChunkLimits, Client, MEDIA_TYPE_CHUNKED_REQUEST, Measurements, Workload,
         encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
     };
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct Trusted(ReportData);
-    impl EvidenceCheck for Trusted {
-        fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-            Ok(self.0)
-        }
-    }
 
     const MAX_REQUEST: usize = 256 * 1024;
     // Counts the request bodies that arrived complete.
@@ -188,7 +181,15 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
         .bytes()
         .await
         .unwrap();
-    let client = Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap();
+    let client = Client::new(
+        &keys,
+        &Accepted::assertion(
+            key_config_binding(&keys),
+            Measurements::new(),
+            Workload::Any,
+        ),
+    )
+    .unwrap();
 
     // `chunks` content chunks of `chunk` bytes, each sealed on its own.
     let upload = |chunks: usize, chunk: usize| {

@@ -18,16 +18,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use attested_examples::pipeline::serve_on_loopback;
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    Client, EvidenceCheck, EvidenceError, MEDIA_TYPE_REQUEST, PROBLEM_TYPE_OHTTP_KEY, ReportData,
+    Accepted, Client, MEDIA_TYPE_REQUEST, Measurements, PROBLEM_TYPE_OHTTP_KEY, Workload,
     key_config_binding,
 };
 use common::Running;
 
-struct Trusted(ReportData);
-impl EvidenceCheck for Trusted {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-        Ok(self.0)
-    }
+/// Evidence taken as accepted for `keys`: these tests attack the gateway, not the client's check.
+fn accepted_for(keys: &[u8]) -> Accepted {
+    Accepted::assertion(key_config_binding(keys), Measurements::new(), Workload::Any)
 }
 
 /// mock-whisper and an `ohttp-gateway` (suite X25519) in front of it, with `extra` flags.
@@ -59,7 +57,7 @@ async fn client_of(gateway: &str) -> Client {
         .bytes()
         .await
         .unwrap();
-    Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap()
+    Client::new(&keys, &accepted_for(&keys)).unwrap()
 }
 
 fn inner(authority: &str, path: &str) -> Vec<u8> {
@@ -246,7 +244,7 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
         .to_vec();
     // The list's first configuration starts after its 2-byte length: its key id.
     keys[2] = keys[2].wrapping_add(100);
-    let rotated_away = Client::new(&keys, &Trusted(key_config_binding(&keys))).unwrap();
+    let rotated_away = Client::new(&keys, &accepted_for(&keys)).unwrap();
     let error = attested_examples::whisper_client::transcribe_one_shot(
         &reqwest::Client::new(),
         &format!("{url}/gateway"),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use attested_noise::{
-    BoxError, Config, Evidence, EvidenceCheck, NoiseStaticKey, PROTOCOL_NAME, PlatformEvidence,
-    Profile, ServerIdentity, VerifiedEvidence,
+    Accepted, Appraiser, BoxError, Config, Evidence, NoiseStaticKey, ReportData, UnixTime, Workload, PROTOCOL_NAME, PlatformEvidence,
+    Profile, ServerIdentity,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -66,11 +66,11 @@ pub fn config(profile: Profile) -> Config {
 /// Trusts a "quote" whose first 64 bytes are REPORTDATA.
 pub struct PrefixCheck;
 
-impl EvidenceCheck for PrefixCheck {
-    fn check(&self, evidence: &Evidence<'_>) -> Result<VerifiedEvidence, BoxError> {
+impl Appraiser for PrefixCheck {
+    fn appraise(&self, evidence: &Evidence<'_>, _: UnixTime) -> Result<Accepted, BoxError> {
         let quote = evidence.quote.ok_or("no quote")?;
-        let report_data = quote.get(..64).ok_or("short")?.try_into()?;
-        Ok(VerifiedEvidence::new(report_data, BTreeMap::new()))
+        let report_data = ReportData::try_from(quote.get(..64).ok_or("short")?)?;
+        Ok(Accepted::assertion(report_data, BTreeMap::new(), Workload::Any))
     }
 }
 

@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => {}
         }
     };
-    let Ok(mut session) = session.verify(&attestation, &common::PrefixCheck) else {
+    let Ok(mut session) = session.verify(&attestation, &common::PrefixCheck, attested_noise::UnixTime(1_750_000_000)) else {
         return;
     };
     for frame in frames {

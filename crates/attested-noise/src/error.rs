@@ -1,7 +1,7 @@
 //! The errors of this crate. Every verification failure names what failed.
 
-/// An error boxed from a caller-supplied evidence check.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// An error boxed from a caller-supplied appraiser (the vocabulary's).
+pub use attested_types::BoxError;
 
 /// What went wrong in a handshake, a session or the verification of an attestation.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +110,16 @@ pub enum Error {
     /// REPORTDATA of the per-session evidence does not bind this handshake.
     #[error("REPORTDATA of the per-session evidence does not bind this handshake hash")]
     SessionEvidenceMismatch,
+    /// The per-session evidence's measurements are not exactly those of the platform evidence
+    /// it refreshes (another TD, or the same TD after a measured change, answered).
+    #[error(
+        "per-session evidence measurements differ from the platform evidence's ({names})",
+        names = .differing.join(", ")
+    )]
+    SessionEvidenceMeasurements {
+        /// The measurements that differ or that only one of the two carries.
+        differing: Vec<String>,
+    },
     /// The per-session evidence was offered in the seed profile, which has no place for it.
     #[error("per-session evidence is not part of the seed profile")]
     SessionEvidenceUnsupported,

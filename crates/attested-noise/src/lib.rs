@@ -4,7 +4,8 @@
 //! The client knows the server's Noise static key, runs `Noise_NK_25519_ChaChaPoly_SHA256`, and
 //! then asks for the server's attestation: evidence (a TDX quote, a token) whose REPORTDATA binds
 //! an Ed25519 binding key, and that key's signature over this handshake's hash. Only when the
-//! evidence verifies (through a check the caller supplies, see [`EvidenceCheck`]), REPORTDATA
+//! evidence is verified and appraised (by an [`Appraiser`] the caller supplies, from the
+//! shared `attested-types` vocabulary), REPORTDATA
 //! binds the key and the signature binds this very handshake does the [`UnverifiedSession`]
 //! become a [`VerifiedSession`], the only type that can send a prompt.
 //!
@@ -43,19 +44,32 @@
 //!
 //! # Example
 //!
-//! A full handshake and verification in memory, with a stand-in evidence check that trusts a
-//! "quote" which is just REPORTDATA (real code verifies a TDX quote with `attested-tdx`):
+//! Composing real evidence into a session takes an appraiser from the crate that owns the
+//! evidence, and the time (this crate depends on neither `attested-tdx` nor `attested-token`):
+//!
+//! ```ignore
+//! let appraiser = attested_tdx::TdxAppraiser::new(
+//!     attested_tdx::Verifier::new(attested_tdx::TrustAnchor::intel_sgx_root()),
+//!     collateral,                                  // from Intel PCS or a PCCS
+//!     policy,                                      // reference values of the workload
+//! );
+//! let session = unverified.verify(&attestation, &appraiser, UnixTime::now())?;
+//! // or attested_token::ItaAppraiser for an Intel Trust Authority token
+//! ```
+//!
+//! A full handshake and verification in memory, with a stand-in appraiser that trusts a
+//! "quote" which is just REPORTDATA:
 //!
 //! ```
-//! use std::collections::BTreeMap;
 //! use std::sync::Arc;
 //! use attested_noise::*;
 //!
 //! struct TrustReportDataAsQuote;
-//! impl EvidenceCheck for TrustReportDataAsQuote {
-//!     fn check(&self, evidence: &Evidence<'_>) -> Result<VerifiedEvidence, BoxError> {
-//!         let report_data: ReportData = evidence.quote.ok_or("no quote")?.try_into()?;
-//!         Ok(VerifiedEvidence::new(report_data, BTreeMap::new()))
+//! impl Appraiser for TrustReportDataAsQuote {
+//!     fn appraise(&self, evidence: &Evidence<'_>, _now: UnixTime) -> Result<Accepted, BoxError> {
+//!         let report_data = ReportData::try_from(evidence.quote.ok_or("no quote")?)?;
+//!         // Only an appraiser that verified and appraised the evidence asserts this.
+//!         Ok(Accepted::assertion(report_data, Measurements::new(), Workload::Any))
 //!     }
 //! }
 //!
@@ -88,7 +102,8 @@
 //!         attestation = client.receive_attestation(&frame)?;
 //!     }
 //! }
-//! let mut client = client.verify(&attestation.unwrap(), &TrustReportDataAsQuote)?;
+//! let now = UnixTime::from_secs(1_750_000_000);
+//! let mut client = client.verify(&attestation.unwrap(), &TrustReportDataAsQuote, now)?;
 //!
 //! let prompt = ChatRequest {
 //!     messages: vec![ChatMessage { role: "user".into(), content: "Hello".into() }],
@@ -113,11 +128,14 @@ mod message;
 mod profile;
 mod session;
 
+pub use attested_types::{
+    Accepted, Appraiser, Evidence, EvidenceKind, Measurements, UnixTime, Workload,
+};
 pub use channel::MAX_FRAME_LEN;
 pub use channel::Plaintext;
 pub use ed25519_dalek;
 pub use error::{BoxError, Error};
-pub use evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
+pub use evidence::PlatformEvidence;
 pub use handshake::{HANDSHAKE_FRAME_LEN, Initiator, Responder};
 pub use keys::NoiseStaticKey;
 pub use limits::{ServerLimits, SessionPermit};

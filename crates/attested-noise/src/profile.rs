@@ -1,6 +1,6 @@
 //! The two wire profiles and what each binds.
 
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 
 /// The Noise protocol both profiles run.
 pub const PROTOCOL_NAME: &str = "Noise_NK_25519_ChaChaPoly_SHA256";
@@ -9,11 +9,7 @@ pub const PROTOCOL_NAME: &str = "Noise_NK_25519_ChaChaPoly_SHA256";
 /// can carry.
 pub const MAX_FRAME_PLAINTEXT: usize = 65535 - 16;
 
-/// The length of a REPORTDATA field.
-pub const REPORT_DATA_LEN: usize = 64;
-
-/// REPORTDATA, as evidence carries it.
-pub type ReportData = [u8; REPORT_DATA_LEN];
+pub use attested_types::{REPORT_DATA_LEN, ReportData};
 
 const V1_PROLOGUE: &[u8] = b"attested-noise/v1";
 const V1_SESSION_BINDING_LABEL: &[u8] = b"attested-noise/v1 session-binding";
@@ -57,13 +53,15 @@ impl Profile {
     /// and the Noise static key, so that the evidence vouches for the Noise key too.
     pub fn report_data(self, binding_key: &[u8; 32], noise_static_key: &[u8; 32]) -> ReportData {
         match self {
-            Self::Seed => Sha512::digest(binding_key).into(),
-            Self::V1 => Sha512::new()
-                .chain_update(V1_REPORT_DATA_LABEL)
-                .chain_update(binding_key)
-                .chain_update(noise_static_key)
-                .finalize()
-                .into(),
+            Self::Seed => ReportData::sha512(binding_key),
+            Self::V1 => ReportData::from_bytes(
+                Sha512::new()
+                    .chain_update(V1_REPORT_DATA_LABEL)
+                    .chain_update(binding_key)
+                    .chain_update(noise_static_key)
+                    .finalize()
+                    .into(),
+            ),
         }
     }
 
@@ -71,14 +69,14 @@ impl Profile {
     pub fn session_report_data(self, handshake_hash: &[u8; 32]) -> Option<ReportData> {
         match self {
             Self::Seed => None,
-            Self::V1 => Some(
+            Self::V1 => Some(ReportData::from_bytes(
                 Sha512::new()
                     .chain_update(V1_SESSION_EVIDENCE_LABEL)
                     .chain_update(PROTOCOL_NAME.as_bytes())
                     .chain_update(handshake_hash)
                     .finalize()
                     .into(),
-            ),
+            )),
         }
     }
 
@@ -99,10 +97,7 @@ impl Profile {
 /// The REPORTDATA a confused server would produce with SHA-256 instead of SHA-512 (the digest
 /// padded with zeros); recognised only to name that failure precisely.
 pub(crate) fn sha256_padded(binding_key: &[u8; 32]) -> ReportData {
-    let mut out = [0_u8; REPORT_DATA_LEN];
-    let (head, _) = out.split_at_mut(32);
-    head.copy_from_slice(&Sha256::digest(binding_key));
-    out
+    ReportData::sha256_zero_padded(binding_key)
 }
 
 impl std::fmt::Display for Profile {

@@ -9,7 +9,9 @@ use subtle::ConstantTimeEq;
 
 use crate::Error;
 use crate::channel::{Channel, Plaintext};
-use crate::evidence::{Evidence, EvidenceCheck, EvidenceKind, PlatformEvidence, VerifiedEvidence};
+use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, UnixTime};
+
+use crate::evidence::PlatformEvidence;
 use crate::keys::NoiseStaticKey;
 use crate::limits::{ServerLimits, SessionCount, SessionPermit};
 use crate::message::{Attestation, ChatRequest, ErrorMessage, Message, SessionBinding};
@@ -62,17 +64,20 @@ impl UnverifiedSession {
         }
     }
 
-    /// Verifies `attestation` and, only if every check passes, returns the verified session.
+    /// Verifies `attestation` at `now` and, only if every check passes, returns the verified
+    /// session.
     ///
-    /// In order: the attestation names this handshake's Noise static key; `check` verifies the
-    /// platform evidence; its REPORTDATA is the profile's binding of the binding key (v1: and
-    /// the Noise static key); the binding names this handshake's hash h; the binding signature
-    /// verifies; v1: the per-session evidence, when present or required, verifies and its
-    /// REPORTDATA binds h.
+    /// In order: the attestation names this handshake's Noise static key; `appraiser`
+    /// verifies and appraises the platform evidence at `now`; its REPORTDATA is the profile's
+    /// binding of the binding key (v1: and the Noise static key); the binding names this
+    /// handshake's hash h; the binding signature verifies; v1: the per-session evidence, when
+    /// present or required, is appraised, its REPORTDATA binds h, and its measurements are
+    /// exactly those of the platform evidence it refreshes.
     pub fn verify(
         self,
         attestation: &Attestation,
-        check: &dyn EvidenceCheck,
+        appraiser: &dyn Appraiser,
+        now: UnixTime,
     ) -> Result<VerifiedSession, Error> {
         let profile = self.channel.config().profile;
         let stated_noise_key: [u8; 32] = decode_hex(&attestation.noise_pubkey, "noise_pubkey")?;
@@ -96,18 +101,17 @@ impl UnverifiedSession {
         if quote.is_none() && token.is_none() {
             return Err(Error::NoEvidence);
         }
-        let evidence = check
-            .check(&Evidence {
-                kind: EvidenceKind::Platform,
-                quote: quote.as_deref(),
-                token,
-            })
+        let evidence = appraiser
+            .appraise(
+                &Evidence::new(EvidenceKind::Platform, quote.as_deref(), token),
+                now,
+            )
             .map_err(Error::Evidence)?;
 
         let expected = profile.report_data(&binding_key_bytes, &self.server_static_key);
-        if !report_data_eq(evidence.report_data(), &expected) {
+        if evidence.report_data() != &expected {
             return Err(
-                if report_data_eq(evidence.report_data(), &sha256_padded(&binding_key_bytes)) {
+                if evidence.report_data() == &sha256_padded(&binding_key_bytes) {
                     Error::ReportDataWrongHash
                 } else {
                     Error::ReportDataMismatch { profile }
@@ -124,7 +128,8 @@ impl UnverifiedSession {
             )
             .map_err(|_| Error::BindingSignature)?;
 
-        let session_evidence = self.verify_session_evidence(attestation, check)?;
+        let session_evidence =
+            self.verify_session_evidence(attestation, &evidence, appraiser, now)?;
         Ok(VerifiedSession {
             channel: self.channel,
             handshake_hash: self.handshake_hash,
@@ -137,8 +142,10 @@ impl UnverifiedSession {
     fn verify_session_evidence(
         &self,
         attestation: &Attestation,
-        check: &dyn EvidenceCheck,
-    ) -> Result<Option<VerifiedEvidence>, Error> {
+        platform: &Accepted,
+        appraiser: &dyn Appraiser,
+        now: UnixTime,
+    ) -> Result<Option<Accepted>, Error> {
         let config = self.channel.config();
         let quote = decode_base64(
             attestation.session_quote_b64.as_deref(),
@@ -154,15 +161,17 @@ impl UnverifiedSession {
                 Ok(None)
             };
         };
-        let evidence = check
-            .check(&Evidence {
-                kind: EvidenceKind::Session,
-                quote: Some(&quote),
-                token: None,
-            })
+        let evidence = appraiser
+            .appraise(&Evidence::session_quote(&quote), now)
             .map_err(Error::SessionEvidence)?;
-        if !report_data_eq(evidence.report_data(), &expected) {
+        if evidence.report_data() != &expected {
             return Err(Error::SessionEvidenceMismatch);
+        }
+        // Fresh evidence from another TD (or from this one after a measured change) would
+        // otherwise bind this session to a workload the platform evidence never vouched for.
+        let differing = differing_measurements(platform, &evidence);
+        if !differing.is_empty() {
+            return Err(Error::SessionEvidenceMeasurements { differing });
         }
         Ok(Some(evidence))
     }
@@ -177,8 +186,15 @@ impl std::fmt::Debug for UnverifiedSession {
     }
 }
 
-fn report_data_eq(a: &ReportData, b: &ReportData) -> bool {
-    bool::from(a.ct_eq(b))
+/// The names of the measurements that differ between two appraised values, or that only one
+/// of them carries.
+fn differing_measurements(platform: &Accepted, session: &Accepted) -> Vec<String> {
+    let (a, b) = (platform.measurements(), session.measurements());
+    a.keys()
+        .chain(b.keys().filter(|name| !a.contains_key(*name)))
+        .filter(|name| a.get(*name) != b.get(*name))
+        .cloned()
+        .collect()
 }
 
 fn decode_hex<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], Error> {
@@ -202,8 +218,8 @@ pub struct VerifiedSession {
     channel: Channel,
     handshake_hash: [u8; 32],
     binding_key: [u8; 32],
-    evidence: VerifiedEvidence,
-    session_evidence: Option<VerifiedEvidence>,
+    evidence: Accepted,
+    session_evidence: Option<Accepted>,
 }
 
 impl VerifiedSession {
@@ -222,13 +238,13 @@ impl VerifiedSession {
         &self.binding_key
     }
 
-    /// What the platform evidence vouched for.
-    pub fn evidence(&self) -> &VerifiedEvidence {
+    /// What the platform evidence vouched for, as the appraiser accepted it.
+    pub fn evidence(&self) -> &Accepted {
         &self.evidence
     }
 
     /// What the per-session evidence vouched for, when the server sent one (v1).
-    pub fn session_evidence(&self) -> Option<&VerifiedEvidence> {
+    pub fn session_evidence(&self) -> Option<&Accepted> {
         self.session_evidence.as_ref()
     }
 

@@ -32,7 +32,9 @@ fn relay_attestation(profile: Profile) -> (UnverifiedSession, Attestation, Serve
 fn relay_forwarding_a_genuine_attestation_is_refused() {
     for profile in PROFILES {
         let (client, attestation, genuine, _) = relay_attestation(profile);
-        let err = client.verify(&attestation, &genuine.check()).unwrap_err();
+        let err = client
+            .verify(&attestation, &genuine.check(), NOW)
+            .unwrap_err();
         assert!(matches!(err, Error::NoiseKeyMismatch), "{profile}: {err}");
     }
 }
@@ -42,7 +44,9 @@ fn relay_that_also_rewrites_the_noise_key_is_refused() {
     for profile in PROFILES {
         let (client, mut attestation, genuine, relay) = relay_attestation(profile);
         attestation.noise_pubkey = hex::encode(relay.public_key());
-        let err = client.verify(&attestation, &genuine.check()).unwrap_err();
+        let err = client
+            .verify(&attestation, &genuine.check(), NOW)
+            .unwrap_err();
         match profile {
             // v1 REPORTDATA binds the Noise static key: the relay's is not the one attested.
             Profile::V1 => assert!(
@@ -75,7 +79,7 @@ fn session_binding_replayed_from_another_session_is_refused() {
             &server,
             13,
         );
-        let err = client.verify(&replayed, &server.check()).unwrap_err();
+        let err = client.verify(&replayed, &server.check(), NOW).unwrap_err();
         assert!(
             matches!(err, Error::SessionHashMismatch),
             "{profile}: {err}"
@@ -99,7 +103,7 @@ fn replayed_signature_under_this_sessions_hash_is_refused() {
             13,
         );
         replayed.session_binding.session_hash = hex::encode(client.handshake_hash());
-        let err = client.verify(&replayed, &server.check()).unwrap_err();
+        let err = client.verify(&replayed, &server.check(), NOW).unwrap_err();
         assert!(matches!(err, Error::BindingSignature), "{profile}: {err}");
     }
 }
@@ -117,7 +121,9 @@ fn report_data_of_another_binding_key_is_refused() {
             2,
         );
         let attestation = fetch_attestation(&mut client, &mut server_session, None);
-        let err = client.verify(&attestation, &server.check()).unwrap_err();
+        let err = client
+            .verify(&attestation, &server.check(), NOW)
+            .unwrap_err();
         assert!(
             matches!(err, Error::ReportDataMismatch { profile: p } if p == profile),
             "{profile}: {err}"
@@ -131,7 +137,7 @@ fn sha256_report_data_is_refused_as_hash_confusion() {
         let server = Server::with_report_data(Config::new(profile), 1, |_, binding| {
             let mut rd = [0_u8; 64];
             rd[..32].copy_from_slice(&Sha256::digest(binding.verifying_key().to_bytes()));
-            rd
+            ReportData::from_bytes(rd)
         });
         let (mut client, mut server_session) = handshake(
             Initiator::new(profile, &server.public_key(), &mut rng(1)).unwrap(),
@@ -139,7 +145,9 @@ fn sha256_report_data_is_refused_as_hash_confusion() {
             2,
         );
         let attestation = fetch_attestation(&mut client, &mut server_session, None);
-        let err = client.verify(&attestation, &server.check()).unwrap_err();
+        let err = client
+            .verify(&attestation, &server.check(), NOW)
+            .unwrap_err();
         assert!(
             matches!(err, Error::ReportDataWrongHash),
             "{profile}: {err}"
@@ -158,7 +166,9 @@ fn seed_report_data_is_refused_by_a_v1_client() {
         2,
     );
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
-    let err = client.verify(&attestation, &server.check()).unwrap_err();
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
     assert!(matches!(err, Error::ReportDataMismatch { .. }), "{err}");
 }
 
@@ -173,7 +183,7 @@ fn evidence_from_another_platform_is_refused() {
         );
         let attestation = fetch_attestation(&mut client, &mut server_session, None);
         let err = client
-            .verify(&attestation, &TestPlatform::new(0x01).check())
+            .verify(&attestation, &TestPlatform::new(0x01).check(), NOW)
             .unwrap_err();
         assert!(matches!(err, Error::Evidence(_)), "{profile}: {err}");
     }
@@ -189,7 +199,9 @@ fn attestation_without_evidence_is_refused() {
     );
     let mut attestation = fetch_attestation(&mut client, &mut server_session, None);
     attestation.quote_b64 = None;
-    let err = client.verify(&attestation, &server.check()).unwrap_err();
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
     assert!(matches!(err, Error::NoEvidence), "{err}");
 }
 
@@ -205,7 +217,9 @@ fn per_session_evidence_is_checked_against_this_handshake() {
         2,
     );
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
-    let err = client.verify(&attestation, &server.check()).unwrap_err();
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
     assert!(matches!(err, Error::SessionEvidenceMissing), "{err}");
 
     // Made for another session.
@@ -218,7 +232,9 @@ fn per_session_evidence_is_checked_against_this_handshake() {
         .platform
         .quote(&Profile::V1.session_report_data(&[9; 32]).unwrap());
     let attestation = fetch_attestation(&mut client, &mut server_session, Some(stale));
-    let err = client.verify(&attestation, &server.check()).unwrap_err();
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
     assert!(matches!(err, Error::SessionEvidenceMismatch), "{err}");
 
     // Forged.
@@ -229,7 +245,9 @@ fn per_session_evidence_is_checked_against_this_handshake() {
     );
     let forged = TestPlatform::new(1).quote(&server_session.session_report_data().unwrap());
     let attestation = fetch_attestation(&mut client, &mut server_session, Some(forged));
-    let err = client.verify(&attestation, &server.check()).unwrap_err();
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
     assert!(matches!(err, Error::SessionEvidence(_)), "{err}");
 
     // Genuine and fresh.
@@ -242,13 +260,40 @@ fn per_session_evidence_is_checked_against_this_handshake() {
         .platform
         .quote(&server_session.session_report_data().unwrap());
     let attestation = fetch_attestation(&mut client, &mut server_session, Some(fresh));
-    let session = client.verify(&attestation, &server.check()).unwrap();
+    let session = client.verify(&attestation, &server.check(), NOW).unwrap();
     assert_eq!(
         session.session_evidence().unwrap().report_data(),
         &Profile::V1
             .session_report_data(session.handshake_hash())
             .unwrap()
     );
+}
+
+/// The attack: a server whose platform evidence is the expected TD answers with fresh
+/// per-session evidence from another TD on the same genuine platform (same signing key, other
+/// MRTD). The session quote verifies and binds the handshake, so only the comparison of
+/// measurements refuses it.
+#[test]
+fn per_session_evidence_from_another_td_is_refused() {
+    let config = Config::new(Profile::V1).require_session_evidence(true);
+    let server = Server::new(config.clone(), 1);
+    let (mut client, mut server_session) = handshake(
+        Initiator::with_config(config, &server.public_key(), &mut rng(9)).unwrap(),
+        &server,
+        10,
+    );
+    let other_td = server.platform.with_mrtd([0x66; 48]);
+    let fresh = other_td.quote(&server_session.session_report_data().unwrap());
+    let attestation = fetch_attestation(&mut client, &mut server_session, Some(fresh));
+    let err = client
+        .verify(&attestation, &server.check(), NOW)
+        .unwrap_err();
+    match err {
+        Error::SessionEvidenceMeasurements { differing } => {
+            assert_eq!(differing, vec!["mrtd".to_owned()]);
+        }
+        other => panic!("expected a measurement refusal, got {other}"),
+    }
 }
 
 #[test]

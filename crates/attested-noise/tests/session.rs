@@ -99,7 +99,7 @@ fn v1_refuses_a_chunked_message_over_the_receivers_limit() {
     let client = Initiator::with_config(sender, &server.public_key(), &mut rng(3)).unwrap();
     let (mut client, mut server_session) = handshake(client, &server, 4);
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
-    let mut client = client.verify(&attestation, &server.check()).unwrap();
+    let mut client = client.verify(&attestation, &server.check(), NOW).unwrap();
     let frames = client.chat(&user(&"x".repeat(200_000))).unwrap();
     assert!(matches!(
         server_session.receive(&frames[0]).unwrap(),
@@ -157,7 +157,7 @@ fn v1_rekeys_on_each_sides_own_schedule() {
     .unwrap();
     let (mut client, mut server_session) = handshake(client, &server, 6);
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
-    let mut client = client.verify(&attestation, &server.check()).unwrap();
+    let mut client = client.verify(&attestation, &server.check(), NOW).unwrap();
     for i in 0..50 {
         let request = user(&"r".repeat(i * 37));
         let received = deliver_to_server(&mut server_session, client.chat(&request).unwrap());
@@ -344,7 +344,7 @@ fn our_initiator_verifies_a_bare_snow_seed_server() {
         .write_message(&serde_json::to_vec(&reply).unwrap(), &mut buf)
         .unwrap();
     let attestation = client.receive_attestation(&buf[..n]).unwrap().unwrap();
-    let mut client = client.verify(&attestation, &platform.check()).unwrap();
+    let mut client = client.verify(&attestation, &platform.check(), NOW).unwrap();
 
     let frame = client.chat(&user("hello")).unwrap().remove(0);
     let n = server.read_message(&frame, &mut buf).unwrap();

@@ -3,7 +3,9 @@
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::attest::{EvidenceCheck, VerifiedKeyConfigs};
+use attested_types::{Accepted, Appraiser, Evidence, UnixTime};
+
+use crate::attest::VerifiedKeyConfigs;
 use crate::config::KeyConfig;
 use crate::error::{Error, Result};
 use crate::glue::{self, Ephemeral, SenderSetup};
@@ -19,13 +21,29 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for the key configuration list `encoded_list`, refused unless the evidence
-    /// that `check` verifies binds exactly this list.
-    pub fn new(encoded_list: &[u8], check: &(impl EvidenceCheck + ?Sized)) -> Result<Self> {
+    /// A client for the key configuration list `encoded_list`, refused unless `accepted`
+    /// (evidence an appraiser verified and appraised) binds exactly this list.
+    pub fn new(encoded_list: &[u8], accepted: &Accepted) -> Result<Self> {
         Self::from_verified(
-            &VerifiedKeyConfigs::from_evidence(encoded_list, check)?,
+            &VerifiedKeyConfigs::from_accepted(encoded_list, accepted)?,
             &Preference::default(),
         )
+    }
+
+    /// A client for `encoded_list`, refused unless `appraiser` accepts the gateway's
+    /// `evidence` at `now` and it binds exactly this list. Returns the accepted evidence too.
+    pub fn appraise(
+        encoded_list: &[u8],
+        evidence: &Evidence<'_>,
+        appraiser: &(impl Appraiser + ?Sized),
+        now: UnixTime,
+    ) -> Result<(Self, Accepted)> {
+        let (verified, accepted) =
+            VerifiedKeyConfigs::appraise(encoded_list, evidence, appraiser, now)?;
+        Ok((
+            Self::from_verified(&verified, &Preference::default())?,
+            accepted,
+        ))
     }
 
     /// A client for the best suite that `verified` offers under `preference`.

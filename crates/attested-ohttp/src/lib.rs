@@ -2,8 +2,18 @@
 //!
 //! A gateway running in a TEE publishes its `application/ohttp-keys` list and evidence whose
 //! REPORTDATA is SHA-512 of that list ([`key_config_binding`]). A [`Client`] is built only
-//! from a list that verified evidence binds ([`EvidenceCheck`]), picks the best suite both
-//! sides support, and encrypts binary HTTP requests end to end to the TEE.
+//! from a list that appraised evidence binds (an [`Accepted`] value, or an [`Appraiser`] and
+//! `now`, from the shared `attested-types` vocabulary), picks the best suite both sides
+//! support, and encrypts binary HTTP requests end to end to the TEE.
+//!
+//! With TDX evidence, the appraiser comes from `attested-tdx` (this crate depends on no other
+//! protocol crate):
+//!
+//! ```ignore
+//! let appraiser = attested_tdx::TdxAppraiser::new(verifier, collateral, policy);
+//! let (client, accepted) =
+//!     Client::appraise(&key_list, &Evidence::platform_quote(&quote), &appraiser, UnixTime::now())?;
+//! ```
 //!
 //! The cores are sans-IO: bytes, an explicit `now` and a caller-supplied RNG in; bytes out.
 //!
@@ -50,8 +60,8 @@
 //! ```
 //! use std::time::{Duration, SystemTime};
 //! use attested_ohttp::{
-//!     Client, EvidenceCheck, EvidenceError, KeyPair, KeyRing, ReportData, Suite, Validity,
-//!     key_config_binding, rand_core,
+//!     Accepted, Appraiser, BoxError, Client, Evidence, KeyPair, KeyRing, ReportData, Suite,
+//!     UnixTime, Validity, Workload, key_config_binding, rand_core,
 //! };
 //!
 //! # struct Rng(u64);
@@ -79,15 +89,20 @@
 //! ring.insert(pair, Validity::new(now, Duration::from_secs(86_400), Duration::from_secs(3_600)))?;
 //! let list = ring.encoded_list(now);
 //!
-//! // The TEE evidence would carry this in REPORTDATA; a test check stands in for it here.
-//! struct TestEvidence(ReportData);
-//! impl EvidenceCheck for TestEvidence {
-//!     fn verified_report_data(&self) -> Result<ReportData, EvidenceError> { Ok(self.0) }
+//! // The TEE evidence carries the binding in REPORTDATA; a stand-in appraiser that trusts a
+//! // "quote" which is just REPORTDATA takes the place of attested-tdx's TdxAppraiser here.
+//! struct QuoteIsReportData;
+//! impl Appraiser for QuoteIsReportData {
+//!     fn appraise(&self, evidence: &Evidence<'_>, _: UnixTime) -> Result<Accepted, BoxError> {
+//!         let report_data = ReportData::try_from(evidence.quote.ok_or("no quote")?)?;
+//!         Ok(Accepted::assertion(report_data, Default::default(), Workload::Any))
+//!     }
 //! }
-//! let evidence = TestEvidence(key_config_binding(&list));
+//! let quote = key_config_binding(&list);
 //!
-//! // Client: refuses any list the evidence does not bind.
-//! let client = Client::new(&list, &evidence)?;
+//! // Client: refuses any list the appraised evidence does not bind.
+//! let evidence = Evidence::platform_quote(quote.as_bytes());
+//! let (client, accepted) = Client::appraise(&list, &evidence, &QuoteIsReportData, now.into())?;
 //! let (request, pending) = client.encapsulate(b"binary HTTP request", &mut rng)?;
 //!
 //! // Gateway: decapsulate, call the target, encapsulate the answer.
@@ -96,7 +111,9 @@
 //! let response = response_context.encapsulate(b"binary HTTP response", &mut rng)?;
 //!
 //! assert_eq!(pending.decapsulate(&response)?, b"binary HTTP response");
-//! assert!(Client::new(&list, &TestEvidence([0; 64])).is_err());
+//! let other = Evidence::platform_quote(&[0; 64]);
+//! assert!(Client::appraise(&list, &other, &QuoteIsReportData, now.into()).is_err());
+//! assert!(Client::new(&list, &accepted).is_ok());
 //! # Ok(()) }
 //! ```
 
@@ -117,8 +134,10 @@ mod response;
 mod suite;
 mod target;
 
-pub use attest::{
-    EvidenceCheck, EvidenceError, ReportData, VerifiedKeyConfigs, key_config_binding,
+pub use attest::{VerifiedKeyConfigs, key_config_binding};
+pub use attested_types::{
+    Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
+    Workload,
 };
 pub use azure::{
     AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_DISCOVER_PATH,

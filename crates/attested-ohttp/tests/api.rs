@@ -77,14 +77,14 @@ fn client_refuses_unbound_or_unverified_key_configs() {
         Client::new(&list, &TestEvidence(key_config_binding(&other))).unwrap_err(),
         Error::KeyConfigsNotBound
     );
-    let mut flipped = key_config_binding(&list);
+    let mut flipped = key_config_binding(&list).to_bytes();
     flipped[63] ^= 1;
     assert_eq!(
-        Client::new(&list, &TestEvidence(flipped)).unwrap_err(),
+        Client::new(&list, &TestEvidence(flipped.into())).unwrap_err(),
         Error::KeyConfigsNotBound
     );
     assert!(matches!(
-        Client::new(&list, &RefusingEvidence).unwrap_err(),
+        Client::appraise(&list, &attested_ohttp::Evidence::platform_quote(b"quote"), &RefusingEvidence, attested_ohttp::UnixTime(0)).unwrap_err(),
         Error::EvidenceRejected(msg) if msg.contains("quote signature")
     ));
 }
@@ -124,7 +124,7 @@ fn preference_picks_the_best_mutual_suite_not_the_first() {
     round_trip(&ring, &client, t(1));
 
     let verified =
-        VerifiedKeyConfigs::from_evidence(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+        VerifiedKeyConfigs::from_accepted(&list, &TestEvidence(key_config_binding(&list))).unwrap();
     let x25519_only = Preference {
         kems: vec![Kem::X25519Sha256],
         ..Preference::default()

@@ -34,7 +34,7 @@ fn draft_example_byte_for_byte() {
     let ring = ring_of(pair);
     let list = ring.encoded_list(now());
     let verified =
-        VerifiedKeyConfigs::from_evidence(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+        VerifiedKeyConfigs::from_accepted(&list, &TestEvidence(key_config_binding(&list))).unwrap();
     let preference = Preference {
         aeads: vec![Aead::Aes128Gcm],
         ..Preference::default()

@@ -72,7 +72,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
             .filter(|c| c.kem() != Suite::X25519_AES128GCM.kem),
     );
     let p384 = attested_ohttp::Client::from_verified(
-        &attested_ohttp::VerifiedKeyConfigs::from_evidence(
+        &attested_ohttp::VerifiedKeyConfigs::from_accepted(
             &p384_list,
             &Always(attested_ohttp::key_config_binding(&p384_list)),
         )
@@ -128,14 +128,13 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     ]
 }
 
-struct Always(attested_ohttp::ReportData);
-
-impl attested_ohttp::EvidenceCheck for Always {
-    fn verified_report_data(
-        &self,
-    ) -> Result<attested_ohttp::ReportData, attested_ohttp::EvidenceError> {
-        Ok(self.0)
-    }
+#[allow(non_snake_case)]
+fn Always(report_data: attested_ohttp::ReportData) -> attested_ohttp::Accepted {
+    attested_ohttp::Accepted::assertion(
+        report_data,
+        attested_ohttp::Measurements::new(),
+        attested_ohttp::Workload::Any,
+    )
 }
 
 #[test]

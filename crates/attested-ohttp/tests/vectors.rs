@@ -55,7 +55,7 @@ fn rfc9458_appendix_a_byte_for_byte() {
 
     // The example uses AES-128-GCM; the default preference would pick ChaCha20-Poly1305.
     let verified =
-        VerifiedKeyConfigs::from_evidence(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+        VerifiedKeyConfigs::from_accepted(&list, &TestEvidence(key_config_binding(&list))).unwrap();
     let preference = Preference {
         aeads: vec![Aead::Aes128Gcm],
         ..Preference::default()

@@ -48,6 +48,7 @@ pub use tsm::{ConfigfsTsm, DEFAULT_TSM_REPORT_ROOT, GeneratedQuote, TDX_PROVIDER
 #[cfg(feature = "sim")]
 pub mod sim;
 
+mod appraiser;
 mod collateral;
 mod crypto;
 mod fetch;
@@ -59,6 +60,8 @@ mod time;
 mod verify;
 mod x509;
 
+pub use appraiser::{AcceptedQuote, TdxAppraisalError, TdxAppraiser, td_measurements};
+pub use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, Workload};
 pub use collateral::{Collateral, CollateralFormat, PcsCollateral};
 pub use crypto::Backend;
 pub use fetch::{CachedSource, CollateralSource, FetchError, PckCa};

@@ -240,6 +240,28 @@ impl Policy {
         }
     }
 
+    /// The measurements this policy compares with reference values, under the vocabulary's
+    /// names (`mrtd`, `mrservicetd`, `rtmr0`..`rtmr3`, `mrconfigid`, `mrowner`,
+    /// `mrownerconfig`). Empty: the policy identifies no workload, and accepts a genuine TD
+    /// running anyone's code.
+    pub fn pinned_measurements(&self) -> Vec<&'static str> {
+        let pinned = [
+            ("mrtd", !self.mr_td.is_empty()),
+            ("mrservicetd", !self.mr_service_td.is_empty()),
+            ("rtmr0", self.rtmr0.is_some()),
+            ("rtmr1", self.rtmr1.is_some()),
+            ("rtmr2", self.rtmr2.is_some()),
+            ("rtmr3", self.rtmr3.is_some()),
+            ("mrconfigid", self.mr_config_id.is_some()),
+            ("mrowner", self.mr_owner.is_some()),
+            ("mrownerconfig", self.mr_owner_config.is_some()),
+        ];
+        pinned
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect()
+    }
+
     fn sept_ve_disable_required(&self) -> bool {
         self.require_sept_ve_disable
             .unwrap_or(matches!(self.profile, Profile::Strict))

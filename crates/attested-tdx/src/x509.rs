@@ -12,7 +12,7 @@ use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::name::Name;
 
 use crate::crypto::{EcdsaP256, EcdsaSig};
-use crate::time::UnixTime;
+use crate::time::{self, UnixTime};
 use crate::verify::error::{Item, VerifyError, check_window};
 
 const ECDSA_WITH_SHA256: der::oid::ObjectIdentifier =
@@ -73,8 +73,8 @@ impl Cert {
             })?
             .to_vec();
         let validity = cert.tbs_certificate().validity();
-        let not_before = UnixTime::from(validity.not_before);
-        let not_after = UnixTime::from(validity.not_after);
+        let not_before = time::from_x509(validity.not_before);
+        let not_after = time::from_x509(validity.not_after);
         Ok(Cert {
             tbs: tbs.to_vec(),
             signature: signature.to_vec(),
@@ -230,8 +230,8 @@ impl Crl {
         revoked.sort_unstable();
         Ok(Crl {
             issuer: parsed.issuer,
-            this_update: parsed.this_update.into(),
-            next_update: next_update.into(),
+            this_update: time::from_x509(parsed.this_update),
+            next_update: time::from_x509(next_update),
             revoked,
             tbs: tbs.to_vec(),
             signature: signature.to_vec(),

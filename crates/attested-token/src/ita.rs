@@ -421,6 +421,15 @@ impl ItaPolicy {
         self
     }
 
+    /// The measurements this policy compares with reference values (`mrtd`, `rtmr0`..).
+    pub(crate) fn pinned_measurements(&self) -> Vec<String> {
+        let rtmrs = (0..4).filter(|&i| self.rtmrs.get(i).is_some_and(Option::is_some));
+        let mrtd = (!self.mrtd.is_empty()).then(|| "mrtd".to_owned());
+        mrtd.into_iter()
+            .chain(rtmrs.map(|i| format!("rtmr{i}")))
+            .collect()
+    }
+
     /// Checks `claims` against the policy; the error names the first claim that differs.
     pub fn appraise(&self, claims: &ItaClaims) -> Result<(), Error> {
         let status = claims.tcb_status.clone().unwrap_or_default();

@@ -77,6 +77,7 @@ macro_rules! forward_jwt_options {
     };
 }
 
+mod appraiser;
 mod backend;
 mod cache;
 mod error;
@@ -94,6 +95,8 @@ pub mod sim;
 mod time;
 mod x509;
 
+pub use appraiser::{AppraiserError, ItaAppraiser, NitroAppraiser};
+pub use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, UnixTime, Workload};
 pub use backend::Backend;
 pub use cache::DEFAULT_MAX_STALENESS;
 pub use cache::{JwksCache, JwksFetcher};

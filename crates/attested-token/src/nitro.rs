@@ -394,6 +394,14 @@ impl NitroPolicy {
         self
     }
 
+    /// The PCRs this policy compares with reference values (`pcr0`, `pcr1`...).
+    pub(crate) fn pinned_measurements(&self) -> Vec<String> {
+        self.pcrs
+            .keys()
+            .map(|index| format!("pcr{index}"))
+            .collect()
+    }
+
     /// Checks `doc` against the policy.
     pub fn appraise(&self, doc: &NitroDocument) -> Result<(), Error> {
         if doc.is_debug() && !self.allow_debug {

@@ -11,21 +11,34 @@ use rand::{SeedableRng, rngs::StdRng};
 
 pub const MRTD: [u8; 48] = [0x5a; 48];
 
+/// The `now` of every verification in these tests (the test platform's quotes never expire).
+pub const NOW: UnixTime = UnixTime(1_750_000_000);
+
 pub struct TestPlatform {
     key: SigningKey,
+    mrtd: [u8; 48],
 }
 
 impl TestPlatform {
     pub fn new(seed: u8) -> Self {
         Self {
             key: SigningKey::from_bytes(&[seed; 32]),
+            mrtd: MRTD,
+        }
+    }
+
+    /// The same platform (same key) running a TD whose MRTD is `mrtd`.
+    pub fn with_mrtd(&self, mrtd: [u8; 48]) -> Self {
+        Self {
+            key: self.key.clone(),
+            mrtd,
         }
     }
 
     /// A quote: REPORTDATA (64) || MRTD (48) || platform signature (64).
     pub fn quote(&self, report_data: &ReportData) -> Vec<u8> {
         let mut body = report_data.to_vec();
-        body.extend_from_slice(&MRTD);
+        body.extend_from_slice(&self.mrtd);
         let signature = self.key.sign(&body);
         body.extend_from_slice(&signature.to_bytes());
         body
@@ -46,8 +59,8 @@ pub struct TestCheck {
     key: attested_noise::ed25519_dalek::VerifyingKey,
 }
 
-impl EvidenceCheck for TestCheck {
-    fn check(&self, evidence: &Evidence<'_>) -> Result<VerifiedEvidence, BoxError> {
+impl Appraiser for TestCheck {
+    fn appraise(&self, evidence: &Evidence<'_>, _now: UnixTime) -> Result<Accepted, BoxError> {
         let quote = evidence.quote.ok_or(TestQuoteError("missing"))?;
         if quote.len() != 64 + 48 + 64 {
             return Err(TestQuoteError("length").into());
@@ -59,7 +72,11 @@ impl EvidenceCheck for TestCheck {
             .map_err(|_| TestQuoteError("signature"))?;
         let report_data: ReportData = body[..64].try_into()?;
         let measurements = BTreeMap::from([("mrtd".to_owned(), body[64..].to_vec())]);
-        Ok(VerifiedEvidence::new(report_data, measurements))
+        Ok(Accepted::assertion(
+            report_data,
+            measurements,
+            Workload::Pinned(vec!["mrtd".into()]),
+        ))
     }
 }
 
@@ -150,7 +167,7 @@ pub fn verified_pair(config: Config, seed: u8) -> (VerifiedSession, ServerSessio
     let (mut client, mut server_session) = handshake(client, &server, 1000 + u64::from(seed));
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
     (
-        client.verify(&attestation, &server.check()).unwrap(),
+        client.verify(&attestation, &server.check(), NOW).unwrap(),
         server_session,
     )
 }

@@ -10,8 +10,8 @@
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    Client, EvidenceCheck, EvidenceError, Gateway, GatewayPolicy, KeyPair, KeyRing, ReportData,
-    Suite, Validity, key_config_binding, rand_core,
+    Accepted, Appraiser, BoxError, Client, Evidence, Gateway, GatewayPolicy, KeyPair, KeyRing,
+    Measurements, ReportData, Suite, UnixTime, Validity, Workload, key_config_binding, rand_core,
 };
 
 /// Hands out fixed bytes (then fails the test): reproduces published nonces.
@@ -40,20 +40,17 @@ pub fn os_rng() -> impl rand_core::CryptoRng {
     rand::rng()
 }
 
-/// An evidence check standing in for verified TEE evidence with the given REPORTDATA.
-pub struct TestEvidence(pub ReportData);
-
-impl EvidenceCheck for TestEvidence {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
-        Ok(self.0)
-    }
+/// Stands in for appraised TEE evidence with the given REPORTDATA.
+#[allow(non_snake_case)]
+pub fn TestEvidence(report_data: ReportData) -> Accepted {
+    Accepted::assertion(report_data, Measurements::new(), Workload::Any)
 }
 
-/// An evidence check that refuses, as a failed quote verification would.
+/// An appraiser that refuses, as a failed quote verification would.
 pub struct RefusingEvidence;
 
-impl EvidenceCheck for RefusingEvidence {
-    fn verified_report_data(&self) -> Result<ReportData, EvidenceError> {
+impl Appraiser for RefusingEvidence {
+    fn appraise(&self, _: &Evidence<'_>, _: UnixTime) -> Result<Accepted, BoxError> {
         Err("quote signature invalid".into())
     }
 }
