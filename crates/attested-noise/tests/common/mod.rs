@@ -205,6 +205,6 @@ pub fn verified_pair_with(
     let client = Initiator::with_config(client_config, &server.public_key(), &mut rng(7)).unwrap();
     let (mut client, mut server_session) = handshake(client, &server, 1000 + u64::from(seed));
     let attestation = fetch_attestation(&mut client, &mut server_session, None);
-    let client = client.verify(&attestation, &server.check()).unwrap();
+    let client = client.verify(&attestation, &server.check(), NOW).unwrap();
     (client, server_session, server)
 }
