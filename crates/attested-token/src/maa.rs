@@ -48,9 +48,19 @@ pub struct IsolationTee {
     /// TDX MRTD, hex.
     #[serde(rename = "tdx_mrtd")]
     pub tdx_mrtd: Option<String>,
-    /// Whether the TD is debuggable.
+    /// Whether the TD is debuggable (an ITA claim; MAA's TDX profile does not define it, but a
+    /// token that says so is still refused).
     #[serde(rename = "tdx_is_debuggable")]
     pub tdx_is_debuggable: Option<bool>,
+    /// `tdx_td_attributes`: TDATTRIBUTES, 8 bytes hex (MicrosoftDocs azure-docs,
+    /// articles/attestation/trust-domain-extensions-eat-profile.md).
+    #[serde(rename = "tdx_td_attributes")]
+    pub tdx_td_attributes: Option<String>,
+    /// `tdx_td_attributes_debug`: whether the TD runs in TD debug mode (same profile).
+    #[serde(rename = "tdx_td_attributes_debug")]
+    pub tdx_td_attributes_debug: Option<bool>,
+    /// `dbgstat` (EAT): `disabled` when debug facilities are off.
+    pub dbgstat: Option<String>,
     /// Runtime data the guest bound into REPORTDATA (keys, client payload), as MAA sends it.
     #[serde(rename = "x-ms-runtime")]
     pub runtime: Option<serde_json::Map<String, serde_json::Value>>,
@@ -66,10 +76,56 @@ impl IsolationTee {
             .transpose()
     }
 
-    /// Whether MAA says the VM is debuggable.
+    /// Whether MAA says the VM is debuggable (any one claim that marks it is enough, and
+    /// `tdx_td_attributes` that is not 8 bytes of hex counts as debug: it cannot be shown off).
     pub fn is_debuggable(&self) -> bool {
-        self.sevsnp_is_debuggable == Some(true) || self.tdx_is_debuggable == Some(true)
+        self.debug_reason().is_some()
     }
+
+    /// Which claim marks the VM as debuggable, if any: `x-ms-sevsnpvm-is-debuggable`,
+    /// `tdx_td_attributes_debug`, bit 0 of `tdx_td_attributes`, `dbgstat` or
+    /// `tdx_is_debuggable`.
+    pub fn debug_reason(&self) -> Option<&'static str> {
+        tdx_debug_reason(
+            self.tdx_td_attributes.as_deref(),
+            self.tdx_td_attributes_debug,
+            self.dbgstat.as_deref(),
+        )
+        .or(if self.sevsnp_is_debuggable == Some(true) {
+            Some("x-ms-sevsnpvm-is-debuggable is true")
+        } else if self.tdx_is_debuggable == Some(true) {
+            Some("tdx_is_debuggable is true")
+        } else {
+            None
+        })
+    }
+}
+
+/// The debug marks of MAA's TDX EAT profile (MicrosoftDocs azure-docs,
+/// articles/attestation/trust-domain-extensions-eat-profile.md): `tdx_td_attributes_debug`
+/// (boolean), bit 0 of `tdx_td_attributes` (16 hex characters, TDATTRIBUTES as in the quote)
+/// and `dbgstat` (EAT text).
+fn tdx_debug_reason(
+    td_attributes: Option<&str>,
+    td_attributes_debug: Option<bool>,
+    dbgstat: Option<&str>,
+) -> Option<&'static str> {
+    if td_attributes_debug == Some(true) {
+        return Some("tdx_td_attributes_debug is true");
+    }
+    if let Some(text) = td_attributes {
+        let mut attributes = [0u8; 8];
+        if hex::decode_to_slice(text, &mut attributes).is_err() {
+            return Some("tdx_td_attributes is not 8 bytes of hex");
+        }
+        if crate::ita::td_attributes_debug_bit(&attributes) {
+            return Some("bit 0 (DEBUG) of tdx_td_attributes is set");
+        }
+    }
+    if dbgstat.is_some_and(crate::ita::dbgstat_is_debug) {
+        return Some("dbgstat is not disabled");
+    }
+    None
 }
 
 /// The verified claims of an MAA token.
@@ -206,8 +262,10 @@ impl MaaPolicy {
             &self.compliance_status,
             &tee.compliance_status,
         )?;
-        if tee.is_debuggable() && !self.allow_debug {
-            return Err(Error::Debug("MAA says the VM is debuggable"));
+        if let Some(reason) = tee.debug_reason()
+            && !self.allow_debug
+        {
+            return Err(Error::Debug(reason));
         }
         if let Some(prefix) = &self.report_data {
             let found = tee

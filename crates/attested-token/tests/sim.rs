@@ -308,3 +308,87 @@ fn simulated_nras_bundle() {
         .appraise(&result)
         .unwrap();
 }
+
+/// ITA marks a debug TD in several claims; any one of them is enough to refuse the token by
+/// default. Each variant below sets exactly one mark on an otherwise accepted token.
+#[test]
+fn ita_debug_marks_each_refuse_by_default() {
+    let sim = issuer(31);
+    let verifier = ItaVerifier::with_keys(KeySet::chained(&jwks(&sim), &sim.roots()));
+    let base = sim.ita_claims(&SimTd::default(), IAT, 300);
+    let mut clean = base.clone();
+    clean["tdx_td_attributes"] = "0000001000000000".into();
+    clean["tdx_td_attributes_debug"] = false.into();
+    let claims = verifier.verify(&sim.sign_jwt(&clean), at(IAT)).unwrap();
+    ItaPolicy::new().appraise(&claims).unwrap();
+    let marks: [(&str, serde_json::Value); 4] = [
+        ("dbgstat", "enabled".into()),
+        ("tdx_td_attributes_debug", true.into()),
+        ("tdx_td_attributes", "0100000000000000".into()),
+        ("tdx_is_debuggable", true.into()),
+    ];
+    for (claim, value) in marks {
+        let mut marked = clean.clone();
+        marked[claim] = value;
+        let claims = verifier.verify(&sim.sign_jwt(&marked), at(IAT)).unwrap();
+        let err = ItaPolicy::new().appraise(&claims).unwrap_err();
+        assert!(
+            matches!(&err, Error::Debug(reason) if reason.contains(claim)),
+            "{claim}: {err}"
+        );
+        ItaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    }
+    // A v2 token whose tdx section says dbgstat differently from the top level is refused.
+    let mut v2 = serde_json::json!({
+        "ver": "2.0.0", "iss": base["iss"], "iat": IAT, "nbf": IAT, "exp": IAT + 300,
+        "dbgstat": "disabled", "attester_tcb_status": "UpToDate",
+    });
+    let mut tdx = clean.clone();
+    tdx["dbgstat"] = "enabled".into();
+    v2["tdx"] = tdx;
+    let err = verifier.verify(&sim.sign_jwt(&v2), at(IAT)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx.dbgstat"),
+        "{err}"
+    );
+}
+
+/// MAA marks a debug TD with `tdx_td_attributes_debug`, bit 0 of `tdx_td_attributes` or
+/// `dbgstat` (its TDX EAT profile; it does not emit `tdx_is_debuggable`): each alone refuses.
+#[test]
+fn maa_tdx_debug_marks_each_refuse_by_default() {
+    let sim = issuer(32);
+    let issuer_url = "https://sim.attest.azure.net";
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let clean = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": {
+            "x-ms-attestation-type": "tdxvm",
+            "x-ms-compliance-status": "azure-compliant-cvm",
+            "tdx_td_attributes": "0000001000000000",
+            "tdx_td_attributes_debug": false,
+            "dbgstat": "disabled",
+        },
+    });
+    let claims = verifier.verify(&sim.sign_jwt(&clean), at(IAT)).unwrap();
+    MaaPolicy::new().appraise(&claims).unwrap();
+    let marks: [(&str, serde_json::Value); 4] = [
+        ("tdx_td_attributes_debug", true.into()),
+        ("tdx_td_attributes", "0100000000000000".into()),
+        ("tdx_td_attributes", "not hex".into()),
+        ("dbgstat", "enabled".into()),
+    ];
+    for (claim, value) in marks {
+        let mut marked = clean.clone();
+        marked["x-ms-isolation-tee"][claim] = value;
+        let claims = verifier.verify(&sim.sign_jwt(&marked), at(IAT)).unwrap();
+        let err = MaaPolicy::new().appraise(&claims).unwrap_err();
+        assert!(
+            matches!(&err, Error::Debug(reason) if reason.contains(claim)),
+            "{claim}: {err}"
+        );
+        MaaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    }
+}
