@@ -164,6 +164,80 @@ impl MaaClaims {
     }
 }
 
+/// The claims of an MAA token from TDX or SEV-SNP attestation (`attest/TdxVm`,
+/// `attest/SevSnpVm`): the TEE claims sit at the top level, not under `x-ms-isolation-tee`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MaaTeeClaims {
+    /// `iss`: the attestation provider's URL.
+    pub issuer: String,
+    /// `exp`, seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// `x-ms-ver`.
+    pub ver: Option<String>,
+    /// The TEE claims, read from the top level (`x-ms-attestation-type` is `tdxvm` or
+    /// `sevsnpvm`; `x-ms-runtime` is the top-level one).
+    pub tee: IsolationTee,
+    /// `attester_tcb_status` (TDX profile), as MAA sends it.
+    pub tcb_status: Option<String>,
+}
+
+/// An MAA token of any of the layouts MAA issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaaToken {
+    /// Guest attestation (`x-ms-isolation-tee` present).
+    Guest(MaaClaims),
+    /// TDX attestation, claims at top level (`x-ms-attestation-type` `tdxvm`).
+    Tdx(MaaTeeClaims),
+    /// SEV-SNP attestation, claims at top level (`x-ms-attestation-type` `sevsnpvm`).
+    SevSnp(MaaTeeClaims),
+}
+
+#[derive(Deserialize)]
+struct RawTopLevel {
+    #[serde(rename = "x-ms-isolation-tee")]
+    isolation_tee: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "x-ms-attestation-type")]
+    attestation_type: Option<String>,
+    attester_tcb_status: Option<String>,
+}
+
+impl MaaToken {
+    /// Parses the claims of a verified token payload, whichever layout it has.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Error> {
+        let top: RawTopLevel =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA claims", e))?;
+        if top.isolation_tee.is_some() {
+            return MaaClaims::from_payload(payload).map(MaaToken::Guest);
+        }
+        let kind = match top.attestation_type.as_deref() {
+            Some("tdxvm") => MaaToken::Tdx,
+            Some("sevsnpvm") => MaaToken::SevSnp,
+            _ => return Err(Error::MissingClaim("x-ms-isolation-tee")),
+        };
+        let raw: RawMaaClaims =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA claims", e))?;
+        let tee: IsolationTee =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA TEE claims", e))?;
+        Ok(kind(MaaTeeClaims {
+            issuer: raw.iss.unwrap_or_default(),
+            expires_at: raw.exp.map(|t| t.0).unwrap_or_default(),
+            ver: raw.ver,
+            tee,
+            tcb_status: top.attester_tcb_status,
+        }))
+    }
+
+    /// The TEE claims, whichever layout carried them.
+    pub fn tee(&self) -> &IsolationTee {
+        match self {
+            MaaToken::Guest(claims) => &claims.isolation_tee,
+            MaaToken::Tdx(claims) | MaaToken::SevSnp(claims) => &claims.tee,
+        }
+    }
+}
+
 /// Verifies MAA tokens. MAA signs with self-signed certificates listed in the provider's
 /// `/certs`: pin them as roots ([`KeySet::chained`]) or opt in to trusting the fetched key set.
 #[derive(Debug, Clone)]
@@ -182,10 +256,18 @@ impl MaaVerifier {
 
     forward_jwt_options!(time_and_limits);
 
-    /// Verifies `token` at `now` and returns its typed claims.
+    /// Verifies a guest-attestation `token` at `now` and returns its typed claims (a token
+    /// without `x-ms-isolation-tee` is refused: see [`MaaVerifier::verify_token`]).
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<MaaClaims, Error> {
         let verified = self.jwt.verify(token, now)?;
         MaaClaims::from_payload(&verified.payload)
+    }
+
+    /// Verifies a `token` of any MAA layout at `now`: guest attestation, or TDX or SEV-SNP
+    /// attestation with the claims at top level.
+    pub fn verify_token(&self, token: &str, now: SystemTime) -> Result<MaaToken, Error> {
+        let verified = self.jwt.verify(token, now)?;
+        MaaToken::from_payload(&verified.payload)
     }
 }
 
@@ -242,7 +324,22 @@ impl MaaPolicy {
 
     /// Checks `claims` against the policy.
     pub fn appraise(&self, claims: &MaaClaims) -> Result<(), Error> {
-        let tee = &claims.isolation_tee;
+        self.appraise_tee(&claims.isolation_tee, true)
+    }
+
+    /// Checks a token of any layout against the policy. The compliance status is checked on
+    /// guest-attestation tokens, the only ones MAA gives an `x-ms-compliance-status`; the TEE
+    /// type, debug marks and REPORTDATA on every token.
+    pub fn appraise_token(&self, token: &MaaToken) -> Result<(), Error> {
+        match token {
+            MaaToken::Guest(claims) => self.appraise(claims),
+            MaaToken::Tdx(claims) | MaaToken::SevSnp(claims) => {
+                self.appraise_tee(&claims.tee, false)
+            }
+        }
+    }
+
+    fn appraise_tee(&self, tee: &IsolationTee, check_compliance: bool) -> Result<(), Error> {
         let check = |field: &str, expected: &Option<String>, found: &Option<String>| match expected
         {
             Some(e) if Some(e) != found.as_ref() => Err(Error::Mismatch {
@@ -257,11 +354,13 @@ impl MaaPolicy {
             &self.attestation_type,
             &Some(tee.attestation_type.clone()),
         )?;
-        check(
-            "x-ms-compliance-status",
-            &self.compliance_status,
-            &tee.compliance_status,
-        )?;
+        if check_compliance {
+            check(
+                "x-ms-compliance-status",
+                &self.compliance_status,
+                &tee.compliance_status,
+            )?;
+        }
         if let Some(reason) = tee.debug_reason()
             && !self.allow_debug
         {

@@ -392,3 +392,110 @@ fn maa_tdx_debug_marks_each_refuse_by_default() {
         MaaPolicy::new().allow_debug().appraise(&claims).unwrap();
     }
 }
+
+/// MAA's TDX and SEV-SNP attestation tokens carry their claims at top level: they parse as
+/// their own kinds and are appraised (type, debug marks, REPORTDATA), not refused for lacking
+/// `x-ms-isolation-tee`.
+#[test]
+fn maa_top_level_tdx_and_sevsnp_tokens_have_their_own_claims() {
+    use attested_token::MaaToken;
+    let sim = issuer(33);
+    let issuer_url = "https://sim.attest.azure.net";
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let report_data = [0x5a; 32];
+    let report_hex = format!("{}{}", hex::encode(report_data), "00".repeat(32));
+    let tdx = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "tdxvm",
+        "attester_tcb_status": "UpToDate",
+        "dbgstat": "disabled",
+        "tdx_mrtd": "11".repeat(48),
+        "tdx_report_data": report_hex,
+        "tdx_td_attributes": "0000001000000000",
+        "tdx_td_attributes_debug": false,
+    });
+    let token = verifier.verify_token(&sim.sign_jwt(&tdx), at(IAT)).unwrap();
+    let MaaToken::Tdx(claims) = &token else {
+        panic!("{token:?}")
+    };
+    assert_eq!(claims.tee.attestation_type, "tdxvm");
+    assert_eq!(claims.tcb_status.as_deref(), Some("UpToDate"));
+    assert_eq!(claims.tee.tdx_mrtd, Some("11".repeat(48)));
+    MaaPolicy::new()
+        .expect_attestation_type("tdxvm")
+        .expect_report_data(&report_data)
+        .appraise_token(&token)
+        .unwrap();
+    let err = MaaPolicy::new()
+        .expect_report_data(&[0x5b; 32])
+        .appraise_token(&token)
+        .unwrap_err();
+    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    let err = MaaPolicy::new()
+        .expect_attestation_type("sevsnpvm")
+        .appraise_token(&token)
+        .unwrap_err();
+    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    // The guest-only entry point still says what it lacks.
+    assert_eq!(
+        verifier.verify(&sim.sign_jwt(&tdx), at(IAT)),
+        Err(Error::MissingClaim("x-ms-isolation-tee"))
+    );
+    let mut debug = tdx.clone();
+    debug["tdx_td_attributes"] = "0100000000000000".into();
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&debug), at(IAT))
+        .unwrap();
+    assert!(matches!(
+        MaaPolicy::new().appraise_token(&token),
+        Err(Error::Debug(_))
+    ));
+
+    let snp = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "sevsnpvm",
+        "x-ms-sevsnpvm-is-debuggable": false,
+        "x-ms-sevsnpvm-reportdata": report_hex,
+        "x-ms-sevsnpvm-launchmeasurement": "22".repeat(48),
+    });
+    let token = verifier.verify_token(&sim.sign_jwt(&snp), at(IAT)).unwrap();
+    assert!(matches!(token, MaaToken::SevSnp(_)), "{token:?}");
+    MaaPolicy::new()
+        .expect_attestation_type("sevsnpvm")
+        .expect_report_data(&report_data)
+        .appraise_token(&token)
+        .unwrap();
+    let mut debug = snp.clone();
+    debug["x-ms-sevsnpvm-is-debuggable"] = true.into();
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&debug), at(IAT))
+        .unwrap();
+    assert!(matches!(
+        MaaPolicy::new().appraise_token(&token),
+        Err(Error::Debug(_))
+    ));
+    // Neither layout: named as the missing guest claim.
+    let mut neither = snp;
+    neither["x-ms-attestation-type"] = "azurevm".into();
+    assert_eq!(
+        verifier.verify_token(&sim.sign_jwt(&neither), at(IAT)),
+        Err(Error::MissingClaim("x-ms-isolation-tee"))
+    );
+    // A guest token comes back as Guest through the same entry point.
+    let guest = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": {
+            "x-ms-attestation-type": "sevsnpvm",
+            "x-ms-compliance-status": "azure-compliant-cvm",
+            "x-ms-sevsnpvm-is-debuggable": false,
+        },
+    });
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&guest), at(IAT))
+        .unwrap();
+    assert!(matches!(token, MaaToken::Guest(_)), "{token:?}");
+    MaaPolicy::new().appraise_token(&token).unwrap();
+}
