@@ -268,14 +268,20 @@ impl ItaClaims {
                     _ => dbgstat = Some(nested.clone()),
                 }
             }
-            let tdx = raw.tdx.map(|n| {
-                merge(&mut attester, n.attester);
-                n.tdx
-            });
-            let sgx = raw.sgx.map(|n| {
-                merge(&mut attester, n.attester);
-                n.sgx
-            });
+            let tdx = match raw.tdx {
+                Some(n) => {
+                    merge(&mut attester, n.attester, "tdx")?;
+                    Some(n.tdx)
+                }
+                None => None,
+            };
+            let sgx = match raw.sgx {
+                Some(n) => {
+                    merge(&mut attester, n.attester, "sgx")?;
+                    Some(n.sgx)
+                }
+                None => None,
+            };
             (tdx, sgx, attester)
         } else {
             let tdx = match raw.tdx_mrtd {
@@ -341,15 +347,35 @@ impl ItaClaims {
     }
 }
 
-fn merge(into: &mut AttesterClaims, from: AttesterClaims) {
-    if into.attester_tcb_status.is_none() {
-        into.attester_tcb_status = from.attester_tcb_status;
-    }
+/// Folds a nested section's attester claims into the token's. A status or held data given in
+/// two places must be the same: otherwise which one counts would depend on the order read.
+fn merge(into: &mut AttesterClaims, from: AttesterClaims, section: &str) -> Result<(), Error> {
+    let agree =
+        |into: &mut Option<String>, from: Option<String>, name: &str| match (into.as_ref(), from) {
+            (Some(have), Some(other)) if *have != other => Err(Error::Mismatch {
+                field: format!("{section}.{name}"),
+                expected: have.clone(),
+                found: other,
+            }),
+            (None, from) => {
+                *into = from;
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    agree(
+        &mut into.attester_tcb_status,
+        from.attester_tcb_status,
+        "attester_tcb_status",
+    )?;
+    agree(
+        &mut into.attester_held_data,
+        from.attester_held_data,
+        "attester_held_data",
+    )?;
     into.attester_advisory_ids
         .extend(from.attester_advisory_ids);
-    if into.attester_held_data.is_none() {
-        into.attester_held_data = from.attester_held_data;
-    }
+    Ok(())
 }
 
 /// Verifies Intel Trust Authority tokens: key from a JWKS chained to pinned roots, issuer
@@ -421,7 +447,9 @@ impl ItaVerifier {
 
 /// What an ITA token must say to be accepted: measurements, REPORTDATA, nonce, TCB status.
 ///
-/// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused.
+/// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused. A v2
+/// composite token's `nvgpu` section is appraised too: `measres` must be `success`, `dbgstat`
+/// disabled, and `x-nvidia-overall-att-result` not false.
 #[derive(Debug, Clone)]
 pub struct ItaPolicy {
     mrtd: Vec<[u8; 48]>,
@@ -503,6 +531,9 @@ impl ItaPolicy {
         {
             return Err(Error::Debug(reason));
         }
+        if let Some(nvgpu) = &claims.nvgpu {
+            self.appraise_nvgpu(nvgpu)?;
+        }
         if !self.mrtd.is_empty() || self.rtmrs.iter().any(Option::is_some) {
             let tdx = claims.tdx.as_ref().ok_or(Error::MissingClaim("tdx_mrtd"))?;
             if !self.mrtd.is_empty() && !self.mrtd.contains(&tdx.mrtd) {
@@ -550,6 +581,38 @@ impl ItaPolicy {
             if *expected != found {
                 return Err(mismatch("verifier_nonce", &show(expected), &found));
             }
+        }
+        Ok(())
+    }
+}
+
+impl ItaPolicy {
+    /// The `nvgpu` section of a v2 composite token holds the NRAS claims ITA copied (Intel
+    /// Trust Authority docs, composite attestation): it is appraised as [`crate::NrasPolicy`]
+    /// appraises a GPU, so a token whose GPU failed is not accepted on the strength of its TD.
+    fn appraise_nvgpu(
+        &self,
+        nvgpu: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), Error> {
+        let text = |name: &str| nvgpu.get(name).and_then(serde_json::Value::as_str);
+        if nvgpu.get("x-nvidia-overall-att-result") == Some(&serde_json::Value::Bool(false)) {
+            return Err(Error::ResultFalse {
+                claim: "nvgpu.x-nvidia-overall-att-result".into(),
+            });
+        }
+        match text("measres") {
+            Some("success") => {}
+            Some(other) => {
+                return Err(Error::Mismatch {
+                    field: "nvgpu.measres".into(),
+                    expected: "success".into(),
+                    found: other.into(),
+                });
+            }
+            None => return Err(Error::MissingClaim("nvgpu.measres")),
+        }
+        if !self.allow_debug && text("dbgstat").is_none_or(dbgstat_is_debug) {
+            return Err(Error::Debug("nvgpu dbgstat is not disabled"));
         }
         Ok(())
     }

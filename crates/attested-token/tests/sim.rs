@@ -499,3 +499,81 @@ fn maa_top_level_tdx_and_sevsnp_tokens_have_their_own_claims() {
     assert!(matches!(token, MaaToken::Guest(_)), "{token:?}");
     MaaPolicy::new().appraise_token(&token).unwrap();
 }
+
+/// A v2 composite token (TDX plus the NRAS claims ITA copies under `nvgpu`): the GPU section is
+/// appraised, and an attester status given both at top level and in a section must agree.
+#[test]
+fn ita_v2_composite_nvgpu_is_appraised_and_statuses_agree() {
+    let sim = issuer(34);
+    let verifier = ItaVerifier::with_keys(KeySet::chained(&jwks(&sim), &sim.roots()));
+    let v1 = sim.ita_claims(&SimTd::default(), IAT, 300);
+    let mut tdx = serde_json::Map::new();
+    let mut top = serde_json::Map::new();
+    for (key, value) in v1.as_object().unwrap() {
+        if key.starts_with("tdx_") || key.starts_with("attester_") {
+            tdx.insert(key.clone(), value.clone());
+        } else {
+            top.insert(key.clone(), value.clone());
+        }
+    }
+    top.insert("ver".into(), "2.0.0".into());
+    top.insert("tdx".into(), tdx.into());
+    top.insert(
+        "nvgpu".into(),
+        serde_json::json!({
+            "iss": "https://nras.attestation.nvidia.com",
+            "attester_type": "NVGPU",
+            "measres": "success",
+            "dbgstat": "disabled",
+            "secboot": true,
+        }),
+    );
+    let good = serde_json::Value::Object(top);
+    let verify = |claims: &serde_json::Value| verifier.verify(&sim.sign_jwt(claims), at(IAT));
+    ItaPolicy::new().appraise(&verify(&good).unwrap()).unwrap();
+
+    let mut failed = good.clone();
+    failed["nvgpu"]["measres"] = "fail".into();
+    let err = ItaPolicy::new()
+        .appraise(&verify(&failed).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "nvgpu.measres"),
+        "{err}"
+    );
+    let mut unmeasured = good.clone();
+    unmeasured["nvgpu"]
+        .as_object_mut()
+        .unwrap()
+        .remove("measres");
+    assert_eq!(
+        ItaPolicy::new().appraise(&verify(&unmeasured).unwrap()),
+        Err(Error::MissingClaim("nvgpu.measres"))
+    );
+    let mut debug_gpu = good.clone();
+    debug_gpu["nvgpu"]["dbgstat"] = "enabled".into();
+    let claims = verify(&debug_gpu).unwrap();
+    assert!(matches!(
+        ItaPolicy::new().appraise(&claims),
+        Err(Error::Debug(_))
+    ));
+    ItaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    let mut overall_false = good.clone();
+    overall_false["nvgpu"]["x-nvidia-overall-att-result"] = false.into();
+    assert!(matches!(
+        ItaPolicy::new().appraise(&verify(&overall_false).unwrap()),
+        Err(Error::ResultFalse { .. })
+    ));
+
+    // The TCB status at top level and in the tdx section: equal is fine, different refused.
+    let mut same = good.clone();
+    same["attester_tcb_status"] = "UpToDate".into();
+    ItaPolicy::new().appraise(&verify(&same).unwrap()).unwrap();
+    let mut contradicting = good;
+    contradicting["attester_tcb_status"] = "OutOfDate".into();
+    let err = verify(&contradicting).unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx.attester_tcb_status"),
+        "{err}"
+    );
+}
