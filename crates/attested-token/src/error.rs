@@ -171,6 +171,13 @@ pub enum Error {
         /// The GPU entry (`GPU-0`, ...).
         gpu: String,
     },
+    /// A GPU name appears twice in the NRAS bundle's token map or in the overall token's
+    /// submods (a JSON map would silently keep the last).
+    #[error("NRAS bundle: GPU {gpu} appears twice")]
+    DuplicateGpu {
+        /// The repeated name.
+        gpu: String,
+    },
     /// The NRAS bundle's GPU tokens and the overall token's submods differ.
     #[error("NRAS bundle: {detail}")]
     GpuSet {

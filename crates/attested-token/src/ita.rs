@@ -75,6 +75,48 @@ pub struct TdxClaims {
     /// Whether ITA judged the TD debuggable.
     #[serde(rename = "tdx_is_debuggable", default)]
     pub is_debuggable: Option<bool>,
+    /// `tdx_td_attributes_debug`: the TD attributes' DEBUG bit as a boolean.
+    #[serde(rename = "tdx_td_attributes_debug", default)]
+    pub td_attributes_debug: Option<bool>,
+}
+
+/// Bit 0 of TDATTRIBUTES (TUD.DEBUG, Intel TDX DCAP Quoting Library API A.3.4): the host
+/// VMM can read and write the TD's CPU state and private memory.
+pub(crate) fn td_attributes_debug_bit(attributes: &[u8; 8]) -> bool {
+    attributes[0] & 1 == 1
+}
+
+/// Whether an EAT `dbgstat` value (RFC 9711 section 4.2.9, as text in JSON) leaves debug
+/// facilities possibly enabled: every value but the `disabled` family does, including values
+/// this crate does not know.
+pub(crate) fn dbgstat_is_debug(dbgstat: &str) -> bool {
+    !matches!(
+        dbgstat,
+        "disabled"
+            | "disabled-since-boot"
+            | "disabled-permanently"
+            | "disabled-fully-and-permanently"
+    )
+}
+
+impl TdxClaims {
+    /// Why these claims mark the TD as debuggable, if any does: `tdx_is_debuggable`,
+    /// `tdx_td_attributes_debug` or bit 0 of `tdx_td_attributes`.
+    pub fn debug_reason(&self) -> Option<&'static str> {
+        if self.is_debuggable == Some(true) {
+            Some("tdx_is_debuggable is true")
+        } else if self.td_attributes_debug == Some(true) {
+            Some("tdx_td_attributes_debug is true")
+        } else if self
+            .td_attributes
+            .as_ref()
+            .is_some_and(td_attributes_debug_bit)
+        {
+            Some("bit 0 (DEBUG) of tdx_td_attributes is set")
+        } else {
+            None
+        }
+    }
 }
 
 /// SGX enclave identity from an ITA token (`sgx_*` claims).
@@ -129,6 +171,7 @@ struct NestedTdx {
     tdx: TdxClaims,
     #[serde(flatten)]
     attester: AttesterClaims,
+    dbgstat: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,16 +253,35 @@ impl ItaClaims {
         let raw: RawItaClaims =
             serde_json::from_slice(payload).map_err(|e| malformed("ITA claims", e))?;
         let v2 = raw.tdx.is_some() || raw.sgx.is_some() || raw.nvgpu.is_some();
+        let mut dbgstat = raw.dbgstat;
         let (tdx, sgx, attester) = if v2 {
             let mut attester = raw.attester;
-            let tdx = raw.tdx.map(|n| {
-                merge(&mut attester, n.attester);
-                n.tdx
-            });
-            let sgx = raw.sgx.map(|n| {
-                merge(&mut attester, n.attester);
-                n.sgx
-            });
+            if let Some(nested) = raw.tdx.as_ref().and_then(|n| n.dbgstat.as_ref()) {
+                match &dbgstat {
+                    Some(top) if top != nested => {
+                        return Err(Error::Mismatch {
+                            field: "tdx.dbgstat".into(),
+                            expected: top.clone(),
+                            found: nested.clone(),
+                        });
+                    }
+                    _ => dbgstat = Some(nested.clone()),
+                }
+            }
+            let tdx = match raw.tdx {
+                Some(n) => {
+                    merge(&mut attester, n.attester, "tdx")?;
+                    Some(n.tdx)
+                }
+                None => None,
+            };
+            let sgx = match raw.sgx {
+                Some(n) => {
+                    merge(&mut attester, n.attester, "sgx")?;
+                    Some(n.sgx)
+                }
+                None => None,
+            };
             (tdx, sgx, attester)
         } else {
             let tdx = match raw.tdx_mrtd {
@@ -253,12 +315,27 @@ impl ItaClaims {
             tcb_status: attester.attester_tcb_status,
             advisory_ids: attester.attester_advisory_ids,
             attester_held_data: attester.attester_held_data,
-            dbgstat: raw.dbgstat,
+            dbgstat,
             verifier_nonce: raw.verifier_nonce,
             tdx,
             sgx,
             nvgpu: raw.nvgpu,
         })
+    }
+
+    /// Why the token marks the TD or enclave as debuggable, if any claim does: `dbgstat` other
+    /// than disabled, or the TDX ([`TdxClaims::debug_reason`]) or SGX debug claims.
+    pub fn debug_reason(&self) -> Option<&'static str> {
+        if self.dbgstat.as_deref().is_some_and(dbgstat_is_debug) {
+            return Some("dbgstat is not disabled");
+        }
+        if let Some(reason) = self.tdx.as_ref().and_then(TdxClaims::debug_reason) {
+            return Some(reason);
+        }
+        if self.sgx.as_ref().and_then(|s| s.is_debuggable) == Some(true) {
+            return Some("sgx_is_debuggable is true");
+        }
+        None
     }
 
     /// REPORTDATA of the TD or enclave.
@@ -270,15 +347,35 @@ impl ItaClaims {
     }
 }
 
-fn merge(into: &mut AttesterClaims, from: AttesterClaims) {
-    if into.attester_tcb_status.is_none() {
-        into.attester_tcb_status = from.attester_tcb_status;
-    }
+/// Folds a nested section's attester claims into the token's. A status or held data given in
+/// two places must be the same: otherwise which one counts would depend on the order read.
+fn merge(into: &mut AttesterClaims, from: AttesterClaims, section: &str) -> Result<(), Error> {
+    let agree =
+        |into: &mut Option<String>, from: Option<String>, name: &str| match (into.as_ref(), from) {
+            (Some(have), Some(other)) if *have != other => Err(Error::Mismatch {
+                field: format!("{section}.{name}"),
+                expected: have.clone(),
+                found: other,
+            }),
+            (None, from) => {
+                *into = from;
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    agree(
+        &mut into.attester_tcb_status,
+        from.attester_tcb_status,
+        "attester_tcb_status",
+    )?;
+    agree(
+        &mut into.attester_held_data,
+        from.attester_held_data,
+        "attester_held_data",
+    )?;
     into.attester_advisory_ids
         .extend(from.attester_advisory_ids);
-    if into.attester_held_data.is_none() {
-        into.attester_held_data = from.attester_held_data;
-    }
+    Ok(())
 }
 
 /// Verifies Intel Trust Authority tokens: key from a JWKS chained to pinned roots, issuer
@@ -350,7 +447,9 @@ impl ItaVerifier {
 
 /// What an ITA token must say to be accepted: measurements, REPORTDATA, nonce, TCB status.
 ///
-/// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused.
+/// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused. A v2
+/// composite token's `nvgpu` section is appraised too: `measres` must be `success`, `dbgstat`
+/// disabled, and `x-nvidia-overall-att-result` not false.
 #[derive(Debug, Clone)]
 pub struct ItaPolicy {
     mrtd: Vec<[u8; 48]>,
@@ -436,12 +535,13 @@ impl ItaPolicy {
         if !self.tcb_statuses.contains(&status) {
             return Err(Error::TcbStatusNotAccepted(status));
         }
-        let debuggable = claims.tdx.as_ref().and_then(|t| t.is_debuggable) == Some(true)
-            || claims.sgx.as_ref().and_then(|s| s.is_debuggable) == Some(true);
-        if debuggable && !self.allow_debug {
-            return Err(Error::Debug(
-                "the token says the TD or enclave is debuggable",
-            ));
+        if let Some(reason) = claims.debug_reason()
+            && !self.allow_debug
+        {
+            return Err(Error::Debug(reason));
+        }
+        if let Some(nvgpu) = &claims.nvgpu {
+            self.appraise_nvgpu(nvgpu)?;
         }
         if !self.mrtd.is_empty() || self.rtmrs.iter().any(Option::is_some) {
             let tdx = claims.tdx.as_ref().ok_or(Error::MissingClaim("tdx_mrtd"))?;
@@ -490,6 +590,38 @@ impl ItaPolicy {
             if *expected != found {
                 return Err(mismatch("verifier_nonce", &show(expected), &found));
             }
+        }
+        Ok(())
+    }
+}
+
+impl ItaPolicy {
+    /// The `nvgpu` section of a v2 composite token holds the NRAS claims ITA copied (Intel
+    /// Trust Authority docs, composite attestation): it is appraised as [`crate::NrasPolicy`]
+    /// appraises a GPU, so a token whose GPU failed is not accepted on the strength of its TD.
+    fn appraise_nvgpu(
+        &self,
+        nvgpu: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), Error> {
+        let text = |name: &str| nvgpu.get(name).and_then(serde_json::Value::as_str);
+        if nvgpu.get("x-nvidia-overall-att-result") == Some(&serde_json::Value::Bool(false)) {
+            return Err(Error::ResultFalse {
+                claim: "nvgpu.x-nvidia-overall-att-result".into(),
+            });
+        }
+        match text("measres") {
+            Some("success") => {}
+            Some(other) => {
+                return Err(Error::Mismatch {
+                    field: "nvgpu.measres".into(),
+                    expected: "success".into(),
+                    found: other.into(),
+                });
+            }
+            None => return Err(Error::MissingClaim("nvgpu.measres")),
+        }
+        if !self.allow_debug && text("dbgstat").is_none_or(dbgstat_is_debug) {
+            return Err(Error::Debug("nvgpu dbgstat is not disabled"));
         }
         Ok(())
     }

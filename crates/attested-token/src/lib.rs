@@ -110,9 +110,11 @@ pub use ita::{
 pub use jwt::SkippedKey;
 pub use jwt::{Algorithm, Jwks, JwtVerifier, KeySet, VerifiedJwt, token_kid};
 pub use limits::Limits;
-pub use maa::{IsolationTee, MaaClaims, MaaPolicy, MaaVerifier};
+pub use maa::{IsolationTee, MaaClaims, MaaPolicy, MaaTeeClaims, MaaToken, MaaVerifier};
 pub use nitro::{
-    CoseSign1, NITRO_CHAIN_CACHE, NITRO_DEFAULT_MAX_AGE, NitroDocument, NitroPolicy, NitroVerifier,
+    CoseSign1, NITRO_CHAIN_CACHE, NITRO_DEFAULT_MAX_AGE, NITRO_DIGEST, NITRO_MAX_CERT_LEN,
+    NITRO_MAX_NONCE_LEN, NITRO_MAX_PUBLIC_KEY_LEN, NITRO_MAX_USER_DATA_LEN, NitroDocument,
+    NitroPolicy, NitroVerifier,
 };
 pub use nras::{GpuClaims, MAX_GPUS, NRAS_ISSUER, NrasPolicy, NrasResult, NrasVerifier};
 pub use time::{DEFAULT_SKEW, NumericDate, TimeRules};

@@ -48,9 +48,19 @@ pub struct IsolationTee {
     /// TDX MRTD, hex.
     #[serde(rename = "tdx_mrtd")]
     pub tdx_mrtd: Option<String>,
-    /// Whether the TD is debuggable.
+    /// Whether the TD is debuggable (an ITA claim; MAA's TDX profile does not define it, but a
+    /// token that says so is still refused).
     #[serde(rename = "tdx_is_debuggable")]
     pub tdx_is_debuggable: Option<bool>,
+    /// `tdx_td_attributes`: TDATTRIBUTES, 8 bytes hex (MicrosoftDocs azure-docs,
+    /// articles/attestation/trust-domain-extensions-eat-profile.md).
+    #[serde(rename = "tdx_td_attributes")]
+    pub tdx_td_attributes: Option<String>,
+    /// `tdx_td_attributes_debug`: whether the TD runs in TD debug mode (same profile).
+    #[serde(rename = "tdx_td_attributes_debug")]
+    pub tdx_td_attributes_debug: Option<bool>,
+    /// `dbgstat` (EAT): `disabled` when debug facilities are off.
+    pub dbgstat: Option<String>,
     /// Runtime data the guest bound into REPORTDATA (keys, client payload), as MAA sends it.
     #[serde(rename = "x-ms-runtime")]
     pub runtime: Option<serde_json::Map<String, serde_json::Value>>,
@@ -66,10 +76,56 @@ impl IsolationTee {
             .transpose()
     }
 
-    /// Whether MAA says the VM is debuggable.
+    /// Whether MAA says the VM is debuggable (any one claim that marks it is enough, and
+    /// `tdx_td_attributes` that is not 8 bytes of hex counts as debug: it cannot be shown off).
     pub fn is_debuggable(&self) -> bool {
-        self.sevsnp_is_debuggable == Some(true) || self.tdx_is_debuggable == Some(true)
+        self.debug_reason().is_some()
     }
+
+    /// Which claim marks the VM as debuggable, if any: `x-ms-sevsnpvm-is-debuggable`,
+    /// `tdx_td_attributes_debug`, bit 0 of `tdx_td_attributes`, `dbgstat` or
+    /// `tdx_is_debuggable`.
+    pub fn debug_reason(&self) -> Option<&'static str> {
+        tdx_debug_reason(
+            self.tdx_td_attributes.as_deref(),
+            self.tdx_td_attributes_debug,
+            self.dbgstat.as_deref(),
+        )
+        .or(if self.sevsnp_is_debuggable == Some(true) {
+            Some("x-ms-sevsnpvm-is-debuggable is true")
+        } else if self.tdx_is_debuggable == Some(true) {
+            Some("tdx_is_debuggable is true")
+        } else {
+            None
+        })
+    }
+}
+
+/// The debug marks of MAA's TDX EAT profile (MicrosoftDocs azure-docs,
+/// articles/attestation/trust-domain-extensions-eat-profile.md): `tdx_td_attributes_debug`
+/// (boolean), bit 0 of `tdx_td_attributes` (16 hex characters, TDATTRIBUTES as in the quote)
+/// and `dbgstat` (EAT text).
+fn tdx_debug_reason(
+    td_attributes: Option<&str>,
+    td_attributes_debug: Option<bool>,
+    dbgstat: Option<&str>,
+) -> Option<&'static str> {
+    if td_attributes_debug == Some(true) {
+        return Some("tdx_td_attributes_debug is true");
+    }
+    if let Some(text) = td_attributes {
+        let mut attributes = [0u8; 8];
+        if hex::decode_to_slice(text, &mut attributes).is_err() {
+            return Some("tdx_td_attributes is not 8 bytes of hex");
+        }
+        if crate::ita::td_attributes_debug_bit(&attributes) {
+            return Some("bit 0 (DEBUG) of tdx_td_attributes is set");
+        }
+    }
+    if dbgstat.is_some_and(crate::ita::dbgstat_is_debug) {
+        return Some("dbgstat is not disabled");
+    }
+    None
 }
 
 /// The verified claims of an MAA token.
@@ -108,6 +164,80 @@ impl MaaClaims {
     }
 }
 
+/// The claims of an MAA token from TDX or SEV-SNP attestation (`attest/TdxVm`,
+/// `attest/SevSnpVm`): the TEE claims sit at the top level, not under `x-ms-isolation-tee`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MaaTeeClaims {
+    /// `iss`: the attestation provider's URL.
+    pub issuer: String,
+    /// `exp`, seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// `x-ms-ver`.
+    pub ver: Option<String>,
+    /// The TEE claims, read from the top level (`x-ms-attestation-type` is `tdxvm` or
+    /// `sevsnpvm`; `x-ms-runtime` is the top-level one).
+    pub tee: IsolationTee,
+    /// `attester_tcb_status` (TDX profile), as MAA sends it.
+    pub tcb_status: Option<String>,
+}
+
+/// An MAA token of any of the layouts MAA issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaaToken {
+    /// Guest attestation (`x-ms-isolation-tee` present).
+    Guest(MaaClaims),
+    /// TDX attestation, claims at top level (`x-ms-attestation-type` `tdxvm`).
+    Tdx(MaaTeeClaims),
+    /// SEV-SNP attestation, claims at top level (`x-ms-attestation-type` `sevsnpvm`).
+    SevSnp(MaaTeeClaims),
+}
+
+#[derive(Deserialize)]
+struct RawTopLevel {
+    #[serde(rename = "x-ms-isolation-tee")]
+    isolation_tee: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "x-ms-attestation-type")]
+    attestation_type: Option<String>,
+    attester_tcb_status: Option<String>,
+}
+
+impl MaaToken {
+    /// Parses the claims of a verified token payload, whichever layout it has.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Error> {
+        let top: RawTopLevel =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA claims", e))?;
+        if top.isolation_tee.is_some() {
+            return MaaClaims::from_payload(payload).map(MaaToken::Guest);
+        }
+        let kind = match top.attestation_type.as_deref() {
+            Some("tdxvm") => MaaToken::Tdx,
+            Some("sevsnpvm") => MaaToken::SevSnp,
+            _ => return Err(Error::MissingClaim("x-ms-isolation-tee")),
+        };
+        let raw: RawMaaClaims =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA claims", e))?;
+        let tee: IsolationTee =
+            serde_json::from_slice(payload).map_err(|e| malformed("MAA TEE claims", e))?;
+        Ok(kind(MaaTeeClaims {
+            issuer: raw.iss.unwrap_or_default(),
+            expires_at: raw.exp.map(|t| t.0).unwrap_or_default(),
+            ver: raw.ver,
+            tee,
+            tcb_status: top.attester_tcb_status,
+        }))
+    }
+
+    /// The TEE claims, whichever layout carried them.
+    pub fn tee(&self) -> &IsolationTee {
+        match self {
+            MaaToken::Guest(claims) => &claims.isolation_tee,
+            MaaToken::Tdx(claims) | MaaToken::SevSnp(claims) => &claims.tee,
+        }
+    }
+}
+
 /// Verifies MAA tokens. MAA signs with self-signed certificates listed in the provider's
 /// `/certs`: pin them as roots ([`KeySet::chained`]) or opt in to trusting the fetched key set.
 #[derive(Debug, Clone)]
@@ -126,10 +256,18 @@ impl MaaVerifier {
 
     forward_jwt_options!(time_and_limits);
 
-    /// Verifies `token` at `now` and returns its typed claims.
+    /// Verifies a guest-attestation `token` at `now` and returns its typed claims (a token
+    /// without `x-ms-isolation-tee` is refused: see [`MaaVerifier::verify_token`]).
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<MaaClaims, Error> {
         let verified = self.jwt.verify(token, now)?;
         MaaClaims::from_payload(&verified.payload)
+    }
+
+    /// Verifies a `token` of any MAA layout at `now`: guest attestation, or TDX or SEV-SNP
+    /// attestation with the claims at top level.
+    pub fn verify_token(&self, token: &str, now: SystemTime) -> Result<MaaToken, Error> {
+        let verified = self.jwt.verify(token, now)?;
+        MaaToken::from_payload(&verified.payload)
     }
 }
 
@@ -186,7 +324,22 @@ impl MaaPolicy {
 
     /// Checks `claims` against the policy.
     pub fn appraise(&self, claims: &MaaClaims) -> Result<(), Error> {
-        let tee = &claims.isolation_tee;
+        self.appraise_tee(&claims.isolation_tee, true)
+    }
+
+    /// Checks a token of any layout against the policy. The compliance status is checked on
+    /// guest-attestation tokens, the only ones MAA gives an `x-ms-compliance-status`; the TEE
+    /// type, debug marks and REPORTDATA on every token.
+    pub fn appraise_token(&self, token: &MaaToken) -> Result<(), Error> {
+        match token {
+            MaaToken::Guest(claims) => self.appraise(claims),
+            MaaToken::Tdx(claims) | MaaToken::SevSnp(claims) => {
+                self.appraise_tee(&claims.tee, false)
+            }
+        }
+    }
+
+    fn appraise_tee(&self, tee: &IsolationTee, check_compliance: bool) -> Result<(), Error> {
         let check = |field: &str, expected: &Option<String>, found: &Option<String>| match expected
         {
             Some(e) if Some(e) != found.as_ref() => Err(Error::Mismatch {
@@ -201,13 +354,17 @@ impl MaaPolicy {
             &self.attestation_type,
             &Some(tee.attestation_type.clone()),
         )?;
-        check(
-            "x-ms-compliance-status",
-            &self.compliance_status,
-            &tee.compliance_status,
-        )?;
-        if tee.is_debuggable() && !self.allow_debug {
-            return Err(Error::Debug("MAA says the VM is debuggable"));
+        if check_compliance {
+            check(
+                "x-ms-compliance-status",
+                &self.compliance_status,
+                &tee.compliance_status,
+            )?;
+        }
+        if let Some(reason) = tee.debug_reason()
+            && !self.allow_debug
+        {
+            return Err(Error::Debug(reason));
         }
         if let Some(prefix) = &self.report_data {
             let found = tee

@@ -23,6 +23,27 @@ const COSE_SIGN1_TAG: u64 = 18;
 const MAX_CBOR_DEPTH: usize = 16;
 /// Nitro has at most 32 PCRs.
 const MAX_PCRS: usize = 32;
+/// COSE header label of `alg`.
+const COSE_ALG: i128 = 1;
+/// COSE header label of `crit`.
+const COSE_CRIT: i128 = 2;
+/// Parameters a COSE header may carry (Nitro's protected header has one, its unprotected
+/// header none): bounds the pairwise duplicate checks.
+const MAX_HEADER_PARAMS: usize = 16;
+
+// Field bounds of the attestation document as AWS states them in aws-nitro-enclaves-nsm-api,
+// docs/attestation_process.md, section 3.2.2.2 "Check content" (and the CDDL of section 2.2:
+// `cert = bytes .size (1..1024)`).
+/// Largest DER certificate of `certificate` and of each `cabundle` entry.
+pub const NITRO_MAX_CERT_LEN: usize = 1024;
+/// Largest `public_key` (it is 1..=1024 bytes when present).
+pub const NITRO_MAX_PUBLIC_KEY_LEN: usize = 1024;
+/// Largest `user_data`.
+pub const NITRO_MAX_USER_DATA_LEN: usize = 512;
+/// Largest `nonce`.
+pub const NITRO_MAX_NONCE_LEN: usize = 512;
+/// The only PCR digest algorithm AWS defines.
+pub const NITRO_DIGEST: &str = "SHA384";
 
 /// Default maximum age of a document's timestamp.
 pub const NITRO_DEFAULT_MAX_AGE: Duration = Duration::from_secs(5 * 60);
@@ -42,7 +63,57 @@ fn decode(what: &'static str, bytes: &[u8]) -> Result<Value, Error> {
     if !rest.is_empty() {
         return Err(malformed(what, format!("{} trailing bytes", rest.len())));
     }
+    // ciborium accepts indefinite-length strings, arrays and maps and non-shortest heads; the
+    // same value then has many encodings, and a signed byte string may be read differently by
+    // another parser. AWS's documents use definite lengths and shortest heads, which is what
+    // ciborium writes: the input must be exactly that re-encoding.
+    let mut again = Vec::with_capacity(bytes.len());
+    if ciborium::ser::into_writer(&value, &mut again).is_err() || again != bytes {
+        return Err(malformed(
+            what,
+            "not in definite-length, shortest-form CBOR (indefinite lengths are refused)",
+        ));
+    }
     Ok(value)
+}
+
+fn label(key: &Value) -> String {
+    match key {
+        Value::Integer(i) => i128::from(*i).to_string(),
+        Value::Text(t) => format!("{t:?}"),
+        _ => "a non-integer, non-text label".into(),
+    }
+}
+
+/// The parameters of a COSE header, each label once, none `crit`.
+fn header_params(what: &'static str, params: &[(Value, Value)]) -> Result<(), Error> {
+    if params.len() > MAX_HEADER_PARAMS {
+        return Err(malformed(
+            what,
+            format!("{} parameters, over {MAX_HEADER_PARAMS}", params.len()),
+        ));
+    }
+    for (index, (key, value)) in params.iter().enumerate() {
+        if !matches!(key, Value::Integer(_) | Value::Text(_)) {
+            return Err(malformed(what, "a label is neither integer nor text"));
+        }
+        if params.iter().take(index).any(|(other, _)| other == key) {
+            return Err(malformed(
+                what,
+                format!("label {} appears twice", label(key)),
+            ));
+        }
+        // RFC 9052 section 3.1: crit lists labels the recipient must understand; this verifier
+        // understands none beyond alg, so a document that needs any is refused.
+        if key.as_integer().is_some_and(|k| i128::from(k) == COSE_CRIT) {
+            let labels = match value {
+                Value::Array(labels) => labels.iter().map(label).collect(),
+                other => vec![label(other)],
+            };
+            return Err(Error::CriticalHeader(labels));
+        }
+    }
+    Ok(())
 }
 
 fn bytes_of(what: &'static str, value: Value) -> Result<Vec<u8>, Error> {
@@ -70,16 +141,29 @@ impl CoseSign1 {
             items.try_into().map_err(|items: Vec<Value>| {
                 malformed("COSE_Sign1", format!("{} elements, not 4", items.len()))
             })?;
-        if !matches!(unprotected, Value::Map(_)) {
+        let Value::Map(unprotected) = unprotected else {
             return Err(malformed("COSE_Sign1", "unprotected header is not a map"));
-        }
+        };
         let protected = bytes_of("COSE protected header", protected)?;
         let Value::Map(header) = decode("COSE protected header", &protected)? else {
             return Err(malformed("COSE protected header", "not a map"));
         };
+        header_params("COSE protected header", &header)?;
+        header_params("COSE unprotected header", &unprotected)?;
+        // RFC 9052 section 3: a label must not appear in both buckets (which one would count
+        // is the parser's choice, and only the protected one is signed).
+        if let Some((key, _)) = unprotected
+            .iter()
+            .find(|(key, _)| header.iter().any(|(protected, _)| protected == key))
+        {
+            return Err(malformed(
+                "COSE unprotected header",
+                format!("label {} repeats a protected parameter", label(key)),
+            ));
+        }
         let alg = header
             .iter()
-            .find(|(k, _)| k.as_integer().is_some_and(|k| i128::from(k) == 1))
+            .find(|(k, _)| k.as_integer().is_some_and(|k| i128::from(k) == COSE_ALG))
             .and_then(|(_, v)| v.as_integer())
             .map(i128::from);
         if alg != Some(COSE_ES384) {
@@ -164,15 +248,30 @@ impl NitroDocument {
             Value::Text(t) => Ok(t),
             _ => Err(malformed("Nitro document", format!("{name} is not text"))),
         };
+        // The checks of aws-nitro-enclaves-nsm-api docs/attestation_process.md 3.2.2.2.
         let module_id = text("module_id", take("module_id")?)?;
+        if module_id.is_empty() {
+            return Err(malformed("Nitro document", "module_id is empty"));
+        }
         let digest = text("digest", take("digest")?)?;
+        if digest != NITRO_DIGEST {
+            return Err(Error::Mismatch {
+                field: "digest".into(),
+                expected: NITRO_DIGEST.into(),
+                found: digest,
+            });
+        }
         let timestamp_ms = take("timestamp")?
             .as_integer()
             .and_then(|i| u64::try_from(i).ok())
-            .ok_or_else(|| malformed("Nitro document", "timestamp is not an unsigned integer"))?;
+            .filter(|&t| t > 0)
+            .ok_or_else(|| malformed("Nitro document", "timestamp is not a positive integer"))?;
         let Value::Map(pcr_entries) = take("pcrs")? else {
             return Err(malformed("Nitro document", "pcrs is not a map"));
         };
+        if pcr_entries.is_empty() {
+            return Err(malformed("Nitro document", "pcrs is empty"));
+        }
         if pcr_entries.len() > MAX_PCRS {
             return Err(malformed("Nitro document", "too many PCRs"));
         }
@@ -194,10 +293,25 @@ impl NitroDocument {
                 return Err(malformed("Nitro document", format!("duplicate PCR{index}")));
             }
         }
-        let certificate = bytes_of("Nitro certificate", take("certificate")?)?;
+        let cert_len = |what: &'static str, der: Vec<u8>| {
+            if der.is_empty() || der.len() > NITRO_MAX_CERT_LEN {
+                return Err(malformed(
+                    what,
+                    format!("{} bytes, not 1..={NITRO_MAX_CERT_LEN}", der.len()),
+                ));
+            }
+            Ok(der)
+        };
+        let certificate = cert_len(
+            "Nitro certificate",
+            bytes_of("Nitro certificate", take("certificate")?)?,
+        )?;
         let Value::Array(bundle) = take("cabundle")? else {
             return Err(malformed("Nitro document", "cabundle is not an array"));
         };
+        if bundle.is_empty() {
+            return Err(malformed("Nitro document", "cabundle is empty"));
+        }
         if bundle.len() + 1 > MAX_CHAIN_LEN {
             return Err(Error::ChainTooLong {
                 len: bundle.len() + 1,
@@ -206,11 +320,22 @@ impl NitroDocument {
         }
         let cabundle = bundle
             .into_iter()
-            .map(|c| bytes_of("Nitro cabundle", c))
+            .map(|c| cert_len("Nitro cabundle", bytes_of("Nitro cabundle", c)?))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut optional = |name: &'static str| match fields.remove(name) {
-            None => Ok(None),
-            Some(value) => optional_bytes(name, value),
+        let mut optional = |name: &'static str, min: usize, max: usize| {
+            let value = match fields.remove(name) {
+                None => None,
+                Some(value) => optional_bytes(name, value)?,
+            };
+            if let Some(bytes) = &value
+                && !(min..=max).contains(&bytes.len())
+            {
+                return Err(malformed(
+                    "Nitro document",
+                    format!("{name} is {} bytes, not {min}..={max}", bytes.len()),
+                ));
+            }
+            Ok(value)
         };
         Ok(NitroDocument {
             module_id,
@@ -219,9 +344,9 @@ impl NitroDocument {
             pcrs,
             certificate,
             cabundle,
-            public_key: optional("public_key")?,
-            user_data: optional("user_data")?,
-            nonce: optional("nonce")?,
+            public_key: optional("public_key", 1, NITRO_MAX_PUBLIC_KEY_LEN)?,
+            user_data: optional("user_data", 0, NITRO_MAX_USER_DATA_LEN)?,
+            nonce: optional("nonce", 0, NITRO_MAX_NONCE_LEN)?,
         })
     }
 

@@ -19,7 +19,53 @@ pub const NRAS_ISSUER: &str = "https://nras.attestation.nvidia.com";
 pub const MAX_GPUS: usize = 64;
 
 #[derive(Deserialize)]
-struct RawBundle((String, String), BTreeMap<String, String>);
+struct RawBundle((String, String), Entries<String>);
+
+/// A JSON object kept as its entries in document order, so that a repeated key is seen
+/// (a map type would keep only the last value: a bundle could then carry a GPU twice, once
+/// signed and digested, once not, and which one counts would be up to the parser).
+struct Entries<V>(Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    // One more than the cap is enough for the caller to refuse the count.
+                    if entries.len() > MAX_GPUS {
+                        return Err(serde::de::Error::custom(format!("over {MAX_GPUS} entries")));
+                    }
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl<V> Entries<V> {
+    /// The entries by name, refusing a name that appears twice.
+    fn into_unique(self) -> Result<BTreeMap<String, V>, Error> {
+        let mut map = BTreeMap::new();
+        for (name, value) in self.0 {
+            if map.contains_key(&name) {
+                return Err(Error::DuplicateGpu { gpu: name });
+            }
+            map.insert(name, value);
+        }
+        Ok(map)
+    }
+}
 
 #[derive(Deserialize)]
 struct RawOverall {
@@ -28,8 +74,12 @@ struct RawOverall {
     #[serde(rename = "x-nvidia-ver")]
     version: Option<String>,
     eat_nonce: Option<String>,
-    #[serde(default)]
-    submods: BTreeMap<String, (String, (String, String))>,
+    #[serde(default = "no_submods")]
+    submods: Entries<(String, (String, String))>,
+}
+
+fn no_submods() -> Entries<(String, (String, String))> {
+    Entries(Vec::new())
 }
 
 /// Claims of one GPU's token.
@@ -118,6 +168,7 @@ impl NrasVerifier {
                 format!("first entry is {kind:?}, not \"JWT\""),
             ));
         }
+        let gpu_tokens = gpu_tokens.into_unique()?;
         if gpu_tokens.len() > MAX_GPUS {
             return Err(malformed(
                 "NRAS bundle",
@@ -129,21 +180,21 @@ impl NrasVerifier {
             .verify_named(&overall_token, now, "the overall NRAS token")?;
         let overall: RawOverall = serde_json::from_slice(&overall.payload)
             .map_err(|e| malformed("NRAS overall claims", e))?;
-        if overall.submods.len() != gpu_tokens.len() {
+        let submods = overall.submods.into_unique()?;
+        if submods.len() != gpu_tokens.len() {
             return Err(Error::GpuSet {
                 detail: format!(
                     "overall token lists {} GPUs, bundle carries {}",
-                    overall.submods.len(),
+                    submods.len(),
                     gpu_tokens.len()
                 ),
             });
         }
         let mut gpus = Vec::with_capacity(gpu_tokens.len());
         for (name, token) in &gpu_tokens {
-            let (kind, (hash, digest)) =
-                overall.submods.get(name).ok_or_else(|| Error::GpuSet {
-                    detail: format!("{name} is not listed in the overall token"),
-                })?;
+            let (kind, (hash, digest)) = submods.get(name).ok_or_else(|| Error::GpuSet {
+                detail: format!("{name} is not listed in the overall token"),
+            })?;
             if kind != "DIGEST" || hash != "SHA-256" {
                 return Err(malformed("NRAS submods", format!("{name}: {kind} {hash}")));
             }

@@ -342,6 +342,30 @@ impl SimIssuer {
         self.cose_sign1(&encode(&payload))
     }
 
+    /// Signs `payload` as an untagged COSE_Sign1 with ES384 under the given encoded headers,
+    /// taken verbatim: `protected` is the bstr's content, `unprotected` the map's encoding
+    /// (tests build hostile headers and encodings with it).
+    pub fn cose_sign1_with_headers(
+        &self,
+        protected: &[u8],
+        unprotected: &[u8],
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let to_be_signed = encode(&Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(protected.to_vec()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(payload.to_vec()),
+        ]));
+        let signature: Signature = self.signer.sign(&to_be_signed);
+        let mut out = vec![0x84];
+        out.extend(encode(&Value::Bytes(protected.to_vec())));
+        out.extend_from_slice(unprotected);
+        out.extend(encode(&Value::Bytes(payload.to_vec())));
+        out.extend(encode(&Value::Bytes(signature.to_bytes().to_vec())));
+        out
+    }
+
     /// Signs `payload` as an untagged COSE_Sign1 with ES384.
     pub fn cose_sign1(&self, payload: &[u8]) -> Vec<u8> {
         let protected = encode(&Value::Map(vec![(

@@ -230,3 +230,36 @@ fn nras_keys_against_another_root_are_untrusted() {
         .unwrap_err();
     assert!(matches!(err, Error::UntrustedKey { .. }), "{err}");
 }
+
+/// A bundle that names the same GPU twice is refused, not read as its last entry: a JSON map
+/// keeps one value per key, so the second entry (which the overall token's digest need not
+/// cover in a parser that keeps the first) would otherwise be silently dropped or preferred.
+#[test]
+fn a_gpu_named_twice_in_the_bundle_is_refused() {
+    let (Some(bundle), Some(keys)) = (attested_testdata::read(PASSING), keys(Backend::default()))
+    else {
+        return;
+    };
+    let verifier = NrasVerifier::with_keys(keys);
+    let now = at(PASSING_IAT + 5);
+    let value: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let token = value[1]["GPU-0"].as_str().unwrap();
+    let overall = value[0][1].as_str().unwrap();
+    let once = format!(r#"[["JWT","{overall}"],{{"GPU-0":"{token}"}}]"#);
+    // The rebuilt bundle verifies: only the repetition below differs.
+    verifier.verify(once.as_bytes(), now).unwrap();
+    let twice = format!(r#"[["JWT","{overall}"],{{"GPU-0":"{token}","GPU-0":"{token}"}}]"#);
+    assert_eq!(
+        verifier.verify(twice.as_bytes(), now),
+        Err(Error::DuplicateGpu {
+            gpu: "GPU-0".into()
+        })
+    );
+    let other = format!(r#"[["JWT","{overall}"],{{"GPU-0":"{token}","GPU-0":"x.y.z"}}]"#);
+    assert_eq!(
+        verifier.verify(other.as_bytes(), now),
+        Err(Error::DuplicateGpu {
+            gpu: "GPU-0".into()
+        })
+    );
+}

@@ -308,3 +308,272 @@ fn simulated_nras_bundle() {
         .appraise(&result)
         .unwrap();
 }
+
+/// ITA marks a debug TD in several claims; any one of them is enough to refuse the token by
+/// default. Each variant below sets exactly one mark on an otherwise accepted token.
+#[test]
+fn ita_debug_marks_each_refuse_by_default() {
+    let sim = issuer(31);
+    let verifier = ItaVerifier::with_keys(KeySet::chained(&jwks(&sim), &sim.roots()));
+    let base = sim.ita_claims(&SimTd::default(), IAT, 300);
+    let mut clean = base.clone();
+    clean["tdx_td_attributes"] = "0000001000000000".into();
+    clean["tdx_td_attributes_debug"] = false.into();
+    let claims = verifier.verify(&sim.sign_jwt(&clean), at(IAT)).unwrap();
+    ItaPolicy::new().appraise(&claims).unwrap();
+    let marks: [(&str, serde_json::Value); 4] = [
+        ("dbgstat", "enabled".into()),
+        ("tdx_td_attributes_debug", true.into()),
+        ("tdx_td_attributes", "0100000000000000".into()),
+        ("tdx_is_debuggable", true.into()),
+    ];
+    for (claim, value) in marks {
+        let mut marked = clean.clone();
+        marked[claim] = value;
+        let claims = verifier.verify(&sim.sign_jwt(&marked), at(IAT)).unwrap();
+        let err = ItaPolicy::new().appraise(&claims).unwrap_err();
+        assert!(
+            matches!(&err, Error::Debug(reason) if reason.contains(claim)),
+            "{claim}: {err}"
+        );
+        ItaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    }
+    // A v2 token whose tdx section says dbgstat differently from the top level is refused.
+    let mut v2 = serde_json::json!({
+        "ver": "2.0.0", "iss": base["iss"], "iat": IAT, "nbf": IAT, "exp": IAT + 300,
+        "dbgstat": "disabled", "attester_tcb_status": "UpToDate",
+    });
+    let mut tdx = clean.clone();
+    tdx["dbgstat"] = "enabled".into();
+    v2["tdx"] = tdx;
+    let err = verifier.verify(&sim.sign_jwt(&v2), at(IAT)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx.dbgstat"),
+        "{err}"
+    );
+}
+
+/// MAA marks a debug TD with `tdx_td_attributes_debug`, bit 0 of `tdx_td_attributes` or
+/// `dbgstat` (its TDX EAT profile; it does not emit `tdx_is_debuggable`): each alone refuses.
+#[test]
+fn maa_tdx_debug_marks_each_refuse_by_default() {
+    let sim = issuer(32);
+    let issuer_url = "https://sim.attest.azure.net";
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let clean = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": {
+            "x-ms-attestation-type": "tdxvm",
+            "x-ms-compliance-status": "azure-compliant-cvm",
+            "tdx_td_attributes": "0000001000000000",
+            "tdx_td_attributes_debug": false,
+            "dbgstat": "disabled",
+        },
+    });
+    let claims = verifier.verify(&sim.sign_jwt(&clean), at(IAT)).unwrap();
+    MaaPolicy::new().appraise(&claims).unwrap();
+    let marks: [(&str, serde_json::Value); 4] = [
+        ("tdx_td_attributes_debug", true.into()),
+        ("tdx_td_attributes", "0100000000000000".into()),
+        ("tdx_td_attributes", "not hex".into()),
+        ("dbgstat", "enabled".into()),
+    ];
+    for (claim, value) in marks {
+        let mut marked = clean.clone();
+        marked["x-ms-isolation-tee"][claim] = value;
+        let claims = verifier.verify(&sim.sign_jwt(&marked), at(IAT)).unwrap();
+        let err = MaaPolicy::new().appraise(&claims).unwrap_err();
+        assert!(
+            matches!(&err, Error::Debug(reason) if reason.contains(claim)),
+            "{claim}: {err}"
+        );
+        MaaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    }
+}
+
+/// MAA's TDX and SEV-SNP attestation tokens carry their claims at top level: they parse as
+/// their own kinds and are appraised (type, debug marks, REPORTDATA), not refused for lacking
+/// `x-ms-isolation-tee`.
+#[test]
+fn maa_top_level_tdx_and_sevsnp_tokens_have_their_own_claims() {
+    use attested_token::MaaToken;
+    let sim = issuer(33);
+    let issuer_url = "https://sim.attest.azure.net";
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let report_data = [0x5a; 32];
+    let report_hex = format!("{}{}", hex::encode(report_data), "00".repeat(32));
+    let tdx = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "tdxvm",
+        "attester_tcb_status": "UpToDate",
+        "dbgstat": "disabled",
+        "tdx_mrtd": "11".repeat(48),
+        "tdx_report_data": report_hex,
+        "tdx_td_attributes": "0000001000000000",
+        "tdx_td_attributes_debug": false,
+    });
+    let token = verifier.verify_token(&sim.sign_jwt(&tdx), at(IAT)).unwrap();
+    let MaaToken::Tdx(claims) = &token else {
+        panic!("{token:?}")
+    };
+    assert_eq!(claims.tee.attestation_type, "tdxvm");
+    assert_eq!(claims.tcb_status.as_deref(), Some("UpToDate"));
+    assert_eq!(claims.tee.tdx_mrtd, Some("11".repeat(48)));
+    MaaPolicy::new()
+        .expect_attestation_type("tdxvm")
+        .expect_report_data(&report_data)
+        .appraise_token(&token)
+        .unwrap();
+    let err = MaaPolicy::new()
+        .expect_report_data(&[0x5b; 32])
+        .appraise_token(&token)
+        .unwrap_err();
+    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    let err = MaaPolicy::new()
+        .expect_attestation_type("sevsnpvm")
+        .appraise_token(&token)
+        .unwrap_err();
+    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    // The guest-only entry point still says what it lacks.
+    assert_eq!(
+        verifier.verify(&sim.sign_jwt(&tdx), at(IAT)),
+        Err(Error::MissingClaim("x-ms-isolation-tee"))
+    );
+    let mut debug = tdx.clone();
+    debug["tdx_td_attributes"] = "0100000000000000".into();
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&debug), at(IAT))
+        .unwrap();
+    assert!(matches!(
+        MaaPolicy::new().appraise_token(&token),
+        Err(Error::Debug(_))
+    ));
+
+    let snp = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "sevsnpvm",
+        "x-ms-sevsnpvm-is-debuggable": false,
+        "x-ms-sevsnpvm-reportdata": report_hex,
+        "x-ms-sevsnpvm-launchmeasurement": "22".repeat(48),
+    });
+    let token = verifier.verify_token(&sim.sign_jwt(&snp), at(IAT)).unwrap();
+    assert!(matches!(token, MaaToken::SevSnp(_)), "{token:?}");
+    MaaPolicy::new()
+        .expect_attestation_type("sevsnpvm")
+        .expect_report_data(&report_data)
+        .appraise_token(&token)
+        .unwrap();
+    let mut debug = snp.clone();
+    debug["x-ms-sevsnpvm-is-debuggable"] = true.into();
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&debug), at(IAT))
+        .unwrap();
+    assert!(matches!(
+        MaaPolicy::new().appraise_token(&token),
+        Err(Error::Debug(_))
+    ));
+    // Neither layout: named as the missing guest claim.
+    let mut neither = snp;
+    neither["x-ms-attestation-type"] = "azurevm".into();
+    assert_eq!(
+        verifier.verify_token(&sim.sign_jwt(&neither), at(IAT)),
+        Err(Error::MissingClaim("x-ms-isolation-tee"))
+    );
+    // A guest token comes back as Guest through the same entry point.
+    let guest = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": {
+            "x-ms-attestation-type": "sevsnpvm",
+            "x-ms-compliance-status": "azure-compliant-cvm",
+            "x-ms-sevsnpvm-is-debuggable": false,
+        },
+    });
+    let token = verifier
+        .verify_token(&sim.sign_jwt(&guest), at(IAT))
+        .unwrap();
+    assert!(matches!(token, MaaToken::Guest(_)), "{token:?}");
+    MaaPolicy::new().appraise_token(&token).unwrap();
+}
+
+/// A v2 composite token (TDX plus the NRAS claims ITA copies under `nvgpu`): the GPU section is
+/// appraised, and an attester status given both at top level and in a section must agree.
+#[test]
+fn ita_v2_composite_nvgpu_is_appraised_and_statuses_agree() {
+    let sim = issuer(34);
+    let verifier = ItaVerifier::with_keys(KeySet::chained(&jwks(&sim), &sim.roots()));
+    let v1 = sim.ita_claims(&SimTd::default(), IAT, 300);
+    let mut tdx = serde_json::Map::new();
+    let mut top = serde_json::Map::new();
+    for (key, value) in v1.as_object().unwrap() {
+        if key.starts_with("tdx_") || key.starts_with("attester_") {
+            tdx.insert(key.clone(), value.clone());
+        } else {
+            top.insert(key.clone(), value.clone());
+        }
+    }
+    top.insert("ver".into(), "2.0.0".into());
+    top.insert("tdx".into(), tdx.into());
+    top.insert(
+        "nvgpu".into(),
+        serde_json::json!({
+            "iss": "https://nras.attestation.nvidia.com",
+            "attester_type": "NVGPU",
+            "measres": "success",
+            "dbgstat": "disabled",
+            "secboot": true,
+        }),
+    );
+    let good = serde_json::Value::Object(top);
+    let verify = |claims: &serde_json::Value| verifier.verify(&sim.sign_jwt(claims), at(IAT));
+    ItaPolicy::new().appraise(&verify(&good).unwrap()).unwrap();
+
+    let mut failed = good.clone();
+    failed["nvgpu"]["measres"] = "fail".into();
+    let err = ItaPolicy::new()
+        .appraise(&verify(&failed).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "nvgpu.measres"),
+        "{err}"
+    );
+    let mut unmeasured = good.clone();
+    unmeasured["nvgpu"]
+        .as_object_mut()
+        .unwrap()
+        .remove("measres");
+    assert_eq!(
+        ItaPolicy::new().appraise(&verify(&unmeasured).unwrap()),
+        Err(Error::MissingClaim("nvgpu.measres"))
+    );
+    let mut debug_gpu = good.clone();
+    debug_gpu["nvgpu"]["dbgstat"] = "enabled".into();
+    let claims = verify(&debug_gpu).unwrap();
+    assert!(matches!(
+        ItaPolicy::new().appraise(&claims),
+        Err(Error::Debug(_))
+    ));
+    ItaPolicy::new().allow_debug().appraise(&claims).unwrap();
+    let mut overall_false = good.clone();
+    overall_false["nvgpu"]["x-nvidia-overall-att-result"] = false.into();
+    assert!(matches!(
+        ItaPolicy::new().appraise(&verify(&overall_false).unwrap()),
+        Err(Error::ResultFalse { .. })
+    ));
+
+    // The TCB status at top level and in the tdx section: equal is fine, different refused.
+    let mut same = good.clone();
+    same["attester_tcb_status"] = "UpToDate".into();
+    ItaPolicy::new().appraise(&verify(&same).unwrap()).unwrap();
+    let mut contradicting = good;
+    contradicting["attester_tcb_status"] = "OutOfDate".into();
+    let err = verify(&contradicting).unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx.attester_tcb_status"),
+        "{err}"
+    );
+}
