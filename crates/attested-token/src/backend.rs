@@ -46,6 +46,8 @@ impl Backend {
 pub(crate) enum Hash {
     Sha256,
     Sha384,
+    /// Only X.509 signatures use it, and only the RustCrypto chain algorithms construct it.
+    #[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
     Sha512,
 }
 
@@ -57,7 +59,8 @@ pub(crate) enum Scheme {
     RsaPss(Hash),
     /// ECDSA with r||s of fixed width (JWS, COSE).
     EcdsaFixed(Hash),
-    /// ECDSA with a DER `Ecdsa-Sig-Value` (X.509).
+    /// ECDSA with a DER `Ecdsa-Sig-Value` (X.509; built only by the RustCrypto chain algorithms).
+    #[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
     EcdsaDer(Hash),
 }
 

@@ -75,6 +75,7 @@ struct RsaPublicKeyDer<'a> {
     public_exponent: UintRef<'a>,
 }
 
+#[cfg(feature = "rustcrypto")]
 fn rsa_key(bits: &[u8]) -> Option<PublicKey> {
     let rsa = RsaPublicKeyDer::from_der(bits).ok()?;
     PublicKey::rsa(rsa.modulus.as_bytes(), rsa.public_exponent.as_bytes()).ok()
