@@ -491,7 +491,7 @@ pub async fn discover_client(
     let verified = check
         .verify(&quote)
         .map_err(|e| format!("gateway quote refused: {e}"))?;
-    let client = Client::new(&keys, &verified)
+    let client = Client::new(&keys, verified.as_ref())
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;
     Ok((client, verified))
 }

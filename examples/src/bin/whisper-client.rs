@@ -140,7 +140,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     if let Some(endpoint) = &args.endpoint {
-        return run_azure_endpoint(&args, endpoint, &http).await;
+        return run_azure_endpoint(args, endpoint, &http).await;
     }
     let base = args
         .gateway
