@@ -168,7 +168,9 @@ async fn microsofts_client_transcribes_and_sees_the_targets_status() {
 
     // Success: inner path `/` goes to --default-path, the empty authority to
     // --default-authority; the raw transcript JSON is the decrypted stream.
-    let audio: Vec<u8> = (0..30_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let audio: Vec<u8> = (0..30_000u32)
+        .map(|i| u8::try_from(i * 13 % 251).unwrap())
+        .collect();
     let (encapsulated, pending) = client
         .encapsulate(
             &inner_request("", "/", &multipart(Some(&audio))),
