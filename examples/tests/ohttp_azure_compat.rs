@@ -75,6 +75,15 @@ fn multipart(file: Option<&[u8]>) -> Vec<u8> {
 /// The inner request as Microsoft's client builds it: origin form, empty authority, header
 /// names as typed, `Content-Length` included, known-length binary HTTP.
 fn inner_request(authority: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    inner_request_with(authority, path, &[], body)
+}
+
+fn inner_request_with(
+    authority: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut m = attested_ohttp::bhttp::Message::request(
         b"POST".to_vec(),
         b"https".to_vec(),
@@ -86,6 +95,9 @@ fn inner_request(authority: &str, path: &str, body: &[u8]) -> Vec<u8> {
         format!("multipart/form-data; boundary={BOUNDARY}"),
     );
     m.put_header("Content-Length", body.len().to_string());
+    for (name, value) in fields {
+        m.put_header(*name, *value);
+    }
     m.write_content(body);
     let mut out = Vec::new();
     m.write_bhttp(attested_ohttp::bhttp::Mode::KnownLength, &mut out)
@@ -241,6 +253,19 @@ async fn microsofts_client_transcribes_and_sees_the_targets_status() {
     .await;
     assert_eq!(answer.status, 403);
 
+    // A `Host` field in any case names the authority: allowed, it is served; not allowed,
+    // refused, as an inner authority of the client's choosing is.
+    for (host, status) in [("WHISPER", 200), ("169.254.169.254", 403)] {
+        let (encapsulated, pending) = client
+            .encapsulate(
+                &inner_request_with("", "/", &[("HoSt", host)], &multipart(Some(&audio))),
+                &mut rand::rng(),
+            )
+            .unwrap();
+        let answer = score(&base, encapsulated, Some(pending), &[]).await;
+        assert_eq!(answer.status, status, "{host}");
+    }
+
     // The allow-list still holds: an inner authority of the client's choosing is refused.
     let (encapsulated, pending) = client
         .encapsulate(
@@ -266,4 +291,38 @@ async fn without_the_flag_there_are_no_azure_routes() {
         .await
         .unwrap();
     assert_eq!(score.status(), 404);
+}
+
+/// Both halves meet: our `whisper-client --azure --endpoint` (keys from `/discover`, bound by
+/// the verified quote at `/attestation`) transcribes through `ohttp-gateway --azure-compat`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_azure_client_transcribes_through_the_azure_compatible_gateway() {
+    let setup = common::WhisperSetup::start_with(
+        "sim",
+        "/sim/root",
+        "--trust-sim-root",
+        &["--azure-compat"],
+    )
+    .await;
+    let audio = tempfile::NamedTempFile::new().unwrap();
+    let samples: Vec<u8> = (0..20_000u32)
+        .map(|i| u8::try_from(i * 11 % 251).unwrap())
+        .collect();
+    std::fs::write(audio.path(), &samples).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_whisper-client"))
+        .args(["--azure", "--endpoint"])
+        .arg(format!("{}/score", setup.gateway.url()))
+        .arg("--trust-sim-root")
+        .arg(setup.root_path())
+        .arg("--file")
+        .arg(audio.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&hex::encode(sha2::Sha256::digest(&samples))),
+        "{stdout}"
+    );
 }
