@@ -309,7 +309,7 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>, _permit: Ses
 async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec<u8>>, ()> {
     let session_quote = match session.session_report_data() {
         Some(report_data) if state.session_evidence => {
-            Some(session_quote(state, report_data).await?)
+            Some(session_quote(state, *report_data).await?)
         }
         _ => None,
     };

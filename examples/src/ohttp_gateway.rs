@@ -11,6 +11,12 @@
 //!   forwarded to the target as it comes, and the target's answer sealed chunk by chunk as it
 //!   streams back. Memory stays at a few chunks whatever the upload size.
 //!
+//! - With `--azure-compat` ([`router_azure`] with rules), Microsoft's routes too:
+//!   `POST /score` (a plain RFC 9458 request under `message/ohttp-chunked-req`, answered in
+//!   [`attested_ohttp::AnswerDialect::AzureRawBody`]: the raw target body in the chunk
+//!   stream, the target's status and headers on the outer response) and `GET /discover`
+//!   (the key list in hex). That answer shows the target's status and headers to every relay.
+//!
 //! Every decision is the sans-IO core's ([`attested_ohttp::Gateway`]): which requests are
 //! admitted and where they go ([`attested_ohttp::Target`], turned into a URL here with the
 //! `url` builder, never by joining strings), the streamed upload's state machine
@@ -24,9 +30,11 @@ use std::time::{Duration, SystemTime};
 use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_ohttp::{
-    Dialect, Finished, Forward, Gateway, GatewayPolicy, Inbound, KeyRing,
-    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, OuterResponse, Reply, RequestKind, Rotation,
-    StreamedRequest, Suite, Target, TargetError, key_config_binding,
+    AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_ENGINE_TARGET_HEADER,
+    AZURE_REQUEST_ID_HEADER, AzureInbound, AzureInnerRules, Dialect, Finished, Forward, Gateway,
+    GatewayPolicy, Inbound, KeyRing, MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, OuterResponse,
+    Reply, RequestKind, ResponseContext, Rotation, StreamedRequest, Suite, Target, TargetError,
+    azure_copies_response_header, azure_request_id, key_config_binding,
 };
 use axum::Router;
 use axum::body::Body;
@@ -79,6 +87,8 @@ struct AppState {
     http: reqwest::Client,
     /// The target's base URL: scheme, host and port only.
     target: reqwest::Url,
+    /// Microsoft's routes and how their inner requests resolve (`--azure-compat`).
+    azure: Option<AzureInnerRules>,
 }
 
 impl AppState {
@@ -385,6 +395,179 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
     }
 }
 
+/// Largest target error text sealed into an Azure error answer; the rest is cut.
+const AZURE_ERROR_TEXT_MAX: usize = 64 * 1024;
+
+/// `GET /discover`: the key configuration list in hex, as the local-key mode of Microsoft's
+/// server answers (`ohttp-server/src/lib.rs:324-331`).
+async fn discover(State(st): State<Arc<AppState>>) -> Response {
+    let mut r = hex::encode(&st.current().key_list).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn status_of(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Microsoft's error answer: `status` outside, `text` sealed as the one final chunk, no
+/// target headers (`ohttp-server/src/lib.rs:143-158`).
+fn azure_error(status: u16, context: ResponseContext, text: &[u8]) -> Response {
+    match context.azure_error_body(text, &mut rand::rng()) {
+        Ok(body) => with_outer_headers((status_of(status), body).into_response(), None),
+        Err(_) => bare(500),
+    }
+}
+
+/// The first `max` bytes of a body, read without holding more.
+async fn bounded_text(response: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut text = Vec::new();
+    let mut bytes = response.bytes_stream();
+    while let Some(Ok(data)) = bytes.next().await {
+        let room = max.saturating_sub(text.len());
+        text.extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+        if text.len() >= max {
+            break;
+        }
+    }
+    text
+}
+
+/// Microsoft's answer to an admitted request: the target's status outside, its headers
+/// (filtered by [`azure_copies_response_header`]) outside, its raw body sealed chunk by
+/// chunk as it streams (`ohttp-server/src/lib.rs:274-308`); a failed target's status with
+/// its error text sealed.
+async fn azure_deliver(
+    context: ResponseContext,
+    chunk_len: usize,
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Response {
+    let response = match sent {
+        Ok(response) => response,
+        Err(e) => {
+            let (status, text): (u16, &[u8]) = if e.is_timeout() {
+                (504, b"the target did not answer in time")
+            } else {
+                (502, b"the target could not be reached")
+            };
+            return azure_error(status, context, text);
+        }
+    };
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        let text = bounded_text(response, AZURE_ERROR_TEXT_MAX).await;
+        return azure_error(status, context, &text);
+    }
+    let mut copied = HeaderMap::new();
+    for (name, value) in response.headers() {
+        if azure_copies_response_header(name.as_str()) {
+            copied.append(name.clone(), value.clone());
+        }
+    }
+    let Ok((first, sealer)) = context.into_azure_answer(chunk_len, &mut rand::rng()) else {
+        return bare(500);
+    };
+    let rest = futures_util::stream::unfold(
+        Some((response.bytes_stream(), sealer)),
+        |state| async move {
+            let (mut bytes, mut sealer) = state?;
+            let mut out = Vec::new();
+            match bytes.next().await {
+                Some(Ok(data)) => match sealer.push(&data, &mut out) {
+                    Ok(()) => Some((Ok(out), Some((bytes, sealer)))),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                },
+                // The client sees an answer without its final chunk: cut, not complete.
+                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
+                None => match sealer.finish(&mut out) {
+                    Ok(()) => Some((Ok(out), None)),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                },
+            }
+        },
+    );
+    let body = futures_util::stream::once(async { Ok(first) }).chain(rest);
+    let mut r = Response::new(Body::from_stream(body));
+    *r.status_mut() = status_of(status);
+    *r.headers_mut() = copied;
+    with_outer_headers(r, Some(MEDIA_TYPE_CHUNKED_RESPONSE))
+}
+
+/// The base64 quote to return in `x-attestation-token`, as Microsoft's server returns its
+/// attestation token (`ohttp-server/src/lib.rs:170`, `278-283`): the TDX quote over the
+/// current key list. Nitro documents are per request (they carry a nonce): none here.
+fn attestation_token(current: &Current) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    let quote = current
+        .attestation
+        .get("evidence")?
+        .get("quote")?
+        .as_str()?;
+    let quote = hex::decode(quote).ok()?;
+    HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(quote)).ok()
+}
+
+/// `POST /score`: a request of one of Microsoft's clients (`--azure-compat`).
+async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let Some(rules) = st.azure.as_ref() else {
+        return bare(404);
+    };
+    let request_id = azure_request_id(
+        headers
+            .get(AZURE_REQUEST_ID_HEADER)
+            .map(HeaderValue::as_bytes),
+        headers
+            .get(AZURE_APIM_REQUEST_ID_HEADER)
+            .map(HeaderValue::as_bytes),
+        &mut rand::rng(),
+    );
+    let current = st.current();
+    let policy = current.gateway.policy();
+    let mut response = match axum::body::to_bytes(body, policy.max_request_len).await {
+        Err(_) => bare(413),
+        Ok(bytes) => {
+            let engine_target = headers
+                .get(AZURE_ENGINE_TARGET_HEADER)
+                .map(HeaderValue::as_bytes);
+            let inbound =
+                current
+                    .gateway
+                    .inbound_azure(&bytes, engine_target, rules, SystemTime::now());
+            drop(bytes);
+            match inbound {
+                AzureInbound::Answer(o) => outer(o),
+                AzureInbound::Refuse { status, context } => {
+                    azure_error(status, context, b"the gateway refused the request")
+                }
+                AzureInbound::Forward(forward) => {
+                    let forward = *forward;
+                    match target_request(&st, &forward.target) {
+                        Err(_) => {
+                            azure_error(502, forward.context, b"the target could not be reached")
+                        }
+                        Ok(request) => {
+                            let sent = request.body(forward.content).send().await;
+                            azure_deliver(forward.context, policy.response_chunk_len, sent).await
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(AZURE_REQUEST_ID_HEADER, id);
+    }
+    if headers.contains_key(AZURE_ATTESTATION_TOKEN_HEADER)
+        && let Some(token) = attestation_token(&current)
+    {
+        response
+            .headers_mut()
+            .insert(AZURE_ATTESTATION_TOKEN_HEADER, token);
+    }
+    response
+}
+
 /// The evidence for a key list, and the per-request Nitro source if that is the platform.
 enum Evidence {
     Tdx(Arc<TdxEvidenceSource>),
@@ -457,6 +640,18 @@ pub fn router_with(
     rotation: Rotation,
     max_streamed: u64,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    router_azure(source, options, rotation, max_streamed, None)
+}
+
+/// [`router_with`], and with `azure` Microsoft's routes `POST /score` and `GET /discover`,
+/// whose inner requests resolve by those rules before the ordinary admission.
+pub fn router_azure(
+    source: impl Into<GatewayEvidence>,
+    options: GatewayOptions,
+    rotation: Rotation,
+    max_streamed: u64,
+    azure: Option<AzureInnerRules>,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let now = SystemTime::now();
     let target = reqwest::Url::parse(&options.target)?;
     if !matches!(target.scheme(), "http" | "https")
@@ -513,7 +708,9 @@ pub fn router_with(
             .timeout(Duration::from_secs(300))
             .build()?,
         target,
+        azure,
     });
+    let azure_routes = state.azure.is_some();
     let period = (rotation.overlap / 8).clamp(Duration::from_millis(100), Duration::from_secs(60));
     let rotating = Arc::downgrade(&state);
     let suite = options.suite;
@@ -539,7 +736,13 @@ pub fn router_with(
         }
     });
     let max_body = max_request.max(usize::try_from(max_streamed).unwrap_or(usize::MAX));
-    Ok(Router::new()
+    let mut routes = Router::new();
+    if azure_routes {
+        routes = routes
+            .route(attested_ohttp::AZURE_SCORE_PATH, axum::routing::post(score))
+            .route(attested_ohttp::AZURE_DISCOVER_PATH, get(discover));
+    }
+    Ok(routes
         .route("/ohttp-keys", get(keys))
         .route("/.well-known/ohttp-gateway", get(keys).post(gateway))
         .route("/attestation", get(attestation))

@@ -17,6 +17,8 @@ use crate::chunked::{ChunkLimits, ChunkSealer, ChunkedResponseDecoder};
 use crate::client::PendingResponse;
 use crate::error::Result;
 use crate::gateway::ResponseContext;
+use crate::handler::OuterResponse;
+use crate::target::Target;
 
 /// What a chunked response carries, and where the target's status travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -261,6 +263,63 @@ pub fn header_ignore_case<'m>(message: &'m bhttp::Message, name: &str) -> Option
         .iter()
         .find(|f| f.name().eq_ignore_ascii_case(name.as_bytes()))
         .map(bhttp::Field::value)
+}
+
+impl AzureTarget {
+    /// The inner request head with this authority and path (method, scheme and fields
+    /// kept), for the gateway's ordinary admission.
+    pub(crate) fn rewrite(&self, head: &bhttp::Message) -> bhttp::Message {
+        let control = head.control();
+        let mut m = bhttp::Message::request(
+            control.method().unwrap_or_default().to_vec(),
+            control.scheme().unwrap_or_default().to_vec(),
+            self.authority.as_bytes().to_vec(),
+            self.path.as_bytes().to_vec(),
+        );
+        for field in head.header().fields() {
+            m.put_header(field.name(), field.value());
+        }
+        m
+    }
+}
+
+/// What to do with a request to `/score` ([`Gateway::inbound_azure`](crate::Gateway::inbound_azure)).
+#[derive(Debug)]
+pub enum AzureInbound {
+    /// Send the inner request to its target; answer with
+    /// [`ResponseContext::into_azure_answer`] (or [`ResponseContext::azure_error_body`] for a
+    /// failed target).
+    Forward(Box<AzureForward>),
+    /// Decrypted but refused (malformed, too large, not allowed): answer with `status` as the
+    /// outer status and [`ResponseContext::azure_error_body`], as Microsoft's server answers
+    /// its errors (`ohttp-server/src/lib.rs:143-158`).
+    Refuse {
+        /// The status to refuse with.
+        status: u16,
+        /// The context to seal the error text with.
+        context: ResponseContext,
+    },
+    /// Answer at once, in clear (undecryptable, unknown key, replay, too large).
+    Answer(OuterResponse),
+}
+
+/// An admitted request to `/score`.
+pub struct AzureForward {
+    /// Where the request goes, already admitted.
+    pub target: Target,
+    /// The inner request's content.
+    pub content: Vec<u8>,
+    /// How to answer it.
+    pub context: ResponseContext,
+}
+
+impl core::fmt::Debug for AzureForward {
+    /// The inner request is the client's secret: it is never printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AzureForward")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AzureInnerRules {

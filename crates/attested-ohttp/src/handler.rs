@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use hpke::rand_core::CryptoRng;
 
+use crate::azure::{AzureForward, AzureInbound, AzureInnerRules};
 use crate::chunked::{
     ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext, Dialect,
 };
@@ -512,6 +513,58 @@ impl Gateway {
         self.screen(&inner, context, limit, now, rng)
     }
 
+    /// Handles a request of one of Microsoft's clients to `/score`: a plain RFC 9458 request,
+    /// whatever media type it came under, to be answered in
+    /// [`AnswerDialect::AzureRawBody`](crate::AnswerDialect::AzureRawBody). The inner request
+    /// is resolved by `rules` (empty authority, path `/`, the outer `enginetarget`) and then
+    /// admitted like any other ([`admit`](Self::admit): allow-list, origin form, fields,
+    /// `Date`); the size limit and the replay window apply as to [`inbound`](Self::inbound).
+    pub fn inbound_azure(
+        &self,
+        body: &[u8],
+        engine_target: Option<&[u8]>,
+        rules: &AzureInnerRules,
+        now: SystemTime,
+    ) -> AzureInbound {
+        if body.len() > self.policy.max_request_len {
+            return AzureInbound::Answer(OuterResponse::bare(413));
+        }
+        let (inner, context) = match self.ring.decapsulate(body, now) {
+            Ok(opened) => opened,
+            Err(e) => return AzureInbound::Answer(OuterResponse::refusal(&e)),
+        };
+        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
+        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
+            return AzureInbound::Answer(refused);
+        }
+        let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
+        let mut decoder = self.inner_decoder_within(limit);
+        let mut content = Vec::new();
+        let refuse = |status, context| AzureInbound::Refuse { status, context };
+        if let Err(e) = decoder.push(&inner, &mut content) {
+            return refuse(inner_status(&e), context);
+        }
+        let head = decoder.take_head();
+        if let Err(e) = decoder.finish() {
+            return refuse(inner_status(&e), context);
+        }
+        let Some(head) = head else {
+            return refuse(400, context);
+        };
+        let resolved = match rules.resolve(&head, engine_target) {
+            Ok(resolved) => resolved,
+            Err(status) => return refuse(status, context),
+        };
+        match self.admit(&resolved.rewrite(&head), now) {
+            Ok(target) => AzureInbound::Forward(Box::new(AzureForward {
+                target,
+                content,
+                context,
+            })),
+            Err(status) => refuse(status, context),
+        }
+    }
+
     /// A streamed draft chunked request, after checking its media type; the error is the
     /// outer answer.
     pub fn streamed(
@@ -552,7 +605,7 @@ impl Gateway {
         self.inner_decoder_within(self.policy.chunk_limits.max_total_len)
     }
 
-    fn inner_decoder_within(&self, content_limit: u64) -> InnerRequestDecoder {
+    pub(crate) fn inner_decoder_within(&self, content_limit: u64) -> InnerRequestDecoder {
         let limits = self.policy.inner_limits;
         InnerRequestDecoder::with_limits(InnerLimits {
             max_content_len: limits.max_content_len.min(content_limit),

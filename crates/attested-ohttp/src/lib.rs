@@ -142,7 +142,7 @@ pub use attested_types::{
 pub use azure::{
     AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_DISCOVER_PATH,
     AZURE_ENGINE_TARGET_HEADER, AZURE_REQUEST_ID_HEADER, AZURE_SCORE_PATH, AnswerDialect,
-    AzureAnswerDecoder, AzureBodySealer, AzureInnerRules, AzureTarget,
+    AzureAnswerDecoder, AzureBodySealer, AzureForward, AzureInbound, AzureInnerRules, AzureTarget,
     azure_copies_response_header, azure_request_id, header_ignore_case,
 };
 pub use bhttp;

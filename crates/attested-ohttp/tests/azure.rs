@@ -300,3 +300,73 @@ fn inner_requests_from_microsofts_clients_are_resolved() {
     );
     assert_eq!(rules().resolve(&response, None), Err(400));
 }
+
+/// `Gateway::inbound_azure`: Microsoft's inner request resolved by the rules, then admitted
+/// as any other; the allow-list, origin form, the size limit and the replay window hold.
+#[test]
+fn the_gateway_admits_microsofts_requests_under_its_ordinary_rules() {
+    use attested_ohttp::{AzureInbound, GatewayPolicy};
+    let (gateway, client) = common::gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper:8000",
+        GatewayPolicy::default(),
+    );
+    let seal = |m: &attested_ohttp::bhttp::Message| {
+        let mut inner = Vec::new();
+        m.write_bhttp(attested_ohttp::bhttp::Mode::KnownLength, &mut inner)
+            .unwrap();
+        client.encapsulate(&inner, &mut os_rng()).unwrap().0
+    };
+    let status = |inbound: AzureInbound| match inbound {
+        AzureInbound::Forward(f) => (200, f.target.path().to_owned()),
+        AzureInbound::Refuse { status, .. } => (status, String::new()),
+        AzureInbound::Answer(o) => (o.status, "clear".to_owned()),
+    };
+    // pyohttp's request: path `/`, no authority → the defaults, admitted.
+    let request = seal(&microsoft_style(
+        "POST / HTTP/1.1\r\nContent-Type: text/plain\r\n",
+    ));
+    assert_eq!(
+        status(gateway.inbound_azure(&request, None, &rules(), now())),
+        (200, "/v1/audio/transcriptions".to_owned())
+    );
+    // The same bytes again: a replay, refused in clear.
+    assert_eq!(
+        status(gateway.inbound_azure(&request, None, &rules(), now())),
+        (400, "clear".to_owned())
+    );
+    // `enginetarget` outside the allowed paths, a Host outside the allow-list, a Host that
+    // disagrees with the inner authority, and an inner path that would leave origin form.
+    let m = microsoft_style("POST / HTTP/1.1\r\n");
+    assert_eq!(
+        status(gateway.inbound_azure(&seal(&m), Some(b"/admin"), &rules(), now())).0,
+        403
+    );
+    let m = microsoft_style("POST / HTTP/1.1\r\nHOST: 169.254.169.254\r\n");
+    assert_eq!(
+        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        403
+    );
+    let mut m = attested_ohttp::bhttp::Message::request(
+        b"POST".to_vec(),
+        b"https".to_vec(),
+        b"whisper:8000".to_vec(),
+        b"/".to_vec(),
+    );
+    m.put_header("Host", "evil");
+    assert_eq!(
+        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        400
+    );
+    let m = microsoft_style("POST @169.254.169.254/latest HTTP/1.1\r\n");
+    assert_eq!(
+        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        400
+    );
+    // Over the size limit: refused before decryption.
+    let big = vec![0u8; GatewayPolicy::default().max_request_len + 1];
+    assert_eq!(
+        status(gateway.inbound_azure(&big, None, &rules(), now())),
+        (413, "clear".to_owned())
+    );
+}

@@ -11,6 +11,10 @@
 //! (default 24 h) with overlap and grace, the list re-quoted each time; a replayed request is
 //! refused within a 60-second window.
 //!
+//! `--azure-compat` adds Microsoft's routes, `POST /score` and `GET /discover`, so that
+//! Microsoft's clients (`ohttpy`, `pyohttp`, attested-ohttp-client) can use the gateway; see
+//! the flag's help for what it shows to relays.
+//!
 //! The evidence is a TDX quote from `attested_examples::tdx_evidence`: `--tee sim` is the
 //! simulated platform (NOT a TEE; it also serves `GET /sim/root` and `GET /collateral` for
 //! clients told to trust it explicitly), `--tee tdx` is configfs-tsm on real hardware.
@@ -23,7 +27,7 @@ use std::time::SystemTime;
 use attested_examples::nitro_evidence::NitroSimSource;
 use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
 use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
-use attested_ohttp::{Dialect, Rotation, Suite};
+use attested_ohttp::{AzureInnerRules, Dialect, Rotation, Suite};
 use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,6 +82,29 @@ struct Args {
     /// Largest accepted chunked upload, in bytes; it streams in bounded memory.
     #[arg(long, default_value_t = 1 << 30)]
     max_upload: u64,
+    /// Also serve Microsoft's Azure confidential inference routes: `POST /score` (a plain
+    /// RFC 9458 request under message/ohttp-chunked-req) and `GET /discover` (the key list in
+    /// hex). Their answers are Microsoft's: the target's raw body in the encrypted chunk
+    /// stream, and the target's STATUS AND HEADERS IN CLEAR on the outer response, so every
+    /// relay and network observer sees them (whether the transcription worked, its headers,
+    /// its error texts' sizes). The default routes keep status and headers inside the
+    /// ciphertext (binary HTTP), so a relay sees only sizes and timing; use this mode only for
+    /// clients that cannot speak that. The key suite stays --suite (default
+    /// p384-aes256gcm: DHKEM(P-384, HKDF-SHA384), HKDF-SHA384, AES-256-GCM, which Microsoft's
+    /// keys use).
+    #[arg(long)]
+    azure_compat: bool,
+    /// With --azure-compat: the authority of inner requests that name none (Microsoft's
+    /// clients send an empty one); it must still be --allow'ed.
+    #[arg(long, default_value = "whisper")]
+    default_authority: String,
+    /// With --azure-compat: the target path of inner requests to `/` (as pyohttp sends).
+    #[arg(long, default_value = "/v1/audio/transcriptions")]
+    default_path: String,
+    /// With --azure-compat: the paths an outer `enginetarget` header may name (others are
+    /// refused with 403).
+    #[arg(long = "engine-target", default_value = "/v1/audio/transcriptions")]
+    engine_targets: Vec<String>,
     /// How long each key is advertised, in seconds; its successor appears a twelfth of
     /// that before, and requests to it are accepted a twenty-fourth longer.
     #[arg(long, default_value_t = 24 * 3600)]
@@ -126,7 +153,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         overlap: lifetime / 12,
         grace: lifetime / 24,
     };
-    let app = ohttp_gateway::router_with(
+    let azure = args.azure_compat.then(|| AzureInnerRules {
+        default_authority: args.default_authority.clone(),
+        default_path: args.default_path.clone(),
+        allowed_engine_targets: args.engine_targets.clone(),
+    });
+    let app = ohttp_gateway::router_azure(
         source,
         GatewayOptions {
             target: args.target.clone(),
@@ -140,6 +172,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         rotation,
         args.max_upload,
+        azure,
     )
     .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
