@@ -327,10 +327,7 @@ async fn attest(state: &AppState, session: &mut ServerSession) -> Result<Vec<Vec
 
 /// A quote over `report_data`, made on a blocking thread (configfs-tsm is file I/O that can
 /// take tens of milliseconds) and one at a time for the platform.
-async fn session_quote(
-    state: &AppState,
-    report_data: attested_tdx::ReportData,
-) -> Result<Vec<u8>, ()> {
+async fn session_quote(state: &AppState, report_data: [u8; 64]) -> Result<Vec<u8>, ()> {
     let _turn = state.quoting.acquire().await.map_err(|_| ())?;
     let source = state.source.clone();
     tokio::task::spawn_blocking(move || source.quote(&report_data))

@@ -204,30 +204,8 @@ async fn deliver(reply: Reply, sent: Result<reqwest::Response, reqwest::Error>) 
     let Ok((first, sealer)) = reply.stream(status, fields, &mut rand::rng()) else {
         return bare(500);
     };
-    let rest = futures_util::stream::unfold(
-        Some((response.bytes_stream(), sealer)),
-        |state| async move {
-            let (mut bytes, mut sealer) = state?;
-            let mut out = Vec::new();
-            match bytes.next().await {
-                Some(Ok(data)) => match sealer.push(&data, &mut out) {
-                    Ok(()) => Some((Ok(out), Some((bytes, sealer)))),
-                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
-                },
-                // The client sees a response without its final chunk: truncated, not complete.
-                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
-                None => match sealer.finish(&mut out) {
-                    Ok(()) => Some((Ok(out), None)),
-                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
-                },
-            }
-        },
-    );
-    let body = futures_util::stream::once(async { Ok(first) }).chain(rest);
-    with_outer_headers(
-        Response::new(Body::from_stream(body)),
-        Some(MEDIA_TYPE_CHUNKED_RESPONSE),
-    )
+    let body = sealed_answer(first, response, sealer);
+    with_outer_headers(Response::new(body), Some(MEDIA_TYPE_CHUNKED_RESPONSE))
 }
 
 async fn answer(st: &AppState, inbound: Inbound) -> Response {
@@ -468,27 +446,8 @@ async fn azure_deliver(
     let Ok((first, sealer)) = context.into_azure_answer(chunk_len, &mut rand::rng()) else {
         return bare(500);
     };
-    let rest = futures_util::stream::unfold(
-        Some((response.bytes_stream(), sealer)),
-        |state| async move {
-            let (mut bytes, mut sealer) = state?;
-            let mut out = Vec::new();
-            match bytes.next().await {
-                Some(Ok(data)) => match sealer.push(&data, &mut out) {
-                    Ok(()) => Some((Ok(out), Some((bytes, sealer)))),
-                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
-                },
-                // The client sees an answer without its final chunk: cut, not complete.
-                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
-                None => match sealer.finish(&mut out) {
-                    Ok(()) => Some((Ok(out), None)),
-                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
-                },
-            }
-        },
-    );
-    let body = futures_util::stream::once(async { Ok(first) }).chain(rest);
-    let mut r = Response::new(Body::from_stream(body));
+    let body = sealed_answer(first, response, sealer);
+    let mut r = Response::new(body);
     *r.status_mut() = status_of(status);
     *r.headers_mut() = copied;
     with_outer_headers(r, Some(MEDIA_TYPE_CHUNKED_RESPONSE))
@@ -752,4 +711,54 @@ pub fn router_azure(
         ))
         .with_state(state)
         .merge(trust))
+}
+
+/// What seals a streamed answer: our chunked response, or the Azure dialect's raw-body chunks.
+trait AnswerSealer: Send + 'static {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> attested_ohttp::Result<()>;
+    fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()>;
+}
+
+impl AnswerSealer for attested_ohttp::ResponseStream {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
+        attested_ohttp::ResponseStream::push(self, data, out)
+    }
+    fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
+        attested_ohttp::ResponseStream::finish(self, out)
+    }
+}
+
+impl AnswerSealer for attested_ohttp::AzureBodySealer {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
+        attested_ohttp::AzureBodySealer::push(self, data, out)
+    }
+    fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
+        attested_ohttp::AzureBodySealer::finish(self, out)
+    }
+}
+
+/// The body of a streamed answer: `first` (the sealed head), then the target's body sealed
+/// piece by piece as it arrives, then the final chunk. A target stream that breaks ends the
+/// body with an error, so the client sees an answer without its final chunk: cut, never
+/// complete.
+fn sealed_answer(first: Vec<u8>, response: reqwest::Response, sealer: impl AnswerSealer) -> Body {
+    let rest = futures_util::stream::unfold(
+        Some((response.bytes_stream(), sealer)),
+        |state| async move {
+            let (mut bytes, mut sealer) = state?;
+            let mut out = Vec::new();
+            match bytes.next().await {
+                Some(Ok(data)) => match sealer.push(&data, &mut out) {
+                    Ok(()) => Some((Ok(out), Some((bytes, sealer)))),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                },
+                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
+                None => match sealer.finish(&mut out) {
+                    Ok(()) => Some((Ok(out), None)),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                },
+            }
+        },
+    );
+    Body::from_stream(futures_util::stream::once(async { Ok(first) }).chain(rest))
 }
