@@ -4,10 +4,10 @@
 //! over a Noise session bound to the TEE's attestation, optionally with an Intel Trust Authority
 //! token for its quote.
 //!
-//! Limits (attested-noise's `ServerLimits`, defaults in brackets): sessions at once [1024], one
-//! more is answered `503 too many sessions` before the WebSocket upgrade; time to the first
-//! handshake frame [10 s] and between client frames [300 s], then the session is closed;
-//! `get_attestation` requests a session [4], later ones get an `error`; WebSocket frames and
+//! Limits (attested-noise's `ServerLimits`, defaults in parentheses): sessions at once (1024),
+//! one more is answered `503 too many sessions` before the WebSocket upgrade; time to the first
+//! handshake frame (10 s) and between client frames (300 s), then the session is closed;
+//! `get_attestation` requests a session (4), later ones get an `error`; WebSocket frames and
 //! messages of at most 65,535 bytes (one Noise message), larger ones refused from the header.
 //!
 //! - `GET /health`: `{"status": "ok", "noise_pubkey": hex, "profile": ...}`
