@@ -310,12 +310,30 @@ pub fn transcription_request(
     model: &str,
     authority: &str,
 ) -> Result<Vec<u8>, BoxError> {
+    multipart_request(
+        audio,
+        file_name,
+        model,
+        authority.as_bytes(),
+        TRANSCRIPTIONS,
+    )
+}
+
+/// A binary HTTP `POST path` to `authority` (empty: none) carrying `audio` as the
+/// `multipart/form-data` upload the transcription endpoints take.
+fn multipart_request(
+    audio: &[u8],
+    file_name: &str,
+    model: &str,
+    authority: &[u8],
+    path: &[u8],
+) -> Result<Vec<u8>, BoxError> {
     let boundary = new_boundary();
     let mut request = Message::request(
         b"POST".to_vec(),
         b"https".to_vec(),
-        authority.as_bytes().to_vec(),
-        TRANSCRIPTIONS.to_vec(),
+        authority.to_vec(),
+        path.to_vec(),
     );
     request.put_header("content-type", multipart_content_type(&boundary));
     let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
@@ -519,23 +537,7 @@ pub fn azure_transcription_request(
     model: &str,
     inner_path: &str,
 ) -> Result<Vec<u8>, BoxError> {
-    let boundary = new_boundary();
-    let mut request = Message::request(
-        b"POST".to_vec(),
-        b"https".to_vec(),
-        Vec::new(),
-        inner_path.as_bytes().to_vec(),
-    );
-    request.put_header("content-type", multipart_content_type(&boundary));
-    let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
-    let mut body = Vec::with_capacity(prefix.len() + audio.len() + suffix.len());
-    for part in [&prefix[..], audio, &suffix] {
-        body.extend_from_slice(part);
-    }
-    request.write_content(body);
-    let mut inner = Vec::new();
-    request.write_bhttp(Mode::KnownLength, &mut inner)?;
-    Ok(inner)
+    multipart_request(audio, file_name, model, b"", inner_path.as_bytes())
 }
 
 /// What Microsoft's endpoint answered.
