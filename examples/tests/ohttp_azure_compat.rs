@@ -28,21 +28,7 @@ struct Servers {
 }
 
 fn start(gateway_args: &[&str]) -> Servers {
-    let whisper = Running::start(
-        env!("CARGO_BIN_EXE_mock-whisper"),
-        &["--listen", "127.0.0.1:0"],
-    );
-    let target = whisper.url();
-    let mut args = vec![
-        "--listen",
-        "127.0.0.1:0",
-        "--target",
-        &target,
-        "--tee",
-        "sim",
-    ];
-    args.extend_from_slice(gateway_args);
-    let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
+    let (whisper, gateway) = common::gateway_before_mock_whisper(gateway_args);
     Servers {
         _whisper: whisper,
         gateway,

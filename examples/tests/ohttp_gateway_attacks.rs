@@ -30,24 +30,9 @@ fn accepted_for(keys: &[u8]) -> Accepted {
 
 /// mock-whisper and an `ohttp-gateway` (suite X25519) in front of it, with `extra` flags.
 fn servers(extra: &[&str]) -> (Running, Running) {
-    let whisper = Running::start(
-        env!("CARGO_BIN_EXE_mock-whisper"),
-        &["--listen", "127.0.0.1:0"],
-    );
-    let target = whisper.url();
-    let mut args = vec![
-        "--listen",
-        "127.0.0.1:0",
-        "--target",
-        &target,
-        "--tee",
-        "sim",
-        "--suite",
-        "x25519-aes128gcm",
-    ];
+    let mut args = vec!["--suite", "x25519-aes128gcm"];
     args.extend_from_slice(extra);
-    let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
-    (whisper, gateway)
+    common::gateway_before_mock_whisper(&args)
 }
 
 async fn client_of(gateway: &str) -> Client {

@@ -172,3 +172,24 @@ impl WhisperSetup {
         ))
     }
 }
+
+/// mock-whisper on loopback and an `ohttp-gateway --tee sim` in front of it, started with
+/// `extra` flags; returns (mock-whisper, gateway).
+pub(crate) fn gateway_before_mock_whisper(extra: &[&str]) -> (Running, Running) {
+    let whisper = Running::start(
+        env!("CARGO_BIN_EXE_mock-whisper"),
+        &["--listen", "127.0.0.1:0"],
+    );
+    let target = whisper.url();
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        &target,
+        "--tee",
+        "sim",
+    ];
+    args.extend_from_slice(extra);
+    let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
+    (whisper, gateway)
+}
