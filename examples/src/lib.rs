@@ -7,6 +7,7 @@ pub mod llm_proxy;
 pub mod mock_azure;
 pub mod mock_ita;
 pub mod mock_llm;
+pub mod mock_relay;
 pub mod mock_whisper;
 pub mod nitro_evidence;
 pub mod noise_demo;

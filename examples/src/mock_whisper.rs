@@ -1,6 +1,8 @@
 //! The mock of `mock-whisper`: a deterministic stand-in for an OpenAI-style transcription
 //! endpoint. `POST /v1/audio/transcriptions` (multipart, field `file`) answers with the
-//! audio's length and SHA-256, so that a test can check the audio arrived intact.
+//! audio's length and SHA-256, so that a test can check the audio arrived intact, and with
+//! the request's `Date` header (`null` without one), so that a test can see that the gateway
+//! admitted a dated inner request.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -69,6 +71,10 @@ async fn transcribe(headers: HeaderMap, body: Bytes) -> Response {
         .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         .unwrap_or_else(|| "whisper-1".into());
     let digest = hex::encode(Sha256::digest(audio));
+    let date = headers
+        .get(header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     // One line per transcription, so that a test can tell whether audio ever arrived.
     println!("transcribed {} bytes sha256 {digest}", audio.len());
     let answer = serde_json::json!({
@@ -76,6 +82,7 @@ async fn transcribe(headers: HeaderMap, body: Bytes) -> Response {
         "bytes": audio.len(),
         "sha256": digest,
         "model": model,
+        "date": date,
     });
     (
         [(header::CONTENT_TYPE, "application/json")],

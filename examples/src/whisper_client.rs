@@ -3,6 +3,7 @@
 
 use std::io::{Cursor, Read};
 use std::path::Path;
+use std::time::SystemTime;
 
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
@@ -158,7 +159,13 @@ pub async fn transcribe_file(
         Transport::OneShot | Transport::Azure => {
             let audio = std::fs::read(job.file)?;
             let total = audio.len() as u64;
-            let inner = transcription_request(&audio, job.file_name(), job.model, job.authority)?;
+            let inner = transcription_request_at(
+                &audio,
+                job.file_name(),
+                job.model,
+                job.authority,
+                SystemTime::now(),
+            )?;
             drop(audio);
             let answer = if transport == Transport::Azure {
                 transcribe_azure(http, url, client, &inner).await
@@ -174,13 +181,17 @@ pub async fn transcribe_file(
     let boundary = new_boundary();
     let (prefix, suffix) = multipart_frame(job.file_name(), job.model, &boundary);
     let content_type = multipart_content_type(&boundary);
+    let date = httpdate::fmt_http_date(SystemTime::now());
     let mut first = Vec::new();
     encode_request_head(
         b"POST",
         b"https",
         job.authority.as_bytes(),
         TRANSCRIPTIONS,
-        [(&b"content-type"[..], content_type.as_bytes())],
+        [
+            (&b"content-type"[..], content_type.as_bytes()),
+            (&b"date"[..], date.as_bytes()),
+        ],
         &mut first,
     );
     encode_content_chunk(&prefix, &mut first);
@@ -303,12 +314,26 @@ fn multipart_content_type(boundary: &str) -> String {
     format!("multipart/form-data; boundary={boundary}")
 }
 
-/// The binary HTTP `POST /v1/audio/transcriptions` request (multipart) for `audio`.
+/// The binary HTTP `POST /v1/audio/transcriptions` request (multipart) for `audio`, dated
+/// now: [`transcription_request_at`] with the system clock.
 pub fn transcription_request(
     audio: &[u8],
     file_name: &str,
     model: &str,
     authority: &str,
+) -> Result<Vec<u8>, BoxError> {
+    transcription_request_at(audio, file_name, model, authority, SystemTime::now())
+}
+
+/// The binary HTTP `POST /v1/audio/transcriptions` request (multipart) for `audio`, with the
+/// inner `Date: now` of RFC 9458 §6.5.1: the gateway refuses it outside its replay window,
+/// so that it cannot be replayed once the gateway has forgotten it.
+pub fn transcription_request_at(
+    audio: &[u8],
+    file_name: &str,
+    model: &str,
+    authority: &str,
+    now: SystemTime,
 ) -> Result<Vec<u8>, BoxError> {
     multipart_request(
         audio,
@@ -316,17 +341,19 @@ pub fn transcription_request(
         model,
         authority.as_bytes(),
         TRANSCRIPTIONS,
+        Some(now),
     )
 }
 
 /// A binary HTTP `POST path` to `authority` (empty: none) carrying `audio` as the
-/// `multipart/form-data` upload the transcription endpoints take.
+/// `multipart/form-data` upload the transcription endpoints take, dated `date` if given.
 fn multipart_request(
     audio: &[u8],
     file_name: &str,
     model: &str,
     authority: &[u8],
     path: &[u8],
+    date: Option<SystemTime>,
 ) -> Result<Vec<u8>, BoxError> {
     let boundary = new_boundary();
     let mut request = Message::request(
@@ -336,6 +363,9 @@ fn multipart_request(
         path.to_vec(),
     );
     request.put_header("content-type", multipart_content_type(&boundary));
+    if let Some(date) = date {
+        request.put_header("date", httpdate::fmt_http_date(date));
+    }
     let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
     let mut body = Vec::with_capacity(prefix.len() + audio.len() + suffix.len());
     for part in [&prefix[..], audio, &suffix] {
@@ -537,7 +567,7 @@ pub fn azure_transcription_request(
     model: &str,
     inner_path: &str,
 ) -> Result<Vec<u8>, BoxError> {
-    multipart_request(audio, file_name, model, b"", inner_path.as_bytes())
+    multipart_request(audio, file_name, model, b"", inner_path.as_bytes(), None)
 }
 
 /// What Microsoft's endpoint answered.

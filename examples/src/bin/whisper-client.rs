@@ -3,7 +3,7 @@
 //! confidential Whisper endpoint (or an `ohttp-gateway --azure-compat`), keys from its KMS or,
 //! without one, from `{origin}/discover` bound by the TDX evidence at `{origin}/attestation`.
 //!
-//! `whisper-client --gateway URL --file AUDIO [--chunked] [--relay URL] [--model NAME]
+//! `whisper-client (--gateway URL | --relay URL) --file AUDIO [--chunked] [--model NAME]
 //! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]
 //! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--expect-pcr INDEX=HEX ...] [--nitro-max-age SECONDS]`:
 //! transcribes audio through an attested Oblivious HTTP gateway.
@@ -12,6 +12,12 @@
 //! bind the exact key configuration list (REPORTDATA, or a Nitro document's `public_key` for
 //! the Nitro options, = SHA-512 of it), or, in KMS mode, every
 //! key must carry a CCF receipt that verifies against the pinned KMS service certificate.
+//! With `--relay URL` the client never connects to the gateway (RFC 9458 §6.1, §7): the keys,
+//! evidence and collateral come through the relay (`URL/ohttp-keys`, `URL/attestation`,
+//! `URL/collateral`; see `attested_examples::mock_relay`) and the request is posted to `URL`.
+//! Each inner request carries a `Date` header (RFC 9458 §6.5.1), so the gateway can refuse
+//! one replayed after its replay window.
+//!
 //! The audio travels as an OpenAI-style multipart `/v1/audio/transcriptions` request inside
 //! OHTTP, one-shot, chunked (draft-ietf-ohai-chunked-ohttp, streamed from disk chunk by chunk,
 //! with a progress bar on stderr for files of 1 MiB or more) or in the Azure dialect. The
@@ -34,8 +40,8 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Transcribe audio through an attested OHTTP gateway")]
 struct Args {
-    /// Gateway base URL (serves /ohttp-keys, /attestation, /gateway).
-    #[arg(long, required_unless_present = "endpoint")]
+    /// Gateway base URL (serves /ohttp-keys, /attestation, /collateral, /gateway).
+    #[arg(long, required_unless_present_any = ["endpoint", "relay"], conflicts_with = "relay")]
     gateway: Option<String>,
     /// Microsoft's Azure inference endpoint URL (with --azure): the request is posted to this
     /// URL itself, and the answer read as Microsoft's server gives it (status on the outer
@@ -56,8 +62,12 @@ struct Args {
     /// Audio file to transcribe.
     #[arg(long)]
     file: std::path::PathBuf,
-    /// Send the encapsulated request to this relay URL instead of `{gateway}/gateway`.
-    #[arg(long)]
+    /// Go through the OHTTP relay whose resource is URL, never to the gateway itself (so the
+    /// gateway never learns this client's address; instead of --gateway): the encapsulated
+    /// request is posted to URL, and the gateway's keys, evidence and collateral are fetched
+    /// from `URL/ohttp-keys`, `URL/attestation` and `URL/collateral`, which the relay forwards
+    /// to the gateway it fronts (as `mock-relay` does; --collateral FILE skips that fetch).
+    #[arg(long, value_name = "URL")]
     relay: Option<String>,
     /// Transcription model.
     #[arg(long, default_value = "whisper-1")]
@@ -142,9 +152,11 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(endpoint) = &args.endpoint {
         return run_azure_endpoint(args, endpoint, &http).await;
     }
+    // With --relay, every fetch goes through the relay: the gateway sees only the relay.
     let base = args
-        .gateway
+        .relay
         .as_deref()
+        .or(args.gateway.as_deref())
         .unwrap_or_default()
         .trim_end_matches('/');
 
@@ -208,10 +220,10 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         client
     };
 
-    let url = args
-        .relay
-        .clone()
-        .unwrap_or_else(|| format!("{base}/gateway"));
+    let url = match &args.relay {
+        Some(relay) => relay.clone(),
+        None => format!("{base}/gateway"),
+    };
     let transport = if args.chunked {
         Transport::Chunked {
             chunk_size: args.chunk_size,

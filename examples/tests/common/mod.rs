@@ -130,8 +130,16 @@ impl WhisperSetup {
 
     /// Runs `whisper-client` against the gateway, trusting the saved root, with `args`.
     pub(crate) fn transcribe(&self, args: &[&str]) -> std::process::Output {
+        let gateway = self.gateway.url();
+        let mut all = vec!["--gateway", &gateway];
+        all.extend_from_slice(args);
+        self.transcribe_with(&all)
+    }
+
+    /// Runs `whisper-client` on the audio, trusting the saved root, with only `args` to say
+    /// where to go (no `--gateway`).
+    pub(crate) fn transcribe_with(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_whisper-client"))
-            .args(["--gateway", &self.gateway.url()])
             .args(["--file", self.audio.path().to_str().unwrap()])
             .args([self.trust_flag, self.root.path().to_str().unwrap()])
             .args(args)
