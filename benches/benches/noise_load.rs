@@ -99,7 +99,14 @@ async fn main() {
     );
     let get = |path: &str| {
         let url = format!("{}{path}", proxy.url);
-        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+        async move {
+            attested_examples::tls::get(url)
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
     };
     let check = Arc::new(TdxCheck::new(
         TrustAnchor::from_pem(get("/sim/root").await.as_bytes()).unwrap(),

@@ -156,7 +156,7 @@ impl VerifiedChat {
         let server_key = match noise_pubkey {
             Some(key) => key,
             None => {
-                let http = reqwest::Client::builder()
+                let http = crate::tls::http_builder()?
                     .connect_timeout(limits.connect_timeout)
                     .build()?;
                 let body = within(limits.connect_timeout, "GET /health", async {

@@ -25,19 +25,25 @@ pub async fn serve_key_swapping_relay(
     upstream: &str,
     keys_from: &str,
 ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    let substitute_keys = reqwest::get(format!("{}/ohttp-keys", keys_from.trim_end_matches('/')))
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    Ok(crate::pipeline::serve_on_loopback(key_swapping_relay(upstream, substitute_keys)).await?)
+    let substitute_keys =
+        crate::tls::get(format!("{}/ohttp-keys", keys_from.trim_end_matches('/')))
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+    Ok(crate::pipeline::serve_on_loopback(key_swapping_relay(
+        upstream,
+        substitute_keys,
+        crate::tls::http()?,
+    ))
+    .await?)
 }
 
-fn key_swapping_relay(upstream: &str, substitute_keys: Bytes) -> Router {
+fn key_swapping_relay(upstream: &str, substitute_keys: Bytes, http: reqwest::Client) -> Router {
     let relay = std::sync::Arc::new(Relay {
         upstream: upstream.trim_end_matches('/').to_owned(),
         substitute_keys,
-        http: reqwest::Client::new(),
+        http,
     });
     Router::new()
         .route(
@@ -203,7 +209,7 @@ impl ReplayingHost {
                 .strip_prefix("http://")
                 .unwrap_or(&self.genuine)
         );
-        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+        let mut socket = crate::tls::ws_connect(&url, None).await?;
         let mut initiator = Initiator::with_config(
             Config::new(self.profile),
             self.identity.noise_key().public_key(),

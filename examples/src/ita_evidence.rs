@@ -41,6 +41,9 @@ pub enum ItaEvidenceError {
     /// A file or command-line value is unusable.
     #[error("{0}")]
     Usage(String),
+    /// The HTTPS client could not be configured.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsSetupError),
 }
 
 /// A server's client of the ITA attestation API.
@@ -70,12 +73,12 @@ struct AttestResponse {
 
 impl ItaClient {
     /// A client of the ITA API at `url` (for example `https://api.trustauthority.intel.com`).
-    pub fn new(url: &str, api_key: Zeroizing<String>) -> Self {
-        Self {
+    pub fn new(url: &str, api_key: Zeroizing<String>) -> Result<Self, ItaEvidenceError> {
+        Ok(Self {
             attest_url: format!("{}/appraisal/v1/attest", url.trim_end_matches('/')),
             api_key,
-            http: reqwest::Client::new(),
-        }
+            http: crate::tls::http()?,
+        })
     }
 
     /// A client whose attestation API key is the content of `file` (surrounding whitespace
@@ -91,7 +94,7 @@ impl ItaClient {
                 file.display()
             )));
         }
-        Ok(Self::new(url, key))
+        Self::new(url, key)
     }
 
     /// Asks ITA to appraise `quote` and returns the token it issues.

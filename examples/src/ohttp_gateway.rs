@@ -662,7 +662,7 @@ pub fn router_azure(
         })),
         nitro,
         key_list_max_age: rotation.cache_lifetime().as_secs(),
-        http: reqwest::Client::builder()
+        http: crate::tls::http_builder()?
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(300))
             .build()?,

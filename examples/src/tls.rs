@@ -1,11 +1,17 @@
-//! TLS for every client the examples open: rustls, no OpenSSL.
+//! TLS for every client the examples open: rustls with ring, no OpenSSL, no aws-lc.
 //!
-//! - By default the platform's roots, through `rustls-platform-verifier` (on Linux the system
-//!   store as `rustls-native-certs` reads it, so `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it,
-//!   as they do for OpenSSL). `reqwest::Client::new()` uses the same verifier (reqwest's
-//!   `rustls` feature, whose provider is aws-lc-rs: reqwest panics at `Client::new()` without
-//!   one when built with `rustls-no-provider`, and every example and test builds clients that
-//!   way). The configurations built here use ring explicitly.
+//! Every HTTP client and WebSocket connector of the examples (and of their tests) is built here,
+//! on a rustls [`ClientConfig`] whose crypto provider is ring. reqwest is built with
+//! `rustls-no-provider` and tokio-tungstenite with `rustls-tls-native-roots`, so neither carries a
+//! provider of its own: `reqwest::Client::new()`, `reqwest::get` and a bare
+//! `tokio_tungstenite::connect_async` would panic or bypass these roots, and the workspace's
+//! `clippy.toml` refuses them (`disallowed-methods`).
+//!
+//! - Roots by default: the platform's, through `rustls-platform-verifier`. On Linux that is the
+//!   system store as `rustls-native-certs` reads it, so **`SSL_CERT_FILE` / `SSL_CERT_DIR`
+//!   replace it**, exactly as they do for OpenSSL, curl and Python: that is how a private PKI or a
+//!   test CA is given to every client (the tests start the programs with `SSL_CERT_FILE` naming
+//!   their test CA). No flag weakens the check; a certificate from another CA is refused.
 //! - A pinned root where the protocol pins one ([`pinned_http`]): the Azure KMS's service
 //!   certificate is then the only root, as its receipts are verified under it too.
 
@@ -68,23 +74,23 @@ pub fn pinned_config(pem: &[u8]) -> Result<ClientConfig, TlsSetupError> {
 /// service certificate, attested-ohttp-client `ohttp-client/src/lib.rs:170-172`, which there
 /// is added to the default roots; here it replaces them).
 pub fn pinned_http(pem: &[u8]) -> Result<reqwest::Client, TlsSetupError> {
-    let mut config = pinned_config(pem)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .build()
-        .map_err(|e| TlsSetupError::Client(e.to_string()))
+    build(builder(pinned_config(pem)?))
 }
 
-/// An HTTP client with the platform's roots (what `reqwest::Client::new()` gives, with an
-/// error instead of a panic when the platform verifier cannot start).
-pub fn platform_http() -> Result<reqwest::Client, TlsSetupError> {
-    let mut config = platform_config()?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .build()
-        .map_err(|e| TlsSetupError::Client(e.to_string()))
+/// An HTTP client builder with the platform's roots, for callers that add timeouts or a
+/// redirect policy. TLS settings of the builder are ignored: the configuration is ring's.
+pub fn http_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
+    Ok(builder(platform_config()?))
+}
+
+/// An HTTP client with the platform's roots.
+pub fn http() -> Result<reqwest::Client, TlsSetupError> {
+    build(http_builder()?)
+}
+
+/// `GET url` with [`http`] (what `reqwest::get` is elsewhere; used by the tests).
+pub async fn get(url: impl reqwest::IntoUrl) -> Result<reqwest::Response, BoxError> {
+    Ok(http()?.get(url).send().await?)
 }
 
 /// The WebSocket connector for `wss://`, with the platform's roots.
@@ -92,4 +98,44 @@ pub fn ws_connector() -> Result<tokio_tungstenite::Connector, TlsSetupError> {
     Ok(tokio_tungstenite::Connector::Rustls(Arc::new(
         platform_config()?,
     )))
+}
+
+/// A WebSocket client connection to `url` (`ws://` plain, `wss://` through [`ws_connector`])
+/// with `config`: what `tokio_tungstenite::connect_async_with_config` is elsewhere.
+pub async fn ws_connect(
+    url: &str,
+    config: Option<tokio_tungstenite::tungstenite::protocol::WebSocketConfig>,
+) -> Result<WsStream, tokio_tungstenite::tungstenite::Error> {
+    let connector = if url.starts_with("wss://") {
+        Some(ws_connector().map_err(|e| {
+            tokio_tungstenite::tungstenite::Error::Io(std::io::Error::other(e.to_string()))
+        })?)
+    } else {
+        None
+    };
+    let (socket, _) =
+        tokio_tungstenite::connect_async_tls_with_config(url, config, false, connector).await?;
+    Ok(socket)
+}
+
+/// The client side of a WebSocket, plain or TLS.
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn builder(mut config: ClientConfig) -> reqwest::ClientBuilder {
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place a reqwest client is built, with ring's configuration"
+    )]
+    let builder = reqwest::Client::builder();
+    builder.tls_backend_preconfigured(config)
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, TlsSetupError> {
+    builder
+        .build()
+        .map_err(|e| TlsSetupError::Client(e.to_string()))
 }

@@ -42,7 +42,7 @@ async fn setup(proxy_args: &[&str]) -> Setup {
     args.extend_from_slice(proxy_args);
     let proxy = Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &args);
     // The test trusts the simulated root explicitly, as a user would, by saving it to a file.
-    let root_pem = reqwest::get(format!("{}/sim/root", proxy.url()))
+    let root_pem = attested_examples::tls::get(format!("{}/sim/root", proxy.url()))
         .await
         .unwrap()
         .text()
@@ -93,19 +93,21 @@ fn assert_answered(output: &Output, prompt: &str) {
 #[tokio::test]
 async fn seed_profile_end_to_end() {
     let setup = setup(&["--profile", "seed"]).await;
-    let health: serde_json::Value = reqwest::get(format!("{}/health", setup.proxy.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: serde_json::Value =
+        attested_examples::tls::get(format!("{}/health", setup.proxy.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(health["noise_pubkey"].as_str().unwrap().len(), 64);
-    let attestation: serde_json::Value = reqwest::get(format!("{}/attestation", setup.proxy.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let attestation: serde_json::Value =
+        attested_examples::tls::get(format!("{}/attestation", setup.proxy.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     for field in ["noise_pubkey", "binding_pubkey", "mrtd", "tee_type"] {
         assert!(attestation.get(field).is_some(), "{field}");
     }
@@ -200,7 +202,7 @@ async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
     ])
     .await;
     // The mock verifies quotes under the proxy's simulated root, as ITA does under Intel's.
-    let collateral = reqwest::get(format!("{}/collateral", setup.proxy.url()))
+    let collateral = attested_examples::tls::get(format!("{}/collateral", setup.proxy.url()))
         .await
         .unwrap()
         .text()

@@ -93,10 +93,12 @@ fn inner_request_with(
 
 /// The gateway's keys from `/discover`, which must be `/ohttp-keys` in hex.
 async fn discover(base: &str) -> Vec<u8> {
-    let answer = reqwest::get(format!("{base}/discover")).await.unwrap();
+    let answer = attested_examples::tls::get(format!("{base}/discover"))
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     let list = hex::decode(answer.text().await.unwrap().trim()).unwrap();
-    let raw = reqwest::get(format!("{base}/ohttp-keys"))
+    let raw = attested_examples::tls::get(format!("{base}/ohttp-keys"))
         .await
         .unwrap()
         .bytes()
@@ -126,7 +128,8 @@ async fn score(
     pending: Option<PendingResponse>,
     extra: &[(&str, &str)],
 ) -> Answer {
-    let mut request = reqwest::Client::new()
+    let mut request = attested_examples::tls::http()
+        .unwrap()
         .post(format!("{base}/score"))
         .header("content-type", "message/ohttp-chunked-req")
         .header("x-ms-client-request-id", REQUEST_ID);
@@ -194,7 +197,7 @@ async fn microsofts_client_transcribes_and_sees_the_targets_status() {
     assert_eq!(answer.headers["x-ms-client-request-id"], REQUEST_ID);
     assert_eq!(answer.headers["content-type"], "message/ohttp-chunked-res");
     // The evidence comes back in x-attestation-token: the quote of `/attestation`.
-    let attestation: serde_json::Value = reqwest::get(format!("{base}/attestation"))
+    let attestation: serde_json::Value = attested_examples::tls::get(format!("{base}/attestation"))
         .await
         .unwrap()
         .json()
@@ -267,9 +270,12 @@ async fn microsofts_client_transcribes_and_sees_the_targets_status() {
 async fn without_the_flag_there_are_no_azure_routes() {
     let servers = start(&[]);
     let base = servers.gateway.url();
-    let discover = reqwest::get(format!("{base}/discover")).await.unwrap();
+    let discover = attested_examples::tls::get(format!("{base}/discover"))
+        .await
+        .unwrap();
     assert_eq!(discover.status(), 404);
-    let score = reqwest::Client::new()
+    let score = attested_examples::tls::http()
+        .unwrap()
         .post(format!("{base}/score"))
         .header("content-type", "message/ohttp-chunked-req")
         .body(vec![0u8; 8])

@@ -110,7 +110,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
     let other = serve_on_loopback(ohttp_gateway::router(source.clone(), options).unwrap())
         .await
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http().unwrap();
     let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 
     let mrtd: [u8; 48] = hex::decode(SIM_MRTD).unwrap().try_into().unwrap();
@@ -172,7 +172,7 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
     let gateway = serve_on_loopback(ohttp_gateway::router(source, options).unwrap())
         .await
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http().unwrap();
     let keys = http
         .get(format!("{gateway}/ohttp-keys"))
         .send()

@@ -36,7 +36,7 @@ fn servers(extra: &[&str]) -> (Running, Running) {
 }
 
 async fn client_of(gateway: &str) -> Client {
-    let keys = reqwest::get(format!("{gateway}/ohttp-keys"))
+    let keys = attested_examples::tls::get(format!("{gateway}/ohttp-keys"))
         .await
         .unwrap()
         .bytes()
@@ -59,7 +59,8 @@ fn inner(authority: &str, path: &str) -> Vec<u8> {
 }
 
 async fn post(gateway: &str, body: Vec<u8>) -> reqwest::Response {
-    reqwest::Client::new()
+    attested_examples::tls::http()
+        .unwrap()
         .post(format!("{gateway}/gateway"))
         .header("content-type", MEDIA_TYPE_REQUEST)
         .body(body)
@@ -138,7 +139,9 @@ async fn inner_paths_never_send_the_gateway_to_another_host() {
     // the metadata server itself does answer.
     let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
     assert_eq!(status, 405);
-    reqwest::get(format!("{meta}/latest")).await.unwrap();
+    attested_examples::tls::get(format!("{meta}/latest"))
+        .await
+        .unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -220,7 +223,7 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
     let problem: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(problem["type"], PROBLEM_TYPE_OHTTP_KEY);
     // whisper-client's library names it, so that the client refetches keys and evidence.
-    let mut keys = reqwest::get(format!("{url}/ohttp-keys"))
+    let mut keys = attested_examples::tls::get(format!("{url}/ohttp-keys"))
         .await
         .unwrap()
         .bytes()
@@ -231,7 +234,7 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
     keys[2] = keys[2].wrapping_add(100);
     let rotated_away = Client::new(&keys, &accepted_for(&keys)).unwrap();
     let error = attested_examples::whisper_client::transcribe_one_shot(
-        &reqwest::Client::new(),
+        &attested_examples::tls::http().unwrap(),
         &format!("{url}/gateway"),
         &rotated_away,
         &inner("whisper", "/v1/audio/transcriptions"),
@@ -243,7 +246,9 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
         "{error}"
     );
     // The key list's cache lifetime is a quarter of the 2-hour overlap of the rotation.
-    let keys = reqwest::get(format!("{url}/ohttp-keys")).await.unwrap();
+    let keys = attested_examples::tls::get(format!("{url}/ohttp-keys"))
+        .await
+        .unwrap();
     assert_eq!(keys.headers()["cache-control"], "max-age=1800");
 }
 
@@ -259,7 +264,7 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     let (_whisper, gateway) = servers(&["--key-lifetime", "24"]);
     let started = Instant::now();
     let url = gateway.url();
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http().unwrap();
     let root = http
         .get(format!("{url}/sim/root"))
         .send()

@@ -64,7 +64,7 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
     };
     let honest = serve_on_loopback(gateway(options.clone())).await.unwrap();
     let other = serve_on_loopback(gateway(options)).await.unwrap();
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http().unwrap();
     // The relay passes the client's nonce on to the honest gateway, so the document is fresh.
     let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 

@@ -47,7 +47,7 @@ fn ws_url(proxy: &Running) -> String {
 }
 
 async fn noise_key(proxy: &Running) -> [u8; 32] {
-    let health: serde_json::Value = reqwest::get(format!("{}/health", proxy.url()))
+    let health: serde_json::Value = attested_examples::tls::get(format!("{}/health", proxy.url()))
         .await
         .unwrap()
         .json()
@@ -71,7 +71,7 @@ async fn next_binary(socket: &mut Socket) -> Option<Vec<u8>> {
 /// A WebSocket to the proxy and a completed v1 handshake (nothing verified).
 async fn handshake(proxy: &Running) -> (Socket, UnverifiedSession) {
     let key = noise_key(proxy).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url(proxy).as_str())
+    let mut socket = attested_examples::tls::ws_connect(&ws_url(proxy), None)
         .await
         .unwrap();
     let mut initiator = Initiator::new(Profile::V1, &key, &mut rand::rng()).unwrap();
@@ -99,13 +99,13 @@ async fn closed_within(socket: &mut Socket, within: Duration) -> bool {
 /// The check a user of the simulated proxy would run: its root and collateral trusted
 /// explicitly, any MRTD.
 async fn check_for(proxy: &Running) -> TdxCheck {
-    let root = reqwest::get(format!("{}/sim/root", proxy.url()))
+    let root = attested_examples::tls::get(format!("{}/sim/root", proxy.url()))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let collateral = reqwest::get(format!("{}/collateral", proxy.url()))
+    let collateral = attested_examples::tls::get(format!("{}/collateral", proxy.url()))
         .await
         .unwrap()
         .text()
@@ -174,7 +174,7 @@ async fn sessions_over_max_sessions_are_refused_with_503_until_one_closes() {
     let proxy = proxy(&mock.url(), &["--max-sessions", "2"]);
     let (mut first, _) = handshake(&proxy).await;
     let (_second, _) = handshake(&proxy).await;
-    match tokio_tungstenite::connect_async(ws_url(&proxy).as_str()).await {
+    match attested_examples::tls::ws_connect(&ws_url(&proxy), None).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 503);
         }
@@ -184,7 +184,7 @@ async fn sessions_over_max_sessions_are_refused_with_503_until_one_closes() {
     // The place frees once the proxy sees the close.
     let mut admitted = false;
     for _ in 0..50 {
-        if tokio_tungstenite::connect_async(ws_url(&proxy).as_str())
+        if attested_examples::tls::ws_connect(&ws_url(&proxy), None)
             .await
             .is_ok()
         {
@@ -204,7 +204,7 @@ async fn a_silent_client_is_closed_after_the_handshake_and_idle_timeouts() {
         &["--handshake-timeout-ms", "300", "--idle-timeout-ms", "600"],
     );
     // No handshake frame at all.
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url(&proxy).as_str())
+    let mut socket = attested_examples::tls::ws_connect(&ws_url(&proxy), None)
         .await
         .unwrap();
     assert!(closed_within(&mut socket, Duration::from_secs(5)).await);
@@ -283,7 +283,7 @@ fn event(delta: &str) -> Vec<u8> {
 /// verified-chat, streaming, against `proxy` (run off the runtime so the backend keeps serving).
 async fn stream_chat(proxy: &Running, prompt: &str) -> Output {
     let root = tempfile::NamedTempFile::new().unwrap();
-    let pem = reqwest::get(format!("{}/sim/root", proxy.url()))
+    let pem = attested_examples::tls::get(format!("{}/sim/root", proxy.url()))
         .await
         .unwrap()
         .text()

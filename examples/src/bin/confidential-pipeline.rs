@@ -109,7 +109,7 @@ async fn step<T>(
 
 async fn run(args: &Args) -> Result<(), BoxError> {
     let mut timings = Vec::new();
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http()?;
     if args.tee == Tee::Sim {
         println!("NOTE: --tee sim: simulated TDX platforms, NOT a TEE; this run proves nothing");
         println!("      about hardware and exists to show the protocol end to end.");

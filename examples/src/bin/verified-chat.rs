@@ -66,7 +66,11 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         .collect::<Result<Vec<_>, _>>()?;
     let check: Box<dyn ClientCheck> = match args.token.check(&expected_mrtd)? {
         Some(token_check) => Box::new(token_check),
-        None => Box::new(args.trust.check(base, &reqwest::Client::new()).await?),
+        None => Box::new(
+            args.trust
+                .check(base, &attested_examples::tls::http()?)
+                .await?,
+        ),
     };
     let noise_pubkey = args
         .noise_pubkey

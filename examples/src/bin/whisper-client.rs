@@ -148,7 +148,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let http = reqwest::Client::new();
+    let http = attested_examples::tls::http()?;
     if let Some(endpoint) = &args.endpoint {
         return run_azure_endpoint(args, endpoint, &http).await;
     }

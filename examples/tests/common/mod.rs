@@ -99,7 +99,7 @@ impl WhisperSetup {
         let mut args = vec!["--listen", "127.0.0.1:0", "--target", &target, "--tee", tee];
         args.extend_from_slice(gateway_args);
         let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
-        let root_pem = reqwest::get(format!("{}{root_route}", gateway.url()))
+        let root_pem = attested_examples::tls::get(format!("{}{root_route}", gateway.url()))
             .await
             .unwrap()
             .error_for_status()
