@@ -57,7 +57,7 @@ pub fn router(options: &RelayOptions) -> Result<Router, Box<dyn std::error::Erro
     if gateway.cannot_be_a_base() || gateway.query().is_some() {
         return Err(format!("--gateway must be a base URL, not {}", options.gateway).into());
     }
-    let mut http = reqwest::Client::builder()
+    let mut http = crate::tls::http_builder()?
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(300));
     if let Some(from) = options.outbound_from {

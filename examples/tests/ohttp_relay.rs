@@ -141,8 +141,8 @@ async fn a_request_dated_outside_the_window_is_refused() {
     };
     let (_whisper, gateway) = common::gateway_before_mock_whisper(&[]);
     let url = gateway.url();
-    let http = reqwest::Client::new();
-    let root = reqwest::get(format!("{url}/sim/root"))
+    let http = attested_examples::tls::http().unwrap();
+    let root = attested_examples::tls::get(format!("{url}/sim/root"))
         .await
         .unwrap()
         .text()
@@ -196,7 +196,7 @@ async fn serve_stale_relay(relay: Arc<StaleRelay>) -> String {
     use axum::http::{HeaderMap, header};
     use axum::routing::{get, post};
     async fn forward(relay: &StaleRelay, path: &str, post: Option<(HeaderMap, Bytes)>) -> Vec<u8> {
-        let http = reqwest::Client::new();
+        let http = attested_examples::tls::http().unwrap();
         let url = format!("{}{path}", relay.gateway);
         let request = match post {
             None => http.get(url),
@@ -249,7 +249,8 @@ async fn serve_stale_relay(relay: Arc<StaleRelay>) -> String {
                 |State(r): State<Arc<StaleRelay>>, headers: HeaderMap, body: Bytes| async move {
                     r.posts.fetch_add(1, Ordering::SeqCst);
                     let url = format!("{}/gateway", r.gateway);
-                    let reply = reqwest::Client::new()
+                    let reply = attested_examples::tls::http()
+                        .unwrap()
                         .post(url)
                         .header("content-type", headers[header::CONTENT_TYPE].as_bytes())
                         .body(body)
@@ -297,7 +298,14 @@ async fn the_client_refetches_once_on_the_key_problem() {
     let gateway = setup.gateway.url();
     let fetch = |path: &'static str| {
         let url = format!("{gateway}{path}");
-        async move { reqwest::get(url).await.unwrap().bytes().await.unwrap() }
+        async move {
+            attested_examples::tls::get(url)
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        }
     };
     let keys = fetch("/ohttp-keys").await.to_vec();
     let attestation = fetch("/attestation").await.to_vec();
