@@ -26,3 +26,10 @@ pub(crate) fn fixed_opt<'de, D: serde::Deserializer<'de>, const N: usize>(
 pub(crate) fn show(bytes: &[u8]) -> String {
     hex::encode(bytes)
 }
+
+/// Whether `a` and `b` are equal, compared in constant time (for equal lengths): the values a
+/// policy pins (measurements, REPORTDATA, nonces) are compared with this, never with `==`.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
+}

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use crate::error::{Error, malformed};
-use crate::hexbytes::{self, show};
+use crate::hexbytes::{self, ct_eq, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
 use crate::x509::{Crls, TrustRoots};
 
@@ -446,6 +446,7 @@ impl ItaVerifier {
 }
 
 /// What an ITA token must say to be accepted: measurements, REPORTDATA, nonce, TCB status.
+/// Pinned values are compared in constant time.
 ///
 /// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused. A v2
 /// composite token's `nvgpu` section is appraised too: `measres` must be `success`, `dbgstat`
@@ -454,6 +455,8 @@ impl ItaVerifier {
 pub struct ItaPolicy {
     mrtd: Vec<[u8; 48]>,
     rtmrs: [Option<[u8; 48]>; 4],
+    /// A pin on an RTMR index over 3: kept so that appraisal fails closed instead of dropping it.
+    rtmr_out_of_range: bool,
     report_data: Option<[u8; 64]>,
     nonce: Option<Vec<u8>>,
     tcb_statuses: Vec<String>,
@@ -465,6 +468,7 @@ impl Default for ItaPolicy {
         ItaPolicy {
             mrtd: Vec::new(),
             rtmrs: [None; 4],
+            rtmr_out_of_range: false,
             report_data: None,
             nonce: None,
             tcb_statuses: vec!["UpToDate".into()],
@@ -485,10 +489,12 @@ impl ItaPolicy {
         self
     }
 
-    /// Requires RTMR `index` (0..=3) to equal `value`; other indices are ignored.
+    /// Requires RTMR `index` (0..=3) to equal `value`. An index over 3 names no RTMR: every
+    /// token is then refused (a pin is never dropped silently).
     pub fn expect_rtmr(mut self, index: usize, value: [u8; 48]) -> Self {
-        if let Some(slot) = self.rtmrs.get_mut(index) {
-            *slot = Some(value);
+        match self.rtmrs.get_mut(index) {
+            Some(slot) => *slot = Some(value),
+            None => self.rtmr_out_of_range = true,
         }
         self
     }
@@ -531,6 +537,9 @@ impl ItaPolicy {
 
     /// Checks `claims` against the policy; the error names the first claim that differs.
     pub fn appraise(&self, claims: &ItaClaims) -> Result<(), Error> {
+        if self.rtmr_out_of_range {
+            return Err(Error::MissingClaim("tdx_rtmr (index over 3)"));
+        }
         let status = claims.tcb_status.clone().unwrap_or_default();
         if !self.tcb_statuses.contains(&status) {
             return Err(Error::TcbStatusNotAccepted(status));
@@ -545,7 +554,12 @@ impl ItaPolicy {
         }
         if !self.mrtd.is_empty() || self.rtmrs.iter().any(Option::is_some) {
             let tdx = claims.tdx.as_ref().ok_or(Error::MissingClaim("tdx_mrtd"))?;
-            if !self.mrtd.is_empty() && !self.mrtd.contains(&tdx.mrtd) {
+            // Every candidate is compared (no early exit), each in constant time.
+            let any_mrtd = self
+                .mrtd
+                .iter()
+                .fold(false, |found, m| ct_eq(m, &tdx.mrtd) | found);
+            if !self.mrtd.is_empty() && !any_mrtd {
                 return Err(mismatch(
                     "tdx_mrtd",
                     &self
@@ -560,7 +574,7 @@ impl ItaPolicy {
             let found = [&tdx.rtmr0, &tdx.rtmr1, &tdx.rtmr2, &tdx.rtmr3];
             for (index, (expected, found)) in self.rtmrs.iter().zip(found).enumerate() {
                 if let Some(expected) = expected
-                    && expected != found
+                    && !ct_eq(expected, found)
                 {
                     return Err(mismatch(
                         &format!("tdx_rtmr{index}"),
@@ -574,7 +588,7 @@ impl ItaPolicy {
             let found = claims
                 .report_data()
                 .ok_or(Error::MissingClaim("tdx_report_data"))?;
-            if expected != found {
+            if !ct_eq(expected, found) {
                 return Err(mismatch("report_data", &show(expected), found));
             }
         }
@@ -587,7 +601,7 @@ impl ItaPolicy {
             let found = base64::engine::general_purpose::STANDARD
                 .decode(&nonce.val)
                 .map_err(|e| malformed("verifier_nonce.val", e))?;
-            if *expected != found {
+            if !ct_eq(expected, &found) {
                 return Err(mismatch("verifier_nonce", &show(expected), &found));
             }
         }

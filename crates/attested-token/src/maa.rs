@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use crate::error::{Error, malformed};
-use crate::hexbytes::show;
+use crate::hexbytes::{ct_eq, show};
 use crate::jwt::{JwtVerifier, KeySet};
 
 #[derive(Deserialize)]
@@ -48,6 +48,18 @@ pub struct IsolationTee {
     /// TDX MRTD, hex.
     #[serde(rename = "tdx_mrtd")]
     pub tdx_mrtd: Option<String>,
+    /// TDX RTMR0, hex (MAA's TDX EAT profile: `tdx_rtmr0`..`tdx_rtmr3`, 48 bytes each).
+    #[serde(rename = "tdx_rtmr0")]
+    pub tdx_rtmr0: Option<String>,
+    /// TDX RTMR1, hex.
+    #[serde(rename = "tdx_rtmr1")]
+    pub tdx_rtmr1: Option<String>,
+    /// TDX RTMR2, hex.
+    #[serde(rename = "tdx_rtmr2")]
+    pub tdx_rtmr2: Option<String>,
+    /// TDX RTMR3, hex.
+    #[serde(rename = "tdx_rtmr3")]
+    pub tdx_rtmr3: Option<String>,
     /// Whether the TD is debuggable (an ITA claim; MAA's TDX profile does not define it, but a
     /// token that says so is still refused).
     #[serde(rename = "tdx_is_debuggable")]
@@ -76,6 +88,24 @@ impl IsolationTee {
             .transpose()
     }
 
+    /// MRTD (`tdx_mrtd`), if the TEE is a TD; a value that is not 48 bytes of hex is malformed.
+    pub fn mrtd(&self) -> Result<Option<[u8; 48]>, Error> {
+        measurement("tdx_mrtd", self.tdx_mrtd.as_deref())
+    }
+
+    /// RTMR `index` (`tdx_rtmr0`..`tdx_rtmr3`), if the TEE is a TD and MAA sent it; `None` for
+    /// an index over 3.
+    pub fn rtmr(&self, index: usize) -> Result<Option<[u8; 48]>, Error> {
+        let (name, value) = match index {
+            0 => ("tdx_rtmr0", &self.tdx_rtmr0),
+            1 => ("tdx_rtmr1", &self.tdx_rtmr1),
+            2 => ("tdx_rtmr2", &self.tdx_rtmr2),
+            3 => ("tdx_rtmr3", &self.tdx_rtmr3),
+            _ => return Ok(None),
+        };
+        measurement(name, value.as_deref())
+    }
+
     /// Whether MAA says the VM is debuggable (any one claim that marks it is enough, and
     /// `tdx_td_attributes` that is not 8 bytes of hex counts as debug: it cannot be shown off).
     pub fn is_debuggable(&self) -> bool {
@@ -99,6 +129,16 @@ impl IsolationTee {
             None
         })
     }
+}
+
+/// A 48-byte TDX measurement claim, hex.
+fn measurement(name: &'static str, text: Option<&str>) -> Result<Option<[u8; 48]>, Error> {
+    text.map(|text| {
+        let mut out = [0u8; 48];
+        hex::decode_to_slice(text, &mut out).map_err(|e| malformed(name, e))?;
+        Ok(out)
+    })
+    .transpose()
 }
 
 /// The debug marks of MAA's TDX EAT profile (MicrosoftDocs azure-docs,
@@ -271,12 +311,16 @@ impl MaaVerifier {
     }
 }
 
-/// What an MAA token must say: by default `azure-compliant-cvm` and not debuggable.
+/// What an MAA token must say: by default `azure-compliant-cvm` and not debuggable. Pinned
+/// values (REPORTDATA, MRTD, RTMRs) are compared in constant time.
 #[derive(Debug, Clone)]
 pub struct MaaPolicy {
     attestation_type: Option<String>,
     compliance_status: Option<String>,
     report_data: Option<Vec<u8>>,
+    mrtd: Option<[u8; 48]>,
+    /// (index, value): an index over 3 is kept, so appraisal fails closed on it.
+    rtmrs: Vec<(usize, [u8; 48])>,
     allow_debug: bool,
 }
 
@@ -286,6 +330,8 @@ impl Default for MaaPolicy {
             attestation_type: None,
             compliance_status: Some("azure-compliant-cvm".into()),
             report_data: None,
+            mrtd: None,
+            rtmrs: Vec::new(),
             allow_debug: false,
         }
     }
@@ -316,6 +362,22 @@ impl MaaPolicy {
         self
     }
 
+    /// Requires the TD's MRTD (`tdx_mrtd`) to equal `mrtd`; a token without one (a SEV-SNP VM)
+    /// is refused.
+    pub fn expect_mrtd(mut self, mrtd: [u8; 48]) -> Self {
+        self.mrtd = Some(mrtd);
+        self
+    }
+
+    /// Requires the TD's RTMR `index` (`tdx_rtmr0`..`tdx_rtmr3`) to equal `value`; a token
+    /// without that claim is refused. An index over 3 names no RTMR: every token is then refused
+    /// (a pin is never dropped silently).
+    pub fn expect_rtmr(mut self, index: usize, value: [u8; 48]) -> Self {
+        self.rtmrs.retain(|(pinned, _)| *pinned != index);
+        self.rtmrs.push((index, value));
+        self
+    }
+
     /// Accepts debuggable VMs (never in production).
     pub fn allow_debug(mut self) -> Self {
         self.allow_debug = true;
@@ -329,7 +391,7 @@ impl MaaPolicy {
 
     /// Checks a token of any layout against the policy. The compliance status is checked on
     /// guest-attestation tokens, the only ones MAA gives an `x-ms-compliance-status`; the TEE
-    /// type, debug marks and REPORTDATA on every token.
+    /// type, debug marks, REPORTDATA, MRTD and RTMRs on every token.
     pub fn appraise_token(&self, token: &MaaToken) -> Result<(), Error> {
         match token {
             MaaToken::Guest(claims) => self.appraise(claims),
@@ -370,15 +432,39 @@ impl MaaPolicy {
             let found = tee
                 .report_data()?
                 .ok_or(Error::MissingClaim("report data"))?;
-            let matches = found.len() >= prefix.len()
-                && found.get(..prefix.len()) == Some(prefix.as_slice())
-                && found
-                    .get(prefix.len()..)
-                    .is_some_and(|rest| rest.iter().all(|&b| b == 0));
+            // The expected value zero-padded to the claim's length, compared in constant time.
+            let mut padded = prefix.clone();
+            padded.resize(found.len().max(prefix.len()), 0);
+            let matches = found.len() >= prefix.len() && ct_eq(&padded, &found);
             if !matches {
                 return Err(Error::Mismatch {
                     field: "report data".into(),
                     expected: show(prefix),
+                    found: show(&found),
+                });
+            }
+        }
+        if let Some(expected) = &self.mrtd {
+            let found = tee.mrtd()?.ok_or(Error::MissingClaim("tdx_mrtd"))?;
+            if !ct_eq(expected, &found) {
+                return Err(Error::Mismatch {
+                    field: "tdx_mrtd".into(),
+                    expected: show(expected),
+                    found: show(&found),
+                });
+            }
+        }
+        const RTMR_CLAIMS: [&str; 4] = ["tdx_rtmr0", "tdx_rtmr1", "tdx_rtmr2", "tdx_rtmr3"];
+        for (index, expected) in &self.rtmrs {
+            let name = RTMR_CLAIMS
+                .get(*index)
+                .copied()
+                .unwrap_or("tdx_rtmr (index over 3)");
+            let found = tee.rtmr(*index)?.ok_or(Error::MissingClaim(name))?;
+            if !ct_eq(expected, &found) {
+                return Err(Error::Mismatch {
+                    field: name.into(),
+                    expected: show(expected),
                     found: show(&found),
                 });
             }

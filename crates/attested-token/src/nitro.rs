@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
 use crate::error::{Error, malformed};
-use crate::hexbytes::show;
+use crate::hexbytes::{ct_eq, show};
 use crate::limits::{self, Limits};
 use crate::time::{TimeRules, unix_seconds};
 use crate::x509::{Crls, MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
@@ -473,7 +473,7 @@ impl NitroVerifier {
 }
 
 /// What a verified Nitro document must say. By default debug documents (PCR0..2 all zero) are
-/// refused.
+/// refused. Pinned values (PCRs, nonce, user data, public key) are compared in constant time.
 #[derive(Debug, Clone, Default)]
 pub struct NitroPolicy {
     pcrs: BTreeMap<u8, Vec<u8>>,
@@ -536,7 +536,7 @@ impl NitroPolicy {
         }
         for (index, expected) in &self.pcrs {
             let found = doc.pcrs.get(index).ok_or(Error::MissingClaim("pcr"))?;
-            if found != expected {
+            if !ct_eq(found, expected) {
                 return Err(Error::Mismatch {
                     field: format!("PCR{index}"),
                     expected: show(expected),
@@ -552,7 +552,7 @@ impl NitroPolicy {
         for (name, expected, found) in fields {
             if let Some(expected) = expected {
                 let found = found.as_ref().ok_or(Error::MissingClaim(name))?;
-                if found != expected {
+                if !ct_eq(found, expected) {
                     return Err(Error::Mismatch {
                         field: name.into(),
                         expected: show(expected),

@@ -270,7 +270,10 @@ impl NrasPolicy {
                 return Ok(());
             };
             let found = nonce.map(String::as_str).unwrap_or_default();
-            if hex::decode(found).ok().as_ref() != Some(expected) {
+            let same = hex::decode(found)
+                .ok()
+                .is_some_and(|found| crate::hexbytes::ct_eq(&found, expected));
+            if !same {
                 return Err(Error::Mismatch {
                     field,
                     expected: hex::encode(expected),

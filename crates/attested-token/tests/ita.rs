@@ -470,6 +470,11 @@ fn policy_checks_measurements_report_data_nonce_and_tcb_status() {
         matches!(&err, Error::Mismatch { field, .. } if field == "tdx_rtmr3"),
         "{err}"
     );
+    // A pin on an RTMR that does not exist refuses the token instead of being dropped.
+    assert_eq!(
+        policy.clone().expect_rtmr(4, tdx.rtmr0).appraise(&claims),
+        Err(Error::MissingClaim("tdx_rtmr (index over 3)"))
+    );
     let err = ItaPolicy::new()
         .accept_tcb_statuses(["OutOfDate"])
         .expect_mrtd(other)

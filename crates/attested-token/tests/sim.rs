@@ -577,3 +577,106 @@ fn ita_v2_composite_nvgpu_is_appraised_and_statuses_agree() {
         "{err}"
     );
 }
+
+/// MAA's TDX profile carries `tdx_mrtd` and `tdx_rtmr0`..`tdx_rtmr3`: a policy can pin them, in
+/// either layout, and a token without them (SEV-SNP) or with a value that is not 48 bytes of
+/// hex is refused, not passed.
+#[test]
+fn maa_policy_pins_mrtd_and_rtmrs() {
+    use attested_token::MaaToken;
+    let sim = issuer(33);
+    let issuer_url = "https://sim.attest.azure.net";
+    let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
+    let tee = serde_json::json!({
+        "x-ms-attestation-type": "tdxvm",
+        "x-ms-compliance-status": "azure-compliant-cvm",
+        "tdx_mrtd": hex::encode([0x11; 48]),
+        "tdx_rtmr0": hex::encode([0x20; 48]),
+        "tdx_rtmr1": hex::encode([0x21; 48]),
+        "tdx_rtmr2": hex::encode([0x22; 48]),
+        "tdx_rtmr3": hex::encode([0x23; 48]),
+        "tdx_report_data": hex::encode([0x55; 64]),
+        "dbgstat": "disabled",
+    });
+    let guest = serde_json::json!({
+        "iss": issuer_url, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-attestation-type": "azurevm",
+        "x-ms-isolation-tee": tee,
+    });
+    let claims = verifier.verify(&sim.sign_jwt(&guest), at(IAT)).unwrap();
+    let pinned = MaaPolicy::new()
+        .expect_mrtd([0x11; 48])
+        .expect_rtmr(0, [0x20; 48])
+        .expect_rtmr(3, [0x23; 48]);
+    pinned.appraise(&claims).unwrap();
+    let err = MaaPolicy::new()
+        .expect_mrtd([0x12; 48])
+        .appraise(&claims)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx_mrtd"),
+        "{err}"
+    );
+    let err = MaaPolicy::new()
+        .expect_rtmr(2, [0x21; 48])
+        .appraise(&claims)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { field, .. } if field == "tdx_rtmr2"),
+        "{err}"
+    );
+    // The top-level TDX layout carries the same claims.
+    let mut top = tee.clone();
+    for (key, value) in [
+        ("iss", issuer_url.into()),
+        ("iat", IAT.into()),
+        ("nbf", IAT.into()),
+        ("exp", (IAT + 600).into()),
+    ] {
+        top[key] = value;
+    }
+    let token = verifier.verify_token(&sim.sign_jwt(&top), at(IAT)).unwrap();
+    assert!(matches!(token, MaaToken::Tdx(_)), "{token:?}");
+    pinned.appraise_token(&token).unwrap();
+    // Missing: a SEV-SNP VM has no MRTD; a TD token without RTMR1.
+    let mut snp = guest.clone();
+    snp["x-ms-isolation-tee"] = serde_json::json!({
+        "x-ms-attestation-type": "sevsnpvm",
+        "x-ms-compliance-status": "azure-compliant-cvm",
+        "x-ms-sevsnpvm-is-debuggable": false,
+    });
+    let claims = verifier.verify(&sim.sign_jwt(&snp), at(IAT)).unwrap();
+    assert_eq!(
+        MaaPolicy::new().expect_mrtd([0x11; 48]).appraise(&claims),
+        Err(Error::MissingClaim("tdx_mrtd"))
+    );
+    let mut no_rtmr1 = guest.clone();
+    no_rtmr1["x-ms-isolation-tee"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tdx_rtmr1");
+    let claims = verifier.verify(&sim.sign_jwt(&no_rtmr1), at(IAT)).unwrap();
+    assert_eq!(
+        MaaPolicy::new()
+            .expect_rtmr(1, [0x21; 48])
+            .appraise(&claims),
+        Err(Error::MissingClaim("tdx_rtmr1"))
+    );
+    // A pin on an RTMR that does not exist refuses every token instead of being dropped.
+    let claims_all = verifier.verify(&sim.sign_jwt(&guest), at(IAT)).unwrap();
+    assert_eq!(
+        MaaPolicy::new()
+            .expect_rtmr(4, [0x20; 48])
+            .appraise(&claims_all),
+        Err(Error::MissingClaim("tdx_rtmr (index over 3)"))
+    );
+    // A short MRTD is malformed, not a mismatch and not a pass.
+    let mut short = guest;
+    short["x-ms-isolation-tee"]["tdx_mrtd"] = hex::encode([0x11; 47]).into();
+    let claims = verifier.verify(&sim.sign_jwt(&short), at(IAT)).unwrap();
+    let err = MaaPolicy::new()
+        .expect_mrtd([0x11; 48])
+        .appraise(&claims)
+        .unwrap_err();
+    assert!(matches!(&err, Error::Malformed { .. }), "{err}");
+}
