@@ -12,22 +12,24 @@
 
 use std::hint::black_box;
 
-use attested_tdx::{Backend, Collateral, Quote, TrustAnchor, UnixTime, Verifier};
+use attested_tdx::{Backend, Quote, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const NOW: &str = "2025-07-01T00:00:00Z";
+mod tdx_fixture;
+use tdx_fixture::{Fixture, SignatureSet};
 
 fn verify(c: &mut Criterion) {
-    let (Some(quote), Some(json)) = (
-        attested_testdata::read("tdx/dcap-qvl/tdx_quote"),
-        attested_testdata::read("tdx/dcap-qvl/tdx_quote_collateral.json"),
-    ) else {
+    let Some(Fixture {
+        quote,
+        json,
+        collateral,
+        now,
+        anchor,
+    }) = tdx_fixture::load()
+    else {
         return;
     };
-    let now = UnixTime::parse_rfc3339(NOW).unwrap();
-    let collateral = Collateral::from_qvl_json(&json).unwrap();
     let qvl_collateral: dcap_qvl::QuoteCollateralV3 = serde_json::from_slice(&json).unwrap();
-    let anchor = TrustAnchor::intel_sgx_root();
 
     let mut group = c.benchmark_group("tdx_verify/v4_td10");
     for backend in Backend::all() {
@@ -91,7 +93,7 @@ fn verify(c: &mut Criterion) {
             .is_ok()
         })
     });
-    let set = SignatureSet::new(&qvl_json_lengths(&json), &parsed);
+    let set = SignatureSet::new(&json, &parsed);
     group.bench_function("ring_p256_verify_cold_set_x9", |b| {
         b.iter(|| set.verify(black_box(&set.items)))
     });
@@ -103,79 +105,3 @@ fn verify(c: &mut Criterion) {
 
 criterion_group!(benches, verify);
 criterion_main!(benches);
-
-/// Byte lengths of the collateral's signed items, read from its `QuoteCollateralV3` JSON: root
-/// CA CRL, PCK CA certificate, PCK CRL, TCB signing certificate, TCB Info, QE Identity. CRLs
-/// and certificates count as their whole DER (their TBS is a few dozen bytes shorter).
-fn qvl_json_lengths(json: &[u8]) -> [usize; 6] {
-    let value: serde_json::Value = serde_json::from_slice(json).unwrap();
-    let text = |key: &str| value[key].as_str().unwrap().to_owned();
-    // The first PEM block's DER length: 3 bytes per 4 base64 characters, less the padding.
-    let first_pem_der_len = |pem: String| {
-        let body: String = pem
-            .split("-----")
-            .nth(2)
-            .unwrap()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        body.len() / 4 * 3 - body.chars().filter(|c| *c == '=').count()
-    };
-    [
-        text("root_ca_crl").len() / 2,
-        first_pem_der_len(text("pck_crl_issuer_chain")),
-        text("pck_crl").len() / 2,
-        first_pem_der_len(text("tcb_info_issuer_chain")),
-        text("tcb_info").len(),
-        text("qe_identity").len(),
-    ]
-}
-
-/// Nine real ECDSA P-256 signatures by one generated key over messages of the given lengths.
-struct SignatureSet {
-    public_key: Vec<u8>,
-    items: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-impl SignatureSet {
-    fn new(collateral_lengths: &[usize; 6], quote: &Quote<'_>) -> SignatureSet {
-        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let leaf_len = quote
-            .signature()
-            .certification()
-            .pck_cert_chain()
-            .unwrap()
-            .der_certificates()
-            .unwrap()[0]
-            .len();
-        let mut lengths = collateral_lengths.to_vec();
-        lengths.extend([leaf_len, 384, quote.signed_bytes().len()]);
-        let items = lengths
-            .into_iter()
-            .map(|len| {
-                let message = vec![0x5a; len];
-                let signature = pair.sign(&rng, &message).unwrap().as_ref().to_vec();
-                (message, signature)
-            })
-            .collect();
-        SignatureSet {
-            public_key: pair.public_key().as_ref().to_vec(),
-            items,
-        }
-    }
-
-    fn verify(&self, items: &[(Vec<u8>, Vec<u8>)]) -> bool {
-        items.iter().all(|(message, signature)| {
-            ring::signature::UnparsedPublicKey::new(
-                &ring::signature::ECDSA_P256_SHA256_FIXED,
-                &self.public_key,
-            )
-            .verify(message, signature)
-            .is_ok()
-        })
-    }
-}
