@@ -34,16 +34,18 @@ pub enum TlsSetupError {
     Client(String),
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// Where every client configuration starts: ring, with rustls' safe default protocol versions.
+fn ring_builder()
+-> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, TlsSetupError> {
+    ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsSetupError::Client(e.to_string()))
 }
 
 /// A client configuration that trusts the platform's roots.
 pub fn platform_config() -> Result<ClientConfig, TlsSetupError> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsSetupError::Client(e.to_string()))?
+    Ok(ring_builder()?
         .with_platform_verifier()
         .map_err(|e| TlsSetupError::Client(e.to_string()))?
         .with_no_client_auth())
@@ -63,9 +65,7 @@ pub fn pinned_config(pem: &[u8]) -> Result<ClientConfig, TlsSetupError> {
             "no certificate in the PEM".into(),
         ));
     }
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsSetupError::Client(e.to_string()))?
+    Ok(ring_builder()?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }

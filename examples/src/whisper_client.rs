@@ -159,13 +159,7 @@ pub async fn transcribe_file(
         Transport::OneShot | Transport::Azure => {
             let audio = std::fs::read(job.file)?;
             let total = audio.len() as u64;
-            let inner = transcription_request_at(
-                &audio,
-                job.file_name(),
-                job.model,
-                job.authority,
-                SystemTime::now(),
-            )?;
+            let inner = transcription_request(&audio, job.file_name(), job.model, job.authority)?;
             drop(audio);
             let answer = if transport == Transport::Azure {
                 transcribe_azure(http, url, client, &inner).await
