@@ -13,12 +13,48 @@
 //! # Why an expired node certificate is accepted
 //!
 //! A CCF receipt is signed by the node that was primary when the transaction was committed.
-//! Node certificates are short-lived and renewed, while the ledger entry (and so its receipt)
-//! stays valid for as long as the key is served: a key generated months ago carries a receipt
-//! whose node certificate has since expired. What makes the receipt trustworthy is that the
-//! pinned service certificate endorsed that node, and the node signed the Merkle root; both
-//! are checked. So the node certificate must have been issued before `now`, but its
-//! `notAfter` is not checked. The pinned service certificate itself must be valid at `now`.
+//! Node certificates are short-lived (CCF's documentation shows one valid for a day) and
+//! renewed, while the ledger entry (and so its receipt) stays valid for as long as the key is
+//! served: a key generated months ago carries a receipt whose node certificate has since
+//! expired. What makes the receipt trustworthy is that the pinned service certificate endorsed
+//! that node, and the node signed the Merkle root; both are checked. So the node certificate
+//! must have been issued before `now`, but its `notAfter` is not checked against `now`. The
+//! pinned service certificate itself must be valid at `now`.
+//!
+//! # The chain: rustls-webpki (decision)
+//!
+//! The chain node certificate -> pinned service certificate is validated by `rustls-webpki`
+//! 0.103, as attested-token validates its chains: strict DER, version 3, the node's signature,
+//! basicConstraints (the node is not a CA, the issuer is), pathLenConstraint, unknown critical
+//! extensions, name constraints. webpki validates at one time, so the chain is validated **at
+//! the node certificate's issuance**: its `notBefore`, or the service certificate's if that is
+//! later. That is the moment the service endorsed the node; both certificates must be valid
+//! then. The two checks webpki cannot express are one comparison each, made here against
+//! `now`: the node's `notBefore` is not after `now`, and the service certificate is valid at
+//! `now`. A consequence, tested: a node certificate that had expired before the pinned
+//! service certificate's `notBefore` (a service certificate renewed later) was never
+//! endorsed by that certificate and is refused.
+//!
+//! webpki keeps only a trust anchor's name and key and checks nothing else on it. So that the
+//! pinned certificate gets the issuer checks too (it is a CA, its critical extensions are
+//! known, it is valid, its self-signature verifies), it is passed both as the anchor and as
+//! the path's one intermediate, and the direct path from the node to the anchor is refused.
+//! pathLenConstraint is enforced, but with no intermediate between node and service a CCF
+//! receipt cannot violate it. webpki ignores KeyUsage by design: this module checks it, the
+//! service's must allow `keyCertSign` (when pinned), the node's `digitalSignature`. Extended
+//! key usages are not restricted (node certificates are TLS server certificates).
+//!
+//! Signatures in the chain: webpki's `ring` ECDSA algorithms by default (feature `ring`);
+//! under `rustcrypto` alone, webpki's `SignatureVerificationAlgorithm` implemented here over
+//! `p256`/`p384` (the same P-256/P-384 x SHA-256/SHA-384 set). The receipt's own signature is
+//! ECDSA over the Merkle root *as a digest* (CCF signs the 32-byte root without hashing it
+//! again); `ring` verifies only over a message it hashes itself, so that one signature is
+//! verified by `p256`/`p384` (`verify_prehash`) under either feature.
+//!
+//! Measured (`cargo bench -p attested-ohttp --bench kms`, one `listpubkeys` entry through
+//! [`KmsTrust::last_verified`], P-384 service and node, idle 2-core machine): 0.94 ms with the
+//! hand-written chain check before, 1.96 ms (`ring`) / 1.88 ms (`rustcrypto`) with webpki,
+//! which verifies three chain signatures where the hand check verified one.
 //!
 //! # The flow, without IO
 //!
@@ -32,10 +68,17 @@
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use der::{DecodePem, Encode, oid::ObjectIdentifier};
+use der::{DecodePem, Encode};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use serde::Deserialize;
-use sha2::{Digest, Sha256, Sha384};
+use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+
+#[cfg(not(any(feature = "ring", feature = "rustcrypto")))]
+compile_error!(
+    "attested-ohttp needs a signature backend for the KMS chain: enable `ring` or `rustcrypto`"
+);
 
 use crate::attest::VerifiedKeyConfigs;
 use crate::config::KeyConfig;
@@ -89,6 +132,15 @@ pub enum KmsError {
     NodeCertificateSignature {
         /// The entry.
         index: usize,
+    },
+    /// Path validation (rustls-webpki) refused the chain node certificate -> pinned service
+    /// certificate for a reason other than the issuer's name or signature: `check` names it.
+    #[error("entry {index}: certificate chain refused: {check}")]
+    CertificateChain {
+        /// The entry.
+        index: usize,
+        /// The check that failed.
+        check: &'static str,
     },
     /// The node or service certificate is outside its validity period at `now`.
     #[error("entry {index}: {which} certificate is not valid at the verification time")]
@@ -268,27 +320,53 @@ enum ProofStep {
     Right(String),
 }
 
-const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-
 /// The pinned CCF service certificate of a KMS.
 #[derive(Debug, Clone)]
 pub struct KmsTrust {
     service: Certificate,
-    service_key: EcKey,
+    service_der: Vec<u8>,
+    anchor: TrustAnchor<'static>,
 }
 
 impl KmsTrust {
-    /// Pins a service certificate (PEM).
+    /// Pins a service certificate (PEM): a self-signed ECDSA P-256 or P-384 certificate, as
+    /// CCF's service identity is. Refused here: a certificate that is not self-issued, has an
+    /// unknown critical extension, or has a KeyUsage without `keyCertSign`; that it is a CA
+    /// (basicConstraints cA) and that its self-signature verifies is checked with each receipt
+    /// (see the module docs).
     pub fn from_pem(pem: &[u8]) -> KmsResult<Self> {
         let service = Certificate::from_pem(pem)
             .map_err(|_| KmsError::ServiceCertificate("not a PEM X.509 certificate"))?;
-        let service_key = EcKey::from_certificate(&service).ok_or(KmsError::ServiceCertificate(
+        EcKey::from_certificate(&service).ok_or(KmsError::ServiceCertificate(
             "key is not ECDSA P-256 or P-384",
         ))?;
+        let tbs = service.tbs_certificate();
+        if tbs.issuer() != tbs.subject() {
+            return Err(KmsError::ServiceCertificate(
+                "not self-issued (a CCF service certificate is self-signed)",
+            ));
+        }
+        if !allows(&service, KeyUsages::KeyCertSign)? {
+            return Err(KmsError::ServiceCertificate("KeyUsage lacks keyCertSign"));
+        }
+        let service_der = service
+            .to_der()
+            .map_err(|_| KmsError::ServiceCertificate("not DER-encodable"))?;
+        let der = CertificateDer::from(service_der.as_slice());
+        // webpki's strict parse: DER, version 3, known critical extensions.
+        webpki::EndEntityCert::try_from(&der).map_err(|e| {
+            KmsError::ServiceCertificate(match e {
+                webpki::Error::UnsupportedCriticalExtension => "unknown critical extension",
+                _ => "refused by rustls-webpki's certificate parser",
+            })
+        })?;
+        let anchor = webpki::anchor_from_trusted_cert(&der)
+            .map_err(|_| KmsError::ServiceCertificate("not usable as a trust anchor"))?
+            .to_owned();
         Ok(Self {
             service,
-            service_key,
+            service_der,
+            anchor,
         })
     }
 
@@ -442,30 +520,219 @@ impl KmsTrust {
         node: &Certificate,
         now: SystemTime,
     ) -> KmsResult<()> {
-        let tbs = node.tbs_certificate();
-        if tbs.issuer() != self.service.tbs_certificate().subject() {
-            return Err(KmsError::NodeCertificateIssuer { index });
-        }
-        let bad_signature = KmsError::NodeCertificateSignature { index };
-        let tbs_der = tbs.to_der().map_err(|_| bad_signature.clone())?;
-        let prehash = match node.signature_algorithm().oid {
-            ECDSA_SHA256 => Sha256::digest(&tbs_der).to_vec(),
-            ECDSA_SHA384 => Sha384::digest(&tbs_der).to_vec(),
-            _ => return Err(bad_signature),
-        };
-        let signature = node.signature().as_bytes().ok_or(bad_signature.clone())?;
-        if !self.service_key.verify_prehash(&prehash, signature) {
-            return Err(bad_signature);
-        }
-        // Issued before `now`; its expiry is not checked (see the module docs).
-        if now < tbs.validity().not_before.to_system_time() {
+        // Issued before `now`; its expiry is not checked against `now` (see the module docs).
+        let node_not_before = node.tbs_certificate().validity().not_before;
+        if now < node_not_before.to_system_time() {
             return Err(KmsError::CertificateTime {
                 index,
                 which: "node",
             });
         }
+        let der = node.to_der().map_err(|_| KmsError::MalformedReceipt {
+            index,
+            field: "cert",
+        })?;
+        let service_not_before = self.service.tbs_certificate().validity().not_before;
+        let at = node_not_before
+            .to_unix_duration()
+            .max(service_not_before.to_unix_duration());
+        verify_chain(
+            ALGORITHMS,
+            &self.anchor,
+            &self.service_der,
+            &der,
+            UnixTime::since_unix_epoch(at),
+        )
+        .map_err(|e| chain_error(index, e))?;
+        // webpki ignores KeyUsage by design: the node signs Merkle roots.
+        if !allows(node, KeyUsages::DigitalSignature).map_err(|_| KmsError::MalformedReceipt {
+            index,
+            field: "cert",
+        })? {
+            return Err(KmsError::CertificateChain {
+                index,
+                check: "node certificate's KeyUsage lacks digitalSignature",
+            });
+        }
         Ok(())
     }
+}
+
+/// Whether `cert` may be used for `usage`: no KeyUsage extension, or one that allows it.
+fn allows(cert: &Certificate, usage: KeyUsages) -> KmsResult<bool> {
+    let key_usage = cert
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .map_err(|_| KmsError::ServiceCertificate("malformed KeyUsage"))?;
+    Ok(key_usage.is_none_or(|(_, KeyUsage(flags))| flags.contains(usage)))
+}
+
+/// Validates `node` -> `service` -> anchor (the service certificate itself) at `at` with
+/// rustls-webpki. The pinned certificate is passed as the path's one intermediate as well as
+/// the anchor, and the path straight from the node to the anchor is refused, so that webpki
+/// applies to the service certificate what it checks on an issuer (cA, pathLenConstraint,
+/// critical extensions, validity at `at`, its self-signature) and never checks on an anchor.
+fn verify_chain(
+    algorithms: &[&dyn SignatureVerificationAlgorithm],
+    anchor: &TrustAnchor<'static>,
+    service_der: &[u8],
+    node_der: &[u8],
+    at: UnixTime,
+) -> Result<(), webpki::Error> {
+    let node_der = CertificateDer::from(node_der);
+    let node = webpki::EndEntityCert::try_from(&node_der)?;
+    let intermediates = [CertificateDer::from(service_der)];
+    let through_the_service = |path: &webpki::VerifiedPath<'_>| {
+        if path.intermediate_certificates().count() == 1 {
+            Ok(())
+        } else {
+            // The lowest-ranked error: any failure on the path through the service wins.
+            Err(webpki::Error::UnknownIssuer)
+        }
+    };
+    node.verify_for_usage(
+        algorithms,
+        std::slice::from_ref(anchor),
+        &intermediates,
+        at,
+        AnyExtendedKeyUsage,
+        None,
+        Some(&through_the_service),
+    )
+    .map(|_| ())
+}
+
+/// What webpki's refusal means for a receipt.
+fn chain_error(index: usize, error: webpki::Error) -> KmsError {
+    use webpki::Error as W;
+    let check = match error {
+        W::UnknownIssuer => return KmsError::NodeCertificateIssuer { index },
+        W::InvalidSignatureForPublicKey
+        | W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            return KmsError::NodeCertificateSignature { index };
+        }
+        W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
+            return KmsError::MalformedReceipt {
+                index,
+                field: "cert",
+            };
+        }
+        W::EndEntityUsedAsCa => "the pinned service certificate is not a CA (basicConstraints)",
+        W::CaUsedAsEndEntity => "the node certificate is a CA (basicConstraints)",
+        W::PathLenConstraintViolated => "pathLenConstraint",
+        W::UnsupportedCriticalExtension => "unknown critical extension",
+        W::MalformedExtensions | W::ExtensionValueInvalid => "malformed extension",
+        W::CertExpired { .. } | W::CertNotValidYet { .. } | W::InvalidCertValidity => {
+            "the node certificate was not valid when the service certificate was (it expired before the pinned certificate's notBefore)"
+        }
+        W::NameConstraintViolation => "name constraints",
+        _ => "path validation",
+    };
+    KmsError::CertificateChain { index, check }
+}
+
+/// Accepts any extended key usage: CCF node certificates are TLS server certificates too.
+struct AnyExtendedKeyUsage;
+
+impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
+    fn validate(&self, _: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        Ok(())
+    }
+}
+
+/// The chain's signature algorithms: webpki's `ring` ECDSA set (P-256 and P-384 keys, SHA-256
+/// and SHA-384) under `ring`, the same set over `p256`/`p384` otherwise.
+#[cfg(feature = "ring")]
+static ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = RING_ALGORITHMS;
+#[cfg(not(feature = "ring"))]
+static ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = rustcrypto_algs::ALL;
+
+#[cfg(feature = "ring")]
+static RING_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+];
+
+/// webpki's [`SignatureVerificationAlgorithm`] over `p256`/`p384`: the `ring` set above. With
+/// both features on, `ring` is used and this set only by the tests.
+#[cfg(any(not(feature = "ring"), test))]
+mod rustcrypto_algs {
+    use rustls_pki_types::alg_id::{self, AlgorithmIdentifier};
+    use rustls_pki_types::{InvalidSignature, SignatureVerificationAlgorithm};
+    use sha2::{Digest as _, Sha256, Sha384};
+
+    use super::EcKey;
+
+    #[derive(Debug)]
+    pub(super) struct Ecdsa {
+        key_alg: AlgorithmIdentifier,
+        sig_alg: AlgorithmIdentifier,
+        point_len: usize,
+        sha384: bool,
+    }
+
+    impl SignatureVerificationAlgorithm for Ecdsa {
+        fn verify_signature(
+            &self,
+            public_key: &[u8],
+            message: &[u8],
+            signature: &[u8],
+        ) -> Result<(), InvalidSignature> {
+            if public_key.len() != self.point_len {
+                return Err(InvalidSignature);
+            }
+            let key = EcKey::from_sec1(public_key).ok_or(InvalidSignature)?;
+            let digest = if self.sha384 {
+                Sha384::digest(message).to_vec()
+            } else {
+                Sha256::digest(message).to_vec()
+            };
+            if key.verify_prehash(&digest, signature) {
+                Ok(())
+            } else {
+                Err(InvalidSignature)
+            }
+        }
+
+        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+            self.key_alg
+        }
+
+        fn signature_alg_id(&self) -> AlgorithmIdentifier {
+            self.sig_alg
+        }
+    }
+
+    static P256_SHA256: Ecdsa = Ecdsa {
+        key_alg: alg_id::ECDSA_P256,
+        sig_alg: alg_id::ECDSA_SHA256,
+        point_len: 65,
+        sha384: false,
+    };
+    static P256_SHA384: Ecdsa = Ecdsa {
+        key_alg: alg_id::ECDSA_P256,
+        sig_alg: alg_id::ECDSA_SHA384,
+        point_len: 65,
+        sha384: true,
+    };
+    static P384_SHA256: Ecdsa = Ecdsa {
+        key_alg: alg_id::ECDSA_P384,
+        sig_alg: alg_id::ECDSA_SHA256,
+        point_len: 97,
+        sha384: false,
+    };
+    static P384_SHA384: Ecdsa = Ecdsa {
+        key_alg: alg_id::ECDSA_P384,
+        sig_alg: alg_id::ECDSA_SHA384,
+        point_len: 97,
+        sha384: true,
+    };
+
+    pub(super) static ALL: &[&dyn SignatureVerificationAlgorithm] =
+        &[&P256_SHA256, &P256_SHA384, &P384_SHA256, &P384_SHA384];
 }
 
 fn check_time(cert: &Certificate, now: SystemTime) -> Result<(), ()> {
@@ -494,6 +761,11 @@ impl EcKey {
             .subject_public_key_info()
             .subject_public_key
             .as_bytes()?;
+        Self::from_sec1(point)
+    }
+
+    /// An uncompressed SEC1 point, its curve told by its length (65: P-256, 97: P-384).
+    fn from_sec1(point: &[u8]) -> Option<Self> {
         match point.len() {
             65 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
                 .ok()
@@ -513,6 +785,42 @@ impl EcKey {
                 .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
             EcKey::P384(k) => p384::ecdsa::Signature::from_der(der_signature)
                 .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn der(pem: &str) -> Vec<u8> {
+        Certificate::from_pem(pem.as_bytes())
+            .unwrap()
+            .to_der()
+            .unwrap()
+    }
+
+    /// Both signature backends give the same verdicts on the chain (the integration tests run
+    /// only the one the features select).
+    #[test]
+    fn both_backends_validate_the_same_chains() {
+        let trust =
+            KmsTrust::from_pem(include_bytes!("../tests/data/kms/service_cert.pem")).unwrap();
+        let node = der(include_str!("../tests/data/kms/node_cert.pem"));
+        let foreign = der(include_str!("../tests/data/kms/node_cert_other_issuer.pem"));
+        let at = UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000));
+        let sets: &[&[&dyn SignatureVerificationAlgorithm]] = &[
+            #[cfg(feature = "ring")]
+            RING_ALGORITHMS,
+            rustcrypto_algs::ALL,
+        ];
+        for algorithms in sets {
+            verify_chain(algorithms, &trust.anchor, &trust.service_der, &node, at).unwrap();
+            assert_eq!(
+                verify_chain(algorithms, &trust.anchor, &trust.service_der, &foreign, at),
+                Err(webpki::Error::InvalidSignatureForPublicKey)
+            );
         }
     }
 }

@@ -26,6 +26,13 @@ const NODE_OTHER_ISSUER: &str = include_str!("data/kms/node_cert_other_issuer.pe
 const NODE_EXPIRED: &str = include_str!("data/kms/node_cert_expired.pem");
 const NODE_FUTURE: &str = include_str!("data/kms/node_cert_future.pem");
 const NODE_KEY: &str = include_str!("data/kms/node_key.hex");
+const SERVICE_NOT_CA: &str = include_str!("data/kms/service_cert_not_ca.pem");
+const NODE_BY_NOT_CA: &str = include_str!("data/kms/node_cert_by_not_ca.pem");
+const SERVICE_CRITICAL: &str = include_str!("data/kms/service_cert_critical.pem");
+const NODE_CRITICAL: &str = include_str!("data/kms/node_cert_critical.pem");
+const NODE_CA: &str = include_str!("data/kms/node_cert_ca.pem");
+const NODE_KEY_USAGE: &str = include_str!("data/kms/node_cert_key_usage.pem");
+const SERVICE_RENEWED: &str = include_str!("data/kms/service_cert_renewed.pem");
 
 fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) // 2027
@@ -411,4 +418,68 @@ fn expired_certificates_and_malformed_bodies_are_refused() {
         }
     );
     assert!(KmsTrust::from_pem(b"not a certificate").is_err());
+}
+
+/// The chain properties rustls-webpki enforces (and KeyUsage, which it leaves to us), each
+/// refused with the check it names; the receipt itself is correct every time.
+#[test]
+fn chain_properties_are_enforced() {
+    let refused = |trust: &KmsTrust, cert: &'static str| {
+        let mut fixture = Fixture::new(&p384_pair());
+        fixture.cert = cert;
+        trust.last_verified(&fixture.body(), now()).unwrap_err()
+    };
+    let chain = |check: &'static str| KmsError::CertificateChain { index: 0, check };
+
+    // A self-signed CA:false certificate pinned as the service: it may not issue.
+    let not_ca = KmsTrust::from_pem(SERVICE_NOT_CA.as_bytes()).unwrap();
+    assert_eq!(
+        refused(&not_ca, NODE_BY_NOT_CA),
+        chain("the pinned service certificate is not a CA (basicConstraints)")
+    );
+    // A node certificate with an unknown critical extension.
+    assert_eq!(
+        refused(&trust(), NODE_CRITICAL),
+        chain("unknown critical extension")
+    );
+    // A node certificate that is itself a CA.
+    assert_eq!(
+        refused(&trust(), NODE_CA),
+        chain("the node certificate is a CA (basicConstraints)")
+    );
+    // A node certificate whose KeyUsage does not allow signing (keyCertSign only).
+    assert_eq!(
+        refused(&trust(), NODE_KEY_USAGE),
+        chain("node certificate's KeyUsage lacks digitalSignature")
+    );
+    // A service certificate with an unknown critical extension is refused when pinned.
+    assert_eq!(
+        KmsTrust::from_pem(SERVICE_CRITICAL.as_bytes()).unwrap_err(),
+        KmsError::ServiceCertificate("unknown critical extension")
+    );
+    // A node certificate is not self-signed: it cannot be pinned as the service.
+    assert!(matches!(
+        KmsTrust::from_pem(NODE.as_bytes()).unwrap_err(),
+        KmsError::ServiceCertificate(_)
+    ));
+}
+
+/// The chain is validated at the node certificate's issuance (its notBefore, or the service's
+/// if later): a node certificate that had expired before the pinned service certificate began
+/// was never endorsed by it, while the same node certificate under the original service
+/// certificate verifies.
+#[test]
+fn a_node_certificate_never_valid_with_the_pinned_service_is_refused() {
+    let mut fixture = Fixture::new(&p384_pair());
+    fixture.cert = NODE_EXPIRED;
+    trust().last_verified(&fixture.body(), now()).unwrap();
+    let renewed = KmsTrust::from_pem(SERVICE_RENEWED.as_bytes()).unwrap();
+    assert!(matches!(
+        renewed.last_verified(&fixture.body(), now()).unwrap_err(),
+        KmsError::CertificateChain { index: 0, .. }
+    ));
+    // The renewed certificate itself serves node certificates valid in its window.
+    renewed
+        .last_verified(&Fixture::new(&p384_pair()).body(), now())
+        .unwrap();
 }

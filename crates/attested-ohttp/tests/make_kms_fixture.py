@@ -3,7 +3,11 @@
 
 A CCF service certificate (self-signed, P-384), a node certificate it endorses, and a second
 "other" service with its own node certificate, for the wrong-issuer test; the node certificate
-also once expired (before the tests' `now`) and once not yet valid. The node's private
+also once expired (before the tests' `now`) and once not yet valid. For the path-validation
+refusals: a self-signed service certificate with CA:false and a node certificate it issued, a
+service and a node certificate with an unknown critical extension, a node certificate that is a
+CA, one whose KeyUsage lacks digitalSignature, and the service certificate renewed (same key)
+after the expired node certificate's notAfter. The node's private
 scalar is written as hex so that the Rust test can sign Merkle roots with it. Test keys only.
 Run: python3 make_kms_fixture.py  (needs the `cryptography` package)
 """
@@ -24,7 +28,10 @@ def name(cn):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def cert(subject_cn, subject_key, issuer_cn, issuer_key, ca, not_before=NOT_BEFORE, not_after=NOT_AFTER):
+UNKNOWN_CRITICAL = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1"), b"\x05\x00")
+
+
+def cert(subject_cn, subject_key, issuer_cn, issuer_key, ca, not_before=NOT_BEFORE, not_after=NOT_AFTER, extra=()):
     builder = (
         x509.CertificateBuilder()
         .subject_name(name(subject_cn))
@@ -35,6 +42,8 @@ def cert(subject_cn, subject_key, issuer_cn, issuer_key, ca, not_before=NOT_BEFO
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    for extension, critical in extra:
+        builder = builder.add_extension(extension, critical=critical)
     return builder.sign(issuer_key, hashes.SHA384())
 
 
@@ -64,6 +73,24 @@ def main():
     # One issued after `now`: refused.
     future = (datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc), NOT_AFTER)
     write("node_cert_future.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False, *future)))
+    # Path-validation refusals.
+    not_ca_key = ec.generate_private_key(ec.SECP384R1())
+    write("service_cert_not_ca.pem", pem(cert("CCF Service", not_ca_key, "CCF Service", not_ca_key, False)))
+    write("node_cert_by_not_ca.pem", pem(cert("CCF Node", node_key, "CCF Service", not_ca_key, False)))
+    critical = [(UNKNOWN_CRITICAL, True)]
+    write("service_cert_critical.pem", pem(cert("CCF Service", service_key, "CCF Service", service_key, True, extra=critical)))
+    write("node_cert_critical.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False, extra=critical)))
+    write("node_cert_ca.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, True)))
+    cert_sign_only = x509.KeyUsage(
+        digital_signature=False, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=False,
+        encipher_only=False, decipher_only=False,
+    )
+    write("node_cert_key_usage.pem", pem(cert("CCF Node", node_key, "CCF Service", service_key, False, extra=[(cert_sign_only, True)])))
+    # The service certificate renewed with the same key in mid-2026, after the expired node
+    # certificate's notAfter: the two were never valid together.
+    renewed = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+    write("service_cert_renewed.pem", pem(cert("CCF Service", service_key, "CCF Service", service_key, True, renewed)))
     scalar = node_key.private_numbers().private_value.to_bytes(48, "big")
     write("node_key.hex", scalar.hex().encode() + b"\n")
 
