@@ -64,7 +64,7 @@ pub use appraiser::{AcceptedQuote, TdxAppraisalError, TdxAppraiser, td_measureme
 pub use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, Workload};
 pub use collateral::{Collateral, CollateralFormat, PcsCollateral};
 pub use crypto::Backend;
-pub use fetch::{CachedSource, CollateralSource, FetchError, PckCa};
+pub use fetch::{COLLATERAL_CACHE_ENTRIES, CollateralCache, CollateralSource, FetchError, PckCa};
 #[cfg(feature = "fetch")]
 pub use fetch::{INTEL_PCS, INTEL_ROOT_CA_CRL, PcsClient};
 pub use pck::PckExtension;
