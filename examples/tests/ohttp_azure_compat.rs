@@ -13,8 +13,8 @@
 mod common;
 
 use attested_ohttp::{
-    Accepted, ChunkLimits, Client, Measurements, PendingResponse, Suite, Workload,
-    decode_key_config_list, key_config_binding,
+    Accepted, Client, Measurements, Suite, Workload, chunked::ChunkLimits, client::PendingResponse,
+    key_config_binding, keys::decode_key_config_list,
 };
 use common::Running;
 use sha2::Digest as _;

@@ -101,7 +101,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         target: "http://127.0.0.1:9".to_owned(),
         suite: attested_ohttp::Suite::X25519_AES128GCM,
         allowed: vec!["whisper".to_owned()],
-        chunked_dialect: attested_ohttp::Dialect::Draft,
+        chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: 1 << 20,
     };
     let honest = serve_on_loopback(ohttp_gateway::router(source.clone(), options.clone()).unwrap())
@@ -142,8 +142,9 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::TdxEvidenceSource;
     use attested_ohttp::{
-        Accepted, ChunkLimits, Client, MEDIA_TYPE_CHUNKED_REQUEST, Measurements, Workload,
-        encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
+        Accepted, Client, Measurements, Workload, chunked::ChunkLimits,
+        gateway::MEDIA_TYPE_CHUNKED_REQUEST, key_config_binding, message::encode_content_chunk,
+        message::encode_content_end, message::encode_request_head,
     };
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -166,7 +167,7 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
         target,
         suite: attested_ohttp::Suite::X25519_AES128GCM,
         allowed: vec!["whisper".to_owned()],
-        chunked_dialect: attested_ohttp::Dialect::Draft,
+        chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: MAX_REQUEST as u64,
     };
     let gateway = serve_on_loopback(ohttp_gateway::router(source, options).unwrap())

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use attested_examples::pipeline::serve_on_loopback;
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    Accepted, Client, MEDIA_TYPE_REQUEST, Measurements, PROBLEM_TYPE_OHTTP_KEY, Workload,
-    key_config_binding,
+    Accepted, Client, Measurements, Workload, gateway::MEDIA_TYPE_REQUEST,
+    gateway::PROBLEM_TYPE_OHTTP_KEY, key_config_binding,
 };
 use common::Running;
 
@@ -299,7 +299,9 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     let both = keys(http.clone()).await;
     assert_ne!(both, first);
     assert_eq!(
-        attested_ohttp::decode_key_config_list(&both).unwrap().len(),
+        attested_ohttp::keys::decode_key_config_list(&both)
+            .unwrap()
+            .len(),
         2
     );
     let (new, _) = verified_gateway(&http, &url, &check).await.unwrap();
@@ -312,7 +314,7 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     // After the old key's grace: the old key gets the key problem, the new one is served.
     tokio::time::sleep(Duration::from_millis(26_000).saturating_sub(started.elapsed())).await;
     assert_eq!(
-        attested_ohttp::decode_key_config_list(&keys(http.clone()).await)
+        attested_ohttp::keys::decode_key_config_list(&keys(http.clone()).await)
             .unwrap()
             .len(),
         1

@@ -81,7 +81,7 @@ compile_error!(
 );
 
 use crate::attest::VerifiedKeyConfigs;
-use crate::config::KeyConfig;
+use crate::key_config::KeyConfig;
 use crate::suite::Kem;
 
 /// Why a KMS key list or one of its receipts was refused. `index` is the entry's position.

@@ -25,7 +25,7 @@ use attested_examples::whisper_client::{
 };
 use attested_examples::{error_chain, hostile, mock_llm, mock_whisper};
 use attested_noise::{BoxError, Config, NoiseStaticKey, Profile};
-use attested_ohttp::{Dialect, Suite};
+use attested_ohttp::{Suite, chunked::Dialect};
 use attested_tdx::TrustAnchor;
 use clap::Parser;
 

@@ -34,7 +34,7 @@ use attested_examples::whisper_client::{
     Transcription, Transport, azure_transcription_request, discover_client, kms_client,
     parse_outer_header, transcribe_azure_endpoint, transcribe_file, verified_gateway,
 };
-use attested_ohttp::{Client, KmsTrust, Preference};
+use attested_ohttp::{Client, client::Preference, kms::KmsTrust};
 use clap::Parser;
 
 #[derive(Parser)]
