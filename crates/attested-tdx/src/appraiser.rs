@@ -3,9 +3,10 @@
 
 use attested_types::{Accepted, Appraiser, BoxError, Evidence, Measurements, UnixTime, Workload};
 
+use crate::error::VerifyError;
 use crate::policy::{AppraisalError, Policy};
 use crate::tcb::TcbStatus;
-use crate::verify::{Verifier, VerifyError};
+use crate::verify::Verifier;
 use crate::{Collateral, ParseError, Quote, TdReport};
 
 /// Why a TDX quote was refused. Each variant names the failed step.

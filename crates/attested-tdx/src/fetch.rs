@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::collateral::Collateral;
+use crate::error::VerifyError;
 use crate::time::UnixTime;
-use crate::verify::error::VerifyError;
 
 /// Which PCK CA issued the platform's PCK certificate (selects the PCK CRL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

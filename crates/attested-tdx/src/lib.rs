@@ -33,7 +33,7 @@ mod report_data;
 mod tsm;
 
 pub use attributes::TdAttributes;
-pub use error::ParseError;
+pub use error::{Item, ParseError, TimeBound, VerifyError};
 pub use quote::{
     ATTESTATION_KEY_TYPE_ECDSA_P256, CERTIFICATION_TYPE_PCK_CHAIN, CERTIFICATION_TYPE_QE_REPORT,
     CertificationData, ENCLAVE_REPORT_LEN, EnclaveReport, HEADER_LEN, Header, INTEL_QE_VENDOR_ID,
@@ -73,6 +73,4 @@ pub use rtmr::{CcelEvent, RtmrError, RtmrReplay, replay_ccel};
 pub use tcb::{TcbStatus, UnknownTcbStatus};
 pub use time::UnixTime;
 pub use verify::anchor::INTEL_SGX_ROOT_CA_PEM;
-pub use verify::{
-    Item, TimeBound, TrustAnchor, Validity, Verdict, VerifiedQuote, Verifier, VerifyError,
-};
+pub use verify::{TrustAnchor, Validity, Verdict, VerifiedQuote, Verifier};

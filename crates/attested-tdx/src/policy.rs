@@ -20,9 +20,10 @@ use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq as _;
 
+use crate::error::Item;
 use crate::tcb::TcbStatus;
 use crate::time::UnixTime;
-use crate::verify::{Item, VerifiedQuote};
+use crate::verify::VerifiedQuote;
 use crate::{TdAttributes, TdReport};
 
 /// A field name, the policy's expected value (if any) and the report's value.

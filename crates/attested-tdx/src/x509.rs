@@ -12,8 +12,8 @@ use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::name::Name;
 
 use crate::crypto::{EcdsaP256, EcdsaSig};
+use crate::error::{Item, VerifyError, check_window};
 use crate::time::{self, UnixTime};
-use crate::verify::error::{Item, VerifyError, check_window};
 
 const ECDSA_WITH_SHA256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");

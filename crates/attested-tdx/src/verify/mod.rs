@@ -8,7 +8,6 @@
 //! where cold verification of the collateral would succeed, so results never differ from cold.
 
 pub(crate) mod anchor;
-pub(crate) mod error;
 
 use std::sync::{Arc, Mutex};
 
@@ -20,8 +19,8 @@ use crate::time::UnixTime;
 use crate::x509::{Cert, Crl, pem_chain};
 use crate::{ParseError, Quote, TdReport};
 
+use crate::error::{Item, VerifyError, check_window};
 pub use anchor::TrustAnchor;
-pub use error::{Item, TimeBound, VerifyError};
 
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
 const CACHE_ENTRIES: usize = 16;
@@ -711,7 +710,7 @@ fn verify_collateral(
         });
     }
     let tcb_info = TcbInfo::parse(&collateral.tcb_info)?;
-    error::check_window(
+    check_window(
         Item::TcbInfo,
         tcb_info.issue_date,
         tcb_info.next_update,
@@ -746,7 +745,7 @@ fn verify_collateral(
         });
     }
     let qe_identity = QeIdentity::parse(&collateral.qe_identity)?;
-    error::check_window(
+    check_window(
         Item::QeIdentity,
         qe_identity.issue_date,
         qe_identity.next_update,
