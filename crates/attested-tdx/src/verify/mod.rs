@@ -94,12 +94,17 @@ struct SeenPlatform {
 }
 
 impl SeenPlatform {
-    fn is(&self, quote: &QuoteParts<'_>) -> bool {
-        &self.qe_report == quote.qe_report
-            && &self.qe_report_signature == quote.qe_report_signature
-            && &self.attestation_key == quote.attestation_key
-            && self.qe_auth_data == quote.qe_auth_data
-            && Some(self.pck_chain_pem.as_slice()) == quote.pck_chain_pem
+    fn is(&self, quote: &Quote<'_>) -> bool {
+        &self.qe_report == quote.signature().qe_report().as_bytes()
+            && &self.qe_report_signature == quote.signature().qe_report_signature()
+            && &self.attestation_key == quote.signature().attestation_key()
+            && self.qe_auth_data == quote.signature().qe_auth_data()
+            && Some(self.pck_chain_pem.as_slice())
+                == quote
+                    .signature()
+                    .certification()
+                    .pck_cert_chain()
+                    .map(|chain| chain.pem())
     }
 }
 
@@ -114,29 +119,6 @@ struct VerifiedCollateral {
     qe_identity: QeIdentity,
     valid_from: UnixTime,
     valid_until: UnixTime,
-}
-
-/// The parts of a quote that verification reads.
-pub(crate) struct QuoteParts<'a> {
-    /// TEE type, version and attestation key type are what `Quote::parse` guarantees; the QE
-    /// vendor is left to verification (a parser reads any vendor's quote).
-    pub(crate) qe_vendor_id: &'a [u8; 16],
-    pub(crate) signed: &'a [u8],
-    pub(crate) quote_signature: &'a [u8; 64],
-    pub(crate) attestation_key: &'a [u8; 64],
-    pub(crate) qe_report: &'a [u8; 384],
-    pub(crate) qe_fields: QeReportFields<'a>,
-    pub(crate) qe_report_data: &'a [u8; 64],
-    pub(crate) qe_report_signature: &'a [u8; 64],
-    pub(crate) qe_auth_data: &'a [u8],
-    pub(crate) pck_chain_pem: Option<&'a [u8]>,
-    pub(crate) tee_tcb_svn: &'a [u8; 16],
-    /// TEE_TCB_SVN2 of a TD 1.5 report. QVL checks it for body type 3 and knows no type 4
-    /// (`QuoteConstants.h:68` `ALLOWED_BODY_TYPES`); the extended body carries the same field
-    /// with the same meaning, so it gets the same check (as in dcap-qvl).
-    pub(crate) relaunch_svn2: Option<&'a [u8; 16]>,
-    pub(crate) mr_signer_seam: &'a [u8; 48],
-    pub(crate) seam_attributes: &'a [u8; 8],
 }
 
 /// A quote whose signatures, certificates and TCB verified against collateral.
@@ -278,7 +260,7 @@ impl Verifier {
     /// The platform of `quote` if its pure checks passed before under the same PCK CA.
     fn seen_platform(
         &self,
-        quote: &QuoteParts<'_>,
+        quote: &Quote<'_>,
         verified: &VerifiedCollateral,
     ) -> Option<Arc<SeenPlatform>> {
         let platforms = self.platforms.lock().ok()?;
@@ -340,37 +322,7 @@ impl Verifier {
         collateral: &Collateral,
         now: UnixTime,
     ) -> Result<VerifiedQuote<'a>, VerifyError> {
-        let header = quote.header();
-        let signature = quote.signature();
-        let qe_report = signature.qe_report();
-        let report = quote.report();
-        let td10 = report.td10();
-        let parts = QuoteParts {
-            qe_vendor_id: header.qe_vendor_id(),
-            signed: quote.signed_bytes(),
-            quote_signature: signature.quote_signature(),
-            attestation_key: signature.attestation_key(),
-            qe_report: qe_report.as_bytes(),
-            qe_fields: QeReportFields {
-                misc_select: qe_report.misc_select(),
-                attributes: qe_report.attributes(),
-                mr_signer: qe_report.mr_signer(),
-                isv_prod_id: qe_report.isv_prod_id(),
-                isv_svn: qe_report.isv_svn(),
-            },
-            qe_report_data: qe_report.report_data(),
-            qe_report_signature: signature.qe_report_signature(),
-            qe_auth_data: signature.qe_auth_data(),
-            pck_chain_pem: signature
-                .certification()
-                .pck_cert_chain()
-                .map(|chain| chain.pem()),
-            tee_tcb_svn: td10.tee_tcb_svn(),
-            relaunch_svn2: report.tee_tcb_svn2(),
-            mr_signer_seam: td10.mr_signer_seam(),
-            seam_attributes: td10.seam_attributes(),
-        };
-        let verdict = self.verify_parts(&parts, collateral, now)?;
+        let verdict = self.verify_quote(quote, collateral, now)?;
         Ok(VerifiedQuote {
             quote: quote.clone(),
             verdict,
@@ -393,9 +345,9 @@ impl Verifier {
         self.verify(&quote, collateral, now)
     }
 
-    pub(crate) fn verify_parts(
+    fn verify_quote(
         &self,
-        quote: &QuoteParts<'_>,
+        quote: &Quote<'_>,
         collateral: &Collateral,
         now: UnixTime,
     ) -> Result<Verdict, VerifyError> {
@@ -424,14 +376,18 @@ impl Verifier {
         let leaf = &seen.leaf;
         let ca = seen.own_ca.as_ref().unwrap_or(&verified.pck_ca);
         let pck = seen.pck.clone();
-        let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
+        let qe_level = verified.qe_identity.assess(&qe_report_fields(quote))?;
 
         // Quote body: signed by the attestation key.
         let mut key = [0x04; 65];
         if let Some(xy) = key.get_mut(1..) {
-            xy.copy_from_slice(quote.attestation_key);
+            xy.copy_from_slice(quote.signature().attestation_key());
         }
-        if !ecdsa.verify(&key, quote.signed, EcdsaSig::Fixed(quote.quote_signature)) {
+        if !ecdsa.verify(
+            &key,
+            quote.signed_bytes(),
+            EcdsaSig::Fixed(quote.signature().quote_signature()),
+        ) {
             return Err(VerifyError::BadSignature {
                 item: Item::QuoteBody,
             });
@@ -454,18 +410,22 @@ impl Verifier {
             });
         }
         tcb_info.check_module(
-            quote.tee_tcb_svn,
-            quote.mr_signer_seam,
-            quote.seam_attributes,
+            quote.report().td10().tee_tcb_svn(),
+            quote.report().td10().mr_signer_seam(),
+            quote.report().td10().seam_attributes(),
         )?;
         // QVL's `checkTcbLevel` (`TcbLevelCheck.cpp:222-258`): the TDX level converged with
         // the module; Revoked stops here; a TD 1.5 report (`TcbLevelCheck.cpp:247`) may turn
         // OutOfDate into TDRelaunchAdvised; then the QE.
-        let platform = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
+        let platform = tcb_info.assess(
+            &pck.sgx_tcb_components,
+            pck.pce_svn,
+            quote.report().td10().tee_tcb_svn(),
+        )?;
         if platform.assessed.status == TcbStatus::Revoked {
             return Err(VerifyError::TcbRevoked(Item::TcbInfo));
         }
-        let tdx_status = match quote.relaunch_svn2 {
+        let tdx_status = match quote.report().tee_tcb_svn2() {
             Some(svn2) => tcb_info.check_for_relaunch(svn2, &platform, qe_level.status)?,
             None => platform.assessed.status,
         };
@@ -497,16 +457,23 @@ impl Verifier {
 /// revocation, its SGX extension, and the QE report's signature by the leaf and its binding of
 /// the attestation key.
 fn verify_platform(
-    quote: &QuoteParts<'_>,
+    quote: &Quote<'_>,
     verified: &VerifiedCollateral,
     anchor: &Cert,
     ecdsa: &dyn EcdsaP256,
     now: UnixTime,
 ) -> Result<SeenPlatform, VerifyError> {
     // PCK chain of the quote: leaf, its CA, and optionally the root.
-    let pem = quote.pck_chain_pem.ok_or_else(|| {
-        VerifyError::UnsupportedQuote("certification data is not a PEM PCK chain (type 5)".into())
-    })?;
+    let pem = quote
+        .signature()
+        .certification()
+        .pck_cert_chain()
+        .map(|chain| chain.pem())
+        .ok_or_else(|| {
+            VerifyError::UnsupportedQuote(
+                "certification data is not a PEM PCK chain (type 5)".into(),
+            )
+        })?;
     let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
     let leaf = ders
         .next()
@@ -569,15 +536,18 @@ fn verify_platform(
     // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
     if !ecdsa.verify(
         &leaf.public_key,
-        quote.qe_report,
-        EcdsaSig::Fixed(quote.qe_report_signature),
+        quote.signature().qe_report().as_bytes(),
+        EcdsaSig::Fixed(quote.signature().qe_report_signature()),
     ) {
         return Err(VerifyError::BadSignature {
             item: Item::QeReport,
         });
     }
-    let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
-    let (bound, padding) = quote.qe_report_data.split_at(32);
+    let binding = sha256(&[
+        quote.signature().attestation_key(),
+        quote.signature().qe_auth_data(),
+    ]);
+    let (bound, padding) = quote.signature().qe_report().report_data().split_at(32);
     if bound != binding {
         return Err(VerifyError::QeBinding(
             "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
@@ -588,10 +558,10 @@ fn verify_platform(
     }
     Ok(SeenPlatform {
         pck_chain_pem: pem.to_vec(),
-        qe_report: *quote.qe_report,
-        qe_report_signature: *quote.qe_report_signature,
-        attestation_key: *quote.attestation_key,
-        qe_auth_data: quote.qe_auth_data.to_vec(),
+        qe_report: *quote.signature().qe_report().as_bytes(),
+        qe_report_signature: *quote.signature().qe_report_signature(),
+        attestation_key: *quote.signature().attestation_key(),
+        qe_auth_data: quote.signature().qe_auth_data().to_vec(),
         ca_der,
         leaf,
         own_ca,
@@ -599,11 +569,26 @@ fn verify_platform(
     })
 }
 
-fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
-    if quote.qe_vendor_id != &crate::quote::INTEL_QE_VENDOR_ID {
+/// The QE report fields QE Identity is matched against, read from the quote's own view.
+fn qe_report_fields<'a>(quote: &Quote<'a>) -> QeReportFields<'a> {
+    let qe_report = quote.signature().qe_report();
+    QeReportFields {
+        misc_select: qe_report.misc_select(),
+        attributes: qe_report.attributes(),
+        mr_signer: qe_report.mr_signer(),
+        isv_prod_id: qe_report.isv_prod_id(),
+        isv_svn: qe_report.isv_svn(),
+    }
+}
+
+/// The one header check `Quote::parse` leaves to verification: TEE type, version and
+/// attestation key type are what parsing guarantees; the QE vendor is not (a parser reads any
+/// vendor's quote).
+fn check_header(quote: &Quote<'_>) -> Result<(), VerifyError> {
+    if quote.header().qe_vendor_id() != &crate::quote::INTEL_QE_VENDOR_ID {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
-            hex::encode(quote.qe_vendor_id)
+            hex::encode(quote.header().qe_vendor_id())
         )));
     }
     Ok(())
