@@ -116,7 +116,8 @@ const FLAGS: [(&str, [Use; 4]); 9] = [
 const REPORT_DATA_HELP: &str = "What --expect-report-data compares:
   ita    REPORTDATA of the TD (tdx_report_data) or enclave (sgx_report_data): all 64 bytes, equal
   maa    REPORTDATA (tdx_report_data or x-ms-sevsnpvm-reportdata, 64 bytes) starts with HEX and
-         every byte after it is zero (32 bytes pin a SHA-256 with a zero rest; 64 pin it all)
+         every byte after it is zero (32 bytes pin a SHA-256 with a zero rest; 64 pin it all;
+         HEX longer than the claim is refused)
   nitro  user_data of the document: equal, whatever its length
 --expect-nonce compares: ita verifier_nonce.val (base64-decoded), nras eat_nonce of the overall
   token and of every GPU token, nitro the document's nonce. All pins compare in constant time.
