@@ -727,3 +727,63 @@ fn evervault_nitro_document_is_refused_as_debug() {
     assert_eq!(code(&output), 1);
     assert!(stderr(&output).contains("debug"), "{}", stderr(&output));
 }
+
+/// `--issuer` applies to ita: another issuer refuses Intel Trust Authority's token, the
+/// simulator's issuer accepts a token it names (the old binary ignored `--issuer` for ita).
+#[test]
+fn issuer_applies_to_ita() {
+    let f = Fixture::new();
+    let output = f.run("ita", &["--issuer", "https://other.example"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains("issuer"), "{}", stderr(&output));
+    let mut claims = f.sim.ita_claims(&td(), IAT, 300);
+    claims["iss"] = "https://sim.trustauthority.example".into();
+    let token = f.write("other-iss.jwt", f.sim.sign_jwt(&claims).as_bytes());
+    let args = [
+        "verify", &token, "--kind", "ita", "--jwks", &f.jwks, "--root", &f.root, "--at", AT,
+    ];
+    assert_eq!(code(&run(&args)), 1);
+    let output = run(&[
+        &args[..],
+        &["--issuer", "https://sim.trustauthority.example"],
+    ]
+    .concat());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+/// An MAA TDX token with its claims at top level (attest/TdxVm) verifies, and its MRTD and
+/// RTMRs can be pinned (the old binary refused it: "x-ms-isolation-tee is missing").
+#[test]
+fn maa_tdx_token_with_top_level_claims_takes_pins() {
+    let f = Fixture::new();
+    let td = td();
+    let token = f.sim.sign_jwt(&serde_json::json!({
+        "iss": MAA_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
+        "x-ms-ver": "1.0",
+        "x-ms-attestation-type": "tdxvm",
+        "attester_tcb_status": "UpToDate",
+        "tdx_mrtd": hex::encode(td.mrtd),
+        "tdx_rtmr0": hex::encode(td.rtmrs[0]),
+        "tdx_rtmr1": hex::encode(td.rtmrs[1]),
+        "tdx_rtmr2": hex::encode(td.rtmrs[2]),
+        "tdx_rtmr3": hex::encode(td.rtmrs[3]),
+        "tdx_report_data": hex::encode(td.report_data),
+        "tdx_td_attributes": "0000001000000000",
+        "dbgstat": "disabled",
+    }));
+    let file = f.write("maa-tdx.jwt", token.as_bytes());
+    let args = [
+        "verify", &file, "--kind", "maa", "--jwks", &f.jwks, "--root", &f.root, "--issuer",
+        MAA_ISSUER, "--at", AT,
+    ];
+    let mrtd = hex::encode(td.mrtd);
+    let rtmr = format!("0={}", hex::encode(td.rtmrs[0]));
+    let output = run(&[&args[..], &["--expect-mrtd", &mrtd, "--expect-rtmr", &rtmr]].concat());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["layout"], "tdx");
+    assert_eq!(json["isolation_tee"]["mrtd"], mrtd.as_str());
+    let output = run(&[&args[..], &["--expect-mrtd", &"12".repeat(48)]].concat());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains("tdx_mrtd"), "{}", stderr(&output));
+}
