@@ -306,6 +306,10 @@ async fn our_azure_client_transcribes_through_the_azure_compatible_gateway() {
         .arg(format!("{}/score", setup.gateway.url()))
         .arg("--trust-sim-root")
         .arg(setup.root_path())
+        .args(common::sim_workload(
+            &[],
+            attested_examples::tdx_evidence::GATEWAY_SIM_MRTD,
+        ))
         .arg("--file")
         .arg(audio.path())
         .output()

@@ -257,7 +257,7 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
 /// are served, and the old key gets the key problem once its grace has passed.
 #[tokio::test]
 async fn the_gateway_rotates_and_requotes_its_keys() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
     use attested_examples::whisper_client::verified_gateway;
     use std::time::{Duration, Instant};
 
@@ -278,7 +278,7 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     let check = TdxCheck::new(
         attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
         load_collateral(&url, &http, None).await.unwrap(),
-        policy_expecting(&[mrtd]),
+        sim_policy(&[mrtd]),
         std::time::SystemTime::now(),
     );
     let keys = |http: reqwest::Client| {

@@ -173,7 +173,7 @@ async fn a_gateway_url_beside_the_relay_is_refused_before_any_connection() {
 /// ciphertext, end to end, with the client's own request builder.
 #[tokio::test]
 async fn a_request_dated_outside_the_window_is_refused() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
     use attested_examples::whisper_client::{
         transcribe_one_shot, transcription_request_at, verified_gateway,
     };
@@ -189,7 +189,7 @@ async fn a_request_dated_outside_the_window_is_refused() {
     let check = TdxCheck::new(
         attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
         load_collateral(&url, &http, None).await.unwrap(),
-        policy_expecting(&[[0x6f; 48]]),
+        sim_policy(&[[0x6f; 48]]),
         SystemTime::now(),
     );
     let (client, _) = verified_gateway(&http, &url, &check).await.unwrap();

@@ -30,10 +30,12 @@
 //! let verifier = Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap());
 //! let verified = verifier.verify(&quote, &collateral, now).unwrap();
 //!
-//! // 3. Appraise: the workload we expect (here its MRTD; pin RTMRs or MRCONFIGID too).
-//! let mut policy = Policy::default();
+//! // 3. Appraise: the workload we expect (MRTD with an RTMR, or MRCONFIGID).
+//! let mut policy = Policy::new();
 //! policy.mr_td = vec![Hex(mr_td)];
-//! policy.appraise(&verified, now).unwrap();
+//! policy.rtmr3 = Some(Hex(*quote.report().td10().rtmrs()[3]));
+//! let appraised = policy.appraise(&verified, now).unwrap();
+//! assert!(appraised.workload().is_pinned());
 //!
 //! // Another workload on the same genuine platform is refused, naming the measurement.
 //! policy.mr_td = vec![Hex([0; 48])];
@@ -114,7 +116,7 @@ pub use fetch::{COLLATERAL_CACHE_ENTRIES, CollateralCache, CollateralSource, Fet
 #[cfg(feature = "fetch")]
 pub use fetch::{INTEL_PCS, INTEL_ROOT_CA_CRL, PcsClient};
 pub use pck::PckExtension;
-pub use policy::{AppraisalError, Hex, Policy, Profile};
+pub use policy::{AppraisalError, AppraisedQuote, Hex, Policy, Profile};
 pub use rtmr::{CcelEvent, RtmrError, RtmrReplay, replay_ccel};
 pub use tcb::{TcbStatus, UnknownTcbStatus};
 pub use time::UnixTime;

@@ -55,7 +55,7 @@ const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
 /// let quote = Quote::parse(&bytes).unwrap();
 /// let verified = verifier.verify(&quote, &collateral, now).unwrap();
 /// assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
-/// Policy::default().appraise(&verified, now).unwrap();
+/// Policy::any_workload().appraise(&verified, now).unwrap(); // pin the workload in production
 ///
 /// // The same quote against Intel's root: refused, naming the failed check.
 /// let err = Verifier::new(TrustAnchor::intel_sgx_root()).verify(&quote, &collateral, now).unwrap_err();
