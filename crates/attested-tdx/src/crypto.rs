@@ -65,7 +65,6 @@ impl Backend {
     }
 
     /// The vocabulary's X.509 signature algorithm set of this backend (for rustls-webpki).
-    #[allow(dead_code)]
     pub(crate) fn x509_algorithms(self) -> attested_types::signature::Algorithms {
         match self {
             #[cfg(feature = "ring")]

@@ -247,6 +247,16 @@ pub enum VerifyError {
         /// Its subject common name, if it has one.
         common_name: Option<String>,
     },
+    /// A certificate whose extensions forbid its use where it stands (RFC 5280): KeyUsage
+    /// without the bit its role needs, a pathLenConstraint exceeded, a critical extension the
+    /// validator does not process, a CA certificate where a signer is expected.
+    #[error("{item} violates {constraint}")]
+    Constraint {
+        /// The certificate.
+        item: Item,
+        /// The violated constraint.
+        constraint: &'static str,
+    },
     /// The QE report does not bind the attestation key and QE authentication data.
     #[error("QE report REPORTDATA does not bind the attestation key: {0}")]
     QeBinding(&'static str),
@@ -321,6 +331,7 @@ impl VerifyError {
             | VerifyError::Revoked { item, .. }
             | VerifyError::Chain { item, .. }
             | VerifyError::Role { item, .. }
+            | VerifyError::Constraint { item, .. }
             | VerifyError::WrongCollateral { item, .. }
             | VerifyError::TcbRevoked(item) => Some(*item),
             VerifyError::QeBinding(_)
@@ -344,6 +355,7 @@ impl VerifyError {
             VerifyError::Revoked { .. } => "revocation",
             VerifyError::Chain { .. } => "chain",
             VerifyError::Role { .. } => "certificate_role",
+            VerifyError::Constraint { .. } => "certificate_constraint",
             VerifyError::QeBinding(_) => "qe_binding",
             VerifyError::QeIdentityMismatch { .. } | VerifyError::QeTcbNotMatched { .. } => {
                 "qe_identity"

@@ -50,6 +50,12 @@
 //! for tests and demos (feature `sim`). [`TdxAppraiser`] wraps the three steps as the
 //! vocabulary's `Appraiser`, which `attested-noise` and `attested-ohttp` take.
 //!
+//! Certificate chains: the TCB signing chain (with the root CA CRL) and the PCK leaf are
+//! validated by `rustls-webpki`; the PCK CA and the PCK CRL by this crate, with the same
+//! constraints (KeyUsage, pathLenConstraint, critical extensions), so that cold verification
+//! keeps its nine signature checks. The decision and its measurement: the README's
+//! "Certificate chains".
+//!
 //! Parsing alone, for inspection:
 //!
 //! ```

@@ -25,6 +25,17 @@
 //! `rustcrypto` ([`Backend`]). Feature `fetch` adds an HTTP [`JwksFetcher`] for the sans-IO
 //! [`JwksCache`]; feature `sim` adds a simulated issuer for tests and demos.
 //!
+//! # Certificate chains in the workspace
+//!
+//! Every X.509 chain the workspace verifies, and what validates it (pathLen, KeyUsage,
+//! critical extensions and CRLs enforced on each):
+//!
+//! - ITA (RSA), NVIDIA NRAS (P-384), AWS Nitro: this crate, with `rustls-webpki`;
+//! - the KMS (CCF) service certificate: `attested-ohttp`, with `rustls-webpki`;
+//! - Intel's TCB signing chain (root CA CRL) and the PCK leaf: `attested-tdx`, with
+//!   `rustls-webpki`; the PCK CA and the PCK CRL: `attested-tdx`'s own code, since webpki
+//!   cannot validate a CA as end entity (see that crate's README, "Certificate chains").
+//!
 //! # Caches
 //!
 //! The crate holds two caches, both following the workspace's one pattern

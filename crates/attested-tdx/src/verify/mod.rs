@@ -16,8 +16,12 @@ use crate::crypto::{Backend, EcdsaP256, EcdsaSig, sha256};
 use crate::pck::PckExtension;
 use crate::tcb::{Assessed, QeIdentity, QeReportFields, TcbInfo, TcbStatus, converge};
 use crate::time::UnixTime;
-use crate::x509::{Cert, Crl, pem_chain};
+use crate::x509::{
+    Cert, Crl, EndEntityPath, pem_chain, verify_end_entity, webpki_anchor, webpki_crl,
+};
 use crate::{ParseError, Quote, TdReport};
+use attested_types::signature::Algorithms;
+use x509_cert::ext::pkix::KeyUsages;
 
 use crate::error::{Item, VerifyError, check_window};
 pub use anchor::TrustAnchor;
@@ -114,6 +118,8 @@ struct VerifiedCollateral {
     digest: [u8; 32],
     root_crl: Crl,
     pck_ca: Cert,
+    /// The PCK CA as webpki's trust anchor for the PCK leaves it issued.
+    pck_ca_anchor: rustls_pki_types::TrustAnchor<'static>,
     pck_crl: Crl,
     tcb_info: TcbInfo,
     qe_identity: QeIdentity,
@@ -299,7 +305,7 @@ impl Verifier {
         let verified = Arc::new(verify_collateral(
             self.anchor.cert()?,
             collateral,
-            self.backend.ecdsa(),
+            self.backend,
             now,
         )?);
         if let Ok(mut cache) = self.cache.lock() {
@@ -368,7 +374,13 @@ impl Verifier {
                 seen
             }
             None => {
-                let seen = Arc::new(verify_platform(quote, &verified, anchor, ecdsa, now)?);
+                let seen = Arc::new(verify_platform(
+                    quote,
+                    &verified,
+                    anchor,
+                    self.backend,
+                    now,
+                )?);
                 self.remember_platform(&seen);
                 seen
             }
@@ -460,9 +472,10 @@ fn verify_platform(
     quote: &Quote<'_>,
     verified: &VerifiedCollateral,
     anchor: &Cert,
-    ecdsa: &dyn EcdsaP256,
+    backend: Backend,
     now: UnixTime,
 ) -> Result<SeenPlatform, VerifyError> {
+    let ecdsa = backend.ecdsa();
     // PCK chain of the quote: leaf, its CA, and optionally the root.
     let pem = quote
         .signature()
@@ -503,7 +516,7 @@ fn verify_platform(
         // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
         // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
         let quote_ca = Cert::from_der(ca_der.clone(), Item::PckCa)?;
-        verify_ca(
+        verify_pck_ca(
             &quote_ca,
             Item::PckCa,
             anchor,
@@ -522,12 +535,32 @@ fn verify_platform(
         }
         Some(quote_ca)
     };
-    let ca = own_ca.as_ref().unwrap_or(&verified.pck_ca);
+    let own_anchor;
+    let ca_anchor = match &own_ca {
+        Some(ca) => {
+            own_anchor = webpki_anchor(ca, Item::PckCa)?;
+            &own_anchor
+        }
+        None => &verified.pck_ca_anchor,
+    };
     let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
     // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
     leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
-    leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
     leaf.check_validity(Item::PckLeaf, now)?;
+    // webpki, under the PCK CA verified above as its anchor. The PCK CRL's signature was
+    // verified once with the collateral; handing it to webpki would verify it again on every
+    // cold quote (a tenth signature), so the leaf's serial is looked up in it here.
+    verify_end_entity(
+        &EndEntityPath {
+            cert: &leaf,
+            item: Item::PckLeaf,
+            issuer: ca_anchor,
+            issuer_item: Item::PckCa,
+            crl: None,
+        },
+        backend.x509_algorithms(),
+        now,
+    )?;
     verified
         .pck_crl
         .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
@@ -594,8 +627,12 @@ fn check_header(quote: &Quote<'_>) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Verifies a CA certificate issued directly by the root: signature, validity, root CA CRL.
-fn verify_ca(
+/// Verifies the PCK CA, issued directly by the root, with this crate's own code (webpki
+/// cannot validate a CA as the target of a path): the root's pathLenConstraint allows it and
+/// the root may sign certificates and CRLs; the CA's signature by the root, validity, absence
+/// from the root CA CRL (whose signature the caller verified), basicConstraints cA, KeyUsage
+/// `keyCertSign` and `cRLSign`, and no unknown critical extension.
+fn verify_pck_ca(
     cert: &Cert,
     item: Item,
     anchor: &Cert,
@@ -603,23 +640,29 @@ fn verify_ca(
     ecdsa: &dyn EcdsaP256,
     now: UnixTime,
 ) -> Result<(), VerifyError> {
+    anchor.check_path_len(Item::RootCa, 1)?;
     cert.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
     cert.check_validity(item, now)?;
-    root_crl.check_not_revoked(Item::RootCaCrl, cert, item)
+    root_crl.check_not_revoked(Item::RootCaCrl, cert, item)?;
+    if !cert.is_ca() {
+        return Err(VerifyError::Constraint {
+            item,
+            constraint: "its role: it is not a CA (basicConstraints) but issues the PCK leaf",
+        });
+    }
+    cert.check_ca_constraints(item)
 }
 
-/// The signing certificate of a TCB Info or QE Identity issuer chain, verified to the root.
-fn verify_signer(
+/// The first certificate of an issuer chain (the signer or the PCK CA), decoded and its role
+/// checked; the rest of the chain may only repeat the trust anchor.
+fn chain_head(
     chain: &[u8],
     item: Item,
     role: (&[&str], &'static str),
     anchor: &Cert,
-    root_crl: &Crl,
-    ecdsa: &dyn EcdsaP256,
-    now: UnixTime,
 ) -> Result<Cert, VerifyError> {
     let mut ders = pem_chain(chain, item, &[anchor])?.into_iter();
-    let signer = ders
+    let head = ders
         .next()
         .ok_or_else(|| VerifyError::malformed(item, "empty issuer chain"))?;
     for extra in ders {
@@ -631,41 +674,90 @@ fn verify_signer(
             });
         }
     }
-    let signer = Cert::from_der(signer, item)?;
-    signer.check_role(item, role.0, role.1)?;
-    // The root's key signs the signer directly; its CA flag matters, the signer's does not.
-    signer.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
+    let head = Cert::from_der(head, item)?;
+    head.check_role(item, role.0, role.1)?;
+    Ok(head)
+}
+
+/// The signing certificate of a TCB Info or QE Identity issuer chain, validated by webpki
+/// under the root with the root CA CRL (which webpki verifies: on `Ok`, the root CA CRL's
+/// signature by the root verified), then KeyUsage `digitalSignature`.
+fn verify_signer(
+    chain: &[u8],
+    item: Item,
+    anchor: &Cert,
+    root: &rustls_pki_types::TrustAnchor<'_>,
+    root_crl: &webpki::CertRevocationList<'_>,
+    algorithms: Algorithms,
+    now: UnixTime,
+) -> Result<Cert, VerifyError> {
+    let signer = chain_head(chain, item, (TCB_SIGNER_ROLE, "TCB signing"), anchor)?;
     signer.check_validity(item, now)?;
-    root_crl.check_not_revoked(Item::RootCaCrl, &signer, item)?;
+    verify_end_entity(
+        &EndEntityPath {
+            cert: &signer,
+            item,
+            issuer: root,
+            issuer_item: Item::RootCa,
+            crl: Some((root_crl, Item::RootCaCrl)),
+        },
+        algorithms,
+        now,
+    )?;
     Ok(signer)
 }
 
 fn verify_collateral(
     anchor: &Cert,
     collateral: &Collateral,
-    ecdsa: &dyn EcdsaP256,
+    backend: Backend,
     now: UnixTime,
 ) -> Result<VerifiedCollateral, VerifyError> {
+    let ecdsa = backend.ecdsa();
+    let algorithms = backend.x509_algorithms();
     anchor.check_validity(Item::RootCa, now)?;
+    let root = webpki_anchor(anchor, Item::RootCa)?;
     let mut window = Window::new(anchor.not_before, anchor.not_after);
 
+    // The root CA CRL: decoded here (its serials serve the PCK CA and the anchor), its
+    // signature verified by webpki on the TCB signing path just below.
     let root_crl = Crl::from_der(&collateral.root_ca_crl, Item::RootCaCrl)?;
-    root_crl.check(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), ecdsa, now)?;
-    // The anchor itself may be listed (dcap-qvl 0.7.1 `verify.rs:1308-1310` checks it with
-    // `check_single_cert_revocation`): a revoked root trusts nothing.
-    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
+    root_crl.check_unsigned_parts(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), now)?;
+    let root_crl_webpki = webpki_crl(&collateral.root_ca_crl, Item::RootCaCrl)?;
     window.narrow(root_crl.this_update, root_crl.next_update);
 
-    let pck_ca = verify_signer(
+    let tcb_signer = verify_signer(
+        &collateral.tcb_info_issuer_chain,
+        Item::TcbInfoSigner,
+        anchor,
+        &root,
+        &root_crl_webpki,
+        algorithms,
+        now,
+    )?;
+    window.narrow(tcb_signer.not_before, tcb_signer.not_after);
+    // From here the root CA CRL is verified. The anchor itself may be listed (dcap-qvl 0.7.1
+    // `verify.rs:1308-1310` checks it with `check_single_cert_revocation`): a revoked root
+    // trusts nothing.
+    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
+    // webpki keeps only the anchor's name and key (and checks cRLSign only on intermediate
+    // issuers): the anchor's KeyUsage is checked here, before it is relied on for the CRL
+    // (whose signature by the anchor's key verified above) and the PCK CA.
+    anchor.check_key_usage(
+        Item::RootCa,
+        KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+        "its KeyUsage (a CA needs keyCertSign and cRLSign)",
+    )?;
+
+    let pck_ca = chain_head(
         &collateral.pck_crl_issuer_chain,
         Item::PckCrlIssuer,
         (PCK_CA_ROLE, "PCK Platform or Processor CA"),
         anchor,
-        &root_crl,
-        ecdsa,
-        now,
     )?;
+    verify_pck_ca(&pck_ca, Item::PckCrlIssuer, anchor, &root_crl, ecdsa, now)?;
     window.narrow(pck_ca.not_before, pck_ca.not_after);
+    let pck_ca_anchor = webpki_anchor(&pck_ca, Item::PckCrlIssuer)?;
     let pck_crl = Crl::from_der(&collateral.pck_crl, Item::PckCrl)?;
     pck_crl.check(
         Item::PckCrl,
@@ -675,16 +767,6 @@ fn verify_collateral(
     )?;
     window.narrow(pck_crl.this_update, pck_crl.next_update);
 
-    let tcb_signer = verify_signer(
-        &collateral.tcb_info_issuer_chain,
-        Item::TcbInfoSigner,
-        (TCB_SIGNER_ROLE, "TCB signing"),
-        anchor,
-        &root_crl,
-        ecdsa,
-        now,
-    )?;
-    window.narrow(tcb_signer.not_before, tcb_signer.not_after);
     if !ecdsa.verify(
         &tcb_signer.public_key,
         &collateral.tcb_info,
@@ -711,10 +793,10 @@ fn verify_collateral(
         qe_signer_storage = verify_signer(
             &collateral.qe_identity_issuer_chain,
             Item::QeIdentitySigner,
-            (TCB_SIGNER_ROLE, "TCB signing"),
             anchor,
-            &root_crl,
-            ecdsa,
+            &root,
+            &root_crl_webpki,
+            algorithms,
             now,
         )?;
         window.narrow(qe_signer_storage.not_before, qe_signer_storage.not_after);
@@ -742,6 +824,7 @@ fn verify_collateral(
         digest: collateral.digest,
         root_crl,
         pck_ca,
+        pck_ca_anchor,
         pck_crl,
         tcb_info,
         qe_identity,
