@@ -65,6 +65,25 @@ fn another_mrtd_than_the_policy_expects_stops_the_pipeline_before_the_audio_leav
     assert!(!stdout.contains("answered "), "{stdout}");
 }
 
+/// Issue 11's attack: the same genuine platform and MRTD, another workload (its RTMR3 is not
+/// the pinned one). The pipeline stops before the audio leaves; `--allow-any-workload`
+/// accepts it, loudly; a policy file that identifies no workload is a usage error.
+#[test]
+fn another_workload_on_the_same_platform_stops_the_pipeline() {
+    let (output, stdout) = pipeline(&["--expect-rtmr", &format!("3={}", "a7".repeat(48))]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED: gateway"), "{stdout}");
+    assert!(stdout.contains("RTMR3"), "{stdout}");
+    assert!(!stdout.contains("transcribed "), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let unpinned = dir.path().join("policy.toml");
+    std::fs::write(&unpinned, "profile = \"strict\"\n").unwrap();
+    let (output, stdout) = pipeline(&["--policy", unpinned.to_str().unwrap()]);
+    assert_ne!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("identifies no workload"), "{stdout}");
+    assert!(!stdout.contains("transcribed "), "{stdout}");
+}
+
 /// Runs the pipeline with `--tamper attack` and checks that it stops at `failed_step`, naming
 /// `reason`, and that no backend saw anything from then on.
 fn assert_tampering_refused(attack: &str, failed_step: &str, reason: &str, reached: &[&str]) {

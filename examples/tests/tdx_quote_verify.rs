@@ -361,7 +361,10 @@ fn expect_mrtd_narrows_the_policy_list() {
     let policy = write(
         dir.path(),
         "policy.json",
-        format!(r#"{{"mr_td": ["{a}", "{b}"], "rtmr3": "{}"}}"#, "13".repeat(48)),
+        format!(
+            r#"{{"mr_td": ["{a}", "{b}"], "rtmr3": "{}"}}"#,
+            "13".repeat(48)
+        ),
     );
     let rtmr3 = [format!("3={}", "13".repeat(48))];
     let quote_a = sim_files(dir.path(), "a", &a, "4", &rtmr3);

@@ -18,7 +18,7 @@ use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::ohttp_gateway::{self, GatewayOptions};
 use attested_examples::pipeline::{demo_wav, serve_on_loopback};
 use attested_examples::tdx_evidence::{
-    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral, policy_expecting,
+    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral,
 };
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
@@ -62,6 +62,13 @@ struct Args {
     /// quotes must match reference values that identify the workload.
     #[arg(long)]
     allow_any_workload: bool,
+    /// Expect this MRCONFIGID (hex) from both servers.
+    #[arg(long, value_name = "HEX")]
+    expect_mrconfigid: Option<String>,
+    /// The appraisal policy for both servers (attested-tdx's JSON or TOML); the `--expect-*`
+    /// values narrow it.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
     /// Collateral for the quotes (dcap-qvl JSON; with `--tee tdx`, fetched from Intel PCS for
     /// this platform); default: the servers' `GET /collateral` (simulated platforms only).
     #[arg(long)]
@@ -231,19 +238,44 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     if rtmrs.is_empty() && args.tee == Tee::Sim {
         rtmrs.push((3, decode_hex::<48>(SIM_RTMR3, "SIM_RTMR3")?));
     }
-    let mut gateway_policy = policy_expecting(&expected(GATEWAY_SIM_MRTD)?, &rtmrs);
-    let mut proxy_policy = policy_expecting(&expected(PROXY_SIM_MRTD)?, &rtmrs);
-    if args.allow_any_workload {
-        println!("WARNING: --allow-any-workload: ANY workload on a genuine platform gets the data");
-        gateway_policy.any_workload = true;
-        proxy_policy.any_workload = true;
+    let base = match &args.policy {
+        Some(path) => attested_tdx::Policy::from_text(
+            &std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        )
+        .map_err(|e| format!("--policy {}: {e}", path.display()))?,
+        None => attested_tdx::Policy::new(),
+    };
+    let mrconfigid = args
+        .expect_mrconfigid
+        .as_deref()
+        .map(|text| decode_hex::<48>(text, "--expect-mrconfigid"))
+        .transpose()?;
+    let policy_for = |own: [u8; 48]| -> Result<attested_tdx::Policy, BoxError> {
+        let mut policy = base.clone();
+        policy.expect_mr_td(&expected(own)?)?;
+        for (index, value) in &rtmrs {
+            policy.expect_rtmr(*index, *value)?;
+        }
+        if let Some(value) = mrconfigid {
+            policy.expect_mr_config_id(value)?;
+        }
+        policy.any_workload |= args.allow_any_workload;
+        Ok(policy)
+    };
+    let gateway_policy = policy_for(GATEWAY_SIM_MRTD)?;
+    let proxy_policy = policy_for(PROXY_SIM_MRTD)?;
+    if gateway_policy.any_workload || proxy_policy.any_workload {
+        println!(
+            "WARNING: accepting ANY workload on a genuine platform: whoever's code gets the data"
+        );
     }
     for policy in [&gateway_policy, &proxy_policy] {
         if !policy.any_workload
             && let Err(missing) = policy.identifies_workload()
         {
             eprintln!(
-                "usage: {missing} (give --expect-mrtd and --expect-rtmr, or --allow-any-workload)"
+                "usage: {missing} (give --expect-mrtd and --expect-rtmr, --expect-mrconfigid, \
+                 --policy FILE, or --allow-any-workload)"
             );
             std::process::exit(2);
         }
