@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use attested_examples::chat_client::VerifiedChat;
-use attested_examples::tdx_evidence::{TdxCheck, policy_expecting};
+use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Profile};
 use attested_tdx::{Collateral, TrustAnchor};
 
@@ -111,7 +111,7 @@ async fn main() {
     let check = Arc::new(TdxCheck::new(
         TrustAnchor::from_pem(get("/sim/root").await.as_bytes()).unwrap(),
         Collateral::from_qvl_json(get("/collateral").await.as_bytes()).unwrap(),
-        policy_expecting(&[]),
+        attested_tdx::Policy::any_workload(),
         SystemTime::now(),
     ));
     let url = proxy.url.clone();

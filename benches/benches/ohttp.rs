@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use aes_gcm::Aes128Gcm;
 use attested_ohttp::{
-    Accepted, ChunkLimits, ChunkedRequestDecoder, Client, KeyPair, KeyRing, ReportData, Suite,
-    Validity, Workload, key_config_binding,
+    Accepted, Client, KeyPair, KeyRing, ReportData, Suite, Validity, Workload,
+    chunked::ChunkLimits, chunked::ChunkedRequestDecoder, key_config_binding,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -93,7 +93,7 @@ fn chunked_upload(c: &mut Criterion) {
     let (mut wire, sealer, _) = client
         .encapsulate_chunked(limits, &mut rand::rng())
         .unwrap();
-    attested_ohttp::seal_in_chunks(sealer, &body, CHUNK, &mut wire).unwrap();
+    attested_ohttp::gateway::seal_in_chunks(sealer, &body, CHUNK, &mut wire).unwrap();
 
     // Peak memory of the gateway core over the whole upload, fed in network-sized reads.
     let mut decoder = ChunkedRequestDecoder::new(&ring, now(), limits);

@@ -50,7 +50,10 @@ fn key_swapping_relay(upstream: &str, substitute_keys: Bytes, http: reqwest::Cli
             "/ohttp-keys",
             get(|State(relay): State<std::sync::Arc<Relay>>| async move {
                 (
-                    [(header::CONTENT_TYPE, attested_ohttp::MEDIA_TYPE_KEYS)],
+                    [(
+                        header::CONTENT_TYPE,
+                        attested_ohttp::gateway::MEDIA_TYPE_KEYS,
+                    )],
                     relay.substitute_keys.clone(),
                 )
             }),

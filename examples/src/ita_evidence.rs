@@ -207,8 +207,12 @@ pub struct TokenTrustArgs {
 
 impl TokenTrustArgs {
     /// The token check the options ask for (`None`: verify the quote instead), accepting any of
-    /// `mr_td` (any MRTD when empty).
-    pub fn check(&self, mr_td: &[[u8; 48]]) -> Result<Option<ItaTokenCheck>, ItaEvidenceError> {
+    /// `mr_td` (any MRTD when empty) and exactly `rtmrs`.
+    pub fn check(
+        &self,
+        mr_td: &[[u8; 48]],
+        rtmrs: &[(usize, [u8; 48])],
+    ) -> Result<Option<ItaTokenCheck>, ItaEvidenceError> {
         let Some(path) = &self.token_jwks else {
             return Ok(None);
         };
@@ -246,6 +250,9 @@ impl TokenTrustArgs {
         let policy = mr_td
             .iter()
             .fold(ItaPolicy::new(), |policy, mrtd| policy.expect_mrtd(*mrtd));
+        let policy = rtmrs.iter().fold(policy, |policy, (index, value)| {
+            policy.expect_rtmr(*index, *value)
+        });
         Ok(Some(
             ItaTokenCheck::new(ItaVerifier::with_keys(keys), policy, SystemTime::now())
                 .with_anchor_description(description),

@@ -198,7 +198,7 @@ async fn root(State(mock): State<Arc<MockIta>>) -> Response {
 mod tests {
     use super::*;
     use crate::ita_evidence::{ItaEvidenceError, ItaTokenCheck};
-    use crate::tdx_evidence::{TdxEvidenceSource, policy_expecting};
+    use crate::tdx_evidence::TdxEvidenceSource;
     use attested_tdx::{Collateral, TrustAnchor};
     use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
 
@@ -206,7 +206,7 @@ mod tests {
         TdxCheck::new(
             TrustAnchor::from_pem(source.sim_root_pem().unwrap().as_bytes()).unwrap(),
             Collateral::from_qvl_json(source.collateral_json().unwrap().as_bytes()).unwrap(),
-            policy_expecting(&[]),
+            attested_tdx::Policy::any_workload(),
             SystemTime::now(),
         )
     }

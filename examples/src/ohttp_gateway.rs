@@ -13,14 +13,14 @@
 //!
 //! - With `--azure-compat` ([`router_azure`] with rules), Microsoft's routes too:
 //!   `POST /score` (a plain RFC 9458 request under `message/ohttp-chunked-req`, answered in
-//!   [`attested_ohttp::AnswerDialect::AzureRawBody`]: the raw target body in the chunk
+//!   [`attested_ohttp::azure::AnswerDialect::AzureRawBody`]: the raw target body in the chunk
 //!   stream, the target's status and headers on the outer response) and `GET /discover`
 //!   (the key list in hex). That answer shows the target's status and headers to every relay.
 //!
 //! Every decision is the sans-IO core's ([`attested_ohttp::Gateway`]): which requests are
-//! admitted and where they go ([`attested_ohttp::Target`], turned into a URL here with the
+//! admitted and where they go ([`attested_ohttp::gateway::Target`], turned into a URL here with the
 //! `url` builder, never by joining strings), the streamed upload's state machine
-//! ([`attested_ohttp::StreamedRequest`]), the limits and the statuses they map to, replay
+//! ([`attested_ohttp::gateway::StreamedRequest`]), the limits and the statuses they map to, replay
 //! refusal, and when keys rotate ([`attested_ohttp::KeyRing::rotate`]). This file is the IO:
 //! sockets, the clock, the RNG, and re-quoting the key list whenever it changes.
 
@@ -30,11 +30,14 @@ use std::time::{Duration, SystemTime};
 use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
 use attested_ohttp::{
-    AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_ENGINE_TARGET_HEADER,
-    AZURE_REQUEST_ID_HEADER, AzureInbound, AzureInnerRules, Dialect, Finished, Forward, Gateway,
-    GatewayPolicy, Inbound, KeyRing, MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, OuterResponse,
-    Reply, RequestKind, ResponseContext, Rotation, StreamedRequest, Suite, Target, TargetError,
-    azure_copies_response_header, azure_request_id, key_config_binding,
+    Gateway, KeyRing, Suite, azure::AZURE_APIM_REQUEST_ID_HEADER,
+    azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
+    azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound, azure::AzureInnerRules,
+    azure::azure_copies_response_header, azure::azure_request_id, chunked::Dialect,
+    gateway::Finished, gateway::Forward, gateway::GatewayPolicy, gateway::Inbound,
+    gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::MEDIA_TYPE_KEYS, gateway::OuterResponse,
+    gateway::Reply, gateway::RequestKind, gateway::ResponseContext, gateway::StreamedRequest,
+    gateway::Target, gateway::TargetError, key_config_binding, keys::Rotation,
 };
 use axum::Router;
 use axum::body::Body;
@@ -641,16 +644,16 @@ pub fn router_azure(
     let max_request = usize::try_from(options.max_request)?;
     let policy = GatewayPolicy {
         max_request_len: max_request,
-        chunk_limits: attested_ohttp::ChunkLimits {
+        chunk_limits: attested_ohttp::chunked::ChunkLimits {
             max_chunk_len: 1 << 20,
             max_total_len: max_streamed,
-            ..attested_ohttp::ChunkLimits::default()
+            ..attested_ohttp::chunked::ChunkLimits::default()
         },
         chunked_dialect: options.chunked_dialect,
         allowed_targets: options.allowed,
-        inner_limits: attested_ohttp::InnerLimits {
+        inner_limits: attested_ohttp::message::InnerLimits {
             max_content_len: max_streamed.max(options.max_request),
-            ..attested_ohttp::InnerLimits::default()
+            ..attested_ohttp::message::InnerLimits::default()
         },
         ..GatewayPolicy::default()
     };
@@ -698,8 +701,11 @@ pub fn router_azure(
     let mut routes = Router::new();
     if azure_routes {
         routes = routes
-            .route(attested_ohttp::AZURE_SCORE_PATH, axum::routing::post(score))
-            .route(attested_ohttp::AZURE_DISCOVER_PATH, get(discover));
+            .route(
+                attested_ohttp::azure::AZURE_SCORE_PATH,
+                axum::routing::post(score),
+            )
+            .route(attested_ohttp::azure::AZURE_DISCOVER_PATH, get(discover));
     }
     Ok(routes
         .route("/ohttp-keys", get(keys))
@@ -719,21 +725,21 @@ trait AnswerSealer: Send + 'static {
     fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()>;
 }
 
-impl AnswerSealer for attested_ohttp::ResponseStream {
+impl AnswerSealer for attested_ohttp::gateway::ResponseStream {
     fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
-        attested_ohttp::ResponseStream::push(self, data, out)
+        attested_ohttp::gateway::ResponseStream::push(self, data, out)
     }
     fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
-        attested_ohttp::ResponseStream::finish(self, out)
+        attested_ohttp::gateway::ResponseStream::finish(self, out)
     }
 }
 
-impl AnswerSealer for attested_ohttp::AzureBodySealer {
+impl AnswerSealer for attested_ohttp::azure::AzureBodySealer {
     fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
-        attested_ohttp::AzureBodySealer::push(self, data, out)
+        attested_ohttp::azure::AzureBodySealer::push(self, data, out)
     }
     fn finish(self, out: &mut Vec<u8>) -> attested_ohttp::Result<()> {
-        attested_ohttp::AzureBodySealer::finish(self, out)
+        attested_ohttp::azure::AzureBodySealer::finish(self, out)
     }
 }
 

@@ -73,6 +73,13 @@ pub enum TdxEvidenceError {
 /// The MRTD the example servers' simulated platforms report by default (hex).
 pub const SIM_MRTD: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 
+/// The MRTD `ohttp-gateway --tee sim` reports (hex).
+pub const GATEWAY_SIM_MRTD: &str = "6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f";
+
+/// RTMR3 of every simulated platform's quotes (hex): with the MRTD, what identifies a
+/// simulated workload (`--expect-rtmr 3=SIM_RTMR3`).
+pub const SIM_RTMR3: &str = "131313131313131313131313131313131313131313131313131313131313131313131313131313131313131313131313";
+
 /// The simulated platform's seed: fixed, so that a demo's MRTD and root are reproducible.
 const SIM_SEED: &[u8] = b"attested-examples simulated TDX platform";
 
@@ -325,9 +332,25 @@ pub struct TrustArgs {
     /// `GET /collateral` (its signatures are verified under the trust anchor either way).
     #[arg(long)]
     pub collateral: Option<PathBuf>,
-    /// Refuse any MRTD but this one (hex; may be repeated: any of them).
-    #[arg(long)]
+    /// The appraisal policy (attested-tdx's JSON or TOML): reference values and TCB rules. It
+    /// must identify the workload, or say `any_workload`. The flags below narrow it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Refuse any MRTD but this one (hex; may be repeated: any of them). Alone it does not
+    /// identify the workload: on a cloud TD, MRTD is the provider's firmware.
+    #[arg(long, value_name = "HEX")]
     pub expect_mrtd: Vec<String>,
+    /// Refuse any RTMR N but this value (N 0 to 3; repeatable for different N).
+    #[arg(long, value_name = "N=HEX")]
+    pub expect_rtmr: Vec<String>,
+    /// Refuse any MRCONFIGID but this one (hex).
+    #[arg(long, value_name = "HEX")]
+    pub expect_mrconfigid: Option<String>,
+    /// Accept ANY workload on a genuine platform (whoever's code it runs; its quote binds its
+    /// own keys). Only for demos: without it, the client refuses unless reference values
+    /// (MRTD with an RTMR, MRCONFIGID, or a policy file) identify the workload.
+    #[arg(long)]
+    pub allow_any_workload: bool,
 }
 
 impl TrustArgs {
@@ -348,26 +371,141 @@ impl TrustArgs {
                 "Intel SGX Root CA".to_owned(),
             ),
         };
+        let policy = self.policy()?;
         let collateral = load_collateral(server, http, self.collateral.as_deref()).await?;
-        let mut expected = Vec::with_capacity(self.expect_mrtd.len());
-        for text in &self.expect_mrtd {
-            let mut mrtd = [0; 48];
-            hex::decode_to_slice(text.trim(), &mut mrtd).map_err(|_| {
-                TdxEvidenceError::Usage(format!("--expect-mrtd {text}: not 48 bytes of hex"))
-            })?;
-            expected.push(mrtd);
-        }
-        let policy = policy_expecting(&expected);
         Ok(TdxCheck::new(anchor, collateral, policy, SystemTime::now())
             .with_anchor_description(description))
     }
+
+    /// The `--expect-mrtd` values.
+    pub fn expected_mrtds(&self) -> Result<Vec<[u8; 48]>, TdxEvidenceError> {
+        self.expect_mrtd
+            .iter()
+            .map(|text| hex48(text, "--expect-mrtd"))
+            .collect()
+    }
+
+    /// The `--expect-rtmr N=HEX` values.
+    pub fn expected_rtmrs(&self) -> Result<Vec<(usize, [u8; 48])>, TdxEvidenceError> {
+        self.expect_rtmr
+            .iter()
+            .map(|text| {
+                let (index, value) = text.split_once('=').ok_or_else(|| {
+                    TdxEvidenceError::Usage(format!("--expect-rtmr {text}: not N=HEX"))
+                })?;
+                let index = index
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|i| *i <= 3)
+                    .ok_or_else(|| {
+                        TdxEvidenceError::Usage(format!("--expect-rtmr {text}: N is 0 to 3"))
+                    })?;
+                Ok((index, hex48(value, "--expect-rtmr")?))
+            })
+            .collect()
+    }
+
+    /// The appraisal policy the options ask for: the `--policy` file (or strict platform rules),
+    /// narrowed by the `--expect-*` values. Refused, naming what is missing, unless it
+    /// identifies the workload (attested-tdx's rule: MRTD with an RTMR, or MRCONFIGID) or
+    /// `--allow-any-workload` was given, which is announced on stderr.
+    pub fn policy(&self) -> Result<Policy, TdxEvidenceError> {
+        let usage = |e: attested_tdx::AppraisalError| TdxEvidenceError::Usage(e.to_string());
+        let mut policy = match &self.policy {
+            Some(path) => {
+                let text = read(path).map_err(TdxEvidenceError::Usage)?;
+                let text = String::from_utf8(text).map_err(|_| {
+                    TdxEvidenceError::Usage(format!("{}: not UTF-8", path.display()))
+                })?;
+                Policy::from_text(&text).map_err(|e| {
+                    TdxEvidenceError::Usage(format!("--policy {}: {e}", path.display()))
+                })?
+            }
+            None => Policy::new(),
+        };
+        policy
+            .expect_mr_td(&self.expected_mrtds()?)
+            .map_err(usage)?;
+        for (index, value) in self.expected_rtmrs()? {
+            policy.expect_rtmr(index, value).map_err(usage)?;
+        }
+        if let Some(text) = &self.expect_mrconfigid {
+            policy
+                .expect_mr_config_id(hex48(text, "--expect-mrconfigid")?)
+                .map_err(usage)?;
+        }
+        if self.allow_any_workload {
+            policy.any_workload = true;
+        }
+        if !policy.any_workload
+            && let Err(missing) = policy.identifies_workload()
+        {
+            return Err(TdxEvidenceError::Usage(format!(
+                "{missing}; give --expect-mrtd with --expect-rtmr N=HEX, --expect-mrconfigid, \
+                 --policy FILE, or --allow-any-workload"
+            )));
+        }
+        Ok(policy)
+    }
 }
 
-/// The default policy (production TD, up-to-date TCB), accepting any of `mr_td` (any MRTD when
-/// empty).
-pub fn policy_expecting(mr_td: &[[u8; 48]]) -> Policy {
-    let mut policy = Policy::default();
+/// What a client checks before it connects anywhere: the reference values identify the
+/// workload (`Err`: a usage error naming what is missing, exit 2), and an any-workload
+/// opt-out is announced on stderr. `token` is the ITA-token path, where `--expect-mrtd` with
+/// `--expect-rtmr` (the token's claims) identify the workload.
+pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenceError> {
+    let any = if token {
+        if !trust.allow_any_workload
+            && (trust.expect_mrtd.is_empty() || trust.expect_rtmr.is_empty())
+        {
+            return Err(TdxEvidenceError::Usage(
+                "the token's workload is not identified: give --expect-mrtd with --expect-rtmr \
+                 N=HEX, or --allow-any-workload"
+                    .to_owned(),
+            ));
+        }
+        if trust.policy.is_some() || trust.expect_mrconfigid.is_some() {
+            return Err(TdxEvidenceError::Usage(
+                "--policy and --expect-mrconfigid apply to quotes, not to --token-jwks".to_owned(),
+            ));
+        }
+        trust.allow_any_workload
+    } else {
+        let policy = trust.policy()?;
+        policy.any_workload && policy.identifies_workload().is_err()
+    };
+    if any {
+        eprintln!(
+            "WARNING: accepting ANY workload on a genuine TDX platform (--allow-any-workload or \
+             the policy's any_workload): whoever's code the TD runs gets the data"
+        );
+    }
+    Ok(())
+}
+
+fn hex48(text: &str, flag: &str) -> Result<[u8; 48], TdxEvidenceError> {
+    let mut value = [0; 48];
+    hex::decode_to_slice(text.trim(), &mut value)
+        .map_err(|_| TdxEvidenceError::Usage(format!("{flag} {text}: not 48 bytes of hex")))?;
+    Ok(value)
+}
+
+/// The policy of a client that knows a simulated server's MRTD (any of `mr_td`): that and the
+/// simulated RTMR3, which identify the simulated workload.
+pub fn sim_policy(mr_td: &[[u8; 48]]) -> Policy {
+    policy_expecting(mr_td, &[(3, QuoteSpec::default().rtmrs[3])])
+}
+
+/// Strict platform rules pinning any of `mr_td` and exactly `rtmrs`: the policy of a client
+/// that knows its servers' simulated measurements (mock servers, the pipeline demo).
+pub fn policy_expecting(mr_td: &[[u8; 48]], rtmrs: &[(usize, [u8; 48])]) -> Policy {
+    let mut policy = Policy::new();
     policy.mr_td.extend(mr_td.iter().copied().map(Hex));
+    for (index, value) in rtmrs {
+        // Distinct indices 0..=3 from the caller's constants: nothing to refuse.
+        let _ = policy.expect_rtmr(*index, *value);
+    }
     policy
 }
 
@@ -419,13 +557,23 @@ fn unix_seconds(time: SystemTime) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_sim_constants_are_the_sim_quotes_values() {
+        let mut rtmr3 = [0; 48];
+        hex::decode_to_slice(SIM_RTMR3, &mut rtmr3).unwrap();
+        assert_eq!(rtmr3, QuoteSpec::default().rtmrs[3]);
+        let mut mrtd = [0; 48];
+        hex::decode_to_slice(GATEWAY_SIM_MRTD, &mut mrtd).unwrap();
+        assert_eq!(mrtd, [0x6f; 48]);
+    }
+
     fn sim_check(source: &TdxEvidenceSource, mr_td: &[[u8; 48]]) -> TdxCheck {
         let root = source.sim_root_pem().unwrap_or_default();
         let collateral = source.collateral_json().unwrap_or_default();
         TdxCheck::new(
             TrustAnchor::from_pem(root.as_bytes()).unwrap(),
             Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-            policy_expecting(mr_td),
+            policy_expecting(mr_td, &[(3, QuoteSpec::default().rtmrs[3])]),
             SystemTime::now(),
         )
     }
@@ -458,7 +606,7 @@ mod tests {
             let check = TdxCheck::new(
                 TrustAnchor::from_pem(root.as_bytes()).unwrap(),
                 Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-                policy_expecting(&[mr_td]),
+                policy_expecting(&[mr_td], &[(3, QuoteSpec::default().rtmrs[3])]),
                 later,
             );
             check.verify(&source.quote(&[0x42; 64]).unwrap())
@@ -486,7 +634,7 @@ mod tests {
             TrustAnchor::intel_sgx_root(),
             Collateral::from_qvl_json(source.collateral_json().unwrap_or_default().as_bytes())
                 .unwrap(),
-            Policy::default(),
+            Policy::any_workload(),
             SystemTime::now(),
         );
         let error = check.verify(&quote).unwrap_err();

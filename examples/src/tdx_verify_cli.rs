@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use attested_tdx::{
-    Collateral, CollateralFormat, Hex, Policy, Profile, Quote, TrustAnchor, UnixTime, Verifier,
+    Collateral, CollateralFormat, Policy, Profile, Quote, TrustAnchor, UnixTime, Verifier,
 };
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -136,36 +136,22 @@ fn read_files(args: &VerifyArgs) -> Result<Files, LoadError> {
     })
 }
 
-/// The appraisal policy: the policy file's (or the default), the `--profile` override, and
-/// `--expect-mrtd` narrowing the accepted MRTDs.
-///
-/// This is the one place the CLI builds a [`Policy`]: when attested-tdx replaces the
-/// any-workload `Policy::default()` with a named constructor, only this function changes.
+/// The appraisal policy: the policy file's, the `--profile` override, and `--expect-mrtd`
+/// narrowing the accepted MRTDs (attested-tdx's `Policy::expect_mr_td`). Without a policy file
+/// this inspection tool appraises with `Policy::any_workload()` (platform rules only, plus any
+/// `--expect-mrtd`): it reports on a quote, it sends nothing to the TD; clients demand more.
 fn appraisal_policy(
     file: Option<Policy>,
     profile: Option<Profile>,
     expect_mrtd: &[[u8; 48]],
 ) -> Result<Policy, String> {
-    let mut policy = file.unwrap_or_default();
+    let mut policy = file.unwrap_or_else(Policy::any_workload);
     if let Some(profile) = profile {
         policy.profile = profile;
     }
-    if !expect_mrtd.is_empty() {
-        let expected = expect_mrtd.iter().copied().map(Hex);
-        if policy.mr_td.is_empty() {
-            policy.mr_td = expected.collect();
-        } else {
-            // An empty list would accept any MRTD: narrowing to nothing is a refusal instead.
-            let narrowed: Vec<Hex<48>> = expected.filter(|m| policy.mr_td.contains(m)).collect();
-            if narrowed.is_empty() {
-                return Err(format!(
-                    "no --expect-mrtd value is among the policy's mr_td {:?}, so no MRTD is accepted",
-                    policy.mr_td
-                ));
-            }
-            policy.mr_td = narrowed;
-        }
-    }
+    policy
+        .expect_mr_td(expect_mrtd)
+        .map_err(|e| e.to_string())?;
     Ok(policy)
 }
 
@@ -323,6 +309,7 @@ fn verdict(args: &VerifyArgs, files: &Files, now: UnixTime) -> Result<(Value, bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use attested_tdx::Hex;
 
     const A: [u8; 48] = [0xaa; 48];
     const B: [u8; 48] = [0xbb; 48];
@@ -331,7 +318,7 @@ mod tests {
     fn listing(mr_td: &[[u8; 48]]) -> Policy {
         Policy {
             mr_td: mr_td.iter().copied().map(Hex).collect(),
-            ..Policy::default()
+            ..Policy::any_workload()
         }
     }
 

@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    Accepted, ChunkLimits, ChunkSealer, ChunkedResponseDecoder, Client, MEDIA_TYPE_CHUNKED_REQUEST,
-    MEDIA_TYPE_REQUEST, PendingResponse, encode_content_chunk, encode_content_end,
-    encode_request_head,
+    Accepted, Client, chunked::ChunkLimits, chunked::ChunkSealer, chunked::ChunkedResponseDecoder,
+    client::PendingResponse, gateway::MEDIA_TYPE_CHUNKED_REQUEST, gateway::MEDIA_TYPE_REQUEST,
+    message::encode_content_chunk, message::encode_content_end, message::encode_request_head,
 };
 use futures_util::StreamExt;
 
@@ -31,10 +31,10 @@ pub fn is_key_problem(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Refuses an unsuccessful outer response, as a [`KeyProblem`] when it is one.
 fn refuse_outer(status: reqwest::StatusCode, content_type: Option<&str>, body: &[u8]) -> BoxError {
-    let problem = content_type == Some(attested_ohttp::MEDIA_TYPE_PROBLEM)
+    let problem = content_type == Some(attested_ohttp::gateway::MEDIA_TYPE_PROBLEM)
         && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|p| {
             p.get("type").and_then(serde_json::Value::as_str)
-                == Some(attested_ohttp::PROBLEM_TYPE_OHTTP_KEY)
+                == Some(attested_ohttp::gateway::PROBLEM_TYPE_OHTTP_KEY)
         });
     if problem {
         return Box::new(KeyProblem);
@@ -476,9 +476,10 @@ pub async fn kms_client(
     kms_url: &str,
     service_cert_pem: &[u8],
     now: std::time::SystemTime,
-) -> Result<(Client, attested_ohttp::KmsKey), BoxError> {
+) -> Result<(Client, attested_ohttp::kms::KmsKey), BoxError> {
     use attested_ohttp::{
-        KMS_PENDING_PAUSE, KmsTrust, LISTPUBKEYS_PATH, ListPubKeysStatus, MAX_LISTPUBKEYS_LEN,
+        kms::KMS_PENDING_PAUSE, kms::KmsTrust, kms::LISTPUBKEYS_PATH, kms::ListPubKeysStatus,
+        kms::MAX_LISTPUBKEYS_LEN,
     };
     let trust = KmsTrust::from_pem(service_cert_pem)?;
     let http = crate::tls::pinned_http(service_cert_pem)?;
@@ -495,7 +496,10 @@ pub async fn kms_client(
         }
     };
     let key = trust.last_verified(&body, now)?;
-    let client = Client::from_verified(key.verified(), &attested_ohttp::Preference::default())?;
+    let client = Client::from_verified(
+        key.verified(),
+        &attested_ohttp::client::Preference::default(),
+    )?;
     Ok((client, key))
 }
 
@@ -509,10 +513,13 @@ pub async fn discover_client(
 ) -> Result<(Client, VerifiedTdx), BoxError> {
     let origin = origin.trim_end_matches('/');
     let hex_list = read_bounded(
-        http.get(format!("{origin}{}", attested_ohttp::AZURE_DISCOVER_PATH))
-            .send()
-            .await?
-            .error_for_status()?,
+        http.get(format!(
+            "{origin}{}",
+            attested_ohttp::azure::AZURE_DISCOVER_PATH
+        ))
+        .send()
+        .await?
+        .error_for_status()?,
         1 << 16,
     )
     .await?;

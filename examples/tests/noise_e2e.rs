@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use attested_examples::mock_ita::{self, Misissue, MockIta};
-use attested_examples::tdx_evidence::{TdxCheck, policy_expecting};
+use attested_examples::tdx_evidence::TdxCheck;
 use attested_tdx::{Collateral, TrustAnchor};
 use attested_token::sim::SimIssuer;
 use sha2::{Digest, Sha256};
@@ -63,6 +63,7 @@ fn chat(setup: &Setup, args: &[&str], prompt: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_verified-chat"))
         .args(["--url", &url, "--trust-sim-root", root])
         .args(args)
+        .args(common::sim_workload(args, SIM_MRTD))
         .arg(prompt)
         .output()
         .unwrap()
@@ -159,6 +160,7 @@ async fn failed_checks_keep_the_prompt_on_the_client() {
     // Without --trust-sim-root the quote must chain to Intel's root, which it does not.
     let output = Command::new(env!("CARGO_BIN_EXE_verified-chat"))
         .args(["--url", &setup.proxy.url(), prompt])
+        .args(common::sim_workload(&[], SIM_MRTD))
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -218,7 +220,7 @@ async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
     mock.trust_quotes_with(TdxCheck::new(
         TrustAnchor::from_pem(&std::fs::read(setup.root.path()).unwrap()).unwrap(),
         Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-        policy_expecting(&[]),
+        attested_tdx::Policy::any_workload(),
         SystemTime::now(),
     ));
 
@@ -244,6 +246,7 @@ impl ItaSetup {
             .args(["--token-jwks", self.jwks.path().to_str().unwrap()])
             .args(["--token-root", self.token_root.path().to_str().unwrap()])
             .args(args)
+            .args(common::sim_workload(args, SIM_MRTD))
             .arg(prompt)
             .output()
             .unwrap()
@@ -325,6 +328,7 @@ async fn token_path_refuses_a_proxy_without_ita() {
             jwks.path().to_str().unwrap(),
             "--token-unchained",
         ])
+        .args(common::sim_workload(&[], SIM_MRTD))
         .arg("a secret prompt")
         .output()
         .unwrap();
@@ -335,4 +339,53 @@ async fn token_path_refuses_a_proxy_without_ita() {
         "{stderr}"
     );
     assert_eq!(setup.mock.stop().matches("answered").count(), 0);
+}
+
+/// Issue 11's attack: a genuine TD on the same platform, same firmware (same MRTD), running
+/// another workload. A client told nothing that identifies the workload refuses before it
+/// connects; one pinning another RTMR3 refuses the genuine TD and keeps the prompt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_never_trusts_an_unidentified_workload() {
+    // (a) No reference values: usage error, and not even a TCP connection to the server.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    for args in [&[][..], &["--expect-mrtd", SIM_MRTD][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_verified-chat"))
+            .args(["--url", &url])
+            .args(args)
+            .arg("a secret prompt")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("identifies no workload"), "{stderr}");
+        assert!(stderr.contains("--expect-rtmr"), "{stderr}");
+    }
+    assert!(listener.accept().is_err(), "the client connected");
+
+    let setup = setup(&["--profile", "v1"]).await;
+    let prompt = "a secret prompt";
+    // (b) Pinned to our workload's RTMR3, the genuine TD running another one is refused.
+    let output = chat(
+        &setup,
+        &[
+            "--expect-mrtd",
+            SIM_MRTD,
+            "--expect-rtmr",
+            &format!("3={}", "a7".repeat(48)),
+        ],
+        prompt,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("RTMR3"), "{stderr}");
+    // (c) The right reference values: answered.
+    assert_answered(&chat(&setup, &[], prompt), prompt);
+    // (d) The explicit opt-out works, and says so loudly.
+    let output = chat(&setup, &["--allow-any-workload"], prompt);
+    assert_answered(&output, prompt);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WARNING: accepting ANY workload"));
+    // Only (c) and (d) reached the model.
+    assert_eq!(setup.mock.stop().matches("answered").count(), 2);
 }

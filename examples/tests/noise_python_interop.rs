@@ -179,6 +179,8 @@ fn our_client_against_a_python_seed_server() {
             .arg("--collateral")
             .arg(collateral_file.path())
             .args(extra)
+            // The Python server's simulated TD: its workload is any this test builds.
+            .arg("--allow-any-workload")
             .arg(prompt)
             .output()
             .unwrap()

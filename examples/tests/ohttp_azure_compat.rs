@@ -13,8 +13,8 @@
 mod common;
 
 use attested_ohttp::{
-    Accepted, ChunkLimits, Client, Measurements, PendingResponse, Suite, Workload,
-    decode_key_config_list, key_config_binding,
+    Accepted, Client, Measurements, Suite, Workload, chunked::ChunkLimits, client::PendingResponse,
+    key_config_binding, keys::decode_key_config_list,
 };
 use common::Running;
 use sha2::Digest as _;
@@ -306,6 +306,10 @@ async fn our_azure_client_transcribes_through_the_azure_compatible_gateway() {
         .arg(format!("{}/score", setup.gateway.url()))
         .arg("--trust-sim-root")
         .arg(setup.root_path())
+        .args(common::sim_workload(
+            &[],
+            attested_examples::tdx_evidence::GATEWAY_SIM_MRTD,
+        ))
         .arg("--file")
         .arg(audio.path())
         .output()

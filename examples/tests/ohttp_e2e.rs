@@ -90,7 +90,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
     use attested_examples::ohttp_gateway::{self, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::{
-        SIM_MRTD, TdxCheck, TdxEvidenceSource, load_collateral, policy_expecting,
+        SIM_MRTD, TdxCheck, TdxEvidenceSource, load_collateral, sim_policy,
     };
     use attested_examples::whisper_client::verified_gateway;
     use std::sync::Arc;
@@ -101,7 +101,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         target: "http://127.0.0.1:9".to_owned(),
         suite: attested_ohttp::Suite::X25519_AES128GCM,
         allowed: vec!["whisper".to_owned()],
-        chunked_dialect: attested_ohttp::Dialect::Draft,
+        chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: 1 << 20,
     };
     let honest = serve_on_loopback(ohttp_gateway::router(source.clone(), options.clone()).unwrap())
@@ -117,7 +117,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
     let check = TdxCheck::new(
         attested_tdx::TrustAnchor::from_pem(source.sim_root_pem().unwrap().as_bytes()).unwrap(),
         load_collateral(&honest, &http, None).await.unwrap(),
-        policy_expecting(&[mrtd]),
+        sim_policy(&[mrtd]),
         std::time::SystemTime::now(),
     );
     // The honest gateway passes; the relay's substituted keys do not.
@@ -142,8 +142,9 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::TdxEvidenceSource;
     use attested_ohttp::{
-        Accepted, ChunkLimits, Client, MEDIA_TYPE_CHUNKED_REQUEST, Measurements, Workload,
-        encode_content_chunk, encode_content_end, encode_request_head, key_config_binding,
+        Accepted, Client, Measurements, Workload, chunked::ChunkLimits,
+        gateway::MEDIA_TYPE_CHUNKED_REQUEST, key_config_binding, message::encode_content_chunk,
+        message::encode_content_end, message::encode_request_head,
     };
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -166,7 +167,7 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
         target,
         suite: attested_ohttp::Suite::X25519_AES128GCM,
         allowed: vec!["whisper".to_owned()],
-        chunked_dialect: attested_ohttp::Dialect::Draft,
+        chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: MAX_REQUEST as u64,
     };
     let gateway = serve_on_loopback(ohttp_gateway::router(source, options).unwrap())
@@ -241,4 +242,29 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
     // More chunks than the gateway accepts (65536 by default), each well within the size.
     assert_eq!(upload(1 << 16, 1).await, 413);
     assert_eq!(complete.load(Ordering::SeqCst), 1);
+}
+
+/// whisper-client told nothing that identifies the gateway's workload refuses before it
+/// connects (exit 2); `--allow-any-workload` is the loud opt-out.
+#[tokio::test]
+async fn whisper_client_never_sends_audio_to_an_unidentified_workload() {
+    let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_whisper-client"))
+        .args(["--gateway", &url, "--file", "/dev/null"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("identifies no workload"), "{stderr}");
+    assert!(listener.accept().is_err(), "the client connected");
+    let output = setup.transcribe(&["--allow-any-workload"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WARNING: accepting ANY workload"));
+    setup.assert_refused(
+        &["--expect-rtmr", &format!("3={}", "a7".repeat(48))],
+        "RTMR3",
+    );
 }

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use attested_examples::pipeline::serve_on_loopback;
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
-    Accepted, Client, MEDIA_TYPE_REQUEST, Measurements, PROBLEM_TYPE_OHTTP_KEY, Workload,
-    key_config_binding,
+    Accepted, Client, Measurements, Workload, gateway::MEDIA_TYPE_REQUEST,
+    gateway::PROBLEM_TYPE_OHTTP_KEY, key_config_binding,
 };
 use common::Running;
 
@@ -257,7 +257,7 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
 /// are served, and the old key gets the key problem once its grace has passed.
 #[tokio::test]
 async fn the_gateway_rotates_and_requotes_its_keys() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
     use attested_examples::whisper_client::verified_gateway;
     use std::time::{Duration, Instant};
 
@@ -278,7 +278,7 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     let check = TdxCheck::new(
         attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
         load_collateral(&url, &http, None).await.unwrap(),
-        policy_expecting(&[mrtd]),
+        sim_policy(&[mrtd]),
         std::time::SystemTime::now(),
     );
     let keys = |http: reqwest::Client| {
@@ -299,7 +299,9 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     let both = keys(http.clone()).await;
     assert_ne!(both, first);
     assert_eq!(
-        attested_ohttp::decode_key_config_list(&both).unwrap().len(),
+        attested_ohttp::keys::decode_key_config_list(&both)
+            .unwrap()
+            .len(),
         2
     );
     let (new, _) = verified_gateway(&http, &url, &check).await.unwrap();
@@ -312,7 +314,7 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
     // After the old key's grace: the old key gets the key problem, the new one is served.
     tokio::time::sleep(Duration::from_millis(26_000).saturating_sub(started.elapsed())).await;
     assert_eq!(
-        attested_ohttp::decode_key_config_list(&keys(http.clone()).await)
+        attested_ohttp::keys::decode_key_config_list(&keys(http.clone()).await)
             .unwrap()
             .len(),
         1

@@ -56,7 +56,7 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
         target: "http://127.0.0.1:9".to_owned(),
         suite: attested_ohttp::Suite::X25519_AES128GCM,
         allowed: vec!["whisper".to_owned()],
-        chunked_dialect: attested_ohttp::Dialect::Draft,
+        chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: 1 << 20,
     };
     let gateway = |options: GatewayOptions| {

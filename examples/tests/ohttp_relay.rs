@@ -117,6 +117,44 @@ async fn a_client_given_only_the_relay_never_connects_to_the_gateway() {
     }
 }
 
+/// A Nitro gateway makes a document per request for the client's nonce
+/// (`/attestation?nonce=HEX`): through the relay the query must survive, the document must be
+/// verified for that nonce, and the gateway still sees only the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nitro_gateway_behind_the_relay_is_verified_with_the_clients_nonce() {
+    let setup = Arc::new(
+        WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await,
+    );
+    let (front, peers) = counting_front(&setup.gateway.url()).await;
+    let relay = mock_relay(&front);
+    let relay_url = relay.url();
+    let pcr0 = hex::encode(
+        attested_examples::nitro_evidence::NitroSimSource::new()
+            .unwrap()
+            .pcr0(),
+    );
+    let output = transcribe(&setup, &["--relay", &relay_url, "--expect-pcr0", &pcr0]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("gateway Nitro document verified"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(&setup.audio_digest()), "{stdout}");
+    let seen = peers.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|peer| peer.ip() == RELAY_OUTBOUND),
+        "the gateway saw {seen:?}"
+    );
+    let log = relay.stop();
+    assert!(log.contains("GET /attestation for 127.0.0.1:"), "{log}");
+    assert!(log.contains("POST /gateway for 127.0.0.1:"), "{log}");
+    // No TDX collateral for a Nitro gateway.
+    assert!(!log.contains("GET /collateral"), "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_url_beside_the_relay_is_refused_before_any_connection() {
     let setup = Arc::new(WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await);
@@ -135,7 +173,7 @@ async fn a_gateway_url_beside_the_relay_is_refused_before_any_connection() {
 /// ciphertext, end to end, with the client's own request builder.
 #[tokio::test]
 async fn a_request_dated_outside_the_window_is_refused() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, policy_expecting};
+    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
     use attested_examples::whisper_client::{
         transcribe_one_shot, transcription_request_at, verified_gateway,
     };
@@ -151,7 +189,7 @@ async fn a_request_dated_outside_the_window_is_refused() {
     let check = TdxCheck::new(
         attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
         load_collateral(&url, &http, None).await.unwrap(),
-        policy_expecting(&[[0x6f; 48]]),
+        sim_policy(&[[0x6f; 48]]),
         SystemTime::now(),
     );
     let (client, _) = verified_gateway(&http, &url, &check).await.unwrap();

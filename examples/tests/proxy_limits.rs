@@ -14,7 +14,7 @@ use std::process::Output;
 use std::time::{Duration, SystemTime};
 
 use attested_examples::chat_client::VerifiedChat;
-use attested_examples::tdx_evidence::{TdxCheck, policy_expecting};
+use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Error, Initiator, Profile, UnverifiedSession};
 use attested_tdx::{Collateral, TrustAnchor};
 use axum::body::{Body, Bytes};
@@ -114,7 +114,7 @@ async fn check_for(proxy: &Running) -> TdxCheck {
     TdxCheck::new(
         TrustAnchor::from_pem(root.as_bytes()).unwrap(),
         Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-        policy_expecting(&[]),
+        attested_tdx::Policy::any_workload(),
         SystemTime::now(),
     )
 }
@@ -296,6 +296,10 @@ async fn stream_chat(proxy: &Running, prompt: &str) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_verified-chat"))
             .args(["--url", &url, "--trust-sim-root"])
             .arg(root.path())
+            .args(common::sim_workload(
+                &[],
+                attested_examples::tdx_evidence::SIM_MRTD,
+            ))
             .args(["--stream", &prompt])
             .output()
             .unwrap()

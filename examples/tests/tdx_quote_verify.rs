@@ -361,10 +361,14 @@ fn expect_mrtd_narrows_the_policy_list() {
     let policy = write(
         dir.path(),
         "policy.json",
-        format!(r#"{{"mr_td": ["{a}", "{b}"]}}"#),
+        format!(
+            r#"{{"mr_td": ["{a}", "{b}"], "rtmr3": "{}"}}"#,
+            "13".repeat(48)
+        ),
     );
-    let quote_a = sim_files(dir.path(), "a", &a, "4", &[]);
-    let quote_b = sim_files(dir.path(), "b", &b, "4", &[]);
+    let rtmr3 = [format!("3={}", "13".repeat(48))];
+    let quote_a = sim_files(dir.path(), "a", &a, "4", &rtmr3);
+    let quote_b = sim_files(dir.path(), "b", &b, "4", &rtmr3);
     let verify = |[quote, collateral, root]: &[String; 3], expect: &[&str]| {
         let mut args = vec![
             "verify",

@@ -57,6 +57,10 @@ fn verified_chat(url: &str, args: &[&str], env: &[(&str, &Path)], prompt: &str) 
     Command::new(env!("CARGO_BIN_EXE_verified-chat"))
         .args(["--url", url])
         .args(args)
+        .args(common::sim_workload(
+            args,
+            attested_examples::tdx_evidence::SIM_MRTD,
+        ))
         .arg(prompt)
         .envs(env.iter().copied())
         .output()

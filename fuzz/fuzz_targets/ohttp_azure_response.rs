@@ -4,7 +4,7 @@ mod ohttp_common;
 
 use std::sync::OnceLock;
 
-use attested_ohttp::{ChunkLimits, Client};
+use attested_ohttp::{chunked::ChunkLimits, Client};
 use libfuzzer_sys::fuzz_target;
 use ohttp_common::{EPHEMERAL, ring, x25519_client};
 

@@ -4,7 +4,7 @@ mod ohttp_common;
 
 use std::sync::OnceLock;
 
-use attested_ohttp::{ChunkLimits, ChunkedRequestDecoder, KeyRing};
+use attested_ohttp::{chunked::ChunkLimits, chunked::ChunkedRequestDecoder, KeyRing};
 use libfuzzer_sys::fuzz_target;
 use ohttp_common::{CountingRng, now, ring};
 

@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    Accepted, Aead, Client, Kdf, Kem, KeyPair, KeyRing, Measurements, ReportData, Suite,
-    SymmetricSuite, Validity, Workload, key_config_binding, rand_core,
+    Accepted, Client, KeyPair, KeyRing, Measurements, ReportData, Suite, Validity, Workload,
+    key_config_binding, keys::Aead, keys::Kdf, keys::Kem, keys::SymmetricSuite, rand_core,
 };
 
 pub const X25519_IKM: [u8; 32] = [0x11; 32];
@@ -56,7 +56,7 @@ pub fn x25519_client(ring: &KeyRing) -> Option<Client> {
         .filter(|c| c.kem() == Kem::X25519Sha256)
         .cloned()
         .collect();
-    let list = attested_ohttp::encode_key_config_list(&configs);
+    let list = attested_ohttp::keys::encode_key_config_list(&configs);
     Client::new(&list, &Bound(key_config_binding(&list))).ok()
 }
 

@@ -4,7 +4,7 @@ mod ohttp_common;
 
 use std::sync::OnceLock;
 
-use attested_ohttp::{Gateway, GatewayPolicy, Inbound, KeyRing};
+use attested_ohttp::{Gateway, gateway::GatewayPolicy, gateway::Inbound, KeyRing};
 use libfuzzer_sys::fuzz_target;
 use ohttp_common::{CountingRng, now, ring};
 
@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = ctx.encapsulate(b"response", &mut CountingRng(1));
     }
     if let Inbound::Forward(forward) = gateway.inbound("message/ohttp-req", data, now(), &mut CountingRng(2)) {
-        let _ = forward.reply.respond(Err(attested_ohttp::TargetError::Unavailable), &mut CountingRng(3));
+        let _ = forward.reply.respond(Err(attested_ohttp::gateway::TargetError::Unavailable), &mut CountingRng(3));
     }
 });

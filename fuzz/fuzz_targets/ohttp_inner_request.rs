@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use attested_ohttp::InnerRequestDecoder;
+use attested_ohttp::message::InnerRequestDecoder;
 use attested_ohttp::bhttp::Message;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,6 +1,6 @@
 #![no_main]
 
-use attested_ohttp::{KeyConfig, decode_key_config_list, encode_key_config_list};
+use attested_ohttp::{keys::KeyConfig, keys::decode_key_config_list, keys::encode_key_config_list};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

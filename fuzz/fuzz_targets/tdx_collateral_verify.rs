@@ -4,13 +4,15 @@
 //! quote length (u16 LE) || quote || collateral (JSON, either form: dcap-qvl
 //! `QuoteCollateralV3` or a PCS collateral bundle). Parsing and verification must return, never
 //! panic; both JSON forms must round-trip; a warm verifier (collateral cached) and a hot one (the
-//! quote's platform seen before, at the seed corpus's time) must agree with a cold one at `now`.
+//! quote's platform seen before, at the seed corpus's time) must agree with a cold one at `now`;
+//! with every signature accepted (`Backend::InsecureAcceptAll`) the input's TCB Info and QE
+//! Identity are parsed and assessed even when mutations broke their signatures.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use attested_tdx::sim::SimPlatform;
-use attested_tdx::{Collateral, Quote, TrustAnchor, UnixTime, Verifier};
+use attested_tdx::{Backend, Collateral, Quote, TrustAnchor, UnixTime, Verifier};
 use libfuzzer_sys::fuzz_target;
 
 /// The seed corpus's simulated platform (seed "fuzz", now 1_750_000_000).
@@ -59,4 +61,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = hot.verify(&quote, &collateral, SEED_NOW);
     let hot = hot.verify(&quote, &collateral, now).map(|v| v.verdict().clone());
     assert_eq!(hot, cold, "hot and cold verification disagree");
+    // Past the signatures: with every signature accepted (mutated TCB Info and QE Identity
+    // bodies no longer stop at their signature), parsing and the TCB assessment run on whatever
+    // the input holds. Skipping signatures may only turn refusals into verdicts: what verifies
+    // with real signatures gets the same verdict.
+    let unsigned = Verifier::with_backend(anchor_for(*flags), Backend::InsecureAcceptAll)
+        .verify(&quote, &collateral, now)
+        .map(|v| v.verdict().clone());
+    if let Ok(verdict) = &cold {
+        assert_eq!(unsigned.as_ref(), Ok(verdict), "skipping signatures changed a verdict");
+    }
 });

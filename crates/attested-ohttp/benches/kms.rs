@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use attested_ohttp::{KeyPair, KmsTrust, Suite};
+use attested_ohttp::{KeyPair, Suite, kms::KmsTrust};
 use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
 use p384::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};

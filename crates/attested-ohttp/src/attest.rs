@@ -2,8 +2,8 @@
 
 use attested_types::{Accepted, Appraiser, Evidence, ReportData, UnixTime};
 
-use crate::config::{KeyConfig, decode_key_config_list};
 use crate::error::{Error, Result};
+use crate::key_config::{KeyConfig, decode_key_config_list};
 
 /// What the gateway puts in REPORTDATA: SHA-512 of the encoded `application/ohttp-keys` list.
 pub fn key_config_binding(encoded_list: &[u8]) -> ReportData {

@@ -2,7 +2,7 @@
 //! interoperating with Microsoft's attested-ohttp server and clients (`pyohttp`, `ohttpy`).
 //!
 //! The request is a plain RFC 9458 request sent as `message/ohttp-chunked-req`; the answer is
-//! the Azure chunk framing ([`Dialect::Azure`](crate::Dialect::Azure)) around the **raw target body**, with the
+//! the Azure chunk framing ([`Dialect::Azure`](crate::chunked::Dialect::Azure)) around the **raw target body**, with the
 //! target's status as the outer status and its headers (filtered,
 //! [`azure_copies_response_header`]) as outer headers. Everything here is cited from
 //! microsoft/attested-ohttp-server `ohttp-server/src/lib.rs` and microsoft/ohttp
@@ -16,8 +16,8 @@ use hpke::rand_core::CryptoRng;
 use crate::chunked::{ChunkLimits, ChunkSealer, ChunkedResponseDecoder};
 use crate::client::PendingResponse;
 use crate::error::Result;
-use crate::gateway::ResponseContext;
-use crate::handler::OuterResponse;
+use crate::gateway::OuterResponse;
+use crate::key_ring::ResponseContext;
 use crate::target::Target;
 
 /// What a chunked response carries, and where the target's status travels.

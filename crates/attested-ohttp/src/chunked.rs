@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use crate::client::{Client, NoRng, PendingResponse, export_response_secret as export_sender};
 use crate::error::{Error, Result};
-use crate::gateway::{KeyRing, ResponseContext, export_response_secret as export_receiver};
-use crate::glue::{Ephemeral, ReceiverContext, SenderContext};
+use crate::hpke_dispatch::{Ephemeral, ReceiverContext, SenderContext};
+use crate::key_ring::{KeyRing, ResponseContext, export_response_secret as export_receiver};
 use crate::reader::Reader;
 use crate::response::ResponseAead;
 use crate::suite::{Kem, Suite};

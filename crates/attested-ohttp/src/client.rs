@@ -1,16 +1,19 @@
-//! The client side: encapsulate requests to a verified key configuration.
+//! The client side: key lists that appraised evidence binds ([`VerifiedKeyConfigs`]), the
+//! suite preference, and requests encapsulated to those keys only.
+
+pub use crate::attest::VerifiedKeyConfigs;
+pub use crate::suite::Preference;
 
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use attested_types::{Accepted, Appraiser, Evidence, UnixTime};
 
-use crate::attest::VerifiedKeyConfigs;
-use crate::config::KeyConfig;
 use crate::error::{Error, Result};
-use crate::glue::{self, Ephemeral, SenderSetup};
+use crate::hpke_dispatch::{self, Ephemeral, SenderSetup};
+use crate::key_config::KeyConfig;
 use crate::response::ResponseAead;
-use crate::suite::{Preference, Suite};
+use crate::suite::Suite;
 use crate::{LABEL_REQUEST, LABEL_RESPONSE};
 
 /// An OHTTP client bound to one attested key configuration and its best mutual suite.
@@ -182,7 +185,7 @@ fn start_request<R: CryptoRng + ?Sized>(
 ) -> Result<(Vec<u8>, SenderSetup)> {
     let header = request_header(config.key_id(), suite);
     let info = request_info(label, &header);
-    let setup = glue::setup_sender(suite, config.public_key(), &info, ephemeral)?;
+    let setup = hpke_dispatch::setup_sender(suite, config.public_key(), &info, ephemeral)?;
     let mut out = Vec::with_capacity(header.len() + setup.enc.len());
     out.extend_from_slice(&header);
     out.extend_from_slice(&setup.enc);
@@ -190,7 +193,7 @@ fn start_request<R: CryptoRng + ?Sized>(
 }
 
 pub(crate) fn export_response_secret(
-    context: &dyn glue::SenderContext,
+    context: &dyn hpke_dispatch::SenderContext,
     suite: Suite,
     label: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {

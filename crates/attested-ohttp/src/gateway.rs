@@ -1,318 +1,890 @@
-//! The gateway side: a key ring routed by key id, and request decapsulation.
+//! The gateway's HTTP-facing core, without IO: media types, size limits, target allow-list,
+//! and the rule that nothing about the inner exchange shows on the outer response.
+//!
+//! The outer response is either `200` with an encapsulated body, or a bare status with an
+//! empty body when the request cannot be decapsulated at all. The target's status, headers
+//! and errors travel inside the ciphertext.
 
-use std::time::{Duration, SystemTime};
+pub use crate::key_ring::ResponseContext;
+pub use crate::target::{Target, forwardable_field};
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use hpke::rand_core::CryptoRng;
-use zeroize::Zeroizing;
 
-use crate::client::{request_header, request_info};
-use crate::config::{KeyConfig, KeyId, KeyPair, encode_key_config_list};
+use crate::azure::{AzureForward, AzureInbound, AzureInnerRules};
+use crate::chunked::{
+    ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext, Dialect,
+};
 use crate::error::{Error, Result};
-use crate::glue::{self, ReceiverContext};
-use crate::reader::Reader;
-use crate::response::ResponseAead;
-use crate::suite::{Aead, Kdf, Kem, Suite};
-use crate::{LABEL_REQUEST, LABEL_RESPONSE};
+use crate::key_ring::KeyRing;
+use crate::message::{
+    InnerLimits, InnerRequestDecoder, encode_content_chunk, encode_content_end,
+    encode_response_head,
+};
+pub use crate::replay::{Replay, ReplayLimits, ReplayWindow};
+use crate::suite::Kem;
+use crate::target::Admission;
 
-/// When a key may be used. The gateway advertises a key in `[not_before, not_after)` and still
-/// accepts requests to it for `grace` afterwards, so that clients holding a cached key list
-/// keep working across a rotation.
+/// `application/ohttp-keys`: a key configuration list.
+pub const MEDIA_TYPE_KEYS: &str = "application/ohttp-keys";
+/// `message/ohttp-req`: an RFC 9458 request.
+pub const MEDIA_TYPE_REQUEST: &str = "message/ohttp-req";
+/// `message/ohttp-res`: an RFC 9458 response.
+pub const MEDIA_TYPE_RESPONSE: &str = "message/ohttp-res";
+/// `message/ohttp-chunked-req`: a chunked request (or, in the Azure dialect, a plain one).
+pub const MEDIA_TYPE_CHUNKED_REQUEST: &str = "message/ohttp-chunked-req";
+/// `message/ohttp-chunked-res`: a chunked response.
+pub const MEDIA_TYPE_CHUNKED_RESPONSE: &str = "message/ohttp-chunked-res";
+/// `application/problem+json` (RFC 9457): the media type of a key problem (RFC 9458 §5.3).
+pub const MEDIA_TYPE_PROBLEM: &str = "application/problem+json";
+/// The RFC 9458 §5.3 problem type: the request's key configuration is unknown or expired;
+/// the client should fetch the key configuration (and its evidence) again.
+pub const PROBLEM_TYPE_OHTTP_KEY: &str =
+    "https://iana.org/assignments/http-problem-types#ohttp-key";
+
+/// What a request's media type says it is. Parameters are not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Validity {
-    /// The activation time.
-    pub not_before: SystemTime,
-    /// The end of advertisement.
-    pub not_after: SystemTime,
-    /// How long after `not_after` requests are still accepted.
-    pub grace: Duration,
+#[non_exhaustive]
+pub enum RequestKind {
+    /// `message/ohttp-req`.
+    OneShot,
+    /// `message/ohttp-chunked-req`.
+    Chunked,
 }
 
-impl Validity {
-    /// A window from `not_before` for `lifetime`, accepted `grace` longer.
-    pub fn new(not_before: SystemTime, lifetime: Duration, grace: Duration) -> Self {
-        let not_after = not_before.checked_add(lifetime).unwrap_or(not_before);
-        Self {
-            not_before,
-            not_after,
-            grace,
+impl RequestKind {
+    /// Classifies a `Content-Type` value strictly: exact type, case-insensitive, no parameters.
+    pub fn from_content_type(content_type: &str) -> Result<Self> {
+        let t = content_type.trim();
+        if t.eq_ignore_ascii_case(MEDIA_TYPE_REQUEST) {
+            Ok(RequestKind::OneShot)
+        } else if t.eq_ignore_ascii_case(MEDIA_TYPE_CHUNKED_REQUEST) {
+            Ok(RequestKind::Chunked)
+        } else {
+            Err(Error::MediaType {
+                expected: "message/ohttp-req or message/ohttp-chunked-req",
+            })
         }
-    }
-
-    fn accept_until(&self) -> Option<SystemTime> {
-        self.not_after.checked_add(self.grace)
-    }
-
-    fn advertised_at(&self, now: SystemTime) -> bool {
-        self.not_before <= now && now < self.not_after
-    }
-
-    fn accepts_at(&self, key_id: KeyId, now: SystemTime) -> Result<()> {
-        if now < self.not_before {
-            return Err(Error::KeyNotYetActive { key_id });
-        }
-        match self.accept_until() {
-            Some(until) if now >= until => Err(Error::KeyExpired { key_id }),
-            _ => Ok(()),
-        }
-    }
-
-    fn overlaps(&self, other: &Validity) -> bool {
-        let end = |v: &Validity| v.accept_until();
-        let starts_before_end =
-            |a: &Validity, b: &Validity| end(b).is_none_or(|e| a.not_before < e);
-        starts_before_end(self, other) && starts_before_end(other, self)
     }
 }
 
-/// When the gateway rotates its keys: each key is advertised for `lifetime`, its successor
-/// appears `overlap` before that ends (both are advertised meanwhile), and requests to a key
-/// are accepted `grace` after it stops being advertised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rotation {
-    /// How long a key is advertised.
-    pub lifetime: Duration,
-    /// How long before the end of its advertisement a key's successor is advertised too.
-    pub overlap: Duration,
-    /// How long requests to a key are accepted after it stops being advertised.
-    pub grace: Duration,
+/// The gateway's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayPolicy {
+    /// The largest one-shot encapsulated request accepted.
+    pub max_request_len: usize,
+    /// Limits on chunked requests.
+    pub chunk_limits: ChunkLimits,
+    /// How `message/ohttp-chunked-req` is framed.
+    pub chunked_dialect: Dialect,
+    /// Chunk size for chunked responses.
+    pub response_chunk_len: usize,
+    /// Pad inner responses with zeros to a multiple of this many bytes (RFC 9292 §3.8);
+    /// `0` or `1` means no padding.
+    pub pad_responses_to: usize,
+    /// Target authorities (`host` or `host:port`) requests may go to; empty allows none.
+    pub allowed_targets: Vec<String>,
+    /// The authority of an inner request that names none (neither in its control data nor
+    /// in `Host`); it must still be allowed. `None` refuses such requests.
+    pub default_authority: Option<String>,
+    /// The path of an inner request whose path is empty. `None` refuses such requests.
+    pub default_path: Option<String>,
+    /// Limits on every inner request (head, field count, content); the content limit of a
+    /// one-shot request is also bounded by `max_request_len`, of a chunked one by
+    /// `chunk_limits.max_total_len`.
+    pub inner_limits: InnerLimits,
+    /// Replay protection (RFC 9458 §6.5).
+    pub replay: ReplayLimits,
 }
 
-impl Default for Rotation {
-    /// Keys advertised 24 hours, the next one from 2 hours before, accepted 1 hour after.
+impl Default for GatewayPolicy {
     fn default() -> Self {
         Self {
-            lifetime: Duration::from_secs(24 * 3600),
-            overlap: Duration::from_secs(2 * 3600),
-            grace: Duration::from_secs(3600),
+            max_request_len: 1 << 20,
+            chunk_limits: ChunkLimits::default(),
+            chunked_dialect: Dialect::Draft,
+            response_chunk_len: 16 * 1024,
+            pad_responses_to: 0,
+            allowed_targets: Vec::new(),
+            default_authority: None,
+            default_path: None,
+            inner_limits: InnerLimits::default(),
+            replay: ReplayLimits::default(),
         }
     }
 }
 
-impl Rotation {
-    /// How long a client may cache the key list: a quarter of the overlap, so that a client
-    /// whose cached list lacks the newest key refetches long before the key it uses stops
-    /// being accepted.
-    pub fn cache_lifetime(&self) -> Duration {
-        self.overlap / 4
-    }
+/// The outer HTTP response: all a relay or network observer sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuterResponse {
+    /// The outer status.
+    pub status: u16,
+    /// The outer `Content-Type`, if there is a body.
+    pub content_type: Option<&'static str>,
+    /// The outer body: ciphertext, or empty.
+    pub body: Vec<u8>,
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    pair: KeyPair,
-    validity: Validity,
-}
-
-/// The gateway's keys, routed by key id. Two keys may share an id only if their acceptance
-/// windows do not overlap, so every request names exactly one key.
-#[derive(Debug, Clone, Default)]
-pub struct KeyRing {
-    entries: Vec<Entry>,
-}
-
-impl KeyRing {
-    /// An empty key ring.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a key. Refused if its window is empty or overlaps a key with the same id.
-    pub fn insert(&mut self, pair: KeyPair, validity: Validity) -> Result<()> {
-        let key_id = pair.config().key_id();
-        if validity.not_after < validity.not_before {
-            return Err(Error::InvalidValidity { key_id });
+impl OuterResponse {
+    /// A bare status with an empty body.
+    pub fn bare(status: u16) -> Self {
+        Self {
+            status,
+            content_type: None,
+            body: Vec::new(),
         }
-        if self
-            .entries
-            .iter()
-            .any(|e| e.pair.config().key_id() == key_id && e.validity.overlaps(&validity))
-        {
-            return Err(Error::DuplicateKeyId { key_id });
+    }
+
+    /// RFC 9458 §5.3: `400` with the `ohttp-key` problem type, which tells the client to
+    /// fetch the key configuration again. Says nothing else about the request.
+    pub fn key_problem() -> Self {
+        let body = serde_json::json!({
+            "type": PROBLEM_TYPE_OHTTP_KEY,
+            "title": "key identifier unknown or expired",
+        });
+        Self {
+            status: 400,
+            content_type: Some(MEDIA_TYPE_PROBLEM),
+            body: body.to_string().into_bytes(),
         }
-        self.entries.push(Entry { pair, validity });
-        Ok(())
     }
 
-    /// Rotates at `now`: drops keys whose grace period has passed, and adds a key for `suite`
-    /// (from `rng`, under a key id no remaining key uses) when no advertised key outlives
-    /// `now + overlap`. Returns whether a key was added; the advertised list also changes
-    /// when a key's advertisement ends, so compare [`encoded_list`](Self::encoded_list) to
-    /// decide when to re-quote it.
-    pub fn rotate(
-        &mut self,
-        now: SystemTime,
-        rotation: &Rotation,
-        suite: Suite,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<bool> {
-        self.prune(now);
-        let horizon = now.checked_add(rotation.overlap).unwrap_or(now);
-        let newest = self
-            .entries
-            .iter()
-            .filter(|e| e.validity.advertised_at(now))
-            .max_by_key(|e| e.validity.not_after);
-        if newest.is_some_and(|e| e.validity.not_after > horizon) {
-            return Ok(false);
-        }
-        let after = newest.map_or(0, |e| e.pair.config().key_id());
-        let key_id = (1..=256u16)
-            .filter_map(|step| u8::try_from((u16::from(after) + step) % 256).ok())
-            .find(|id| self.entries.iter().all(|e| e.pair.config().key_id() != *id))
-            .ok_or(Error::LimitExceeded {
-                what: "key ring entries",
-                limit: 256,
-                actual: 256,
-            })?;
-        let pair = KeyPair::generate(key_id, suite.kem, vec![suite.symmetric()], rng)?;
-        self.insert(pair, Validity::new(now, rotation.lifetime, rotation.grace))?;
-        Ok(true)
-    }
-
-    /// Drops keys whose grace period has passed.
-    pub fn prune(&mut self, now: SystemTime) {
-        self.entries
-            .retain(|e| e.validity.accept_until().is_none_or(|until| now < until));
-    }
-
-    /// The configurations to advertise at `now`.
-    pub fn advertised(&self, now: SystemTime) -> impl Iterator<Item = &KeyConfig> {
-        self.entries
-            .iter()
-            .filter(move |e| e.validity.advertised_at(now))
-            .map(|e| e.pair.config())
-    }
-
-    /// The `application/ohttp-keys` body to serve at `now`: the newest key first, so that a
-    /// client taking the first mutually supported configuration moves to a new key as soon
-    /// as it is advertised, not when the old one expires.
-    pub fn encoded_list(&self, now: SystemTime) -> Vec<u8> {
-        let mut entries: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| e.validity.advertised_at(now))
-            .collect();
-        entries.sort_by_key(|e| core::cmp::Reverse(e.validity.not_before));
-        encode_key_config_list(entries.into_iter().map(|e| e.pair.config()))
-    }
-
-    fn lookup(&self, key_id: KeyId, now: SystemTime) -> Result<&KeyPair> {
-        let mut last_error = Error::UnknownKeyId(key_id);
-        for entry in self
-            .entries
-            .iter()
-            .filter(|e| e.pair.config().key_id() == key_id)
-        {
-            match entry.validity.accepts_at(key_id, now) {
-                Ok(()) => return Ok(&entry.pair),
-                Err(e) => last_error = e,
+    /// The outer answer to a request that cannot be opened: the key problem for an unknown,
+    /// expired or not yet active key, `413` for a request over a limit, `400` otherwise
+    /// (RFC 9458 §5.2: no detail about why decapsulation failed).
+    pub fn refusal(error: &Error) -> Self {
+        match error {
+            Error::UnknownKeyId(_) | Error::KeyExpired { .. } | Error::KeyNotYetActive { .. } => {
+                Self::key_problem()
             }
+            Error::LimitExceeded { .. } => Self::bare(413),
+            _ => Self::bare(400),
         }
-        Err(last_error)
     }
 
-    /// Decapsulates an RFC 9458 request at `now`. Returns the binary HTTP request and the
-    /// context that encapsulates the response.
-    pub fn decapsulate(
-        &self,
-        encapsulated: &[u8],
-        now: SystemTime,
-    ) -> Result<(Vec<u8>, ResponseContext)> {
-        let mut r = Reader::new(encapsulated);
-        let (suite, mut context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
-        let mut buf = r.rest().to_vec();
-        context.open_in_place(&mut buf, 0, b"", "encapsulated request")?;
-        let secret = export_response_secret(&*context, suite, LABEL_RESPONSE)?;
-        Ok((buf, ResponseContext { suite, enc, secret }))
-    }
-
-    /// Reads the header and the encapsulated key, and sets up the HPKE receiver.
-    pub(crate) fn open_header(
-        &self,
-        r: &mut Reader<'_>,
-        label: &[u8],
-        now: SystemTime,
-    ) -> Result<(Suite, Box<dyn ReceiverContext>, Vec<u8>)> {
-        let key_id = r.u8("key id")?;
-        let kem_id = r.u16("KEM id")?;
-        let kdf_id = r.u16("KDF id")?;
-        let aead_id = r.u16("AEAD id")?;
-        let pair = self.lookup(key_id, now)?;
-        let config = pair.config();
-        if kem_id != config.kem().id() {
-            return Err(Error::KemMismatch {
-                key_id,
-                request: kem_id,
-            });
-        }
-        let not_offered = Error::SuiteNotOffered {
-            key_id,
-            kdf: kdf_id,
-            aead: aead_id,
-        };
-        let suite = Suite::new(
-            config.kem(),
-            Kdf::from_id(kdf_id).map_err(|_| not_offered.clone())?,
-            Aead::from_id(aead_id).map_err(|_| not_offered.clone())?,
-        );
-        if !config.offers(suite) {
-            return Err(not_offered);
-        }
-        let enc = r.take(Kem::enc_len(suite.kem), "encapsulated key")?;
-        let info = request_info(label, &request_header(key_id, suite));
-        let context = glue::setup_receiver(suite, pair.private_key(), enc, &info)?;
-        Ok((suite, context, enc.to_vec()))
+    /// Whether this is the RFC 9458 §5.3 key problem.
+    pub fn is_key_problem(&self) -> bool {
+        self.content_type == Some(MEDIA_TYPE_PROBLEM)
     }
 }
 
-/// The gateway's state for answering one request.
-pub struct ResponseContext {
-    suite: Suite,
-    enc: Vec<u8>,
-    secret: Zeroizing<Vec<u8>>,
+/// The inner status for an inner request the decoder refused: 413 over a limit, else 400.
+fn inner_status(error: &Error) -> u16 {
+    match error {
+        Error::LimitExceeded { .. } => 413,
+        _ => 400,
+    }
 }
 
-impl core::fmt::Debug for ResponseContext {
+/// Why the target could not answer; the client sees only the inner status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The target could not be reached or failed (inner 502).
+    Unavailable,
+    /// The target did not answer in time (inner 504).
+    Timeout,
+}
+
+/// A decapsulated request that passed the policy: send `content` to `target`, then answer
+/// with `reply`.
+pub struct Forward {
+    /// Where the request goes, already admitted.
+    pub target: Target,
+    /// The inner request's content.
+    pub content: Vec<u8>,
+    /// How to answer it.
+    pub reply: Reply,
+}
+
+impl core::fmt::Debug for Forward {
+    /// The inner request is the client's secret: it is never printed.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ResponseContext")
-            .field("suite", &self.suite)
+        f.debug_struct("Forward")
+            .field("reply", &self.reply)
             .finish_non_exhaustive()
     }
 }
 
-impl ResponseContext {
-    /// The suite the client chose.
-    pub fn suite(&self) -> Suite {
-        self.suite
-    }
+/// What to do with an inbound one-shot request.
+#[derive(Debug)]
+pub enum Inbound {
+    /// Send the inner request to its target.
+    Forward(Box<Forward>),
+    /// Answer at once (refused by policy, bad media type, undecryptable).
+    Answer(OuterResponse),
+}
 
-    /// Encapsulates a binary HTTP response (RFC 9458 §4.4) with a fresh nonce from `rng`.
-    pub fn encapsulate(
+/// How to encapsulate the answer to one request.
+#[derive(Debug)]
+pub struct Reply {
+    context: ReplyContext,
+    pad_to: usize,
+    chunk_len: usize,
+}
+
+#[derive(Debug)]
+enum ReplyContext {
+    OneShot(ResponseContext),
+    AzureChunked(ResponseContext),
+    Chunked(ChunkedResponseContext),
+}
+
+impl Reply {
+    /// Encapsulates the target's answer as an inner response with `status`, the forwardable
+    /// ones of `fields` (hop-by-hop fields are dropped) and `content`.
+    pub fn answer<'f>(
         self,
-        response: &[u8],
+        status: u16,
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        content: &[u8],
         rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.suite.response_nonce_len()];
-        rng.fill_bytes(&mut out);
-        let mut aead = ResponseAead::new(self.suite, &self.secret, &self.enc, &out)?;
-        let mut buf = Vec::with_capacity(response.len() + self.suite.aead.tag_len());
-        buf.extend_from_slice(response);
-        aead.seal_in_place(&mut buf, b"")?;
-        out.extend_from_slice(&buf);
-        Ok(out)
+    ) -> Result<OuterResponse> {
+        let status = bhttp::StatusCode::try_from(status)
+            .map_err(|_| Error::Bhttp("not a final status".into()))?;
+        let mut message = bhttp::Message::response(status);
+        for (name, value) in fields {
+            if forwardable_field(name) {
+                message.put_header(name, value);
+            }
+        }
+        message.write_content(content);
+        self.respond(Ok(message), rng)
     }
 
-    pub(crate) fn into_parts(self) -> (Suite, Vec<u8>, Zeroizing<Vec<u8>>) {
-        (self.suite, self.enc, self.secret)
+    /// Refuses the request with the bodiless inner status `status`, inside the ciphertext;
+    /// a bare outer `500` if even that fails.
+    pub fn refuse(self, status: u16, rng: &mut (impl CryptoRng + ?Sized)) -> OuterResponse {
+        self.respond(Ok(status_message(status)), rng)
+            .unwrap_or_else(|_| OuterResponse::bare(500))
+    }
+
+    /// Encapsulates the target's answer (or an inner error status) as the outer response.
+    pub fn respond(
+        self,
+        answer: core::result::Result<bhttp::Message, TargetError>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<OuterResponse> {
+        let message = answer.unwrap_or_else(|e| {
+            status_message(match e {
+                TargetError::Unavailable => 502,
+                TargetError::Timeout => 504,
+            })
+        });
+        let mut inner = Vec::new();
+        message
+            .write_bhttp(bhttp::Mode::KnownLength, &mut inner)
+            .map_err(|e| Error::Bhttp(e.to_string()))?;
+        if self.pad_to > 1 {
+            let rem = inner.len() % self.pad_to;
+            if rem != 0 {
+                inner.resize(inner.len() + self.pad_to - rem, 0);
+            }
+        }
+        let (content_type, body) = match self.context {
+            ReplyContext::OneShot(ctx) => (MEDIA_TYPE_RESPONSE, ctx.encapsulate(&inner, rng)?),
+            ReplyContext::AzureChunked(ctx) => {
+                let (mut out, sealer) = ctx.into_azure_chunked(rng)?;
+                seal_in_chunks(sealer, &inner, self.chunk_len, &mut out)?;
+                (MEDIA_TYPE_CHUNKED_RESPONSE, out)
+            }
+            ReplyContext::Chunked(ctx) => {
+                let (mut out, sealer) = ctx.start(rng)?;
+                seal_in_chunks(sealer, &inner, self.chunk_len, &mut out)?;
+                (MEDIA_TYPE_CHUNKED_RESPONSE, out)
+            }
+        };
+        Ok(OuterResponse {
+            status: 200,
+            content_type: Some(content_type),
+            body,
+        })
     }
 }
 
-pub(crate) fn export_response_secret(
-    context: &dyn ReceiverContext,
-    suite: Suite,
-    label: &[u8],
-) -> Result<Zeroizing<Vec<u8>>> {
-    let mut secret = Zeroizing::new(vec![0u8; suite.response_nonce_len()]);
-    context.export(label, &mut secret)?;
-    Ok(secret)
+impl Reply {
+    /// Whether the answer can stream ([`stream`](Self::stream)): chunked responses can,
+    /// one-shot ones are a single HPKE message.
+    pub fn streams(&self) -> bool {
+        !matches!(self.context, ReplyContext::OneShot(_))
+    }
+
+    /// Starts streaming the target's answer as an indeterminate-length inner response with
+    /// `status` and the forwardable ones of `fields`. Returns the outer body's first bytes (response nonce and the
+    /// sealed head) and the stream for the content.
+    pub fn stream<'f>(
+        self,
+        status: u16,
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<(Vec<u8>, ResponseStream)> {
+        let (mut out, mut sealer) = match self.context {
+            ReplyContext::OneShot(_) => {
+                return Err(Error::State("a one-shot response cannot stream"));
+            }
+            ReplyContext::AzureChunked(ctx) => ctx.into_azure_chunked(rng)?,
+            ReplyContext::Chunked(ctx) => ctx.start(rng)?,
+        };
+        let mut head = Vec::new();
+        encode_response_head(
+            status,
+            fields
+                .into_iter()
+                .filter(|(name, _)| forwardable_field(name)),
+            &mut head,
+        );
+        sealer.seal_chunk(&head, &mut out)?;
+        let stream = ResponseStream {
+            sealer,
+            chunk_len: self.chunk_len.max(1),
+            pad_to: self.pad_to,
+            written: head.len(),
+            plaintext: Vec::new(),
+        };
+        Ok((out, stream))
+    }
+}
+
+/// The content of a streamed inner response, sealed chunk by chunk.
+pub struct ResponseStream {
+    sealer: ChunkSealer,
+    chunk_len: usize,
+    pad_to: usize,
+    written: usize,
+    plaintext: Vec<u8>,
+}
+
+impl core::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponseStream")
+            .field("chunk_len", &self.chunk_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponseStream {
+    /// Seals `content` as content chunks of at most the policy's chunk length, appended to
+    /// `out`.
+    pub fn push(&mut self, content: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        for piece in content.chunks(self.chunk_len) {
+            self.plaintext.clear();
+            encode_content_chunk(piece, &mut self.plaintext);
+            self.written = self.written.saturating_add(self.plaintext.len());
+            self.sealer.seal_chunk(&self.plaintext, out)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the content and seals the final chunk (with padding, if the policy asks for it).
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.plaintext.clear();
+        encode_content_end(&mut self.plaintext);
+        if self.pad_to > 1 {
+            let total = self.written.saturating_add(self.plaintext.len());
+            let rem = total % self.pad_to;
+            if rem != 0 {
+                let padded = self.plaintext.len() + self.pad_to - rem;
+                self.plaintext.resize(padded, 0);
+            }
+        }
+        self.sealer.seal_final(&self.plaintext, out)
+    }
+}
+
+/// Seals `body` in chunks of `chunk_len` bytes, the last one final.
+pub fn seal_in_chunks(
+    mut sealer: ChunkSealer,
+    body: &[u8],
+    chunk_len: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let mut rest = body;
+    while rest.len() > chunk_len.max(1) {
+        let (head, tail) = rest.split_at(chunk_len.max(1));
+        sealer.seal_chunk(head, out)?;
+        rest = tail;
+    }
+    sealer.seal_final(rest, out)
+}
+
+/// A bodiless inner response with `status`.
+fn status_message(status: u16) -> bhttp::Message {
+    bhttp::Message::response(bhttp::StatusCode::try_from(status).unwrap_or(bhttp::StatusCode::OK))
+}
+
+/// The gateway core: a key ring, a policy, and the requests seen inside the replay window.
+///
+/// Clones share the replay window; [`with_ring`](Self::with_ring) swaps in a rotated ring
+/// and keeps it.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    ring: KeyRing,
+    policy: GatewayPolicy,
+    replay: Arc<Mutex<ReplayWindow>>,
+}
+
+impl Gateway {
+    /// A gateway.
+    pub fn new(ring: KeyRing, policy: GatewayPolicy) -> Self {
+        let replay = Arc::new(Mutex::new(ReplayWindow::new(policy.replay)));
+        Self {
+            ring,
+            policy,
+            replay,
+        }
+    }
+
+    /// The same gateway over another key ring (after a rotation), sharing the replay window.
+    pub fn with_ring(&self, ring: KeyRing) -> Self {
+        Self {
+            ring,
+            policy: self.policy.clone(),
+            replay: self.replay.clone(),
+        }
+    }
+
+    /// The key ring.
+    pub fn ring(&self) -> &KeyRing {
+        &self.ring
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &GatewayPolicy {
+        &self.policy
+    }
+
+    /// How many requests the replay window holds.
+    pub fn replay_window_len(&self) -> usize {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Records a decrypted request (named by its key header and encapsulated key), or gives
+    /// the outer answer refusing it: `400` for a replay, `503` when the window is full.
+    pub(crate) fn remember(
+        &self,
+        header_and_enc: &[u8],
+        now: SystemTime,
+    ) -> core::result::Result<(), OuterResponse> {
+        let mut window = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        window.admit(header_and_enc, now).map_err(|e| match e {
+            Replay::Seen => OuterResponse::bare(400),
+            Replay::Full => OuterResponse::bare(503),
+        })
+    }
+
+    /// Handles a one-shot request (or, in the Azure dialect, a `message/ohttp-chunked-req`
+    /// request, whose body is a plain RFC 9458 request).
+    pub fn inbound(
+        &self,
+        content_type: &str,
+        body: &[u8],
+        now: SystemTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Inbound {
+        let kind = match RequestKind::from_content_type(content_type) {
+            Ok(kind) => kind,
+            Err(_) => return Inbound::Answer(OuterResponse::bare(415)),
+        };
+        let azure = match (kind, self.policy.chunked_dialect) {
+            (RequestKind::OneShot, _) => false,
+            (RequestKind::Chunked, Dialect::Azure) => true,
+            // Draft chunked requests stream: use `streamed`.
+            (RequestKind::Chunked, _) => return Inbound::Answer(OuterResponse::bare(415)),
+        };
+        if body.len() > self.policy.max_request_len {
+            return Inbound::Answer(OuterResponse::bare(413));
+        }
+        let (inner, context) = match self.ring.decapsulate(body, now) {
+            Ok(opened) => opened,
+            Err(e) => return Inbound::Answer(OuterResponse::refusal(&e)),
+        };
+        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
+        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
+            return Inbound::Answer(refused);
+        }
+        let context = if azure {
+            ReplyContext::AzureChunked(context)
+        } else {
+            ReplyContext::OneShot(context)
+        };
+        let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
+        self.screen(&inner, context, limit, now, rng)
+    }
+
+    /// Handles a request of one of Microsoft's clients to `/score`: a plain RFC 9458 request,
+    /// whatever media type it came under, to be answered in
+    /// [`AnswerDialect::AzureRawBody`](crate::azure::AnswerDialect::AzureRawBody). The inner request
+    /// is resolved by `rules` (empty authority, path `/`, the outer `enginetarget`) and then
+    /// admitted like any other ([`admit`](Self::admit): allow-list, origin form, fields,
+    /// `Date`); the size limit and the replay window apply as to [`inbound`](Self::inbound).
+    pub fn inbound_azure(
+        &self,
+        body: &[u8],
+        engine_target: Option<&[u8]>,
+        rules: &AzureInnerRules,
+        now: SystemTime,
+    ) -> AzureInbound {
+        if body.len() > self.policy.max_request_len {
+            return AzureInbound::Answer(OuterResponse::bare(413));
+        }
+        let (inner, context) = match self.ring.decapsulate(body, now) {
+            Ok(opened) => opened,
+            Err(e) => return AzureInbound::Answer(OuterResponse::refusal(&e)),
+        };
+        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
+        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
+            return AzureInbound::Answer(refused);
+        }
+        let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
+        let mut decoder = self.inner_decoder_within(limit);
+        let mut content = Vec::new();
+        let refuse = |status, context| AzureInbound::Refuse { status, context };
+        if let Err(e) = decoder.push(&inner, &mut content) {
+            return refuse(inner_status(&e), context);
+        }
+        let head = decoder.take_head();
+        if let Err(e) = decoder.finish() {
+            return refuse(inner_status(&e), context);
+        }
+        let Some(head) = head else {
+            return refuse(400, context);
+        };
+        let resolved = match rules.resolve(&head, engine_target) {
+            Ok(resolved) => resolved,
+            Err(status) => return refuse(status, context),
+        };
+        match self.admit(&resolved.rewrite(&head), now) {
+            Ok(target) => AzureInbound::Forward(Box::new(AzureForward {
+                target,
+                content,
+                context,
+            })),
+            Err(status) => refuse(status, context),
+        }
+    }
+
+    /// A streamed draft chunked request, after checking its media type; the error is the
+    /// outer answer.
+    pub fn streamed(
+        &self,
+        content_type: &str,
+        now: SystemTime,
+    ) -> core::result::Result<StreamedRequest<'_>, OuterResponse> {
+        let outer = self
+            .chunked_decoder(content_type, now)
+            .map_err(|_| OuterResponse::bare(415))?;
+        Ok(StreamedRequest::new(self, outer, now))
+    }
+
+    /// A streaming decoder for a draft chunked request, after checking its media type.
+    /// [`streamed`](Self::streamed) adds the inner decoder, admission and replay checks.
+    pub fn chunked_decoder(
+        &self,
+        content_type: &str,
+        now: SystemTime,
+    ) -> Result<ChunkedRequestDecoder<'_>> {
+        match (
+            RequestKind::from_content_type(content_type)?,
+            self.policy.chunked_dialect,
+        ) {
+            (RequestKind::Chunked, Dialect::Draft) => Ok(ChunkedRequestDecoder::new(
+                &self.ring,
+                now,
+                self.policy.chunk_limits,
+            )),
+            _ => Err(Error::MediaType {
+                expected: MEDIA_TYPE_CHUNKED_REQUEST,
+            }),
+        }
+    }
+
+    /// A decoder for the inner request of a streamed chunked request, bounded by the policy.
+    pub fn inner_decoder(&self) -> InnerRequestDecoder {
+        self.inner_decoder_within(self.policy.chunk_limits.max_total_len)
+    }
+
+    pub(crate) fn inner_decoder_within(&self, content_limit: u64) -> InnerRequestDecoder {
+        let limits = self.policy.inner_limits;
+        InnerRequestDecoder::with_limits(InnerLimits {
+            max_content_len: limits.max_content_len.min(content_limit),
+            ..limits
+        })
+    }
+
+    /// Admits an inner request head at `now` against the policy: an allowed authority, an
+    /// origin-form path, valid header fields and, if it has one, a `Date` inside the replay
+    /// window (RFC 9458 §6.5.1). `Err` holds the inner status to refuse it with.
+    pub fn admit(
+        &self,
+        head: &bhttp::Message,
+        now: SystemTime,
+    ) -> core::result::Result<Target, u16> {
+        let admission = Admission {
+            allowed: &self.policy.allowed_targets,
+            default_authority: self.policy.default_authority.as_deref(),
+            default_path: self.policy.default_path.as_deref(),
+        };
+        let target = admission.admit(head)?;
+        let window = ReplayWindow::new(self.policy.replay);
+        let mut dates = head
+            .header()
+            .fields()
+            .iter()
+            .filter(|f| f.name().eq_ignore_ascii_case(b"date"));
+        match (dates.next(), dates.next()) {
+            (None, _) => {}
+            (Some(date), None) if window.date_acceptable(date.value(), now) => {}
+            _ => return Err(400),
+        }
+        Ok(target)
+    }
+
+    /// How to answer a streamed draft chunked request whose decoder has finished.
+    pub fn chunked_reply(&self, context: ChunkedResponseContext) -> Reply {
+        self.reply(ReplyContext::Chunked(context))
+    }
+
+    fn reply(&self, context: ReplyContext) -> Reply {
+        Reply {
+            context,
+            pad_to: self.policy.pad_responses_to,
+            chunk_len: self.policy.response_chunk_len,
+        }
+    }
+
+    /// Screens a fully received draft chunked request (its decoder has finished).
+    pub fn inbound_chunked(
+        &self,
+        inner: &[u8],
+        context: ChunkedResponseContext,
+        now: SystemTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Inbound {
+        let limit = self.policy.chunk_limits.max_total_len;
+        self.screen(inner, ReplyContext::Chunked(context), limit, now, rng)
+    }
+
+    /// Decodes a whole inner request with the incremental decoder, under the policy's head,
+    /// field and content limits, and admits it.
+    fn screen(
+        &self,
+        inner: &[u8],
+        context: ReplyContext,
+        content_limit: u64,
+        now: SystemTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Inbound {
+        let reply = self.reply(context);
+        let mut decoder = self.inner_decoder_within(content_limit);
+        let mut content = Vec::new();
+        if let Err(e) = decoder.push(inner, &mut content) {
+            return Inbound::Answer(reply.refuse(inner_status(&e), rng));
+        }
+        let head = decoder.take_head();
+        if let Err(e) = decoder.finish() {
+            return Inbound::Answer(reply.refuse(inner_status(&e), rng));
+        }
+        let Some(head) = head else {
+            return Inbound::Answer(reply.refuse(400, rng));
+        };
+        match self.admit(&head, now) {
+            Ok(target) => Inbound::Forward(Box::new(Forward {
+                target,
+                content,
+                reply,
+            })),
+            Err(status) => Inbound::Answer(reply.refuse(status, rng)),
+        }
+    }
+}
+
+/// The RFC 9458 request header: key id, KEM, KDF and AEAD ids.
+const HEADER_LEN: usize = 7;
+
+/// A draft chunked request opened as its body arrives, without IO: each outer chunk opened,
+/// the inner binary HTTP request decoded incrementally, the head admitted once complete,
+/// then its content handed out as it comes. Holds at most one chunk and one body frame.
+///
+/// Drive it with [`push`](Self::push) for each body frame; once
+/// [`take_target`](Self::take_target) yields the admitted target, send the content `push`
+/// hands out to it; if [`refused`](Self::refused) turns `Some`, abort what went to the
+/// target. End with [`finish`](Self::finish).
+pub struct StreamedRequest<'g> {
+    gateway: &'g Gateway,
+    now: SystemTime,
+    /// `None` once finished.
+    outer: Option<ChunkedRequestDecoder<'g>>,
+    inner: InnerRequestDecoder,
+    plain: Vec<u8>,
+    /// The request's first bytes (key header and encapsulated key), which name it in the
+    /// replay window once a chunk has opened.
+    header: Vec<u8>,
+    remembered: bool,
+    refused: Option<u16>,
+    head_seen: bool,
+    target: Option<Target>,
+}
+
+impl core::fmt::Debug for StreamedRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StreamedRequest")
+            .field("refused", &self.refused)
+            .field("head_seen", &self.head_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a streamed request ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Finished {
+    /// The admitted target was taken and its content handed out as it came: answer with the
+    /// target's response.
+    Streamed(Reply),
+    /// Forward (the whole request arrived before its head could be taken) or answer at once,
+    /// as for a one-shot request.
+    Inbound(Inbound),
+}
+
+impl<'g> StreamedRequest<'g> {
+    fn new(gateway: &'g Gateway, outer: ChunkedRequestDecoder<'g>, now: SystemTime) -> Self {
+        Self {
+            gateway,
+            now,
+            outer: Some(outer),
+            inner: gateway.inner_decoder(),
+            plain: Vec::new(),
+            header: Vec::new(),
+            remembered: false,
+            refused: None,
+            head_seen: false,
+            target: None,
+        }
+    }
+
+    /// Whether the inner head is still to come (not yet decoded, nor refused).
+    pub fn head_pending(&self) -> bool {
+        !self.head_seen && self.refused.is_none()
+    }
+
+    /// The admitted target, once, when the head has arrived and passed the policy.
+    pub fn take_target(&mut self) -> Option<Target> {
+        self.target.take()
+    }
+
+    /// The inner status the request is refused with, once refused; the rest of the body is
+    /// still opened (to answer inside the ciphertext) but no more content is handed out.
+    pub fn refused(&self) -> Option<u16> {
+        self.refused
+    }
+
+    /// Opens the next body frame, appending the content it completes to `content`; `Err` is
+    /// the outer answer when the request cannot be opened (or is a replay).
+    pub fn push(
+        &mut self,
+        frame: &[u8],
+        content: &mut Vec<u8>,
+    ) -> core::result::Result<(), OuterResponse> {
+        self.keep_header(frame);
+        let outer = self.outer.as_mut().ok_or(OuterResponse::bare(400))?;
+        outer
+            .push(frame, &mut self.plain)
+            .map_err(|e| OuterResponse::refusal(&e))?;
+        self.decode(content)
+    }
+
+    /// Ends the request: the final chunk must have arrived. `Err` is the outer answer when
+    /// the request cannot be opened.
+    pub fn finish(
+        mut self,
+        content: &mut Vec<u8>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> core::result::Result<Finished, OuterResponse> {
+        let context = self
+            .outer
+            .take()
+            .ok_or(OuterResponse::bare(400))?
+            .finish(&mut self.plain)
+            .map_err(|e| OuterResponse::refusal(&e))?;
+        self.decode(content)?;
+        if self.refused.is_none()
+            && let Err(e) = self.inner.finish()
+        {
+            self.refused = Some(inner_status(&e));
+        }
+        if self.refused.is_none() && !self.head_seen {
+            self.refused = Some(400);
+        }
+        let reply = self.gateway.chunked_reply(context);
+        if let Some(status) = self.refused {
+            content.clear();
+            return Ok(Finished::Inbound(Inbound::Answer(
+                reply.refuse(status, rng),
+            )));
+        }
+        Ok(match self.target.take() {
+            // The head came with the final chunk: the whole request is in `content`.
+            Some(target) => Finished::Inbound(Inbound::Forward(Box::new(Forward {
+                target,
+                content: core::mem::take(content),
+                reply,
+            }))),
+            None => Finished::Streamed(reply),
+        })
+    }
+
+    /// Keeps the key header and encapsulated key from the first frames.
+    fn keep_header(&mut self, frame: &[u8]) {
+        let wanted = match self.header.get(1..3) {
+            Some(&[hi, lo]) => Kem::from_id(u16::from_be_bytes([hi, lo]))
+                .map_or(HEADER_LEN, |kem| HEADER_LEN + Kem::enc_len(kem)),
+            _ => HEADER_LEN,
+        };
+        let missing = wanted.saturating_sub(self.header.len());
+        if missing > 0 {
+            let take = missing.min(frame.len());
+            self.header
+                .extend_from_slice(frame.get(..take).unwrap_or_default());
+            if take < frame.len() && self.header.len() == HEADER_LEN {
+                // The KEM is known now: the encapsulated key may be in the same frame.
+                let rest = frame.get(take..).unwrap_or_default();
+                self.keep_header(rest);
+            }
+        }
+    }
+
+    fn decode(&mut self, content: &mut Vec<u8>) -> core::result::Result<(), OuterResponse> {
+        if self.plain.is_empty() {
+            return Ok(());
+        }
+        // A chunk opened: the request is genuine; nothing reaches the target before this.
+        if !self.remembered {
+            self.gateway.remember(&self.header, self.now)?;
+            self.remembered = true;
+        }
+        if self.refused.is_none()
+            && let Err(e) = self.inner.push(&self.plain, content)
+        {
+            self.refused = Some(inner_status(&e));
+        }
+        self.plain.clear();
+        if !self.head_seen
+            && let Some(head) = self.inner.take_head()
+        {
+            self.head_seen = true;
+            match self.gateway.admit(&head, self.now) {
+                Ok(target) => self.target = Some(target),
+                Err(status) => self.refused = Some(status),
+            }
+        }
+        if self.refused.is_some() {
+            content.clear();
+        }
+        Ok(())
+    }
 }

@@ -44,9 +44,9 @@
 //! service's must allow `keyCertSign` (when pinned), the node's `digitalSignature`. Extended
 //! key usages are not restricted (node certificates are TLS server certificates).
 //!
-//! Signatures in the chain: webpki's `ring` ECDSA algorithms by default (feature `ring`);
-//! under `rustcrypto` alone, webpki's `SignatureVerificationAlgorithm` implemented here over
-//! `p256`/`p384` (the same P-256/P-384 x SHA-256/SHA-384 set). The receipt's own signature is
+//! Signatures in the chain: webpki's `ring` algorithms by default (feature `ring`);
+//! under `rustcrypto` alone, the RustCrypto set of the vocabulary (`attested_types::signature`,
+//! the same algorithms over `p256`/`p384`). The receipt's own signature is
 //! ECDSA over the Merkle root *as a digest* (CCF signs the 32-byte root without hashing it
 //! again); `ring` verifies only over a message it hashes itself, so that one signature is
 //! verified by `p256`/`p384` (`verify_prehash`) under either feature.
@@ -81,7 +81,7 @@ compile_error!(
 );
 
 use crate::attest::VerifiedKeyConfigs;
-use crate::config::KeyConfig;
+use crate::key_config::KeyConfig;
 use crate::suite::Kem;
 
 /// Why a KMS key list or one of its receipts was refused. `index` is the entry's position.
@@ -641,99 +641,13 @@ impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
     }
 }
 
-/// The chain's signature algorithms: webpki's `ring` ECDSA set (P-256 and P-384 keys, SHA-256
-/// and SHA-384) under `ring`, the same set over `p256`/`p384` otherwise.
+/// The chain's signature algorithms: the vocabulary's `ring` set under `ring`, its RustCrypto
+/// set otherwise (the same algorithms, so the same verdicts).
 #[cfg(feature = "ring")]
-static ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = RING_ALGORITHMS;
-#[cfg(not(feature = "ring"))]
-static ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = rustcrypto_algs::ALL;
-
-#[cfg(feature = "ring")]
-static RING_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
-    webpki::ring::ECDSA_P256_SHA256,
-    webpki::ring::ECDSA_P256_SHA384,
-    webpki::ring::ECDSA_P384_SHA256,
-    webpki::ring::ECDSA_P384_SHA384,
-];
-
-/// webpki's [`SignatureVerificationAlgorithm`] over `p256`/`p384`: the `ring` set above. With
-/// both features on, `ring` is used and this set only by the tests.
-#[cfg(any(not(feature = "ring"), test))]
-mod rustcrypto_algs {
-    use rustls_pki_types::alg_id::{self, AlgorithmIdentifier};
-    use rustls_pki_types::{InvalidSignature, SignatureVerificationAlgorithm};
-    use sha2::{Digest as _, Sha256, Sha384};
-
-    use super::EcKey;
-
-    #[derive(Debug)]
-    pub(super) struct Ecdsa {
-        key_alg: AlgorithmIdentifier,
-        sig_alg: AlgorithmIdentifier,
-        point_len: usize,
-        sha384: bool,
-    }
-
-    impl SignatureVerificationAlgorithm for Ecdsa {
-        fn verify_signature(
-            &self,
-            public_key: &[u8],
-            message: &[u8],
-            signature: &[u8],
-        ) -> Result<(), InvalidSignature> {
-            if public_key.len() != self.point_len {
-                return Err(InvalidSignature);
-            }
-            let key = EcKey::from_sec1(public_key).ok_or(InvalidSignature)?;
-            let digest = if self.sha384 {
-                Sha384::digest(message).to_vec()
-            } else {
-                Sha256::digest(message).to_vec()
-            };
-            if key.verify_prehash(&digest, signature) {
-                Ok(())
-            } else {
-                Err(InvalidSignature)
-            }
-        }
-
-        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-            self.key_alg
-        }
-
-        fn signature_alg_id(&self) -> AlgorithmIdentifier {
-            self.sig_alg
-        }
-    }
-
-    static P256_SHA256: Ecdsa = Ecdsa {
-        key_alg: alg_id::ECDSA_P256,
-        sig_alg: alg_id::ECDSA_SHA256,
-        point_len: 65,
-        sha384: false,
-    };
-    static P256_SHA384: Ecdsa = Ecdsa {
-        key_alg: alg_id::ECDSA_P256,
-        sig_alg: alg_id::ECDSA_SHA384,
-        point_len: 65,
-        sha384: true,
-    };
-    static P384_SHA256: Ecdsa = Ecdsa {
-        key_alg: alg_id::ECDSA_P384,
-        sig_alg: alg_id::ECDSA_SHA256,
-        point_len: 97,
-        sha384: false,
-    };
-    static P384_SHA384: Ecdsa = Ecdsa {
-        key_alg: alg_id::ECDSA_P384,
-        sig_alg: alg_id::ECDSA_SHA384,
-        point_len: 97,
-        sha384: true,
-    };
-
-    pub(super) static ALL: &[&dyn SignatureVerificationAlgorithm] =
-        &[&P256_SHA256, &P256_SHA384, &P384_SHA256, &P384_SHA384];
-}
+static ALGORITHMS: attested_types::signature::Algorithms = attested_types::signature::ring::ALL;
+#[cfg(all(not(feature = "ring"), feature = "rustcrypto"))]
+static ALGORITHMS: attested_types::signature::Algorithms =
+    attested_types::signature::rustcrypto::ALL;
 
 fn check_time(cert: &Certificate, now: SystemTime) -> Result<(), ()> {
     let validity = cert.tbs_certificate().validity();
@@ -810,10 +724,10 @@ mod tests {
         let node = der(include_str!("../tests/data/kms/node_cert.pem"));
         let foreign = der(include_str!("../tests/data/kms/node_cert_other_issuer.pem"));
         let at = UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000));
-        let sets: &[&[&dyn SignatureVerificationAlgorithm]] = &[
+        let sets = [
             #[cfg(feature = "ring")]
-            RING_ALGORITHMS,
-            rustcrypto_algs::ALL,
+            attested_types::signature::ring::ALL,
+            attested_types::signature::rustcrypto::ALL,
         ];
         for algorithms in sets {
             verify_chain(algorithms, &trust.anchor, &trust.service_der, &node, at).unwrap();

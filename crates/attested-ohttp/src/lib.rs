@@ -17,32 +17,30 @@
 //!
 //! The cores are sans-IO: bytes, an explicit `now` and a caller-supplied RNG in; bytes out.
 //!
-//! - [`KeyConfig`], [`decode_key_config_list`], [`KeyPair`]: RFC 9458 key configurations.
-//!   HPKE is the `hpke` crate, with DHKEM(P-384, HKDF-SHA384) and AES-256-GCM (the Azure
-//!   suite) beside X25519, P-256 and X-Wing.
-//! - [`KeyRing`]: the gateway's keys routed by key id, with activation, expiry and grace.
-//! - [`Client`], [`VerifiedKeyConfigs`], [`Preference`]: requests only to attested keys, with
-//!   the best mutually supported suite.
-//! - [`KmsTrust`]: Azure KMS key lists whose CCF receipts verify against a pinned certificate.
-//! - [`Client::encapsulate_chunked`], [`ChunkedRequestDecoder`], [`Dialect`]: chunked OHTTP
-//!   (draft-ietf-ohai-chunked-ohttp) and the Azure response dialect, streaming in bounded
-//!   memory.
-//! - [`AnswerDialect`], [`PendingResponse::into_azure_answer`],
-//!   [`ResponseContext::into_azure_answer`], [`AzureInnerRules`]: Microsoft's Azure answer
-//!   (raw target body in the stream, status and headers on the outer response) and what its
-//!   clients send inside, for interoperating with its servers and clients.
-//! - [`Gateway`]: media types, limits, allow-list; inner status and headers never leave the
-//!   ciphertext.
-//! - [`Target`]: what the gateway admits, an origin-form path under an allowed authority,
-//!   with the forwardable fields; the caller replaces only the path and query of its own base
-//!   URL. [`StreamedRequest`]: the streamed upload as a sans-IO state machine.
-//! - [`ReplayWindow`]: RFC 9458 §6.5 replay refusal in bounded memory, and the inner `Date`
-//!   check of §6.5.1. [`Rotation`] with [`KeyRing::rotate`]: keys rotated before they expire,
-//!   with overlap and grace; expired or unknown keys get the §5.3 key problem
-//!   ([`OuterResponse::key_problem`]).
-//! - [`InnerRequestDecoder`], [`encode_request_head`], [`encode_response_head`],
-//!   [`encode_content_chunk`]: binary HTTP (RFC 9292) in pieces, so that a gateway forwards a
-//!   chunked upload and streams the answer without holding either whole ([`Reply::stream`]).
+//! The root holds the main use ([`Client`], [`Gateway`], [`KeyRing`], [`KeyPair`], [`Suite`],
+//! [`key_config_binding`], the vocabulary types); the rest is grouped by what it holds:
+//!
+//! - [`keys`]: RFC 9458 key configurations and suites (HPKE is the `hpke` crate, with
+//!   DHKEM(P-384, HKDF-SHA384) and AES-256-GCM, the Azure suite, beside X25519, P-256 and
+//!   X-Wing); the gateway's [`KeyRing`] routed by key id, with activation, expiry, grace and
+//!   [`keys::Rotation`] before expiry.
+//! - [`client`]: requests only to key lists that appraised evidence binds
+//!   ([`client::VerifiedKeyConfigs`]), with the best mutually supported suite
+//!   ([`client::Preference`]).
+//! - [`gateway`]: the sans-IO gateway core: media types, limits, the target allow-list
+//!   ([`gateway::Target`], origin form only), the streamed upload ([`gateway::StreamedRequest`]),
+//!   RFC 9458 §6.5 replay refusal in bounded memory ([`gateway::ReplayWindow`]) and the inner
+//!   `Date` check of §6.5.1, the §5.3 key problem ([`gateway::OuterResponse::key_problem`]);
+//!   inner status and headers never leave the ciphertext.
+//! - [`chunked`]: chunked OHTTP (draft-ietf-ohai-chunked-ohttp) and its response
+//!   [`chunked::Dialect`]s, streaming in bounded memory.
+//! - [`message`]: binary HTTP (RFC 9292) in pieces, so that a gateway forwards a chunked upload
+//!   and streams the answer without holding either whole, under head, field and body caps.
+//! - [`azure`]: Microsoft's Azure answer (raw target body in the stream, status and headers on
+//!   the outer response) and what its clients send inside, for interoperating with its servers
+//!   and clients.
+//! - [`kms`]: Azure KMS key lists whose CCF receipts verify against a pinned service
+//!   certificate ([`kms::KmsTrust`]).
 //!
 //! # Why not the `ohttp` crate's encapsulation
 //!
@@ -117,66 +115,37 @@
 //! # Ok(()) }
 //! ```
 
+pub mod azure;
+pub mod chunked;
+pub mod client;
+pub mod gateway;
+pub mod keys;
+pub mod kms;
+pub mod message;
+
 mod attest;
-mod azure;
-mod chunked;
-mod client;
-mod config;
 mod error;
-mod gateway;
-mod glue;
-mod handler;
-mod inner;
-mod kms;
+mod hpke_dispatch;
+mod key_config;
+mod key_ring;
 mod reader;
 mod replay;
 mod response;
 mod suite;
 mod target;
 
-pub use attest::{VerifiedKeyConfigs, key_config_binding};
 pub use attested_types::{
     Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
     Workload,
 };
-pub use azure::{
-    AZURE_APIM_REQUEST_ID_HEADER, AZURE_ATTESTATION_TOKEN_HEADER, AZURE_DISCOVER_PATH,
-    AZURE_ENGINE_TARGET_HEADER, AZURE_REQUEST_ID_HEADER, AZURE_SCORE_PATH, AnswerDialect,
-    AzureAnswerDecoder, AzureBodySealer, AzureForward, AzureInbound, AzureInnerRules, AzureTarget,
-    azure_copies_response_header, azure_request_id, header_ignore_case,
-};
 pub use bhttp;
-pub use chunked::{
-    ChunkLimits, ChunkSealer, ChunkedRequestDecoder, ChunkedResponseContext,
-    ChunkedResponseDecoder, Dialect,
-};
-pub use client::{Client, PendingResponse};
-pub use config::{KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list};
+pub use client::Client;
 pub use error::{Error, Result};
-pub use gateway::Rotation;
-pub use gateway::{KeyRing, ResponseContext, Validity};
-#[doc(hidden)]
-pub use glue::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
-pub use handler::{Finished, MEDIA_TYPE_PROBLEM, PROBLEM_TYPE_OHTTP_KEY, StreamedRequest};
-pub use handler::{
-    Forward, Gateway, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_REQUEST,
-    MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_KEYS, MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE,
-    OuterResponse, Reply, RequestKind, ResponseStream, TargetError, seal_in_chunks,
-};
+pub use gateway::Gateway;
 pub use hpke::rand_core;
-pub use inner::InnerLimits;
-pub use inner::{
-    InnerRequestDecoder, encode_content_chunk, encode_content_end, encode_request_head,
-    encode_response_head,
-};
-pub use kms::{
-    ClaimsDigestFormula, KMS_PENDING_PAUSE, KMS_PENDING_RETRIES, KmsKey, LISTPUBKEYS_PATH,
-    ListPubKeysStatus, MAX_LISTPUBKEYS_LEN,
-};
-pub use kms::{KmsError, KmsTrust};
-pub use replay::{Replay, ReplayLimits, ReplayWindow};
-pub use suite::{Aead, Kdf, Kem, Preference, Suite, SymmetricSuite};
-pub use target::{Target, forwardable_field};
+#[doc(hidden)]
+pub use hpke_dispatch::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
+pub use keys::{KeyPair, KeyRing, Suite, Validity, key_config_binding};
 
 /// The HPKE info label of an RFC 9458 request.
 pub(crate) const LABEL_REQUEST: &[u8] = b"message/bhttp request";

@@ -12,9 +12,10 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    Aead, Client, Error, Kdf, Kem, KeyConfig, KeyPair, KeyRing, Preference, Suite, SymmetricSuite,
-    Validity, VerifiedKeyConfigs, decode_key_config_list, encode_key_config_list,
-    key_config_binding,
+    Client, Error, KeyPair, KeyRing, Suite, Validity, client::Preference,
+    client::VerifiedKeyConfigs, key_config_binding, keys::Aead, keys::Kdf, keys::Kem,
+    keys::KeyConfig, keys::SymmetricSuite, keys::decode_key_config_list,
+    keys::encode_key_config_list,
 };
 use common::{RefusingEvidence, TestEvidence, os_rng};
 

@@ -11,8 +11,9 @@
 mod common;
 
 use attested_ohttp::{
-    AnswerDialect, AzureInnerRules, AzureTarget, ChunkLimits, Error, Suite,
-    azure_copies_response_header, azure_request_id, header_ignore_case,
+    Error, Suite, azure::AnswerDialect, azure::AzureInnerRules, azure::AzureTarget,
+    azure::azure_copies_response_header, azure::azure_request_id, azure::header_ignore_case,
+    chunked::ChunkLimits,
 };
 use common::{now, os_rng, ring_and_client};
 
@@ -84,7 +85,7 @@ fn answer(
     suite: Suite,
     pieces: &[&[u8]],
     finish: bool,
-) -> (Vec<u8>, attested_ohttp::PendingResponse) {
+) -> (Vec<u8>, attested_ohttp::client::PendingResponse) {
     let (ring, client) = ring_and_client(suite);
     let (request, pending) = client.encapsulate(b"req", &mut os_rng()).unwrap();
     let (_, ctx) = ring.decapsulate(&request, now()).unwrap();
@@ -99,7 +100,7 @@ fn answer(
 }
 
 fn decode_in_pieces(
-    pending: attested_ohttp::PendingResponse,
+    pending: attested_ohttp::client::PendingResponse,
     body: &[u8],
     step: usize,
 ) -> Result<Vec<u8>, Error> {
@@ -305,7 +306,7 @@ fn inner_requests_from_microsofts_clients_are_resolved() {
 /// as any other; the allow-list, origin form, the size limit and the replay window hold.
 #[test]
 fn the_gateway_admits_microsofts_requests_under_its_ordinary_rules() {
-    use attested_ohttp::{AzureInbound, GatewayPolicy};
+    use attested_ohttp::{azure::AzureInbound, gateway::GatewayPolicy};
     let (gateway, client) = common::gateway_and_client(
         Suite::P384_AES256GCM,
         "whisper:8000",

@@ -9,8 +9,9 @@
 mod common;
 
 use attested_ohttp::{
-    Aead, ChunkLimits, ChunkedRequestDecoder, Client, Error, Kdf, Kem, KeyPair, KeyRing,
-    Preference, Suite, SymmetricSuite, VerifiedKeyConfigs, key_config_binding,
+    Client, Error, KeyPair, KeyRing, Suite, chunked::ChunkLimits, chunked::ChunkedRequestDecoder,
+    client::Preference, client::VerifiedKeyConfigs, key_config_binding, keys::Aead, keys::Kdf,
+    keys::Kem, keys::SymmetricSuite,
 };
 use common::{FixedRng, TestEvidence, hex_field, json, now, os_rng, ring_and_client, ring_of};
 
@@ -104,7 +105,12 @@ fn draft_example_byte_for_byte() {
 }
 
 /// Seals `body` in `chunk`-byte chunks (the last one final) with the given sealer.
-fn seal_all(mut sealer: attested_ohttp::ChunkSealer, body: &[u8], chunk: usize, out: &mut Vec<u8>) {
+fn seal_all(
+    mut sealer: attested_ohttp::chunked::ChunkSealer,
+    body: &[u8],
+    chunk: usize,
+    out: &mut Vec<u8>,
+) {
     let mut pieces = body.chunks(chunk).peekable();
     while let Some(piece) = pieces.next() {
         if pieces.peek().is_some() {

@@ -15,7 +15,7 @@ mod ohttp_common;
 use std::path::PathBuf;
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
-use attested_ohttp::{ChunkLimits, Suite, seal_in_chunks};
+use attested_ohttp::{Suite, chunked::ChunkLimits, gateway::seal_in_chunks};
 use ohttp_common::{CountingRng, EPHEMERAL, now, ring, x25519_client};
 
 fn bhttp_request() -> Vec<u8> {
@@ -67,17 +67,17 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let (one_shot, _) = client
         .encapsulate_with_fixed_ephemeral(&bhttp_request(), &EPHEMERAL)
         .unwrap();
-    let p384_list = attested_ohttp::encode_key_config_list(
+    let p384_list = attested_ohttp::keys::encode_key_config_list(
         ring.advertised(now())
             .filter(|c| c.kem() != Suite::X25519_AES128GCM.kem),
     );
     let p384 = attested_ohttp::Client::from_verified(
-        &attested_ohttp::VerifiedKeyConfigs::from_accepted(
+        &attested_ohttp::client::VerifiedKeyConfigs::from_accepted(
             &p384_list,
             &Always(attested_ohttp::key_config_binding(&p384_list)),
         )
         .unwrap(),
-        &attested_ohttp::Preference::default(),
+        &attested_ohttp::client::Preference::default(),
     )
     .unwrap();
     let (p384_request, _) = p384
@@ -97,7 +97,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     azure.extend_from_slice(&nonce);
     seal_in_chunks(sealer, &bhttp_response(), 11, &mut azure).unwrap();
 
-    let mut decoder = attested_ohttp::ChunkedRequestDecoder::new(&ring, now(), limits);
+    let mut decoder = attested_ohttp::chunked::ChunkedRequestDecoder::new(&ring, now(), limits);
     let mut sink = Vec::new();
     decoder.push(&chunked[1..], &mut sink).unwrap();
     let (nonce, sealer) = decoder

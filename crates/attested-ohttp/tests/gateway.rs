@@ -12,8 +12,9 @@ use std::io::Cursor;
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    ChunkLimits, Dialect, GatewayPolicy, Inbound, MEDIA_TYPE_CHUNKED_RESPONSE, MEDIA_TYPE_RESPONSE,
-    OuterResponse, PendingResponse, Suite, TargetError,
+    Suite, chunked::ChunkLimits, chunked::Dialect, client::PendingResponse, gateway::GatewayPolicy,
+    gateway::Inbound, gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::MEDIA_TYPE_RESPONSE,
+    gateway::OuterResponse, gateway::TargetError,
 };
 use common::{gateway_and_client, now, os_rng};
 
@@ -45,7 +46,7 @@ fn open(pending: PendingResponse, outer: &OuterResponse) -> Message {
     Message::read_bhttp(&mut Cursor::new(&inner[..])).unwrap()
 }
 
-fn forward(inbound: Inbound) -> Box<attested_ohttp::Forward> {
+fn forward(inbound: Inbound) -> Box<attested_ohttp::gateway::Forward> {
     match inbound {
         Inbound::Forward(f) => f,
         Inbound::Answer(a) => panic!("answered {a:?}"),
@@ -263,8 +264,13 @@ fn azure_and_draft_chunked_requests_through_the_gateway() {
         .encapsulate_chunked(ChunkLimits::default(), &mut os_rng())
         .unwrap();
     let mut wire = head;
-    attested_ohttp::seal_in_chunks(sealer, &request("whisper.internal:8080"), 7, &mut wire)
-        .unwrap();
+    attested_ohttp::gateway::seal_in_chunks(
+        sealer,
+        &request("whisper.internal:8080"),
+        7,
+        &mut wire,
+    )
+    .unwrap();
     let mut inner = Vec::new();
     decoder.push(&wire, &mut inner).unwrap();
     let context = decoder.finish(&mut inner).unwrap();

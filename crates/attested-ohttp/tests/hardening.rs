@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime};
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    Client, GatewayPolicy, Inbound, KeyRing, OuterResponse, PROBLEM_TYPE_OHTTP_KEY,
-    PendingResponse, ReplayLimits, Rotation, Suite, key_config_binding,
+    Client, KeyRing, Suite, client::PendingResponse, gateway::GatewayPolicy, gateway::Inbound,
+    gateway::OuterResponse, gateway::PROBLEM_TYPE_OHTTP_KEY, gateway::ReplayLimits,
+    key_config_binding, keys::Rotation,
 };
 use common::{TestEvidence, gateway_and_client, now, os_rng};
 

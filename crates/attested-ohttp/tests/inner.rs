@@ -15,9 +15,10 @@ use std::io::Cursor;
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    ChunkLimits, Dialect, Error, GatewayPolicy, Inbound, InnerRequestDecoder,
-    MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_REQUEST, Reply, Suite, encode_content_chunk,
-    encode_content_end, encode_request_head, seal_in_chunks,
+    Error, Suite, chunked::ChunkLimits, chunked::Dialect, gateway::GatewayPolicy, gateway::Inbound,
+    gateway::MEDIA_TYPE_CHUNKED_REQUEST, gateway::MEDIA_TYPE_REQUEST, gateway::Reply,
+    gateway::seal_in_chunks, message::InnerRequestDecoder, message::encode_content_chunk,
+    message::encode_content_end, message::encode_request_head,
 };
 use common::{gateway_and_client, now, os_rng};
 

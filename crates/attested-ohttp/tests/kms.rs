@@ -12,8 +12,8 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    ClaimsDigestFormula, Client, KMS_PENDING_RETRIES, KeyPair, KmsError, KmsTrust,
-    ListPubKeysStatus, MAX_LISTPUBKEYS_LEN, Preference, Suite,
+    Client, KeyPair, Suite, client::Preference, kms::ClaimsDigestFormula, kms::KMS_PENDING_RETRIES,
+    kms::KmsError, kms::KmsTrust, kms::ListPubKeysStatus, kms::MAX_LISTPUBKEYS_LEN,
 };
 use base64::Engine as _;
 use p384::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};

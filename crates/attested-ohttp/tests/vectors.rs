@@ -11,9 +11,10 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    Aead, Client, Kdf, Kem, KeyConfig, KeyPair, KeyRing, Preference, Suite, SymmetricSuite,
-    Validity, VerifiedKeyConfigs, decode_key_config_list, encode_key_config_list,
-    hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors, key_config_binding,
+    Client, KeyPair, KeyRing, Suite, Validity, client::Preference, client::VerifiedKeyConfigs,
+    hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors, key_config_binding, keys::Aead,
+    keys::Kdf, keys::Kem, keys::KeyConfig, keys::SymmetricSuite, keys::decode_key_config_list,
+    keys::encode_key_config_list,
 };
 use common::{FixedRng, TestEvidence, hex_field, json};
 

@@ -1,11 +1,12 @@
 //! The TDX implementation of the vocabulary's [`Appraiser`]: parse, DCAP verification against
 //! a pinned root and collateral, then a [`Policy`], at the `now` of the call.
 
-use attested_types::{Accepted, Appraiser, BoxError, Evidence, Measurements, UnixTime, Workload};
+use attested_types::{Accepted, Appraiser, BoxError, Evidence, Measurements, UnixTime};
 
+use crate::error::VerifyError;
 use crate::policy::{AppraisalError, Policy};
 use crate::tcb::TcbStatus;
-use crate::verify::{Verifier, VerifyError};
+use crate::verify::Verifier;
 use crate::{Collateral, ParseError, Quote, TdReport};
 
 /// Why a TDX quote was refused. Each variant names the failed step.
@@ -67,8 +68,9 @@ impl AcceptedQuote {
 /// let spec = QuoteSpec { report_data: bound.to_bytes(), ..platform.quote_spec(QuoteFormat::V4) };
 /// let quote = platform.quote(&spec).unwrap();
 ///
-/// let mut policy = Policy::default();
+/// let mut policy = Policy::new();
 /// policy.mr_td.push(attested_tdx::Hex(spec.mr_td));
+/// policy.rtmr3 = Some(attested_tdx::Hex(spec.rtmrs[3]));
 /// let appraiser = TdxAppraiser::new(
 ///     Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap()),
 ///     Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap(),
@@ -116,19 +118,13 @@ impl TdxAppraiser {
     ) -> Result<AcceptedQuote, TdxAppraisalError> {
         let quote = Quote::parse_allowing_trailing_data(quote)?;
         let verified = self.verifier.verify(&quote, &self.collateral, now)?;
-        self.policy.appraise(&verified, now)?;
-        let report = verified.report();
-        let pinned = self.policy.pinned_measurements();
-        let workload = if pinned.is_empty() {
-            Workload::Any
-        } else {
-            Workload::Pinned(pinned.iter().map(|name| (*name).to_owned()).collect())
-        };
+        let appraised = self.policy.appraise(&verified, now)?;
+        let report = appraised.report();
         Ok(AcceptedQuote {
             accepted: Accepted::assertion(
                 (*report.report_data()).into(),
                 td_measurements(report),
-                workload,
+                appraised.workload().clone(),
             ),
             tcb_status: verified.tcb_status(),
         })

@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use crate::crypto::sha256;
-use crate::verify::error::{Item, VerifyError};
+use crate::error::{Item, VerifyError};
 
 /// Largest collateral part accepted (Intel's largest, the PCK CRL, is tens of kilobytes).
 pub(crate) const MAX_PART_LEN: usize = 1 << 20;

@@ -35,6 +35,11 @@ pub enum Backend {
     #[cfg(feature = "rustcrypto")]
     #[cfg_attr(not(feature = "ring"), default)]
     RustCrypto,
+    /// Accepts **every** signature (feature `insecure-accept-all`): for fuzzers only, so that
+    /// they reach TCB Info and QE Identity parsing and the TCB assessment behind the
+    /// signatures. Never part of [`Backend::all`], never the default.
+    #[cfg(feature = "insecure-accept-all")]
+    InsecureAcceptAll,
 }
 
 impl Backend {
@@ -54,7 +59,31 @@ impl Backend {
             Backend::Ring => &RingBackend,
             #[cfg(feature = "rustcrypto")]
             Backend::RustCrypto => &RustCryptoBackend,
+            #[cfg(feature = "insecure-accept-all")]
+            Backend::InsecureAcceptAll => &AcceptAllBackend,
         }
+    }
+
+    /// The vocabulary's X.509 signature algorithm set of this backend (for rustls-webpki).
+    pub(crate) fn x509_algorithms(self) -> attested_types::signature::Algorithms {
+        match self {
+            #[cfg(feature = "ring")]
+            Backend::Ring => attested_types::signature::ring::ALL,
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => attested_types::signature::rustcrypto::ALL,
+            #[cfg(feature = "insecure-accept-all")]
+            Backend::InsecureAcceptAll => attested_types::signature::accept_all::ALL,
+        }
+    }
+}
+
+#[cfg(feature = "insecure-accept-all")]
+struct AcceptAllBackend;
+
+#[cfg(feature = "insecure-accept-all")]
+impl EcdsaP256 for AcceptAllBackend {
+    fn verify(&self, _: &[u8], _: &[u8], _: EcdsaSig<'_>) -> bool {
+        true
     }
 }
 

@@ -1,13 +1,13 @@
-//! Collateral sources: where [`Collateral`] comes from, and a cache that refreshes it when its
-//! earliest nextUpdate passes. The HTTP source for Intel PCS or a PCCS is behind the `fetch`
+//! Collateral sources: where [`Collateral`] comes from, and a caller-owned cache that says when
+//! its earliest nextUpdate has passed. The HTTP source for Intel PCS or a PCCS is behind the `fetch`
 //! feature; verification never fetches anything itself.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::collateral::Collateral;
+use crate::error::VerifyError;
 use crate::time::UnixTime;
-use crate::verify::error::VerifyError;
 
 /// Which PCK CA issued the platform's PCK certificate (selects the PCK CRL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,51 +65,90 @@ pub trait CollateralSource {
     fn collateral(&self, fmspc: &[u8; 6], ca: PckCa) -> Result<Collateral, FetchError>;
 }
 
-/// Cached collateral with its earliest nextUpdate.
-type Cached = (Arc<Collateral>, UnixTime);
+/// How many (FMSPC, PCK CA) entries a [`CollateralCache`] holds; past it, the entry due first
+/// is dropped. Intel lists a few hundred FMSPCs, and an entry exists only for collateral the
+/// caller fetched, so a fleet's platforms fit while the memory stays bounded.
+pub const COLLATERAL_CACHE_ENTRIES: usize = 256;
 
-/// A [`CollateralSource`] with a cache: collateral is reused until its earliest nextUpdate,
-/// then fetched again. A failed refresh is an error (stale collateral is never served).
-#[derive(Debug)]
-pub struct CachedSource<S> {
-    source: S,
-    cache: Mutex<HashMap<([u8; 6], PckCa), Cached>>,
+/// A store of fetched collateral, reused until its earliest nextUpdate.
+///
+/// It follows the workspace's cache pattern for fetched inputs (`docs/ARCHITECTURE.md`,
+/// "Caches"), like attested-token's `JwksCache`: the caller owns it (a plain value; methods that
+/// change it take `&mut self`, so threads share it behind the caller's lock), and the caller does
+/// the I/O: [`CollateralCache::fresh`] answers from the store or says a fetch is due,
+/// [`CollateralCache::accept`] stores what the caller fetched. [`CollateralCache::get_or_fetch`]
+/// runs a [`CollateralSource`] the caller passes for that one call. A clone is an independent
+/// copy (the collateral itself is shared by `Arc` and immutable). Stale collateral is never
+/// served: past its nextUpdate an entry is due, and a failed fetch is the caller's error.
+#[derive(Debug, Clone, Default)]
+pub struct CollateralCache {
+    entries: HashMap<([u8; 6], PckCa), (Arc<Collateral>, UnixTime)>,
 }
 
-impl<S: CollateralSource> CachedSource<S> {
-    /// Wraps `source`.
-    pub fn new(source: S) -> Self {
-        CachedSource {
-            source,
-            cache: Mutex::new(HashMap::new()),
-        }
+impl CollateralCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The collateral for `fmspc` at `now`: cached while `now` is not past its nextUpdate.
-    pub fn get(
-        &self,
+    /// The cached collateral for `fmspc` and `ca` while `now` is not past its earliest
+    /// nextUpdate; `None` when it is missing or due, and the caller should fetch.
+    pub fn fresh(&self, fmspc: &[u8; 6], ca: PckCa, now: UnixTime) -> Option<Arc<Collateral>> {
+        self.entries
+            .get(&(*fmspc, ca))
+            .filter(|(_, next_update)| now <= *next_update)
+            .map(|(collateral, _)| Arc::clone(collateral))
+    }
+
+    /// Stores collateral the caller fetched for `fmspc` and `ca`, replacing the entry, and
+    /// returns it shared. Refused (and nothing stored) when its nextUpdate cannot be read.
+    pub fn accept(
+        &mut self,
+        fmspc: &[u8; 6],
+        ca: PckCa,
+        collateral: Collateral,
+    ) -> Result<Arc<Collateral>, FetchError> {
+        let next_update = collateral.next_update()?;
+        let collateral = Arc::new(collateral);
+        let key = (*fmspc, ca);
+        if !self.entries.contains_key(&key) && self.entries.len() >= COLLATERAL_CACHE_ENTRIES {
+            let due_first = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, next_update))| *next_update)
+                .map(|(key, _)| *key);
+            if let Some(due_first) = due_first {
+                self.entries.remove(&due_first);
+            }
+        }
+        self.entries
+            .insert(key, (Arc::clone(&collateral), next_update));
+        Ok(collateral)
+    }
+
+    /// The fresh collateral at `now`, or else collateral fetched now from `source` (the
+    /// caller's I/O, for this call) and stored.
+    pub fn get_or_fetch<S: CollateralSource + ?Sized>(
+        &mut self,
+        source: &S,
         fmspc: &[u8; 6],
         ca: PckCa,
         now: UnixTime,
     ) -> Result<Arc<Collateral>, FetchError> {
-        let key = (*fmspc, ca);
-        if let Ok(cache) = self.cache.lock()
-            && let Some((collateral, next_update)) = cache.get(&key)
-            && now <= *next_update
-        {
-            return Ok(Arc::clone(collateral));
+        match self.fresh(fmspc, ca, now) {
+            Some(collateral) => Ok(collateral),
+            None => self.accept(fmspc, ca, source.collateral(fmspc, ca)?),
         }
-        let collateral = Arc::new(self.source.collateral(fmspc, ca)?);
-        let next_update = collateral.next_update()?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, (Arc::clone(&collateral), next_update));
-        }
-        Ok(collateral)
     }
 
-    /// The wrapped source.
-    pub fn source(&self) -> &S {
-        &self.source
+    /// How many entries the cache holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -278,5 +317,95 @@ mod http {
                 root_ca_crl: &root.body,
             })?)
         }
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::sim::SimPlatform;
+
+    const NOW: u64 = 1_750_000_000;
+
+    /// Serves one platform's collateral for any FMSPC, counting fetches, or fails when told.
+    struct Counting {
+        json: String,
+        fetches: Cell<usize>,
+        fail: bool,
+    }
+
+    impl CollateralSource for Counting {
+        fn collateral(&self, _: &[u8; 6], _: PckCa) -> Result<Collateral, FetchError> {
+            self.fetches.set(self.fetches.get() + 1);
+            if self.fail {
+                return Err(FetchError::Http {
+                    url: "https://pccs.test/".into(),
+                    reason: "503".into(),
+                });
+            }
+            Ok(Collateral::from_qvl_json(self.json.as_bytes())?)
+        }
+    }
+
+    fn source(fail: bool) -> Counting {
+        let platform = SimPlatform::from_seed(b"cache", NOW).unwrap();
+        Counting {
+            json: platform.collateral_dcap_qvl_json().to_owned(),
+            fetches: Cell::new(0),
+            fail,
+        }
+    }
+
+    #[test]
+    fn the_store_is_bounded_and_drops_the_entry_due_first() {
+        let source = source(false);
+        let mut cache = CollateralCache::new();
+        for i in 0..=COLLATERAL_CACHE_ENTRIES {
+            let [.., high, low] = u32::try_from(i).unwrap().to_be_bytes();
+            let fmspc = [0, 0, 0, 0, high, low];
+            cache
+                .get_or_fetch(&source, &fmspc, PckCa::Platform, UnixTime(NOW))
+                .unwrap();
+        }
+        assert_eq!(cache.len(), COLLATERAL_CACHE_ENTRIES);
+        assert_eq!(source.fetches.get(), COLLATERAL_CACHE_ENTRIES + 1);
+    }
+
+    #[test]
+    fn a_failed_fetch_is_the_callers_error_and_stores_nothing() {
+        let mut cache = CollateralCache::new();
+        let err = cache
+            .get_or_fetch(&source(true), &[1; 6], PckCa::Platform, UnixTime(NOW))
+            .unwrap_err();
+        assert!(matches!(err, FetchError::Http { .. }), "{err}");
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_clone_is_independent() {
+        let source = source(false);
+        let mut cache = CollateralCache::new();
+        let copy = cache.clone();
+        cache
+            .get_or_fetch(&source, &[2; 6], PckCa::Platform, UnixTime(NOW))
+            .unwrap();
+        assert!(
+            copy.fresh(&[2; 6], PckCa::Platform, UnixTime(NOW))
+                .is_none()
+        );
+        assert!(
+            cache
+                .fresh(&[2; 6], PckCa::Platform, UnixTime(NOW))
+                .is_some()
+        );
+        assert!(
+            cache
+                .fresh(&[2; 6], PckCa::Processor, UnixTime(NOW))
+                .is_none()
+        );
     }
 }

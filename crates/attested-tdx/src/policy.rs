@@ -2,11 +2,20 @@
 //!
 //! Verification answers "is this a genuine TDX quote, and how patched is its platform?";
 //! appraisal answers "is it the TD I expect, on a platform I accept?". Policies are built in
-//! code or loaded from JSON or TOML:
+//! code or loaded from JSON or TOML.
+//!
+//! A policy must identify the workload: MRCONFIGID, or MRTD together with at least one RTMR.
+//! MRTD alone does not: on a cloud TD it measures the provider's firmware, which every tenant
+//! shares, so a genuine TD running anyone's code (whose quote binds its own keys) would pass.
+//! A policy that identifies no workload refuses every quote ([`AppraisalError::NoWorkload`]),
+//! and a policy file that identifies none does not load, unless it says so explicitly:
+//! [`Policy::any_workload`] in code, `any_workload = true` in a file. The appraised value
+//! records what was pinned ([`AppraisedQuote::workload`]).
 //!
 //! ```toml
 //! profile = "azure"                        # strict (default), azure or gcp
 //! mr_td = ["<96 hex digits>", "<96 hex digits>"]   # any of
+//! rtmr1 = "<96 hex digits>"                # MRTD + an RTMR (or MRCONFIGID) identify the workload
 //! mr_service_td = ["<96 hex digits>"]      # any of; TDX 1.5 (v5) reports only
 //! rtmr2 = "<96 hex digits>"
 //! accepted_tcb_statuses = ["UpToDate", "SWHardeningNeeded"]
@@ -20,10 +29,12 @@ use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq as _;
 
+use crate::error::Item;
 use crate::tcb::TcbStatus;
 use crate::time::UnixTime;
-use crate::verify::{Item, VerifiedQuote};
+use crate::verify::VerifiedQuote;
 use crate::{TdAttributes, TdReport};
+use attested_types::Workload;
 
 /// A field name, the policy's expected value (if any) and the report's value.
 type Expectation<'a> = (&'static str, Option<&'a [u8]>, &'a [u8]);
@@ -68,14 +79,15 @@ impl<'de, const N: usize> Deserialize<'de> for Hex<N> {
     }
 }
 
-/// What a verified quote must show. The default accepts only `UpToDate` platforms, refuses
-/// debug TDs and TDs without SEPT_VE_DISABLE, and expects no particular measurements.
+/// What a verified quote must show. [`Policy::new`] accepts only `UpToDate` platforms, refuses
+/// debug TDs and TDs without SEPT_VE_DISABLE, and refuses every quote until the fields pin a
+/// workload (see the module docs); [`Policy::any_workload`] is the explicit opt-out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default = "Policy::new", deny_unknown_fields)]
 pub struct Policy {
     /// The platform profile (decides whether SEPT_VE_DISABLE is required, unless set below).
     pub profile: Profile,
-    /// Accepted MRTDs (any of them); empty accepts any.
+    /// Accepted MRTDs (any of them); empty accepts any. Alone, it does not identify a workload.
     pub mr_td: Vec<Hex<48>>,
     /// Accepted MR_SERVICETDs (any of them; TDX 1.5 reports, v5 body type 3 or 4). Empty
     /// accepts only a TD bound to no service TD (MR_SERVICETD all zero, or a TDX 1.0 report),
@@ -115,10 +127,20 @@ pub struct Policy {
     /// plus this many seconds. When set, this bound also applies to those statuses when they
     /// are listed in `accepted_tcb_statuses`.
     pub out_of_date_grace_period_secs: Option<u64>,
+    /// Accept a policy that identifies no workload: every genuine TD on an accepted platform
+    /// passes, whoever's code it runs. Only for demos and for callers that identify the
+    /// workload otherwise; the appraised value records [`Workload::Any`].
+    pub any_workload: bool,
 }
 
-impl Default for Policy {
-    fn default() -> Self {
+impl Policy {
+    /// Strict platform rules (only `UpToDate`, no debug TD, SEPT_VE_DISABLE required) and no
+    /// workload yet: pin MRCONFIGID, or MRTD and at least one RTMR, before appraising with it.
+    #[expect(
+        clippy::new_without_default,
+        reason = "no Default: a policy is never built silently (issue 11)"
+    )]
+    pub fn new() -> Self {
         Policy {
             profile: Profile::Strict,
             mr_td: Vec::new(),
@@ -138,6 +160,92 @@ impl Default for Policy {
             denied_advisories: Vec::new(),
             min_tcb_evaluation_data_number: None,
             out_of_date_grace_period_secs: None,
+            any_workload: false,
+        }
+    }
+
+    /// Strict platform rules, accepting **any workload**: every genuine TD on an up-to-date
+    /// platform passes, whoever's code it runs. The appraised value says so
+    /// ([`Workload::Any`]). Measurements set afterwards are still compared.
+    pub fn any_workload() -> Self {
+        Policy {
+            any_workload: true,
+            ..Policy::new()
+        }
+    }
+
+    /// Whether the pinned measurements identify a workload: MRCONFIGID, or MRTD with at least
+    /// one RTMR. `Err` names what is missing.
+    pub fn identifies_workload(&self) -> Result<(), AppraisalError> {
+        let rtmr = [&self.rtmr0, &self.rtmr1, &self.rtmr2, &self.rtmr3]
+            .iter()
+            .any(|r| r.is_some());
+        if self.mr_config_id.is_some() || (!self.mr_td.is_empty() && rtmr) {
+            return Ok(());
+        }
+        Err(AppraisalError::NoWorkload(if self.mr_td.is_empty() {
+            "nothing that identifies it is pinned: pin MRCONFIGID, or MRTD and an RTMR"
+        } else {
+            "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
+             every tenant): pin an RTMR, or MRCONFIGID"
+        }))
+    }
+
+    /// Narrows the accepted MRTDs to `values` (a client's `--expect-mrtd`): set when the policy
+    /// lists none, else the values it lists too. Never widens: values outside the policy's list
+    /// are refused here rather than leaving a list that accepts nothing.
+    pub fn expect_mr_td(&mut self, values: &[[u8; 48]]) -> Result<(), AppraisalError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let expected = values.iter().copied().map(Hex);
+        if self.mr_td.is_empty() {
+            self.mr_td = expected.collect();
+            return Ok(());
+        }
+        let narrowed: Vec<Hex<48>> = expected.filter(|m| self.mr_td.contains(m)).collect();
+        if narrowed.is_empty() {
+            return Err(AppraisalError::Conflict(format!(
+                "no expected MRTD is among the policy's mr_td {:?}, so none would be accepted",
+                self.mr_td
+            )));
+        }
+        self.mr_td = narrowed;
+        Ok(())
+    }
+
+    /// Pins RTMR`index` (0 to 3) to `value`; refused when the policy pins another value.
+    pub fn expect_rtmr(&mut self, index: usize, value: [u8; 48]) -> Result<(), AppraisalError> {
+        let slot = match index {
+            0 => &mut self.rtmr0,
+            1 => &mut self.rtmr1,
+            2 => &mut self.rtmr2,
+            3 => &mut self.rtmr3,
+            _ => {
+                return Err(AppraisalError::Conflict(format!(
+                    "RTMR{index} does not exist (RTMR0 to RTMR3)"
+                )));
+            }
+        };
+        pin(slot, value, "RTMR")
+    }
+
+    /// Pins MRCONFIGID to `value`; refused when the policy pins another value.
+    pub fn expect_mr_config_id(&mut self, value: [u8; 48]) -> Result<(), AppraisalError> {
+        pin(&mut self.mr_config_id, value, "MRCONFIGID")
+    }
+
+    /// What the appraised value records: the pinned measurements, or [`Workload::Any`].
+    fn workload(&self) -> Result<Workload, AppraisalError> {
+        match self.identifies_workload() {
+            Ok(()) => Ok(Workload::Pinned(
+                self.pinned_measurements()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            )),
+            Err(_) if self.any_workload => Ok(Workload::Any),
+            Err(missing) => Err(missing),
         }
     }
 }
@@ -202,33 +310,87 @@ pub enum AppraisalError {
     /// The policy file does not parse.
     #[error("policy: {0}")]
     Load(String),
+    /// The policy identifies no workload and does not say it accepts any
+    /// ([`Policy::any_workload`]); the text says what is missing.
+    #[error("the policy identifies no workload: {0}")]
+    NoWorkload(&'static str),
+    /// Reference values given beside the policy contradict it.
+    #[error("reference values contradict the policy: {0}")]
+    Conflict(String),
+}
+
+fn pin(slot: &mut Option<Hex<48>>, value: [u8; 48], field: &str) -> Result<(), AppraisalError> {
+    match slot {
+        Some(pinned) if pinned.0 != value => Err(AppraisalError::Conflict(format!(
+            "{field} {} is not the policy's {}",
+            hex::encode(value),
+            hex::encode(pinned.0)
+        ))),
+        _ => {
+            *slot = Some(Hex(value));
+            Ok(())
+        }
+    }
+}
+
+/// A verified quote the policy accepted, recording what of the workload it pinned. Only
+/// [`Policy::appraise`] makes one.
+#[derive(Debug, Clone)]
+pub struct AppraisedQuote<'a> {
+    verified: VerifiedQuote<'a>,
+    workload: Workload,
+}
+
+impl<'a> AppraisedQuote<'a> {
+    /// The verified quote.
+    pub fn verified(&self) -> &VerifiedQuote<'a> {
+        &self.verified
+    }
+
+    /// The TD report (MRTD, RTMRs, REPORTDATA...).
+    pub fn report(&self) -> &TdReport<'a> {
+        self.verified.report()
+    }
+
+    /// What the policy pinned of the workload ([`Workload::Any`] for an any-workload policy).
+    pub fn workload(&self) -> &Workload {
+        &self.workload
+    }
 }
 
 impl Policy {
-    /// The default policy with the Azure profile (SEPT_VE_DISABLE may be clear).
+    /// [`Policy::new`] with the Azure profile (SEPT_VE_DISABLE may be clear).
     pub fn azure() -> Policy {
         Policy {
             profile: Profile::Azure,
-            ..Policy::default()
+            ..Policy::new()
         }
     }
 
-    /// The default policy with the GCP profile (SEPT_VE_DISABLE may be clear).
+    /// [`Policy::new`] with the GCP profile (SEPT_VE_DISABLE may be clear).
     pub fn gcp() -> Policy {
         Policy {
             profile: Profile::Gcp,
-            ..Policy::default()
+            ..Policy::new()
         }
     }
 
-    /// Parses a JSON policy.
+    /// Parses a JSON policy. Refused when it identifies no workload and does not say
+    /// `"any_workload": true`.
     pub fn from_json(text: &str) -> Result<Policy, AppraisalError> {
-        serde_json::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))
+        let policy: Policy =
+            serde_json::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))?;
+        policy.workload()?;
+        Ok(policy)
     }
 
-    /// Parses a TOML policy.
+    /// Parses a TOML policy. Refused when it identifies no workload and does not say
+    /// `any_workload = true`.
     pub fn from_toml(text: &str) -> Result<Policy, AppraisalError> {
-        toml::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))
+        let policy: Policy =
+            toml::from_str(text).map_err(|e| AppraisalError::Load(e.to_string()))?;
+        policy.workload()?;
+        Ok(policy)
     }
 
     /// Parses a policy file's text: JSON when it starts with `{`, TOML otherwise.
@@ -267,13 +429,15 @@ impl Policy {
             .unwrap_or(matches!(self.profile, Profile::Strict))
     }
 
-    /// Appraises a verified quote at `now`: measurements, attributes and the platform's TCB.
-    pub fn appraise(
+    /// Appraises a verified quote at `now`: the workload rule, measurements, attributes and
+    /// the platform's TCB. The accepted value records what was pinned.
+    pub fn appraise<'a>(
         &self,
-        verified: &VerifiedQuote<'_>,
+        verified: &VerifiedQuote<'a>,
         now: UnixTime,
-    ) -> Result<(), AppraisalError> {
-        self.appraise_report(verified.report())?;
+    ) -> Result<AppraisedQuote<'a>, AppraisalError> {
+        let workload = self.workload()?;
+        self.check_report_unverified(verified.report())?;
         let verdict = verified.verdict();
         // Both collateral items carry the number of the TCB recovery they belong to: a current
         // TCB Info with an old QE Identity is old collateral too.
@@ -298,7 +462,11 @@ impl Policy {
         }) {
             return Err(AppraisalError::Advisory(denied.clone()));
         }
-        self.appraise_tcb_status(verdict.tcb_status, verdict.tcb_date, now)
+        self.appraise_tcb_status(verdict.tcb_status, verdict.tcb_date, now)?;
+        Ok(AppraisedQuote {
+            verified: verified.clone(),
+            workload,
+        })
     }
 
     /// The TCB status rule. A status outside the OutOfDate family is accepted when listed. An
@@ -344,9 +512,10 @@ impl Policy {
         }
     }
 
-    /// The measurement and attribute checks alone, on any TD report. On its own this proves
-    /// nothing (the report may be forged): use [`Policy::appraise`] on verified quotes.
-    pub fn appraise_report(&self, report: &TdReport<'_>) -> Result<(), AppraisalError> {
+    /// The measurement and attribute checks alone, on a report **nobody verified**: on its own
+    /// this proves nothing (the report may be forged), and it does not apply the workload rule.
+    /// Use [`Policy::appraise`] on verified quotes.
+    pub fn check_report_unverified(&self, report: &TdReport<'_>) -> Result<(), AppraisalError> {
         let td = report.td10();
         let attributes: TdAttributes = td.td_attributes();
         if attributes.debug() && !self.allow_debug {

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use crate::error::{Item, VerifyError};
 use crate::time::UnixTime;
-use crate::verify::error::{Item, VerifyError};
 
 /// A TCB status as Intel's collateral and QVL name it.
 #[derive(
@@ -911,7 +911,7 @@ mod tests {
     #[test]
     fn statuses_outside_their_structure_are_refused() {
         use super::{MODULE_STATUSES, PLATFORM_STATUSES, QE_STATUSES, check_status};
-        use crate::verify::error::Item;
+        use crate::error::Item;
         assert!(
             check_status(
                 TDRelaunchAdvised,

@@ -1,5 +1,14 @@
 //! X.509 certificates and CRLs of Intel's DCAP PKI: ECDSA P-256 / SHA-256 only.
 //!
+//! Two paths are validated by `rustls-webpki` ([`verify_end_entity`]): the TCB signing
+//! certificate under the root with the root CA CRL, and the PCK leaf under the (verified) PCK
+//! CA. What webpki does not do is done here: KeyUsage (webpki ignores it for path building),
+//! the trust anchor's own KeyUsage and pathLenConstraint (webpki keeps only its name and key),
+//! and the PCK CA under the root with the PCK CRL it signs (webpki refuses a CA as end entity
+//! and checks no certificate or CRL outside a path), with the same constraints webpki applies:
+//! [`Cert::check_ca_constraints`]. Why the split is where it is, with its measurement:
+//! "Certificate chains" in the crate's README.
+//!
 //! `x509-cert` decodes the structures; the signed `tbsCertificate` / `tbsCertList` bytes are
 //! taken verbatim from the input (never re-encoded), so that a signature is checked over exactly
 //! what the issuer signed.
@@ -7,13 +16,14 @@
 use std::sync::OnceLock;
 
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
+use rustls_pki_types::CertificateDer;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::crypto::{EcdsaP256, EcdsaSig};
+use crate::error::{Item, VerifyError, check_window};
 use crate::time::{self, UnixTime};
-use crate::verify::error::{Item, VerifyError, check_window};
 
 const ECDSA_WITH_SHA256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
@@ -21,6 +31,10 @@ const EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const PRIME256V1: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
+const KEY_USAGE: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.15");
 
 /// Certificates in one PEM chain: Intel's have 2 or 3; more is refused before any parsing.
 pub(crate) const MAX_CHAIN_LEN: usize = 5;
@@ -146,6 +160,76 @@ impl Cert {
         )
     }
 
+    /// Checks that a KeyUsage extension, where present, allows `usage` (RFC 5280 §4.2.1.3: no
+    /// extension is no restriction, as webpki and QVL treat it).
+    pub(crate) fn check_key_usage(
+        &self,
+        item: Item,
+        usage: impl Into<der::flagset::FlagSet<KeyUsages>>,
+        constraint: &'static str,
+    ) -> Result<(), VerifyError> {
+        let usage = usage.into();
+        match self.cert.tbs_certificate().get_extension::<KeyUsage>() {
+            Ok(None) => Ok(()),
+            Ok(Some((_, KeyUsage(flags)))) if flags.contains(usage) => Ok(()),
+            Ok(Some(_)) => Err(VerifyError::Constraint { item, constraint }),
+            Err(e) => Err(VerifyError::malformed(item, format!("KeyUsage: {e}"))),
+        }
+    }
+
+    /// Checks that this CA may have `below` more CA certificates under it in the path
+    /// (pathLenConstraint, RFC 5280 §4.2.1.9): for the trust anchor and the PCK CA, which
+    /// webpki never sees as intermediates.
+    pub(crate) fn check_path_len(&self, item: Item, below: u8) -> Result<(), VerifyError> {
+        match self
+            .cert
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+        {
+            Ok(Some((_, constraints)))
+                if constraints
+                    .path_len_constraint
+                    .is_some_and(|max| below > max) =>
+            {
+                Err(VerifyError::Constraint {
+                    item,
+                    constraint: "its pathLenConstraint (too many CAs below it)",
+                })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(VerifyError::malformed(
+                item,
+                format!("BasicConstraints: {e}"),
+            )),
+        }
+    }
+
+    /// What webpki checks of a CA in a path, for the PCK CA that this crate validates itself:
+    /// no critical extension other than the two it processes (basicConstraints, KeyUsage),
+    /// basicConstraints cA (checked by [`Cert::check_issued_by`] on whatever it issues), and
+    /// KeyUsage `keyCertSign` and `cRLSign` (it signs the PCK leaves and the PCK CRL).
+    pub(crate) fn check_ca_constraints(&self, item: Item) -> Result<(), VerifyError> {
+        let known = [BASIC_CONSTRAINTS, KEY_USAGE];
+        let unknown = self
+            .cert
+            .tbs_certificate()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .any(|e| e.critical && !known.contains(&e.extn_id));
+        if unknown {
+            return Err(VerifyError::Constraint {
+                item,
+                constraint: "the extensions it may mark critical (an unknown one is critical)",
+            });
+        }
+        self.check_key_usage(
+            item,
+            KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+            "its KeyUsage (a CA needs keyCertSign and cRLSign)",
+        )
+    }
+
     /// Checks that `issuer` issued this certificate: names match, the issuer is a CA, and the
     /// signature verifies under the issuer's key.
     pub(crate) fn check_issued_by(
@@ -246,6 +330,26 @@ impl Crl {
         ecdsa: &dyn EcdsaP256,
         now: UnixTime,
     ) -> Result<(), VerifyError> {
+        self.check_issuer_name(item, issuer)?;
+        if !ecdsa.verify(issuer.public_key, &self.tbs, EcdsaSig::Der(&self.signature)) {
+            return Err(VerifyError::BadSignature { item });
+        }
+        check_window(item, self.this_update, self.next_update, now)
+    }
+
+    /// Checks the issuer name and the thisUpdate..nextUpdate window at `now`, for a CRL whose
+    /// signature webpki verifies (the root CA CRL, on the TCB signing path).
+    pub(crate) fn check_unsigned_parts(
+        &self,
+        item: Item,
+        issuer: &Issuer<'_>,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        self.check_issuer_name(item, issuer)?;
+        check_window(item, self.this_update, self.next_update, now)
+    }
+
+    fn check_issuer_name(&self, item: Item, issuer: &Issuer<'_>) -> Result<(), VerifyError> {
         if &self.issuer != issuer.subject {
             return Err(VerifyError::Chain {
                 item,
@@ -253,10 +357,7 @@ impl Crl {
                 reason: "CRL issuer name differs from the issuer's subject",
             });
         }
-        if !ecdsa.verify(issuer.public_key, &self.tbs, EcdsaSig::Der(&self.signature)) {
-            return Err(VerifyError::BadSignature { item });
-        }
-        check_window(item, self.this_update, self.next_update, now)
+        Ok(())
     }
 
     /// `Err(Revoked)` when the CRL lists `cert`'s serial number.
@@ -279,6 +380,159 @@ impl Crl {
             });
         }
         Ok(())
+    }
+}
+
+/// A trust anchor for webpki: the name and key of `cert`, a CA this crate pins or verified.
+pub(crate) fn webpki_anchor(
+    cert: &Cert,
+    item: Item,
+) -> Result<rustls_pki_types::TrustAnchor<'static>, VerifyError> {
+    webpki::anchor_from_trusted_cert(&CertificateDer::from(cert.der.as_slice()))
+        .map(|anchor| anchor.to_owned())
+        .map_err(|e| VerifyError::malformed(item, format!("as a trust anchor: {e}")))
+}
+
+/// A CRL for webpki's revocation check (borrowed: nothing is copied).
+pub(crate) fn webpki_crl(
+    der: &[u8],
+    item: Item,
+) -> Result<webpki::CertRevocationList<'_>, VerifyError> {
+    webpki::BorrowedCertRevocationList::from_der(der)
+        .map(Into::into)
+        .map_err(|e| VerifyError::malformed(item, e))
+}
+
+/// One end-entity path for `rustls-webpki`, and the names its refusals map to.
+pub(crate) struct EndEntityPath<'a> {
+    /// The end-entity certificate (already decoded, its role and validity checked).
+    pub(crate) cert: &'a Cert,
+    pub(crate) item: Item,
+    /// Its issuer, webpki's only trust anchor.
+    pub(crate) issuer: &'a rustls_pki_types::TrustAnchor<'a>,
+    pub(crate) issuer_item: Item,
+    /// The issuer's CRL, checked by webpki (its signature by the issuer's key, its scope, the
+    /// serial), or `None` where the caller looks the serial up in a CRL it verified itself.
+    pub(crate) crl: Option<(&'a webpki::CertRevocationList<'a>, Item)>,
+}
+
+/// Validates `path` with `rustls-webpki` at `now`: the signature by the anchor's key, the
+/// issuer name, basicConstraints (a CA is refused as end entity), unknown critical extensions,
+/// the validity period, and revocation by the given CRL (its signature by the anchor's key;
+/// a CRL that does not cover the certificate is a refusal). Then KeyUsage `digitalSignature`,
+/// which webpki ignores.
+///
+/// When it returns `Ok` with a CRL, that CRL's signature verified under the anchor's key.
+pub(crate) fn verify_end_entity(
+    path: &EndEntityPath<'_>,
+    algorithms: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm],
+    now: UnixTime,
+) -> Result<(), VerifyError> {
+    let item = path.item;
+    let der = CertificateDer::from(path.cert.der.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&der).map_err(|e| path_error(path, &e))?;
+    let crls;
+    let revocation = match &path.crl {
+        Some((crl, _)) => {
+            crls = [*crl];
+            webpki::RevocationOptionsBuilder::new(&crls)
+                .ok()
+                .map(|builder| {
+                    builder
+                        .with_depth(webpki::RevocationCheckDepth::Chain)
+                        .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                        // thisUpdate..nextUpdate is checked by the caller, with named errors.
+                        .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                        .build()
+                })
+        }
+        None => None,
+    };
+    let time = rustls_pki_types::UnixTime::since_unix_epoch(core::time::Duration::from_secs(
+        now.as_secs(),
+    ));
+    end_entity
+        .verify_for_usage(
+            algorithms,
+            core::slice::from_ref(path.issuer),
+            &[],
+            time,
+            AnyExtendedKeyUsage,
+            revocation,
+            None,
+        )
+        .map_err(|e| path_error(path, &e))?;
+    path.cert.check_key_usage(
+        item,
+        KeyUsages::DigitalSignature,
+        "its KeyUsage (a signer needs digitalSignature)",
+    )
+}
+
+/// Intel's signing certificates carry no extended key usage; none is required.
+struct AnyExtendedKeyUsage;
+
+impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
+    fn validate(&self, _iter: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        Ok(())
+    }
+}
+
+/// webpki's refusal, named after the checked items.
+fn path_error(path: &EndEntityPath<'_>, error: &webpki::Error) -> VerifyError {
+    use webpki::Error as W;
+    let item = path.item;
+    let crl_item = path
+        .crl
+        .as_ref()
+        .map_or(Item::Collateral, |(_, item)| *item);
+    #[allow(deprecated)]
+    match error {
+        W::InvalidSignatureForPublicKey
+        | W::UnsupportedSignatureAlgorithm
+        | W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKey
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | W::SignatureAlgorithmMismatch => VerifyError::BadSignature { item },
+        W::InvalidCrlSignatureForPublicKey
+        | W::UnsupportedCrlSignatureAlgorithm
+        | W::UnsupportedCrlSignatureAlgorithmContext(_)
+        | W::UnsupportedCrlSignatureAlgorithmForPublicKey
+        | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => {
+            VerifyError::BadSignature { item: crl_item }
+        }
+        W::CertRevoked => VerifyError::Revoked {
+            item,
+            crl: crl_item,
+            serial: hex::encode(path.cert.serial()),
+        },
+        W::UnknownRevocationStatus => VerifyError::Chain {
+            item: crl_item,
+            issuer: path.issuer_item,
+            reason: "the CRL does not cover the certificate (issuer or distribution point)",
+        },
+        W::UnknownIssuer => VerifyError::Chain {
+            item,
+            issuer: path.issuer_item,
+            reason: "issuer name differs from the issuer's subject",
+        },
+        W::UnsupportedCriticalExtension => VerifyError::Constraint {
+            item,
+            constraint: "the extensions it may mark critical (an unknown one is critical)",
+        },
+        W::CaUsedAsEndEntity => VerifyError::Constraint {
+            item,
+            constraint: "its role: it is a CA (basicConstraints cA) where a signer is expected",
+        },
+        W::PathLenConstraintViolated => VerifyError::Constraint {
+            item,
+            constraint: "a pathLenConstraint",
+        },
+        W::IssuerNotCrlSigner => VerifyError::Constraint {
+            item: path.issuer_item,
+            constraint: "its KeyUsage (a CA needs keyCertSign and cRLSign)",
+        },
+        other => VerifyError::malformed(item, other),
     }
 }
 

@@ -32,7 +32,7 @@ fn appraiser(platform: &SimPlatform, policy: Policy) -> TdxAppraiser {
 #[test]
 fn an_accepted_quote_carries_its_report_data_measurements_and_pins() {
     let (platform, spec, quote) = platform();
-    let mut policy = Policy::default();
+    let mut policy = Policy::any_workload();
     policy.mr_td.push(Hex(spec.mr_td));
     policy.rtmr2 = Some(Hex(spec.rtmrs[2]));
     let accepted = appraiser(&platform, policy)
@@ -50,7 +50,7 @@ fn an_accepted_quote_carries_its_report_data_measurements_and_pins() {
 #[test]
 fn a_policy_that_pins_nothing_says_so_in_the_accepted_value() {
     let (platform, _, quote) = platform();
-    let accepted = appraiser(&platform, Policy::default())
+    let accepted = appraiser(&platform, Policy::any_workload())
         .appraise(&Evidence::platform_quote(&quote), NOW)
         .unwrap();
     assert_eq!(accepted.workload(), &Workload::Any);
@@ -59,13 +59,13 @@ fn a_policy_that_pins_nothing_says_so_in_the_accepted_value() {
 #[test]
 fn refusals_name_the_step_and_now_is_the_callers() {
     let (platform, spec, quote) = platform();
-    let mut policy = Policy::default();
+    let mut policy = Policy::any_workload();
     policy.mr_td.push(Hex([0x99; 48]));
     let refusing = appraiser(&platform, policy);
     let error = refusing.appraise_quote(&quote, NOW).unwrap_err();
     assert!(matches!(error, TdxAppraisalError::Policy(_)), "{error}");
 
-    let mut policy = Policy::default();
+    let mut policy = Policy::any_workload();
     policy.mr_td.push(Hex(spec.mr_td));
     let accepting = appraiser(&platform, policy);
     assert!(accepting.appraise_quote(&quote, NOW).is_ok());

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use attested_tdx::sim::{QuoteFormat, SimPlatform};
 use attested_tdx::{
-    CachedSource, CollateralSource, FetchError, PckCa, PcsClient, TcbStatus, TrustAnchor, UnixTime,
-    Verifier,
+    CollateralCache, CollateralSource, FetchError, PckCa, PcsClient, TcbStatus, TrustAnchor,
+    UnixTime, Verifier,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -164,20 +164,36 @@ fn fetched_collateral_verifies_a_simulated_quote() {
 fn the_cache_refetches_only_after_next_update() {
     let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
     let server = serve(&platform, 8);
-    let cache = CachedSource::new(PcsClient::pccs(&server.base).allow_plain_http_for_tests());
+    let pccs = PcsClient::pccs(&server.base).allow_plain_http_for_tests();
+    let mut cache = CollateralCache::new();
     let fmspc = platform.config().fmspc;
-    let first = cache.get(&fmspc, PckCa::Platform, UnixTime(NOW)).unwrap();
+    assert!(
+        cache
+            .fresh(&fmspc, PckCa::Platform, UnixTime(NOW))
+            .is_none()
+    );
+    let first = cache
+        .get_or_fetch(&pccs, &fmspc, PckCa::Platform, UnixTime(NOW))
+        .unwrap();
     let next_update = first.next_update().unwrap();
     assert!(next_update > UnixTime(NOW));
-    let again = cache.get(&fmspc, PckCa::Platform, next_update).unwrap();
+    let again = cache
+        .get_or_fetch(&pccs, &fmspc, PckCa::Platform, next_update)
+        .unwrap();
     assert!(Arc::ptr_eq(&first, &again));
     assert_eq!(
         server.paths.lock().unwrap().len(),
         4,
         "served from the cache"
     );
+    assert!(
+        cache
+            .fresh(&fmspc, PckCa::Platform, UnixTime(next_update.0 + 1))
+            .is_none(),
+        "due after nextUpdate"
+    );
     cache
-        .get(&fmspc, PckCa::Platform, UnixTime(next_update.0 + 1))
+        .get_or_fetch(&pccs, &fmspc, PckCa::Platform, UnixTime(next_update.0 + 1))
         .unwrap();
     assert_eq!(
         server.paths.lock().unwrap().len(),

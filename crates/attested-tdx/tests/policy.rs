@@ -9,8 +9,8 @@
 
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
 use attested_tdx::{
-    AppraisalError, Collateral, Hex, Policy, Quote, TcbStatus, TdAttributes, TrustAnchor, UnixTime,
-    VerifiedQuote, Verifier,
+    AppraisalError, Collateral, Hex, Policy, Profile, Quote, TcbStatus, TdAttributes, TrustAnchor,
+    UnixTime, VerifiedQuote, Verifier,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -61,14 +61,71 @@ impl Sim {
     }
 
     fn appraise(&self, spec: &QuoteSpec, policy: &Policy, now: u64) -> Result<(), AppraisalError> {
-        self.verified(spec, |verified| policy.appraise(verified, UnixTime(now)))
+        self.verified(spec, |verified| {
+            policy.appraise(verified, UnixTime(now)).map(|_| ())
+        })
     }
 }
 
 #[test]
 fn the_default_policy_accepts_an_up_to_date_production_td() {
     let sim = sim(SimConfig::default());
-    sim.appraise(&sim.spec(), &Policy::default(), NOW).unwrap();
+    sim.appraise(&sim.spec(), &Policy::any_workload(), NOW)
+        .unwrap();
+}
+
+/// The attack: a genuine TD on the same platform (same firmware, so the same MRTD) runs the
+/// attacker's code. A policy that pins MRTD alone, or nothing, must not accept it silently.
+#[test]
+fn a_policy_that_identifies_no_workload_refuses_every_quote() {
+    let sim = sim(SimConfig::default());
+    let ours = sim.spec();
+    let attackers = QuoteSpec {
+        rtmrs: [ours.rtmrs[0], ours.rtmrs[1], ours.rtmrs[2], [0xa7; 48]],
+        ..ours.clone()
+    };
+    let mrtd_only = Policy {
+        mr_td: vec![Hex(ours.mr_td)],
+        ..Policy::new()
+    };
+    for policy in [Policy::new(), Policy::azure(), mrtd_only.clone()] {
+        for spec in [&ours, &attackers] {
+            assert!(
+                matches!(
+                    sim.appraise(spec, &policy, NOW),
+                    Err(AppraisalError::NoWorkload(_))
+                ),
+                "{policy:?}"
+            );
+        }
+    }
+    // MRTD and RTMR3 identify our workload: ours passes, the attacker's is refused by RTMR3.
+    let pinned = Policy {
+        rtmr3: Some(Hex(ours.rtmrs[3])),
+        ..mrtd_only
+    };
+    sim.appraise(&ours, &pinned, NOW).unwrap();
+    assert!(matches!(
+        sim.appraise(&attackers, &pinned, NOW),
+        Err(AppraisalError::Measurement { field: "RTMR3", .. })
+    ));
+    // MRCONFIGID alone identifies it too.
+    let by_config = Policy {
+        mr_config_id: Some(Hex(ours.mr_config_id)),
+        ..Policy::new()
+    };
+    sim.appraise(&ours, &by_config, NOW).unwrap();
+    // The explicit opt-out accepts both, and records that nothing was pinned.
+    sim.verified(&attackers, |verified| {
+        let appraised = Policy::any_workload()
+            .appraise(verified, UnixTime(NOW))
+            .unwrap();
+        assert!(!appraised.workload().is_pinned());
+    });
+    sim.verified(&ours, |verified| {
+        let appraised = pinned.appraise(verified, UnixTime(NOW)).unwrap();
+        assert!(appraised.workload().is_pinned());
+    });
 }
 
 #[test]
@@ -79,12 +136,12 @@ fn debug_tds_are_refused_by_default() {
         ..sim.spec()
     };
     assert_eq!(
-        sim.appraise(&spec, &Policy::default(), NOW),
+        sim.appraise(&spec, &Policy::any_workload(), NOW),
         Err(AppraisalError::Debug)
     );
     let lenient = Policy {
         allow_debug: true,
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     sim.appraise(&spec, &lenient, NOW).unwrap();
 }
@@ -97,7 +154,7 @@ fn the_real_debug_td_is_refused_by_the_default_policy() {
     let quote = Quote::parse(&bytes).unwrap();
     assert!(quote.report().td10().td_attributes().debug());
     assert_eq!(
-        Policy::default().appraise_report(quote.report()),
+        Policy::any_workload().check_report_unverified(quote.report()),
         Err(AppraisalError::Debug)
     );
 }
@@ -110,14 +167,20 @@ fn sept_ve_disable_is_required_except_on_azure_and_gcp() {
         ..sim.spec()
     };
     assert_eq!(
-        sim.appraise(&spec, &Policy::default(), NOW),
+        sim.appraise(&spec, &Policy::any_workload(), NOW),
         Err(AppraisalError::SeptVeDisable)
     );
-    sim.appraise(&spec, &Policy::azure(), NOW).unwrap();
-    sim.appraise(&spec, &Policy::gcp(), NOW).unwrap();
+    for profile in [Profile::Azure, Profile::Gcp] {
+        let policy = Policy {
+            profile,
+            ..Policy::any_workload()
+        };
+        sim.appraise(&spec, &policy, NOW).unwrap();
+    }
     let forced = Policy {
+        profile: Profile::Gcp,
         require_sept_ve_disable: Some(true),
-        ..Policy::gcp()
+        ..Policy::any_workload()
     };
     assert_eq!(
         sim.appraise(&spec, &forced, NOW),
@@ -137,12 +200,16 @@ fn real_cloud_quotes_pass_the_attribute_checks_of_their_profiles_only() {
         };
         let quote = Quote::parse_allowing_trailing_data(&bytes).unwrap();
         assert_eq!(
-            Policy::default().appraise_report(quote.report()),
+            Policy::any_workload().check_report_unverified(quote.report()),
             Err(AppraisalError::SeptVeDisable),
             "{path}"
         );
-        Policy::azure().appraise_report(quote.report()).unwrap();
-        Policy::gcp().appraise_report(quote.report()).unwrap();
+        Policy::azure()
+            .check_report_unverified(quote.report())
+            .unwrap();
+        Policy::gcp()
+            .check_report_unverified(quote.report())
+            .unwrap();
     }
 }
 
@@ -161,7 +228,7 @@ fn every_measurement_is_checked_and_named() {
         mr_owner_config: Some(Hex(spec.mr_owner_config)),
         xfam: Some(Hex(spec.xfam.to_le_bytes())),
         report_data: Some(Hex([0x42; 64])),
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     sim.appraise(&spec, &exact, NOW).unwrap();
     let cases: Vec<(&str, Policy)> = vec![
@@ -254,12 +321,12 @@ fn tcb_status_advisories_and_evaluation_number() {
     });
     let spec = sim.spec();
     assert_eq!(
-        sim.appraise(&spec, &Policy::default(), NOW),
+        sim.appraise(&spec, &Policy::any_workload(), NOW),
         Err(AppraisalError::TcbStatus(TcbStatus::OutOfDate))
     );
     let accepting = Policy {
         accepted_tcb_statuses: vec![TcbStatus::UpToDate, TcbStatus::OutOfDate],
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     sim.appraise(&spec, &accepting, NOW).unwrap();
     let denying = Policy {
@@ -322,7 +389,7 @@ fn out_of_date_is_accepted_only_strictly_before_the_tcb_date_plus_the_grace_peri
             } else {
                 vec![TcbStatus::UpToDate]
             },
-            ..Policy::default()
+            ..Policy::any_workload()
         };
         sim.appraise(&spec, &grace, until - 1).unwrap();
         let err = sim.appraise(&spec, &grace, until).unwrap_err();
@@ -347,7 +414,7 @@ fn out_of_date_is_accepted_only_strictly_before_the_tcb_date_plus_the_grace_peri
     // Without a grace period, listing OutOfDate accepts it at any time.
     let listed = Policy {
         accepted_tcb_statuses: vec![TcbStatus::OutOfDate],
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     sim.appraise(&spec, &listed, until + 365 * 86_400).unwrap();
 }
@@ -373,7 +440,7 @@ fn the_grace_period_counts_from_the_oldest_matched_level() {
     assert_eq!(verdict.tcb_date, UnixTime(module_date));
     let grace = Policy {
         out_of_date_grace_period_secs: Some(400 * 86_400),
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     let until = module_date + 400 * 86_400;
     sim.appraise(&spec, &grace, until - 1).unwrap();
@@ -394,7 +461,7 @@ fn out_of_date_configuration_needed_takes_the_grace_period_only_with_configurati
     assert_eq!(status, TcbStatus::OutOfDateConfigurationNeeded);
     let grace = Policy {
         out_of_date_grace_period_secs: Some(86_400),
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     assert_eq!(
         sim.appraise(&spec, &grace, tcb_date),
@@ -422,11 +489,11 @@ fn mr_service_td_is_any_of_on_tdx_1_5_reports() {
     let sim = sim(SimConfig::default());
     let accepting = Policy {
         mr_service_td: vec![Hex([0x77; 48]), Hex([0x5e; 48])],
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     let other = Policy {
         mr_service_td: vec![Hex([0x77; 48])],
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     for format in [QuoteFormat::V5Td15, QuoteFormat::V5Td15Ext] {
         let spec = sim.spec_in(format);
@@ -453,7 +520,7 @@ fn mr_service_td_is_any_of_on_tdx_1_5_reports() {
             }
             other => panic!("{format:?}: {other:?}"),
         }
-        sim.appraise(&sim.spec_in(format), &Policy::default(), NOW)
+        sim.appraise(&sim.spec_in(format), &Policy::any_workload(), NOW)
             .unwrap();
     }
 }
@@ -463,10 +530,10 @@ fn policies_load_from_json_and_toml() {
     let mr_td = "ab".repeat(48);
     let mr_service_td = "cd".repeat(48);
     let json = format!(
-        r#"{{"profile":"azure","mr_td":["{mr_td}"],"mr_service_td":["{mr_service_td}"],"accepted_tcb_statuses":["UpToDate","SWHardeningNeeded"],"denied_advisories":["INTEL-SA-00837"],"min_tcb_evaluation_data_number":17,"out_of_date_grace_period_secs":3600}}"#
+        r#"{{"profile":"azure","mr_td":["{mr_td}"],"rtmr1":"{mr_td}","mr_service_td":["{mr_service_td}"],"accepted_tcb_statuses":["UpToDate","SWHardeningNeeded"],"denied_advisories":["INTEL-SA-00837"],"min_tcb_evaluation_data_number":17,"out_of_date_grace_period_secs":3600}}"#
     );
     let toml = format!(
-        "profile = \"azure\"\nmr_td = [\"{mr_td}\"]\nmr_service_td = [\"{mr_service_td}\"]\naccepted_tcb_statuses = [\"UpToDate\", \"SWHardeningNeeded\"]\ndenied_advisories = [\"INTEL-SA-00837\"]\nmin_tcb_evaluation_data_number = 17\nout_of_date_grace_period_secs = 3600\n"
+        "profile = \"azure\"\nmr_td = [\"{mr_td}\"]\nrtmr1 = \"{mr_td}\"\nmr_service_td = [\"{mr_service_td}\"]\naccepted_tcb_statuses = [\"UpToDate\", \"SWHardeningNeeded\"]\ndenied_advisories = [\"INTEL-SA-00837\"]\nmin_tcb_evaluation_data_number = 17\nout_of_date_grace_period_secs = 3600\n"
     );
     let from_json = Policy::from_text(&json).unwrap();
     let from_toml = Policy::from_text(&toml).unwrap();
@@ -481,6 +548,29 @@ fn policies_load_from_json_and_toml() {
         Policy::from_json(&serde_json::to_string(&from_json).unwrap()).unwrap(),
         from_json
     );
+    // A file that identifies no workload does not load, unless it says it accepts any.
+    for unpinned in [
+        r#"{"profile":"azure"}"#.to_owned(),
+        format!(r#"{{"mr_td":["{mr_td}"]}}"#),
+        "profile = \"gcp\"\n".to_owned(),
+    ] {
+        assert!(
+            matches!(
+                Policy::from_text(&unpinned),
+                Err(AppraisalError::NoWorkload(_))
+            ),
+            "{unpinned}"
+        );
+    }
+    let any = Policy::from_text(r#"{"profile":"azure","any_workload":true}"#).unwrap();
+    assert!(any.any_workload);
+    assert!(
+        Policy::from_text("any_workload = true\n")
+            .unwrap()
+            .any_workload
+    );
+    let by_config = format!(r#"{{"mr_config_id":"{mr_td}"}}"#);
+    Policy::from_text(&by_config).unwrap();
     for bad in [
         r#"{"mr_td":["abcd"]}"#,
         r#"{"mr_service_td":"abcd"}"#,

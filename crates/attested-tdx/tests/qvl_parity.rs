@@ -87,7 +87,7 @@ fn a_qe_level_needing_configuration_makes_the_quote_out_of_date() {
         );
         assert_eq!(dcap_qvl(&platform, &quote).as_deref(), Ok("UpToDate"));
         assert_eq!(
-            appraise(&platform, &quote, &Policy::default()),
+            appraise(&platform, &quote, &Policy::any_workload()),
             Err(AppraisalError::TcbStatus(TcbStatus::OutOfDate))
         );
     }
@@ -325,7 +325,7 @@ fn the_minimum_evaluation_number_applies_to_the_qe_identity_too() {
         .unwrap();
     let policy = Policy {
         min_tcb_evaluation_data_number: Some(17),
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     assert_eq!(
         appraise(&platform, &quote, &policy),
@@ -337,7 +337,7 @@ fn the_minimum_evaluation_number_applies_to_the_qe_identity_too() {
     );
     let older = Policy {
         min_tcb_evaluation_data_number: Some(16),
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     appraise(&platform, &quote, &older).unwrap();
 }
@@ -352,7 +352,7 @@ fn a_service_td_binding_is_refused_unless_allowed() {
         ..td15_spec(&platform)
     };
     let quote = platform.quote(&spec).unwrap();
-    let err = appraise(&platform, &quote, &Policy::default()).unwrap_err();
+    let err = appraise(&platform, &quote, &Policy::any_workload()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -367,7 +367,7 @@ fn a_service_td_binding_is_refused_unless_allowed() {
     // Allowed: by listing it here, by `allow_service_td` in dcap-qvl.
     let allowing = Policy {
         mr_service_td: vec![Hex([0x5e; 48])],
-        ..Policy::default()
+        ..Policy::any_workload()
     };
     appraise(&platform, &quote, &allowing).unwrap();
     assert_eq!(
@@ -376,7 +376,7 @@ fn a_service_td_binding_is_refused_unless_allowed() {
     );
     // No service TD: accepted by both by default.
     let plain = platform.quote(&td15_spec(&platform)).unwrap();
-    appraise(&platform, &plain, &Policy::default()).unwrap();
+    appraise(&platform, &plain, &Policy::any_workload()).unwrap();
     assert_eq!(dcap_qvl(&platform, &plain).as_deref(), Ok("UpToDate"));
 }
 
@@ -393,7 +393,7 @@ fn reserved_td_attribute_bits_are_refused() {
         };
         let quote = platform.quote(&spec).unwrap();
         assert_eq!(
-            appraise(&platform, &quote, &Policy::default()),
+            appraise(&platform, &quote, &Policy::any_workload()),
             Err(AppraisalError::ReservedAttributes(1 << bit)),
             "bit {bit}"
         );
@@ -405,7 +405,7 @@ fn reserved_td_attribute_bits_are_refused() {
             ..base.clone()
         };
         let quote = platform.quote(&spec).unwrap();
-        appraise(&platform, &quote, &Policy::default()).unwrap();
+        appraise(&platform, &quote, &Policy::any_workload()).unwrap();
         assert_eq!(dcap_qvl(&platform, &quote).as_deref(), Ok("UpToDate"));
     }
 }

@@ -162,3 +162,48 @@ fn platforms_of_one_seed_share_a_pki_so_collateral_can_be_mismatched() {
     assert!(err.contains("Fmspc mismatch"), "{err}");
     verify(&platform, &quote, NOW).unwrap();
 }
+
+/// The certificate defects of `tests/x509_constraints.rs` (all refused by attested-tdx), as
+/// dcap-qvl 0.7 judges them: it refuses unknown critical extensions and a TCB signer revoked by
+/// the root CA CRL, and accepts the KeyUsage and root pathLenConstraint defects (its webpki
+/// ignores KeyUsage and keeps only the anchor's name and key). attested-tdx is the stricter.
+#[test]
+fn dcap_qvl_on_the_certificate_defects_attested_tdx_refuses() {
+    use attested_tdx::sim::{CertDefect, SimCert};
+    let judged = |config: SimConfig| {
+        let platform = SimPlatform::with_config(b"x509 constraints", NOW, config).unwrap();
+        let quote = platform
+            .quote(&platform.quote_spec(QuoteFormat::V4))
+            .unwrap();
+        verify(&platform, &quote, NOW).map(|_| ())
+    };
+    let defect = |defect| SimConfig {
+        cert_defects: vec![defect],
+        ..SimConfig::default()
+    };
+    for cert in [
+        SimCert::PckPlatformCa,
+        SimCert::PckLeaf,
+        SimCert::TcbSigning,
+    ] {
+        let err = judged(defect(CertDefect::UnknownCriticalExtension(cert))).unwrap_err();
+        assert!(
+            err.contains("UnsupportedCriticalExtension"),
+            "{cert:?}: {err}"
+        );
+    }
+    let err = judged(SimConfig {
+        revoke_tcb_signing: true,
+        ..SimConfig::default()
+    })
+    .unwrap_err();
+    assert!(err.contains("CertRevoked"), "{err}");
+    for lenient in [
+        CertDefect::NoKeyCertSign(SimCert::PckPlatformCa),
+        CertDefect::NoDigitalSignature(SimCert::TcbSigning),
+        CertDefect::NoDigitalSignature(SimCert::PckLeaf),
+        CertDefect::RootPathLenZero,
+    ] {
+        assert_eq!(judged(defect(lenient)), Ok(()), "{lenient:?}");
+    }
+}

@@ -2,6 +2,7 @@
 //! (signature, chain, times at the `now` of the call), then the policy. REPORTDATA and
 //! measurements come from the verified claims only.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use attested_types::{
@@ -106,23 +107,32 @@ impl Appraiser for ItaAppraiser {
 /// Appraises AWS Nitro attestation documents (the evidence's `quote` bytes): [`NitroVerifier`]
 /// at `now`, then the [`NitroPolicy`]. REPORTDATA is the document's 64-byte `public_key` (the
 /// BlindAI binding); measurements are `pcr0`, `pcr1`...
+///
+/// The appraiser holds its verifier by `Arc`, so that the per-request appraisers of
+/// [`NitroAppraiser::expecting_nonce`] (and clones) share one verifier and its chain memo: the
+/// sharing is the caller's choice, visible in [`NitroAppraiser::new`]'s argument, never a
+/// side effect of cloning a [`NitroVerifier`].
 #[derive(Debug, Clone)]
 pub struct NitroAppraiser {
-    verifier: NitroVerifier,
+    verifier: Arc<NitroVerifier>,
     policy: NitroPolicy,
 }
 
 impl NitroAppraiser {
-    /// Verifies with `verifier`, then appraises with `policy`.
-    pub fn new(verifier: NitroVerifier, policy: NitroPolicy) -> Self {
-        Self { verifier, policy }
+    /// Verifies with `verifier`, then appraises with `policy`. Pass an `Arc<NitroVerifier>` to
+    /// share one verifier (and its chain memo) with other appraisers.
+    pub fn new(verifier: impl Into<Arc<NitroVerifier>>, policy: NitroPolicy) -> Self {
+        Self {
+            verifier: verifier.into(),
+            policy,
+        }
     }
 
     /// The same appraiser, also requiring `nonce` in the document (the client's, per request).
-    /// The clone shares the verifier's chain cache.
+    /// It shares this appraiser's verifier and chain memo (the same `Arc`).
     pub fn expecting_nonce(&self, nonce: &[u8]) -> Self {
         Self {
-            verifier: self.verifier.clone(),
+            verifier: Arc::clone(&self.verifier),
             policy: self.policy.clone().expect_nonce(nonce),
         }
     }
@@ -167,5 +177,33 @@ impl Appraiser for NitroAppraiser {
             .quote
             .ok_or(AppraiserError::Missing("AWS Nitro attestation document"))?;
         Ok(self.appraise_document(document, now)?.0)
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::sim::{SimEnclave, SimIssuer};
+
+    #[test]
+    fn per_request_appraisers_share_one_verifier_and_its_chain_memo() {
+        let sim = SimIssuer::new([5; 32]).unwrap();
+        let enclave = SimEnclave {
+            public_key: Some(vec![3; 64]),
+            nonce: Some(vec![9; 16]),
+            ..SimEnclave::default()
+        };
+        let doc = sim.nitro_document(&enclave, 1_750_000_000_000);
+        let verifier = Arc::new(NitroVerifier::new(&sim.roots()));
+        let appraiser = NitroAppraiser::new(Arc::clone(&verifier), NitroPolicy::new());
+        let per_request = appraiser.expecting_nonce(&[9; 16]);
+        assert!(Arc::ptr_eq(&per_request.verifier, &verifier));
+        let (_, document) = per_request
+            .appraise_document(&doc, UnixTime(1_750_000_001))
+            .unwrap();
+        assert_eq!(document.nonce, Some(vec![9; 16]));
+        assert_eq!(verifier.remembered_chains(), 1);
     }
 }

@@ -46,9 +46,6 @@ impl Backend {
 pub(crate) enum Hash {
     Sha256,
     Sha384,
-    /// Only X.509 signatures use it, and only the RustCrypto chain algorithms construct it.
-    #[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
-    Sha512,
 }
 
 /// How a signature is computed and encoded.
@@ -59,9 +56,6 @@ pub(crate) enum Scheme {
     RsaPss(Hash),
     /// ECDSA with r||s of fixed width (JWS, COSE).
     EcdsaFixed(Hash),
-    /// ECDSA with a DER `Ecdsa-Sig-Value` (X.509; built only by the RustCrypto chain algorithms).
-    #[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
-    EcdsaDer(Hash),
 }
 
 /// A public key, normalised so that a JWK and a certificate's SPKI compare equal.
@@ -181,7 +175,6 @@ mod ring_backend {
                 let params = match hash {
                     Hash::Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
                     Hash::Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-                    Hash::Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
                 };
                 RsaPublicKeyComponents { n, e }
                     .verify(params, message, signature)
@@ -191,27 +184,18 @@ mod ring_backend {
                 let params = match hash {
                     Hash::Sha256 => &sig::RSA_PSS_2048_8192_SHA256,
                     Hash::Sha384 => &sig::RSA_PSS_2048_8192_SHA384,
-                    Hash::Sha512 => &sig::RSA_PSS_2048_8192_SHA512,
                 };
                 RsaPublicKeyComponents { n, e }
                     .verify(params, message, signature)
                     .is_ok()
             }
-            (
-                Scheme::EcdsaFixed(hash) | Scheme::EcdsaDer(hash),
-                PublicKey::P256(point) | PublicKey::P384(point),
-            ) => {
+            (Scheme::EcdsaFixed(hash), PublicKey::P256(point) | PublicKey::P384(point)) => {
                 let p384 = matches!(key, PublicKey::P384(_));
-                let fixed = matches!(scheme, Scheme::EcdsaFixed(_));
-                let alg: &dyn sig::VerificationAlgorithm = match (p384, hash, fixed) {
-                    (false, Hash::Sha256, true) => &sig::ECDSA_P256_SHA256_FIXED,
-                    (true, Hash::Sha384, true) => &sig::ECDSA_P384_SHA384_FIXED,
-                    (false, Hash::Sha256, false) => &sig::ECDSA_P256_SHA256_ASN1,
-                    (false, Hash::Sha384, false) => &sig::ECDSA_P256_SHA384_ASN1,
-                    (true, Hash::Sha256, false) => &sig::ECDSA_P384_SHA256_ASN1,
-                    (true, Hash::Sha384, false) => &sig::ECDSA_P384_SHA384_ASN1,
+                let alg: &dyn sig::VerificationAlgorithm = match (p384, hash) {
+                    (false, Hash::Sha256) => &sig::ECDSA_P256_SHA256_FIXED,
+                    (true, Hash::Sha384) => &sig::ECDSA_P384_SHA384_FIXED,
                     // Fixed-width signatures come only from JWS and COSE, which pair each
-                    // curve with its own hash; SHA-512 ECDSA is used by none of our issuers.
+                    // curve with its own hash.
                     _ => return false,
                 };
                 UnparsedPublicKey::new(alg, point)
@@ -228,7 +212,7 @@ mod rustcrypto_backend {
     use super::{Hash, PublicKey, Scheme};
     use rsa::signature::Verifier as _;
     use rsa::{BoxedUint, RsaPublicKey};
-    use sha2::{Digest, Sha256, Sha384, Sha512};
+    use sha2::{Digest, Sha256, Sha384};
 
     pub(super) fn verify(
         scheme: Scheme,
@@ -244,30 +228,24 @@ mod rustcrypto_backend {
                 let pss = matches!(scheme, Scheme::RsaPss(_));
                 rsa_verify(key, pss, hash, message, signature)
             }
-            (Scheme::EcdsaFixed(hash) | Scheme::EcdsaDer(hash), PublicKey::P256(point)) => {
+            (Scheme::EcdsaFixed(hash), PublicKey::P256(point)) => {
                 use p256::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
                 let Ok(key) = VerifyingKey::from_sec1_bytes(point) else {
                     return false;
                 };
-                let sig = if matches!(scheme, Scheme::EcdsaDer(_)) {
-                    Signature::from_der(signature)
-                } else {
-                    Signature::from_slice(signature)
+                let Ok(sig) = Signature::from_slice(signature) else {
+                    return false;
                 };
-                let Ok(sig) = sig else { return false };
                 key.verify_prehash(&prehash(hash, message), &sig).is_ok()
             }
-            (Scheme::EcdsaFixed(hash) | Scheme::EcdsaDer(hash), PublicKey::P384(point)) => {
+            (Scheme::EcdsaFixed(hash), PublicKey::P384(point)) => {
                 use p384::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
                 let Ok(key) = VerifyingKey::from_sec1_bytes(point) else {
                     return false;
                 };
-                let sig = if matches!(scheme, Scheme::EcdsaDer(_)) {
-                    Signature::from_der(signature)
-                } else {
-                    Signature::from_slice(signature)
+                let Ok(sig) = Signature::from_slice(signature) else {
+                    return false;
                 };
-                let Ok(sig) = sig else { return false };
                 key.verify_prehash(&prehash(hash, message), &sig).is_ok()
             }
             _ => false,
@@ -278,7 +256,6 @@ mod rustcrypto_backend {
         match hash {
             Hash::Sha256 => Sha256::digest(message).to_vec(),
             Hash::Sha384 => Sha384::digest(message).to_vec(),
-            Hash::Sha512 => Sha512::digest(message).to_vec(),
         }
     }
 
@@ -308,10 +285,8 @@ mod rustcrypto_backend {
         match (pss, hash) {
             (false, Hash::Sha256) => check!(pkcs1v15, Sha256),
             (false, Hash::Sha384) => check!(pkcs1v15, Sha384),
-            (false, Hash::Sha512) => check!(pkcs1v15, Sha512),
             (true, Hash::Sha256) => check!(pss, Sha256),
             (true, Hash::Sha384) => check!(pss, Sha384),
-            (true, Hash::Sha512) => check!(pss, Sha512),
         }
     }
 }
@@ -333,11 +308,10 @@ mod tests {
     fn wrong_key_types_and_garbage_never_verify() {
         let p256 = PublicKey::ec_point(Curve::P256, &[&[4u8][..], &[1; 64]].concat()).unwrap();
         let rsa = PublicKey::rsa(&[0xff; 256], &[1, 0, 1]).unwrap();
-        let cases: [(Scheme, &PublicKey, &[u8]); 5] = [
+        let cases: [(Scheme, &PublicKey, &[u8]); 4] = [
             (Scheme::RsaPss(Hash::Sha384), &p256, &[0; 256]),
             (Scheme::EcdsaFixed(Hash::Sha256), &rsa, &[0; 64]),
             (Scheme::EcdsaFixed(Hash::Sha256), &p256, &[0; 64]),
-            (Scheme::EcdsaDer(Hash::Sha256), &p256, &[]),
             (Scheme::RsaPkcs1(Hash::Sha256), &rsa, &[1; 256]),
         ];
         for &backend in Backend::all() {

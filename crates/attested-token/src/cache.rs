@@ -3,6 +3,9 @@
 //! Keys are refreshed after a TTL, and when a token names a kid the cache does not hold; every
 //! fetch attempt starts a cooldown, so that tokens with random kids cannot cause a fetch flood.
 //! An offline snapshot never fetches.
+//!
+//! The caller owns the cache (a plain value, `&mut self` to change it; behind the caller's
+//! lock when threads share it) and does the I/O; a clone is an independent copy.
 
 use std::time::{Duration, SystemTime};
 

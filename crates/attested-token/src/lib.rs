@@ -25,6 +25,38 @@
 //! `rustcrypto` ([`Backend`]). Feature `fetch` adds an HTTP [`JwksFetcher`] for the sans-IO
 //! [`JwksCache`]; feature `sim` adds a simulated issuer for tests and demos.
 //!
+//! # Certificate chains in the workspace
+//!
+//! Every X.509 chain the workspace verifies, and what validates it (pathLen, KeyUsage,
+//! critical extensions and CRLs enforced on each):
+//!
+//! - ITA (RSA), NVIDIA NRAS (P-384), AWS Nitro: this crate, with `rustls-webpki`;
+//! - the KMS (CCF) service certificate: `attested-ohttp`, with `rustls-webpki`;
+//! - Intel's TCB signing chain (root CA CRL) and the PCK leaf: `attested-tdx`, with
+//!   `rustls-webpki`; the PCK CA and the PCK CRL: `attested-tdx`'s own code, since webpki
+//!   cannot validate a CA as end entity (see that crate's README, "Certificate chains").
+//!
+//! # Caches
+//!
+//! The crate holds two caches, both following the workspace's one pattern
+//! (`docs/ARCHITECTURE.md`, "Caches"):
+//!
+//! - [`JwksCache`] is a *store* of fetched inputs whose freshness decides verdicts. It is
+//!   sans-IO: [`JwksCache::should_fetch`] says when to fetch, the caller fetches and hands the
+//!   bytes to [`JwksCache::accept`]; methods that change it take `&mut self`. The caller owns
+//!   it and, to share it between threads, puts it behind its own lock. A clone is an independent
+//!   copy. [`JwksCache::refresh`] is a convenience that runs a [`JwksFetcher`] the caller passes
+//!   for that call; the crate itself never performs I/O (feature `fetch`'s fetcher is the
+//!   caller's to pass).
+//! - [`NitroVerifier`] keeps a *memo* of verified certificate chains: a pure function of the
+//!   certificates' bytes, so a hit gives the verdict a miss would (each certificate's window is
+//!   still checked at every `now`). The verifier owns it behind a lock held only to look up or
+//!   insert, so `verify` takes `&self` and one `Arc<NitroVerifier>` serves many threads. A clone
+//!   starts with a copy of the memo and shares nothing after; sharing is spelled `Arc`, as
+//!   [`NitroAppraiser::new`] takes it.
+//!
+//! Key sets ([`KeySet`]) and CRLs are immutable once built; their clones share them by `Arc`.
+//!
 //! # Example
 //!
 //! Verify an ITA token and appraise it (here from the simulator, so that the example runs;

@@ -2,7 +2,7 @@
 //! leaf certificate that chains through `cabundle` to the AWS Nitro root.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ciborium::Value;
@@ -365,14 +365,34 @@ impl NitroDocument {
 ///
 /// Verified chains are remembered (keyed by their certificates' bytes, at most
 /// [`NITRO_CHAIN_CACHE`] of them), so that a warm verification costs one ECDSA check; every
-/// certificate's window is still checked at each `now`.
-#[derive(Debug, Clone)]
+/// certificate's window is still checked at each `now`, so a remembered chain gives the verdict
+/// a fresh one would.
+///
+/// The memo follows the workspace's cache pattern (see the crate docs): the verifier owns it,
+/// behind a lock held only to look up or insert (never while verifying), so
+/// [`NitroVerifier::verify`] takes `&self` and one verifier serves many threads through an
+/// `Arc<NitroVerifier>`. A clone is independent: it starts with a copy of the chains remembered
+/// so far and shares nothing after that.
+#[derive(Debug)]
 pub struct NitroVerifier {
     roots: TrustRoots,
     time: TimeRules,
     limits: Limits,
     backend: Backend,
-    chains: Arc<Mutex<HashMap<[u8; 32], VerifiedChain>>>,
+    chains: Mutex<HashMap<[u8; 32], VerifiedChain>>,
+}
+
+impl Clone for NitroVerifier {
+    /// An independent verifier with a copy of the chains remembered so far.
+    fn clone(&self) -> Self {
+        NitroVerifier {
+            roots: self.roots.clone(),
+            time: self.time,
+            limits: self.limits,
+            backend: self.backend,
+            chains: Mutex::new(self.chains.lock().map(|c| c.clone()).unwrap_or_default()),
+        }
+    }
 }
 
 /// How many verified chains a [`NitroVerifier`] remembers.
@@ -389,7 +409,7 @@ impl NitroVerifier {
             },
             limits: Limits::default(),
             backend: Backend::default(),
-            chains: Arc::default(),
+            chains: Mutex::default(),
         }
     }
 
@@ -414,7 +434,7 @@ impl NitroVerifier {
     /// Chooses the signature backend.
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
-        self.chains = Arc::default();
+        self.chains = Mutex::default();
         self
     }
 
@@ -442,6 +462,12 @@ impl NitroVerifier {
         self.time
             .check_issued(doc.timestamp_ms / 1000, now_s, self.time.max_age)?;
         Ok(doc)
+    }
+
+    /// How many verified chains this verifier remembers now.
+    #[cfg(test)]
+    pub(crate) fn remembered_chains(&self) -> usize {
+        self.chains.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     fn chain(&self, doc: &NitroDocument) -> Result<VerifiedChain, Error> {
@@ -562,5 +588,48 @@ impl NitroPolicy {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::sim::{SimEnclave, SimIssuer};
+
+    const TS_MS: u64 = 1_750_000_000_000;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(TS_MS + 1000)
+    }
+
+    #[test]
+    fn a_clone_copies_the_chain_memo_and_shares_nothing_after() {
+        let sim = SimIssuer::new([4; 32]).unwrap();
+        let doc = sim.nitro_document(&SimEnclave::default(), TS_MS);
+        let original = NitroVerifier::new(&sim.roots());
+
+        // Verifying through a clone leaves the original's memo as it was.
+        let early = original.clone();
+        early.verify(&doc, now()).unwrap();
+        assert_eq!(early.remembered_chains(), 1);
+        assert_eq!(original.remembered_chains(), 0);
+
+        // A clone made later starts with a copy of what was remembered.
+        original.verify(&doc, now()).unwrap();
+        let late = original.clone();
+        assert_eq!(late.remembered_chains(), 1);
+
+        // A verifier with another backend starts empty.
+        assert_eq!(
+            original
+                .clone()
+                .backend(Backend::default())
+                .remembered_chains(),
+            0
+        );
     }
 }

@@ -6,10 +6,10 @@
 //! Chains are validated by `rustls-webpki` (the rustls team's fuzzed RFC 5280 path builder):
 //! signatures, basicConstraints (cA and pathLenConstraint), name constraints, unknown critical
 //! extensions, and revocation against the CRLs a caller passes in ([`Crls`]). Signatures go
-//! through webpki's own `ring` algorithms under the default backend; under `rustcrypto` through
-//! [`SignatureVerificationAlgorithm`]s implemented in this module over the crate's RustCrypto
-//! backend (the `rustls-rustcrypto` provider is an alpha that pins RustCrypto pre-releases other
-//! than ours, so it was not taken).
+//! through the vocabulary's algorithm sets (`attested_types::signature`): webpki's own `ring`
+//! algorithms under the default backend, the RustCrypto ones under `rustcrypto` (the
+//! `rustls-rustcrypto` provider is an alpha that pins RustCrypto pre-releases other than ours,
+//! so it was not taken).
 //!
 //! webpki deliberately ignores the KeyUsage extension for path building; this module checks it
 //! on the path webpki returns: every CA certificate with a KeyUsage must allow `keyCertSign`, the
@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use der::asn1::{ObjectIdentifier, UintRef};
 use der::{Decode, Encode};
-use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
@@ -73,12 +73,6 @@ pub(crate) struct ParsedCert {
 struct RsaPublicKeyDer<'a> {
     modulus: UintRef<'a>,
     public_exponent: UintRef<'a>,
-}
-
-#[cfg(feature = "rustcrypto")]
-fn rsa_key(bits: &[u8]) -> Option<PublicKey> {
-    let rsa = RsaPublicKeyDer::from_der(bits).ok()?;
-    PublicKey::rsa(rsa.modulus.as_bytes(), rsa.public_exponent.as_bytes()).ok()
 }
 
 fn spki_key(
@@ -352,111 +346,14 @@ impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
     }
 }
 
-/// webpki's `ring` algorithms: the RSA and ECDSA set the crate's issuers use.
-#[cfg(feature = "ring")]
-static RING_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
-    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
-    webpki::ring::ECDSA_P256_SHA256,
-    webpki::ring::ECDSA_P256_SHA384,
-    webpki::ring::ECDSA_P384_SHA256,
-    webpki::ring::ECDSA_P384_SHA384,
-];
-
-fn algorithms(backend: Backend) -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+/// The vocabulary's algorithm set for `backend` (the same algorithms either way).
+fn algorithms(backend: Backend) -> attested_types::signature::Algorithms {
     match backend {
         #[cfg(feature = "ring")]
-        Backend::Ring => RING_ALGORITHMS,
+        Backend::Ring => attested_types::signature::ring::ALL,
         #[cfg(feature = "rustcrypto")]
-        Backend::RustCrypto => rustcrypto_algs::ALL,
+        Backend::RustCrypto => attested_types::signature::rustcrypto::ALL,
     }
-}
-
-/// webpki's [`SignatureVerificationAlgorithm`] over the crate's RustCrypto backend: the same
-/// algorithm set as the `ring` list above.
-#[cfg(feature = "rustcrypto")]
-mod rustcrypto_algs {
-    use rustls_pki_types::alg_id::{self, AlgorithmIdentifier};
-    use rustls_pki_types::{InvalidSignature, SignatureVerificationAlgorithm};
-
-    use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
-
-    #[derive(Debug)]
-    pub(super) struct Alg {
-        key_alg: AlgorithmIdentifier,
-        sig_alg: AlgorithmIdentifier,
-        /// `None`: RSA; otherwise the curve the key must be on.
-        curve: Option<Curve>,
-        scheme: Scheme,
-    }
-
-    impl SignatureVerificationAlgorithm for Alg {
-        fn verify_signature(
-            &self,
-            public_key: &[u8],
-            message: &[u8],
-            signature: &[u8],
-        ) -> Result<(), InvalidSignature> {
-            let key = match self.curve {
-                None => super::rsa_key(public_key),
-                Some(curve) => PublicKey::ec_point(curve, public_key).ok(),
-            }
-            .ok_or(InvalidSignature)?;
-            if backend::verify(Backend::RustCrypto, self.scheme, &key, message, signature) {
-                Ok(())
-            } else {
-                Err(InvalidSignature)
-            }
-        }
-
-        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-            self.key_alg
-        }
-
-        fn signature_alg_id(&self) -> AlgorithmIdentifier {
-            self.sig_alg
-        }
-    }
-
-    const fn rsa(sig_alg: AlgorithmIdentifier, hash: Hash) -> Alg {
-        Alg {
-            key_alg: alg_id::RSA_ENCRYPTION,
-            sig_alg,
-            curve: None,
-            scheme: Scheme::RsaPkcs1(hash),
-        }
-    }
-
-    const fn ecdsa(curve: Curve, sig_alg: AlgorithmIdentifier, hash: Hash) -> Alg {
-        Alg {
-            key_alg: match curve {
-                Curve::P256 => alg_id::ECDSA_P256,
-                Curve::P384 => alg_id::ECDSA_P384,
-            },
-            sig_alg,
-            curve: Some(curve),
-            scheme: Scheme::EcdsaDer(hash),
-        }
-    }
-
-    static RSA_SHA256: Alg = rsa(alg_id::RSA_PKCS1_SHA256, Hash::Sha256);
-    static RSA_SHA384: Alg = rsa(alg_id::RSA_PKCS1_SHA384, Hash::Sha384);
-    static RSA_SHA512: Alg = rsa(alg_id::RSA_PKCS1_SHA512, Hash::Sha512);
-    static P256_SHA256: Alg = ecdsa(Curve::P256, alg_id::ECDSA_SHA256, Hash::Sha256);
-    static P256_SHA384: Alg = ecdsa(Curve::P256, alg_id::ECDSA_SHA384, Hash::Sha384);
-    static P384_SHA256: Alg = ecdsa(Curve::P384, alg_id::ECDSA_SHA256, Hash::Sha256);
-    static P384_SHA384: Alg = ecdsa(Curve::P384, alg_id::ECDSA_SHA384, Hash::Sha384);
-
-    pub(super) static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
-        &RSA_SHA256,
-        &RSA_SHA384,
-        &RSA_SHA512,
-        &P256_SHA256,
-        &P256_SHA384,
-        &P384_SHA256,
-        &P384_SHA384,
-    ];
 }
 
 /// What webpki's refusal means for this crate's callers.

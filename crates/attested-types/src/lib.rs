@@ -4,6 +4,8 @@
 //! - [`ReportData`]: the 64 bytes a TEE report carries for the user, its two binding
 //!   conventions and a constant-time comparison.
 //! - [`UnixTime`]: the one time type. Verification never reads a clock: callers pass `now`.
+//! - [`signature`]: the signature algorithms X.509 chains are checked with (rustls-webpki's
+//!   interface), `ring` or RustCrypto, pluggable.
 //! - [`Evidence`], [`Appraiser`], [`Accepted`]: what a protocol carries, the trait that
 //!   verifies and appraises it, and the appraised value a protocol accepts. `attested-tdx` and
 //!   `attested-token` implement [`Appraiser`]; `attested-noise` and `attested-ohttp` take one.
@@ -36,6 +38,7 @@
 
 mod evidence;
 mod report_data;
+pub mod signature;
 mod time;
 
 pub use evidence::{Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, Workload};

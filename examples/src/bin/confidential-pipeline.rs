@@ -18,14 +18,14 @@ use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::ohttp_gateway::{self, GatewayOptions};
 use attested_examples::pipeline::{demo_wav, serve_on_loopback};
 use attested_examples::tdx_evidence::{
-    TdxCheck, TdxEvidenceSource, Tee, load_collateral, policy_expecting,
+    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral, policy_expecting,
 };
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
 };
 use attested_examples::{error_chain, hostile, mock_llm, mock_whisper};
 use attested_noise::{BoxError, Config, NoiseStaticKey, Profile};
-use attested_ohttp::{Dialect, Suite};
+use attested_ohttp::{Suite, chunked::Dialect};
 use attested_tdx::TrustAnchor;
 use clap::Parser;
 
@@ -54,6 +54,14 @@ struct Args {
     /// Expect this MRTD (hex) from both servers instead of the simulated platforms' own.
     #[arg(long)]
     expect_mrtd: Option<String>,
+    /// Expect RTMR N = HEX from both servers (repeatable; default with `--tee sim`: the
+    /// simulated platforms' RTMR3). MRTD with an RTMR identifies the workload.
+    #[arg(long, value_name = "N=HEX")]
+    expect_rtmr: Vec<String>,
+    /// Accept ANY workload on a genuine platform (announced loudly); without it, the servers'
+    /// quotes must match reference values that identify the workload.
+    #[arg(long)]
+    allow_any_workload: bool,
     /// Collateral for the quotes (dcap-qvl JSON; with `--tee tdx`, fetched from Intel PCS for
     /// this platform); default: the servers' `GET /collateral` (simulated platforms only).
     #[arg(long)]
@@ -208,8 +216,38 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             (None, Tee::Tdx) => Ok(Vec::new()),
         }
     };
-    let gateway_policy = policy_expecting(&expected(GATEWAY_SIM_MRTD)?);
-    let proxy_policy = policy_expecting(&expected(PROXY_SIM_MRTD)?);
+    let mut rtmrs = Vec::new();
+    for text in &args.expect_rtmr {
+        let (index, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("--expect-rtmr {text}: not N=HEX"))?;
+        let index: usize = index
+            .parse()
+            .ok()
+            .filter(|i| *i <= 3)
+            .ok_or_else(|| format!("--expect-rtmr {text}: N is 0 to 3"))?;
+        rtmrs.push((index, decode_hex::<48>(value, "--expect-rtmr")?));
+    }
+    if rtmrs.is_empty() && args.tee == Tee::Sim {
+        rtmrs.push((3, decode_hex::<48>(SIM_RTMR3, "SIM_RTMR3")?));
+    }
+    let mut gateway_policy = policy_expecting(&expected(GATEWAY_SIM_MRTD)?, &rtmrs);
+    let mut proxy_policy = policy_expecting(&expected(PROXY_SIM_MRTD)?, &rtmrs);
+    if args.allow_any_workload {
+        println!("WARNING: --allow-any-workload: ANY workload on a genuine platform gets the data");
+        gateway_policy.any_workload = true;
+        proxy_policy.any_workload = true;
+    }
+    for policy in [&gateway_policy, &proxy_policy] {
+        if !policy.any_workload
+            && let Err(missing) = policy.identifies_workload()
+        {
+            eprintln!(
+                "usage: {missing} (give --expect-mrtd and --expect-rtmr, or --allow-any-workload)"
+            );
+            std::process::exit(2);
+        }
+    }
     println!("policy:");
     println!(
         "  quotes must chain to {anchor_name}, with valid collateral (signatures, CRLs, dates)"
@@ -222,12 +260,15 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
     );
+    for (index, value) in &rtmrs {
+        println!("  both servers' RTMR{index}: {}", hex::encode(value));
+    }
     for (who, policy) in [("gateway", &gateway_policy), ("proxy", &proxy_policy)] {
         let mrtds: Vec<String> = policy.mr_td.iter().map(|m| hex::encode(m.0)).collect();
         println!(
             "  {who} MRTD: {}",
             if mrtds.is_empty() {
-                "any (give --expect-mrtd)".to_owned()
+                "any (give --expect-mrtd and --expect-rtmr)".to_owned()
             } else {
                 mrtds.join(" or ")
             }

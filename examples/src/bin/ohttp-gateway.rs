@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use attested_examples::nitro_evidence::NitroSimSource;
 use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
 use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
-use attested_ohttp::{AzureInnerRules, Dialect, Rotation, Suite};
+use attested_ohttp::{Suite, azure::AzureInnerRules, chunked::Dialect, keys::Rotation};
 use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, ValueEnum)]

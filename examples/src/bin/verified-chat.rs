@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use attested_examples::chat_client::{ClientCheck, VerifiedChat, decode_hex};
 use attested_examples::error_chain;
 use attested_examples::ita_evidence::TokenTrustArgs;
-use attested_examples::tdx_evidence::TrustArgs;
+use attested_examples::tdx_evidence::{TrustArgs, require_workload};
 use attested_noise::{BoxError, Config, Profile};
 use clap::Parser;
 
@@ -47,6 +47,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Before any connection: the reference values must identify the workload.
+    if let Err(error) = require_workload(&args.trust, args.token.token_jwks.is_some()) {
+        eprintln!("usage: {error}");
+        return ExitCode::from(2);
+    }
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -64,7 +69,8 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         .iter()
         .map(|mrtd| decode_hex::<48>(mrtd, "--expect-mrtd"))
         .collect::<Result<Vec<_>, _>>()?;
-    let check: Box<dyn ClientCheck> = match args.token.check(&expected_mrtd)? {
+    let expected_rtmrs = args.trust.expected_rtmrs()?;
+    let check: Box<dyn ClientCheck> = match args.token.check(&expected_mrtd, &expected_rtmrs)? {
         Some(token_check) => Box::new(token_check),
         None => Box::new(
             args.trust

@@ -29,12 +29,12 @@ use std::time::SystemTime;
 
 use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
-use attested_examples::tdx_evidence::TrustArgs;
+use attested_examples::tdx_evidence::{TrustArgs, require_workload};
 use attested_examples::whisper_client::{
     Transcription, Transport, azure_transcription_request, discover_client, kms_client,
     parse_outer_header, transcribe_azure_endpoint, transcribe_file, verified_gateway,
 };
-use attested_ohttp::{Client, KmsTrust, Preference};
+use attested_ohttp::{Client, client::Preference, kms::KmsTrust};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -126,7 +126,18 @@ fn progress(sent: u64, total: u64) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    // Before any connection: a gateway judged by its TDX quote must be identified by reference
+    // values (the KMS and Nitro paths have their own).
+    let kms = args.kms_url.is_some() && args.kms_cert.is_some();
+    if !kms
+        && !args.nitro.enabled()
+        && let Err(error) = require_workload(&args.trust, false)
+    {
+        eprintln!("usage: {error}");
+        return ExitCode::from(2);
+    }
+    match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("refused: {}", error_chain(error.as_ref()));

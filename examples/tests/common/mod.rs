@@ -154,10 +154,16 @@ impl WhisperSetup {
     /// Runs `whisper-client` on the audio, trusting the saved root, with only `args` to say
     /// where to go (no `--gateway`).
     pub(crate) fn transcribe_with(&self, args: &[&str]) -> std::process::Output {
+        let workload = if self.trust_flag == "--trust-sim-root" {
+            sim_workload(args, attested_examples::tdx_evidence::GATEWAY_SIM_MRTD)
+        } else {
+            Vec::new()
+        };
         Command::new(env!("CARGO_BIN_EXE_whisper-client"))
             .args(["--file", self.audio.path().to_str().unwrap()])
             .args([self.trust_flag, self.root.path().to_str().unwrap()])
             .args(args)
+            .args(workload)
             .output()
             .unwrap()
     }
@@ -255,4 +261,28 @@ pub(crate) async fn serve_tls(ca: &CaFiles, app: axum::Router) -> String {
         app,
     ));
     format!("https://{addr}")
+}
+
+/// The reference values that identify a simulated server's workload (its MRTD and the
+/// simulated RTMR3), as a client is told them, less what `args` already says (a test's own
+/// `--expect-mrtd` or `--expect-rtmr` replaces that value; `--allow-any-workload` or `--policy` replace both).
+#[allow(dead_code)]
+pub(crate) fn sim_workload(args: &[&str], mrtd: &str) -> Vec<String> {
+    if args
+        .iter()
+        .any(|a| *a == "--allow-any-workload" || *a == "--policy")
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if !args.contains(&"--expect-rtmr") {
+        out.extend([
+            "--expect-rtmr".to_owned(),
+            format!("3={}", attested_examples::tdx_evidence::SIM_RTMR3),
+        ]);
+    }
+    if !args.contains(&"--expect-mrtd") {
+        out.extend(["--expect-mrtd".to_owned(), mrtd.to_owned()]);
+    }
+    out
 }

@@ -10,8 +10,9 @@
 use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{
-    Accepted, Appraiser, BoxError, Client, Evidence, Gateway, GatewayPolicy, KeyPair, KeyRing,
-    Measurements, ReportData, Suite, UnixTime, Validity, Workload, key_config_binding, rand_core,
+    Accepted, Appraiser, BoxError, Client, Evidence, Gateway, KeyPair, KeyRing, Measurements,
+    ReportData, Suite, UnixTime, Validity, Workload, gateway::GatewayPolicy, key_config_binding,
+    rand_core,
 };
 
 /// Hands out fixed bytes (then fails the test): reproduces published nonces.

@@ -146,6 +146,40 @@ pub struct SimConfig {
     pub revoke_root: bool,
     /// Subject CN of the PCK leaf instead of "attested simulated SGX PCK Certificate".
     pub pck_common_name: Option<String>,
+    /// List the TCB signing certificate as revoked in the root CA CRL.
+    pub revoke_tcb_signing: bool,
+    /// Deliberate certificate defects, for refusal tests (none by default).
+    pub cert_defects: Vec<CertDefect>,
+}
+
+/// A certificate of the simulated PKI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SimCert {
+    /// The self-signed root CA.
+    Root,
+    /// The PCK platform CA (issues the PCK leaf and the PCK CRL).
+    PckPlatformCa,
+    /// The PCK leaf.
+    PckLeaf,
+    /// The TCB signing certificate (signs TCB Info and QE Identity).
+    TcbSigning,
+}
+
+/// A deliberate defect in one certificate of the simulated PKI, which a verifier must refuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertDefect {
+    /// KeyUsage without keyCertSign (a CA keeps cRLSign).
+    NoKeyCertSign(SimCert),
+    /// KeyUsage without cRLSign (a CA keeps keyCertSign).
+    NoCrlSign(SimCert),
+    /// KeyUsage without digitalSignature (a signer keeps nonRepudiation).
+    NoDigitalSignature(SimCert),
+    /// pathLenConstraint 0 on the root, which the PCK CA below it then exceeds.
+    RootPathLenZero,
+    /// An extension of an OID nobody processes, marked critical.
+    UnknownCriticalExtension(SimCert),
 }
 
 /// The certificate that signs the simulated TCB Info and QE Identity.
@@ -181,6 +215,8 @@ impl Default for SimConfig {
             collateral_signer: CollateralSigner::TcbSigning,
             revoke_root: false,
             pck_common_name: None,
+            revoke_tcb_signing: false,
+            cert_defects: Vec::new(),
         }
     }
 }
@@ -242,8 +278,10 @@ impl SimPlatform {
             &pki::Revocations {
                 pck: config.revoke_pck,
                 root: config.revoke_root,
+                tcb_signing: config.revoke_tcb_signing,
             },
             config.pck_common_name.as_deref(),
+            &config.cert_defects,
         )?;
         let pck_chain_pem = [&pki.pck.pem, &pki.platform_ca.pem, &pki.root.pem]
             .iter()

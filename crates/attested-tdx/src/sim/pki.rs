@@ -28,8 +28,8 @@ use x509_cert::spki::{
 };
 use x509_cert::time::{Time, Validity};
 
-use super::SimError;
 use super::keys::{derive_bytes, derive_serial, derive_signing_key};
+use super::{CertDefect, SimCert, SimError};
 
 /// Distinguished names of the simulated PKI. Intel's names with "attested simulated" in place of
 /// "Intel", so that nobody mistakes a simulated certificate for a real one.
@@ -43,6 +43,9 @@ const ORGANIZATION: &str = "attested simulation (not Intel)";
 const ROOT_CRL_URI: &str = "https://attested.invalid/sgx/IntelSGXRootCA.der";
 const PCK_CRL_URI: &str =
     "https://attested.invalid/sgx/certification/v4/pckcrl?ca=platform&encoding=der";
+
+/// An extension OID nobody processes (under the attested test arc), for refusal tests.
+const UNKNOWN_EXTENSION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1.1");
 
 /// `ecdsa-with-SHA256`, the only signature algorithm of Intel's SGX PKI.
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
@@ -196,6 +199,9 @@ struct IntelShapedProfile {
     role: Role,
     crl_uri: &'static str,
     sgx_extension: Option<Vec<u8>>,
+    /// The defects of this certificate.
+    defects: Vec<CertDefect>,
+    which: SimCert,
 }
 
 impl BuilderProfile for IntelShapedProfile {
@@ -229,6 +235,26 @@ impl BuilderProfile for IntelShapedProfile {
                 },
             ),
         };
+        let (mut usage, mut constraints) = (usage, constraints);
+        let mut unknown_critical = false;
+        for defect in &self.defects {
+            match *defect {
+                CertDefect::NoKeyCertSign(c) if c == self.which => {
+                    usage -= KeyUsages::KeyCertSign;
+                }
+                CertDefect::NoCrlSign(c) if c == self.which => usage -= KeyUsages::CRLSign,
+                CertDefect::NoDigitalSignature(c) if c == self.which => {
+                    usage -= KeyUsages::DigitalSignature;
+                }
+                CertDefect::RootPathLenZero if self.which == SimCert::Root => {
+                    constraints.path_len_constraint = Some(0);
+                }
+                CertDefect::UnknownCriticalExtension(c) if c == self.which => {
+                    unknown_critical = true;
+                }
+                _ => {}
+            }
+        }
         let mut extensions = vec![
             extension(&authority_key_id(issuer_spk)?, false)?,
             extension(&crl_distribution_point(self.crl_uri)?, false)?,
@@ -236,6 +262,13 @@ impl BuilderProfile for IntelShapedProfile {
             extension(&KeyUsage(usage), true)?,
             extension(&constraints, true)?,
         ];
+        if unknown_critical {
+            extensions.push(Extension {
+                extn_id: UNKNOWN_EXTENSION,
+                critical: true,
+                extn_value: OctetString::new([0x05, 0x00])?,
+            });
+        }
         if let Some(sgx) = &self.sgx_extension {
             extensions.push(Extension {
                 extn_id: oid::SGX_EXTENSIONS,
@@ -340,6 +373,8 @@ struct Template<'a> {
     sgx_extension: Option<Vec<u8>>,
     /// The issuer, or `None` for the self-signed root.
     issuer: Option<&'a Issued>,
+    which: SimCert,
+    defects: &'a [CertDefect],
 }
 
 fn issue(seed: &[u8], template: Template<'_>) -> Result<Issued, SimError> {
@@ -357,6 +392,8 @@ fn issue(seed: &[u8], template: Template<'_>) -> Result<Issued, SimError> {
         role: template.role,
         crl_uri: template.crl_uri,
         sgx_extension: template.sgx_extension,
+        defects: template.defects.to_vec(),
+        which: template.which,
     };
     let serial_number =
         SerialNumber::new(&serial).map_err(|source| SimError::Der { what, source })?;
@@ -452,6 +489,7 @@ pub(crate) const COLLATERAL_LIFETIME: u64 = 30 * DAY;
 pub(crate) struct Revocations {
     pub(crate) pck: bool,
     pub(crate) root: bool,
+    pub(crate) tcb_signing: bool,
 }
 
 /// The whole simulated PKI.
@@ -471,6 +509,7 @@ impl Pki {
         pck_fields: &PckFields<'_>,
         revocations: &Revocations,
         pck_common_name: Option<&str>,
+        defects: &[CertDefect],
     ) -> Result<Self, SimError> {
         let start = now.saturating_sub(CERT_BACKDATE);
         let root = issue(
@@ -484,6 +523,8 @@ impl Pki {
                 not_after: now.saturating_add(25 * YEAR),
                 sgx_extension: None,
                 issuer: None,
+                which: SimCert::Root,
+                defects,
             },
         )?;
         let platform_ca = issue(
@@ -497,6 +538,8 @@ impl Pki {
                 not_after: now.saturating_add(15 * YEAR),
                 sgx_extension: None,
                 issuer: Some(&root),
+                which: SimCert::PckPlatformCa,
+                defects,
             },
         )?;
         let sgx = sgx_extension(pck_fields).map_err(|source| SimError::Der {
@@ -514,6 +557,8 @@ impl Pki {
                 not_after: now.saturating_add(7 * YEAR),
                 sgx_extension: Some(sgx),
                 issuer: Some(&platform_ca),
+                which: SimCert::PckLeaf,
+                defects,
             },
         )?;
         let tcb_signing = issue(
@@ -527,19 +572,23 @@ impl Pki {
                 not_after: now.saturating_add(7 * YEAR),
                 sgx_extension: None,
                 issuer: Some(&root),
+                which: SimCert::TcbSigning,
+                defects,
             },
         )?;
         let issued_at = now.saturating_sub(COLLATERAL_BACKDATE);
-        let revoked_root: &[[u8; 20]] = if revocations.root {
-            &[root.serial]
-        } else {
-            &[]
-        };
+        let mut revoked_root = Vec::new();
+        if revocations.root {
+            revoked_root.push(root.serial);
+        }
+        if revocations.tcb_signing {
+            revoked_root.push(tcb_signing.serial);
+        }
         let root_crl = crl(
             &root,
             issued_at,
             now.saturating_add(YEAR),
-            revoked_root,
+            &revoked_root,
             "root CA CRL",
         )?;
         let revoked: &[[u8; 20]] = if revocations.pck { &[pck.serial] } else { &[] };

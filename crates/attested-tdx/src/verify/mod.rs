@@ -8,7 +8,6 @@
 //! where cold verification of the collateral would succeed, so results never differ from cold.
 
 pub(crate) mod anchor;
-pub(crate) mod error;
 
 use std::sync::{Arc, Mutex};
 
@@ -17,11 +16,15 @@ use crate::crypto::{Backend, EcdsaP256, EcdsaSig, sha256};
 use crate::pck::PckExtension;
 use crate::tcb::{Assessed, QeIdentity, QeReportFields, TcbInfo, TcbStatus, converge};
 use crate::time::UnixTime;
-use crate::x509::{Cert, Crl, pem_chain};
+use crate::x509::{
+    Cert, Crl, EndEntityPath, pem_chain, verify_end_entity, webpki_anchor, webpki_crl,
+};
 use crate::{ParseError, Quote, TdReport};
+use attested_types::signature::Algorithms;
+use x509_cert::ext::pkix::KeyUsages;
 
+use crate::error::{Item, VerifyError, check_window};
 pub use anchor::TrustAnchor;
-pub use error::{Item, TimeBound, VerifyError};
 
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
 const CACHE_ENTRIES: usize = 16;
@@ -56,7 +59,7 @@ const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
 /// let quote = Quote::parse(&bytes).unwrap();
 /// let verified = verifier.verify(&quote, &collateral, now).unwrap();
 /// assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
-/// Policy::default().appraise(&verified, now).unwrap();
+/// Policy::any_workload().appraise(&verified, now).unwrap(); // pin the workload in production
 ///
 /// // The same quote against Intel's root: refused, naming the failed check.
 /// let err = Verifier::new(TrustAnchor::intel_sgx_root()).verify(&quote, &collateral, now).unwrap_err();
@@ -95,12 +98,17 @@ struct SeenPlatform {
 }
 
 impl SeenPlatform {
-    fn is(&self, quote: &QuoteParts<'_>) -> bool {
-        &self.qe_report == quote.qe_report
-            && &self.qe_report_signature == quote.qe_report_signature
-            && &self.attestation_key == quote.attestation_key
-            && self.qe_auth_data == quote.qe_auth_data
-            && Some(self.pck_chain_pem.as_slice()) == quote.pck_chain_pem
+    fn is(&self, quote: &Quote<'_>) -> bool {
+        &self.qe_report == quote.signature().qe_report().as_bytes()
+            && &self.qe_report_signature == quote.signature().qe_report_signature()
+            && &self.attestation_key == quote.signature().attestation_key()
+            && self.qe_auth_data == quote.signature().qe_auth_data()
+            && Some(self.pck_chain_pem.as_slice())
+                == quote
+                    .signature()
+                    .certification()
+                    .pck_cert_chain()
+                    .map(|chain| chain.pem())
     }
 }
 
@@ -110,34 +118,13 @@ struct VerifiedCollateral {
     digest: [u8; 32],
     root_crl: Crl,
     pck_ca: Cert,
+    /// The PCK CA as webpki's trust anchor for the PCK leaves it issued.
+    pck_ca_anchor: rustls_pki_types::TrustAnchor<'static>,
     pck_crl: Crl,
     tcb_info: TcbInfo,
     qe_identity: QeIdentity,
     valid_from: UnixTime,
     valid_until: UnixTime,
-}
-
-/// The parts of a quote that verification reads.
-pub(crate) struct QuoteParts<'a> {
-    /// TEE type, version and attestation key type are what `Quote::parse` guarantees; the QE
-    /// vendor is left to verification (a parser reads any vendor's quote).
-    pub(crate) qe_vendor_id: &'a [u8; 16],
-    pub(crate) signed: &'a [u8],
-    pub(crate) quote_signature: &'a [u8; 64],
-    pub(crate) attestation_key: &'a [u8; 64],
-    pub(crate) qe_report: &'a [u8; 384],
-    pub(crate) qe_fields: QeReportFields<'a>,
-    pub(crate) qe_report_data: &'a [u8; 64],
-    pub(crate) qe_report_signature: &'a [u8; 64],
-    pub(crate) qe_auth_data: &'a [u8],
-    pub(crate) pck_chain_pem: Option<&'a [u8]>,
-    pub(crate) tee_tcb_svn: &'a [u8; 16],
-    /// TEE_TCB_SVN2 of a TD 1.5 report. QVL checks it for body type 3 and knows no type 4
-    /// (`QuoteConstants.h:68` `ALLOWED_BODY_TYPES`); the extended body carries the same field
-    /// with the same meaning, so it gets the same check (as in dcap-qvl).
-    pub(crate) relaunch_svn2: Option<&'a [u8; 16]>,
-    pub(crate) mr_signer_seam: &'a [u8; 48],
-    pub(crate) seam_attributes: &'a [u8; 8],
 }
 
 /// A quote whose signatures, certificates and TCB verified against collateral.
@@ -279,7 +266,7 @@ impl Verifier {
     /// The platform of `quote` if its pure checks passed before under the same PCK CA.
     fn seen_platform(
         &self,
-        quote: &QuoteParts<'_>,
+        quote: &Quote<'_>,
         verified: &VerifiedCollateral,
     ) -> Option<Arc<SeenPlatform>> {
         let platforms = self.platforms.lock().ok()?;
@@ -318,7 +305,7 @@ impl Verifier {
         let verified = Arc::new(verify_collateral(
             self.anchor.cert()?,
             collateral,
-            self.backend.ecdsa(),
+            self.backend,
             now,
         )?);
         if let Ok(mut cache) = self.cache.lock() {
@@ -341,37 +328,7 @@ impl Verifier {
         collateral: &Collateral,
         now: UnixTime,
     ) -> Result<VerifiedQuote<'a>, VerifyError> {
-        let header = quote.header();
-        let signature = quote.signature();
-        let qe_report = signature.qe_report();
-        let report = quote.report();
-        let td10 = report.td10();
-        let parts = QuoteParts {
-            qe_vendor_id: header.qe_vendor_id(),
-            signed: quote.signed_bytes(),
-            quote_signature: signature.quote_signature(),
-            attestation_key: signature.attestation_key(),
-            qe_report: qe_report.as_bytes(),
-            qe_fields: QeReportFields {
-                misc_select: qe_report.misc_select(),
-                attributes: qe_report.attributes(),
-                mr_signer: qe_report.mr_signer(),
-                isv_prod_id: qe_report.isv_prod_id(),
-                isv_svn: qe_report.isv_svn(),
-            },
-            qe_report_data: qe_report.report_data(),
-            qe_report_signature: signature.qe_report_signature(),
-            qe_auth_data: signature.qe_auth_data(),
-            pck_chain_pem: signature
-                .certification()
-                .pck_cert_chain()
-                .map(|chain| chain.pem()),
-            tee_tcb_svn: td10.tee_tcb_svn(),
-            relaunch_svn2: report.tee_tcb_svn2(),
-            mr_signer_seam: td10.mr_signer_seam(),
-            seam_attributes: td10.seam_attributes(),
-        };
-        let verdict = self.verify_parts(&parts, collateral, now)?;
+        let verdict = self.verify_quote(quote, collateral, now)?;
         Ok(VerifiedQuote {
             quote: quote.clone(),
             verdict,
@@ -394,9 +351,9 @@ impl Verifier {
         self.verify(&quote, collateral, now)
     }
 
-    pub(crate) fn verify_parts(
+    fn verify_quote(
         &self,
-        quote: &QuoteParts<'_>,
+        quote: &Quote<'_>,
         collateral: &Collateral,
         now: UnixTime,
     ) -> Result<Verdict, VerifyError> {
@@ -417,7 +374,13 @@ impl Verifier {
                 seen
             }
             None => {
-                let seen = Arc::new(verify_platform(quote, &verified, anchor, ecdsa, now)?);
+                let seen = Arc::new(verify_platform(
+                    quote,
+                    &verified,
+                    anchor,
+                    self.backend,
+                    now,
+                )?);
                 self.remember_platform(&seen);
                 seen
             }
@@ -425,14 +388,18 @@ impl Verifier {
         let leaf = &seen.leaf;
         let ca = seen.own_ca.as_ref().unwrap_or(&verified.pck_ca);
         let pck = seen.pck.clone();
-        let qe_level = verified.qe_identity.assess(&quote.qe_fields)?;
+        let qe_level = verified.qe_identity.assess(&qe_report_fields(quote))?;
 
         // Quote body: signed by the attestation key.
         let mut key = [0x04; 65];
         if let Some(xy) = key.get_mut(1..) {
-            xy.copy_from_slice(quote.attestation_key);
+            xy.copy_from_slice(quote.signature().attestation_key());
         }
-        if !ecdsa.verify(&key, quote.signed, EcdsaSig::Fixed(quote.quote_signature)) {
+        if !ecdsa.verify(
+            &key,
+            quote.signed_bytes(),
+            EcdsaSig::Fixed(quote.signature().quote_signature()),
+        ) {
             return Err(VerifyError::BadSignature {
                 item: Item::QuoteBody,
             });
@@ -455,18 +422,22 @@ impl Verifier {
             });
         }
         tcb_info.check_module(
-            quote.tee_tcb_svn,
-            quote.mr_signer_seam,
-            quote.seam_attributes,
+            quote.report().td10().tee_tcb_svn(),
+            quote.report().td10().mr_signer_seam(),
+            quote.report().td10().seam_attributes(),
         )?;
         // QVL's `checkTcbLevel` (`TcbLevelCheck.cpp:222-258`): the TDX level converged with
         // the module; Revoked stops here; a TD 1.5 report (`TcbLevelCheck.cpp:247`) may turn
         // OutOfDate into TDRelaunchAdvised; then the QE.
-        let platform = tcb_info.assess(&pck.sgx_tcb_components, pck.pce_svn, quote.tee_tcb_svn)?;
+        let platform = tcb_info.assess(
+            &pck.sgx_tcb_components,
+            pck.pce_svn,
+            quote.report().td10().tee_tcb_svn(),
+        )?;
         if platform.assessed.status == TcbStatus::Revoked {
             return Err(VerifyError::TcbRevoked(Item::TcbInfo));
         }
-        let tdx_status = match quote.relaunch_svn2 {
+        let tdx_status = match quote.report().tee_tcb_svn2() {
             Some(svn2) => tcb_info.check_for_relaunch(svn2, &platform, qe_level.status)?,
             None => platform.assessed.status,
         };
@@ -498,16 +469,24 @@ impl Verifier {
 /// revocation, its SGX extension, and the QE report's signature by the leaf and its binding of
 /// the attestation key.
 fn verify_platform(
-    quote: &QuoteParts<'_>,
+    quote: &Quote<'_>,
     verified: &VerifiedCollateral,
     anchor: &Cert,
-    ecdsa: &dyn EcdsaP256,
+    backend: Backend,
     now: UnixTime,
 ) -> Result<SeenPlatform, VerifyError> {
+    let ecdsa = backend.ecdsa();
     // PCK chain of the quote: leaf, its CA, and optionally the root.
-    let pem = quote.pck_chain_pem.ok_or_else(|| {
-        VerifyError::UnsupportedQuote("certification data is not a PEM PCK chain (type 5)".into())
-    })?;
+    let pem = quote
+        .signature()
+        .certification()
+        .pck_cert_chain()
+        .map(|chain| chain.pem())
+        .ok_or_else(|| {
+            VerifyError::UnsupportedQuote(
+                "certification data is not a PEM PCK chain (type 5)".into(),
+            )
+        })?;
     let mut ders = pem_chain(pem, Item::PckLeaf, &[anchor, &verified.pck_ca])?.into_iter();
     let leaf = ders
         .next()
@@ -537,7 +516,7 @@ fn verify_platform(
         // Another encoding of the CA than the CRL issuer chain's: verify it in full, and
         // require it to be the PCK CRL's issuer, or the CRL would not cover the leaf.
         let quote_ca = Cert::from_der(ca_der.clone(), Item::PckCa)?;
-        verify_ca(
+        verify_pck_ca(
             &quote_ca,
             Item::PckCa,
             anchor,
@@ -556,12 +535,32 @@ fn verify_platform(
         }
         Some(quote_ca)
     };
-    let ca = own_ca.as_ref().unwrap_or(&verified.pck_ca);
+    let own_anchor;
+    let ca_anchor = match &own_ca {
+        Some(ca) => {
+            own_anchor = webpki_anchor(ca, Item::PckCa)?;
+            &own_anchor
+        }
+        None => &verified.pck_ca_anchor,
+    };
     let leaf = Cert::from_der(leaf, Item::PckLeaf)?;
     // QVL `QuoteVerifier.cpp:65`, `PckCertVerifier.cpp:92`.
     leaf.check_role(Item::PckLeaf, PCK_LEAF_ROLE, "PCK leaf")?;
-    leaf.check_issued_by(Item::PckLeaf, &ca.as_issuer(Item::PckCa), ecdsa)?;
     leaf.check_validity(Item::PckLeaf, now)?;
+    // webpki, under the PCK CA verified above as its anchor. The PCK CRL's signature was
+    // verified once with the collateral; handing it to webpki would verify it again on every
+    // cold quote (a tenth signature), so the leaf's serial is looked up in it here.
+    verify_end_entity(
+        &EndEntityPath {
+            cert: &leaf,
+            item: Item::PckLeaf,
+            issuer: ca_anchor,
+            issuer_item: Item::PckCa,
+            crl: None,
+        },
+        backend.x509_algorithms(),
+        now,
+    )?;
     verified
         .pck_crl
         .check_not_revoked(Item::PckCrl, &leaf, Item::PckLeaf)?;
@@ -570,15 +569,18 @@ fn verify_platform(
     // QE report: signed by the PCK key, binding the attestation key, matching QE Identity.
     if !ecdsa.verify(
         &leaf.public_key,
-        quote.qe_report,
-        EcdsaSig::Fixed(quote.qe_report_signature),
+        quote.signature().qe_report().as_bytes(),
+        EcdsaSig::Fixed(quote.signature().qe_report_signature()),
     ) {
         return Err(VerifyError::BadSignature {
             item: Item::QeReport,
         });
     }
-    let binding = sha256(&[quote.attestation_key, quote.qe_auth_data]);
-    let (bound, padding) = quote.qe_report_data.split_at(32);
+    let binding = sha256(&[
+        quote.signature().attestation_key(),
+        quote.signature().qe_auth_data(),
+    ]);
+    let (bound, padding) = quote.signature().qe_report().report_data().split_at(32);
     if bound != binding {
         return Err(VerifyError::QeBinding(
             "REPORTDATA[0..32] is not SHA-256(attestation key || QE auth data)",
@@ -589,10 +591,10 @@ fn verify_platform(
     }
     Ok(SeenPlatform {
         pck_chain_pem: pem.to_vec(),
-        qe_report: *quote.qe_report,
-        qe_report_signature: *quote.qe_report_signature,
-        attestation_key: *quote.attestation_key,
-        qe_auth_data: quote.qe_auth_data.to_vec(),
+        qe_report: *quote.signature().qe_report().as_bytes(),
+        qe_report_signature: *quote.signature().qe_report_signature(),
+        attestation_key: *quote.signature().attestation_key(),
+        qe_auth_data: quote.signature().qe_auth_data().to_vec(),
         ca_der,
         leaf,
         own_ca,
@@ -600,18 +602,37 @@ fn verify_platform(
     })
 }
 
-fn check_header(quote: &QuoteParts<'_>) -> Result<(), VerifyError> {
-    if quote.qe_vendor_id != &crate::quote::INTEL_QE_VENDOR_ID {
+/// The QE report fields QE Identity is matched against, read from the quote's own view.
+fn qe_report_fields<'a>(quote: &Quote<'a>) -> QeReportFields<'a> {
+    let qe_report = quote.signature().qe_report();
+    QeReportFields {
+        misc_select: qe_report.misc_select(),
+        attributes: qe_report.attributes(),
+        mr_signer: qe_report.mr_signer(),
+        isv_prod_id: qe_report.isv_prod_id(),
+        isv_svn: qe_report.isv_svn(),
+    }
+}
+
+/// The one header check `Quote::parse` leaves to verification: TEE type, version and
+/// attestation key type are what parsing guarantees; the QE vendor is not (a parser reads any
+/// vendor's quote).
+fn check_header(quote: &Quote<'_>) -> Result<(), VerifyError> {
+    if quote.header().qe_vendor_id() != &crate::quote::INTEL_QE_VENDOR_ID {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
-            hex::encode(quote.qe_vendor_id)
+            hex::encode(quote.header().qe_vendor_id())
         )));
     }
     Ok(())
 }
 
-/// Verifies a CA certificate issued directly by the root: signature, validity, root CA CRL.
-fn verify_ca(
+/// Verifies the PCK CA, issued directly by the root, with this crate's own code (webpki
+/// cannot validate a CA as the target of a path): the root's pathLenConstraint allows it and
+/// the root may sign certificates and CRLs; the CA's signature by the root, validity, absence
+/// from the root CA CRL (whose signature the caller verified), basicConstraints cA, KeyUsage
+/// `keyCertSign` and `cRLSign`, and no unknown critical extension.
+fn verify_pck_ca(
     cert: &Cert,
     item: Item,
     anchor: &Cert,
@@ -619,23 +640,29 @@ fn verify_ca(
     ecdsa: &dyn EcdsaP256,
     now: UnixTime,
 ) -> Result<(), VerifyError> {
+    anchor.check_path_len(Item::RootCa, 1)?;
     cert.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
     cert.check_validity(item, now)?;
-    root_crl.check_not_revoked(Item::RootCaCrl, cert, item)
+    root_crl.check_not_revoked(Item::RootCaCrl, cert, item)?;
+    if !cert.is_ca() {
+        return Err(VerifyError::Constraint {
+            item,
+            constraint: "its role: it is not a CA (basicConstraints) but issues the PCK leaf",
+        });
+    }
+    cert.check_ca_constraints(item)
 }
 
-/// The signing certificate of a TCB Info or QE Identity issuer chain, verified to the root.
-fn verify_signer(
+/// The first certificate of an issuer chain (the signer or the PCK CA), decoded and its role
+/// checked; the rest of the chain may only repeat the trust anchor.
+fn chain_head(
     chain: &[u8],
     item: Item,
     role: (&[&str], &'static str),
     anchor: &Cert,
-    root_crl: &Crl,
-    ecdsa: &dyn EcdsaP256,
-    now: UnixTime,
 ) -> Result<Cert, VerifyError> {
     let mut ders = pem_chain(chain, item, &[anchor])?.into_iter();
-    let signer = ders
+    let head = ders
         .next()
         .ok_or_else(|| VerifyError::malformed(item, "empty issuer chain"))?;
     for extra in ders {
@@ -647,41 +674,90 @@ fn verify_signer(
             });
         }
     }
-    let signer = Cert::from_der(signer, item)?;
-    signer.check_role(item, role.0, role.1)?;
-    // The root's key signs the signer directly; its CA flag matters, the signer's does not.
-    signer.check_issued_by(item, &anchor.as_issuer(Item::RootCa), ecdsa)?;
+    let head = Cert::from_der(head, item)?;
+    head.check_role(item, role.0, role.1)?;
+    Ok(head)
+}
+
+/// The signing certificate of a TCB Info or QE Identity issuer chain, validated by webpki
+/// under the root with the root CA CRL (which webpki verifies: on `Ok`, the root CA CRL's
+/// signature by the root verified), then KeyUsage `digitalSignature`.
+fn verify_signer(
+    chain: &[u8],
+    item: Item,
+    anchor: &Cert,
+    root: &rustls_pki_types::TrustAnchor<'_>,
+    root_crl: &webpki::CertRevocationList<'_>,
+    algorithms: Algorithms,
+    now: UnixTime,
+) -> Result<Cert, VerifyError> {
+    let signer = chain_head(chain, item, (TCB_SIGNER_ROLE, "TCB signing"), anchor)?;
     signer.check_validity(item, now)?;
-    root_crl.check_not_revoked(Item::RootCaCrl, &signer, item)?;
+    verify_end_entity(
+        &EndEntityPath {
+            cert: &signer,
+            item,
+            issuer: root,
+            issuer_item: Item::RootCa,
+            crl: Some((root_crl, Item::RootCaCrl)),
+        },
+        algorithms,
+        now,
+    )?;
     Ok(signer)
 }
 
 fn verify_collateral(
     anchor: &Cert,
     collateral: &Collateral,
-    ecdsa: &dyn EcdsaP256,
+    backend: Backend,
     now: UnixTime,
 ) -> Result<VerifiedCollateral, VerifyError> {
+    let ecdsa = backend.ecdsa();
+    let algorithms = backend.x509_algorithms();
     anchor.check_validity(Item::RootCa, now)?;
+    let root = webpki_anchor(anchor, Item::RootCa)?;
     let mut window = Window::new(anchor.not_before, anchor.not_after);
 
+    // The root CA CRL: decoded here (its serials serve the PCK CA and the anchor), its
+    // signature verified by webpki on the TCB signing path just below.
     let root_crl = Crl::from_der(&collateral.root_ca_crl, Item::RootCaCrl)?;
-    root_crl.check(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), ecdsa, now)?;
-    // The anchor itself may be listed (dcap-qvl 0.7.1 `verify.rs:1308-1310` checks it with
-    // `check_single_cert_revocation`): a revoked root trusts nothing.
-    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
+    root_crl.check_unsigned_parts(Item::RootCaCrl, &anchor.as_issuer(Item::RootCa), now)?;
+    let root_crl_webpki = webpki_crl(&collateral.root_ca_crl, Item::RootCaCrl)?;
     window.narrow(root_crl.this_update, root_crl.next_update);
 
-    let pck_ca = verify_signer(
+    let tcb_signer = verify_signer(
+        &collateral.tcb_info_issuer_chain,
+        Item::TcbInfoSigner,
+        anchor,
+        &root,
+        &root_crl_webpki,
+        algorithms,
+        now,
+    )?;
+    window.narrow(tcb_signer.not_before, tcb_signer.not_after);
+    // From here the root CA CRL is verified. The anchor itself may be listed (dcap-qvl 0.7.1
+    // `verify.rs:1308-1310` checks it with `check_single_cert_revocation`): a revoked root
+    // trusts nothing.
+    root_crl.check_not_revoked(Item::RootCaCrl, anchor, Item::RootCa)?;
+    // webpki keeps only the anchor's name and key (and checks cRLSign only on intermediate
+    // issuers): the anchor's KeyUsage is checked here, before it is relied on for the CRL
+    // (whose signature by the anchor's key verified above) and the PCK CA.
+    anchor.check_key_usage(
+        Item::RootCa,
+        KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+        "its KeyUsage (a CA needs keyCertSign and cRLSign)",
+    )?;
+
+    let pck_ca = chain_head(
         &collateral.pck_crl_issuer_chain,
         Item::PckCrlIssuer,
         (PCK_CA_ROLE, "PCK Platform or Processor CA"),
         anchor,
-        &root_crl,
-        ecdsa,
-        now,
     )?;
+    verify_pck_ca(&pck_ca, Item::PckCrlIssuer, anchor, &root_crl, ecdsa, now)?;
     window.narrow(pck_ca.not_before, pck_ca.not_after);
+    let pck_ca_anchor = webpki_anchor(&pck_ca, Item::PckCrlIssuer)?;
     let pck_crl = Crl::from_der(&collateral.pck_crl, Item::PckCrl)?;
     pck_crl.check(
         Item::PckCrl,
@@ -691,16 +767,6 @@ fn verify_collateral(
     )?;
     window.narrow(pck_crl.this_update, pck_crl.next_update);
 
-    let tcb_signer = verify_signer(
-        &collateral.tcb_info_issuer_chain,
-        Item::TcbInfoSigner,
-        (TCB_SIGNER_ROLE, "TCB signing"),
-        anchor,
-        &root_crl,
-        ecdsa,
-        now,
-    )?;
-    window.narrow(tcb_signer.not_before, tcb_signer.not_after);
     if !ecdsa.verify(
         &tcb_signer.public_key,
         &collateral.tcb_info,
@@ -711,7 +777,7 @@ fn verify_collateral(
         });
     }
     let tcb_info = TcbInfo::parse(&collateral.tcb_info)?;
-    error::check_window(
+    check_window(
         Item::TcbInfo,
         tcb_info.issue_date,
         tcb_info.next_update,
@@ -727,10 +793,10 @@ fn verify_collateral(
         qe_signer_storage = verify_signer(
             &collateral.qe_identity_issuer_chain,
             Item::QeIdentitySigner,
-            (TCB_SIGNER_ROLE, "TCB signing"),
             anchor,
-            &root_crl,
-            ecdsa,
+            &root,
+            &root_crl_webpki,
+            algorithms,
             now,
         )?;
         window.narrow(qe_signer_storage.not_before, qe_signer_storage.not_after);
@@ -746,7 +812,7 @@ fn verify_collateral(
         });
     }
     let qe_identity = QeIdentity::parse(&collateral.qe_identity)?;
-    error::check_window(
+    check_window(
         Item::QeIdentity,
         qe_identity.issue_date,
         qe_identity.next_update,
@@ -758,6 +824,7 @@ fn verify_collateral(
         digest: collateral.digest,
         root_crl,
         pck_ca,
+        pck_ca_anchor,
         pck_crl,
         tcb_info,
         qe_identity,

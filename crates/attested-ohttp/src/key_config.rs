@@ -6,7 +6,7 @@ use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::glue;
+use crate::hpke_dispatch;
 use crate::reader::Reader;
 use crate::suite::{Aead, Kdf, Kem, Suite, SymmetricSuite};
 
@@ -57,7 +57,7 @@ impl KeyConfig {
         if public_key.len() != kem.public_key_len() {
             return Err(Error::InvalidPublicKey { kem: kem.name() });
         }
-        glue::check_public_key(kem, public_key)?;
+        hpke_dispatch::check_public_key(kem, public_key)?;
         Ok(Self {
             key_id,
             kem,
@@ -219,7 +219,7 @@ impl KeyPair {
         symmetric: Vec<SymmetricSuite>,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Self> {
-        let (private_key, public_key) = glue::generate(kem, rng);
+        let (private_key, public_key) = hpke_dispatch::generate(kem, rng);
         Ok(Self {
             config: KeyConfig::new(key_id, kem, &public_key, symmetric)?,
             private_key,
@@ -233,7 +233,7 @@ impl KeyPair {
         symmetric: Vec<SymmetricSuite>,
         ikm: &[u8],
     ) -> Result<Self> {
-        let (private_key, public_key) = glue::derive(kem, ikm);
+        let (private_key, public_key) = hpke_dispatch::derive(kem, ikm);
         Ok(Self {
             config: KeyConfig::new(key_id, kem, &public_key, symmetric)?,
             private_key,
@@ -247,7 +247,7 @@ impl KeyPair {
         symmetric: Vec<SymmetricSuite>,
         private_key: &[u8],
     ) -> Result<Self> {
-        let public_key = glue::public_from_private(kem, private_key)?;
+        let public_key = hpke_dispatch::public_from_private(kem, private_key)?;
         Ok(Self {
             config: KeyConfig::new(key_id, kem, &public_key, symmetric)?,
             private_key: Zeroizing::new(private_key.to_vec()),

@@ -1,0 +1,357 @@
+//! Signature verification, pluggable: the algorithms the workspace checks X.509 chains (and
+//! CRLs) with, as `rustls-pki-types`' [`SignatureVerificationAlgorithm`], the interface
+//! rustls-webpki takes.
+//!
+//! Each set is a `&'static [&'static dyn SignatureVerificationAlgorithm]`
+//! ([`Algorithms`]), so a caller can plug in its own implementation (an HSM, a FIPS module)
+//! by implementing the trait for a `static` and listing it. Two implementations come with the
+//! crate, giving the same answers:
+//!
+//! - [`ring::ALL`] (feature `ring`): rustls-webpki's own algorithms over `ring`;
+//! - [`rustcrypto::ALL`] (feature `rustcrypto`): the pure-Rust `p256`, `p384`, `rsa` and
+//!   `sha2` crates, for targets without a C compiler.
+//!
+//! Both accept ECDSA P-256 and P-384 with SHA-256 or SHA-384 (DER signatures) and RSA
+//! PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512 over 2048- to 8192-bit keys: what Intel's PCS,
+//! Intel Trust Authority, NVIDIA NRAS, AWS Nitro and Azure's CCF sign their certificates with.
+//!
+//! Feature `insecure-accept-all` adds [`accept_all::ALL`], which accepts **every** signature:
+//! for fuzzers only, so that they reach the parsing and appraisal behind the signatures.
+
+pub use rustls_pki_types::{
+    AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
+};
+
+/// A set of signature algorithms a verifier accepts.
+pub type Algorithms = &'static [&'static dyn SignatureVerificationAlgorithm];
+
+/// rustls-webpki's algorithms over `ring`.
+#[cfg(feature = "ring")]
+pub mod ring {
+    use super::Algorithms;
+
+    /// ECDSA P-256/P-384 with SHA-256/SHA-384, RSA PKCS#1 v1.5 with SHA-256/384/512.
+    pub static ALL: Algorithms = &[
+        webpki::ring::ECDSA_P256_SHA256,
+        webpki::ring::ECDSA_P256_SHA384,
+        webpki::ring::ECDSA_P384_SHA256,
+        webpki::ring::ECDSA_P384_SHA384,
+        webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+        webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    ];
+}
+
+/// The same algorithms over the pure-Rust RustCrypto crates.
+#[cfg(feature = "rustcrypto")]
+pub mod rustcrypto {
+    use der::Decode as _;
+    use der::asn1::UintRef;
+    use rsa::{BoxedUint, RsaPublicKey};
+    use rustls_pki_types::{
+        AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
+    };
+    use sha2::{Digest as _, Sha256, Sha384, Sha512};
+
+    use super::Algorithms;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Hash {
+        Sha256,
+        Sha384,
+        Sha512,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Key {
+        P256,
+        P384,
+        Rsa,
+    }
+
+    /// One algorithm: a key type and a hash.
+    #[derive(Debug)]
+    struct Alg {
+        key: Key,
+        hash: Hash,
+        key_alg: AlgorithmIdentifier,
+        sig_alg: AlgorithmIdentifier,
+    }
+
+    fn prehash(hash: Hash, message: &[u8]) -> Vec<u8> {
+        match hash {
+            Hash::Sha256 => Sha256::digest(message).to_vec(),
+            Hash::Sha384 => Sha384::digest(message).to_vec(),
+            Hash::Sha512 => Sha512::digest(message).to_vec(),
+        }
+    }
+
+    /// An RSA public key (RFC 8017 `RSAPublicKey`, the subjectPublicKey of an X.509 RSA key).
+    #[derive(der::Sequence)]
+    struct RsaPublicKeyDer<'a> {
+        modulus: UintRef<'a>,
+        public_exponent: UintRef<'a>,
+    }
+
+    /// The key, of 2048 to 8192 bits: the range `ring` accepts, so both sets agree.
+    fn rsa_key(public_key: &[u8]) -> Option<RsaPublicKey> {
+        let parsed = RsaPublicKeyDer::from_der(public_key).ok()?;
+        let n = BoxedUint::from_be_slice_vartime(parsed.modulus.as_bytes());
+        let e = BoxedUint::from_be_slice_vartime(parsed.public_exponent.as_bytes());
+        RsaPublicKey::new_with_size_limits(n, e, 2048..=8192).ok()
+    }
+
+    fn rsa_verify(key: RsaPublicKey, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
+        use rsa::signature::Verifier as _;
+        let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
+            return false;
+        };
+        match hash {
+            Hash::Sha256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+                .verify(message, &signature)
+                .is_ok(),
+            Hash::Sha384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key)
+                .verify(message, &signature)
+                .is_ok(),
+            Hash::Sha512 => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key)
+                .verify(message, &signature)
+                .is_ok(),
+        }
+    }
+
+    impl SignatureVerificationAlgorithm for Alg {
+        fn verify_signature(
+            &self,
+            public_key: &[u8],
+            message: &[u8],
+            signature: &[u8],
+        ) -> Result<(), InvalidSignature> {
+            let verified = match self.key {
+                Key::P256 => {
+                    use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+                    use p256::ecdsa::{Signature, VerifyingKey};
+                    match (
+                        VerifyingKey::from_sec1_bytes(public_key),
+                        Signature::from_der(signature),
+                    ) {
+                        (Ok(key), Ok(signature)) => key
+                            .verify_prehash(&prehash(self.hash, message), &signature)
+                            .is_ok(),
+                        _ => false,
+                    }
+                }
+                Key::P384 => {
+                    use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
+                    use p384::ecdsa::{Signature, VerifyingKey};
+                    match (
+                        VerifyingKey::from_sec1_bytes(public_key),
+                        Signature::from_der(signature),
+                    ) {
+                        (Ok(key), Ok(signature)) => key
+                            .verify_prehash(&prehash(self.hash, message), &signature)
+                            .is_ok(),
+                        _ => false,
+                    }
+                }
+                Key::Rsa => rsa_key(public_key)
+                    .is_some_and(|key| rsa_verify(key, self.hash, message, signature)),
+            };
+            if verified {
+                Ok(())
+            } else {
+                Err(InvalidSignature)
+            }
+        }
+
+        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+            self.key_alg
+        }
+
+        fn signature_alg_id(&self) -> AlgorithmIdentifier {
+            self.sig_alg
+        }
+    }
+
+    const fn ecdsa(key: Key, hash: Hash, sig_alg: AlgorithmIdentifier) -> Alg {
+        Alg {
+            key,
+            hash,
+            key_alg: match key {
+                Key::P256 => alg_id::ECDSA_P256,
+                Key::P384 => alg_id::ECDSA_P384,
+                Key::Rsa => alg_id::RSA_ENCRYPTION,
+            },
+            sig_alg,
+        }
+    }
+
+    const fn rsa(hash: Hash, sig_alg: AlgorithmIdentifier) -> Alg {
+        Alg {
+            key: Key::Rsa,
+            hash,
+            key_alg: alg_id::RSA_ENCRYPTION,
+            sig_alg,
+        }
+    }
+
+    static ECDSA_P256_SHA256: Alg = ecdsa(Key::P256, Hash::Sha256, alg_id::ECDSA_SHA256);
+    static ECDSA_P256_SHA384: Alg = ecdsa(Key::P256, Hash::Sha384, alg_id::ECDSA_SHA384);
+    static ECDSA_P384_SHA256: Alg = ecdsa(Key::P384, Hash::Sha256, alg_id::ECDSA_SHA256);
+    static ECDSA_P384_SHA384: Alg = ecdsa(Key::P384, Hash::Sha384, alg_id::ECDSA_SHA384);
+    static RSA_PKCS1_SHA256: Alg = rsa(Hash::Sha256, alg_id::RSA_PKCS1_SHA256);
+    static RSA_PKCS1_SHA384: Alg = rsa(Hash::Sha384, alg_id::RSA_PKCS1_SHA384);
+    static RSA_PKCS1_SHA512: Alg = rsa(Hash::Sha512, alg_id::RSA_PKCS1_SHA512);
+
+    /// ECDSA P-256/P-384 with SHA-256/SHA-384, RSA PKCS#1 v1.5 with SHA-256/384/512.
+    pub static ALL: Algorithms = &[
+        &ECDSA_P256_SHA256,
+        &ECDSA_P256_SHA384,
+        &ECDSA_P384_SHA256,
+        &ECDSA_P384_SHA384,
+        &RSA_PKCS1_SHA256,
+        &RSA_PKCS1_SHA384,
+        &RSA_PKCS1_SHA512,
+    ];
+}
+
+/// Algorithms that accept every signature. **Never** for verification: fuzzers only.
+#[cfg(feature = "insecure-accept-all")]
+pub mod accept_all {
+    use rustls_pki_types::{
+        AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
+    };
+
+    use super::Algorithms;
+
+    #[derive(Debug)]
+    struct AcceptAll {
+        key_alg: AlgorithmIdentifier,
+        sig_alg: AlgorithmIdentifier,
+    }
+
+    impl SignatureVerificationAlgorithm for AcceptAll {
+        fn verify_signature(&self, _: &[u8], _: &[u8], _: &[u8]) -> Result<(), InvalidSignature> {
+            Ok(())
+        }
+
+        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+            self.key_alg
+        }
+
+        fn signature_alg_id(&self) -> AlgorithmIdentifier {
+            self.sig_alg
+        }
+    }
+
+    macro_rules! accept {
+        ($name:ident, $key:ident, $sig:ident) => {
+            static $name: AcceptAll = AcceptAll {
+                key_alg: alg_id::$key,
+                sig_alg: alg_id::$sig,
+            };
+        };
+    }
+    accept!(P256_SHA256, ECDSA_P256, ECDSA_SHA256);
+    accept!(P256_SHA384, ECDSA_P256, ECDSA_SHA384);
+    accept!(P384_SHA256, ECDSA_P384, ECDSA_SHA256);
+    accept!(P384_SHA384, ECDSA_P384, ECDSA_SHA384);
+    accept!(RSA_SHA256, RSA_ENCRYPTION, RSA_PKCS1_SHA256);
+    accept!(RSA_SHA384, RSA_ENCRYPTION, RSA_PKCS1_SHA384);
+    accept!(RSA_SHA512, RSA_ENCRYPTION, RSA_PKCS1_SHA512);
+
+    /// The algorithm identifiers of the other sets, each accepting every signature.
+    pub static ALL: Algorithms = &[
+        &P256_SHA256,
+        &P256_SHA384,
+        &P384_SHA256,
+        &P384_SHA384,
+        &RSA_SHA256,
+        &RSA_SHA384,
+        &RSA_SHA512,
+    ];
+}
+
+#[cfg(all(test, feature = "ring", feature = "rustcrypto"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use ::ring::rand::SystemRandom;
+    use ::ring::signature::{
+        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
+    };
+
+    use super::*;
+
+    fn find(set: Algorithms, key: AlgorithmIdentifier, sig: AlgorithmIdentifier) -> usize {
+        set.iter()
+            .position(|a| a.public_key_alg_id() == key && a.signature_alg_id() == sig)
+            .unwrap()
+    }
+
+    #[test]
+    fn both_sets_list_the_same_algorithms_in_the_same_order() {
+        assert_eq!(ring::ALL.len(), rustcrypto::ALL.len());
+        for (a, b) in ring::ALL.iter().zip(rustcrypto::ALL) {
+            assert_eq!(a.public_key_alg_id(), b.public_key_alg_id());
+            assert_eq!(a.signature_alg_id(), b.signature_alg_id());
+        }
+    }
+
+    #[test]
+    fn both_sets_accept_real_ecdsa_signatures_and_refuse_tampered_ones() {
+        let rng = SystemRandom::new();
+        for (signing, key, sig) in [
+            (
+                &ECDSA_P256_SHA256_ASN1_SIGNING,
+                alg_id::ECDSA_P256,
+                alg_id::ECDSA_SHA256,
+            ),
+            (
+                &ECDSA_P384_SHA384_ASN1_SIGNING,
+                alg_id::ECDSA_P384,
+                alg_id::ECDSA_SHA384,
+            ),
+        ] {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
+            let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng).unwrap();
+            let message = b"tbsCertificate";
+            let signature = pair.sign(&rng, message).unwrap();
+            let public = pair.public_key().as_ref();
+            let index = find(ring::ALL, key, sig);
+            for set in [ring::ALL, rustcrypto::ALL] {
+                let alg = set[index];
+                assert!(
+                    alg.verify_signature(public, message, signature.as_ref())
+                        .is_ok()
+                );
+                assert!(
+                    alg.verify_signature(public, b"tbsCertificatf", signature.as_ref())
+                        .is_err()
+                );
+                assert!(
+                    alg.verify_signature(&public[1..], message, signature.as_ref())
+                        .is_err()
+                );
+                assert!(
+                    alg.verify_signature(public, message, &signature.as_ref()[1..])
+                        .is_err()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_keys_and_signatures_never_verify() {
+        for set in [ring::ALL, rustcrypto::ALL] {
+            for alg in set {
+                for (key, sig) in [
+                    (&[][..], &[][..]),
+                    (&[4; 65][..], &[0x30, 0][..]),
+                    (&[0; 300][..], &[1; 256][..]),
+                ] {
+                    assert!(alg.verify_signature(key, b"m", sig).is_err());
+                }
+            }
+        }
+    }
+}
