@@ -15,6 +15,7 @@ pub mod ohttp_gateway;
 pub mod pipeline;
 pub mod tdx_evidence;
 pub mod tdx_verify_cli;
+pub mod test_tls;
 pub mod tls;
 pub mod whisper_client;
 

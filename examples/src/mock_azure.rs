@@ -338,25 +338,6 @@ async fn score(State(state): State<Arc<ScoreState>>, headers: HeaderMap, body: B
     bytes_response(status, outer, out)
 }
 
-/// Serves `app` over TLS with `config` on `listener`.
-async fn serve_tls(listener: TcpListener, config: rustls::ServerConfig, app: Router) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    while let Ok((tcp, _)) = listener.accept().await {
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let _ =
-                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                    .await;
-        });
-    }
-}
-
 /// Starts the stand-in on loopback: the KMS over TLS, the endpoint over plain HTTP.
 pub async fn start(config: MockAzureConfig) -> Result<MockAzure, Box<dyn std::error::Error>> {
     let (ledger, service_pem, node_pair) = new_ledger("Test")?;
@@ -392,13 +373,8 @@ pub async fn start(config: MockAzureConfig) -> Result<MockAzure, Box<dyn std::er
     // The KMS: TLS under the node certificate the service issued.
     let node_der =
         rustls_pki_types::CertificateDer::from_pem_slice(ledger.node_cert_pem.as_bytes())?;
-    let key_der = rustls_pki_types::PrivateKeyDer::try_from(node_pair.serialize_der())?;
-    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(vec![node_der], key_der)?;
+    let tls = crate::test_tls::server_config(node_der, node_pair.serialize_der())
+        .map_err(|e| e.to_string())?;
     let kms = Router::new()
         .route("/listpubkeys", get(listpubkeys))
         .with_state(Arc::new(KmsState {
@@ -407,7 +383,7 @@ pub async fn start(config: MockAzureConfig) -> Result<MockAzure, Box<dyn std::er
         }));
     let kms_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let kms_url = format!("https://{}", kms_listener.local_addr()?);
-    tokio::spawn(serve_tls(kms_listener, tls, kms));
+    tokio::spawn(crate::test_tls::serve_tls(kms_listener, tls, kms));
 
     let app = Router::new()
         .route("/score", post(score))

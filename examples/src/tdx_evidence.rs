@@ -535,8 +535,17 @@ async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| format!("{url}: {e} (give --collateral FILE)"))?;
-    let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| {
+            // The whole chain: a refused TLS certificate is named, not only "error sending".
+            format!(
+                "{url}: {} (give --collateral FILE)",
+                crate::error_chain(&e.without_url())
+            )
+        })?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("{url}: {}", crate::error_chain(&e.without_url())))?;
     Ok(body.to_vec())
 }
 

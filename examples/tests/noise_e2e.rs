@@ -7,7 +7,6 @@
     clippy::indexing_slicing
 )]
 
-use std::future::IntoFuture as _;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -29,6 +28,10 @@ struct Setup {
 }
 
 async fn setup(proxy_args: &[&str]) -> Setup {
+    setup_with_env(proxy_args, &[]).await
+}
+
+async fn setup_with_env(proxy_args: &[&str], env: &[(&str, &std::path::Path)]) -> Setup {
     let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
     let backend = mock.url();
     let mut args = vec![
@@ -40,7 +43,7 @@ async fn setup(proxy_args: &[&str]) -> Setup {
         "sim",
     ];
     args.extend_from_slice(proxy_args);
-    let proxy = Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &args);
+    let proxy = Running::start_with_env(env!("CARGO_BIN_EXE_private-llm-proxy"), &args, env);
     // The test trusts the simulated root explicitly, as a user would, by saving it to a file.
     let root_pem = attested_examples::tls::get(format!("{}/sim/root", proxy.url()))
         .await
@@ -172,9 +175,11 @@ async fn failed_checks_keep_the_prompt_on_the_client() {
 
 /// A mock Intel Trust Authority in this process (it must be told the proxy's simulated TDX
 /// root after the proxy starts), the proxy asking it for tokens, and the mock's JWKS and root
-/// saved to files as a user would save ITA's.
+/// saved to files as a user would save ITA's. The mock is served over TLS under a test CA, the
+/// proxy's only root (`SSL_CERT_FILE`, an empty `SSL_CERT_DIR`).
 struct ItaSetup {
     setup: Setup,
+    _ca: common::CaFiles,
     _api_key: tempfile::NamedTempFile,
     jwks: tempfile::NamedTempFile,
     token_root: tempfile::NamedTempFile,
@@ -188,20 +193,22 @@ async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
         mock = mock.misissuing(misissue);
     }
     let mock = Arc::new(mock);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ita_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, mock_ita::router(mock.clone())).into_future());
+    let ca = common::CaFiles::new("ITA");
+    let ita_url = common::serve_tls(&ca, mock_ita::router(mock.clone())).await;
 
     let api_key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(api_key.path(), format!("{ITA_API_KEY}\n")).unwrap();
-    let setup = setup(&[
-        "--profile",
-        profile,
-        "--ita-url",
-        &ita_url,
-        "--ita-api-key-file",
-        api_key.path().to_str().unwrap(),
-    ])
+    let setup = setup_with_env(
+        &[
+            "--profile",
+            profile,
+            "--ita-url",
+            &ita_url,
+            "--ita-api-key-file",
+            api_key.path().to_str().unwrap(),
+        ],
+        &ca.env(),
+    )
     .await;
     // The mock verifies quotes under the proxy's simulated root, as ITA does under Intel's.
     let collateral = attested_examples::tls::get(format!("{}/collateral", setup.proxy.url()))
@@ -223,6 +230,7 @@ async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
     std::fs::write(token_root.path(), mock.root_pem()).unwrap();
     ItaSetup {
         setup,
+        _ca: ca,
         _api_key: api_key,
         jwks,
         token_root,

@@ -40,6 +40,12 @@ pub enum FetchError {
         /// What went wrong.
         reason: String,
     },
+    /// The URL is not `https` (plain `http` needs [`PcsClient::allow_plain_http_for_tests`]).
+    #[error("GET {url}: only https URLs are fetched")]
+    NotHttps {
+        /// The URL.
+        url: String,
+    },
     /// A response lacks a required header.
     #[error("GET {url}: no {header} header")]
     MissingHeader {
@@ -160,12 +166,25 @@ mod http {
     pub const INTEL_ROOT_CA_CRL: &str =
         "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
 
-    /// Fetches collateral from Intel PCS or a PCCS (API v4) over HTTP(S).
+    /// Fetches collateral from Intel PCS or a PCCS (API v4) over HTTPS. TLS roots: webpki's
+    /// (Mozilla's) by default, or exactly the caller's with [`PcsClient::with_roots`] (a PCCS
+    /// under a private CA, pinned without environment variables). Plain `http` URLs are refused
+    /// ([`FetchError::NotHttps`]) unless [`PcsClient::allow_plain_http_for_tests`].
     #[derive(Debug, Clone)]
     pub struct PcsClient {
         base_url: String,
         root_ca_crl_url: String,
         agent: ureq::Agent,
+        allow_plain_http: bool,
+    }
+
+    fn agent(roots: ureq::tls::RootCerts) -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .into()
     }
 
     struct Response {
@@ -187,15 +206,32 @@ mod http {
 
         /// A client with explicit service and root CA CRL URLs.
         pub fn new(base_url: &str, root_ca_crl_url: &str) -> PcsClient {
-            let config = ureq::Agent::config_builder()
-                .timeout_global(Some(std::time::Duration::from_secs(30)))
-                .http_status_as_error(false)
-                .build();
             PcsClient {
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 root_ca_crl_url: root_ca_crl_url.to_owned(),
-                agent: config.into(),
+                agent: agent(ureq::tls::RootCerts::WebPki),
+                allow_plain_http: false,
             }
+        }
+
+        /// Trusts exactly `roots` (DER certificates) for TLS, instead of webpki's roots: a
+        /// PCCS whose certificate a private CA issued. Any other server certificate is refused
+        /// before a request is sent.
+        #[must_use]
+        pub fn with_roots(mut self, roots: &[rustls_pki_types::CertificateDer<'_>]) -> PcsClient {
+            let roots: Vec<_> = roots
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+                .collect();
+            self.agent = agent(ureq::tls::RootCerts::new_with_certs(&roots));
+            self
+        }
+
+        /// **Tests only**: also fetches `http://` URLs (a loopback server in a test).
+        #[must_use]
+        pub fn allow_plain_http_for_tests(mut self) -> PcsClient {
+            self.allow_plain_http = true;
+            self
         }
 
         fn get(
@@ -207,6 +243,17 @@ mod http {
                 url: url.to_owned(),
                 reason,
             };
+            let https = url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+            let plain = url
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+            if !(https || (plain && self.allow_plain_http)) {
+                return Err(FetchError::NotHttps {
+                    url: url.to_owned(),
+                });
+            }
             let mut response = self
                 .agent
                 .get(url)

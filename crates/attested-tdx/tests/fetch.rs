@@ -37,26 +37,51 @@ fn url_encode(text: &str) -> String {
         .collect()
 }
 
+trait Stream: std::io::Read + std::io::Write {}
+impl<T: std::io::Read + std::io::Write> Stream for T {}
+
 fn serve(platform: &SimPlatform, max_requests: usize) -> Server {
+    serve_with(platform, max_requests, None)
+}
+
+/// As [`serve`], over TLS with `tls` when given (a connection whose handshake fails is dropped
+/// unserved).
+fn serve_with(
+    platform: &SimPlatform,
+    max_requests: usize,
+    tls: Option<rustls::ServerConfig>,
+) -> Server {
     let pcs = platform.collateral_pcs().clone();
     let fmspc = hex::encode_upper(platform.config().fmspc);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let tls = tls.map(Arc::new);
+    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
     let paths = Arc::new(Mutex::new(Vec::new()));
     let served = Arc::new(AtomicUsize::new(0));
     let (paths2, served2) = (Arc::clone(&paths), Arc::clone(&served));
     std::thread::spawn(move || {
         for stream in listener.incoming().take(max_requests) {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let tcp = stream.unwrap();
+            let mut stream: Box<dyn Stream> = match &tls {
+                Some(config) => Box::new(rustls::StreamOwned::new(
+                    rustls::ServerConnection::new(config.clone()).unwrap(),
+                    tcp,
+                )),
+                None => Box::new(tcp),
+            };
+            let mut reader = BufReader::new(&mut stream);
             let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
+            if reader.read_line(&mut request_line).is_err() {
+                continue; // the client refused the handshake
+            }
             loop {
                 let mut line = String::new();
-                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                     break;
                 }
             }
+            drop(reader);
             let path = request_line
                 .split_whitespace()
                 .nth(1)
@@ -105,6 +130,7 @@ fn serve(platform: &SimPlatform, max_requests: usize) -> Server {
             head.push_str("\r\n");
             stream.write_all(head.as_bytes()).unwrap();
             stream.write_all(&body).unwrap();
+            stream.flush().unwrap();
             served2.fetch_add(1, Ordering::SeqCst);
         }
     });
@@ -119,7 +145,7 @@ fn serve(platform: &SimPlatform, max_requests: usize) -> Server {
 fn fetched_collateral_verifies_a_simulated_quote() {
     let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
     let server = serve(&platform, 4);
-    let client = PcsClient::pccs(&server.base);
+    let client = PcsClient::pccs(&server.base).allow_plain_http_for_tests();
     let collateral = client
         .collateral(&platform.config().fmspc, PckCa::Platform)
         .unwrap();
@@ -138,7 +164,7 @@ fn fetched_collateral_verifies_a_simulated_quote() {
 fn the_cache_refetches_only_after_next_update() {
     let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
     let server = serve(&platform, 8);
-    let pccs = PcsClient::pccs(&server.base);
+    let pccs = PcsClient::pccs(&server.base).allow_plain_http_for_tests();
     let mut cache = CollateralCache::new();
     let fmspc = platform.config().fmspc;
     assert!(
@@ -181,6 +207,7 @@ fn an_unknown_fmspc_is_an_http_error_naming_the_url() {
     let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
     let server = serve(&platform, 1);
     let err = PcsClient::pccs(&server.base)
+        .allow_plain_http_for_tests()
         .collateral(&[0xff; 6], PckCa::Platform)
         .unwrap_err();
     match err {
@@ -190,4 +217,88 @@ fn an_unknown_fmspc_is_an_http_error_naming_the_url() {
         }
         other => panic!("{other}"),
     }
+}
+
+/// A CA made by the test and a server configuration under a certificate it issues for 127.0.0.1.
+fn test_ca(
+    name: &str,
+) -> (
+    rustls_pki_types::CertificateDer<'static>,
+    rustls::ServerConfig,
+) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca = params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    (ca.der().clone(), config)
+}
+
+#[test]
+fn https_collateral_under_the_given_roots_only() {
+    let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
+    let (ca, config) = test_ca("PCCS");
+    let (foreign, _) = test_ca("foreign");
+    let server = serve_with(&platform, 12, Some(config));
+    PcsClient::pccs(&server.base)
+        .with_roots(std::slice::from_ref(&ca))
+        .collateral(&platform.config().fmspc, PckCa::Platform)
+        .unwrap();
+    assert_eq!(server.served.load(Ordering::SeqCst), 4);
+    // The root CA CRL URL is held to https too: the PCCS parts come, the CRL is not asked for.
+    let crl = format!("{}/sgx/certification/v4/rootcacrl", server.base).replace("https:", "http:");
+    let err = PcsClient::new(&server.base, &crl)
+        .with_roots(&[ca])
+        .collateral(&platform.config().fmspc, PckCa::Platform)
+        .unwrap_err();
+    assert!(
+        matches!(err, FetchError::NotHttps { ref url } if *url == crl),
+        "{err}"
+    );
+    assert_eq!(server.served.load(Ordering::SeqCst), 7);
+    // Another CA, and webpki's roots (the default): refused in the handshake, nothing served.
+    for client in [
+        PcsClient::pccs(&server.base).with_roots(&[foreign]),
+        PcsClient::pccs(&server.base),
+    ] {
+        match client.collateral(&platform.config().fmspc, PckCa::Platform) {
+            Err(FetchError::Http { reason, .. }) => {
+                assert!(reason.contains("invalid peer certificate"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(server.served.load(Ordering::SeqCst), 7);
+}
+
+#[test]
+fn plain_http_is_refused_without_the_test_opt_in() {
+    let platform = SimPlatform::from_seed(b"fetch", NOW).unwrap();
+    let server = serve(&platform, 1);
+    for base in [server.base.as_str(), "ftp://127.0.0.1:1", "127.0.0.1:1"] {
+        let err = PcsClient::pccs(base)
+            .collateral(&platform.config().fmspc, PckCa::Platform)
+            .unwrap_err();
+        assert!(matches!(err, FetchError::NotHttps { .. }), "{err}");
+    }
+    assert!(server.paths.lock().unwrap().is_empty());
 }

@@ -8,7 +8,9 @@ use crate::error::Error;
 
 /// Fetches a JWKS with `GET` from one fixed URL (the issuer's documented key URL, never a `jku`
 /// taken from a token). Redirects are not followed. Only `https` URLs are fetched; plain
-/// `http` needs the explicit [`HttpFetcher::allow_plain_http_for_tests`].
+/// `http` needs the explicit [`HttpFetcher::allow_plain_http_for_tests`]. TLS roots: webpki's
+/// (Mozilla's) by default, or exactly the caller's with [`HttpFetcher::with_roots`] (a private
+/// CA, pinned without environment variables).
 #[derive(Debug)]
 pub struct HttpFetcher {
     url: String,
@@ -19,16 +21,23 @@ pub struct HttpFetcher {
 impl HttpFetcher {
     /// A fetcher for `url` with a 10 s timeout.
     pub fn new(url: impl Into<String>) -> Self {
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .max_redirects(0)
-            .http_status_as_error(true)
-            .build();
         HttpFetcher {
             url: url.into(),
-            agent: config.into(),
+            agent: agent(ureq::tls::RootCerts::WebPki),
             allow_plain_http: false,
         }
+    }
+
+    /// Trusts exactly `roots` (DER certificates) for the TLS connection, instead of webpki's
+    /// roots: a JWKS served under a private CA. A server certificate from any other CA is
+    /// refused before a request is sent.
+    pub fn with_roots(mut self, roots: &[rustls_pki_types::CertificateDer<'_>]) -> Self {
+        let roots: Vec<_> = roots
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+            .collect();
+        self.agent = agent(ureq::tls::RootCerts::new_with_certs(&roots));
+        self
     }
 
     /// **Tests only**: also fetches `http://` URLs (a loopback server in a test). A JWKS
@@ -37,6 +46,16 @@ impl HttpFetcher {
         self.allow_plain_http = true;
         self
     }
+}
+
+fn agent(roots: ureq::tls::RootCerts) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .max_redirects(0)
+        .http_status_as_error(true)
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into()
 }
 
 impl JwksFetcher for HttpFetcher {

@@ -121,3 +121,105 @@ fn plain_http_is_refused_without_the_test_opt_in() {
             .is_ok()
     );
 }
+
+/// A CA made by the test and a certificate it issues for 127.0.0.1.
+fn test_ca(
+    name: &str,
+) -> (
+    rustls_pki_types::CertificateDer<'static>,
+    rustls::ServerConfig,
+) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca = params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    (ca.der().clone(), config)
+}
+
+/// Serves `body` over TLS with `config`; counts requests that got past the handshake.
+fn serve_tls(config: rustls::ServerConfig, body: &'static [u8]) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/certs", listener.local_addr().unwrap());
+    let config = Arc::new(config);
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(connection, stream.unwrap());
+            let mut reader = BufReader::new(&mut tls);
+            let mut line = String::new();
+            let mut handshake_ok = true;
+            loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(n) if n > 2 => {}
+                    Ok(_) => break,
+                    Err(_) => {
+                        handshake_ok = false;
+                        break;
+                    }
+                }
+            }
+            if !handshake_ok {
+                continue;
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = tls.write_all(head.as_bytes());
+            let _ = tls.write_all(body);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn https_under_the_given_roots_only() {
+    let (ca, config) = test_ca("JWKS");
+    let (foreign, _) = test_ca("foreign");
+    let (url, count) = serve_tls(config, b"{\"keys\":[]}");
+    let body = HttpFetcher::new(url.clone())
+        .with_roots(&[ca])
+        .fetch(1024)
+        .unwrap();
+    assert_eq!(body, b"{\"keys\":[]}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // Another CA, and webpki's roots (the default): refused in the handshake, no request.
+    for fetcher in [
+        HttpFetcher::new(url.clone()).with_roots(&[foreign]),
+        HttpFetcher::new(url),
+    ] {
+        let mut fetcher = fetcher;
+        let err = fetcher.fetch(1024).unwrap_err();
+        assert!(
+            matches!(&err, Error::Fetch(detail) if detail.contains("invalid peer certificate")),
+            "{err}"
+        );
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}

@@ -1,8 +1,12 @@
 //! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]
-//! [--ita-url URL --ita-api-key-file FILE] [--max-sessions N] [--handshake-timeout-ms MS]
+//! [--ita-url https://... --ita-api-key-file FILE] [--max-sessions N] [--handshake-timeout-ms MS]
 //! [--idle-timeout-ms MS] [--max-attestations-per-session N]`: an LLM proxy that clients reach
 //! over a Noise session bound to the TEE's attestation, optionally with an Intel Trust Authority
 //! token for its quote.
+//!
+//! The ITA URL must be `https://` (the API key and the quote go there; the roots are the
+//! platform's, or `SSL_CERT_FILE`/`SSL_CERT_DIR`): `http://` is a usage error (exit 2) unless
+//! `--ita-allow-plain-http`, which exists for tests against a local stand-in only.
 //!
 //! Limits (attested-noise's `ServerLimits`, defaults in parentheses): sessions at once (1024),
 //! one more is answered `503 too many sessions` before the WebSocket upgrade; time to the first
@@ -58,6 +62,9 @@ struct Args {
     /// attestation then also carries an ITA token for the quote.
     #[arg(long, requires = "ita_api_key_file")]
     ita_url: Option<String>,
+    /// Tests only: accept an `http://` ITA URL (the API key then travels in clear).
+    #[arg(long, requires = "ita_url", hide = true)]
+    ita_allow_plain_http: bool,
     /// The file holding the ITA attestation API key.
     #[arg(long, requires = "ita_url")]
     ita_api_key_file: Option<PathBuf>,
@@ -82,6 +89,22 @@ fn millis(duration: std::time::Duration) -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), attested_noise::BoxError> {
     let args = Args::parse();
+    if let Some(url) = &args.ita_url {
+        let scheme_ok = url.starts_with("https://")
+            || (args.ita_allow_plain_http && url.starts_with("http://"));
+        if !scheme_ok {
+            use clap::CommandFactory as _;
+            Args::command()
+                .error(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!(
+                        "--ita-url {url}: Intel Trust Authority is reached over https:// only \
+                         (the API key and the quote travel there)"
+                    ),
+                )
+                .exit();
+        }
+    }
     let mut sim_mrtd = [0; 48];
     hex::decode_to_slice(args.sim_mrtd.trim(), &mut sim_mrtd)
         .map_err(|_| "--sim-mrtd is not 48 bytes of hex")?;

@@ -14,8 +14,18 @@ pub(crate) struct Running {
 impl Running {
     /// Starts `bin` and waits for the `... listening on ADDR ...` line it prints first.
     pub(crate) fn start(bin: &str, args: &[&str]) -> Self {
+        Self::start_with_env(bin, args, &[])
+    }
+
+    /// As [`Running::start`], with `env` added to the child's environment.
+    pub(crate) fn start_with_env(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Self {
         let mut child = Command::new(bin)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -32,6 +42,11 @@ impl Running {
             stdout,
             addr,
         }
+    }
+
+    /// The address it listens on.
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
     }
 
     /// The server's base URL.
@@ -206,6 +221,46 @@ pub(crate) fn gateway_before_mock_whisper(extra: &[&str]) -> (Running, Running) 
     args.extend_from_slice(extra);
     let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
     (whisper, gateway)
+}
+
+/// A test CA saved to a file for `SSL_CERT_FILE`, and an empty directory for `SSL_CERT_DIR`, so
+/// that a child trusts exactly this CA (and no system root) as a user with a private PKI would.
+pub(crate) struct CaFiles {
+    pub(crate) ca: attested_examples::test_tls::TestCa,
+    file: tempfile::NamedTempFile,
+    empty_dir: tempfile::TempDir,
+}
+
+impl CaFiles {
+    pub(crate) fn new(name: &str) -> Self {
+        let ca = attested_examples::test_tls::TestCa::new(name).unwrap();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), ca.pem()).unwrap();
+        Self {
+            ca,
+            file,
+            empty_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The environment that makes this CA a child's only TLS root.
+    pub(crate) fn env(&self) -> [(&'static str, &std::path::Path); 2] {
+        [
+            ("SSL_CERT_FILE", self.file.path()),
+            ("SSL_CERT_DIR", self.empty_dir.path()),
+        ]
+    }
+}
+
+/// Serves `app` over TLS under a certificate `ca` issues for 127.0.0.1; its `https://` URL.
+pub(crate) async fn serve_tls(ca: &CaFiles, app: axum::Router) -> String {
+    let (listener, addr) = attested_examples::test_tls::loopback().await.unwrap();
+    tokio::spawn(attested_examples::test_tls::serve_tls(
+        listener,
+        ca.ca.server_config().unwrap(),
+        app,
+    ));
+    format!("https://{addr}")
 }
 
 /// The reference values that identify a simulated server's workload (its MRTD and the
