@@ -7,14 +7,26 @@
 //! - verified sessions set up per second (handshake + attestation + the client's DCAP check);
 //! - every held session still answers a chat afterwards (nothing lost).
 //!
-//! Bounded: at most 4,096 sessions, 64 setting up at once, 120 s in all.
+//! `--soak SECS` (default off, at most 3,600): then, for SECS seconds, 32 workers take turns
+//! over the held sessions, each asking and checking the answer, with the proxy's RSS sampled
+//! every 10 s; reports the samples and their max/min ratio, errors and wrong answers.
+//!
+//! Bounded: at most 4,096 sessions, 64 setting up at once, 180 s to set up and check them.
 //! Run: `cargo build -p attested-examples --release --bins` then
-//! `NOISE_LOAD_BIN_DIR=target/release cargo bench -p attested-benches --bench noise_load`
+//! `NOISE_LOAD_BIN_DIR=target/release cargo bench -p attested-benches --bench noise_load [-- --soak 600]`
 //! (the directory holding `private-llm-proxy` and `mock-llm`; default `target/release`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A driver of our own children on loopback: a failure to read their /proc files or to reach them
+// is a failed run, so it panics.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod load_common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,64 +34,25 @@ use attested_examples::chat_client::VerifiedChat;
 use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Profile};
 use attested_tdx::{Collateral, TrustAnchor};
+use load_common::{RssSamples, Server, load_average};
+use sha2::{Digest, Sha256};
 
 const MAX_SESSIONS: usize = 4096;
 const SETTING_UP_AT_ONCE: usize = 64;
 const TIME_LIMIT: Duration = Duration::from_secs(180);
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(bin: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(bin)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{bin}: {e}"));
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let addr = line
-            .split_once("listening on ")
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("{bin} printed {line:?}"))
-            .to_owned();
-        // Keep reading its output so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stdout.lines() {});
-        Self {
-            child,
-            url: format!("http://{addr}"),
-        }
-    }
-
-    fn status_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const MAX_SOAK_SECS: u64 = 3600;
+const SOAK_WORKERS: usize = 32;
+const SOAK_SAMPLE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() {
+    let flags = load_common::Flags::from_env();
     let sessions: usize = std::env::var("NOISE_LOAD_SESSIONS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000)
         .min(MAX_SESSIONS);
+    let soak = flags.number("soak", 0, MAX_SOAK_SECS);
     let dir = std::env::var("NOISE_LOAD_BIN_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release").to_owned());
     let mock = Server::start(&format!("{dir}/mock-llm"), &["--listen", "127.0.0.1:0"]);
@@ -178,7 +151,102 @@ async fn main() {
     );
     println!("  answered afterwards: {answered} of {}", held.len());
     println!("  proxy peak RSS: {} KiB", proxy.status_kib("VmHWM:"));
+    println!("  load average {}", load_average());
+    if soak > 0 {
+        held = soak_sessions(&proxy, held, Duration::from_secs(soak)).await;
+    }
     for chat in held {
         chat.close().await;
     }
+}
+
+/// Steady load for `time`: `SOAK_WORKERS` workers take turns over the held sessions, each
+/// asking and checking the answer (mock-llm answers the prompt's SHA-256), with the proxy's
+/// RSS sampled every `SOAK_SAMPLE`. Returns the sessions.
+async fn soak_sessions(
+    proxy: &Server,
+    held: Vec<VerifiedChat>,
+    time: Duration,
+) -> Vec<VerifiedChat> {
+    let count = held.len();
+    let mut shares: Vec<Vec<VerifiedChat>> = (0..SOAK_WORKERS).map(|_| Vec::new()).collect();
+    for (i, chat) in held.into_iter().enumerate() {
+        shares[i % SOAK_WORKERS].push(chat);
+    }
+    let started = Instant::now();
+    let deadline = started + time;
+    let cpu_before = proxy.cpu();
+    let mut workers = Vec::new();
+    for (worker, mut share) in shares.into_iter().enumerate() {
+        workers.push(tokio::spawn(async move {
+            let (mut ok, mut failed, mut wrong, mut round) = (0u64, 0u64, 0u64, 0u64);
+            let mut first_error = None;
+            while Instant::now() < deadline && !share.is_empty() {
+                for chat in &mut share {
+                    let prompt = format!("soak {worker} {round}");
+                    let expected = format!("sha256:{}", hex::encode(Sha256::digest(&prompt)));
+                    match chat.ask(&prompt, false, |_| {}).await {
+                        Ok(answer) if answer == expected => ok += 1,
+                        Ok(answer) => {
+                            wrong += 1;
+                            first_error.get_or_insert(format!("wrong answer {answer}"));
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            first_error.get_or_insert(e.to_string());
+                        }
+                    }
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                round += 1;
+            }
+            (share, ok, failed, wrong, first_error)
+        }));
+    }
+    let mut samples = RssSamples::new();
+    samples.push(Duration::ZERO, proxy.status_kib("VmRSS:"));
+    while Instant::now() + SOAK_SAMPLE <= deadline {
+        tokio::time::sleep(SOAK_SAMPLE).await;
+        samples.push(started.elapsed(), proxy.status_kib("VmRSS:"));
+        eprintln!(
+            "  {:>4.0} s: proxy RSS {} KiB, load {}",
+            started.elapsed().as_secs_f64(),
+            proxy.status_kib("VmRSS:"),
+            load_average()
+        );
+    }
+    let (mut held, mut ok, mut failed, mut wrong, mut first_error) = (Vec::new(), 0, 0, 0, None);
+    for worker in workers {
+        let (share, o, f, w, e) = worker.await.unwrap();
+        held.extend(share);
+        (ok, failed, wrong) = (ok + o, failed + f, wrong + w);
+        first_error = first_error.or(e);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let (min, max, spread) = samples.spread();
+    println!(
+        "noise_load soak: {count} sessions, {SOAK_WORKERS} asking at once, {wall:.0} s, load average {} (after)",
+        load_average()
+    );
+    println!(
+        "  answered and checked: {ok} ({:.0}/s); errors {failed}; wrong answers {wrong}; proxy CPU {:.1} s",
+        ok as f64 / wall,
+        (proxy.cpu() - cpu_before).as_secs_f64()
+    );
+    if let Some(e) = first_error {
+        println!("  first error: {e}");
+    }
+    println!(
+        "  soak: RSS every {} s (KiB): {}",
+        SOAK_SAMPLE.as_secs(),
+        samples.line()
+    );
+    println!(
+        "  soak: min {min} KiB, max {max} KiB, max/min {:.3} ({:+.1} %)",
+        1.0 + spread,
+        spread * 100.0
+    );
+    held
 }

@@ -1,0 +1,191 @@
+//! What the load drivers share: child servers on loopback, their memory and CPU time from
+//! `/proc`, the machine's load average, a bounded flag parser and RSS sampling for soaks.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server started as a child process, killed when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+}
+
+impl Server {
+    /// Starts `bin` and reads its address from the first line it prints (`... listening on
+    /// ADDR ...`).
+    pub(crate) fn start(bin: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{bin}: {e}"));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .split_once("listening on ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{bin} printed {line:?}"))
+            .to_owned();
+        // Keep reading its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        Self {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// Starts `bin` that prints no address: it is told `addr` and polled at `ready_path`
+    /// until it answers 200 (at most 30 s).
+    pub(crate) async fn start_polled(
+        bin: &str,
+        args: &[&str],
+        addr: &str,
+        ready_path: &str,
+    ) -> Self {
+        let child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{bin}: {e}"));
+        let server = Self {
+            child,
+            url: format!("http://{addr}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = format!("{}{ready_path}", server.url);
+        loop {
+            if let Ok(r) = attested_examples::tls::get(url.as_str()).await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "{bin} did not come up at {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A `/proc/PID/status` field in KiB (`VmRSS:`, `VmHWM:`).
+    pub(crate) fn status_kib(&self, field: &str) -> u64 {
+        status_kib(self.pid(), field)
+    }
+
+    /// User + system CPU time so far.
+    pub(crate) fn cpu(&self) -> Duration {
+        cpu_time(self.pid())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// utime + stime of `pid` from `/proc/PID/stat`, at the kernel's 100 ticks a second.
+pub(crate) fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let rest = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5); `rest` starts at field 3.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The machine's load averages (1, 5, 15 min), as `uptime` gives them.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// A free loopback address (bound, then released) for servers that take a fixed one.
+pub(crate) fn free_loopback_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// `--name VALUE` flags (other arguments, such as cargo bench's `--bench`, are ignored).
+pub(crate) struct Flags(Vec<String>);
+
+impl Flags {
+    pub(crate) fn from_env() -> Self {
+        Self(std::env::args().skip(1).collect())
+    }
+
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        let flag = format!("--{name}");
+        self.0
+            .iter()
+            .position(|a| *a == flag)
+            .and_then(|i| self.0.get(i + 1).cloned())
+    }
+
+    /// A number flag, `default` when absent, clamped to `max` (every load is bounded).
+    pub(crate) fn number(&self, name: &str, default: u64, max: u64) -> u64 {
+        self.text(name)
+            .map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("--{name} {v}: not a number"))
+            })
+            .unwrap_or(default)
+            .min(max)
+    }
+}
+
+/// The median of `values` (sorted in place).
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// RSS samples taken every `every` during a soak.
+pub(crate) struct RssSamples {
+    pub(crate) samples: Vec<(Duration, u64)>,
+}
+
+impl RssSamples {
+    pub(crate) fn new() -> Self {
+        Self {
+            samples: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, at: Duration, kib: u64) {
+        self.samples.push((at, kib));
+    }
+
+    /// (min, max, spread of max over min) of the samples.
+    pub(crate) fn spread(&self) -> (u64, u64, f64) {
+        let min = self.samples.iter().map(|s| s.1).min().unwrap_or(0);
+        let max = self.samples.iter().map(|s| s.1).max().unwrap_or(0);
+        (min, max, max as f64 / min.max(1) as f64 - 1.0)
+    }
+
+    pub(crate) fn line(&self) -> String {
+        self.samples
+            .iter()
+            .map(|(_, kib)| kib.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
