@@ -389,21 +389,8 @@ impl TrustArgs {
     pub fn expected_rtmrs(&self) -> Result<Vec<(usize, [u8; 48])>, TdxEvidenceError> {
         self.expect_rtmr
             .iter()
-            .map(|text| {
-                let (index, value) = text.split_once('=').ok_or_else(|| {
-                    TdxEvidenceError::Usage(format!("--expect-rtmr {text}: not N=HEX"))
-                })?;
-                let index = index
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|i| *i <= 3)
-                    .ok_or_else(|| {
-                        TdxEvidenceError::Usage(format!("--expect-rtmr {text}: N is 0 to 3"))
-                    })?;
-                Ok((index, hex48(value, "--expect-rtmr")?))
-            })
-            .collect()
+            .map(|text| rtmr_pin(text))
+            .collect::<Result<_, _>>()
     }
 
     /// The appraisal policy the options ask for: the `--policy` file (or strict platform rules),
@@ -482,6 +469,20 @@ pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenc
         );
     }
     Ok(())
+}
+
+/// One `--expect-rtmr N=HEX` value: N from 0 to 3, 48 bytes of hex.
+pub fn rtmr_pin(text: &str) -> Result<(usize, [u8; 48]), TdxEvidenceError> {
+    let (index, value) = text
+        .split_once('=')
+        .ok_or_else(|| TdxEvidenceError::Usage(format!("--expect-rtmr {text}: not N=HEX")))?;
+    let index = index
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|i| *i <= 3)
+        .ok_or_else(|| TdxEvidenceError::Usage(format!("--expect-rtmr {text}: N is 0 to 3")))?;
+    Ok((index, hex48(value, "--expect-rtmr")?))
 }
 
 fn hex48(text: &str, flag: &str) -> Result<[u8; 48], TdxEvidenceError> {

@@ -18,7 +18,7 @@ use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::ohttp_gateway::{self, GatewayOptions};
 use attested_examples::pipeline::{demo_wav, serve_on_loopback};
 use attested_examples::tdx_evidence::{
-    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral,
+    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral, rtmr_pin,
 };
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
@@ -223,18 +223,11 @@ async fn run(args: &Args) -> Result<(), BoxError> {
             (None, Tee::Tdx) => Ok(Vec::new()),
         }
     };
-    let mut rtmrs = Vec::new();
-    for text in &args.expect_rtmr {
-        let (index, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("--expect-rtmr {text}: not N=HEX"))?;
-        let index: usize = index
-            .parse()
-            .ok()
-            .filter(|i| *i <= 3)
-            .ok_or_else(|| format!("--expect-rtmr {text}: N is 0 to 3"))?;
-        rtmrs.push((index, decode_hex::<48>(value, "--expect-rtmr")?));
-    }
+    let mut rtmrs = args
+        .expect_rtmr
+        .iter()
+        .map(|text| rtmr_pin(text))
+        .collect::<Result<Vec<_>, _>>()?;
     if rtmrs.is_empty() && args.tee == Tee::Sim {
         rtmrs.push((3, decode_hex::<48>(SIM_RTMR3, "SIM_RTMR3")?));
     }
