@@ -219,38 +219,16 @@ fn an_unknown_fmspc_is_an_http_error_naming_the_url() {
     }
 }
 
-/// A CA made by the test and a server configuration under a certificate it issues for 127.0.0.1.
+/// A CA made by the test (the workspace's test PKI) and a server configuration under a
+/// certificate it issues for 127.0.0.1.
 fn test_ca(
     name: &str,
 ) -> (
     rustls_pki_types::CertificateDer<'static>,
     rustls::ServerConfig,
 ) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
-    let ca = params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone()],
-        rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
-    )
-    .unwrap();
-    (ca.der().clone(), config)
+    let ca = attested_testdata::tls::TestCa::new(name).unwrap();
+    (ca.der(), ca.server_config().unwrap())
 }
 
 #[test]

@@ -7,6 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "tls")]
+pub mod tls;
+
 /// The test data folder: `ATTESTED_TESTDATA`, or the workspace's `testdata/`.
 pub fn dir() -> PathBuf {
     std::env::var_os("ATTESTED_TESTDATA")
