@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{transcription_request, transcription_response};
-use load_common::{RssSamples, Server, load_average};
+use load_common::{RssSamples, SOAK_SAMPLE, Server, load_average};
 use ohttp::hpke::{Aead, Kdf, Kem};
 use sha2::{Digest, Sha256};
 
@@ -47,7 +47,6 @@ const MAX_CLIENTS: u64 = 256;
 const MAX_SECS: u64 = 120;
 const MAX_SOAK_SECS: u64 = 3600;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const SOAK_SAMPLE: Duration = Duration::from_secs(10);
 const CEILING_TIME: Duration = Duration::from_secs(3);
 
 /// The audio of request `seq` of client `task`: 16 KiB that differ between requests.
@@ -315,16 +314,6 @@ async fn main() {
         per_core / ceiling
     );
     if soak > 0 {
-        let (min, max, spread) = samples.spread();
-        println!(
-            "  soak: RSS every {} s (KiB): {}",
-            SOAK_SAMPLE.as_secs(),
-            samples.line()
-        );
-        println!(
-            "  soak: min {min} KiB, max {max} KiB, max/min {:.3} ({:+.1} %)",
-            1.0 + spread,
-            spread * 100.0
-        );
+        samples.print_summary();
     }
 }

@@ -34,7 +34,7 @@ use attested_examples::chat_client::VerifiedChat;
 use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Profile};
 use attested_tdx::{Collateral, TrustAnchor};
-use load_common::{RssSamples, Server, load_average};
+use load_common::{RssSamples, SOAK_SAMPLE, Server, load_average};
 use sha2::{Digest, Sha256};
 
 const MAX_SESSIONS: usize = 4096;
@@ -42,7 +42,6 @@ const SETTING_UP_AT_ONCE: usize = 64;
 const TIME_LIMIT: Duration = Duration::from_secs(180);
 const MAX_SOAK_SECS: u64 = 3600;
 const SOAK_WORKERS: usize = 32;
-const SOAK_SAMPLE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() {
@@ -225,7 +224,6 @@ async fn soak_sessions(
         first_error = first_error.or(e);
     }
     let wall = started.elapsed().as_secs_f64();
-    let (min, max, spread) = samples.spread();
     println!(
         "noise_load soak: {count} sessions, {SOAK_WORKERS} asking at once, {wall:.0} s, load average {} (after)",
         load_average()
@@ -238,15 +236,6 @@ async fn soak_sessions(
     if let Some(e) = first_error {
         println!("  first error: {e}");
     }
-    println!(
-        "  soak: RSS every {} s (KiB): {}",
-        SOAK_SAMPLE.as_secs(),
-        samples.line()
-    );
-    println!(
-        "  soak: min {min} KiB, max {max} KiB, max/min {:.3} ({:+.1} %)",
-        1.0 + spread,
-        spread * 100.0
-    );
+    samples.print_summary();
     held
 }

@@ -158,7 +158,10 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// RSS samples taken every `every` during a soak.
+/// How often a soak samples the server's RSS.
+pub(crate) const SOAK_SAMPLE: Duration = Duration::from_secs(10);
+
+/// RSS samples taken every [`SOAK_SAMPLE`] during a soak.
 pub(crate) struct RssSamples {
     pub(crate) samples: Vec<(Duration, u64)>,
 }
@@ -174,18 +177,25 @@ impl RssSamples {
         self.samples.push((at, kib));
     }
 
-    /// (min, max, spread of max over min) of the samples.
-    pub(crate) fn spread(&self) -> (u64, u64, f64) {
+    /// Prints the samples and their spread (max over min), the soak's verdict on memory.
+    pub(crate) fn print_summary(&self) {
         let min = self.samples.iter().map(|s| s.1).min().unwrap_or(0);
         let max = self.samples.iter().map(|s| s.1).max().unwrap_or(0);
-        (min, max, max as f64 / min.max(1) as f64 - 1.0)
-    }
-
-    pub(crate) fn line(&self) -> String {
-        self.samples
+        let spread = max as f64 / min.max(1) as f64 - 1.0;
+        let line: Vec<String> = self
+            .samples
             .iter()
             .map(|(_, kib)| kib.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+            .collect();
+        println!(
+            "  soak: RSS every {} s (KiB): {}",
+            SOAK_SAMPLE.as_secs(),
+            line.join(" ")
+        );
+        println!(
+            "  soak: min {min} KiB, max {max} KiB, max/min {:.3} ({:+.1} %)",
+            1.0 + spread,
+            spread * 100.0
+        );
     }
 }
