@@ -102,7 +102,17 @@ pub(crate) fn status_kib(pid: u32, field: &str) -> u64 {
 
 /// utime + stime of `pid` from `/proc/PID/stat`, at the kernel's 100 ticks a second.
 pub(crate) fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat_cpu_time(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime of the calling thread: what a single-threaded measurement costs in CPU,
+/// whatever else the machine runs (wall time counts the time the thread waited for a core).
+pub(crate) fn this_thread_cpu_time() -> Duration {
+    stat_cpu_time("/proc/thread-self/stat")
+}
+
+fn stat_cpu_time(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap();
     // The command name may hold spaces: fields are counted after its closing parenthesis.
     let rest = stat.rsplit_once(')').unwrap().1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
