@@ -16,11 +16,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use attested_tdx::policy::Hex;
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
+use attested_tdx::tsm::{ConfigfsTsm, TsmError};
 use attested_tdx::{
-    AcceptedQuote, AppraisalError, Collateral, ConfigfsTsm, Hex, ParseError, Policy, Quote,
-    TcbStatus, TdAttributes, TdxAppraisalError, TdxAppraiser, TrustAnchor, TsmError, UnixTime,
-    Verifier, VerifyError,
+    AcceptedQuote, AppraisalError, Collateral, ParseError, Policy, Quote, TcbStatus,
+    TdxAppraisalError, TdxAppraiser, TrustAnchor, UnixTime, Verifier, VerifyError,
 };
 use attested_types::{Accepted, Appraiser, Evidence, Measurements};
 

@@ -7,10 +7,12 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::policy::{Hex, Profile};
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
 use attested_tdx::{
-    AppraisalError, Collateral, Hex, Policy, Profile, Quote, TcbStatus, TdAttributes, TrustAnchor,
-    UnixTime, VerifiedQuote, Verifier,
+    AppraisalError, Collateral, Policy, Quote, TcbStatus, TrustAnchor, UnixTime, VerifiedQuote,
+    Verifier,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -344,7 +346,7 @@ fn tcb_status_advisories_and_evaluation_number() {
     assert_eq!(
         sim.appraise(&spec, &newer, NOW),
         Err(AppraisalError::EvaluationDataNumber {
-            item: attested_tdx::Item::TcbInfo,
+            item: attested_tdx::error::Item::TcbInfo,
             actual: 17,
             minimum: 18
         })

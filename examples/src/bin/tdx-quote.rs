@@ -19,8 +19,9 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use attested_examples::tdx_verify_cli::{self, VerifyArgs};
+use attested_tdx::quote::PemBlock;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
-use attested_tdx::{PemBlock, Quote, ReportData};
+use attested_tdx::{Quote, ReportData};
 use clap::{ArgGroup, Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
@@ -300,10 +301,10 @@ fn quote_view(quote: &Quote<'_>, source: &str) -> Map<String, Value> {
     );
     put("qe_isv_svn", json!(signature.qe_report().isv_svn()));
     let certification_type = match signature.certification() {
-        attested_tdx::CertificationData::PckCertChain(_) => {
-            attested_tdx::CERTIFICATION_TYPE_PCK_CHAIN
+        attested_tdx::quote::CertificationData::PckCertChain(_) => {
+            attested_tdx::quote::CERTIFICATION_TYPE_PCK_CHAIN
         }
-        attested_tdx::CertificationData::Other { cert_type, .. } => *cert_type,
+        attested_tdx::quote::CertificationData::Other { cert_type, .. } => *cert_type,
         _ => 0,
     };
     put("certification_type", json!(certification_type));
