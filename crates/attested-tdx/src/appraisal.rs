@@ -80,6 +80,81 @@ impl<'de, const N: usize> Deserialize<'de> for Hex<N> {
     }
 }
 
+/// Hex digits (surrounding whitespace ignored) as `N` bytes: a measurement given on a command
+/// line or in a configuration file.
+impl<const N: usize> core::str::FromStr for Hex<N> {
+    type Err = ValueError;
+
+    fn from_str(text: &str) -> Result<Self, ValueError> {
+        let mut out = [0u8; N];
+        hex::decode_to_slice(text.trim(), &mut out).map_err(|_| ValueError::NotHex { len: N })?;
+        Ok(Hex(out))
+    }
+}
+
+/// An expected RTMR value, written `N=HEX` (N from 0 to 3, 48 bytes of hex): what a client's
+/// `--expect-rtmr` pins with [`Policy::expect_rtmr`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtmrPin {
+    index: usize,
+    value: Hex<48>,
+}
+
+impl RtmrPin {
+    /// RTMR`index` is `value`; `index` must be 0 to 3.
+    pub fn new(index: usize, value: [u8; 48]) -> Result<Self, ValueError> {
+        if index > 3 {
+            return Err(ValueError::RtmrIndex);
+        }
+        Ok(Self {
+            index,
+            value: Hex(value),
+        })
+    }
+
+    /// Which RTMR, 0 to 3.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The expected value.
+    pub fn value(&self) -> [u8; 48] {
+        self.value.0
+    }
+}
+
+impl core::str::FromStr for RtmrPin {
+    type Err = ValueError;
+
+    fn from_str(text: &str) -> Result<Self, ValueError> {
+        let (index, value) = text.split_once('=').ok_or(ValueError::NotRtmrPin)?;
+        let index = index
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| ValueError::RtmrIndex)?;
+        let value: Hex<48> = value.parse()?;
+        Self::new(index, value.0)
+    }
+}
+
+/// Why a text is not a policy value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Not exactly `len` bytes of hex.
+    #[error("not {len} bytes of hex")]
+    NotHex {
+        /// The expected number of bytes.
+        len: usize,
+    },
+    /// Not `N=HEX`.
+    #[error("not N=HEX")]
+    NotRtmrPin,
+    /// The RTMR index is not a number from 0 to 3.
+    #[error("N is 0 to 3")]
+    RtmrIndex,
+}
+
 /// What a verified quote must show. [`Policy::new`] accepts only `UpToDate` platforms, refuses
 /// debug TDs and TDs without SEPT_VE_DISABLE, and refuses every quote until the fields pin a
 /// workload (see the module docs); [`Policy::any_workload`] is the explicit opt-out.

@@ -54,6 +54,12 @@ impl AcceptedQuote {
     }
 }
 
+impl AsRef<Accepted> for AcceptedQuote {
+    fn as_ref(&self) -> &Accepted {
+        &self.accepted
+    }
+}
+
 /// Appraises TDX quotes: [`Verifier`] (pinned root, verified-collateral cache), the
 /// [`Collateral`] to verify under, and the [`Policy`] to appraise with. `now` comes from each
 /// call, never from the appraiser.

@@ -105,6 +105,11 @@ impl ConfigfsTsm {
         Self { root: root.into() }
     }
 
+    /// The report root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Whether the report root exists.
     pub fn is_available(&self) -> bool {
         self.root.is_dir()

@@ -55,12 +55,14 @@
 //!   vocabulary names them ([`quote::td_measurements`]).
 //! - [`collateral`]: collateral formats (Intel PCS, dcap-qvl JSON), the caller-owned
 //!   [`collateral::CollateralCache`], and fetching from Intel PCS or a PCCS (feature `fetch`).
-//! - [`policy`]: the policy's values ([`policy::Hex`]) and TCB profiles.
+//! - [`policy`]: the policy's values ([`policy::Hex`], [`policy::RtmrPin`], both with
+//!   `FromStr` for command lines) and TCB profiles.
 //! - [`verify`]: what verification reports beside the verified quote (validity window,
 //!   verdict), Intel's root certificate, the PCK certificate's SGX extensions.
 //! - [`error`]: the parts of the errors (which item failed, which time bound).
 //! - [`rtmr`]: RTMR replay from the CCEL event log.
-//! - [`tsm`] (feature `tsm`): quote generation through Linux configfs-tsm.
+//! - [`tsm`] (feature `tsm`): quote generation through Linux configfs-tsm, and a server's
+//!   [`tsm::QuoteSource`] (configfs-tsm, or a simulated platform with feature `sim`).
 //! - [`sim`] (feature `sim`): a simulated TDX platform for tests and demos.
 //!
 //! Certificate chains: the TCB signing chain (with the root CA CRL) and the PCK leaf are
@@ -115,6 +117,8 @@ mod errors;
 mod fetch;
 mod parse;
 mod pck;
+#[cfg(feature = "tsm")]
+mod quote_source;
 mod reader;
 mod tcb;
 mod time;
