@@ -59,7 +59,8 @@
 //!   `FromStr` for command lines) and TCB profiles.
 //! - [`verify`]: what verification reports beside the verified quote (validity window,
 //!   verdict), Intel's root certificate, the PCK certificate's SGX extensions.
-//! - [`error`]: the parts of the errors (which item failed, which time bound).
+//! - [`error`]: the parts of the errors (which item failed, which time bound) and the small
+//!   errors beside them (REPORTDATA mismatch, unknown TCB status name).
 //! - [`rtmr`]: RTMR replay from the CCEL event log.
 //! - [`tsm`] (feature `tsm`): quote generation through Linux configfs-tsm, and a server's
 //!   [`tsm::QuoteSource`] (configfs-tsm, or a simulated platform with feature `sim`).
