@@ -28,12 +28,12 @@
 mod load_common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use attested_examples::chat_client::VerifiedChat;
-use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Profile};
 use attested_tdx::{Collateral, TrustAnchor};
+use attested_tdx::{TdxAppraiser, Verifier};
 use load_common::{RssSamples, SOAK_SAMPLE, Server, load_average};
 use sha2::{Digest, Sha256};
 
@@ -80,11 +80,10 @@ async fn main() {
                 .unwrap()
         }
     };
-    let check = Arc::new(TdxCheck::new(
-        TrustAnchor::from_pem(get("/sim/root").await.as_bytes()).unwrap(),
+    let check = Arc::new(TdxAppraiser::new(
+        Verifier::new(TrustAnchor::from_pem(get("/sim/root").await.as_bytes()).unwrap()),
         Collateral::from_qvl_json(get("/collateral").await.as_bytes()).unwrap(),
         attested_tdx::Policy::any_workload(),
-        SystemTime::now(),
     ));
     let url = proxy.url.clone();
     let connect = {

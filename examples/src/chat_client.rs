@@ -11,7 +11,6 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::ita_evidence::ItaTokenCheck;
-use crate::tdx_evidence::TdxCheck;
 
 /// What a check says it verified, for the report.
 pub trait CheckReport {
@@ -19,13 +18,9 @@ pub trait CheckReport {
     fn evidence_line(&self) -> String;
 }
 
-impl CheckReport for TdxCheck {
-    fn evidence_line(&self) -> String {
-        format!(
-            "TDX quote: DCAP verification under {} and policy ok",
-            self.anchor_description()
-        )
-    }
+/// The report line of a TDX quote check (attested-tdx's `TdxAppraiser`) under `anchor`.
+pub fn tdx_evidence_line(anchor: &str) -> String {
+    format!("TDX quote: DCAP verification under {anchor} and policy ok")
 }
 
 impl CheckReport for ItaTokenCheck {
@@ -36,11 +31,6 @@ impl CheckReport for ItaTokenCheck {
         )
     }
 }
-
-/// A check the client can run and report: either evidence path, chosen at run time.
-pub trait ClientCheck: Appraiser + CheckReport {}
-
-impl<T: Appraiser + CheckReport + ?Sized> ClientCheck for T {}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -228,11 +218,12 @@ impl VerifiedChat {
         &self.session
     }
 
-    /// What was verified, one line per check.
-    pub fn report<C: CheckReport + ?Sized>(&self, check: &C) -> Vec<String> {
+    /// What was verified, one line per check; `evidence_line` says which evidence was
+    /// verified under what ([`tdx_evidence_line`], [`CheckReport::evidence_line`]).
+    pub fn report(&self, evidence_line: &str) -> Vec<String> {
         let session = &self.session;
         let mut lines = vec![
-            check.evidence_line(),
+            evidence_line.to_owned(),
             format!(
                 "REPORTDATA binds binding key {}{}",
                 hex::encode(session.binding_key()),

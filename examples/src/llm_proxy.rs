@@ -18,12 +18,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::ita_evidence::{ItaClient, ItaEvidenceError, unverified_expiry};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
-use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
+use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
 use attested_noise::{
     ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
     Received, Responder, ServerIdentity, ServerLimits, ServerSession, SessionPermit,
 };
+use attested_tdx::tsm::QuoteSource;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -76,7 +77,7 @@ const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The proxy's routes, with fresh Noise and binding keys whose REPORTDATA `source` quotes.
 pub fn router(
-    source: Arc<TdxEvidenceSource>,
+    source: Arc<QuoteSource>,
     options: ProxyOptions,
 ) -> Result<Router, attested_noise::BoxError> {
     router_with_ita(source, options, None)
@@ -84,7 +85,7 @@ pub fn router(
 
 /// As [`router`]; with `ita`, every attestation also carries an ITA token for the quote.
 pub fn router_with_ita(
-    source: Arc<TdxEvidenceSource>,
+    source: Arc<QuoteSource>,
     options: ProxyOptions,
     ita: Option<ItaClient>,
 ) -> Result<Router, attested_noise::BoxError> {
@@ -96,7 +97,7 @@ pub fn router_with_ita(
         .unwrap_or_else(|| NoiseStaticKey::generate(&mut rand::rng()));
     let binding_key = SigningKey::from_bytes(&zeroize::Zeroizing::new(rand::random()));
     let report_data = ServerIdentity::report_data(options.profile, &noise_key, &binding_key);
-    let mrtd = hex::encode(source.mrtd()?);
+    let mrtd = hex::encode(source.mr_td()?);
     let quote = source.quote(&report_data)?;
     let ita = ita.map(|client| ItaTokens {
         client,
@@ -137,7 +138,7 @@ pub fn router_with_ita(
 
 struct AppState {
     identity: Arc<ServerIdentity>,
-    source: Arc<TdxEvidenceSource>,
+    source: Arc<QuoteSource>,
     /// As the quotes state it (informative).
     mrtd: String,
     session_evidence: bool,
@@ -195,7 +196,7 @@ async fn attestation(State(state): State<Arc<AppState>>) -> Json<serde_json::Val
         "noise_pubkey": hex::encode(state.identity.noise_key().public_key()),
         "binding_pubkey": hex::encode(state.identity.binding_public_key()),
         "mrtd": state.mrtd,
-        "tee_type": state.source.tee_type(),
+        "tee_type": tee_type(&state.source),
         "profile": state.identity.config().profile().name(),
     }))
 }

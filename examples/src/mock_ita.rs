@@ -25,7 +25,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest as _, Sha512};
 use subtle::ConstantTimeEq as _;
 
-use crate::tdx_evidence::TdxCheck;
+use attested_tdx::TdxAppraiser;
 
 /// A deliberately bad token, for refusal tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub struct MockIta {
     api_key: String,
     ttl: Duration,
     misissue: Option<Misissue>,
-    quote_check: OnceLock<TdxCheck>,
+    quote_check: OnceLock<TdxAppraiser>,
 }
 
 impl MockIta {
@@ -76,8 +76,8 @@ impl MockIta {
         self
     }
 
-    /// Verifies the quotes it is sent with `check` (set once; later calls are ignored).
-    pub fn trust_quotes_with(&self, check: TdxCheck) {
+    /// Appraises the quotes it is sent with `check` (set once; later calls are ignored).
+    pub fn trust_quotes_with(&self, check: TdxAppraiser) {
         let _ = self.quote_check.set(check);
     }
 
@@ -99,15 +99,18 @@ impl MockIta {
         now: SystemTime,
     ) -> Result<String, String> {
         let check = self.quote_check.get().ok_or("no quote trust anchor yet")?;
-        let verified = check.verify(quote).map_err(|e| e.to_string())?;
+        let verified = check
+            .appraise_quote(quote, now.into())
+            .map_err(|e| e.to_string())?;
         let measurement = |name: &str| -> [u8; 48] {
             verified
+                .accepted()
                 .measurements()
                 .get(name)
                 .and_then(|m| <[u8; 48]>::try_from(m.as_slice()).ok())
                 .unwrap_or([0; 48])
         };
-        let mut report_data = *verified.report_data();
+        let mut report_data = *verified.accepted().report_data().as_bytes();
         if self.misissue == Some(Misissue::ReportDataOfAnotherKey) {
             report_data = Sha512::digest([0x0e; 32]).into();
         }
@@ -198,16 +201,19 @@ async fn root(State(mock): State<Arc<MockIta>>) -> Response {
 mod tests {
     use super::*;
     use crate::ita_evidence::{ItaEvidenceError, ItaTokenCheck};
-    use crate::tdx_evidence::TdxEvidenceSource;
-    use attested_tdx::{Collateral, TrustAnchor};
+    use crate::tdx_evidence::sim_quote_source;
+    use attested_tdx::tsm::QuoteSource;
+    use attested_tdx::{Collateral, TrustAnchor, Verifier};
     use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
 
-    fn quote_check(source: &TdxEvidenceSource) -> TdxCheck {
-        TdxCheck::new(
-            TrustAnchor::from_pem(source.sim_root_pem().unwrap().as_bytes()).unwrap(),
-            Collateral::from_qvl_json(source.collateral_json().unwrap().as_bytes()).unwrap(),
+    fn quote_check(source: &QuoteSource) -> TdxAppraiser {
+        let platform = source.sim_platform().unwrap();
+        TdxAppraiser::new(
+            Verifier::new(
+                TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap(),
+            ),
+            Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap(),
             attested_tdx::Policy::any_workload(),
-            SystemTime::now(),
         )
     }
 
@@ -223,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_token_carries_what_the_verified_quote_says() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let source = sim_quote_source([0x11; 48], SystemTime::now()).unwrap();
         let mock = MockIta::new([1; 32], "key", Duration::from_secs(60)).unwrap();
         let quote = source.quote(&[0x42; 64]).unwrap();
         assert!(mock.token_for(&quote, None, SystemTime::now()).is_err());
@@ -244,7 +250,7 @@ mod tests {
 
     #[test]
     fn quotes_of_another_platform_get_no_token() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+        let source = sim_quote_source([0x11; 48], SystemTime::now()).unwrap();
         let mock = MockIta::new([1; 32], "key", Duration::from_secs(60)).unwrap();
         mock.trust_quotes_with(quote_check(&source));
         let other =

@@ -28,7 +28,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use crate::nitro_evidence::NitroSimSource;
-use crate::tdx_evidence::{TdxEvidenceSource, trust_routes};
+use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_ohttp::{
     Gateway, KeyRing, Suite, azure::AZURE_APIM_REQUEST_ID_HEADER,
     azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
@@ -39,6 +39,7 @@ use attested_ohttp::{
     gateway::Reply, gateway::RequestKind, gateway::ResponseContext, gateway::StreamedRequest,
     gateway::Target, gateway::TargetError, key_config_binding, keys::Rotation,
 };
+use attested_tdx::tsm::QuoteSource;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -65,13 +66,13 @@ pub struct GatewayOptions {
 /// Where the gateway's attestation comes from.
 pub enum GatewayEvidence {
     /// TDX quotes (simulated or hardware).
-    Tdx(Arc<TdxEvidenceSource>),
+    Tdx(Arc<QuoteSource>),
     /// Simulated Nitro documents, one per request (they carry the client's nonce).
     NitroSim(Arc<NitroSimSource>),
 }
 
-impl From<Arc<TdxEvidenceSource>> for GatewayEvidence {
-    fn from(source: Arc<TdxEvidenceSource>) -> Self {
+impl From<Arc<QuoteSource>> for GatewayEvidence {
+    fn from(source: Arc<QuoteSource>) -> Self {
         Self::Tdx(source)
     }
 }
@@ -532,7 +533,7 @@ async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
 
 /// The evidence for a key list, and the per-request Nitro source if that is the platform.
 enum Evidence {
-    Tdx(Arc<TdxEvidenceSource>),
+    Tdx(Arc<QuoteSource>),
     NitroSim,
 }
 
@@ -545,7 +546,7 @@ impl Evidence {
         let evidence = match self {
             Evidence::Tdx(source) => serde_json::json!({
                 "type": "tdx-quote",
-                "tee_type": source.tee_type(),
+                "tee_type": tee_type(source),
                 "quote": hex::encode(source.quote(&key_config_binding(key_list))?),
             }),
             Evidence::NitroSim => serde_json::Value::Null,

@@ -1,28 +1,27 @@
 //! TDX evidence for the example servers and clients, shared by the Noise and OHTTP examples.
 //!
-//! Servers get quotes with the REPORTDATA they need from a [`TdxEvidenceSource`]: `--tee sim`
-//! is `attested-tdx`'s simulated platform (a test PKI of its own, NOT a TEE), `--tee tdx` is
-//! Linux configfs-tsm on real hardware. A simulated server also serves its root certificate
-//! (`GET /sim/root`, PEM) and, either way when known, the collateral (`GET /collateral`,
-//! dcap-qvl JSON); see [`trust_routes`].
+//! Servers get quotes with the REPORTDATA they need from attested-tdx's [`QuoteSource`]:
+//! `--tee sim` is `attested-tdx`'s simulated platform (a test PKI of its own, NOT a TEE),
+//! `--tee tdx` is Linux configfs-tsm on real hardware ([`quote_source`]). A simulated server
+//! also serves its root certificate (`GET /sim/root`, PEM) and, either way when known, the
+//! collateral (`GET /collateral`, dcap-qvl JSON); see [`trust_routes`].
 //!
-//! Clients check quotes with a [`TdxCheck`]: DCAP verification with [`attested_tdx::Verifier`]
-//! against a trust anchor (Intel's SGX root by default; a simulated root only when the user
-//! names its file with `--trust-sim-root`) and collateral (a file, or fetched from the server:
-//! collateral is signed under the same anchor, so where it comes from does not matter), then
-//! appraisal with a [`Policy`]. REPORTDATA and measurements come from the verified quote only.
+//! Clients check quotes with attested-tdx's [`TdxAppraiser`] ([`TrustArgs::appraiser`]): DCAP
+//! verification against a trust anchor (Intel's SGX root by default; a simulated root only when
+//! the user names its file with `--trust-sim-root`) and collateral (a file, or fetched from the
+//! server: collateral is signed under the same anchor, so where it comes from does not
+//! matter), then appraisal with a [`Policy`]. REPORTDATA and measurements come from the
+//! verified quote only.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
-use attested_tdx::{
-    AcceptedQuote, AppraisalError, Collateral, ConfigfsTsm, Hex, ParseError, Policy, Quote,
-    TcbStatus, TdAttributes, TdxAppraisalError, TdxAppraiser, TrustAnchor, TsmError, UnixTime,
-    Verifier, VerifyError,
-};
-use attested_types::{Accepted, Appraiser, Evidence, Measurements};
+use attested_tdx::policy::{Hex, RtmrPin};
+use attested_tdx::quote::TdAttributes;
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
+use attested_tdx::tsm::{ConfigfsTsm, QuoteSource, QuoteSourceError};
+use attested_tdx::{Collateral, Policy, TdxAppraiser, TrustAnchor, UnixTime, Verifier};
 
 /// Where a server's quotes come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -34,37 +33,19 @@ pub enum Tee {
     Tdx,
 }
 
-/// Why evidence could not be produced or was refused. Each variant names the failed step.
+/// Why evidence could not be produced or checked. Each variant names the failed step.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TdxEvidenceError {
-    /// The simulated platform failed.
-    #[error("simulated TDX platform: {0}")]
-    Sim(#[from] SimError),
-    /// configfs-tsm failed.
-    #[error("configfs-tsm: {0}")]
-    Tsm(#[from] TsmError),
-    /// configfs-tsm is not there.
-    #[error("--tee tdx: configfs-tsm is not available on this machine")]
-    TsmUnavailable,
-    /// The attestation carries no quote.
-    #[error("the attestation carries no TDX quote")]
-    MissingQuote,
-    /// The quote does not parse.
-    #[error("quote does not parse: {0}")]
-    Parse(#[from] ParseError),
+    /// The quote source (simulated platform or configfs-tsm) failed.
+    #[error("{0}")]
+    Source(#[from] QuoteSourceError),
     /// The collateral does not parse or cannot be read.
     #[error("collateral: {0}")]
     Collateral(String),
     /// The trust anchor cannot be read.
     #[error("trust anchor: {0}")]
     Anchor(String),
-    /// DCAP verification failed (signature, certificate, CRL, TCB, time bound...).
-    #[error("DCAP verification failed ({check}): {0}", check = .0.check())]
-    Verify(#[from] VerifyError),
-    /// The verified quote does not meet the policy (MRTD, debug, TCB status...).
-    #[error("policy refused the verified quote: {0}")]
-    Policy(#[from] AppraisalError),
     /// A command-line value is malformed.
     #[error("{0}")]
     Usage(String),
@@ -83,111 +64,46 @@ pub const SIM_RTMR3: &str = "131313131313131313131313131313131313131313131313131
 /// The simulated platform's seed: fixed, so that a demo's MRTD and root are reproducible.
 const SIM_SEED: &[u8] = b"attested-examples simulated TDX platform";
 
-enum Platform {
-    Sim {
-        platform: Box<SimPlatform>,
-        spec: Box<QuoteSpec>,
-    },
-    Tdx(ConfigfsTsm),
+/// A simulated platform (certificates and collateral valid around `now`) whose quotes carry
+/// `mr_td`. Simulated platforms made at the same `now` (to the second) share one root, so a
+/// client trusts them all through one anchor.
+pub fn sim_quote_source(mr_td: [u8; 48], now: SystemTime) -> Result<QuoteSource, TdxEvidenceError> {
+    let platform = SimPlatform::from_seed(SIM_SEED, UnixTime::from(now).as_secs())
+        .map_err(QuoteSourceError::from)?;
+    let spec = QuoteSpec {
+        mr_td,
+        td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+        ..platform.quote_spec(QuoteFormat::V4)
+    };
+    Ok(QuoteSource::simulated(platform, spec))
 }
 
-/// A server's source of TDX quotes.
-pub struct TdxEvidenceSource {
-    platform: Platform,
-}
-
-impl TdxEvidenceSource {
-    /// A simulated platform (certificates and collateral valid around `now`) whose quotes
-    /// carry `mr_td`.
-    pub fn sim(mr_td: [u8; 48], now: SystemTime) -> Result<Self, TdxEvidenceError> {
-        let platform = SimPlatform::from_seed(SIM_SEED, unix_seconds(now))?;
-        let spec = QuoteSpec {
-            mr_td,
-            td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
-            ..platform.quote_spec(QuoteFormat::V4)
-        };
-        Ok(Self {
-            platform: Platform::Sim {
-                platform: Box::new(platform),
-                spec: Box::new(spec),
-            },
-        })
-    }
-
-    /// Real hardware through configfs-tsm.
-    pub fn tdx() -> Result<Self, TdxEvidenceError> {
-        let tsm = ConfigfsTsm::new();
-        if !tsm.is_available() {
-            return Err(TdxEvidenceError::TsmUnavailable);
-        }
-        Ok(Self {
-            platform: Platform::Tdx(tsm),
-        })
-    }
-
-    /// The source `--tee` names; a simulated platform reports `sim_mr_td` and is valid around
-    /// `now`. Simulated platforms made at the same `now` share one root, so a client trusts
-    /// them all through one anchor.
-    pub fn from_tee(
-        tee: Tee,
-        sim_mr_td: [u8; 48],
-        now: SystemTime,
-    ) -> Result<Self, TdxEvidenceError> {
-        match tee {
-            Tee::Sim => Self::sim(sim_mr_td, now),
-            Tee::Tdx => Self::tdx(),
-        }
-    }
-
-    /// A quote whose REPORTDATA is `report_data`.
-    pub fn quote(&self, report_data: &[u8; 64]) -> Result<Vec<u8>, TdxEvidenceError> {
-        match &self.platform {
-            Platform::Sim { platform, spec } => Ok(platform.quote(&QuoteSpec {
-                report_data: *report_data,
-                ..(**spec).clone()
-            })?),
-            Platform::Tdx(tsm) => Ok(tsm.generate_quote(report_data)?.quote),
-        }
-    }
-
-    /// What servers report as their `tee_type`.
-    pub fn tee_type(&self) -> &'static str {
-        match self.platform {
-            Platform::Sim { .. } => "tdx-sim (simulated platform, NOT a TEE)",
-            Platform::Tdx(_) => "tdx",
-        }
-    }
-
-    /// The MRTD of the quotes, as the quote states it (informative, unverified).
-    pub fn mrtd(&self) -> Result<[u8; 48], TdxEvidenceError> {
-        let quote = self.quote(&[0; 64])?;
-        Ok(*Quote::parse_allowing_trailing_data(&quote)?
-            .report()
-            .mr_td())
-    }
-
-    /// The simulated root certificate (PEM) a client must be told to trust; `None` on
-    /// hardware, whose quotes chain to Intel's root.
-    pub fn sim_root_pem(&self) -> Option<&str> {
-        match &self.platform {
-            Platform::Sim { platform, .. } => Some(platform.root_certificate_pem()),
-            Platform::Tdx(_) => None,
-        }
-    }
-
-    /// Collateral for the quotes (dcap-qvl JSON), when the source has it. On hardware the
-    /// client fetches it from Intel PCS itself.
-    pub fn collateral_json(&self) -> Option<&str> {
-        match &self.platform {
-            Platform::Sim { platform, .. } => Some(platform.collateral_dcap_qvl_json()),
-            Platform::Tdx(_) => None,
-        }
+/// The source `--tee` names; a simulated platform reports `sim_mr_td` and is valid around `now`
+/// ([`sim_quote_source`]).
+pub fn quote_source(
+    tee: Tee,
+    sim_mr_td: [u8; 48],
+    now: SystemTime,
+) -> Result<QuoteSource, TdxEvidenceError> {
+    match tee {
+        Tee::Sim => sim_quote_source(sim_mr_td, now),
+        Tee::Tdx => Ok(QuoteSource::configfs_tsm(ConfigfsTsm::new())?),
     }
 }
 
-/// `GET /sim/root` (PEM) and `GET /collateral` (JSON), 404 where the source has none. Merge
+/// What servers report as their `tee_type`.
+pub fn tee_type(source: &QuoteSource) -> &'static str {
+    if source.is_simulated() {
+        "tdx-sim (simulated platform, NOT a TEE)"
+    } else {
+        "tdx"
+    }
+}
+
+/// `GET /sim/root` (PEM) and `GET /collateral` (JSON), 404 where the source has none (on
+/// hardware, quotes chain to Intel's root and clients fetch collateral from Intel PCS). Merge
 /// into a server's router.
-pub fn trust_routes(source: Arc<TdxEvidenceSource>) -> axum::Router {
+pub fn trust_routes(source: Arc<QuoteSource>) -> axum::Router {
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;
     let root = source.clone();
@@ -195,10 +111,10 @@ pub fn trust_routes(source: Arc<TdxEvidenceSource>) -> axum::Router {
         .route(
             "/sim/root",
             axum::routing::get(move || async move {
-                match root.sim_root_pem() {
-                    Some(pem) => (
+                match root.sim_platform() {
+                    Some(platform) => (
                         [(header::CONTENT_TYPE, "application/x-pem-file")],
-                        pem.to_owned(),
+                        platform.root_certificate_pem().to_owned(),
                     )
                         .into_response(),
                     None => StatusCode::NOT_FOUND.into_response(),
@@ -208,117 +124,16 @@ pub fn trust_routes(source: Arc<TdxEvidenceSource>) -> axum::Router {
         .route(
             "/collateral",
             axum::routing::get(move || async move {
-                match source.collateral_json() {
-                    Some(json) => (
+                match source.sim_platform() {
+                    Some(platform) => (
                         [(header::CONTENT_TYPE, "application/json")],
-                        json.to_owned(),
+                        platform.collateral_dcap_qvl_json().to_owned(),
                     )
                         .into_response(),
                     None => StatusCode::NOT_FOUND.into_response(),
                 }
             }),
         )
-}
-
-/// What a verified and accepted quote vouches for (attested-tdx's [`AcceptedQuote`]).
-#[derive(Clone, Debug)]
-pub struct VerifiedTdx(AcceptedQuote);
-
-impl VerifiedTdx {
-    /// REPORTDATA of the verified quote.
-    pub fn report_data(&self) -> &[u8; 64] {
-        self.0.accepted().report_data().as_bytes()
-    }
-
-    /// `mrtd`, `rtmr0`..`rtmr3`, `mrconfigid`, `mrowner`, `mrownerconfig` of the verified quote.
-    pub fn measurements(&self) -> &Measurements {
-        self.0.accepted().measurements()
-    }
-
-    /// The platform's TCB status.
-    pub fn tcb_status(&self) -> TcbStatus {
-        self.0.tcb_status()
-    }
-
-    /// The vocabulary's accepted value, for a protocol.
-    pub fn accepted(&self) -> &Accepted {
-        self.0.accepted()
-    }
-}
-
-impl AsRef<Accepted> for VerifiedTdx {
-    fn as_ref(&self) -> &Accepted {
-        self.0.accepted()
-    }
-}
-
-impl From<TdxAppraisalError> for TdxEvidenceError {
-    fn from(error: TdxAppraisalError) -> Self {
-        match error {
-            TdxAppraisalError::MissingQuote => Self::MissingQuote,
-            TdxAppraisalError::Parse(e) => Self::Parse(e),
-            TdxAppraisalError::Verify(e) => Self::Verify(e),
-            TdxAppraisalError::Policy(e) => Self::Policy(e),
-            other => Self::Usage(other.to_string()),
-        }
-    }
-}
-
-/// A client's TDX quote check: attested-tdx's [`TdxAppraiser`] and a description of the anchor
-/// for reports. As an [`Appraiser`] it takes `now` from each call; [`TdxCheck::verify`] uses
-/// the `now` it was built with (a one-shot client's convenience).
-pub struct TdxCheck {
-    appraiser: TdxAppraiser,
-    now: UnixTime,
-    anchor_description: String,
-}
-
-impl TdxCheck {
-    /// Verifies against `anchor` and `collateral`, then appraises with `policy`; `now` is the
-    /// time of [`verify`](Self::verify).
-    pub fn new(
-        anchor: TrustAnchor,
-        collateral: Collateral,
-        policy: Policy,
-        now: SystemTime,
-    ) -> Self {
-        Self {
-            appraiser: TdxAppraiser::new(Verifier::new(anchor), collateral, policy),
-            now: now.into(),
-            anchor_description: "the given root".to_owned(),
-        }
-    }
-
-    /// The policy quotes are appraised with.
-    pub fn policy(&self) -> &Policy {
-        self.appraiser.policy()
-    }
-
-    /// Which root the quotes must chain to, for reports.
-    pub fn anchor_description(&self) -> &str {
-        &self.anchor_description
-    }
-
-    /// Names the trust anchor in reports (default: "the given root").
-    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
-        self.anchor_description = description.into();
-        self
-    }
-
-    /// Parses, verifies and appraises `quote` at the check's `now`.
-    pub fn verify(&self, quote: &[u8]) -> Result<VerifiedTdx, TdxEvidenceError> {
-        Ok(VerifiedTdx(self.appraiser.appraise_quote(quote, self.now)?))
-    }
-}
-
-impl Appraiser for TdxCheck {
-    fn appraise(
-        &self,
-        evidence: &Evidence<'_>,
-        now: UnixTime,
-    ) -> Result<Accepted, attested_types::BoxError> {
-        self.appraiser.appraise(evidence, now)
-    }
 }
 
 /// The clients' verification options.
@@ -354,12 +169,13 @@ pub struct TrustArgs {
 }
 
 impl TrustArgs {
-    /// Builds the check, fetching the collateral from `{server}/collateral` when no file was given.
-    pub async fn check(
+    /// The appraiser the options ask for and a description of its trust anchor (for reports),
+    /// fetching the collateral from `{server}/collateral` when no file was given.
+    pub async fn appraiser(
         &self,
         server: &str,
         http: &reqwest::Client,
-    ) -> Result<TdxCheck, TdxEvidenceError> {
+    ) -> Result<(TdxAppraiser, String), TdxEvidenceError> {
         let (anchor, description) = match &self.trust_sim_root {
             Some(path) => (
                 TrustAnchor::from_pem(&read(path).map_err(TdxEvidenceError::Anchor)?)
@@ -373,15 +189,15 @@ impl TrustArgs {
         };
         let policy = self.policy()?;
         let collateral = load_collateral(server, http, self.collateral.as_deref()).await?;
-        Ok(TdxCheck::new(anchor, collateral, policy, SystemTime::now())
-            .with_anchor_description(description))
+        let appraiser = TdxAppraiser::new(Verifier::new(anchor), collateral, policy);
+        Ok((appraiser, description))
     }
 
     /// The `--expect-mrtd` values.
     pub fn expected_mrtds(&self) -> Result<Vec<[u8; 48]>, TdxEvidenceError> {
         self.expect_mrtd
             .iter()
-            .map(|text| hex48(text, "--expect-mrtd"))
+            .map(|text| measurement(text, "--expect-mrtd"))
             .collect()
     }
 
@@ -419,7 +235,7 @@ impl TrustArgs {
         }
         if let Some(text) = &self.expect_mrconfigid {
             policy
-                .expect_mr_config_id(hex48(text, "--expect-mrconfigid")?)
+                .expect_mr_config_id(measurement(text, "--expect-mrconfigid")?)
                 .map_err(usage)?;
         }
         if self.allow_any_workload {
@@ -471,25 +287,21 @@ pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenc
     Ok(())
 }
 
-/// One `--expect-rtmr N=HEX` value: N from 0 to 3, 48 bytes of hex.
+/// One `--expect-rtmr N=HEX` value: N from 0 to 3, 48 bytes of hex (attested-tdx's
+/// [`RtmrPin`]).
 pub fn rtmr_pin(text: &str) -> Result<(usize, [u8; 48]), TdxEvidenceError> {
-    let (index, value) = text
-        .split_once('=')
-        .ok_or_else(|| TdxEvidenceError::Usage(format!("--expect-rtmr {text}: not N=HEX")))?;
-    let index = index
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|i| *i <= 3)
-        .ok_or_else(|| TdxEvidenceError::Usage(format!("--expect-rtmr {text}: N is 0 to 3")))?;
-    Ok((index, hex48(value, "--expect-rtmr")?))
+    let pin: RtmrPin = text
+        .parse()
+        .map_err(|e| TdxEvidenceError::Usage(format!("--expect-rtmr {text}: {e}")))?;
+    Ok((pin.index(), pin.value()))
 }
 
-fn hex48(text: &str, flag: &str) -> Result<[u8; 48], TdxEvidenceError> {
-    let mut value = [0; 48];
-    hex::decode_to_slice(text.trim(), &mut value)
-        .map_err(|_| TdxEvidenceError::Usage(format!("{flag} {text}: not 48 bytes of hex")))?;
-    Ok(value)
+/// One 48-byte measurement given as hex to `flag`.
+fn measurement(text: &str, flag: &str) -> Result<[u8; 48], TdxEvidenceError> {
+    let value: Hex<48> = text
+        .parse()
+        .map_err(|e| TdxEvidenceError::Usage(format!("{flag} {text}: {e}")))?;
+    Ok(value.0)
 }
 
 /// The policy of a client that knows a simulated server's MRTD (any of `mr_td`): that and the
@@ -550,10 +362,6 @@ async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8
     Ok(body.to_vec())
 }
 
-fn unix_seconds(time: SystemTime) -> u64 {
-    UnixTime::from(time).as_secs()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,88 +376,87 @@ mod tests {
         assert_eq!(mrtd, [0x6f; 48]);
     }
 
-    fn sim_check(source: &TdxEvidenceSource, mr_td: &[[u8; 48]]) -> TdxCheck {
-        let root = source.sim_root_pem().unwrap_or_default();
-        let collateral = source.collateral_json().unwrap_or_default();
-        TdxCheck::new(
-            TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+    /// An appraiser trusting `root_of`'s simulated root with `source`'s collateral, expecting
+    /// any of `mr_td` and the simulated RTMR3 ([`sim_policy`]).
+    fn sim_appraiser(
+        root_of: &QuoteSource,
+        source: &QuoteSource,
+        mr_td: &[[u8; 48]],
+    ) -> TdxAppraiser {
+        let root = root_of.sim_platform().unwrap().root_certificate_pem();
+        let collateral = source.sim_platform().unwrap().collateral_dcap_qvl_json();
+        TdxAppraiser::new(
+            Verifier::new(TrustAnchor::from_pem(root.as_bytes()).unwrap()),
             Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-            policy_expecting(mr_td, &[(3, QuoteSpec::default().rtmrs[3])]),
-            SystemTime::now(),
+            sim_policy(mr_td),
         )
     }
 
     #[test]
-    fn a_simulated_quote_verifies_and_yields_its_report_data_and_measurements() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
+    fn the_example_servers_simulated_quotes_pass_the_sim_policy() {
+        let now = SystemTime::now();
+        let source = quote_source(Tee::Sim, [0x11; 48], now).unwrap();
+        assert_eq!(tee_type(&source), "tdx-sim (simulated platform, NOT a TEE)");
         let quote = source.quote(&[0x42; 64]).unwrap();
-        let verified = sim_check(&source, &[[0x11; 48]]).verify(&quote).unwrap();
-        assert_eq!(verified.report_data(), &[0x42; 64]);
-        assert_eq!(verified.measurements()["mrtd"], vec![0x11; 48]);
-        assert_eq!(verified.tcb_status(), TcbStatus::UpToDate);
-        assert_eq!(source.mrtd().unwrap(), [0x11; 48]);
+        let accepted = sim_appraiser(&source, &source, &[[0x11; 48]])
+            .appraise_quote(&quote, now.into())
+            .unwrap();
+        assert_eq!(accepted.accepted().report_data().as_bytes(), &[0x42; 64]);
+        assert!(
+            sim_appraiser(&source, &source, &[[0x22; 48]])
+                .appraise_quote(&quote, now.into())
+                .is_err()
+        );
     }
 
     #[test]
     fn platforms_made_at_one_instant_are_trusted_through_one_root() {
         // Whole seconds apart, as two servers started around a second boundary would be.
         let started = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_790_000_000_999);
-        let gateway = TdxEvidenceSource::from_tee(Tee::Sim, [0x11; 48], started).unwrap();
-        let proxy = TdxEvidenceSource::from_tee(Tee::Sim, [0x22; 48], started).unwrap();
+        let gateway = quote_source(Tee::Sim, [0x11; 48], started).unwrap();
+        let proxy = quote_source(Tee::Sim, [0x22; 48], started).unwrap();
         let later = started + std::time::Duration::from_millis(1);
-        let late_proxy = TdxEvidenceSource::from_tee(Tee::Sim, [0x22; 48], later).unwrap();
-        assert_eq!(gateway.sim_root_pem(), proxy.sim_root_pem());
-        assert_ne!(gateway.sim_root_pem(), late_proxy.sim_root_pem());
+        let late_proxy = quote_source(Tee::Sim, [0x22; 48], later).unwrap();
+        let root = |source: &QuoteSource| {
+            source
+                .sim_platform()
+                .unwrap()
+                .root_certificate_pem()
+                .to_owned()
+        };
+        assert_eq!(root(&gateway), root(&proxy));
+        assert_ne!(root(&gateway), root(&late_proxy));
 
-        let check_with_gateway_root = |source: &TdxEvidenceSource, mr_td: [u8; 48]| {
-            let root = gateway.sim_root_pem().unwrap_or_default();
-            let collateral = source.collateral_json().unwrap_or_default();
-            let check = TdxCheck::new(
-                TrustAnchor::from_pem(root.as_bytes()).unwrap(),
-                Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
-                policy_expecting(&[mr_td], &[(3, QuoteSpec::default().rtmrs[3])]),
-                later,
-            );
-            check.verify(&source.quote(&[0x42; 64]).unwrap())
+        let check_with_gateway_root = |source: &QuoteSource, mr_td: [u8; 48]| {
+            sim_appraiser(&gateway, source, &[mr_td])
+                .appraise_quote(&source.quote(&[0x42; 64]).unwrap(), later.into())
         };
         assert!(check_with_gateway_root(&proxy, [0x22; 48]).is_ok());
         assert!(check_with_gateway_root(&late_proxy, [0x22; 48]).is_err());
     }
 
     #[test]
-    fn another_mrtd_is_refused_by_the_policy() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
-        let quote = source.quote(&[0x42; 64]).unwrap();
-        let error = sim_check(&source, &[[0x22; 48]])
-            .verify(&quote)
-            .unwrap_err();
-        assert!(matches!(error, TdxEvidenceError::Policy(_)), "{error}");
-        assert!(error.to_string().contains("MRTD"), "{error}");
-    }
-
-    #[test]
-    fn intel_root_refuses_simulated_quotes() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
-        let quote = source.quote(&[0x42; 64]).unwrap();
-        let check = TdxCheck::new(
-            TrustAnchor::intel_sgx_root(),
-            Collateral::from_qvl_json(source.collateral_json().unwrap_or_default().as_bytes())
-                .unwrap(),
-            Policy::any_workload(),
-            SystemTime::now(),
+    fn command_line_values_name_their_flag() {
+        let hex48 = "11".repeat(48);
+        assert_eq!(rtmr_pin(&format!("2={hex48}")).unwrap(), (2, [0x11; 48]));
+        for (text, expected) in [
+            (hex48.clone(), format!("--expect-rtmr {hex48}: not N=HEX")),
+            (
+                format!("4={hex48}"),
+                format!("--expect-rtmr 4={hex48}: N is 0 to 3"),
+            ),
+            (
+                "1=abcd".to_owned(),
+                "--expect-rtmr 1=abcd: not 48 bytes of hex".to_owned(),
+            ),
+        ] {
+            assert_eq!(rtmr_pin(&text).unwrap_err().to_string(), expected);
+        }
+        assert_eq!(
+            measurement("abcd", "--expect-mrtd")
+                .unwrap_err()
+                .to_string(),
+            "--expect-mrtd abcd: not 48 bytes of hex"
         );
-        let error = check.verify(&quote).unwrap_err();
-        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
-    }
-
-    #[test]
-    fn a_tampered_quote_is_refused() {
-        let source = TdxEvidenceSource::sim([0x11; 48], SystemTime::now()).unwrap();
-        let mut quote = source.quote(&[0x42; 64]).unwrap();
-        // Flip one REPORTDATA byte: the quote signature no longer covers the body.
-        quote[48 + 520] ^= 1;
-        let error = sim_check(&source, &[]).verify(&quote).unwrap_err();
-        assert!(matches!(error, TdxEvidenceError::Verify(_)), "{error}");
-        assert!(sim_check(&source, &[]).verify(&quote[..100]).is_err());
     }
 }

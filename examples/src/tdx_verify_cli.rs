@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use attested_tdx::{
-    Collateral, CollateralFormat, Policy, Profile, Quote, TrustAnchor, UnixTime, Verifier,
-};
+use attested_tdx::collateral::CollateralFormat;
+use attested_tdx::policy::Profile;
+use attested_tdx::{Collateral, Policy, Quote, TrustAnchor, UnixTime, Verifier};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -309,7 +309,7 @@ fn verdict(args: &VerifyArgs, files: &Files, now: UnixTime) -> Result<(Value, bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attested_tdx::Hex;
+    use attested_tdx::policy::Hex;
 
     const A: [u8; 48] = [0xaa; 48];
     const B: [u8; 48] = [0xbb; 48];

@@ -13,7 +13,7 @@ use attested_ohttp::{
 };
 use futures_util::StreamExt;
 
-use crate::tdx_evidence::{TdxCheck, VerifiedTdx};
+use attested_tdx::{AcceptedQuote, TdxAppraiser, UnixTime};
 
 /// Why a transcription failed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -47,21 +47,21 @@ fn content_type(reply: &reqwest::Response) -> Option<String> {
     value.to_str().ok().map(str::to_owned)
 }
 
-/// Fetches the gateway's key configuration list and attestation, verifies the quote with
-/// `check`, and returns an OHTTP client for keys that the verified quote binds.
+/// Fetches the gateway's key configuration list and attestation, appraises the quote with
+/// `appraiser` now, and returns an OHTTP client for keys that the accepted quote binds.
 pub async fn verified_gateway(
     http: &reqwest::Client,
     base: &str,
-    check: &TdxCheck,
-) -> Result<(Client, VerifiedTdx), BoxError> {
+    appraiser: &TdxAppraiser,
+) -> Result<(Client, AcceptedQuote), BoxError> {
     verified_gateway_with(http, base, "", |attestation| {
         let quote = attestation
             .pointer("/evidence/quote")
             .and_then(|q| q.as_str())
             .ok_or("the gateway's attestation carries no TDX quote")?;
         let quote = hex::decode(quote).map_err(|_| "the gateway's quote is not hex")?;
-        check
-            .verify(&quote)
+        appraiser
+            .appraise_quote(&quote, UnixTime::now())
             .map_err(|e| format!("gateway quote refused: {e}").into())
     })
     .await
@@ -509,8 +509,8 @@ pub async fn kms_client(
 pub async fn discover_client(
     http: &reqwest::Client,
     origin: &str,
-    check: &TdxCheck,
-) -> Result<(Client, VerifiedTdx), BoxError> {
+    appraiser: &TdxAppraiser,
+) -> Result<(Client, AcceptedQuote), BoxError> {
     let origin = origin.trim_end_matches('/');
     let hex_list = read_bounded(
         http.get(format!(
@@ -537,8 +537,8 @@ pub async fn discover_client(
         .and_then(|q| q.as_str())
         .ok_or("the gateway's attestation carries no TDX quote")?;
     let quote = hex::decode(quote).map_err(|_| "the gateway's quote is not hex")?;
-    let verified = check
-        .verify(&quote)
+    let verified = appraiser
+        .appraise_quote(&quote, UnixTime::now())
         .map_err(|e| format!("gateway quote refused: {e}"))?;
     let client = Client::new(&keys, verified.as_ref())
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;

@@ -9,11 +9,11 @@
 
 use std::process::{Command, Output};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_examples::mock_ita::{self, Misissue, MockIta};
-use attested_examples::tdx_evidence::TdxCheck;
 use attested_tdx::{Collateral, TrustAnchor};
+use attested_tdx::{TdxAppraiser, Verifier};
 use attested_token::sim::SimIssuer;
 use sha2::{Digest, Sha256};
 
@@ -217,11 +217,10 @@ async fn ita_setup(profile: &str, misissue: Option<Misissue>) -> ItaSetup {
         .text()
         .await
         .unwrap();
-    mock.trust_quotes_with(TdxCheck::new(
-        TrustAnchor::from_pem(&std::fs::read(setup.root.path()).unwrap()).unwrap(),
+    mock.trust_quotes_with(TdxAppraiser::new(
+        Verifier::new(TrustAnchor::from_pem(&std::fs::read(setup.root.path()).unwrap()).unwrap()),
         Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
         attested_tdx::Policy::any_workload(),
-        SystemTime::now(),
     ));
 
     let jwks = tempfile::NamedTempFile::new().unwrap();

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use attested_tdx::TdAttributes;
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
 use sha2::{Digest, Sha256, Sha512};
 

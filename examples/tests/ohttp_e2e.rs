@@ -90,13 +90,13 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
     use attested_examples::ohttp_gateway::{self, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
     use attested_examples::tdx_evidence::{
-        SIM_MRTD, TdxCheck, TdxEvidenceSource, load_collateral, sim_policy,
+        SIM_MRTD, load_collateral, sim_policy, sim_quote_source,
     };
     use attested_examples::whisper_client::verified_gateway;
+    use attested_tdx::{TdxAppraiser, Verifier};
     use std::sync::Arc;
 
-    let source =
-        Arc::new(TdxEvidenceSource::sim([0x5a; 48], std::time::SystemTime::now()).unwrap());
+    let source = Arc::new(sim_quote_source([0x5a; 48], std::time::SystemTime::now()).unwrap());
     let options = GatewayOptions {
         target: "http://127.0.0.1:9".to_owned(),
         suite: attested_ohttp::Suite::X25519_AES128GCM,
@@ -114,11 +114,19 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
     let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 
     let mrtd: [u8; 48] = hex::decode(SIM_MRTD).unwrap().try_into().unwrap();
-    let check = TdxCheck::new(
-        attested_tdx::TrustAnchor::from_pem(source.sim_root_pem().unwrap().as_bytes()).unwrap(),
+    let check = TdxAppraiser::new(
+        Verifier::new(
+            attested_tdx::TrustAnchor::from_pem(
+                source
+                    .sim_platform()
+                    .unwrap()
+                    .root_certificate_pem()
+                    .as_bytes(),
+            )
+            .unwrap(),
+        ),
         load_collateral(&honest, &http, None).await.unwrap(),
         sim_policy(&[mrtd]),
-        std::time::SystemTime::now(),
     );
     // The honest gateway passes; the relay's substituted keys do not.
     assert!(verified_gateway(&http, &honest, &check).await.is_ok());
@@ -140,7 +148,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
 async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_whole() {
     use attested_examples::ohttp_gateway::{self, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
-    use attested_examples::tdx_evidence::TdxEvidenceSource;
+    use attested_examples::tdx_evidence::sim_quote_source;
     use attested_ohttp::{
         Accepted, Client, Measurements, Workload, chunked::ChunkLimits,
         gateway::MEDIA_TYPE_CHUNKED_REQUEST, key_config_binding, message::encode_content_chunk,
@@ -161,8 +169,7 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
         }),
     );
     let target = serve_on_loopback(target).await.unwrap();
-    let source =
-        Arc::new(TdxEvidenceSource::sim([0x5a; 48], std::time::SystemTime::now()).unwrap());
+    let source = Arc::new(sim_quote_source([0x5a; 48], std::time::SystemTime::now()).unwrap());
     let options = GatewayOptions {
         target,
         suite: attested_ohttp::Suite::X25519_AES128GCM,

@@ -257,8 +257,9 @@ async fn a_request_to_an_unknown_key_gets_the_key_problem() {
 /// are served, and the old key gets the key problem once its grace has passed.
 #[tokio::test]
 async fn the_gateway_rotates_and_requotes_its_keys() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
+    use attested_examples::tdx_evidence::{load_collateral, sim_policy};
     use attested_examples::whisper_client::verified_gateway;
+    use attested_tdx::{TdxAppraiser, Verifier};
     use std::time::{Duration, Instant};
 
     let (_whisper, gateway) = servers(&["--key-lifetime", "24"]);
@@ -275,11 +276,10 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
         .unwrap();
     // The MRTD `ohttp-gateway --tee sim` runs under.
     let mrtd = [0x6f; 48];
-    let check = TdxCheck::new(
-        attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+    let check = TdxAppraiser::new(
+        Verifier::new(attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap()),
         load_collateral(&url, &http, None).await.unwrap(),
         sim_policy(&[mrtd]),
-        std::time::SystemTime::now(),
     );
     let keys = |http: reqwest::Client| {
         let url = url.clone();

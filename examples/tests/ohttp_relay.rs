@@ -173,10 +173,11 @@ async fn a_gateway_url_beside_the_relay_is_refused_before_any_connection() {
 /// ciphertext, end to end, with the client's own request builder.
 #[tokio::test]
 async fn a_request_dated_outside_the_window_is_refused() {
-    use attested_examples::tdx_evidence::{TdxCheck, load_collateral, sim_policy};
+    use attested_examples::tdx_evidence::{load_collateral, sim_policy};
     use attested_examples::whisper_client::{
         transcribe_one_shot, transcription_request_at, verified_gateway,
     };
+    use attested_tdx::{TdxAppraiser, Verifier};
     let (_whisper, gateway) = common::gateway_before_mock_whisper(&[]);
     let url = gateway.url();
     let http = attested_examples::tls::http().unwrap();
@@ -186,11 +187,10 @@ async fn a_request_dated_outside_the_window_is_refused() {
         .text()
         .await
         .unwrap();
-    let check = TdxCheck::new(
-        attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+    let check = TdxAppraiser::new(
+        Verifier::new(attested_tdx::TrustAnchor::from_pem(root.as_bytes()).unwrap()),
         load_collateral(&url, &http, None).await.unwrap(),
         sim_policy(&[[0x6f; 48]]),
-        SystemTime::now(),
     );
     let (client, _) = verified_gateway(&http, &url, &check).await.unwrap();
     let endpoint = format!("{url}/gateway");

@@ -11,12 +11,12 @@
 
 use std::future::IntoFuture as _;
 use std::process::Output;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_examples::chat_client::VerifiedChat;
-use attested_examples::tdx_evidence::TdxCheck;
 use attested_noise::{Config, Error, Initiator, Profile, UnverifiedSession};
 use attested_tdx::{Collateral, TrustAnchor};
+use attested_tdx::{TdxAppraiser, Verifier};
 use axum::body::{Body, Bytes};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -98,7 +98,7 @@ async fn closed_within(socket: &mut Socket, within: Duration) -> bool {
 
 /// The check a user of the simulated proxy would run: its root and collateral trusted
 /// explicitly, any MRTD.
-async fn check_for(proxy: &Running) -> TdxCheck {
+async fn check_for(proxy: &Running) -> TdxAppraiser {
     let root = attested_examples::tls::get(format!("{}/sim/root", proxy.url()))
         .await
         .unwrap()
@@ -111,11 +111,10 @@ async fn check_for(proxy: &Running) -> TdxCheck {
         .text()
         .await
         .unwrap();
-    TdxCheck::new(
-        TrustAnchor::from_pem(root.as_bytes()).unwrap(),
+    TdxAppraiser::new(
+        Verifier::new(TrustAnchor::from_pem(root.as_bytes()).unwrap()),
         Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
         attested_tdx::Policy::any_workload(),
-        SystemTime::now(),
     )
 }
 

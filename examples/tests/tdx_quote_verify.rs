@@ -9,8 +9,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use attested_tdx::Collateral;
+use attested_tdx::collateral::PcsCollateral;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
-use attested_tdx::{Collateral, PcsCollateral};
 
 fn run(args: &[&str]) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_tdx-quote"))

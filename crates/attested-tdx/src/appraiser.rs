@@ -3,11 +3,13 @@
 
 use attested_types::{Accepted, Appraiser, BoxError, Evidence, Measurements, UnixTime};
 
-use crate::error::VerifyError;
-use crate::policy::{AppraisalError, Policy};
+use crate::appraisal::{AppraisalError, Policy};
+use crate::collateral_data::Collateral;
+use crate::dcap::Verifier;
+use crate::errors::ParseError;
+use crate::errors::VerifyError;
+use crate::parse::{Quote, TdReport};
 use crate::tcb::TcbStatus;
-use crate::verify::Verifier;
-use crate::{Collateral, ParseError, Quote, TdReport};
 
 /// Why a TDX quote was refused. Each variant names the failed step.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,12 @@ impl AcceptedQuote {
     }
 }
 
+impl AsRef<Accepted> for AcceptedQuote {
+    fn as_ref(&self) -> &Accepted {
+        &self.accepted
+    }
+}
+
 /// Appraises TDX quotes: [`Verifier`] (pinned root, verified-collateral cache), the
 /// [`Collateral`] to verify under, and the [`Policy`] to appraise with. `now` comes from each
 /// call, never from the appraiser.
@@ -69,8 +77,8 @@ impl AcceptedQuote {
 /// let quote = platform.quote(&spec).unwrap();
 ///
 /// let mut policy = Policy::new();
-/// policy.mr_td.push(attested_tdx::Hex(spec.mr_td));
-/// policy.rtmr3 = Some(attested_tdx::Hex(spec.rtmrs[3]));
+/// policy.mr_td.push(attested_tdx::policy::Hex(spec.mr_td));
+/// policy.rtmr3 = Some(attested_tdx::policy::Hex(spec.rtmrs[3]));
 /// let appraiser = TdxAppraiser::new(
 ///     Verifier::new(TrustAnchor::from_der(platform.root_certificate_der()).unwrap()),
 ///     Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap(),

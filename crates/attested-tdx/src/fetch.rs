@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::collateral::Collateral;
-use crate::error::VerifyError;
+use crate::collateral_data::Collateral;
+use crate::errors::VerifyError;
 use crate::time::UnixTime;
 
 /// Which PCK CA issued the platform's PCK certificate (selects the PCK CRL).
@@ -158,7 +158,7 @@ pub use http::{INTEL_PCS, INTEL_ROOT_CA_CRL, PcsClient};
 #[cfg(feature = "fetch")]
 mod http {
     use super::{CollateralSource, FetchError, PckCa};
-    use crate::collateral::{Collateral, PcsCollateral};
+    use crate::collateral_data::{Collateral, PcsCollateral};
 
     /// Intel's Provisioning Certification Service.
     pub const INTEL_PCS: &str = "https://api.trustedservices.intel.com";
@@ -278,7 +278,7 @@ mod http {
             let body = response
                 .body_mut()
                 .with_config()
-                .limit(crate::collateral::MAX_PART_LEN as u64)
+                .limit(crate::collateral_data::MAX_PART_LEN as u64)
                 .read_to_vec()
                 .map_err(|e| http(e.to_string()))?;
             Ok(Response { body, issuer_chain })

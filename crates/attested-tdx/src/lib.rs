@@ -12,11 +12,12 @@
 //! ```
 //! # #[cfg(feature = "sim")] {
 //! use attested_tdx::sim::{QuoteFormat, SimPlatform};
-//! use attested_tdx::{Collateral, Hex, Policy, Quote, TrustAnchor, UnixTime, Verifier};
+//! use attested_tdx::policy::Hex;
+//! use attested_tdx::{Collateral, Policy, Quote, TrustAnchor, UnixTime, Verifier};
 //!
 //! // A simulated platform stands in for TDX hardware and Intel PCS; in production the anchor
 //! // is `TrustAnchor::intel_sgx_root()` and the collateral comes from PCS or a PCCS
-//! // (`CollateralCache`, `PcsClient` with feature `fetch`).
+//! // (`collateral::CollateralCache`, `collateral::PcsClient` with feature `fetch`).
 //! let now = UnixTime(1_750_000_000);
 //! let platform = SimPlatform::from_seed(b"lead", now.as_secs()).unwrap();
 //! let bytes = platform.quote(&platform.quote_spec(QuoteFormat::V4)).unwrap();
@@ -44,11 +45,26 @@
 //! # }
 //! ```
 //!
-//! The rest of the crate: REPORTDATA binding helpers ([`ReportData`]), RTMR replay from the
-//! CCEL event log ([`replay_ccel`]), quote generation through Linux configfs-tsm (feature
-//! `tsm`), collateral from Intel PCS or a PCCS (feature `fetch`), and a simulated TDX platform
-//! for tests and demos (feature `sim`). [`TdxAppraiser`] wraps the three steps as the
-//! vocabulary's `Appraiser`, which `attested-noise` and `attested-ohttp` take.
+//! The root holds that main path, its errors, [`TdxAppraiser`] (the three steps as the
+//! vocabulary's `Appraiser`, which `attested-noise` and `attested-ohttp` take) and the
+//! vocabulary types (REPORTDATA binding: [`ReportData`], SHA-512 of the bound value or SHA-256
+//! zero-padded, compared in constant time). The rest is grouped by what it holds:
+//!
+//! - [`quote`]: the parsed quote's parts (header, TD report 1.0/1.5, signature, QE report,
+//!   certification data, PEM chain), its layout constants, and its measurements as the
+//!   vocabulary names them ([`quote::td_measurements`]).
+//! - [`collateral`]: collateral formats (Intel PCS, dcap-qvl JSON), the caller-owned
+//!   [`collateral::CollateralCache`], and fetching from Intel PCS or a PCCS (feature `fetch`).
+//! - [`policy`]: the policy's values ([`policy::Hex`], [`policy::RtmrPin`], both with
+//!   `FromStr` for command lines) and TCB profiles.
+//! - [`verify`]: what verification reports beside the verified quote (validity window,
+//!   verdict), Intel's root certificate, the PCK certificate's SGX extensions.
+//! - [`error`]: the parts of the errors (which item failed, which time bound) and the small
+//!   errors beside them (REPORTDATA mismatch, unknown TCB status name).
+//! - [`rtmr`]: RTMR replay from the CCEL event log.
+//! - [`tsm`] (feature `tsm`): quote generation through Linux configfs-tsm, and a server's
+//!   [`tsm::QuoteSource`] (configfs-tsm, or a simulated platform with feature `sim`).
+//! - [`sim`] (feature `sim`): a simulated TDX platform for tests and demos.
 //!
 //! Certificate chains: the TCB signing chain (with the root CA CRL) and the PCK leaf are
 //! validated by `rustls-webpki`; the PCK CA and the PCK CRL by this crate, with the same
@@ -78,53 +94,45 @@
 //! # let _ = inspect;
 //! ```
 
-mod attributes;
-mod error;
-mod quote;
-mod reader;
-mod report_data;
-#[cfg(feature = "tsm")]
-mod tsm;
-
-pub use attributes::TdAttributes;
-pub use error::{Item, ParseError, TimeBound, VerifyError};
-pub use quote::{
-    ATTESTATION_KEY_TYPE_ECDSA_P256, CERTIFICATION_TYPE_PCK_CHAIN, CERTIFICATION_TYPE_QE_REPORT,
-    CertificationData, ENCLAVE_REPORT_LEN, EnclaveReport, HEADER_LEN, Header, INTEL_QE_VENDOR_ID,
-    PckCertChain, PemBlock, PemCertificates, Quote, QuoteSignature, QuoteVersion, SGX_TEE_TYPE,
-    TD_REPORT10_LEN, TD_REPORT15_EXT_LEN, TD_REPORT15_LEN, TDX_TEE_TYPE, TdReport, TdReport10,
-    TdReport15, TdReport15Ext,
-};
-pub use report_data::{ReportData, ReportDataError};
-#[cfg(feature = "tsm")]
-pub use tsm::{ConfigfsTsm, DEFAULT_TSM_REPORT_ROOT, GeneratedQuote, TDX_PROVIDER, TsmError};
-
+pub mod collateral;
+pub mod error;
+pub mod policy;
+pub mod quote;
+pub mod rtmr;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "tsm")]
+pub mod tsm;
+pub mod verify;
 
+// The implementation; the modules above name what it offers.
+mod appraisal;
 mod appraiser;
-mod collateral;
+mod attributes;
+mod collateral_data;
+#[cfg(feature = "tsm")]
+mod configfs;
 mod crypto;
+mod dcap;
+mod errors;
 mod fetch;
+mod parse;
 mod pck;
-mod policy;
-mod rtmr;
+#[cfg(feature = "tsm")]
+mod quote_source;
+mod reader;
 mod tcb;
 mod time;
-mod verify;
 mod x509;
 
-pub use appraiser::{AcceptedQuote, TdxAppraisalError, TdxAppraiser, td_measurements};
-pub use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, Workload};
-pub use collateral::{Collateral, CollateralFormat, PcsCollateral};
+pub use appraisal::{AppraisalError, AppraisedQuote, Policy};
+pub use appraiser::{AcceptedQuote, TdxAppraisalError, TdxAppraiser};
+pub use attested_types::{
+    Accepted, Appraiser, Evidence, EvidenceKind, ReportData, UnixTime, Workload,
+};
+pub use collateral_data::Collateral;
 pub use crypto::Backend;
-pub use fetch::{COLLATERAL_CACHE_ENTRIES, CollateralCache, CollateralSource, FetchError, PckCa};
-#[cfg(feature = "fetch")]
-pub use fetch::{INTEL_PCS, INTEL_ROOT_CA_CRL, PcsClient};
-pub use pck::PckExtension;
-pub use policy::{AppraisalError, AppraisedQuote, Hex, Policy, Profile};
-pub use rtmr::{CcelEvent, RtmrError, RtmrReplay, replay_ccel};
-pub use tcb::{TcbStatus, UnknownTcbStatus};
-pub use time::UnixTime;
-pub use verify::anchor::INTEL_SGX_ROOT_CA_PEM;
-pub use verify::{TrustAnchor, Validity, Verdict, VerifiedQuote, Verifier};
+pub use dcap::{TrustAnchor, VerifiedQuote, Verifier};
+pub use errors::{ParseError, VerifyError};
+pub use parse::Quote;
+pub use tcb::TcbStatus;

@@ -10,7 +10,7 @@
 use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode as _, Sequence};
 
-use crate::error::{Item, VerifyError};
+use crate::errors::{Item, VerifyError};
 use crate::x509::Cert;
 
 const SGX_EXTENSION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1");

@@ -1,6 +1,6 @@
 //! A bounds-checked cursor over untrusted bytes: every read names its field and offset.
 
-use crate::error::ParseError;
+use crate::errors::ParseError;
 
 /// Reads fixed-size fields front to back. Offsets in errors are absolute (`base` + position).
 #[derive(Clone)]

@@ -8,7 +8,7 @@
 
 use sha2::{Digest as _, Sha384};
 
-use crate::TdReport;
+use crate::parse::TdReport;
 
 const EV_NO_ACTION: u32 = 0x3;
 const SHA384_ALG: u16 = 0x000c;

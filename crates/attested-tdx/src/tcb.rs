@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::error::{Item, VerifyError};
+use crate::errors::{Item, VerifyError};
 use crate::time::UnixTime;
 
 /// A TCB status as Intel's collateral and QVL name it.
@@ -911,7 +911,7 @@ mod tests {
     #[test]
     fn statuses_outside_their_structure_are_refused() {
         use super::{MODULE_STATUSES, PLATFORM_STATUSES, QE_STATUSES, check_status};
-        use crate::error::Item;
+        use crate::errors::Item;
         assert!(
             check_status(
                 TDRelaunchAdvised,

@@ -1,7 +1,7 @@
 //! Times: the vocabulary's [`UnixTime`] (whole seconds since the epoch), and the conversion of
 //! X.509 times into it.
 
-pub use attested_types::UnixTime;
+pub(crate) use attested_types::UnixTime;
 
 /// An X.509 time (UTCTime or GeneralizedTime) as a [`UnixTime`].
 pub(crate) fn from_x509(time: x509_cert::time::Time) -> UnixTime {

@@ -22,7 +22,7 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::crypto::{EcdsaP256, EcdsaSig};
-use crate::error::{Item, VerifyError, check_window};
+use crate::errors::{Item, VerifyError, check_window};
 use crate::time::{self, UnixTime};
 
 const ECDSA_WITH_SHA256: der::oid::ObjectIdentifier =

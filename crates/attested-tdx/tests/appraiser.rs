@@ -3,9 +3,10 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use attested_tdx::policy::Hex;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
 use attested_tdx::{
-    Appraiser, Collateral, Evidence, Hex, Policy, TdxAppraisalError, TdxAppraiser, TrustAnchor,
+    Appraiser, Collateral, Evidence, Policy, TdxAppraisalError, TdxAppraiser, TrustAnchor,
     UnixTime, Verifier, Workload,
 };
 

@@ -11,10 +11,9 @@ mod common;
 
 use common::{GoPcsFiles, at, go_tdx_guest_pcs_collateral};
 
-use attested_tdx::{
-    Backend, Collateral, CollateralFormat, Item, TimeBound, TrustAnchor, UnixTime, Verifier,
-    VerifyError,
-};
+use attested_tdx::collateral::CollateralFormat;
+use attested_tdx::error::{Item, TimeBound};
+use attested_tdx::{Backend, Collateral, TrustAnchor, UnixTime, Verifier, VerifyError};
 
 fn qvl(name: &str) -> Option<Collateral> {
     let json = attested_testdata::read(&format!("tdx/dcap-qvl/{name}"))?;

@@ -13,11 +13,9 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use attested_tdx::collateral::{CollateralCache, CollateralSource, FetchError, PckCa, PcsClient};
 use attested_tdx::sim::{QuoteFormat, SimPlatform};
-use attested_tdx::{
-    CollateralCache, CollateralSource, FetchError, PckCa, PcsClient, TcbStatus, TrustAnchor,
-    UnixTime, Verifier,
-};
+use attested_tdx::{TcbStatus, TrustAnchor, UnixTime, Verifier};
 
 const NOW: u64 = 1_750_000_000;
 

@@ -9,8 +9,10 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::error::Item;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform};
-use attested_tdx::{Collateral, Item, TrustAnchor, UnixTime, Verdict, Verifier, VerifyError};
+use attested_tdx::verify::Verdict;
+use attested_tdx::{Collateral, TrustAnchor, UnixTime, Verifier, VerifyError};
 
 const NOW: u64 = 1_750_000_000;
 

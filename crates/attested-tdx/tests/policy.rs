@@ -7,10 +7,12 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::policy::{Hex, Profile, RtmrPin, ValueError};
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
 use attested_tdx::{
-    AppraisalError, Collateral, Hex, Policy, Profile, Quote, TcbStatus, TdAttributes, TrustAnchor,
-    UnixTime, VerifiedQuote, Verifier,
+    AppraisalError, Collateral, Policy, Quote, TcbStatus, TrustAnchor, UnixTime, VerifiedQuote,
+    Verifier,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -344,7 +346,7 @@ fn tcb_status_advisories_and_evaluation_number() {
     assert_eq!(
         sim.appraise(&spec, &newer, NOW),
         Err(AppraisalError::EvaluationDataNumber {
-            item: attested_tdx::Item::TcbInfo,
+            item: attested_tdx::error::Item::TcbInfo,
             actual: 17,
             minimum: 18
         })
@@ -583,4 +585,45 @@ fn policies_load_from_json_and_toml() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn measurements_and_rtmr_pins_parse_from_command_line_text() {
+    let hex48 = "ab".repeat(48);
+    assert_eq!(
+        format!(" {hex48}\n").parse::<Hex<48>>(),
+        Ok(Hex([0xab; 48]))
+    );
+    for short_or_odd in [
+        "ab".repeat(47),
+        "ab".repeat(49),
+        format!("{hex48}a"),
+        "zz".repeat(48),
+    ] {
+        assert_eq!(
+            short_or_odd.parse::<Hex<48>>(),
+            Err(ValueError::NotHex { len: 48 })
+        );
+    }
+
+    let pin: RtmrPin = format!("2={hex48}").parse().unwrap();
+    assert_eq!((pin.index(), pin.value()), (2, [0xab; 48]));
+    assert_eq!(hex48.parse::<RtmrPin>(), Err(ValueError::NotRtmrPin));
+    for index in ["4", "-1", "x", ""] {
+        assert_eq!(
+            format!("{index}={hex48}").parse::<RtmrPin>(),
+            Err(ValueError::RtmrIndex),
+            "{index}"
+        );
+    }
+    assert_eq!(
+        "3=abcd".parse::<RtmrPin>(),
+        Err(ValueError::NotHex { len: 48 })
+    );
+    assert_eq!(RtmrPin::new(4, [0; 48]), Err(ValueError::RtmrIndex));
+
+    // A pin narrows a policy as `expect_rtmr` does.
+    let mut policy = Policy::new();
+    policy.expect_rtmr(pin.index(), pin.value()).unwrap();
+    assert_eq!(policy.rtmr2, Some(Hex([0xab; 48])));
 }

@@ -11,12 +11,15 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::error::Item;
+use attested_tdx::policy::Hex;
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{
     CollateralSigner, QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus,
 };
 use attested_tdx::{
-    AppraisalError, Collateral, Hex, Item, Policy, Quote, TcbStatus, TdAttributes, TrustAnchor,
-    UnixTime, Verifier, VerifyError,
+    AppraisalError, Collateral, Policy, Quote, TcbStatus, TrustAnchor, UnixTime, Verifier,
+    VerifyError,
 };
 use dcap_qvl::QuoteCollateralV3;
 use dcap_qvl::verify::QuoteVerifier;

@@ -9,7 +9,8 @@
 
 mod common;
 
-use attested_tdx::{CertificationData, ParseError, Quote, QuoteVersion};
+use attested_tdx::quote::{CertificationData, QuoteVersion};
+use attested_tdx::{ParseError, Quote};
 
 struct Sample {
     path: &'static str,

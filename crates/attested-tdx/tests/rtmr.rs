@@ -6,7 +6,8 @@
     clippy::indexing_slicing
 )]
 
-use attested_tdx::{Quote, RtmrError, replay_ccel};
+use attested_tdx::Quote;
+use attested_tdx::rtmr::{RtmrError, replay_ccel};
 
 fn inputs() -> Option<(Vec<u8>, Vec<u8>)> {
     Some((

@@ -8,10 +8,9 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::error::Item;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimConfig, SimPlatform, TcbLevelStatus};
-use attested_tdx::{
-    Backend, Collateral, Item, TcbStatus, TrustAnchor, UnixTime, Verifier, VerifyError,
-};
+use attested_tdx::{Backend, Collateral, TcbStatus, TrustAnchor, UnixTime, Verifier, VerifyError};
 
 const NOW: u64 = 1_750_000_000;
 

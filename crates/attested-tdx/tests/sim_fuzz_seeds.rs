@@ -9,8 +9,9 @@
 
 use std::path::PathBuf;
 
+use attested_tdx::Quote;
+use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
-use attested_tdx::{Quote, TdAttributes};
 
 /// A fixed `now` (2025-06-15), so that the seeds never change by themselves.
 const NOW: u64 = 1_750_000_000;

@@ -110,7 +110,7 @@ fn sampled_bit_flips_in_the_signed_body_are_rejected() {
 
 #[test]
 fn flips_are_reported_against_the_right_signature() {
-    use attested_tdx::Item;
+    use attested_tdx::error::Item;
     let Some(fixture) = fixture() else { return };
     let layout = layout(&fixture.quote);
     let verifier = Verifier::new(TrustAnchor::intel_sgx_root());

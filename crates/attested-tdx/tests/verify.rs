@@ -12,9 +12,9 @@ mod common;
 
 use common::{at, go_tdx_guest_pcs_collateral};
 
+use attested_tdx::error::{Item, TimeBound};
 use attested_tdx::{
-    Backend, Collateral, Item, Quote, TcbStatus, TimeBound, TrustAnchor, UnixTime, Verifier,
-    VerifyError,
+    Backend, Collateral, Quote, TcbStatus, TrustAnchor, UnixTime, Verifier, VerifyError,
 };
 
 struct Sample {

@@ -9,8 +9,9 @@
     clippy::indexing_slicing
 )]
 
+use attested_tdx::error::Item;
 use attested_tdx::sim::{CertDefect, QuoteFormat, SimCert, SimConfig, SimPlatform};
-use attested_tdx::{Backend, Collateral, Item, TrustAnchor, UnixTime, Verifier, VerifyError};
+use attested_tdx::{Backend, Collateral, TrustAnchor, UnixTime, Verifier, VerifyError};
 
 const NOW: u64 = 1_750_000_000;
 

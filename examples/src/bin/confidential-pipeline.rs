@@ -13,20 +13,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use attested_examples::chat_client::{VerifiedChat, decode_hex};
+use attested_examples::chat_client::{VerifiedChat, decode_hex, tdx_evidence_line};
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::ohttp_gateway::{self, GatewayOptions};
 use attested_examples::pipeline::{demo_wav, serve_on_loopback};
-use attested_examples::tdx_evidence::{
-    SIM_RTMR3, TdxCheck, TdxEvidenceSource, Tee, load_collateral, rtmr_pin,
-};
+use attested_examples::tdx_evidence::{SIM_RTMR3, Tee, load_collateral, quote_source, rtmr_pin};
 use attested_examples::whisper_client::{
     transcribe_one_shot, transcription_request, verified_gateway,
 };
 use attested_examples::{error_chain, hostile, mock_llm, mock_whisper};
 use attested_noise::{BoxError, Config, NoiseStaticKey, Profile};
 use attested_ohttp::{Suite, chunked::Dialect};
-use attested_tdx::TrustAnchor;
+use attested_tdx::{TdxAppraiser, TrustAnchor, Verifier};
 use clap::Parser;
 
 /// MRTDs of the two simulated platforms (what their "firmware and kernel" measure to).
@@ -142,16 +140,8 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     // One `now` for both platforms: simulated platforms made at different seconds would have
     // different roots, and the client trusts one.
     let started = SystemTime::now();
-    let gateway_source = Arc::new(TdxEvidenceSource::from_tee(
-        args.tee,
-        GATEWAY_SIM_MRTD,
-        started,
-    )?);
-    let proxy_source = Arc::new(TdxEvidenceSource::from_tee(
-        args.tee,
-        PROXY_SIM_MRTD,
-        started,
-    )?);
+    let gateway_source = Arc::new(quote_source(args.tee, GATEWAY_SIM_MRTD, started)?);
+    let proxy_source = Arc::new(quote_source(args.tee, PROXY_SIM_MRTD, started)?);
     let gateway_options = GatewayOptions {
         target: whisper.clone(),
         suite: Suite::P384_AES256GCM,
@@ -209,9 +199,9 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     };
 
     // The client's trust: explicit, out of band, never taken from the servers.
-    let (anchor, anchor_name) = match gateway_source.sim_root_pem() {
-        Some(pem) => (
-            TrustAnchor::from_pem(pem.as_bytes())?,
+    let (anchor, anchor_name) = match gateway_source.sim_platform() {
+        Some(platform) => (
+            TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes())?,
             "the SIMULATED root of this run's platforms (explicitly trusted; not a TEE)",
         ),
         None => (TrustAnchor::intel_sgx_root(), "Intel SGX Root CA"),
@@ -308,10 +298,9 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
         None => demo_wav(),
     };
-    let now = SystemTime::now();
     let collateral = load_collateral(&gateway, &http, args.collateral.as_deref()).await?;
-    let gateway_check = TdxCheck::new(anchor.clone(), collateral, gateway_policy, now)
-        .with_anchor_description(anchor_name);
+    let gateway_check =
+        TdxAppraiser::new(Verifier::new(anchor.clone()), collateral, gateway_policy);
     let (client, verified) = step(
         "gateway: TDX quote verified (DCAP + policy), key list bound by REPORTDATA",
         &mut timings,
@@ -319,7 +308,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     )
     .await?;
     println!("         TCB status {}", verified.tcb_status());
-    for (name, value) in verified.measurements() {
+    for (name, value) in verified.accepted().measurements() {
         println!("         {name}: {}", hex::encode(value));
     }
     let inner = transcription_request(&audio, "audio.wav", "whisper-1", "whisper")?;
@@ -341,8 +330,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
 
     // Chat over a verified Noise session.
     let collateral = load_collateral(&proxy, &http, args.collateral.as_deref()).await?;
-    let proxy_check =
-        TdxCheck::new(anchor, collateral, proxy_policy, now).with_anchor_description(anchor_name);
+    let proxy_check = TdxAppraiser::new(Verifier::new(anchor), collateral, proxy_policy);
     let config = Config::new(Profile::V1).require_session_evidence(true);
     let mut chat = step(
         "proxy: Noise v1 handshake, TDX quote verified, bindings checked",
@@ -350,7 +338,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         async { VerifiedChat::connect(&chat_url, config, None, &proxy_check).await },
     )
     .await?;
-    for line in chat.report(&proxy_check) {
+    for line in chat.report(&tdx_evidence_line(anchor_name)) {
         println!("         {line}");
     }
     let reply = step("chat over the verified session", &mut timings, async {

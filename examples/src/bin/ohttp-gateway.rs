@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use attested_examples::nitro_evidence::NitroSimSource;
 use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
-use attested_examples::tdx_evidence::{TdxEvidenceSource, Tee};
+use attested_examples::tdx_evidence::{Tee, quote_source};
 use attested_ohttp::{Suite, azure::AzureInnerRules, chunked::Dialect, keys::Rotation};
 use clap::{Parser, ValueEnum};
 
@@ -139,11 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)"
                 );
             }
-            GatewayEvidence::Tdx(Arc::new(TdxEvidenceSource::from_tee(
-                tee,
-                [0x6f; 48],
-                SystemTime::now(),
-            )?))
+            GatewayEvidence::Tdx(Arc::new(quote_source(tee, [0x6f; 48], SystemTime::now())?))
         }
     };
 

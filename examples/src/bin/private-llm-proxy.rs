@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 
 use attested_examples::ita_evidence::ItaClient;
 use attested_examples::llm_proxy::{self, ProxyOptions};
-use attested_examples::tdx_evidence::{SIM_MRTD, TdxEvidenceSource, Tee};
+use attested_examples::tdx_evidence::{SIM_MRTD, Tee, quote_source};
 use attested_noise::{Profile, ServerLimits};
 use clap::Parser;
 
@@ -108,11 +108,7 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     let mut sim_mrtd = [0; 48];
     hex::decode_to_slice(args.sim_mrtd.trim(), &mut sim_mrtd)
         .map_err(|_| "--sim-mrtd is not 48 bytes of hex")?;
-    let source = Arc::new(TdxEvidenceSource::from_tee(
-        args.tee,
-        sim_mrtd,
-        SystemTime::now(),
-    )?);
+    let source = Arc::new(quote_source(args.tee, sim_mrtd, SystemTime::now())?);
     if args.tee == Tee::Sim {
         eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
     }

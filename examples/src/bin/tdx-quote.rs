@@ -19,8 +19,10 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use attested_examples::tdx_verify_cli::{self, VerifyArgs};
+use attested_tdx::policy::RtmrPin;
+use attested_tdx::quote::PemBlock;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimError, SimPlatform};
-use attested_tdx::{PemBlock, Quote, ReportData};
+use attested_tdx::{Quote, ReportData};
 use clap::{ArgGroup, Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
@@ -70,8 +72,8 @@ struct SimArgs {
     #[arg(long = "quote-version", default_value_t = 4, value_parser = clap::value_parser!(u8).range(4..=5))]
     quote_version: u8,
     /// An RTMR value, N in 0..=3 (repeatable; unset RTMRs are zero).
-    #[arg(long, value_name = "N=HEX", value_parser = parse_rtmr)]
-    rtmr: Vec<(usize, [u8; 48])>,
+    #[arg(long, value_name = "N=HEX", value_parser = clap::value_parser!(RtmrPin))]
+    rtmr: Vec<RtmrPin>,
     /// Where to write the quote (binary).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -87,16 +89,6 @@ fn parse_report_data(text: &str) -> Result<[u8; 64], String> {
     let mut out = [0u8; 64];
     hex::decode_to_slice(text, &mut out).map_err(|e| format!("expected 128 hex digits: {e}"))?;
     Ok(out)
-}
-
-fn parse_rtmr(text: &str) -> Result<(usize, [u8; 48]), String> {
-    let (index, value) = text.split_once('=').ok_or("expected N=HEX")?;
-    let index: usize = index
-        .parse()
-        .ok()
-        .filter(|i| *i < 4)
-        .ok_or_else(|| format!("RTMR index {index}: expected 0, 1, 2 or 3"))?;
-    Ok((index, tdx_verify_cli::parse_mrtd(value)?))
 }
 
 fn main() -> ExitCode {
@@ -153,13 +145,14 @@ fn simulated_quote() -> Result<Vec<u8>, SimError> {
 fn sim(args: &SimArgs) -> ExitCode {
     let mut rtmrs = [[0u8; 48]; 4];
     let mut set = [false; 4];
-    for (index, value) in &args.rtmr {
-        if let (Some(rtmr), Some(seen)) = (rtmrs.get_mut(*index), set.get_mut(*index)) {
+    for pin in &args.rtmr {
+        let index = pin.index();
+        if let (Some(rtmr), Some(seen)) = (rtmrs.get_mut(index), set.get_mut(index)) {
             if *seen {
                 eprintln!("tdx-quote sim: --rtmr {index} given twice");
                 return ExitCode::from(2);
             }
-            (*rtmr, *seen) = (*value, true);
+            (*rtmr, *seen) = (pin.value(), true);
         }
     }
     let now = unix_now();
@@ -300,10 +293,10 @@ fn quote_view(quote: &Quote<'_>, source: &str) -> Map<String, Value> {
     );
     put("qe_isv_svn", json!(signature.qe_report().isv_svn()));
     let certification_type = match signature.certification() {
-        attested_tdx::CertificationData::PckCertChain(_) => {
-            attested_tdx::CERTIFICATION_TYPE_PCK_CHAIN
+        attested_tdx::quote::CertificationData::PckCertChain(_) => {
+            attested_tdx::quote::CERTIFICATION_TYPE_PCK_CHAIN
         }
-        attested_tdx::CertificationData::Other { cert_type, .. } => *cert_type,
+        attested_tdx::quote::CertificationData::Other { cert_type, .. } => *cert_type,
         _ => 0,
     };
     put("certification_type", json!(certification_type));

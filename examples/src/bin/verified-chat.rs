@@ -9,11 +9,11 @@
 
 use std::process::ExitCode;
 
-use attested_examples::chat_client::{ClientCheck, VerifiedChat, decode_hex};
+use attested_examples::chat_client::{CheckReport, VerifiedChat, decode_hex, tdx_evidence_line};
 use attested_examples::error_chain;
 use attested_examples::ita_evidence::TokenTrustArgs;
 use attested_examples::tdx_evidence::{TrustArgs, require_workload};
-use attested_noise::{BoxError, Config, Profile};
+use attested_noise::{Appraiser, BoxError, Config, Profile};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -70,14 +70,20 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         .map(|mrtd| decode_hex::<48>(mrtd, "--expect-mrtd"))
         .collect::<Result<Vec<_>, _>>()?;
     let expected_rtmrs = args.trust.expected_rtmrs()?;
-    let check: Box<dyn ClientCheck> = match args.token.check(&expected_mrtd, &expected_rtmrs)? {
-        Some(token_check) => Box::new(token_check),
-        None => Box::new(
-            args.trust
-                .check(base, &attested_examples::tls::http()?)
-                .await?,
-        ),
-    };
+    let (check, evidence_line): (Box<dyn Appraiser>, String) =
+        match args.token.check(&expected_mrtd, &expected_rtmrs)? {
+            Some(token_check) => {
+                let line = token_check.evidence_line();
+                (Box::new(token_check), line)
+            }
+            None => {
+                let (appraiser, anchor) = args
+                    .trust
+                    .appraiser(base, &attested_examples::tls::http()?)
+                    .await?;
+                (Box::new(appraiser), tdx_evidence_line(&anchor))
+            }
+        };
     let noise_pubkey = args
         .noise_pubkey
         .as_deref()
@@ -86,7 +92,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     let config = Config::new(args.profile).require_session_evidence(args.require_session_evidence);
     let mut chat = VerifiedChat::connect(base, config, noise_pubkey, check.as_ref()).await?;
     println!("verified ({} profile):", chat.session().profile());
-    for line in chat.report(check.as_ref()) {
+    for line in chat.report(&evidence_line) {
         println!("  {line}");
     }
     println!("answer:");

@@ -206,19 +206,19 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         client
     } else {
-        let check = args
+        let (appraiser, anchor) = args
             .trust
-            .check(base, &http)
+            .appraiser(base, &http)
             .await
             .map_err(|e| e.to_string())?;
-        let (client, verified) = verified_gateway(&http, base, &check)
+        let (client, verified) = verified_gateway(&http, base, &appraiser)
             .await
             .map_err(|e| e.to_string())?;
         eprintln!(
-            "gateway TDX quote verified under {} (TCB {}); MRTD {}",
-            check.anchor_description(),
+            "gateway TDX quote verified under {anchor} (TCB {}); MRTD {}",
             verified.tcb_status(),
             verified
+                .accepted()
                 .measurements()
                 .get("mrtd")
                 .map(hex::encode)
@@ -284,17 +284,16 @@ async fn run_azure_endpoint(
     } else {
         let url = reqwest::Url::parse(endpoint)?;
         let origin = url.origin().ascii_serialization();
-        let check = args
+        let (appraiser, anchor) = args
             .trust
-            .check(&origin, http)
+            .appraiser(&origin, http)
             .await
             .map_err(|e| e.to_string())?;
-        let (client, verified) = discover_client(http, &origin, &check)
+        let (client, verified) = discover_client(http, &origin, &appraiser)
             .await
             .map_err(|e| e.to_string())?;
         eprintln!(
-            "gateway TDX quote verified under {} (TCB {}); it binds the /discover keys",
-            check.anchor_description(),
+            "gateway TDX quote verified under {anchor} (TCB {}); it binds the /discover keys",
             verified.tcb_status()
         );
         client

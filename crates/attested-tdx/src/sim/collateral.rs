@@ -95,9 +95,9 @@ impl PcsCollateral {
         Ok(serde_json::to_string(&shape)?)
     }
 
-    /// The PCS responses as the verifier's [`crate::PcsCollateral`] reads them.
-    pub fn responses(&self) -> crate::PcsCollateral<'_> {
-        crate::PcsCollateral {
+    /// The PCS responses as the verifier's [`PcsCollateral`](crate::collateral::PcsCollateral) reads them.
+    pub fn responses(&self) -> crate::collateral_data::PcsCollateral<'_> {
+        crate::collateral_data::PcsCollateral {
             tcb_info_response: self.tcb_info_json.as_bytes(),
             tcb_info_issuer_chain: self.tcb_info_issuer_chain.as_bytes(),
             qe_identity_response: self.qe_identity_json.as_bytes(),

@@ -4,10 +4,11 @@ use sha2::{Digest, Sha256};
 
 use super::SimError;
 
-use crate::{
+use crate::attributes::TdAttributes;
+use crate::parse::{
     ATTESTATION_KEY_TYPE_ECDSA_P256, CERTIFICATION_TYPE_PCK_CHAIN, CERTIFICATION_TYPE_QE_REPORT,
     ENCLAVE_REPORT_LEN, HEADER_LEN, INTEL_QE_VENDOR_ID, TD_REPORT10_LEN, TD_REPORT15_EXT_LEN,
-    TD_REPORT15_LEN, TDX_TEE_TYPE, TdAttributes,
+    TD_REPORT15_LEN, TDX_TEE_TYPE,
 };
 
 /// Length of the v5 body descriptor (body type u16, body size u32).

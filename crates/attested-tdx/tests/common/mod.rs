@@ -2,7 +2,8 @@
 //! real collateral. Each test binary uses only some of them.
 #![allow(dead_code)]
 
-use attested_tdx::{Collateral, PcsCollateral, Quote, UnixTime};
+use attested_tdx::collateral::PcsCollateral;
+use attested_tdx::{Collateral, Quote, UnixTime};
 
 /// An RFC 3339 time from a test's table.
 pub(crate) fn at(text: &str) -> UnixTime {

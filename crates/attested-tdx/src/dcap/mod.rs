@@ -11,19 +11,20 @@ pub(crate) mod anchor;
 
 use std::sync::{Arc, Mutex};
 
-use crate::collateral::Collateral;
+use crate::collateral_data::Collateral;
 use crate::crypto::{Backend, EcdsaP256, EcdsaSig, sha256};
+use crate::errors::ParseError;
+use crate::parse::{Quote, TdReport};
 use crate::pck::PckExtension;
 use crate::tcb::{Assessed, QeIdentity, QeReportFields, TcbInfo, TcbStatus, converge};
 use crate::time::UnixTime;
 use crate::x509::{
     Cert, Crl, EndEntityPath, pem_chain, verify_end_entity, webpki_anchor, webpki_crl,
 };
-use crate::{ParseError, Quote, TdReport};
 use attested_types::signature::Algorithms;
 use x509_cert::ext::pkix::KeyUsages;
 
-use crate::error::{Item, VerifyError, check_window};
+use crate::errors::{Item, VerifyError, check_window};
 pub use anchor::TrustAnchor;
 
 /// Collateral verifications kept by one verifier (a handful of platforms at most in practice).
@@ -618,7 +619,7 @@ fn qe_report_fields<'a>(quote: &Quote<'a>) -> QeReportFields<'a> {
 /// attestation key type are what parsing guarantees; the QE vendor is not (a parser reads any
 /// vendor's quote).
 fn check_header(quote: &Quote<'_>) -> Result<(), VerifyError> {
-    if quote.header().qe_vendor_id() != &crate::quote::INTEL_QE_VENDOR_ID {
+    if quote.header().qe_vendor_id() != &crate::parse::INTEL_QE_VENDOR_ID {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
             hex::encode(quote.header().qe_vendor_id())

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{Item, VerifyError};
+use crate::errors::{Item, VerifyError};
 use crate::x509::Cert;
 
 /// Intel SGX Root CA (CN=Intel SGX Root CA, valid 2018-05-21 to 2049-12-31, SHA-256
