@@ -10,26 +10,15 @@ use attested_noise::{
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::ita_evidence::ItaTokenCheck;
-
-/// What a check says it verified, for the report.
-pub trait CheckReport {
-    /// One line: which evidence, verified under what.
-    fn evidence_line(&self) -> String;
-}
-
-/// The report line of a TDX quote check (attested-tdx's `TdxAppraiser`) under `anchor`.
-pub fn tdx_evidence_line(anchor: &str) -> String {
+/// The report's first line for a TDX quote verified under `anchor` (the trusted root).
+pub fn quote_evidence_line(anchor: &str) -> String {
     format!("TDX quote: DCAP verification under {anchor} and policy ok")
 }
 
-impl CheckReport for ItaTokenCheck {
-    fn evidence_line(&self) -> String {
-        format!(
-            "Intel Trust Authority token: signature under {}, issuer, times and policy ok",
-            self.anchor_description()
-        )
-    }
+/// The report's first line for an Intel Trust Authority token whose keys are trusted as
+/// `anchor` says.
+pub fn token_evidence_line(anchor: &str) -> String {
+    format!("Intel Trust Authority token: signature under {anchor}, issuer, times and policy ok")
 }
 
 type Socket =
@@ -218,8 +207,8 @@ impl VerifiedChat {
         &self.session
     }
 
-    /// What was verified, one line per check; `evidence_line` says which evidence was
-    /// verified under what ([`tdx_evidence_line`], [`CheckReport::evidence_line`]).
+    /// What was verified, one line per check, after `evidence_line` (what the appraiser
+    /// verified, [`quote_evidence_line`] or [`token_evidence_line`]).
     pub fn report(&self, evidence_line: &str) -> Vec<String> {
         let session = &self.session;
         let mut lines = vec![

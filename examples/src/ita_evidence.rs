@@ -3,18 +3,17 @@
 //! A server sends its quote to ITA (`POST {url}/appraisal/v1/attest`, header `x-api-key`, body
 //! `{"quote": base64}`, answer `{"token": JWT}`) with an [`ItaClient`], and serves the token in
 //! its attestation next to the quote. A client that trusts ITA rather than its own DCAP
-//! verification checks the token with an [`ItaTokenCheck`]: signature under a JWKS key (chained
-//! to a pinned root, or trusted unchained by explicit choice), issuer and times, then the
-//! [`ItaPolicy`]. REPORTDATA and measurements come from the verified token's claims only, and
-//! `attested-noise` then checks that REPORTDATA binds the session's keys.
+//! verification checks the token with attested-token's [`ItaAppraiser`]: signature under a
+//! JWKS key (chained to a pinned root, or trusted unchained by explicit choice), issuer and
+//! times, then the [`ItaPolicy`], which must identify the workload. REPORTDATA and
+//! measurements come from the verified token's claims only, and `attested-noise` then checks
+//! that REPORTDATA binds the session's keys.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
-use attested_token::{
-    AppraiserError, ItaAppraiser, ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots,
-};
-use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, UnixTime};
+use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::x509::TrustRoots;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
@@ -23,18 +22,9 @@ use zeroize::Zeroizing;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ItaEvidenceError {
-    /// The attestation carries no ITA token.
-    #[error("the attestation carries no Intel Trust Authority token")]
-    MissingToken,
-    /// Per-session evidence is a quote, which the token path does not verify.
-    #[error("per-session evidence is a quote; the ITA token path verifies platform tokens only")]
-    SessionEvidence,
-    /// The token failed verification (signature, key, issuer, times) or the policy.
-    #[error("ITA token refused: {0}")]
-    Token(#[from] attested_token::Error),
-    /// The token describes no TD.
-    #[error("the ITA token carries no TDX claims")]
-    NotTdx,
+    /// The JWKS or the root given for the token's keys is unusable.
+    #[error("ITA token keys: {0}")]
+    Keys(#[from] attested_token::Error),
     /// ITA (or what answers at its URL) did not issue a token.
     #[error("Intel Trust Authority attest request failed: {0}")]
     Attest(String),
@@ -118,77 +108,6 @@ impl ItaClient {
     }
 }
 
-/// `exp` of a token, read WITHOUT verification: only to know when to ask for a new one.
-pub fn unverified_expiry(token: &str) -> Option<u64> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let payload = token.split('.').nth(1)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims.get("exp")?.as_u64()
-}
-
-/// A client's ITA token check: attested-token's [`ItaAppraiser`] and a description of the
-/// key trust for reports. As an [`Appraiser`] it takes `now` from each call.
-pub struct ItaTokenCheck {
-    appraiser: ItaAppraiser,
-    now: SystemTime,
-    anchor_description: String,
-}
-
-impl ItaTokenCheck {
-    /// Verifies tokens with `verifier`, then appraises them with `policy`; `now` is the time
-    /// of [`verify`](Self::verify).
-    pub fn new(verifier: ItaVerifier, policy: ItaPolicy, now: SystemTime) -> Self {
-        Self {
-            appraiser: ItaAppraiser::new(verifier, policy),
-            now,
-            anchor_description: "the given keys".to_owned(),
-        }
-    }
-
-    /// Names the trust anchor in reports.
-    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
-        self.anchor_description = description.into();
-        self
-    }
-
-    /// How token keys are trusted, for reports.
-    pub fn anchor_description(&self) -> &str {
-        &self.anchor_description
-    }
-
-    /// Verifies and appraises `token` at the check's `now`; returns its REPORTDATA and
-    /// measurements.
-    pub fn verify(&self, token: &str) -> Result<Accepted, ItaEvidenceError> {
-        self.verify_at(token, self.now.into())
-    }
-
-    fn verify_at(&self, token: &str, now: UnixTime) -> Result<Accepted, ItaEvidenceError> {
-        match self.appraiser.appraise_token(token, now) {
-            Ok((accepted, _)) => Ok(accepted),
-            Err(AppraiserError::Verify(e) | AppraiserError::Policy(e)) => {
-                Err(ItaEvidenceError::Token(e))
-            }
-            Err(AppraiserError::NoBinding(_)) => Err(ItaEvidenceError::NotTdx),
-            Err(other) => Err(ItaEvidenceError::Usage(other.to_string())),
-        }
-    }
-}
-
-impl Appraiser for ItaTokenCheck {
-    fn appraise(
-        &self,
-        evidence: &Evidence<'_>,
-        now: UnixTime,
-    ) -> Result<Accepted, attested_types::BoxError> {
-        if evidence.kind != EvidenceKind::Platform {
-            return Err(ItaEvidenceError::SessionEvidence.into());
-        }
-        let token = evidence.token.ok_or(ItaEvidenceError::MissingToken)?;
-        Ok(self.verify_at(token, now)?)
-    }
-}
-
 /// The clients' ITA token options.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct TokenTrustArgs {
@@ -205,14 +124,35 @@ pub struct TokenTrustArgs {
     pub token_unchained: bool,
 }
 
+/// The token policy a client's reference values ask for: any of `mr_td` and exactly `rtmrs`;
+/// `any_workload` is the explicit opt-out (`--allow-any-workload`). Whether it identifies the
+/// workload is attested-token's rule ([`ItaPolicy::identifies_workload`]), which its
+/// [`ItaAppraiser`] enforces.
+pub fn token_policy(
+    mr_td: &[[u8; 48]],
+    rtmrs: &[(usize, [u8; 48])],
+    any_workload: bool,
+) -> ItaPolicy {
+    let policy = if any_workload {
+        ItaPolicy::any_workload()
+    } else {
+        ItaPolicy::new()
+    };
+    let policy = mr_td
+        .iter()
+        .fold(policy, |policy, mrtd| policy.expect_mrtd(*mrtd));
+    rtmrs.iter().fold(policy, |policy, (index, value)| {
+        policy.expect_rtmr(*index, *value)
+    })
+}
+
 impl TokenTrustArgs {
-    /// The token check the options ask for (`None`: verify the quote instead), accepting any of
-    /// `mr_td` (any MRTD when empty) and exactly `rtmrs`.
-    pub fn check(
+    /// The token appraiser the options ask for, with a description of how its keys are trusted
+    /// for reports (`None`: verify the quote instead), with the policy of [`token_policy`].
+    pub fn appraiser(
         &self,
-        mr_td: &[[u8; 48]],
-        rtmrs: &[(usize, [u8; 48])],
-    ) -> Result<Option<ItaTokenCheck>, ItaEvidenceError> {
+        policy: ItaPolicy,
+    ) -> Result<Option<(ItaAppraiser, String)>, ItaEvidenceError> {
         let Some(path) = &self.token_jwks else {
             return Ok(None);
         };
@@ -247,15 +187,9 @@ impl TokenTrustArgs {
                 format!("keys of {} chained to {name}", path.display()),
             )
         };
-        let policy = mr_td
-            .iter()
-            .fold(ItaPolicy::new(), |policy, mrtd| policy.expect_mrtd(*mrtd));
-        let policy = rtmrs.iter().fold(policy, |policy, (index, value)| {
-            policy.expect_rtmr(*index, *value)
-        });
-        Ok(Some(
-            ItaTokenCheck::new(ItaVerifier::with_keys(keys), policy, SystemTime::now())
-                .with_anchor_description(description),
-        ))
+        Ok(Some((
+            ItaAppraiser::new(ItaVerifier::with_keys(keys), policy),
+            description,
+        )))
     }
 }

@@ -16,7 +16,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::ita_evidence::{ItaClient, ItaEvidenceError, unverified_expiry};
+use crate::ita_evidence::{ItaClient, ItaEvidenceError};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
@@ -25,6 +25,7 @@ use attested_noise::{
     Received, Responder, ServerIdentity, ServerLimits, ServerSession, SessionPermit,
 };
 use attested_tdx::tsm::QuoteSource;
+use attested_token::jwt::unverified_expiry;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -172,7 +173,7 @@ impl ItaTokens {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .filter(|token| {
-                unverified_expiry(token).is_some_and(|exp| exp > now + TOKEN_RENEWAL_MARGIN)
+                unverified_expiry(token).is_ok_and(|exp| exp > now + TOKEN_RENEWAL_MARGIN)
             });
         if let Some(token) = held {
             return Ok(token);

@@ -200,11 +200,14 @@ async fn root(State(mock): State<Arc<MockIta>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ita_evidence::{ItaEvidenceError, ItaTokenCheck};
     use crate::tdx_evidence::sim_quote_source;
     use attested_tdx::tsm::QuoteSource;
     use attested_tdx::{Collateral, TrustAnchor, Verifier};
-    use attested_token::{ItaPolicy, ItaVerifier, Jwks, KeySet, TrustRoots};
+    use attested_token::AppraiserError;
+    use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
+    use attested_token::jwt::{Jwks, KeySet};
+    use attested_token::x509::TrustRoots;
+    use attested_types::UnixTime;
 
     fn quote_check(source: &QuoteSource) -> TdxAppraiser {
         let platform = source.sim_platform().unwrap();
@@ -217,13 +220,12 @@ mod tests {
         )
     }
 
-    fn token_check(mock: &MockIta) -> ItaTokenCheck {
+    fn token_appraiser(mock: &MockIta) -> ItaAppraiser {
         let jwks = Jwks::from_json(mock.jwks_json().as_bytes()).unwrap();
         let roots = TrustRoots::empty().with_pem(&mock.root_pem()).unwrap();
-        ItaTokenCheck::new(
+        ItaAppraiser::new(
             ItaVerifier::with_keys(KeySet::chained(&jwks, &roots)),
-            ItaPolicy::new(),
-            SystemTime::now(),
+            ItaPolicy::any_workload(),
         )
     }
 
@@ -236,15 +238,17 @@ mod tests {
         mock.trust_quotes_with(quote_check(&source));
         let token = mock.token_for(&quote, None, SystemTime::now()).unwrap();
 
-        let verified = token_check(&mock).verify(&token).unwrap();
+        let (verified, _) = token_appraiser(&mock)
+            .appraise_token(&token, UnixTime::now())
+            .unwrap();
         assert_eq!(verified.report_data(), &[0x42; 64]);
         assert_eq!(verified.measurements()["mrtd"], vec![0x11; 48]);
 
         // Another issuer's keys do not verify it.
         let other = MockIta::new([2; 32], "key", Duration::from_secs(60)).unwrap();
         assert!(matches!(
-            token_check(&other).verify(&token),
-            Err(ItaEvidenceError::Token(_))
+            token_appraiser(&other).appraise_token(&token, UnixTime::now()),
+            Err(AppraiserError::Verify(_))
         ));
     }
 

@@ -7,28 +7,24 @@
 //! (`GET /attestation?nonce=HEX`). The simulated root is served at `GET /nitro-sim/root` (PEM)
 //! for clients told explicitly to trust it.
 //!
-//! Clients check documents with a [`NitroCheck`]: COSE signature and certificate chain with
-//! [`NitroVerifier`] (the pinned AWS Nitro root by default; a simulated root only when the user
-//! names its file with `--trust-nitro-sim-root`), freshness (a maximum age), then a
-//! [`NitroPolicy`] (PCRs, no debug mode, the client's nonce). The key binding comes from the
-//! verified document only.
+//! Clients check documents with attested-token's [`NitroAppraiser`]: COSE signature and
+//! certificate chain with [`NitroVerifier`] (the pinned AWS Nitro root by default; a simulated
+//! root only when the user names its file with `--trust-nitro-sim-root`), freshness (a maximum
+//! age), then a [`NitroPolicy`] (PCRs, no debug mode, the client's nonce). The key binding
+//! comes from the verified document only.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use attested_token::nitro::{NITRO_MAX_NONCE_LEN, NitroAppraiser, NitroPolicy, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer};
-use attested_token::{
-    AppraiserError, NitroAppraiser, NitroDocument, NitroPolicy, NitroVerifier, TrustRoots,
-};
-use attested_types::Accepted;
+use attested_token::x509::TrustRoots;
+use attested_types::{Accepted, UnixTime};
 
 use crate::whisper_client::{BoxError, verified_gateway_with};
 
 /// The simulated issuer's seed: fixed, so that a demo's root is reproducible.
 const SIM_SEED: [u8; 32] = *b"attested-examples nitro-sim root";
-
-/// Largest nonce a client may ask to be signed (the Nitro Secure Module takes 512 bytes).
-pub const MAX_NONCE_LEN: usize = 64;
 
 /// Why a document could not be produced or was refused. Each variant names the failed step.
 #[derive(Debug, thiserror::Error)]
@@ -40,21 +36,12 @@ pub enum NitroEvidenceError {
     /// The attestation carries no document, or it is not hex.
     #[error("the attestation carries no hex Nitro document")]
     MissingDocument,
-    /// The nonce asked for is not hex or too long.
-    #[error("nonce: not hex or longer than {MAX_NONCE_LEN} bytes")]
+    /// The nonce asked for is not hex or longer than a Nitro document holds.
+    #[error("nonce: not hex or longer than {NITRO_MAX_NONCE_LEN} bytes")]
     Nonce,
     /// The trust anchor cannot be read.
     #[error("trust anchor: {0}")]
     Anchor(String),
-    /// Signature, certificate chain or freshness check failed.
-    #[error("Nitro document verification failed: {0}")]
-    Verify(attested_token::Error),
-    /// The verified document does not meet the policy (PCRs, debug mode, nonce).
-    #[error("policy refused the verified Nitro document: {0}")]
-    Policy(attested_token::Error),
-    /// The verified document's `public_key` is not a 64-byte key list binding.
-    #[error("the verified Nitro document binds no key list (public_key is not 64 bytes)")]
-    NoBinding,
     /// A command-line value is malformed.
     #[error("{0}")]
     Usage(String),
@@ -121,7 +108,10 @@ impl NitroSimSource {
             .find_map(|pair| pair.strip_prefix("nonce="))
             .map(|text| hex::decode(text).map_err(|_| NitroEvidenceError::Nonce))
             .transpose()?;
-        if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        if nonce
+            .as_ref()
+            .is_some_and(|n| n.len() > NITRO_MAX_NONCE_LEN)
+        {
             return Err(NitroEvidenceError::Nonce);
         }
         let document = self.document(key_list, nonce.as_deref(), now);
@@ -155,89 +145,15 @@ pub fn trust_routes(source: &NitroSimSource) -> axum::Router {
     )
 }
 
-/// What a verified and accepted document vouches for.
-#[derive(Clone, Debug)]
-pub struct VerifiedNitro {
-    accepted: Accepted,
-    document: NitroDocument,
-}
-
-impl VerifiedNitro {
-    /// The verified document.
-    pub fn document(&self) -> &NitroDocument {
-        &self.document
-    }
-
-    /// The vocabulary's accepted value (REPORTDATA: the document's `public_key`).
-    pub fn accepted(&self) -> &Accepted {
-        &self.accepted
-    }
-}
-
-impl AsRef<Accepted> for VerifiedNitro {
-    fn as_ref(&self) -> &Accepted {
-        &self.accepted
-    }
-}
-
-/// A client's Nitro document check: attested-token's [`NitroAppraiser`] and a description of
-/// the anchor for reports.
-pub struct NitroCheck {
-    appraiser: NitroAppraiser,
-    anchor_description: String,
-}
-
-impl NitroCheck {
-    /// Verifies against `roots` (documents at most `max_age` old), then appraises with `policy`.
-    pub fn new(roots: &TrustRoots, max_age: Duration, policy: NitroPolicy) -> Self {
-        Self {
-            appraiser: NitroAppraiser::new(
-                NitroVerifier::new(roots).max_age(Some(max_age)),
-                policy,
-            ),
-            anchor_description: "the given root".to_owned(),
-        }
-    }
-
-    /// Names the trust anchor in reports (default: "the given root").
-    pub fn with_anchor_description(mut self, description: impl Into<String>) -> Self {
-        self.anchor_description = description.into();
-        self
-    }
-
-    /// Which root the documents must chain to, for reports.
-    pub fn anchor_description(&self) -> &str {
-        &self.anchor_description
-    }
-
-    /// Verifies `document` at `now`, requires `nonce` in it and appraises it.
-    pub fn verify(
-        &self,
-        document: &[u8],
-        nonce: &[u8],
-        now: SystemTime,
-    ) -> Result<VerifiedNitro, NitroEvidenceError> {
-        match self
-            .appraiser
-            .expecting_nonce(nonce)
-            .appraise_document(document, now.into())
-        {
-            Ok((accepted, document)) => Ok(VerifiedNitro { accepted, document }),
-            Err(AppraiserError::Verify(e)) => Err(NitroEvidenceError::Verify(e)),
-            Err(AppraiserError::Policy(e)) => Err(NitroEvidenceError::Policy(e)),
-            Err(AppraiserError::NoBinding(_)) => Err(NitroEvidenceError::NoBinding),
-            Err(other) => Err(NitroEvidenceError::Usage(other.to_string())),
-        }
-    }
-}
-
-/// Fetches the gateway's keys and a document for a fresh nonce, verifies the document with
-/// `check`, and returns an OHTTP client for keys that the verified document binds.
+/// Fetches the gateway's keys and a document for a fresh nonce, appraises the document with
+/// `appraiser` (expecting that nonce) at the current time, and returns an OHTTP client for keys
+/// that the verified document binds, with what the appraiser accepted (its measurements are
+/// the document's PCRs).
 pub async fn verified_nitro_gateway(
     http: &reqwest::Client,
     base: &str,
-    check: &NitroCheck,
-) -> Result<(attested_ohttp::Client, VerifiedNitro), BoxError> {
+    appraiser: &NitroAppraiser,
+) -> Result<(attested_ohttp::Client, Accepted), BoxError> {
     let nonce: [u8; 32] = rand::random();
     let query = format!("?nonce={}", hex::encode(nonce));
     verified_gateway_with(http, base, &query, |attestation| {
@@ -246,8 +162,10 @@ pub async fn verified_nitro_gateway(
             .and_then(|d| d.as_str())
             .and_then(|d| hex::decode(d).ok())
             .ok_or(NitroEvidenceError::MissingDocument)?;
-        check
-            .verify(&document, &nonce, SystemTime::now())
+        appraiser
+            .expecting_nonce(&nonce)
+            .appraise_document(&document, UnixTime::now())
+            .map(|(accepted, _)| accepted)
             .map_err(|e| format!("gateway Nitro document refused: {e}").into())
     })
     .await
@@ -285,8 +203,8 @@ impl NitroTrustArgs {
             || !self.expect_pcr.is_empty()
     }
 
-    /// Builds the check.
-    pub fn check(&self) -> Result<NitroCheck, NitroEvidenceError> {
+    /// The appraiser the options ask for, with a description of its trust anchor for reports.
+    pub fn appraiser(&self) -> Result<(NitroAppraiser, String), NitroEvidenceError> {
         let (roots, description) = match &self.trust_nitro_sim_root {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)
@@ -308,10 +226,9 @@ impl NitroTrustArgs {
         for (index, value) in self.expected_pcrs()? {
             policy = policy.expect_pcr(index, &value);
         }
-        Ok(
-            NitroCheck::new(&roots, Duration::from_secs(self.nitro_max_age), policy)
-                .with_anchor_description(description),
-        )
+        let verifier =
+            NitroVerifier::new(&roots).max_age(Some(Duration::from_secs(self.nitro_max_age)));
+        Ok((NitroAppraiser::new(verifier, policy), description))
     }
 }
 
@@ -350,6 +267,7 @@ impl NitroTrustArgs {
 mod tests {
     use super::*;
     use attested_ohttp::{KeyPair, KeyRing, Suite, Validity};
+    use attested_token::AppraiserError;
 
     fn key_list() -> Vec<u8> {
         let now = SystemTime::now();
@@ -365,9 +283,29 @@ mod tests {
         ring.encoded_list(now)
     }
 
-    fn sim_check(source: &NitroSimSource, policy: NitroPolicy) -> NitroCheck {
-        let roots = TrustRoots::empty().with_pem(&source.root_pem()).unwrap();
-        NitroCheck::new(&roots, Duration::from_secs(60), policy)
+    fn appraiser(roots: &TrustRoots, policy: NitroPolicy) -> NitroAppraiser {
+        let verifier = NitroVerifier::new(roots).max_age(Some(Duration::from_secs(60)));
+        NitroAppraiser::new(verifier, policy)
+    }
+
+    fn sim_appraiser(source: &NitroSimSource, policy: NitroPolicy) -> NitroAppraiser {
+        appraiser(
+            &TrustRoots::empty().with_pem(&source.root_pem()).unwrap(),
+            policy,
+        )
+    }
+
+    /// `appraiser` at `now`, expecting `nonce`.
+    fn appraise(
+        appraiser: &NitroAppraiser,
+        document: &[u8],
+        nonce: &[u8],
+        now: SystemTime,
+    ) -> Result<Accepted, AppraiserError> {
+        appraiser
+            .expecting_nonce(nonce)
+            .appraise_document(document, now.into())
+            .map(|(accepted, _)| accepted)
     }
 
     #[test]
@@ -377,15 +315,13 @@ mod tests {
         let now = SystemTime::now();
         let document = source.document(&list, Some(b"nonce"), now);
         let policy = NitroPolicy::new().expect_pcr(0, &source.pcr0());
-        let verified = sim_check(&source, policy)
-            .verify(&document, b"nonce", now)
-            .unwrap();
+        let accepted = appraise(&sim_appraiser(&source, policy), &document, b"nonce", now).unwrap();
         assert_eq!(
-            verified.accepted().report_data(),
+            accepted.report_data(),
             &attested_ohttp::key_config_binding(&list)
         );
-        assert!(attested_ohttp::Client::new(&list, verified.accepted()).is_ok());
-        assert!(attested_ohttp::Client::new(&other, verified.accepted()).is_err());
+        assert!(attested_ohttp::Client::new(&list, &accepted).is_ok());
+        assert!(attested_ohttp::Client::new(&other, &accepted).is_err());
     }
 
     #[test]
@@ -393,16 +329,15 @@ mod tests {
         let source = NitroSimSource::new().unwrap();
         let now = SystemTime::now();
         let document = source.document(&key_list(), Some(b"nonce"), now);
-        let check = sim_check(&source, NitroPolicy::new());
-        let error = check.verify(&document, b"other", now).unwrap_err();
-        assert!(matches!(error, NitroEvidenceError::Policy(_)), "{error}");
+        let check = sim_appraiser(&source, NitroPolicy::new());
+        let error = appraise(&check, &document, b"other", now).unwrap_err();
+        assert!(matches!(error, AppraiserError::Policy(_)), "{error}");
         assert!(error.to_string().contains("nonce"), "{error}");
         let later = now + Duration::from_secs(3600);
-        let error = check.verify(&document, b"nonce", later).unwrap_err();
-        assert!(matches!(error, NitroEvidenceError::Verify(_)), "{error}");
-        let pcr0 = sim_check(&source, NitroPolicy::new().expect_pcr(0, &[0; 48]))
-            .verify(&document, b"nonce", now)
-            .unwrap_err();
+        let error = appraise(&check, &document, b"nonce", later).unwrap_err();
+        assert!(matches!(error, AppraiserError::Verify(_)), "{error}");
+        let pcr0 = sim_appraiser(&source, NitroPolicy::new().expect_pcr(0, &[0; 48]));
+        let pcr0 = appraise(&pcr0, &document, b"nonce", now).unwrap_err();
         assert!(pcr0.to_string().contains("PCR0"), "{pcr0}");
     }
 
@@ -411,18 +346,14 @@ mod tests {
         let source = NitroSimSource::new().unwrap();
         let now = SystemTime::now();
         let document = source.document(&key_list(), Some(b"n"), now);
-        let aws = NitroCheck::new(
-            &TrustRoots::aws_nitro(),
-            Duration::from_secs(60),
-            NitroPolicy::new(),
-        );
-        let other = sim_check(
+        let aws = appraiser(&TrustRoots::aws_nitro(), NitroPolicy::new());
+        let other = sim_appraiser(
             &NitroSimSource::with_seed([9; 32]).unwrap(),
             NitroPolicy::new(),
         );
         for check in [aws, other] {
-            let error = check.verify(&document, b"n", now).unwrap_err();
-            assert!(matches!(error, NitroEvidenceError::Verify(_)), "{error}");
+            let error = appraise(&check, &document, b"n", now).unwrap_err();
+            assert!(matches!(error, AppraiserError::Verify(_)), "{error}");
         }
     }
 
@@ -433,9 +364,9 @@ mod tests {
         let mut document = source.document(&key_list(), Some(b"n"), now);
         let last = document.len() - 1;
         document[last] ^= 1;
-        let check = sim_check(&source, NitroPolicy::new());
-        assert!(check.verify(&document, b"n", now).is_err());
-        assert!(check.verify(&document[..40], b"n", now).is_err());
+        let check = sim_appraiser(&source, NitroPolicy::new());
+        assert!(appraise(&check, &document, b"n", now).is_err());
+        assert!(appraise(&check, &document[..40], b"n", now).is_err());
     }
 
     #[test]
@@ -447,12 +378,9 @@ mod tests {
             .attestation_json(&list, Some("nonce=0a0b"), now)
             .unwrap();
         let document = hex::decode(json["evidence"]["document"].as_str().unwrap()).unwrap();
-        assert!(
-            sim_check(&source, NitroPolicy::new())
-                .verify(&document, &[0x0a, 0x0b], now)
-                .is_ok()
-        );
-        let long = format!("nonce={}", "00".repeat(MAX_NONCE_LEN + 1));
+        let check = sim_appraiser(&source, NitroPolicy::new());
+        assert!(appraise(&check, &document, &[0x0a, 0x0b], now).is_ok());
+        let long = format!("nonce={}", "00".repeat(NITRO_MAX_NONCE_LEN + 1));
         for query in ["nonce=zz", long.as_str()] {
             assert!(matches!(
                 source.attestation_json(&list, Some(query), now),
@@ -491,13 +419,10 @@ mod tests {
         let now = SystemTime::now();
         let document = source.document(&key_list(), Some(b"nonce"), now);
         let expecting = |pcr1: &[u8]| {
-            sim_check(
-                &source,
-                NitroPolicy::new()
-                    .expect_pcr(0, &source.pcr0())
-                    .expect_pcr(1, pcr1),
-            )
-            .verify(&document, b"nonce", now)
+            let policy = NitroPolicy::new()
+                .expect_pcr(0, &source.pcr0())
+                .expect_pcr(1, pcr1);
+            appraise(&sim_appraiser(&source, policy), &document, b"nonce", now)
         };
         assert!(expecting(&source.pcr(1)).is_ok());
         let error = expecting(&[0; 48]).unwrap_err();

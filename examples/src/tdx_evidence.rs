@@ -255,25 +255,31 @@ impl TrustArgs {
 
 /// What a client checks before it connects anywhere: the reference values identify the
 /// workload (`Err`: a usage error naming what is missing, exit 2), and an any-workload
-/// opt-out is announced on stderr. `token` is the ITA-token path, where `--expect-mrtd` with
-/// `--expect-rtmr` (the token's claims) identify the workload.
+/// opt-out is announced on stderr. `token` is the ITA-token path, where the token policy
+/// built from `--expect-mrtd` and `--expect-rtmr` must identify the workload (attested-token's
+/// rule, [`attested_token::ita::ItaPolicy::identifies_workload`]).
 pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenceError> {
     let any = if token {
-        if !trust.allow_any_workload
-            && (trust.expect_mrtd.is_empty() || trust.expect_rtmr.is_empty())
-        {
-            return Err(TdxEvidenceError::Usage(
-                "the token's workload is not identified: give --expect-mrtd with --expect-rtmr \
-                 N=HEX, or --allow-any-workload"
-                    .to_owned(),
-            ));
-        }
         if trust.policy.is_some() || trust.expect_mrconfigid.is_some() {
             return Err(TdxEvidenceError::Usage(
                 "--policy and --expect-mrconfigid apply to quotes, not to --token-jwks".to_owned(),
             ));
         }
-        trust.allow_any_workload
+        let policy = crate::ita_evidence::token_policy(
+            &trust.expected_mrtds()?,
+            &trust.expected_rtmrs()?,
+            trust.allow_any_workload,
+        );
+        let identified = policy.identifies_workload();
+        if let Err(missing) = &identified
+            && !policy.accepts_any_workload()
+        {
+            return Err(TdxEvidenceError::Usage(format!(
+                "ITA token: {missing}; give --expect-mrtd with --expect-rtmr N=HEX, or \
+                 --allow-any-workload"
+            )));
+        }
+        identified.is_err()
     } else {
         let policy = trust.policy()?;
         policy.any_workload && policy.identifies_workload().is_err()

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use attested_token::NRAS_ISSUER;
+use attested_token::nras::NRAS_ISSUER;
 use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
 use sha2::Digest as _;
 

@@ -277,7 +277,7 @@ async fn ita_token_path_end_to_end_both_profiles() {
         // The token's claims are the policy's input: another MRTD is refused.
         ita.assert_refused(
             &["--profile", profile, "--expect-mrtd", &"00".repeat(48)],
-            &["ITA token refused", "tdx_mrtd"],
+            &["policy refused the verified claims", "tdx_mrtd"],
         );
         // Keys that chain to another root are not trusted.
         let other = SimIssuer::new([3; 32]).unwrap();
@@ -285,7 +285,7 @@ async fn ita_token_path_end_to_end_both_profiles() {
         std::fs::write(ita.token_root.path(), other_root).unwrap();
         ita.assert_refused(
             &["--profile", profile],
-            &["ITA token refused", "certificate"],
+            &["verification failed", "certificate"],
         );
         assert_eq!(ita.setup.mock.stop().matches("answered").count(), 1);
     }
@@ -303,14 +303,14 @@ async fn ita_token_binding_another_key_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ita_token_signed_by_another_issuer_is_refused() {
     let ita = ita_setup("v1", Some(Misissue::OtherSigner)).await;
-    ita.assert_refused(&[], &["ITA token refused", "signature"]);
+    ita.assert_refused(&[], &["verification failed", "signature"]);
     assert_eq!(ita.setup.mock.stop().matches("answered").count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_ita_token_is_refused() {
     let ita = ita_setup("v1", Some(Misissue::Expired)).await;
-    ita.assert_refused(&[], &["ITA token refused", "expired"]);
+    ita.assert_refused(&[], &["verification failed", "expired"]);
     assert_eq!(ita.setup.mock.stop().matches("answered").count(), 0);
 }
 

@@ -37,7 +37,7 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
     // A simulated root other than the gateway's.
     let other = attested_examples::nitro_evidence::NitroSimSource::with_seed([9; 32]).unwrap();
     std::fs::write(setup.root_path(), other.root_pem()).unwrap();
-    setup.assert_refused(&[], "Nitro document verification failed");
+    setup.assert_refused(&[], "gateway Nitro document refused: verification failed");
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
 
@@ -46,7 +46,7 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
 #[tokio::test]
 async fn keys_the_verified_document_does_not_bind_are_refused() {
     use attested_examples::hostile::serve_key_swapping_relay;
-    use attested_examples::nitro_evidence::{NitroCheck, NitroSimSource, verified_nitro_gateway};
+    use attested_examples::nitro_evidence::{NitroSimSource, verified_nitro_gateway};
     use attested_examples::ohttp_gateway::{self, GatewayEvidence, GatewayOptions};
     use attested_examples::pipeline::serve_on_loopback;
     use std::sync::Arc;
@@ -68,11 +68,13 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
     // The relay passes the client's nonce on to the honest gateway, so the document is fresh.
     let relay = serve_key_swapping_relay(&honest, &other).await.unwrap();
 
-    let roots = attested_token::TrustRoots::empty()
+    let roots = attested_token::x509::TrustRoots::empty()
         .with_pem(&source.root_pem())
         .unwrap();
-    let policy = attested_token::NitroPolicy::new().expect_pcr(0, &source.pcr0());
-    let check = NitroCheck::new(&roots, std::time::Duration::from_secs(60), policy);
+    let policy = attested_token::nitro::NitroPolicy::new().expect_pcr(0, &source.pcr0());
+    let verifier = attested_token::nitro::NitroVerifier::new(&roots)
+        .max_age(Some(std::time::Duration::from_secs(60)));
+    let check = attested_token::nitro::NitroAppraiser::new(verifier, policy);
     // The honest gateway passes; the relay's substituted keys do not.
     assert!(verified_nitro_gateway(&http, &honest, &check).await.is_ok());
     let error = verified_nitro_gateway(&http, &relay, &check)

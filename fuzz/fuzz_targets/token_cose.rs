@@ -5,8 +5,10 @@
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
+use attested_token::Limits;
+use attested_token::nitro::{CoseSign1, NitroDocument, NitroPolicy, NitroVerifier};
 use attested_token::sim::SimIssuer;
-use attested_token::{CoseSign1, Limits, NitroDocument, NitroPolicy, NitroVerifier, TrustRoots};
+use attested_token::x509::TrustRoots;
 use libfuzzer_sys::fuzz_target;
 
 fn verifier() -> Option<&'static NitroVerifier> {

@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
+use attested_token::ita::{ItaClaims, ItaVerifier};
+use attested_token::jwt::{Jwks, token_kid};
 use attested_token::sim::SimIssuer;
-use attested_token::{ItaClaims, ItaVerifier, Jwks, token_kid};
 use libfuzzer_sys::fuzz_target;
 
 fn verifier() -> Option<&'static ItaVerifier> {

@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
+use attested_token::jwt::Jwks;
+use attested_token::nras::{NrasPolicy, NrasVerifier};
 use attested_token::sim::SimIssuer;
-use attested_token::{Jwks, NrasPolicy, NrasVerifier};
 use libfuzzer_sys::fuzz_target;
 
 fn verifier() -> Option<&'static NrasVerifier> {

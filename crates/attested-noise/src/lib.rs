@@ -54,7 +54,7 @@
 //!     policy,                                      // reference values of the workload
 //! );
 //! let session = unverified.verify(&attestation, &appraiser, UnixTime::now())?;
-//! // or attested_token::ItaAppraiser for an Intel Trust Authority token
+//! // or attested_token::ita::ItaAppraiser for an Intel Trust Authority token
 //! ```
 //!
 //! A full handshake and verification in memory, with a stand-in appraiser that trusts a

@@ -13,7 +13,11 @@
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
-use attested_token::{Backend, ItaVerifier, Jwks, KeySet, NitroVerifier, TrustRoots};
+use attested_token::Backend;
+use attested_token::ita::ItaVerifier;
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::nitro::NitroVerifier;
+use attested_token::x509::TrustRoots;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustls_pki_types::{CertificateDer, UnixTime};
 

@@ -1,4 +1,6 @@
-//! The one error type of the crate: every variant names what failed.
+//! The crate's errors: [`Error`] for verification and policy (every variant names what failed,
+//! [`CertificateProblem`] what is wrong with one certificate), and [`AppraiserError`] for the
+//! appraisers, which says at which step ([`Error`] inside) the evidence was refused.
 
 /// Why a token, document, key set or certificate was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,6 +220,10 @@ pub enum Error {
         /// The verification time.
         now: u64,
     },
+    /// The ITA policy identifies no workload and does not say it accepts any
+    /// (`ita::ItaPolicy::any_workload`); the text says what is missing.
+    #[error("the policy identifies no workload: {0}")]
+    NoWorkload(&'static str),
     /// Fetching a key set failed (only with a fetcher).
     #[error("fetching the key set failed: {0}")]
     Fetch(String),
@@ -280,6 +286,28 @@ pub enum CertificateProblem {
     /// Another path validation refusal, as webpki names it.
     #[error("{0}")]
     Path(String),
+}
+
+/// Why an appraiser (`ita::ItaAppraiser`, `nitro::NitroAppraiser`) refused evidence. Each
+/// variant names the failed step.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppraiserError {
+    /// The evidence carries no token (ITA) or no document (Nitro).
+    #[error("the evidence carries no {0}")]
+    Missing(&'static str),
+    /// The evidence is of a kind this appraiser does not judge.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// Verification (signature, key, chain, issuer, times) failed.
+    #[error("verification failed: {0}")]
+    Verify(Error),
+    /// The verified claims do not meet the policy.
+    #[error("policy refused the verified claims: {0}")]
+    Policy(Error),
+    /// The verified claims describe no TD (ITA) or bind no 64-byte value (Nitro `public_key`).
+    #[error("{0}")]
+    NoBinding(&'static str),
 }
 
 pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> Error {

@@ -1,10 +1,22 @@
-//! Intel Trust Authority tokens: typed claims (token v1 and v2) and an appraisal policy.
+//! Intel Trust Authority tokens: typed claims (token v1 and v2), the verifier, the appraisal
+//! policy and the [`ItaAppraiser`] that composes them into the vocabulary's [`Appraiser`].
+//!
+//! An appraiser's policy must identify the workload: MRTD together with at least one RTMR (the
+//! token carries no MRCONFIGID claim). MRTD alone does not: on a cloud TD it measures the
+//! provider's firmware, which every tenant shares, so a genuine TD running anyone's code would
+//! pass. An [`ItaAppraiser`] whose policy identifies no workload refuses every token
+//! ([`Error::NoWorkload`]) unless the policy says so explicitly ([`ItaPolicy::any_workload`]),
+//! as `attested-tdx`'s `Policy` does for quotes.
 
 use std::time::SystemTime;
 
+use attested_types::{
+    Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
+    Workload,
+};
 use serde::Deserialize;
 
-use crate::error::{Error, malformed};
+use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{self, ct_eq, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
 use crate::x509::{Crls, TrustRoots};
@@ -383,7 +395,9 @@ fn merge(into: &mut AttesterClaims, from: AttesterClaims, section: &str) -> Resu
 ///
 /// ```no_run
 /// # fn main() -> Result<(), attested_token::Error> {
-/// use attested_token::{ItaVerifier, Jwks, TrustRoots};
+/// use attested_token::ita::ItaVerifier;
+/// use attested_token::jwt::Jwks;
+/// use attested_token::x509::TrustRoots;
 /// let jwks = Jwks::from_json(&std::fs::read("ita-jwks.json").unwrap())?;
 /// let token = std::fs::read_to_string("token.jwt").unwrap();
 /// let claims = ItaVerifier::new(&jwks, &TrustRoots::intel_trust_authority())
@@ -451,6 +465,10 @@ impl ItaVerifier {
 /// By default only `UpToDate` is accepted and debuggable TDs or enclaves are refused. A v2
 /// composite token's `nvgpu` section is appraised too: `measres` must be `success`, `dbgstat`
 /// disabled, and `x-nvidia-overall-att-result` not false.
+///
+/// [`ItaPolicy::appraise`] compares what is pinned; an [`ItaAppraiser`] also requires that the
+/// pins identify the workload ([`ItaPolicy::identifies_workload`]), or the explicit opt-out
+/// [`ItaPolicy::any_workload`].
 #[derive(Debug, Clone)]
 pub struct ItaPolicy {
     mrtd: Vec<[u8; 48]>,
@@ -461,6 +479,7 @@ pub struct ItaPolicy {
     nonce: Option<Vec<u8>>,
     tcb_statuses: Vec<String>,
     allow_debug: bool,
+    any_workload: bool,
 }
 
 impl Default for ItaPolicy {
@@ -473,14 +492,47 @@ impl Default for ItaPolicy {
             nonce: None,
             tcb_statuses: vec!["UpToDate".into()],
             allow_debug: false,
+            any_workload: false,
         }
     }
 }
 
 impl ItaPolicy {
-    /// A policy accepting `UpToDate` and checking nothing else until told.
+    /// A policy accepting `UpToDate` and checking nothing else until told. An [`ItaAppraiser`]
+    /// refuses every token with it until MRTD and an RTMR are pinned.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A policy accepting **any workload**: an [`ItaAppraiser`] with it accepts every genuine
+    /// TD on an accepted platform, whoever's code it runs, and the accepted value says so
+    /// ([`Workload::Any`]). Only for demos and for callers that identify the workload
+    /// otherwise. Measurements pinned afterwards are still compared.
+    pub fn any_workload() -> Self {
+        ItaPolicy {
+            any_workload: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the pinned measurements identify a workload: MRTD with at least one RTMR.
+    /// `Err` ([`Error::NoWorkload`]) names what is missing.
+    pub fn identifies_workload(&self) -> Result<(), Error> {
+        if !self.mrtd.is_empty() && self.rtmrs.iter().any(Option::is_some) {
+            return Ok(());
+        }
+        Err(Error::NoWorkload(if self.mrtd.is_empty() {
+            "nothing that identifies it is pinned: pin MRTD and an RTMR"
+        } else {
+            "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
+             every tenant): pin an RTMR"
+        }))
+    }
+
+    /// Whether the policy accepts tokens whose workload it does not identify
+    /// ([`ItaPolicy::any_workload`]).
+    pub fn accepts_any_workload(&self) -> bool {
+        self.any_workload
     }
 
     /// Accepts this MRTD (may be called several times: any of them).
@@ -527,12 +579,22 @@ impl ItaPolicy {
     }
 
     /// The measurements this policy compares with reference values (`mrtd`, `rtmr0`..).
-    pub(crate) fn pinned_measurements(&self) -> Vec<String> {
+    fn pinned_measurements(&self) -> Vec<String> {
         let rtmrs = (0..4).filter(|&i| self.rtmrs.get(i).is_some_and(Option::is_some));
         let mrtd = (!self.mrtd.is_empty()).then(|| "mrtd".to_owned());
         mrtd.into_iter()
             .chain(rtmrs.map(|i| format!("rtmr{i}")))
             .collect()
+    }
+
+    /// What an accepted value records: the pinned measurements, or [`Workload::Any`] when the
+    /// policy opted out; `Err` when it identifies no workload and did not opt out.
+    fn workload(&self) -> Result<Workload, Error> {
+        match self.identifies_workload() {
+            Ok(()) => Ok(Workload::Pinned(self.pinned_measurements())),
+            Err(_) if self.any_workload => Ok(Workload::Any),
+            Err(missing) => Err(missing),
+        }
     }
 
     /// Checks `claims` against the policy; the error names the first claim that differs.
@@ -611,7 +673,7 @@ impl ItaPolicy {
 
 impl ItaPolicy {
     /// The `nvgpu` section of a v2 composite token holds the NRAS claims ITA copied (Intel
-    /// Trust Authority docs, composite attestation): it is appraised as [`crate::NrasPolicy`]
+    /// Trust Authority docs, composite attestation): it is appraised as [`crate::nras::NrasPolicy`]
     /// appraises a GPU, so a token whose GPU failed is not accepted on the strength of its TD.
     fn appraise_nvgpu(
         &self,
@@ -638,6 +700,76 @@ impl ItaPolicy {
             return Err(Error::Debug("nvgpu dbgstat is not disabled"));
         }
         Ok(())
+    }
+}
+
+/// Appraises Intel Trust Authority tokens (platform evidence): [`ItaVerifier`] at `now`, then
+/// the [`ItaPolicy`], which must identify the workload (or opt out,
+/// [`ItaPolicy::any_workload`]). Measurements: `mrtd`, `rtmr0`..`rtmr3` of the token's TDX
+/// claims.
+#[derive(Debug)]
+pub struct ItaAppraiser {
+    verifier: ItaVerifier,
+    policy: ItaPolicy,
+}
+
+impl ItaAppraiser {
+    /// Verifies with `verifier`, then appraises with `policy`.
+    pub fn new(verifier: ItaVerifier, policy: ItaPolicy) -> Self {
+        Self { verifier, policy }
+    }
+
+    /// The policy tokens are appraised with.
+    pub fn policy(&self) -> &ItaPolicy {
+        &self.policy
+    }
+
+    /// Verifies and appraises `token` at `now`; returns the accepted value and the claims.
+    /// A policy that identifies no workload refuses every token, before it is verified.
+    pub fn appraise_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<(Accepted, ItaClaims), AppraiserError> {
+        let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
+        let claims = self
+            .verifier
+            .verify(token, SystemTime::from(now))
+            .map_err(AppraiserError::Verify)?;
+        self.policy
+            .appraise(&claims)
+            .map_err(AppraiserError::Policy)?;
+        let tdx = claims.tdx.as_ref().ok_or(AppraiserError::NoBinding(
+            "the ITA token carries no TDX claims",
+        ))?;
+        let mut measurements = Measurements::from([("mrtd".to_owned(), tdx.mrtd.to_vec())]);
+        for (index, rtmr) in [&tdx.rtmr0, &tdx.rtmr1, &tdx.rtmr2, &tdx.rtmr3]
+            .into_iter()
+            .enumerate()
+        {
+            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
+        }
+        let accepted = Accepted::assertion(
+            ReportData::from_bytes(tdx.report_data),
+            measurements,
+            workload,
+        );
+        Ok((accepted, claims))
+    }
+}
+
+impl Appraiser for ItaAppraiser {
+    fn appraise(&self, evidence: &Evidence<'_>, now: UnixTime) -> Result<Accepted, BoxError> {
+        if evidence.kind != EvidenceKind::Platform {
+            return Err(AppraiserError::Unsupported(
+                "the ITA token appraiser judges platform tokens only, not per-session quotes",
+            )
+            .into());
+        }
+        let token = evidence
+            .token
+            .ok_or(AppraiserError::Missing("Intel Trust Authority token"))?;
+        Ok(self.appraise_token(token, now)?.0)
     }
 }
 

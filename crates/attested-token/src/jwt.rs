@@ -563,6 +563,18 @@ pub fn token_kid(token: &str) -> Result<String, Error> {
     Ok(Jws::parse(token, Limits::default().token)?.kid)
 }
 
+/// The `exp` a token states (seconds since the Unix epoch), read WITHOUT verifying anything:
+/// only for a holder of its own token to know when to ask for a new one, never to decide
+/// whether to trust it. The token is parsed as verification would parse it (at most
+/// [`Limits::token`] bytes by default, three parts, an accepted algorithm and a kid) before its
+/// payload is decoded.
+pub fn unverified_expiry(token: &str) -> Result<u64, Error> {
+    let jws = Jws::parse(token, Limits::default().token)?;
+    let times: TimeClaims =
+        serde_json::from_slice(&jws.payload).map_err(|e| malformed("JWT claims", e))?;
+    Ok(times.exp.ok_or(Error::MissingClaim("exp"))?.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,6 +596,37 @@ mod tests {
                 Err(Error::UnsupportedAlgorithm(unsupported.into()))
             );
         }
+    }
+
+    #[test]
+    fn unverified_expiry_reads_exp_of_a_bounded_well_formed_token_only() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES384","kid":"k"}"#);
+        let claims = |json: &[u8]| URL_SAFE_NO_PAD.encode(json);
+        let token = format!("{header}.{}.AA", claims(br#"{"exp":1750000300,"iat":1}"#));
+        assert_eq!(unverified_expiry(&token), Ok(1_750_000_300));
+        let no_exp = format!("{header}.{}.AA", claims(br#"{"iat":1}"#));
+        assert_eq!(unverified_expiry(&no_exp), Err(Error::MissingClaim("exp")));
+        let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","kid":"k"}"#);
+        let forbidden = format!("{none}.{}.AA", claims(br#"{"exp":1}"#));
+        assert!(matches!(
+            unverified_expiry(&forbidden),
+            Err(Error::ForbiddenAlgorithm(_))
+        ));
+        for bad in [
+            format!("{header}.e30"),
+            format!("{header}.{}.AA", claims(b"[1]")),
+        ] {
+            assert!(matches!(
+                unverified_expiry(&bad),
+                Err(Error::Malformed { .. })
+            ));
+        }
+        let padding = "A".repeat(Limits::default().token);
+        let huge = format!("{header}.{}.{padding}", claims(br#"{"exp":1}"#));
+        assert!(matches!(
+            unverified_expiry(&huge),
+            Err(Error::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! AWS Nitro Enclaves attestation documents: COSE_Sign1 (ES384) over a CBOR map, signed by a
-//! leaf certificate that chains through `cabundle` to the AWS Nitro root.
+//! leaf certificate that chains through `cabundle` to the AWS Nitro root; the verifier, the
+//! policy, the [`NitroAppraiser`] that composes them into the vocabulary's [`Appraiser`], and
+//! the field bounds AWS states.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use attested_types::{Accepted, Appraiser, BoxError, Evidence, ReportData, UnixTime, Workload};
 use ciborium::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
-use crate::error::{Error, malformed};
+use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{ct_eq, show};
 use crate::limits::{self, Limits};
 use crate::time::{TimeRules, unix_seconds};
@@ -546,11 +549,21 @@ impl NitroPolicy {
     }
 
     /// The PCRs this policy compares with reference values (`pcr0`, `pcr1`...).
-    pub(crate) fn pinned_measurements(&self) -> Vec<String> {
+    fn pinned_measurements(&self) -> Vec<String> {
         self.pcrs
             .keys()
             .map(|index| format!("pcr{index}"))
             .collect()
+    }
+
+    /// What an accepted value records: the pinned PCRs, or [`Workload::Any`] when none is.
+    fn workload(&self) -> Workload {
+        let pinned = self.pinned_measurements();
+        if pinned.is_empty() {
+            Workload::Any
+        } else {
+            Workload::Pinned(pinned)
+        }
     }
 
     /// Checks `doc` against the policy.
@@ -588,6 +601,78 @@ impl NitroPolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// Appraises AWS Nitro attestation documents (the evidence's `quote` bytes): [`NitroVerifier`]
+/// at `now`, then the [`NitroPolicy`]. REPORTDATA is the document's 64-byte `public_key` (the
+/// BlindAI binding); measurements are `pcr0`, `pcr1`...
+///
+/// The appraiser holds its verifier by `Arc`, so that the per-request appraisers of
+/// [`NitroAppraiser::expecting_nonce`] (and clones) share one verifier and its chain memo: the
+/// sharing is the caller's choice, visible in [`NitroAppraiser::new`]'s argument, never a
+/// side effect of cloning a [`NitroVerifier`].
+#[derive(Debug, Clone)]
+pub struct NitroAppraiser {
+    verifier: Arc<NitroVerifier>,
+    policy: NitroPolicy,
+}
+
+impl NitroAppraiser {
+    /// Verifies with `verifier`, then appraises with `policy`. Pass an `Arc<NitroVerifier>` to
+    /// share one verifier (and its chain memo) with other appraisers.
+    pub fn new(verifier: impl Into<Arc<NitroVerifier>>, policy: NitroPolicy) -> Self {
+        Self {
+            verifier: verifier.into(),
+            policy,
+        }
+    }
+
+    /// The same appraiser, also requiring `nonce` in the document (the client's, per request).
+    /// It shares this appraiser's verifier and chain memo (the same `Arc`).
+    pub fn expecting_nonce(&self, nonce: &[u8]) -> Self {
+        Self {
+            verifier: Arc::clone(&self.verifier),
+            policy: self.policy.clone().expect_nonce(nonce),
+        }
+    }
+
+    /// Verifies and appraises `document` at `now`; returns the accepted value and the document.
+    pub fn appraise_document(
+        &self,
+        document: &[u8],
+        now: UnixTime,
+    ) -> Result<(Accepted, NitroDocument), AppraiserError> {
+        let document = self
+            .verifier
+            .verify(document, SystemTime::from(now))
+            .map_err(AppraiserError::Verify)?;
+        self.policy
+            .appraise(&document)
+            .map_err(AppraiserError::Policy)?;
+        let report_data = document
+            .public_key
+            .as_deref()
+            .and_then(|key| ReportData::try_from(key).ok())
+            .ok_or(AppraiserError::NoBinding(
+                "the verified Nitro document binds no key list (public_key is not 64 bytes)",
+            ))?;
+        let measurements = document
+            .pcrs
+            .iter()
+            .map(|(index, value)| (format!("pcr{index}"), value.clone()))
+            .collect();
+        let accepted = Accepted::assertion(report_data, measurements, self.policy.workload());
+        Ok((accepted, document))
+    }
+}
+
+impl Appraiser for NitroAppraiser {
+    fn appraise(&self, evidence: &Evidence<'_>, now: UnixTime) -> Result<Accepted, BoxError> {
+        let document = evidence
+            .quote
+            .ok_or(AppraiserError::Missing("AWS Nitro attestation document"))?;
+        Ok(self.appraise_document(document, now)?.0)
     }
 }
 
@@ -631,5 +716,25 @@ mod tests {
                 .remembered_chains(),
             0
         );
+    }
+
+    #[test]
+    fn per_request_appraisers_share_one_verifier_and_its_chain_memo() {
+        let sim = SimIssuer::new([5; 32]).unwrap();
+        let enclave = SimEnclave {
+            public_key: Some(vec![3; 64]),
+            nonce: Some(vec![9; 16]),
+            ..SimEnclave::default()
+        };
+        let doc = sim.nitro_document(&enclave, TS_MS);
+        let verifier = Arc::new(NitroVerifier::new(&sim.roots()));
+        let appraiser = NitroAppraiser::new(Arc::clone(&verifier), NitroPolicy::new());
+        let per_request = appraiser.expecting_nonce(&[9; 16]);
+        assert!(Arc::ptr_eq(&per_request.verifier, &verifier));
+        let (_, document) = per_request
+            .appraise_document(&doc, UnixTime(1_750_000_001))
+            .unwrap();
+        assert_eq!(document.nonce, Some(vec![9; 16]));
+        assert_eq!(verifier.remembered_chains(), 1);
     }
 }

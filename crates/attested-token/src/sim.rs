@@ -161,7 +161,8 @@ impl Default for SimEnclave {
 ///
 /// ```
 /// use attested_token::sim::{SimIssuer, SimTd};
-/// use attested_token::{ItaPolicy, ItaVerifier, Jwks};
+/// use attested_token::ita::{ItaPolicy, ItaVerifier};
+/// use attested_token::jwt::Jwks;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let issuer = SimIssuer::new([7; 32]).unwrap();

@@ -2,11 +2,11 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
+use attested_token::jwt::Jwks;
+use attested_token::nitro::{NitroAppraiser, NitroPolicy, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
-use attested_token::{
-    Appraiser, AppraiserError, Evidence, ItaAppraiser, ItaPolicy, ItaVerifier, Jwks,
-    NitroAppraiser, NitroPolicy, NitroVerifier, UnixTime, Workload,
-};
+use attested_token::{Appraiser, AppraiserError, Error, Evidence, UnixTime, Workload};
 
 const NOW: u64 = 1_750_000_000;
 
@@ -20,7 +20,9 @@ fn ita(policy: ItaPolicy) -> (SimIssuer, ItaAppraiser) {
 #[test]
 fn an_ita_token_is_accepted_with_its_claims_and_what_the_policy_pinned() {
     let td = SimTd::default();
-    let (issuer, appraiser) = ita(ItaPolicy::new().expect_mrtd(td.mrtd));
+    let (issuer, appraiser) = ita(ItaPolicy::new()
+        .expect_mrtd(td.mrtd)
+        .expect_rtmr(2, td.rtmrs[2]));
     let token = issuer.ita_token(&td, NOW, 300);
     let accepted = appraiser
         .appraise(&Evidence::platform_token(&token), UnixTime(NOW))
@@ -28,9 +30,12 @@ fn an_ita_token_is_accepted_with_its_claims_and_what_the_policy_pinned() {
     assert_eq!(accepted.report_data(), &td.report_data);
     assert_eq!(accepted.measurement("mrtd"), Some(&td.mrtd[..]));
     assert_eq!(accepted.measurement("rtmr3"), Some(&td.rtmrs[3][..]));
-    assert_eq!(accepted.workload(), &Workload::Pinned(vec!["mrtd".into()]));
+    assert_eq!(
+        accepted.workload(),
+        &Workload::Pinned(vec!["mrtd".into(), "rtmr2".into()])
+    );
 
-    let (issuer, any) = ita(ItaPolicy::new());
+    let (issuer, any) = ita(ItaPolicy::any_workload());
     let token = issuer.ita_token(&td, NOW, 300);
     let accepted = any
         .appraise(&Evidence::platform_token(&token), UnixTime(NOW))
@@ -38,15 +43,58 @@ fn an_ita_token_is_accepted_with_its_claims_and_what_the_policy_pinned() {
     assert_eq!(accepted.workload(), &Workload::Any);
 }
 
+/// MRTD alone is the platform's firmware, shared by every tenant: an appraiser whose policy
+/// pins nothing else refuses every token (before verifying it), unless the policy opts out.
+#[test]
+fn an_ita_policy_that_identifies_no_workload_refuses_every_token() {
+    let td = SimTd::default();
+    for (policy, missing) in [
+        (ItaPolicy::new(), "nothing that identifies it"),
+        (ItaPolicy::new().expect_mrtd(td.mrtd), "without an RTMR"),
+        (ItaPolicy::new().expect_rtmr(3, td.rtmrs[3]), "nothing"),
+    ] {
+        assert!(policy.identifies_workload().is_err());
+        let (issuer, appraiser) = ita(policy);
+        let token = issuer.ita_token(&td, NOW, 300);
+        for now in [NOW, NOW + 3600] {
+            let error = appraiser.appraise_token(&token, UnixTime(now)).unwrap_err();
+            assert!(
+                matches!(&error, AppraiserError::Policy(Error::NoWorkload(why)) if why.contains(missing)),
+                "{error}"
+            );
+        }
+    }
+    let pinned = ItaPolicy::new()
+        .expect_mrtd(td.mrtd)
+        .expect_rtmr(0, td.rtmrs[0]);
+    assert!(pinned.identifies_workload().is_ok());
+    let opted_out = ItaPolicy::any_workload().expect_mrtd(td.mrtd);
+    assert!(opted_out.accepts_any_workload() && opted_out.identifies_workload().is_err());
+    let (issuer, appraiser) = ita(opted_out);
+    let token = issuer.ita_token(&td, NOW, 300);
+    let (accepted, _) = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap();
+    assert_eq!(accepted.workload(), &Workload::Any);
+    // The opt-out still compares what is pinned.
+    let (issuer, appraiser) = ita(ItaPolicy::any_workload().expect_mrtd([0x99; 48]));
+    let token = issuer.ita_token(&td, NOW, 300);
+    let error = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap_err();
+    assert!(
+        matches!(error, AppraiserError::Policy(Error::Mismatch { .. })),
+        "{error}"
+    );
+}
+
 #[test]
 fn an_ita_token_is_refused_when_expired_at_the_callers_now_or_off_policy() {
     let td = SimTd::default();
-    let (issuer, appraiser) = ita(ItaPolicy::new().expect_mrtd([0x99; 48]));
+    let (issuer, appraiser) = ita(ItaPolicy::new()
+        .expect_mrtd([0x99; 48])
+        .expect_rtmr(3, td.rtmrs[3]));
     let token = issuer.ita_token(&td, NOW, 300);
     let error = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap_err();
     assert!(matches!(error, AppraiserError::Policy(_)), "{error}");
 
-    let (issuer, appraiser) = ita(ItaPolicy::new());
+    let (issuer, appraiser) = ita(ItaPolicy::any_workload());
     let token = issuer.ita_token(&td, NOW, 300);
     assert!(appraiser.appraise_token(&token, UnixTime(NOW)).is_ok());
     let error = appraiser

@@ -25,9 +25,9 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
 use x509_cert::time::{Time, Validity};
 
-use attested_token::{
-    Backend, CertificateProblem, Crls, Error, Jwks, JwtVerifier, KeySet, TrustRoots,
-};
+use attested_token::jwt::{Jwks, JwtVerifier, KeySet};
+use attested_token::x509::{Crls, TrustRoots};
+use attested_token::{Backend, CertificateProblem, Error};
 
 const NOT_BEFORE: u64 = 1_700_000_000;
 const NOT_AFTER: u64 = 1_900_000_000;
@@ -475,7 +475,7 @@ fn ita_token() -> String {
 #[cfg(feature = "sim")]
 #[test]
 fn ita_verifier_with_crls_refuses_a_revoked_signer() {
-    use attested_token::ItaVerifier;
+    use attested_token::ita::ItaVerifier;
     let chain = chain(Spec::ca(), Spec::ca(), Spec::leaf());
     let roots = TrustRoots::empty().with_der(&chain.root).unwrap();
     let root_crl = crl(ROOT, &key(1), &[], NOT_AFTER);

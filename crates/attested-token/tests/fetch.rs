@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_token::{Error, HttpFetcher, JwksCache, JwksFetcher, Limits};
+use attested_token::jwks_cache::{HttpFetcher, JwksCache, JwksFetcher};
+use attested_token::{Error, Limits};
 
 /// Serves `status` and `body` to every request until the test ends; counts requests.
 fn serve(status: &'static str, body: Vec<u8>) -> (String, Arc<AtomicUsize>) {

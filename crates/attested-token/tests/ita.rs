@@ -8,10 +8,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_token::{
-    Backend, CertificateProblem, Error, ItaPolicy, ItaTokenVersion, ItaVerifier, Jwks, KeySet,
-    Limits, TrustRoots,
-};
+use attested_token::ita::{ItaPolicy, ItaTokenVersion, ItaVerifier};
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::x509::TrustRoots;
+use attested_token::{Backend, CertificateProblem, Error, Limits};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -509,7 +509,7 @@ fn sgx_and_pilot_claims_parse() {
     let Some(sgx) = text("tokens/ita/trustauthority-kbs__sgxToken_amber-poc_2023-12-16.jwt") else {
         return;
     };
-    let claims = attested_token::ItaClaims::from_payload(&part(&sgx, 1)).unwrap();
+    let claims = attested_token::ita::ItaClaims::from_payload(&part(&sgx, 1)).unwrap();
     assert!(claims.tdx.is_none());
     assert_eq!(claims.tcb_status.as_deref(), Some("OUT_OF_DATE"));
     let payload: serde_json::Value = serde_json::from_slice(&part(&sgx, 1)).unwrap();
@@ -520,7 +520,7 @@ fn sgx_and_pilot_claims_parse() {
     let Some(pilot) = text(PILOT_TOKEN) else {
         return;
     };
-    let claims = attested_token::ItaClaims::from_payload(&part(&pilot, 1)).unwrap();
+    let claims = attested_token::ita::ItaClaims::from_payload(&part(&pilot, 1)).unwrap();
     let payload: serde_json::Value = serde_json::from_slice(&part(&pilot, 1)).unwrap();
     assert_eq!(
         hex::encode(claims.tdx.unwrap().rtmr2),
@@ -547,10 +547,10 @@ fn v2_nested_claims_parse() {
         serde_json::json!({"x-nvidia-overall-att-result": true}),
     );
     let claims =
-        attested_token::ItaClaims::from_payload(&serde_json::to_vec(&v2).unwrap()).unwrap();
+        attested_token::ita::ItaClaims::from_payload(&serde_json::to_vec(&v2).unwrap()).unwrap();
     assert_eq!(claims.version, ItaTokenVersion::V2);
     assert_eq!(claims.tcb_status.as_deref(), Some("OutOfDate"));
-    let v1 = attested_token::ItaClaims::from_payload(&part(&prod.token, 1)).unwrap();
+    let v1 = attested_token::ita::ItaClaims::from_payload(&part(&prod.token, 1)).unwrap();
     assert_eq!(claims.tdx, v1.tdx);
     assert_eq!(claims.advisory_ids, v1.advisory_ids);
 }
@@ -569,7 +569,7 @@ fn production_chain_refuses_a_crl_not_signed_by_intel() {
     };
     // The leaf's issuer name, as DER, is reused verbatim by building the CRL by hand.
     let crl = forged_crl_for_issuer_of(&leaf_der);
-    let crls = attested_token::Crls::none().with_der(&crl).unwrap();
+    let crls = attested_token::x509::Crls::none().with_der(&crl).unwrap();
     let err = ItaVerifier::with_crls(&prod.jwks, &TrustRoots::intel_trust_authority(), &crls)
         .verify(&prod.token, at(PROD_IAT + 1))
         .unwrap_err();

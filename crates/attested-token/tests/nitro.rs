@@ -8,7 +8,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_token::{Backend, CoseSign1, Error, Limits, NitroPolicy, NitroVerifier, TrustRoots};
+use attested_token::nitro::{CoseSign1, NitroPolicy, NitroVerifier};
+use attested_token::x509::TrustRoots;
+use attested_token::{Backend, Error, Limits};
 use base64::Engine as _;
 
 fn at(seconds: u64) -> SystemTime {

@@ -12,8 +12,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use attested_token::nitro::{CoseSign1, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer};
-use attested_token::{CoseSign1, Error, Limits, NitroVerifier};
+use attested_token::{Error, Limits};
 use ciborium::Value;
 
 const REAL: &str = "tokens/nitro/evervault/test-data/beta/valid-attestation-doc-bytes";

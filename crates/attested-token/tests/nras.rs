@@ -8,7 +8,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_token::{Backend, Error, Jwks, KeySet, Limits, NrasPolicy, NrasVerifier, TrustRoots};
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::nras::{NrasPolicy, NrasVerifier};
+use attested_token::x509::TrustRoots;
+use attested_token::{Backend, Error, Limits};
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -105,7 +108,7 @@ fn a_bundle_whose_kid_is_not_in_the_jwks_is_an_unknown_key() {
         return;
     };
     let value: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
-    let overall_kid = attested_token::token_kid(value[0][1].as_str().unwrap()).unwrap();
+    let overall_kid = attested_token::jwt::token_kid(value[0][1].as_str().unwrap()).unwrap();
     let mut jwks: serde_json::Value = serde_json::from_slice(&json).unwrap();
     let intermediate = base64::engine::general_purpose::STANDARD
         .decode(jwks["keys"][0]["x5c"][1].as_str().unwrap())

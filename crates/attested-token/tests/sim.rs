@@ -9,11 +9,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use attested_token::ita::{ItaPolicy, ItaVerifier};
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::maa::{MaaPolicy, MaaVerifier};
+use attested_token::nitro::{NitroPolicy, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
-use attested_token::{
-    Backend, Error, ItaPolicy, ItaVerifier, Jwks, KeySet, MaaPolicy, MaaVerifier, NitroPolicy,
-    NitroVerifier, TrustRoots,
-};
+use attested_token::x509::TrustRoots;
+use attested_token::{Backend, Error};
 
 const IAT: u64 = 1_750_000_000;
 
@@ -290,20 +292,20 @@ fn simulated_nras_bundle() {
     use sha2::Digest as _;
     let sim = issuer(10);
     let gpu = sim.sign_jwt(&serde_json::json!({
-        "iss": attested_token::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
+        "iss": attested_token::nras::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
         "measres": "success", "dbgstat": "disabled", "eat_nonce": "aa",
     }));
     let overall = sim.sign_jwt(&serde_json::json!({
-        "iss": attested_token::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
+        "iss": attested_token::nras::NRAS_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 3600,
         "x-nvidia-overall-att-result": true, "eat_nonce": "aa",
         "submods": {"GPU-0": ["DIGEST", ["SHA-256", hex::encode(sha2::Sha256::digest(gpu.as_bytes()))]]},
     }));
     let bundle =
         serde_json::to_vec(&serde_json::json!([["JWT", overall], {"GPU-0": gpu}])).unwrap();
-    let result = attested_token::NrasVerifier::new(&jwks(&sim), &sim.roots())
+    let result = attested_token::nras::NrasVerifier::new(&jwks(&sim), &sim.roots())
         .verify(&bundle, at(IAT))
         .unwrap();
-    attested_token::NrasPolicy::new()
+    attested_token::nras::NrasPolicy::new()
         .expect_nonce(&[0xaa])
         .appraise(&result)
         .unwrap();
@@ -398,7 +400,7 @@ fn maa_tdx_debug_marks_each_refuse_by_default() {
 /// `x-ms-isolation-tee`.
 #[test]
 fn maa_top_level_tdx_and_sevsnp_tokens_have_their_own_claims() {
-    use attested_token::MaaToken;
+    use attested_token::maa::MaaToken;
     let sim = issuer(33);
     let issuer_url = "https://sim.attest.azure.net";
     let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);
@@ -583,7 +585,7 @@ fn ita_v2_composite_nvgpu_is_appraised_and_statuses_agree() {
 /// hex is refused, not passed.
 #[test]
 fn maa_policy_pins_mrtd_and_rtmrs() {
-    use attested_token::MaaToken;
+    use attested_token::maa::MaaToken;
     let sim = issuer(33);
     let issuer_url = "https://sim.attest.azure.net";
     let verifier = MaaVerifier::new(KeySet::chained(&jwks(&sim), &sim.roots()), issuer_url);

@@ -134,6 +134,14 @@ impl Accepted {
     }
 }
 
+/// So that code generic over "something that carries an accepted value" (an appraiser's
+/// richer result, or the value itself) takes a plain [`Accepted`] too.
+impl AsRef<Accepted> for Accepted {
+    fn as_ref(&self) -> &Accepted {
+        self
+    }
+}
+
 /// Verifies and appraises evidence at `now`: signature chain to a pinned root, freshness, the
 /// policy's reference values. Returns the [`Accepted`] value, or why the evidence is refused.
 ///

@@ -22,10 +22,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use attested_token::{
-    Error, ItaClaims, ItaPolicy, ItaVerifier, Jwks, KeySet, MaaPolicy, MaaToken, MaaVerifier,
-    NitroDocument, NitroPolicy, NitroVerifier, NrasPolicy, NrasResult, NrasVerifier, TrustRoots,
-};
+use attested_token::Error;
+use attested_token::ita::{ItaClaims, ItaPolicy, ItaVerifier};
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::maa::{MaaPolicy, MaaToken, MaaVerifier};
+use attested_token::nitro::{NitroDocument, NitroPolicy, NitroVerifier};
+use attested_token::nras::{NrasPolicy, NrasResult, NrasVerifier};
+use attested_token::x509::TrustRoots;
 use base64::Engine as _;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use attested_examples::chat_client::{VerifiedChat, decode_hex, tdx_evidence_line};
+use attested_examples::chat_client::{VerifiedChat, decode_hex, quote_evidence_line};
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::ohttp_gateway::{self, GatewayOptions};
 use attested_examples::pipeline::{demo_wav, serve_on_loopback};
@@ -338,7 +338,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         async { VerifiedChat::connect(&chat_url, config, None, &proxy_check).await },
     )
     .await?;
-    for line in chat.report(&tdx_evidence_line(anchor_name)) {
+    for line in chat.report(&quote_evidence_line(anchor_name)) {
         println!("         {line}");
     }
     let reply = step("chat over the verified session", &mut timings, async {

@@ -9,9 +9,11 @@
 
 use std::process::ExitCode;
 
-use attested_examples::chat_client::{CheckReport, VerifiedChat, decode_hex, tdx_evidence_line};
+use attested_examples::chat_client::{
+    VerifiedChat, decode_hex, quote_evidence_line, token_evidence_line,
+};
 use attested_examples::error_chain;
-use attested_examples::ita_evidence::TokenTrustArgs;
+use attested_examples::ita_evidence::{TokenTrustArgs, token_policy};
 use attested_examples::tdx_evidence::{TrustArgs, require_workload};
 use attested_noise::{Appraiser, BoxError, Config, Profile};
 use clap::Parser;
@@ -70,20 +72,21 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         .map(|mrtd| decode_hex::<48>(mrtd, "--expect-mrtd"))
         .collect::<Result<Vec<_>, _>>()?;
     let expected_rtmrs = args.trust.expected_rtmrs()?;
-    let (check, evidence_line): (Box<dyn Appraiser>, String) =
-        match args.token.check(&expected_mrtd, &expected_rtmrs)? {
-            Some(token_check) => {
-                let line = token_check.evidence_line();
-                (Box::new(token_check), line)
-            }
-            None => {
-                let (appraiser, anchor) = args
-                    .trust
-                    .appraiser(base, &attested_examples::tls::http()?)
-                    .await?;
-                (Box::new(appraiser), tdx_evidence_line(&anchor))
-            }
-        };
+    let policy = token_policy(
+        &expected_mrtd,
+        &expected_rtmrs,
+        args.trust.allow_any_workload,
+    );
+    let (check, evidence_line): (Box<dyn Appraiser>, String) = match args.token.appraiser(policy)? {
+        Some((appraiser, anchor)) => (Box::new(appraiser), token_evidence_line(&anchor)),
+        None => {
+            let (appraiser, anchor) = args
+                .trust
+                .appraiser(base, &attested_examples::tls::http()?)
+                .await?;
+            (Box::new(appraiser), quote_evidence_line(&anchor))
+        }
+    };
     let noise_pubkey = args
         .noise_pubkey
         .as_deref()

@@ -186,17 +186,14 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         Client::from_verified(&verified, &Preference::default())?
     } else if args.nitro.enabled() {
-        let check = args.nitro.check().map_err(|e| e.to_string())?;
-        let (client, verified) = verified_nitro_gateway(&http, base, &check)
+        let (appraiser, anchor) = args.nitro.appraiser().map_err(|e| e.to_string())?;
+        let (client, accepted) = verified_nitro_gateway(&http, base, &appraiser)
             .await
             .map_err(|e| e.to_string())?;
         eprintln!(
-            "gateway Nitro document verified under {}; PCR0 {}",
-            check.anchor_description(),
-            verified
-                .document()
-                .pcrs
-                .get(&0)
+            "gateway Nitro document verified under {anchor}; PCR0 {}",
+            accepted
+                .measurement("pcr0")
                 .map(hex::encode)
                 .unwrap_or_default()
         );
