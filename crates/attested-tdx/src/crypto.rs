@@ -1,8 +1,13 @@
-//! ECDSA P-256 / SHA-256 signature verification, behind one small internal trait.
+//! Signature verification through the vocabulary's pluggable algorithms
+//! (`attested_types::signature`).
 //!
 //! Intel's DCAP PKI signs everything (certificates, CRLs, TCB Info, QE Identity, QE reports,
-//! quotes) with ECDSA P-256 over SHA-256, so this is the only algorithm the verifier needs.
-//! `ring` is the default; the `rustcrypto` feature adds a pure-Rust backend (p256).
+//! quotes) with ECDSA P-256 over SHA-256. The chains webpki validates are checked with the
+//! verifier's whole set; every other signature goes through the set's P-256 / SHA-256 entry,
+//! fixed-width `r || s` signatures re-encoded as DER first. `ring` is the default; the
+//! `rustcrypto` feature adds a pure-Rust set (p256), and a caller may pass its own.
+
+use attested_types::signature::{Algorithms, SignatureVerificationAlgorithm, alg_id};
 
 #[cfg(not(any(feature = "ring", feature = "rustcrypto")))]
 compile_error!("attested-tdx needs a signature backend: enable the `ring` or `rustcrypto` feature");
@@ -16,14 +21,89 @@ pub(crate) enum EcdsaSig<'a> {
     Der(&'a [u8]),
 }
 
-/// Verification of ECDSA P-256 / SHA-256 signatures.
-pub(crate) trait EcdsaP256: Sync {
-    /// Whether `signature` over `message` verifies under `public_key`, an uncompressed SEC1
-    /// point (`0x04 || x || y`, 65 bytes).
-    fn verify(&self, public_key: &[u8], message: &[u8], signature: EcdsaSig<'_>) -> bool;
+/// The `Ecdsa-Sig-Value` of RFC 3279 §2.2.3, the DER form every
+/// [`SignatureVerificationAlgorithm`] takes.
+#[derive(der::Sequence)]
+struct EcdsaSigValue<'a> {
+    r: der::asn1::UintRef<'a>,
+    s: der::asn1::UintRef<'a>,
 }
 
-/// The signature backend a [`Verifier`](crate::Verifier) uses.
+/// The longest DER `Ecdsa-Sig-Value` of P-256: two 33-byte INTEGERs (a sign byte each), with
+/// their tags, lengths and the SEQUENCE's.
+const MAX_P256_DER_SIG: usize = 2 + 2 * (2 + 33);
+
+/// The caller's set has no ECDSA P-256 with SHA-256, which signs everything in Intel's DCAP
+/// PKI (certificates, CRLs, TCB Info, QE Identity, QE reports and quotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the signature algorithms hold no ECDSA P-256 with SHA-256, which DCAP signs with")]
+#[non_exhaustive]
+pub struct MissingP256Sha256;
+
+/// The signature algorithms one verifier checks with: a set of the vocabulary's
+/// [`SignatureVerificationAlgorithm`]s (webpki checks the chains it validates with the whole
+/// set) and that set's ECDSA P-256 / SHA-256 entry, which checks every other DCAP signature.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Signatures {
+    pub(crate) x509: Algorithms,
+    p256_sha256: &'static dyn SignatureVerificationAlgorithm,
+}
+
+impl Signatures {
+    /// The caller's `set`, if it holds ECDSA P-256 with SHA-256.
+    pub(crate) fn new(set: Algorithms) -> Result<Signatures, MissingP256Sha256> {
+        let p256_sha256 = set
+            .iter()
+            .copied()
+            .find(|alg| {
+                alg.public_key_alg_id() == alg_id::ECDSA_P256
+                    && alg.signature_alg_id() == alg_id::ECDSA_SHA256
+            })
+            .ok_or(MissingP256Sha256)?;
+        Ok(Signatures {
+            x509: set,
+            p256_sha256,
+        })
+    }
+
+    /// Whether `signature` over `message` verifies under `public_key`, an uncompressed SEC1
+    /// point (`0x04 || x || y`, 65 bytes, the subjectPublicKey of an X.509 P-256 key).
+    pub(crate) fn verify(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: EcdsaSig<'_>,
+    ) -> bool {
+        // Only uncompressed points, whatever the algorithm would take: every set must give the
+        // same answer on every input, and ring takes no other form.
+        if public_key.len() != 65 || public_key.first() != Some(&0x04) {
+            return false;
+        }
+        let mut buf = [0; MAX_P256_DER_SIG];
+        let der = match signature {
+            EcdsaSig::Der(der) => der,
+            EcdsaSig::Fixed(fixed) => {
+                let (r, s) = fixed.split_at(32);
+                let value = match (der::asn1::UintRef::new(r), der::asn1::UintRef::new(s)) {
+                    (Ok(r), Ok(s)) => EcdsaSigValue { r, s },
+                    _ => return false,
+                };
+                match der::Encode::encode_to_slice(&value, &mut buf) {
+                    Ok(der) => der,
+                    Err(_) => return false,
+                }
+            }
+        };
+        self.p256_sha256
+            .verify_signature(public_key, message, der)
+            .is_ok()
+    }
+}
+
+/// The signature backend a [`Verifier`](crate::Verifier) uses: one of the vocabulary's
+/// algorithm sets (`attested_types::signature`). A caller with its own implementation (an
+/// HSM, a FIPS module) passes its set to
+/// [`Verifier::with_algorithms`](crate::Verifier::with_algorithms) instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Backend {
@@ -53,19 +133,8 @@ impl Backend {
         ]
     }
 
-    pub(crate) fn ecdsa(self) -> &'static dyn EcdsaP256 {
-        match self {
-            #[cfg(feature = "ring")]
-            Backend::Ring => &RingBackend,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto => &RustCryptoBackend,
-            #[cfg(feature = "insecure-accept-all")]
-            Backend::InsecureAcceptAll => &AcceptAllBackend,
-        }
-    }
-
-    /// The vocabulary's X.509 signature algorithm set of this backend (for rustls-webpki).
-    pub(crate) fn x509_algorithms(self) -> attested_types::signature::Algorithms {
+    /// This backend's set of the vocabulary's signature algorithms.
+    pub fn algorithms(self) -> Algorithms {
         match self {
             #[cfg(feature = "ring")]
             Backend::Ring => attested_types::signature::ring::ALL,
@@ -75,56 +144,20 @@ impl Backend {
             Backend::InsecureAcceptAll => attested_types::signature::accept_all::ALL,
         }
     }
-}
 
-#[cfg(feature = "insecure-accept-all")]
-struct AcceptAllBackend;
-
-#[cfg(feature = "insecure-accept-all")]
-impl EcdsaP256 for AcceptAllBackend {
-    fn verify(&self, _: &[u8], _: &[u8], _: EcdsaSig<'_>) -> bool {
-        true
-    }
-}
-
-#[cfg(feature = "ring")]
-struct RingBackend;
-
-#[cfg(feature = "ring")]
-impl EcdsaP256 for RingBackend {
-    fn verify(&self, public_key: &[u8], message: &[u8], signature: EcdsaSig<'_>) -> bool {
-        use ring::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
-        match signature {
-            EcdsaSig::Fixed(sig) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
-                .verify(message, sig)
-                .is_ok(),
-            EcdsaSig::Der(sig) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, public_key)
-                .verify(message, sig)
-                .is_ok(),
-        }
-    }
-}
-
-#[cfg(feature = "rustcrypto")]
-struct RustCryptoBackend;
-
-#[cfg(feature = "rustcrypto")]
-impl EcdsaP256 for RustCryptoBackend {
-    fn verify(&self, public_key: &[u8], message: &[u8], signature: EcdsaSig<'_>) -> bool {
-        use p256::ecdsa::signature::Verifier as _;
-        use p256::ecdsa::{Signature, VerifyingKey};
-        // Only uncompressed points, as ring accepts: both backends must agree on every input.
-        if public_key.len() != 65 || public_key.first() != Some(&0x04) {
-            return false;
-        }
-        let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
-            return false;
+    pub(crate) fn signatures(self) -> Signatures {
+        let p256_sha256 = match self {
+            #[cfg(feature = "ring")]
+            Backend::Ring => attested_types::signature::ring::ECDSA_P256_SHA256,
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => attested_types::signature::rustcrypto::ECDSA_P256_SHA256,
+            #[cfg(feature = "insecure-accept-all")]
+            Backend::InsecureAcceptAll => attested_types::signature::accept_all::ECDSA_P256_SHA256,
         };
-        let sig = match signature {
-            EcdsaSig::Fixed(sig) => Signature::from_slice(sig),
-            EcdsaSig::Der(sig) => Signature::from_der(sig),
-        };
-        sig.is_ok_and(|sig| key.verify(message, &sig).is_ok())
+        Signatures {
+            x509: self.algorithms(),
+            p256_sha256,
+        }
     }
 }
 
@@ -181,7 +214,7 @@ mod tests {
         let (key, msg, sig) = vector();
         assert!(!Backend::all().is_empty());
         for backend in Backend::all() {
-            let ecdsa = backend.ecdsa();
+            let ecdsa = backend.signatures();
             assert!(
                 ecdsa.verify(&key, &msg, EcdsaSig::Fixed(&sig)),
                 "{backend:?} fixed"
@@ -197,7 +230,7 @@ mod tests {
     fn every_backend_rejects_altered_inputs() {
         let (key, msg, sig) = vector();
         for backend in Backend::all() {
-            let ecdsa = backend.ecdsa();
+            let ecdsa = backend.signatures();
             for bit in [0, 7, 100, 511] {
                 let mut bad = sig;
                 bad[bit / 8] ^= 1 << (bit % 8);
@@ -229,6 +262,57 @@ mod tests {
                 "zero signature"
             );
         }
+    }
+
+    #[test]
+    fn a_set_without_p256_sha256_is_refused_and_a_caller_set_with_it_is_used() {
+        let (key, msg, sig) = vector();
+        for backend in Backend::all() {
+            let all = backend.algorithms();
+            let caller = Signatures::new(all).unwrap();
+            assert!(
+                caller.verify(&key, &msg, EcdsaSig::Fixed(&sig)),
+                "{backend:?}"
+            );
+            let without: Vec<_> = all
+                .iter()
+                .copied()
+                .filter(|alg| alg.signature_alg_id() != alg_id::ECDSA_SHA256)
+                .collect();
+            let without: Algorithms = Vec::leak(without);
+            assert_eq!(Signatures::new(without).unwrap_err(), MissingP256Sha256);
+        }
+        assert_eq!(Signatures::new(&[]).unwrap_err(), MissingP256Sha256);
+    }
+
+    #[test]
+    fn fixed_signatures_with_leading_zeros_and_high_bits_verify() {
+        // r or s with a leading zero byte (shorter DER INTEGER) or the high bit set (a sign
+        // byte added): the re-encoding must be the minimal DER that ring insists on.
+        let signing = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let key = signing
+            .verifying_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .to_vec();
+        let (mut zero, mut high) = (false, false);
+        for i in 0u32..400 {
+            use p256::ecdsa::signature::Signer as _;
+            let msg = i.to_be_bytes();
+            let sig: p256::ecdsa::Signature = signing.sign(&msg);
+            let fixed: [u8; 64] = sig.to_bytes().into();
+            zero |= fixed[0] == 0 || fixed[32] == 0;
+            high |= fixed[0] & 0x80 != 0 || fixed[32] & 0x80 != 0;
+            for backend in Backend::all() {
+                assert!(
+                    backend
+                        .signatures()
+                        .verify(&key, &msg, EcdsaSig::Fixed(&fixed)),
+                    "{backend:?} message {i}"
+                );
+            }
+        }
+        assert!(zero && high, "the messages covered both edge cases");
     }
 
     #[test]

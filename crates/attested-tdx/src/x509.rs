@@ -21,7 +21,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
-use crate::crypto::{EcdsaP256, EcdsaSig};
+use crate::crypto::{EcdsaSig, Signatures};
 use crate::errors::{Item, VerifyError, check_window};
 use crate::time::{self, UnixTime};
 
@@ -236,7 +236,7 @@ impl Cert {
         &self,
         item: Item,
         issuer: &Issuer<'_>,
-        ecdsa: &dyn EcdsaP256,
+        ecdsa: &Signatures,
     ) -> Result<(), VerifyError> {
         if self.issuer() != issuer.subject {
             return Err(VerifyError::Chain {
@@ -327,7 +327,7 @@ impl Crl {
         &self,
         item: Item,
         issuer: &Issuer<'_>,
-        ecdsa: &dyn EcdsaP256,
+        ecdsa: &Signatures,
         now: UnixTime,
     ) -> Result<(), VerifyError> {
         self.check_issuer_name(item, issuer)?;

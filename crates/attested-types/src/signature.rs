@@ -28,7 +28,11 @@ pub type Algorithms = &'static [&'static dyn SignatureVerificationAlgorithm];
 /// rustls-webpki's algorithms over `ring`.
 #[cfg(feature = "ring")]
 pub mod ring {
-    use super::Algorithms;
+    use super::{Algorithms, SignatureVerificationAlgorithm};
+
+    /// ECDSA P-256 with SHA-256 (DER signatures): what Intel's DCAP PKI signs everything with.
+    pub static ECDSA_P256_SHA256: &dyn SignatureVerificationAlgorithm =
+        webpki::ring::ECDSA_P256_SHA256;
 
     /// ECDSA P-256/P-384 with SHA-256/SHA-384, RSA PKCS#1 v1.5 with SHA-256/384/512.
     pub static ALL: Algorithms = &[
@@ -194,20 +198,23 @@ pub mod rustcrypto {
         }
     }
 
-    static ECDSA_P256_SHA256: Alg = ecdsa(Key::P256, Hash::Sha256, alg_id::ECDSA_SHA256);
-    static ECDSA_P256_SHA384: Alg = ecdsa(Key::P256, Hash::Sha384, alg_id::ECDSA_SHA384);
-    static ECDSA_P384_SHA256: Alg = ecdsa(Key::P384, Hash::Sha256, alg_id::ECDSA_SHA256);
-    static ECDSA_P384_SHA384: Alg = ecdsa(Key::P384, Hash::Sha384, alg_id::ECDSA_SHA384);
+    static P256_SHA256: Alg = ecdsa(Key::P256, Hash::Sha256, alg_id::ECDSA_SHA256);
+    static P256_SHA384: Alg = ecdsa(Key::P256, Hash::Sha384, alg_id::ECDSA_SHA384);
+    static P384_SHA256: Alg = ecdsa(Key::P384, Hash::Sha256, alg_id::ECDSA_SHA256);
+    static P384_SHA384: Alg = ecdsa(Key::P384, Hash::Sha384, alg_id::ECDSA_SHA384);
     static RSA_PKCS1_SHA256: Alg = rsa(Hash::Sha256, alg_id::RSA_PKCS1_SHA256);
     static RSA_PKCS1_SHA384: Alg = rsa(Hash::Sha384, alg_id::RSA_PKCS1_SHA384);
     static RSA_PKCS1_SHA512: Alg = rsa(Hash::Sha512, alg_id::RSA_PKCS1_SHA512);
 
+    /// ECDSA P-256 with SHA-256 (DER signatures): what Intel's DCAP PKI signs everything with.
+    pub static ECDSA_P256_SHA256: &dyn SignatureVerificationAlgorithm = &P256_SHA256;
+
     /// ECDSA P-256/P-384 with SHA-256/SHA-384, RSA PKCS#1 v1.5 with SHA-256/384/512.
     pub static ALL: Algorithms = &[
-        &ECDSA_P256_SHA256,
-        &ECDSA_P256_SHA384,
-        &ECDSA_P384_SHA256,
-        &ECDSA_P384_SHA384,
+        &P256_SHA256,
+        &P256_SHA384,
+        &P384_SHA256,
+        &P384_SHA384,
         &RSA_PKCS1_SHA256,
         &RSA_PKCS1_SHA384,
         &RSA_PKCS1_SHA512,
@@ -258,6 +265,9 @@ pub mod accept_all {
     accept!(RSA_SHA256, RSA_ENCRYPTION, RSA_PKCS1_SHA256);
     accept!(RSA_SHA384, RSA_ENCRYPTION, RSA_PKCS1_SHA384);
     accept!(RSA_SHA512, RSA_ENCRYPTION, RSA_PKCS1_SHA512);
+
+    /// ECDSA P-256 with SHA-256's identifiers, accepting every signature.
+    pub static ECDSA_P256_SHA256: &dyn SignatureVerificationAlgorithm = &P256_SHA256;
 
     /// The algorithm identifiers of the other sets, each accepting every signature.
     pub static ALL: Algorithms = &[
@@ -337,6 +347,19 @@ mod tests {
                         .is_err()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn each_named_p256_sha256_is_its_sets_entry() {
+        for (set, named) in [
+            (ring::ALL, ring::ECDSA_P256_SHA256),
+            (rustcrypto::ALL, rustcrypto::ECDSA_P256_SHA256),
+        ] {
+            assert_eq!(named.public_key_alg_id(), alg_id::ECDSA_P256);
+            assert_eq!(named.signature_alg_id(), alg_id::ECDSA_SHA256);
+            let entry = set[find(set, alg_id::ECDSA_P256, alg_id::ECDSA_SHA256)];
+            assert!(std::ptr::addr_eq(entry, named));
         }
     }
 

@@ -12,7 +12,7 @@ pub(crate) mod anchor;
 use std::sync::{Arc, Mutex};
 
 use crate::collateral_data::Collateral;
-use crate::crypto::{Backend, EcdsaP256, EcdsaSig, sha256};
+use crate::crypto::{Backend, EcdsaSig, MissingP256Sha256, Signatures, sha256};
 use crate::errors::ParseError;
 use crate::parse::{Quote, TdReport};
 use crate::pck::PckExtension;
@@ -70,7 +70,7 @@ const TCB_SIGNER_ROLE: &[&str] = &["SGX TCB Signing"];
 #[derive(Debug)]
 pub struct Verifier {
     anchor: TrustAnchor,
-    backend: Backend,
+    signatures: Signatures,
     cache: Mutex<Vec<Arc<VerifiedCollateral>>>,
     platforms: Mutex<Vec<Arc<SeenPlatform>>>,
     platform_entries: usize,
@@ -220,9 +220,38 @@ impl Verifier {
 
     /// A verifier with a chosen signature backend.
     pub fn with_backend(anchor: TrustAnchor, backend: Backend) -> Verifier {
+        Verifier::with_signatures(anchor, backend.signatures())
+    }
+
+    /// A verifier checking every signature with the caller's `algorithms` (an HSM, a FIPS
+    /// module, or any other implementation of the vocabulary's
+    /// [`SignatureVerificationAlgorithm`](attested_types::signature::SignatureVerificationAlgorithm)).
+    /// webpki validates the TCB signing chain and the PCK leaf with the whole set; the other
+    /// signatures (PCK CA and CRLs, TCB Info, QE Identity, QE report, quote) go through its
+    /// ECDSA P-256 / SHA-256 entry, which must be there.
+    ///
+    /// ```
+    /// use attested_tdx::{Backend, TrustAnchor, Verifier};
+    ///
+    /// let algorithms = Backend::default().algorithms(); // or the caller's own set
+    /// let verifier = Verifier::with_algorithms(TrustAnchor::intel_sgx_root(), algorithms)?;
+    /// assert!(Verifier::with_algorithms(TrustAnchor::intel_sgx_root(), &[]).is_err());
+    /// # Ok::<(), attested_tdx::verify::MissingP256Sha256>(())
+    /// ```
+    pub fn with_algorithms(
+        anchor: TrustAnchor,
+        algorithms: Algorithms,
+    ) -> Result<Verifier, MissingP256Sha256> {
+        Ok(Verifier::with_signatures(
+            anchor,
+            Signatures::new(algorithms)?,
+        ))
+    }
+
+    fn with_signatures(anchor: TrustAnchor, signatures: Signatures) -> Verifier {
         Verifier {
             anchor,
-            backend,
+            signatures,
             cache: Mutex::new(Vec::new()),
             platforms: Mutex::new(Vec::new()),
             platform_entries: PLATFORM_ENTRIES,
@@ -306,7 +335,7 @@ impl Verifier {
         let verified = Arc::new(verify_collateral(
             self.anchor.cert()?,
             collateral,
-            self.backend,
+            self.signatures,
             now,
         )?);
         if let Ok(mut cache) = self.cache.lock() {
@@ -360,7 +389,7 @@ impl Verifier {
     ) -> Result<Verdict, VerifyError> {
         check_header(quote)?;
         let anchor = self.anchor.cert()?;
-        let ecdsa = self.backend.ecdsa();
+        let ecdsa = &self.signatures;
         let verified = self.collateral(collateral, now)?;
 
         // The PCK leaf and the QE report: pure functions of bytes that one platform repeats in
@@ -379,7 +408,7 @@ impl Verifier {
                     quote,
                     &verified,
                     anchor,
-                    self.backend,
+                    self.signatures,
                     now,
                 )?);
                 self.remember_platform(&seen);
@@ -473,10 +502,10 @@ fn verify_platform(
     quote: &Quote<'_>,
     verified: &VerifiedCollateral,
     anchor: &Cert,
-    backend: Backend,
+    signatures: Signatures,
     now: UnixTime,
 ) -> Result<SeenPlatform, VerifyError> {
-    let ecdsa = backend.ecdsa();
+    let ecdsa = &signatures;
     // PCK chain of the quote: leaf, its CA, and optionally the root.
     let pem = quote
         .signature()
@@ -559,7 +588,7 @@ fn verify_platform(
             issuer_item: Item::PckCa,
             crl: None,
         },
-        backend.x509_algorithms(),
+        signatures.x509,
         now,
     )?;
     verified
@@ -638,7 +667,7 @@ fn verify_pck_ca(
     item: Item,
     anchor: &Cert,
     root_crl: &Crl,
-    ecdsa: &dyn EcdsaP256,
+    ecdsa: &Signatures,
     now: UnixTime,
 ) -> Result<(), VerifyError> {
     anchor.check_path_len(Item::RootCa, 1)?;
@@ -711,11 +740,11 @@ fn verify_signer(
 fn verify_collateral(
     anchor: &Cert,
     collateral: &Collateral,
-    backend: Backend,
+    signatures: Signatures,
     now: UnixTime,
 ) -> Result<VerifiedCollateral, VerifyError> {
-    let ecdsa = backend.ecdsa();
-    let algorithms = backend.x509_algorithms();
+    let ecdsa = &signatures;
+    let algorithms = signatures.x509;
     anchor.check_validity(Item::RootCa, now)?;
     let root = webpki_anchor(anchor, Item::RootCa)?;
     let mut window = Window::new(anchor.not_before, anchor.not_after);
