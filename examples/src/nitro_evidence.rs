@@ -203,8 +203,48 @@ impl NitroTrustArgs {
             || !self.expect_pcr.is_empty()
     }
 
+    /// The policy the options ask for: the pinned PCRs, or any enclave with `allow_any_workload`
+    /// (the clients' `--allow-any-workload`). A usage error, naming what is
+    /// missing, unless the PCRs identify the enclave's code (attested-token's rule,
+    /// [`NitroPolicy::identifies_workload`]) or the opt-out was given.
+    pub fn policy(&self, allow_any_workload: bool) -> Result<NitroPolicy, NitroEvidenceError> {
+        let mut policy = if allow_any_workload {
+            NitroPolicy::any_workload()
+        } else {
+            NitroPolicy::new()
+        };
+        for (index, value) in self.expected_pcrs()? {
+            policy = policy.expect_pcr(index, &value);
+        }
+        match policy.identifies_workload() {
+            Err(missing) if !policy.accepts_any_workload() => {
+                Err(NitroEvidenceError::Usage(format!(
+                    "Nitro document: {missing}; give --expect-pcr0 HEX, --expect-pcr 2=HEX or \
+                     8=HEX, or --allow-any-workload"
+                )))
+            }
+            _ => Ok(policy),
+        }
+    }
+
+    /// What a client checks before it connects anywhere: [`NitroTrustArgs::policy`] succeeds,
+    /// and an any-enclave opt-out is announced on stderr.
+    pub fn require_workload(&self, allow_any_workload: bool) -> Result<(), NitroEvidenceError> {
+        let policy = self.policy(allow_any_workload)?;
+        if policy.identifies_workload().is_err() {
+            eprintln!(
+                "WARNING: accepting ANY Nitro enclave (--allow-any-workload): whoever's code it \
+                 runs gets the data"
+            );
+        }
+        Ok(())
+    }
+
     /// The appraiser the options ask for, with a description of its trust anchor for reports.
-    pub fn appraiser(&self) -> Result<(NitroAppraiser, String), NitroEvidenceError> {
+    pub fn appraiser(
+        &self,
+        policy: NitroPolicy,
+    ) -> Result<(NitroAppraiser, String), NitroEvidenceError> {
         let (roots, description) = match &self.trust_nitro_sim_root {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)
@@ -222,10 +262,6 @@ impl NitroTrustArgs {
                 "AWS Nitro Enclaves root".to_owned(),
             ),
         };
-        let mut policy = NitroPolicy::new();
-        for (index, value) in self.expected_pcrs()? {
-            policy = policy.expect_pcr(index, &value);
-        }
         let verifier =
             NitroVerifier::new(&roots).max_age(Some(Duration::from_secs(self.nitro_max_age)));
         Ok((NitroAppraiser::new(verifier, policy), description))
@@ -288,6 +324,11 @@ mod tests {
         NitroAppraiser::new(verifier, policy)
     }
 
+    /// The simulated enclave's PCR0 pinned: what identifies it.
+    fn pinned(source: &NitroSimSource) -> NitroPolicy {
+        NitroPolicy::new().expect_pcr(0, &source.pcr0())
+    }
+
     fn sim_appraiser(source: &NitroSimSource, policy: NitroPolicy) -> NitroAppraiser {
         appraiser(
             &TrustRoots::empty().with_pem(&source.root_pem()).unwrap(),
@@ -314,8 +355,13 @@ mod tests {
         let (list, other) = (key_list(), key_list());
         let now = SystemTime::now();
         let document = source.document(&list, Some(b"nonce"), now);
-        let policy = NitroPolicy::new().expect_pcr(0, &source.pcr0());
-        let accepted = appraise(&sim_appraiser(&source, policy), &document, b"nonce", now).unwrap();
+        let accepted = appraise(
+            &sim_appraiser(&source, pinned(&source)),
+            &document,
+            b"nonce",
+            now,
+        )
+        .unwrap();
         assert_eq!(
             accepted.report_data(),
             &attested_ohttp::key_config_binding(&list)
@@ -329,7 +375,7 @@ mod tests {
         let source = NitroSimSource::new().unwrap();
         let now = SystemTime::now();
         let document = source.document(&key_list(), Some(b"nonce"), now);
-        let check = sim_appraiser(&source, NitroPolicy::new());
+        let check = sim_appraiser(&source, pinned(&source));
         let error = appraise(&check, &document, b"other", now).unwrap_err();
         assert!(matches!(error, AppraiserError::Policy(_)), "{error}");
         assert!(error.to_string().contains("nonce"), "{error}");
@@ -346,10 +392,10 @@ mod tests {
         let source = NitroSimSource::new().unwrap();
         let now = SystemTime::now();
         let document = source.document(&key_list(), Some(b"n"), now);
-        let aws = appraiser(&TrustRoots::aws_nitro(), NitroPolicy::new());
+        let aws = appraiser(&TrustRoots::aws_nitro(), pinned(&source));
         let other = sim_appraiser(
             &NitroSimSource::with_seed([9; 32]).unwrap(),
-            NitroPolicy::new(),
+            pinned(&source),
         );
         for check in [aws, other] {
             let error = appraise(&check, &document, b"n", now).unwrap_err();
@@ -364,7 +410,7 @@ mod tests {
         let mut document = source.document(&key_list(), Some(b"n"), now);
         let last = document.len() - 1;
         document[last] ^= 1;
-        let check = sim_appraiser(&source, NitroPolicy::new());
+        let check = sim_appraiser(&source, pinned(&source));
         assert!(appraise(&check, &document, b"n", now).is_err());
         assert!(appraise(&check, &document[..40], b"n", now).is_err());
     }
@@ -378,7 +424,7 @@ mod tests {
             .attestation_json(&list, Some("nonce=0a0b"), now)
             .unwrap();
         let document = hex::decode(json["evidence"]["document"].as_str().unwrap()).unwrap();
-        let check = sim_appraiser(&source, NitroPolicy::new());
+        let check = sim_appraiser(&source, pinned(&source));
         assert!(appraise(&check, &document, &[0x0a, 0x0b], now).is_ok());
         let long = format!("nonce={}", "00".repeat(NITRO_MAX_NONCE_LEN + 1));
         for query in ["nonce=zz", long.as_str()] {
@@ -411,6 +457,27 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_options_must_identify_the_enclave_or_opt_out() {
+        let args = |pcrs: &[&str]| NitroTrustArgs {
+            nitro: true,
+            expect_pcr: pcrs.iter().map(|p| (*p).to_owned()).collect(),
+            ..NitroTrustArgs::default()
+        };
+        for pcrs in [&[][..], &["1=00"][..], &["3=00", "4=00"][..]] {
+            let error = args(pcrs).policy(false).unwrap_err();
+            assert!(matches!(error, NitroEvidenceError::Usage(_)), "{error}");
+            assert!(
+                error.to_string().contains("--allow-any-workload"),
+                "{error}"
+            );
+        }
+        for pcrs in [&["0=00"][..], &["2=00"][..], &["8=00", "1=00"][..]] {
+            assert!(!args(pcrs).policy(false).unwrap().accepts_any_workload());
+        }
+        assert!(args(&[]).policy(true).unwrap().accepts_any_workload());
     }
 
     #[test]

@@ -163,7 +163,8 @@ pub struct TrustArgs {
     pub expect_mrconfigid: Option<String>,
     /// Accept ANY workload on a genuine platform (whoever's code it runs; its quote binds its
     /// own keys). Only for demos: without it, the client refuses unless reference values
-    /// (MRTD with an RTMR, MRCONFIGID, or a policy file) identify the workload.
+    /// identify the workload (MRTD with an RTMR, MRCONFIGID, or a policy file; for a Nitro
+    /// document PCR0, PCR2 or PCR8).
     #[arg(long)]
     pub allow_any_workload: bool,
 }

@@ -9,6 +9,7 @@
 
 mod common;
 
+use attested_examples::nitro_evidence::NitroSimSource;
 use common::WhisperSetup;
 
 fn gateway_pcr0() -> String {
@@ -24,10 +25,36 @@ async fn a_verified_nitro_gateway_transcribes_the_audio_intact() {
     let setup = WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await;
     let digest = setup.audio_digest();
     let pcr0 = gateway_pcr0();
-    for args in [&["--expect-pcr0", &pcr0][..], &["--chunked"][..]] {
+    let pcr2 = format!("2={}", hex::encode(NitroSimSource::new().unwrap().pcr(2)));
+    for args in [
+        &["--expect-pcr0", &pcr0][..],
+        &["--chunked", "--expect-pcr", &pcr2][..],
+    ] {
         setup.assert_transcribes(args, "gateway Nitro document verified");
     }
     assert_eq!(setup.whisper.stop().matches(&digest).count(), 2);
+}
+
+/// Any AWS customer's enclave has a document that chains to the AWS root: without a PCR of the
+/// enclave's code the client cannot tell the service from someone else's enclave, so it stops
+/// with a usage error (exit 2) before it connects; `--allow-any-workload` is the loud opt-out.
+#[tokio::test]
+async fn a_client_that_pins_no_enclave_code_sends_nothing_unless_it_opts_out() {
+    let setup = WhisperSetup::start("nitro-sim", "/nitro-sim/root", "--trust-nitro-sim-root").await;
+    for args in [&[][..], &["--expect-pcr", "1=00"][..], &["--nitro"][..]] {
+        let output = setup.transcribe(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("PCR2 or PCR8"), "{stderr}");
+    }
+    let stderr =
+        setup.assert_transcribes(&["--allow-any-workload"], "gateway Nitro document verified");
+    assert!(
+        stderr.contains("WARNING: accepting ANY Nitro enclave"),
+        "{stderr}"
+    );
+    // Only the opt-out's audio reached the model.
+    assert_eq!(setup.whisper.stop().matches("transcribed").count(), 1);
 }
 
 #[tokio::test]
@@ -37,7 +64,10 @@ async fn a_nitro_gateway_with_another_pcr0_or_issuer_never_gets_the_audio() {
     // A simulated root other than the gateway's.
     let other = attested_examples::nitro_evidence::NitroSimSource::with_seed([9; 32]).unwrap();
     std::fs::write(setup.root_path(), other.root_pem()).unwrap();
-    setup.assert_refused(&[], "gateway Nitro document refused: verification failed");
+    setup.assert_refused(
+        &["--expect-pcr0", &gateway_pcr0()],
+        "gateway Nitro document refused: verification failed",
+    );
     assert_eq!(setup.whisper.stop().matches("transcribed").count(), 0);
 }
 

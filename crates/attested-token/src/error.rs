@@ -220,8 +220,9 @@ pub enum Error {
         /// The verification time.
         now: u64,
     },
-    /// The ITA policy identifies no workload and does not say it accepts any
-    /// (`ita::ItaPolicy::any_workload`); the text says what is missing.
+    /// The ITA or Nitro policy identifies no workload and does not say it accepts any
+    /// (`ita::ItaPolicy::any_workload`, `nitro::NitroPolicy::any_workload`); the text says what
+    /// is missing.
     #[error("the policy identifies no workload: {0}")]
     NoWorkload(&'static str),
     /// Fetching a key set failed (only with a fetcher).

@@ -501,8 +501,20 @@ impl NitroVerifier {
     }
 }
 
+/// The PCRs that identify an enclave's code: 0 (the enclave image file), 2 (the application)
+/// and 8 (the certificate the image was signed with). PCR1 (kernel and bootstrap) is the same
+/// for every enclave built with the same tools, and PCR3 and PCR4 (the parent instance's IAM
+/// role and instance ID) say where an enclave runs, not what it runs.
+pub const NITRO_WORKLOAD_PCRS: [u8; 3] = [0, 2, 8];
+
 /// What a verified Nitro document must say. By default debug documents (PCR0..2 all zero) are
 /// refused. Pinned values (PCRs, nonce, user data, public key) are compared in constant time.
+///
+/// [`NitroPolicy::appraise`] compares what is pinned; a [`NitroAppraiser`] also requires that
+/// the pins identify the enclave's code ([`NitroPolicy::identifies_workload`]: one of
+/// [`NITRO_WORKLOAD_PCRS`]), or the explicit opt-out [`NitroPolicy::any_workload`]. Any AWS
+/// customer can run an enclave whose document chains to the AWS root: the root alone says
+/// only that *some* enclave made the document.
 #[derive(Debug, Clone, Default)]
 pub struct NitroPolicy {
     pcrs: BTreeMap<u8, Vec<u8>>,
@@ -510,12 +522,49 @@ pub struct NitroPolicy {
     user_data: Option<Vec<u8>>,
     public_key: Option<Vec<u8>>,
     allow_debug: bool,
+    any_workload: bool,
 }
 
 impl NitroPolicy {
-    /// The default policy: refuses debug documents, checks nothing else until told.
+    /// The default policy: refuses debug documents, checks nothing else until told. A
+    /// [`NitroAppraiser`] refuses every document with it until a PCR of
+    /// [`NITRO_WORKLOAD_PCRS`] is pinned.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A policy accepting **any enclave**: a [`NitroAppraiser`] with it accepts every genuine
+    /// document, whoever's code the enclave runs, and the accepted value says so
+    /// ([`Workload::Any`]). Only for demos and for callers that identify the enclave otherwise.
+    /// PCRs pinned afterwards are still compared.
+    pub fn any_workload() -> Self {
+        NitroPolicy {
+            any_workload: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the pinned PCRs identify the enclave's code: one of [`NITRO_WORKLOAD_PCRS`].
+    /// `Err` ([`Error::NoWorkload`]) names what is missing.
+    pub fn identifies_workload(&self) -> Result<(), Error> {
+        if NITRO_WORKLOAD_PCRS
+            .iter()
+            .any(|index| self.pcrs.contains_key(index))
+        {
+            return Ok(());
+        }
+        Err(Error::NoWorkload(if self.pcrs.is_empty() {
+            "no PCR is pinned: pin PCR0 (the enclave image), PCR2 or PCR8"
+        } else {
+            "the pinned PCRs do not identify the enclave's code (PCR1 is the build tools', PCR3 \
+             and PCR4 the parent instance's): pin PCR0, PCR2 or PCR8"
+        }))
+    }
+
+    /// Whether the policy accepts documents whose enclave it does not identify
+    /// ([`NitroPolicy::any_workload`]).
+    pub fn accepts_any_workload(&self) -> bool {
+        self.any_workload
     }
 
     /// Requires PCR `index` to equal `value`.
@@ -556,13 +605,13 @@ impl NitroPolicy {
             .collect()
     }
 
-    /// What an accepted value records: the pinned PCRs, or [`Workload::Any`] when none is.
-    fn workload(&self) -> Workload {
-        let pinned = self.pinned_measurements();
-        if pinned.is_empty() {
-            Workload::Any
-        } else {
-            Workload::Pinned(pinned)
+    /// What an accepted value records: the pinned PCRs, or [`Workload::Any`] when the policy
+    /// opted out; `Err` when it identifies no enclave and did not opt out.
+    fn workload(&self) -> Result<Workload, Error> {
+        match self.identifies_workload() {
+            Ok(()) => Ok(Workload::Pinned(self.pinned_measurements())),
+            Err(_) if self.any_workload => Ok(Workload::Any),
+            Err(missing) => Err(missing),
         }
     }
 
@@ -638,11 +687,13 @@ impl NitroAppraiser {
     }
 
     /// Verifies and appraises `document` at `now`; returns the accepted value and the document.
+    /// A policy that identifies no enclave refuses every document, before it is verified.
     pub fn appraise_document(
         &self,
         document: &[u8],
         now: UnixTime,
     ) -> Result<(Accepted, NitroDocument), AppraiserError> {
+        let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
         let document = self
             .verifier
             .verify(document, SystemTime::from(now))
@@ -662,7 +713,7 @@ impl NitroAppraiser {
             .iter()
             .map(|(index, value)| (format!("pcr{index}"), value.clone()))
             .collect();
-        let accepted = Accepted::assertion(report_data, measurements, self.policy.workload());
+        let accepted = Accepted::assertion(report_data, measurements, workload);
         Ok((accepted, document))
     }
 }
@@ -728,7 +779,7 @@ mod tests {
         };
         let doc = sim.nitro_document(&enclave, TS_MS);
         let verifier = Arc::new(NitroVerifier::new(&sim.roots()));
-        let appraiser = NitroAppraiser::new(Arc::clone(&verifier), NitroPolicy::new());
+        let appraiser = NitroAppraiser::new(Arc::clone(&verifier), NitroPolicy::any_workload());
         let per_request = appraiser.expecting_nonce(&[9; 16]);
         assert!(Arc::ptr_eq(&per_request.verifier, &verifier));
         let (_, document) = per_request

@@ -154,3 +154,70 @@ fn a_nitro_document_is_accepted_only_with_its_binding_nonce_and_pcrs() {
         .unwrap_err();
     assert!(error.to_string().contains("Nitro"), "{error}");
 }
+
+/// The attack: any AWS customer runs an enclave of their own, whose document chains to the
+/// same AWS root and binds the attacker's keys. An appraiser that pins no PCR of the enclave's
+/// code cannot tell it from the real service, so it refuses every document (before verifying
+/// it); PCR1, PCR3 and PCR4 do not identify the code; PCR0, PCR2 or PCR8 do, and
+/// `any_workload` is the named opt-out.
+#[test]
+fn a_nitro_appraiser_refuses_every_enclave_until_a_pcr_identifies_its_code() {
+    let issuer = SimIssuer::new([7; 32]).unwrap();
+    let service = SimEnclave {
+        public_key: Some(vec![0x42; 64]),
+        ..SimEnclave::default()
+    };
+    let mut attacker = SimEnclave {
+        public_key: Some(vec![0x66; 64]),
+        ..SimEnclave::default()
+    };
+    for index in [0, 2, 8] {
+        attacker.pcrs.insert(index, vec![0xad; 48]);
+    }
+    let attackers = issuer.nitro_document(&attacker, NOW * 1000);
+    let appraise = |policy: NitroPolicy, document: &[u8]| {
+        NitroAppraiser::new(NitroVerifier::new(&issuer.roots()), policy)
+            .appraise_document(document, UnixTime(NOW))
+            .map(|(accepted, _)| accepted)
+    };
+
+    // Nothing that identifies the code: refused, naming what to pin.
+    let pcr = |index: u8| service.pcrs[&index].clone();
+    for policy in [
+        NitroPolicy::new(),
+        NitroPolicy::new().expect_pcr(1, &attacker.pcrs[&1]),
+        NitroPolicy::new()
+            .expect_pcr(3, &[0; 48])
+            .expect_pcr(4, &[0; 48]),
+    ] {
+        assert!(policy.identifies_workload().is_err());
+        let error = appraise(policy, &attackers).unwrap_err();
+        assert!(
+            matches!(error, AppraiserError::Policy(Error::NoWorkload(_))),
+            "{error}"
+        );
+        assert!(error.to_string().contains("PCR0"), "{error}");
+    }
+
+    // Each identifying PCR alone tells the service from the attacker.
+    let documents = issuer.nitro_document(&service, NOW * 1000);
+    for index in [0u8, 2, 8] {
+        let policy = NitroPolicy::new().expect_pcr(index, &pcr(index));
+        assert!(policy.identifies_workload().is_ok(), "PCR{index}");
+        let accepted = appraise(policy.clone(), &documents).unwrap();
+        assert_eq!(
+            accepted.workload(),
+            &Workload::Pinned(vec![format!("pcr{index}")])
+        );
+        let error = appraise(policy, &attackers).unwrap_err();
+        assert!(
+            error.to_string().contains(&format!("PCR{index}")),
+            "{error}"
+        );
+    }
+
+    // The opt-out accepts the attacker's enclave too, and the accepted value says so.
+    let accepted = appraise(NitroPolicy::any_workload(), &attackers).unwrap();
+    assert_eq!(accepted.workload(), &Workload::Any);
+    assert_eq!(accepted.report_data(), &[0x66; 64]);
+}

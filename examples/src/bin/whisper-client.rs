@@ -5,7 +5,8 @@
 //!
 //! `whisper-client (--gateway URL | --relay URL) --file AUDIO [--chunked] [--model NAME]
 //! [--trust-sim-root FILE] [--collateral FILE] [--expect-mrtd HEX] [--kms-url URL --kms-cert PEM]
-//! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--expect-pcr INDEX=HEX ...] [--nitro-max-age SECONDS]`:
+//! [--nitro] [--trust-nitro-sim-root FILE] [--expect-pcr0 HEX] [--expect-pcr INDEX=HEX ...] [--nitro-max-age SECONDS]
+//! [--allow-any-workload]`:
 //! transcribes audio through an attested Oblivious HTTP gateway.
 //!
 //! The client verifies the gateway's evidence before it encrypts anything: the evidence must
@@ -127,13 +128,19 @@ fn progress(sent: u64, total: u64) {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // Before any connection: a gateway judged by its TDX quote must be identified by reference
-    // values (the KMS and Nitro paths have their own).
+    // Before any connection: a gateway judged by its TDX quote or its Nitro document must be
+    // identified by reference values (the KMS path pins the KMS's certificate instead).
     let kms = args.kms_url.is_some() && args.kms_cert.is_some();
-    if !kms
-        && !args.nitro.enabled()
-        && let Err(error) = require_workload(&args.trust, false)
-    {
+    let identified = if kms {
+        Ok(())
+    } else if args.nitro.enabled() {
+        args.nitro
+            .require_workload(args.trust.allow_any_workload)
+            .map_err(|e| e.to_string())
+    } else {
+        require_workload(&args.trust, false).map_err(|e| e.to_string())
+    };
+    if let Err(error) = identified {
         eprintln!("usage: {error}");
         return ExitCode::from(2);
     }
@@ -186,7 +193,11 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         Client::from_verified(&verified, &Preference::default())?
     } else if args.nitro.enabled() {
-        let (appraiser, anchor) = args.nitro.appraiser().map_err(|e| e.to_string())?;
+        let policy = args
+            .nitro
+            .policy(args.trust.allow_any_workload)
+            .map_err(|e| e.to_string())?;
+        let (appraiser, anchor) = args.nitro.appraiser(policy).map_err(|e| e.to_string())?;
         let (client, accepted) = verified_nitro_gateway(&http, base, &appraiser)
             .await
             .map_err(|e| e.to_string())?;
