@@ -2,6 +2,14 @@
 //! served inside a window, and refuses inner requests whose `Date` is outside it (§6.5.1),
 //! so that a request replayed after the window is refused as well.
 //!
+//! A `Date` may be up to [`ReplayLimits::window`] old and up to a quarter of it ahead (a
+//! client clock running fast); a request is remembered for the window plus that quarter. So
+//! a dated request is refused at every later time: as a replay while it is remembered, and
+//! for its `Date`, which is then older than the window, once it is forgotten. (Remembering
+//! it only for the window would let a request dated ahead be replayed once it is forgotten,
+//! while its `Date` is still acceptable.) A request without a `Date` can be replayed after
+//! it is forgotten: clients that want that closed send a `Date`, as `whisper-client` does.
+//!
 //! A request is named by its key header and HPKE encapsulated key, which the client draws
 //! fresh for every request: a replay repeats them, and a request that changes them is a new
 //! HPKE context the replayer cannot open. Only requests that decrypted are remembered.
@@ -10,9 +18,10 @@
 //! hash set (about 17 bytes a slot, 1 to 2 slots an entry with the set's load factor and
 //! power-of-two growth) and a 32-byte (time, digest) record in a queue (up to 2 slots an
 //! entry with doubling): 49 to 98 bytes, about 64 on average. The default 524,288 entries
-//! are at most about 51 MiB (about 32 MiB typically), reached only at 8,738 requests/s
-//! sustained over the 60-second window; memory is allocated as requests come, not up front.
-//! When the window is full the gateway refuses (503) rather than forget a request early.
+//! are at most about 51 MiB (about 32 MiB typically), reached only at 6,990 requests/s
+//! sustained over the 75 seconds a request is remembered (the 60-second window and its
+//! quarter); memory is allocated as requests come, not up front. When the window is full
+//! the gateway refuses (503) rather than forget a request early.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, SystemTime};
@@ -22,8 +31,9 @@ use sha2::{Digest, Sha256};
 /// How long and how many requests the gateway remembers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayLimits {
-    /// How long a request is remembered, and how far an inner `Date` may be from `now`
-    /// (either way).
+    /// How old an inner `Date` may be. A `Date` may also be a quarter of this ahead of `now`
+    /// ([`ReplayLimits::future_skew`]), and a request is remembered for both
+    /// ([`ReplayLimits::retention`]).
     pub window: Duration,
     /// The most requests remembered at once.
     pub capacity: usize,
@@ -36,6 +46,19 @@ impl Default for ReplayLimits {
             window: Duration::from_secs(60),
             capacity: 1 << 19,
         }
+    }
+}
+
+impl ReplayLimits {
+    /// How far ahead of `now` an inner `Date` may be: a quarter of the window.
+    pub fn future_skew(&self) -> Duration {
+        self.window / 4
+    }
+
+    /// How long a request is remembered: the window and the future skew, so that a request
+    /// dated as far ahead as accepted is remembered until its `Date` is too old.
+    pub fn retention(&self) -> Duration {
+        self.window.saturating_add(self.future_skew())
     }
 }
 
@@ -97,8 +120,9 @@ impl ReplayWindow {
         Ok(())
     }
 
-    /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: within the
-    /// window either way. An unparsable date is refused.
+    /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: at most the
+    /// window old and at most [`ReplayLimits::future_skew`] ahead. An unparsable date is
+    /// refused.
     pub fn date_acceptable(&self, date: &[u8], now: SystemTime) -> bool {
         let Some(date) = core::str::from_utf8(date)
             .ok()
@@ -106,15 +130,14 @@ impl ReplayWindow {
         else {
             return false;
         };
-        let skew = match now.duration_since(date) {
-            Ok(past) => past,
-            Err(future) => future.duration(),
-        };
-        skew <= self.limits.window
+        match now.duration_since(date) {
+            Ok(age) => age <= self.limits.window,
+            Err(ahead) => ahead.duration() <= self.limits.future_skew(),
+        }
     }
 
     fn expire(&mut self, now: SystemTime) {
-        let horizon = now.checked_sub(self.limits.window);
+        let horizon = now.checked_sub(self.limits.retention());
         while let Some(&(at, digest)) = self.order.front() {
             // A clock that went back keeps entries longer, never shorter.
             if horizon.is_some_and(|h| at < h) {
@@ -158,14 +181,38 @@ mod tests {
             w.admit(b"c", t0 + Duration::from_secs(2)),
             Err(Replay::Full)
         );
-        assert_eq!(w.admit(b"c", t0 + Duration::from_secs(61)), Ok(()));
+        // Remembered for the window and its quarter: 75 s.
+        assert_eq!(
+            w.admit(b"a", t0 + Duration::from_secs(75)),
+            Err(Replay::Seen)
+        );
+        assert_eq!(w.admit(b"c", t0 + Duration::from_secs(76)), Ok(()));
         // `a` was forgotten, `b` and `c` fill the window.
         assert_eq!(w.len(), 2);
         assert_eq!(
-            w.admit(b"a", t0 + Duration::from_secs(61)),
+            w.admit(b"a", t0 + Duration::from_secs(76)),
             Err(Replay::Full)
         );
-        assert_eq!(w.admit(b"a", t0 + Duration::from_secs(62)), Ok(()));
+        assert_eq!(w.admit(b"a", t0 + Duration::from_secs(77)), Ok(()));
+    }
+
+    /// Every `Date` accepted at admission is too old by the time its request is forgotten.
+    #[test]
+    fn a_request_is_remembered_until_every_acceptable_date_is_too_old() {
+        for window in [1, 30, 60, 3600].map(Duration::from_secs) {
+            let limits = ReplayLimits {
+                window,
+                capacity: 1,
+            };
+            let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+            let w = ReplayWindow::new(limits);
+            let furthest = t0 + limits.future_skew();
+            let date = httpdate::fmt_http_date(furthest).into_bytes();
+            assert!(w.date_acceptable(&date, t0));
+            // Whole seconds: an HTTP-date has no fraction.
+            let forgotten = t0 + limits.retention() + Duration::from_secs(1);
+            assert!(!w.date_acceptable(&date, forgotten), "{window:?}");
+        }
     }
 
     #[test]
@@ -176,6 +223,8 @@ mod tests {
         assert!(w.date_acceptable(&date(t0), t0));
         assert!(w.date_acceptable(&date(t0 - Duration::from_secs(60)), t0));
         assert!(!w.date_acceptable(&date(t0 - Duration::from_secs(61)), t0));
+        assert!(w.date_acceptable(&date(t0 + Duration::from_secs(15)), t0));
+        assert!(!w.date_acceptable(&date(t0 + Duration::from_secs(16)), t0));
         assert!(!w.date_acceptable(&date(t0 + Duration::from_secs(61)), t0));
         assert!(!w.date_acceptable(b"yesterday", t0));
     }

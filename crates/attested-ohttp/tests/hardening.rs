@@ -151,7 +151,7 @@ fn a_replayed_request_is_refused() {
         Inbound::Forward(_)
     ));
     assert_eq!(gw.replay_window_len(), 1);
-    for later in [1, 29] {
+    for later in [1, 29, 37] {
         let at = now() + Duration::from_secs(later);
         assert_eq!(
             refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng())),
@@ -159,14 +159,16 @@ fn a_replayed_request_is_refused() {
             "replayed after {later} s"
         );
     }
-    // After the window the request is forgotten, but its Date is too old: refused inside
-    // the ciphertext (the key is still valid for the test ring's minute).
-    let late = now() + Duration::from_secs(31);
+    // Once forgotten (after the window and its quarter, 37.5 s) its Date is too old: refused
+    // inside the ciphertext (the key is still valid for the test ring's minute).
+    let late = now() + Duration::from_secs(38);
     let outer = refused(gw.inbound("message/ohttp-req", &enc, late, &mut os_rng()));
     assert_eq!(inner_status(pending, &outer), 400);
-    // A fresh request with a stale or future Date is refused.
+    // A fresh request with a stale Date, or one further ahead than a quarter of the window,
+    // is refused.
     for stale in [
         now() - Duration::from_secs(31),
+        now() + Duration::from_secs(8),
         now() + Duration::from_secs(31),
     ] {
         let (enc, pending) = client
@@ -177,6 +179,53 @@ fn a_replayed_request_is_refused() {
             .unwrap();
         let outer = refused(gw.inbound("message/ohttp-req", &enc, now(), &mut os_rng()));
         assert_eq!(inner_status(pending, &outer), 400);
+    }
+}
+
+/// The attack on a window that remembers requests only for as long as a `Date` may be old: a
+/// request dated ahead (a fast client clock, or a relay that holds it) is forgotten while its
+/// `Date` is still acceptable, and a relay replays it then. Every replay is refused, at every
+/// later time: while remembered as seen (bare 400), once forgotten for its `Date` (inner 400).
+#[test]
+fn a_request_dated_ahead_is_never_served_twice() {
+    let (gw, client) = gateway_and_client(
+        Suite::X25519_AES128GCM,
+        "whisper",
+        GatewayPolicy {
+            replay: ReplayLimits {
+                window: Duration::from_secs(30),
+                capacity: 1000,
+            },
+            ..GatewayPolicy::default()
+        },
+    );
+    let ahead = httpdate_of(now() + Duration::from_secs(7));
+    let (enc, pending) = client
+        .encapsulate(
+            &request("whisper", b"/", &[("date", &ahead)]),
+            &mut os_rng(),
+        )
+        .unwrap();
+    assert!(matches!(
+        gw.inbound("message/ohttp-req", &enc, now(), &mut os_rng()),
+        Inbound::Forward(_)
+    ));
+    // Never forwarded again (`refused` panics on a forward), inside the key's minute of
+    // validity: remembered until 37.5 s (the window and its quarter) and refused as seen...
+    for later in [1, 29, 31, 36, 37] {
+        let at = now() + Duration::from_secs(later);
+        let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
+        assert_eq!(outer, OuterResponse::bare(400), "replayed after {later} s");
+    }
+    // ...then refused inside the ciphertext for its Date, 31 s old (and remembered again, so
+    // the next replays are refused as seen).
+    let at = now() + Duration::from_secs(38);
+    let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
+    assert_eq!(inner_status(pending, &outer), 400);
+    for later in [39, 45, 59] {
+        let at = now() + Duration::from_secs(later);
+        let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
+        assert_eq!(outer, OuterResponse::bare(400), "replayed after {later} s");
     }
 }
 
