@@ -73,20 +73,6 @@ async fn within<T>(
         .map_err(|_| format!("{what} timed out after {limit:?}"))?
 }
 
-/// The body of `response`, refused once over `max` bytes.
-async fn read_capped(response: reqwest::Response, max: usize) -> Result<Vec<u8>, BoxError> {
-    let mut body = Vec::new();
-    let mut pieces = response.bytes_stream();
-    while let Some(piece) = pieces.next().await {
-        let piece = piece?;
-        if body.len() + piece.len() > max {
-            return Err(format!("answer over {max} bytes").into());
-        }
-        body.extend_from_slice(&piece);
-    }
-    Ok(body)
-}
-
 /// `N` bytes from hex `text`, or an error naming `what`.
 pub fn decode_hex<const N: usize>(text: &str, what: &str) -> Result<[u8; N], BoxError> {
     let mut out = [0_u8; N];
@@ -144,7 +130,7 @@ impl VerifiedChat {
                         .send()
                         .await?
                         .error_for_status()?;
-                    read_capped(response, MAX_HEALTH_BODY).await
+                    Ok(crate::tls::read_capped(response, MAX_HEALTH_BODY).await?)
                 })
                 .await?;
                 let health: serde_json::Value = serde_json::from_slice(&body)?;

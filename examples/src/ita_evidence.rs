@@ -61,6 +61,9 @@ struct AttestResponse {
     token: String,
 }
 
+/// The largest answer read from the ITA attest API.
+const MAX_ATTEST_ANSWER_LEN: usize = 1 << 20;
+
 impl ItaClient {
     /// A client of the ITA API at `url` (for example `https://api.trustauthority.intel.com`).
     pub fn new(url: &str, api_key: Zeroizing<String>) -> Result<Self, ItaEvidenceError> {
@@ -103,7 +106,13 @@ impl ItaClient {
             .map_err(attest)?
             .error_for_status()
             .map_err(attest)?;
-        let answer: AttestResponse = response.json().await.map_err(attest)?;
+        // A token with its JWS signature is a few kilobytes; a composite one with GPU claims
+        // somewhat more.
+        let body = crate::tls::read_capped(response, MAX_ATTEST_ANSWER_LEN)
+            .await
+            .map_err(|e| ItaEvidenceError::Attest(e.to_string()))?;
+        let answer: AttestResponse = serde_json::from_slice(&body)
+            .map_err(|e| ItaEvidenceError::Attest(format!("the answer is not a token: {e}")))?;
         Ok(answer.token)
     }
 }

@@ -338,20 +338,6 @@ async fn session_quote(state: &AppState, report_data: [u8; 64]) -> Result<Vec<u8
         .map_err(|_| ())
 }
 
-/// Reads a whole backend answer, refusing one over [`MAX_BACKEND_ANSWER`].
-async fn read_capped(response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    let mut pieces = response.bytes_stream();
-    while let Some(piece) = pieces.next().await {
-        let piece = piece.ok()?;
-        if body.len() + piece.len() > MAX_BACKEND_ANSWER {
-            return None;
-        }
-        body.extend_from_slice(&piece);
-    }
-    Some(body)
-}
-
 /// A backend's server-sent events, reassembled from network pieces as bytes: an event is
 /// decoded as UTF-8 only once complete, so a character split across pieces arrives whole.
 #[derive(Default)]
@@ -399,8 +385,9 @@ async fn chat(
         }
     };
     if !stream {
-        let message = match read_capped(response)
+        let message = match crate::tls::read_capped(response, MAX_BACKEND_ANSWER)
             .await
+            .ok()
             .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
             .as_ref()
             .and_then(chat_response)

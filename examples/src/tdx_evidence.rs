@@ -64,6 +64,10 @@ pub const SIM_RTMR3: &str = "131313131313131313131313131313131313131313131313131
 /// The simulated platform's seed: fixed, so that a demo's MRTD and root are reproducible.
 const SIM_SEED: &[u8] = b"attested-examples simulated TDX platform";
 
+/// The largest collateral answer read from a server: Intel's collateral for one platform
+/// (TCB Info, QE Identity, two CRLs and their chains, in JSON) is tens of kilobytes.
+const MAX_COLLATERAL_LEN: usize = 4 << 20;
+
 /// A simulated platform (certificates and collateral valid around `now`) whose quotes carry
 /// `mr_td`. Simulated platforms made at the same `now` (to the second) share one root, so a
 /// client trusts them all through one anchor.
@@ -362,11 +366,9 @@ async fn fetch_collateral(server: &str, http: &reqwest::Client) -> Result<Vec<u8
                 crate::error_chain(&e.without_url())
             )
         })?;
-    let body = response
-        .bytes()
+    crate::tls::read_capped(response, MAX_COLLATERAL_LEN)
         .await
-        .map_err(|e| format!("{url}: {}", crate::error_chain(&e.without_url())))?;
-    Ok(body.to_vec())
+        .map_err(|e| format!("{url}: {e}"))
 }
 
 #[cfg(test)]

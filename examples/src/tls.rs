@@ -14,8 +14,15 @@
 //!   their test CA). No flag weakens the check; a certificate from another CA is refused.
 //! - A pinned root where the protocol pins one ([`pinned_http`]): the Azure KMS's service
 //!   certificate is then the only root, as its receipts are verified under it too.
+//! - Timeouts on every client ([`HttpTimeouts`]: 10 s to connect, 300 s for a whole exchange
+//!   by default), and one way to read a body, [`read_capped`], refused past a limit: a server
+//!   (or whoever answers in its place) that stalls or floods costs the client an error, not its
+//!   time or memory.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
 
 use rustls::ClientConfig;
 use rustls::RootCertStore;
@@ -70,11 +77,36 @@ pub fn pinned_config(pem: &[u8]) -> Result<ClientConfig, TlsSetupError> {
         .with_no_client_auth())
 }
 
+/// How long an HTTP client waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// To open the TCP connection (and TLS).
+    pub connect: Duration,
+    /// For a whole exchange: from connecting until the answer's body has been read.
+    pub total: Duration,
+}
+
+impl Default for HttpTimeouts {
+    /// 10 s to connect, 300 s for an exchange (a long audio file's upload and transcription).
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            total: Duration::from_secs(300),
+        }
+    }
+}
+
+impl HttpTimeouts {
+    fn apply(self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        builder.connect_timeout(self.connect).timeout(self.total)
+    }
+}
+
 /// An HTTP client whose only TLS roots are the certificates in `pem` (the Azure KMS: its
 /// service certificate, attested-ohttp-client `ohttp-client/src/lib.rs:170-172`, which there
-/// is added to the default roots; here it replaces them).
+/// is added to the default roots; here it replaces them), with the default timeouts.
 pub fn pinned_http(pem: &[u8]) -> Result<reqwest::Client, TlsSetupError> {
-    build(builder(pinned_config(pem)?))
+    build(HttpTimeouts::default().apply(builder(pinned_config(pem)?)))
 }
 
 /// An HTTP client builder with the platform's roots, for callers that add timeouts or a
@@ -83,9 +115,41 @@ pub fn http_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
     Ok(builder(platform_config()?))
 }
 
-/// An HTTP client with the platform's roots.
+/// An HTTP client with the platform's roots and the default timeouts.
 pub fn http() -> Result<reqwest::Client, TlsSetupError> {
-    build(http_builder()?)
+    http_with(HttpTimeouts::default())
+}
+
+/// An HTTP client with the platform's roots and `timeouts`.
+pub fn http_with(timeouts: HttpTimeouts) -> Result<reqwest::Client, TlsSetupError> {
+    build(timeouts.apply(http_builder()?))
+}
+
+/// A response body read as it arrives, refused once it is over `max` bytes (never more than
+/// `max` plus one network piece is held).
+pub async fn read_capped(response: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    let mut pieces = response.bytes_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| BodyError::Read(crate::error_chain(&e.without_url())))?;
+        if body.len().saturating_add(piece.len()) > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(body)
+}
+
+/// Why [`read_capped`] gave no body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body is over the limit.
+    #[error("answer larger than {0} bytes")]
+    TooLarge(usize),
+    /// Reading it failed (a timeout, a reset connection).
+    #[error("reading the answer: {0}")]
+    Read(String),
 }
 
 /// `GET url` with [`http`] (what `reqwest::get` is elsewhere; used by the tests).

@@ -15,6 +15,19 @@ use futures_util::StreamExt;
 
 use attested_tdx::{AcceptedQuote, TdxAppraiser, UnixTime};
 
+use crate::tls::read_capped;
+
+/// The largest key configuration list read (`/ohttp-keys`, `/discover`): a list holds a few
+/// keys of at most a few hundred bytes each.
+pub const MAX_KEY_LIST_LEN: usize = 64 << 10;
+
+/// The largest `/attestation` answer read: a hex quote with its certification data (about
+/// 10 KB) or a Nitro document (about 10 KB), and a token, in JSON.
+pub const MAX_ATTESTATION_LEN: usize = 1 << 20;
+
+/// The most of an outer error body read (it is shown, never parsed).
+const MAX_ERROR_BODY_LEN: usize = 64 << 10;
+
 /// Why a transcription failed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -77,24 +90,32 @@ pub async fn verified_gateway_with<E: AsRef<Accepted>>(
     verify: impl FnOnce(&serde_json::Value) -> Result<E, BoxError>,
 ) -> Result<(Client, E), BoxError> {
     let base = base.trim_end_matches('/');
-    let keys = http
-        .get(format!("{base}/ohttp-keys"))
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    let attestation: serde_json::Value = http
-        .get(format!("{base}/attestation{query}"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let keys = read_capped(
+        http.get(format!("{base}/ohttp-keys"))
+            .send()
+            .await?
+            .error_for_status()?,
+        MAX_KEY_LIST_LEN,
+    )
+    .await?;
+    let attestation = fetch_attestation(http, &format!("{base}/attestation{query}")).await?;
     let verified = verify(&attestation)?;
     let client = Client::new(&keys, verified.as_ref())
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;
     Ok((client, verified))
+}
+
+/// `GET url`: the gateway's attestation JSON, read under [`MAX_ATTESTATION_LEN`].
+async fn fetch_attestation(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<serde_json::Value, BoxError> {
+    let body = read_capped(
+        http.get(url).send().await?.error_for_status()?,
+        MAX_ATTESTATION_LEN,
+    )
+    .await?;
+    Ok(serde_json::from_slice(&body)?)
 }
 
 /// The path of OpenAI-style transcription endpoints.
@@ -288,7 +309,9 @@ async fn read_chunked_answer(
     let status = reply.status();
     if !status.is_success() {
         let kind = content_type(&reply);
-        let body = reply.bytes().await.unwrap_or_default();
+        let body = read_capped(reply, MAX_ERROR_BODY_LEN)
+            .await
+            .unwrap_or_default();
         return Err(refuse_outer(status, kind.as_deref(), &body));
     }
     let mut plain = Vec::new();
@@ -417,10 +440,15 @@ pub async fn transcribe_one_shot(
     let (reply, pending) = post_encapsulated(http, url, client, inner, MEDIA_TYPE_REQUEST).await?;
     let status = reply.status();
     let kind = content_type(&reply);
-    let bytes = reply.bytes().await?;
     if !status.is_success() {
-        return Err(refuse_outer(status, kind.as_deref(), &bytes));
+        let body = read_capped(reply, MAX_ERROR_BODY_LEN)
+            .await
+            .unwrap_or_default();
+        return Err(refuse_outer(status, kind.as_deref(), &body));
     }
+    // A one-shot answer is one sealed message: as large as the chunked answers read.
+    let limit = usize::try_from(response_limits().max_total_len).unwrap_or(usize::MAX);
+    let bytes = read_capped(reply, limit.saturating_add(1 << 10)).await?;
     transcription_response(&pending.decapsulate(&bytes)?)
 }
 
@@ -492,7 +520,7 @@ pub async fn kms_client(
                 retries += 1;
                 tokio::time::sleep(KMS_PENDING_PAUSE).await;
             }
-            _ => break read_bounded(reply, MAX_LISTPUBKEYS_LEN).await?,
+            _ => break read_capped(reply, MAX_LISTPUBKEYS_LEN).await?,
         }
     };
     let key = trust.last_verified(&body, now)?;
@@ -512,7 +540,7 @@ pub async fn discover_client(
     appraiser: &TdxAppraiser,
 ) -> Result<(Client, AcceptedQuote), BoxError> {
     let origin = origin.trim_end_matches('/');
-    let hex_list = read_bounded(
+    let hex_list = read_capped(
         http.get(format!(
             "{origin}{}",
             attested_ohttp::azure::AZURE_DISCOVER_PATH
@@ -520,18 +548,12 @@ pub async fn discover_client(
         .send()
         .await?
         .error_for_status()?,
-        1 << 16,
+        MAX_KEY_LIST_LEN,
     )
     .await?;
     let keys = hex::decode(String::from_utf8_lossy(&hex_list).trim())
         .map_err(|_| "/discover is not hex")?;
-    let attestation: serde_json::Value = http
-        .get(format!("{origin}/attestation"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let attestation = fetch_attestation(http, &format!("{origin}/attestation")).await?;
     let quote = attestation
         .pointer("/evidence/quote")
         .and_then(|q| q.as_str())
@@ -543,20 +565,6 @@ pub async fn discover_client(
     let client = Client::new(&keys, verified.as_ref())
         .map_err(|e| format!("gateway key configuration refused: {e}"))?;
     Ok((client, verified))
-}
-
-/// Reads a response body, refused past `limit` bytes.
-async fn read_bounded(reply: reqwest::Response, limit: usize) -> Result<Vec<u8>, BoxError> {
-    let mut body = Vec::new();
-    let mut bytes = reply.bytes_stream();
-    while let Some(frame) = bytes.next().await {
-        let frame = frame?;
-        if body.len() + frame.len() > limit {
-            return Err(format!("answer larger than {limit} bytes").into());
-        }
-        body.extend_from_slice(&frame);
-    }
-    Ok(body)
 }
 
 /// The multipart transcription request as Microsoft's client builds it: origin form with an
@@ -606,7 +614,7 @@ pub async fn transcribe_azure_endpoint(
     let reply = request.body(enc).send().await?;
     let status = reply.status().as_u16();
     let limits = response_limits();
-    let body = read_bounded(
+    let body = read_capped(
         reply,
         usize::try_from(limits.max_total_len)
             .unwrap_or(usize::MAX)

@@ -26,16 +26,17 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
 use attested_examples::tdx_evidence::{TrustArgs, require_workload};
+use attested_examples::tls::HttpTimeouts;
 use attested_examples::whisper_client::{
     Transcription, Transport, azure_transcription_request, discover_client, kms_client,
     parse_outer_header, transcribe_azure_endpoint, transcribe_file, verified_gateway,
 };
-use attested_ohttp::{Client, client::Preference, kms::KmsTrust};
+use attested_ohttp::Client;
 use clap::Parser;
 
 #[derive(Parser)]
@@ -97,6 +98,10 @@ struct Args {
     /// The KMS service certificate (PEM) to pin.
     #[arg(long)]
     kms_cert: Option<std::path::PathBuf>,
+    /// Give up on any one exchange (keys, evidence, collateral, the transcription) after this
+    /// many seconds; connecting gives up after 10.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
 }
 
 /// Files smaller than this upload without a progress bar.
@@ -166,7 +171,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let http = attested_examples::tls::http()?;
+    let http = attested_examples::tls::http_with(HttpTimeouts {
+        total: Duration::from_secs(args.timeout),
+        ..HttpTimeouts::default()
+    })?;
     if let Some(endpoint) = &args.endpoint {
         return run_azure_endpoint(args, endpoint, &http).await;
     }
@@ -179,19 +187,7 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .trim_end_matches('/');
 
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
-        let trust = KmsTrust::from_pem(&std::fs::read(cert)?)?;
-        let body = http
-            .get(format!("{}/listpubkeys", kms.trim_end_matches('/')))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let verified = trust.verify_listpubkeys(&body, SystemTime::now())?;
-        eprintln!(
-            "KMS receipts verified for {} key(s)",
-            verified.configs().len()
-        );
-        Client::from_verified(&verified, &Preference::default())?
+        kms_keys(kms, cert).await?
     } else if args.nitro.enabled() {
         let policy = args
             .nitro
@@ -278,17 +274,7 @@ async fn run_azure_endpoint(
         .map(|h| parse_outer_header(h))
         .collect::<Result<Vec<_>, _>>()?;
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
-        let (client, key) = kms_client(kms, &std::fs::read(cert)?, SystemTime::now())
-            .await
-            .map_err(|e| e.to_string())?;
-        eprintln!(
-            "KMS receipt verified for key {} (entry {}, claims_digest {:?}); suite {:?}",
-            key.config().key_id(),
-            key.index(),
-            key.formula(),
-            client.suite()
-        );
-        client
+        kms_keys(kms, cert).await?
     } else {
         let url = reqwest::Url::parse(endpoint)?;
         let origin = url.origin().ascii_serialization();
@@ -336,4 +322,20 @@ async fn run_azure_endpoint(
         String::from_utf8_lossy(&answer.body)
     )
     .into())
+}
+
+/// Keys from the KMS at `kms` (its service certificate in the file `cert` is the only TLS root
+/// and verifies the receipts), the one way both modes take them.
+async fn kms_keys(kms: &str, cert: &std::path::Path) -> Result<Client, Box<dyn std::error::Error>> {
+    let (client, key) = kms_client(kms, &std::fs::read(cert)?, SystemTime::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "KMS receipt verified for key {} (entry {}, claims_digest {:?}); suite {:?}",
+        key.config().key_id(),
+        key.index(),
+        key.formula(),
+        client.suite()
+    );
+    Ok(client)
 }
