@@ -197,8 +197,12 @@ async fn deliver(reply: Reply, sent: Result<reqwest::Response, reqwest::Error>) 
         .collect();
     let fields = fields.iter().map(|(n, v)| (&n[..], &v[..]));
     if !reply.streams() {
-        let Ok(body) = response.bytes().await else {
-            return respond_error(reply, TargetError::Unavailable);
+        let body = match crate::tls::read_capped(response, reply.max_answer_len()).await {
+            Ok(body) => body,
+            Err(crate::tls::BodyError::TooLarge(_)) => {
+                return respond_error(reply, TargetError::TooLarge);
+            }
+            Err(_) => return respond_error(reply, TargetError::Unavailable),
         };
         return match reply.answer(status, fields, &body, &mut rand::rng()) {
             Ok(o) => outer(o),

@@ -330,3 +330,53 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
         405
     );
 }
+
+/// A target that answers a one-shot request with an endless body: the old gateway read it all
+/// into memory (`response.bytes()`) before sealing it; now it reads up to the core's
+/// `max_response_len` (8 MiB), answers inner 502, and its memory stays bounded.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_target_answer_is_refused_in_bounded_memory() {
+    use axum::body::{Body, Bytes};
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let flood = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            let piece = Bytes::from(vec![0x61; 1 << 20]);
+            let pieces = futures_util::stream::repeat_with(move || {
+                counter.fetch_add(piece.len(), Ordering::Relaxed);
+                Ok::<_, std::io::Error>(piece.clone())
+            });
+            Body::from_stream(pieces)
+        }
+    });
+    let target = serve_on_loopback(flood).await.unwrap();
+    let gateway = Running::start(
+        env!("CARGO_BIN_EXE_ohttp-gateway"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &target,
+            "--tee",
+            "sim",
+            "--suite",
+            "x25519-aes128gcm",
+        ],
+    );
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    let baseline = gateway.peak_rss_kib();
+    let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
+    assert_eq!(status, 502);
+    let peak = gateway.peak_rss_kib();
+    let growth = peak.saturating_sub(baseline);
+    println!(
+        "gateway peak RSS {baseline} KiB before, {peak} KiB after an endless target answer \
+         (+{growth} KiB; {} bytes sent by the target)",
+        sent.load(Ordering::Relaxed)
+    );
+    // The 8 MiB read and its buffers, never the endless rest.
+    assert!(growth < 64 * 1024, "the gateway grew by {growth} KiB");
+}

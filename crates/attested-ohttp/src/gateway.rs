@@ -97,6 +97,11 @@ pub struct GatewayPolicy {
     pub inner_limits: InnerLimits,
     /// Replay protection (RFC 9458 §6.5).
     pub replay: ReplayLimits,
+    /// The largest target answer sealed whole as one RFC 9458 message (a one-shot request's):
+    /// the caller reads the target's body up to [`Reply::max_answer_len`], and a longer
+    /// answer becomes an inner 502. Streamed (chunked) answers are sealed piece by piece and
+    /// never held.
+    pub max_response_len: usize,
 }
 
 impl Default for GatewayPolicy {
@@ -112,6 +117,7 @@ impl Default for GatewayPolicy {
             default_path: None,
             inner_limits: InnerLimits::default(),
             replay: ReplayLimits::default(),
+            max_response_len: 8 << 20,
         }
     }
 }
@@ -186,6 +192,8 @@ pub enum TargetError {
     Unavailable,
     /// The target did not answer in time (inner 504).
     Timeout,
+    /// The target's answer is longer than [`Reply::max_answer_len`] (inner 502).
+    TooLarge,
 }
 
 /// A decapsulated request that passed the policy: send `content` to `target`, then answer
@@ -223,6 +231,7 @@ pub struct Reply {
     context: ReplyContext,
     pad_to: usize,
     chunk_len: usize,
+    max_answer_len: usize,
 }
 
 #[derive(Debug)]
@@ -235,6 +244,8 @@ enum ReplyContext {
 impl Reply {
     /// Encapsulates the target's answer as an inner response with `status`, the forwardable
     /// ones of `fields` (hop-by-hop fields are dropped) and `content`.
+    /// Content longer than [`Reply::max_answer_len`] is refused with an inner 502
+    /// ([`TargetError::TooLarge`]).
     pub fn answer<'f>(
         self,
         status: u16,
@@ -242,6 +253,9 @@ impl Reply {
         content: &[u8],
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<OuterResponse> {
+        if content.len() > self.max_answer_len {
+            return self.respond(Err(TargetError::TooLarge), rng);
+        }
         let status = bhttp::StatusCode::try_from(status)
             .map_err(|_| Error::Bhttp("not a final status".into()))?;
         let mut message = bhttp::Message::response(status);
@@ -269,7 +283,7 @@ impl Reply {
     ) -> Result<OuterResponse> {
         let message = answer.unwrap_or_else(|e| {
             status_message(match e {
-                TargetError::Unavailable => 502,
+                TargetError::Unavailable | TargetError::TooLarge => 502,
                 TargetError::Timeout => 504,
             })
         });
@@ -309,6 +323,13 @@ impl Reply {
     /// one-shot ones are a single HPKE message.
     pub fn streams(&self) -> bool {
         !matches!(self.context, ReplyContext::OneShot(_))
+    }
+
+    /// The most content [`answer`](Self::answer) seals (the policy's `max_response_len`):
+    /// read the target's body up to this many bytes, and answer
+    /// [`TargetError::TooLarge`] past it rather than hold more.
+    pub fn max_answer_len(&self) -> usize {
+        self.max_answer_len
     }
 
     /// Starts streaming the target's answer as an indeterminate-length inner response with
@@ -654,6 +675,7 @@ impl Gateway {
             context,
             pad_to: self.policy.pad_responses_to,
             chunk_len: self.policy.response_chunk_len,
+            max_answer_len: self.policy.max_response_len,
         }
     }
 

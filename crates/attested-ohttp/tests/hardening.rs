@@ -317,3 +317,33 @@ fn thirty_hours_of_rotation_keep_clients_working() {
     // The ring holds only the second key now: the first was pruned.
     assert_eq!(gateway.ring().advertised(t).count(), 1);
 }
+
+/// A target (or whatever answers in its place) that sends a huge one-shot answer: the core
+/// seals at most `max_response_len` bytes of it whole, and refuses more with an inner 502,
+/// which the caller decides by reading the body up to `Reply::max_answer_len`.
+#[test]
+fn a_one_shot_answer_over_the_cap_becomes_an_inner_502() {
+    let (gw, client) = gateway_and_client(
+        Suite::X25519_AES128GCM,
+        "whisper",
+        GatewayPolicy {
+            max_response_len: 1000,
+            ..GatewayPolicy::default()
+        },
+    );
+    for (len, expected) in [(1000, 200), (1001, 502)] {
+        let (enc, pending) = client
+            .encapsulate(&request("whisper", b"/", &[]), &mut os_rng())
+            .unwrap();
+        let Inbound::Forward(forward) = gw.inbound("message/ohttp-req", &enc, now(), &mut os_rng())
+        else {
+            panic!("refused")
+        };
+        assert_eq!(forward.reply.max_answer_len(), 1000);
+        let outer = forward
+            .reply
+            .answer(200, [], &vec![0x61; len], &mut os_rng())
+            .unwrap();
+        assert_eq!(inner_status(pending, &outer), expected, "{len} bytes");
+    }
+}
