@@ -377,7 +377,17 @@ async fn chat(
         map.insert("stream".into(), stream.into());
     }
     let url = format!("{}/v1/chat/completions", state.backend);
-    let response = match state.http.post(&url).json(&body).send().await {
+    // The core's answer deadline covers the whole answer, its body included (reqwest's
+    // per-request timeout): a backend that stalls mid-answer ends it with an `error`.
+    let deadline = state.identity.limits().answer_deadline();
+    let response = match state
+        .http
+        .post(&url)
+        .timeout(deadline)
+        .json(&body)
+        .send()
+        .await
+    {
         Ok(response) if response.status().is_success() => response,
         _ => {
             let frames = session.error("backend unavailable").map_err(|_| ())?;

@@ -418,3 +418,40 @@ async fn the_client_caps_a_streamed_answer_in_size_and_time() {
     let error = chat.ask("talk", true, |_| {}).await.unwrap_err();
     assert!(error.to_string().contains("timed out"), "{error}");
 }
+
+/// A backend that sends the start of a streamed answer and then nothing, keeping the
+/// connection open: the relayed answer does not count as the client's silence, so before
+/// the core's answer deadline the session (one of `--max-sessions`) was held for ever and the
+/// client waited. Now the proxy ends the answer with an `error` once the deadline passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_stalls_mid_answer_ends_it_with_an_error_at_the_deadline() {
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(|| async {
+            let start = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(event(
+                "The start of an",
+            )))]);
+            axum::response::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(
+                    start.chain(futures_util::stream::pending()),
+                ))
+                .unwrap()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, app).into_future());
+    let proxy = proxy(&backend, &["--answer-timeout-ms", "1500"]);
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        stream_chat(&proxy, "tell me everything"),
+    )
+    .await
+    .expect("the answer never ended");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("The start of an"), "{stdout}");
+    assert!(!output.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("answer interrupted"), "{stderr}");
+}

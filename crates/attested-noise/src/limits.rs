@@ -20,17 +20,20 @@ pub struct ServerLimits {
     max_sessions: usize,
     handshake_timeout: Duration,
     idle_timeout: Duration,
+    answer_timeout: Duration,
     max_attestations_per_session: u32,
 }
 
 impl Default for ServerLimits {
-    /// 1,024 sessions at once; 10 s for the handshake; 5 minutes of silence; 4 attestations a
-    /// session (each may cost a fresh quote with per-session evidence).
+    /// 1,024 sessions at once; 10 s for the handshake; 5 minutes of silence; 5 minutes for
+    /// the backend's whole answer to one request; 4 attestations a session (each may cost a
+    /// fresh quote with per-session evidence).
     fn default() -> Self {
         Self {
             max_sessions: 1024,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(300),
+            answer_timeout: Duration::from_secs(300),
             max_attestations_per_session: 4,
         }
     }
@@ -65,6 +68,17 @@ impl ServerLimits {
         self
     }
 
+    /// The longest the backend may take over one chat request, from sending it to the last
+    /// piece of its answer. A streamed answer being relayed does not count as the client's
+    /// silence, so without this a backend that stalls mid-answer would hold the session (one
+    /// of [`ServerLimits::sessions`]) for ever; past it the session ends the answer with an
+    /// `error` ([`ServerSession::answer_interrupted`](crate::ServerSession::answer_interrupted)).
+    #[must_use]
+    pub fn answer_timeout(mut self, timeout: Duration) -> Self {
+        self.answer_timeout = timeout;
+        self
+    }
+
     /// How many `get_attestation` requests one session may make; later ones get an `error`.
     #[must_use]
     pub fn max_attestations_per_session(mut self, count: u32) -> Self {
@@ -85,6 +99,11 @@ impl ServerLimits {
     /// The idle timeout: close the session when no frame has arrived for this long.
     pub fn idle_deadline(&self) -> Duration {
         self.idle_timeout
+    }
+
+    /// The answer timeout: stop waiting for the backend's answer to one request after this.
+    pub fn answer_deadline(&self) -> Duration {
+        self.answer_timeout
     }
 
     /// The attestation limit of one session.

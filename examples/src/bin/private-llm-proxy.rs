@@ -1,6 +1,6 @@
 //! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]
 //! [--ita-url https://... --ita-api-key-file FILE] [--max-sessions N] [--handshake-timeout-ms MS]
-//! [--idle-timeout-ms MS] [--max-attestations-per-session N]`: an LLM proxy that clients reach
+//! [--idle-timeout-ms MS] [--answer-timeout-ms MS] [--max-attestations-per-session N]`: an LLM proxy that clients reach
 //! over a Noise session bound to the TEE's attestation, optionally with an Intel Trust Authority
 //! token for its quote.
 //!
@@ -35,7 +35,11 @@ use attested_noise::{Profile, ServerLimits};
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "An LLM proxy behind a Noise session bound to TEE attestation")]
+#[command(
+    name = "private-llm-proxy",
+    version,
+    about = "An LLM proxy behind a Noise session bound to TEE attestation"
+)]
 struct Args {
     /// Address to listen on, for example 127.0.0.1:8080 (port 0: any free port).
     #[arg(long)]
@@ -77,6 +81,9 @@ struct Args {
     /// Milliseconds a session may go without a frame from its client.
     #[arg(long, default_value_t = millis(ServerLimits::default().idle_deadline()))]
     idle_timeout_ms: u64,
+    /// Milliseconds the backend may take over one chat request, its whole answer included.
+    #[arg(long, default_value_t = millis(ServerLimits::default().answer_deadline()))]
+    answer_timeout_ms: u64,
     /// `get_attestation` requests one session may make.
     #[arg(long, default_value_t = ServerLimits::default().attestations_per_session())]
     max_attestations_per_session: u32,
@@ -130,6 +137,7 @@ async fn main() -> Result<(), attested_noise::BoxError> {
                 .max_sessions(args.max_sessions)
                 .handshake_timeout(Duration::from_millis(args.handshake_timeout_ms))
                 .idle_timeout(Duration::from_millis(args.idle_timeout_ms))
+                .answer_timeout(Duration::from_millis(args.answer_timeout_ms))
                 .max_attestations_per_session(args.max_attestations_per_session),
             noise_key: None,
         },
