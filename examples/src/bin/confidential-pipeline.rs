@@ -32,7 +32,11 @@ const GATEWAY_SIM_MRTD: [u8; 48] = [0x6f; 48];
 const PROXY_SIM_MRTD: [u8; 48] = [0x5a; 48];
 
 #[derive(Parser)]
-#[command(about = "Attested transcription and chat, end to end, in one process")]
+#[command(
+    name = "confidential-pipeline",
+    version,
+    about = "Attested transcription and chat, end to end, in one process"
+)]
 struct Args {
     /// Audio to transcribe (default: a generated one-second WAV).
     #[arg(long)]

@@ -9,7 +9,11 @@ use attested_examples::mock_llm;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "A deterministic OpenAI-compatible chat endpoint for tests")]
+#[command(
+    name = "mock-llm",
+    version,
+    about = "A deterministic OpenAI-compatible chat endpoint for tests"
+)]
 struct Args {
     /// Address to listen on, for example 127.0.0.1:0.
     #[arg(long)]

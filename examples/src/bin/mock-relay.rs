@@ -11,7 +11,11 @@ use attested_examples::mock_relay::{self, RelayOptions};
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Test stand-in for an OHTTP relay in front of one gateway (NOT production)")]
+#[command(
+    name = "mock-relay",
+    version,
+    about = "Test stand-in for an OHTTP relay in front of one gateway (NOT production)"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8444")]

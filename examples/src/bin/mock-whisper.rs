@@ -6,7 +6,11 @@ use attested_examples::mock_whisper;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Deterministic mock of a Whisper transcription endpoint")]
+#[command(
+    name = "mock-whisper",
+    version,
+    about = "Deterministic mock of a Whisper transcription endpoint"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9000")]

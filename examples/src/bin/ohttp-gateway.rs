@@ -54,7 +54,11 @@ enum DialectArg {
 }
 
 #[derive(Parser)]
-#[command(about = "Attested Oblivious HTTP gateway")]
+#[command(
+    name = "ohttp-gateway",
+    version,
+    about = "Attested Oblivious HTTP gateway"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]

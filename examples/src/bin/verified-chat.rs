@@ -19,7 +19,11 @@ use attested_noise::{Appraiser, BoxError, Config, Profile};
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Chat with a private-LLM proxy after verifying its attestation")]
+#[command(
+    name = "verified-chat",
+    version,
+    about = "Chat with a private-LLM proxy after verifying its attestation"
+)]
 struct Args {
     /// The proxy, for example http://127.0.0.1:8080.
     #[arg(long)]

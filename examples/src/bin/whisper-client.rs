@@ -40,7 +40,11 @@ use attested_ohttp::Client;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Transcribe audio through an attested OHTTP gateway")]
+#[command(
+    name = "whisper-client",
+    version,
+    about = "Transcribe audio through an attested OHTTP gateway"
+)]
 struct Args {
     /// Gateway base URL (serves /ohttp-keys, /attestation, /collateral, /gateway).
     #[arg(long, required_unless_present_any = ["endpoint", "relay"], conflicts_with = "relay")]
