@@ -13,6 +13,7 @@ pub mod nitro_evidence;
 pub mod noise_demo;
 pub mod ohttp_gateway;
 pub mod pipeline;
+pub mod serve;
 pub mod tdx_evidence;
 pub mod tdx_verify_cli;
 pub mod test_tls;

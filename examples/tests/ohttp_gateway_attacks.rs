@@ -380,3 +380,58 @@ async fn an_endless_target_answer_is_refused_in_bounded_memory() {
     // The 8 MiB read and its buffers, never the endless rest.
     assert!(growth < 64 * 1024, "the gateway grew by {growth} KiB");
 }
+
+/// Slowloris: connections that send a request head a byte at a time, and connections that
+/// send nothing. `axum::serve` waited for a head for ever and accepted every connection, so
+/// each one held a task and a file descriptor for as long as the attacker liked; now a head
+/// must arrive within `--header-timeout-ms`, and connections over `--max-connections` are
+/// closed at once. A client that behaves is served once the slow ones are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_surplus_connections_are_closed() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    let (_whisper, gateway) = servers(&["--max-connections", "8", "--header-timeout-ms", "1000"]);
+    let url = gateway.url();
+    let addr = url.trim_start_matches("http://").to_owned();
+
+    // Eight slow heads fill the server; each trickles a byte every 100 ms.
+    let mut slow = Vec::new();
+    for _ in 0..8 {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream
+            .write_all(b"GET /ohttp-keys HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            for _ in 0..600 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                if stream.write_all(b"X").await.is_err() {
+                    return started.elapsed();
+                }
+            }
+            panic!("a slow head was still being read after 60 s");
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // A ninth connection is closed before anything is read from it.
+    let mut surplus = TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), surplus.read(&mut buf))
+        .await
+        .expect("the surplus connection was kept open");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+
+    // Every slow head is cut off (its writes fail once the server closed it).
+    for task in slow {
+        let held = task.await.unwrap();
+        assert!(held < std::time::Duration::from_secs(30), "held {held:?}");
+    }
+    // And a well-behaved client is served.
+    let keys = attested_examples::tls::get(format!("{url}/ohttp-keys"))
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200);
+}

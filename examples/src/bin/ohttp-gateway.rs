@@ -113,6 +113,9 @@ struct Args {
     /// that before, and requests to it are accepted a twenty-fourth longer.
     #[arg(long, default_value_t = 24 * 3600)]
     key_lifetime: u64,
+    /// Connection limits of the HTTP server.
+    #[command(flatten)]
+    connections: attested_examples::serve::ConnectionArgs,
 }
 
 #[tokio::main]
@@ -181,6 +184,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?,
         args.target
     );
-    axum::serve(listener, app).await?;
+    attested_examples::serve::serve(listener, app, args.connections.limits()).await?;
     Ok(())
 }

@@ -87,6 +87,9 @@ struct Args {
     /// `get_attestation` requests one session may make.
     #[arg(long, default_value_t = ServerLimits::default().attestations_per_session())]
     max_attestations_per_session: u32,
+    /// Connection limits of the HTTP server.
+    #[command(flatten)]
+    connections: attested_examples::serve::ConnectionArgs,
 }
 
 fn millis(duration: std::time::Duration) -> u64 {
@@ -146,6 +149,6 @@ async fn main() -> Result<(), attested_noise::BoxError> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let addr: SocketAddr = listener.local_addr()?;
     println!("listening on {addr}");
-    axum::serve(listener, app).await?;
+    attested_examples::serve::serve(listener, app, args.connections.limits()).await?;
     Ok(())
 }
