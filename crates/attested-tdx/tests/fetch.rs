@@ -126,10 +126,12 @@ fn serve_with(
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
             head.push_str("\r\n");
+            // Counted before the answer goes out: the client may read it and return before
+            // this thread runs again, so counting after writing raced with the assertions.
+            served2.fetch_add(1, Ordering::SeqCst);
             stream.write_all(head.as_bytes()).unwrap();
             stream.write_all(&body).unwrap();
             stream.flush().unwrap();
-            served2.fetch_add(1, Ordering::SeqCst);
         }
     });
     Server {

@@ -85,7 +85,7 @@ pub struct Verifier {
 #[derive(Debug)]
 struct SeenPlatform {
     pck_chain_pem: Vec<u8>,
-    qe_report: [u8; 384],
+    qe_report: [u8; crate::parse::ENCLAVE_REPORT_LEN],
     qe_report_signature: [u8; 64],
     attestation_key: [u8; 64],
     qe_auth_data: Vec<u8>,
@@ -648,7 +648,7 @@ fn qe_report_fields<'a>(quote: &Quote<'a>) -> QeReportFields<'a> {
 /// attestation key type are what parsing guarantees; the QE vendor is not (a parser reads any
 /// vendor's quote).
 fn check_header(quote: &Quote<'_>) -> Result<(), VerifyError> {
-    if quote.header().qe_vendor_id() != &crate::parse::INTEL_QE_VENDOR_ID {
+    if !quote.header().is_intel_qe() {
         return Err(VerifyError::UnsupportedQuote(format!(
             "QE vendor {} is not Intel",
             hex::encode(quote.header().qe_vendor_id())
@@ -797,22 +797,12 @@ fn verify_collateral(
     )?;
     window.narrow(pck_crl.this_update, pck_crl.next_update);
 
-    if !ecdsa.verify(
-        &tcb_signer.public_key,
-        &collateral.tcb_info,
-        EcdsaSig::Fixed(&collateral.tcb_info_signature),
-    ) {
-        return Err(VerifyError::BadSignature {
-            item: Item::TcbInfo,
-        });
+    let tcb_info = SignedItem {
+        item: Item::TcbInfo,
+        body: &collateral.tcb_info,
+        signature: &collateral.tcb_info_signature,
     }
-    let tcb_info = TcbInfo::parse(&collateral.tcb_info)?;
-    check_window(
-        Item::TcbInfo,
-        tcb_info.issue_date,
-        tcb_info.next_update,
-        now,
-    )?;
+    .verify(&tcb_signer, ecdsa, TcbInfo::parse, now)?;
     window.narrow(tcb_info.issue_date, tcb_info.next_update);
 
     // Intel signs both with one certificate: its chain is verified once.
@@ -832,22 +822,12 @@ fn verify_collateral(
         window.narrow(qe_signer_storage.not_before, qe_signer_storage.not_after);
         &qe_signer_storage
     };
-    if !ecdsa.verify(
-        &qe_signer.public_key,
-        &collateral.qe_identity,
-        EcdsaSig::Fixed(&collateral.qe_identity_signature),
-    ) {
-        return Err(VerifyError::BadSignature {
-            item: Item::QeIdentity,
-        });
+    let qe_identity = SignedItem {
+        item: Item::QeIdentity,
+        body: &collateral.qe_identity,
+        signature: &collateral.qe_identity_signature,
     }
-    let qe_identity = QeIdentity::parse(&collateral.qe_identity)?;
-    check_window(
-        Item::QeIdentity,
-        qe_identity.issue_date,
-        qe_identity.next_update,
-        now,
-    )?;
+    .verify(qe_signer, ecdsa, QeIdentity::parse, now)?;
     window.narrow(qe_identity.issue_date, qe_identity.next_update);
 
     Ok(VerifiedCollateral {
@@ -861,6 +841,54 @@ fn verify_collateral(
         valid_from: window.from,
         valid_until: window.until,
     })
+}
+
+/// A JSON collateral item Intel signs with the TCB signing key (TCB Info, QE Identity).
+struct SignedItem<'a> {
+    item: Item,
+    body: &'a [u8],
+    signature: &'a [u8; 64],
+}
+
+/// What a [`SignedItem`] parses to: it carries its issueDate..nextUpdate window.
+trait Issued {
+    fn issued(&self) -> (UnixTime, UnixTime);
+}
+
+impl Issued for TcbInfo {
+    fn issued(&self) -> (UnixTime, UnixTime) {
+        (self.issue_date, self.next_update)
+    }
+}
+
+impl Issued for QeIdentity {
+    fn issued(&self) -> (UnixTime, UnixTime) {
+        (self.issue_date, self.next_update)
+    }
+}
+
+impl SignedItem<'_> {
+    /// The item's signature by `signer`, then `parse` (only signed bytes are parsed), then
+    /// its window at `now`.
+    fn verify<T: Issued>(
+        self,
+        signer: &Cert,
+        ecdsa: &Signatures,
+        parse: fn(&[u8]) -> Result<T, VerifyError>,
+        now: UnixTime,
+    ) -> Result<T, VerifyError> {
+        if !ecdsa.verify(
+            &signer.public_key,
+            self.body,
+            EcdsaSig::Fixed(self.signature),
+        ) {
+            return Err(VerifyError::BadSignature { item: self.item });
+        }
+        let parsed = parse(self.body)?;
+        let (from, until) = parsed.issued();
+        check_window(self.item, from, until, now)?;
+        Ok(parsed)
+    }
 }
 
 struct Window {
