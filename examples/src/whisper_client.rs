@@ -44,12 +44,7 @@ pub fn is_key_problem(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Refuses an unsuccessful outer response, as a [`KeyProblem`] when it is one.
 fn refuse_outer(status: reqwest::StatusCode, content_type: Option<&str>, body: &[u8]) -> BoxError {
-    let problem = content_type == Some(attested_ohttp::gateway::MEDIA_TYPE_PROBLEM)
-        && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|p| {
-            p.get("type").and_then(serde_json::Value::as_str)
-                == Some(attested_ohttp::gateway::PROBLEM_TYPE_OHTTP_KEY)
-        });
-    if problem {
+    if attested_ohttp::client::is_key_problem(status.as_u16(), content_type, body) {
         return Box::new(KeyProblem);
     }
     format!("gateway answered {status}").into()

@@ -219,3 +219,51 @@ impl hpke::rand_core::TryRng for NoRng {
 }
 
 impl hpke::rand_core::TryCryptoRng for NoRng {}
+
+/// Whether an outer response is RFC 9458 §5.3's key problem: `400` with an
+/// `application/problem+json` body of type [`PROBLEM_TYPE_OHTTP_KEY`]. The gateway no longer
+/// (or does not yet) hold the key configuration the request used, as after a rotation: fetch
+/// the key configuration and the evidence binding it again, and retry once. Media type
+/// parameters and case are ignored; any other answer is not the key problem.
+///
+/// [`PROBLEM_TYPE_OHTTP_KEY`]: crate::gateway::PROBLEM_TYPE_OHTTP_KEY
+pub fn is_key_problem(status: u16, content_type: Option<&str>, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Problem<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    let media_type = content_type
+        .and_then(|value| value.split(';').next())
+        .map(str::trim);
+    status == 400
+        && media_type.is_some_and(|t| t.eq_ignore_ascii_case(crate::gateway::MEDIA_TYPE_PROBLEM))
+        && serde_json::from_slice::<Problem<'_>>(body).is_ok_and(|problem| {
+            problem.kind.as_deref() == Some(crate::gateway::PROBLEM_TYPE_OHTTP_KEY)
+        })
+}
+
+#[cfg(test)]
+mod key_problem_tests {
+    use super::is_key_problem;
+    use crate::gateway::{MEDIA_TYPE_PROBLEM, OuterResponse};
+
+    #[test]
+    fn the_gateways_key_problem_is_recognized_and_nothing_else() {
+        let problem = OuterResponse::key_problem();
+        let body = &problem.body[..];
+        assert!(is_key_problem(problem.status, problem.content_type, body));
+        assert!(is_key_problem(
+            400,
+            Some("Application/Problem+JSON; charset=utf-8"),
+            body
+        ));
+        assert!(!is_key_problem(401, problem.content_type, body));
+        assert!(!is_key_problem(400, Some("application/json"), body));
+        assert!(!is_key_problem(400, None, body));
+        let other = br#"{"type": "https://example.com/other"}"#;
+        assert!(!is_key_problem(400, Some(MEDIA_TYPE_PROBLEM), other));
+        assert!(!is_key_problem(400, Some(MEDIA_TYPE_PROBLEM), b"not json"));
+        assert!(!is_key_problem(400, Some(MEDIA_TYPE_PROBLEM), b"{}"));
+    }
+}
