@@ -16,7 +16,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use attested_token::nitro::{NITRO_MAX_NONCE_LEN, NitroAppraiser, NitroPolicy, NitroVerifier};
+use attested_token::nitro::{
+    NITRO_MAX_NONCE_LEN, NitroAppraiser, NitroPolicy, NitroVerifier, PcrPin, PcrPinError,
+};
 use attested_token::sim::{SimEnclave, SimIssuer};
 use attested_token::x509::TrustRoots;
 use attested_types::{Accepted, UnixTime};
@@ -213,8 +215,8 @@ impl NitroTrustArgs {
         } else {
             NitroPolicy::new()
         };
-        for (index, value) in self.expected_pcrs()? {
-            policy = policy.expect_pcr(index, &value);
+        for pin in self.expected_pcrs()? {
+            policy = policy.expect_pcr_pin(&pin);
         }
         match policy.identifies_workload() {
             Err(missing) if !policy.accepts_any_workload() => {
@@ -269,33 +271,21 @@ impl NitroTrustArgs {
 }
 
 impl NitroTrustArgs {
-    /// The PCRs `--expect-pcr0` and `--expect-pcr` name, as (index, value).
-    fn expected_pcrs(&self) -> Result<Vec<(u8, Vec<u8>)>, NitroEvidenceError> {
-        let usage = |text: &str, why: &str| NitroEvidenceError::Usage(format!("{text}: {why}"));
-        let pcr0 = self.expect_pcr0.iter().map(|hex| (0, hex.as_str()));
+    /// The PCRs `--expect-pcr0` and `--expect-pcr` name (attested-token's [`PcrPin`]).
+    fn expected_pcrs(&self) -> Result<Vec<PcrPin>, NitroEvidenceError> {
+        let usage =
+            |text: &str, why: PcrPinError| NitroEvidenceError::Usage(format!("{text}: {why}"));
+        let pcr0 = self.expect_pcr0.iter().map(|text| {
+            hex::decode(text.trim())
+                .map_err(|_| PcrPinError::Value)
+                .and_then(|value| PcrPin::new(0, value))
+                .map_err(|e| usage(text, e))
+        });
         let named = self
             .expect_pcr
             .iter()
-            .map(|pair| {
-                let (index, hex) = pair
-                    .split_once('=')
-                    .ok_or_else(|| usage(pair, "--expect-pcr takes INDEX=HEX"))?;
-                let index = index
-                    .trim()
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|&i| i < 32)
-                    .ok_or_else(|| usage(pair, "the PCR index is not 0..31"))?;
-                Ok((index, hex))
-            })
-            .collect::<Result<Vec<_>, NitroEvidenceError>>()?;
-        pcr0.chain(named)
-            .map(|(index, text)| {
-                let value = hex::decode(text.trim())
-                    .map_err(|_| usage(text, "the expected PCR value is not hex"))?;
-                Ok((index, value))
-            })
-            .collect()
+            .map(|text| text.parse::<PcrPin>().map_err(|e| usage(text, e)));
+        pcr0.chain(named).collect()
     }
 }
 
@@ -442,15 +432,25 @@ mod tests {
             expect_pcr: pcrs.iter().map(|p| (*p).to_owned()).collect(),
             ..NitroTrustArgs::default()
         };
-        let pcrs = args(Some("aa"), &["8=0b0c", " 2 = 01 "])
+        let (aa, bb, cc) = ("aa".repeat(48), "bb".repeat(32), "cc".repeat(64));
+        let pcrs = args(Some(&aa), &[&format!("8={bb}"), &format!(" 2 = {cc} ")])
             .expected_pcrs()
             .unwrap();
+        let pins: Vec<(u8, Vec<u8>)> = pcrs
+            .iter()
+            .map(|p| (p.index(), p.value().to_vec()))
+            .collect();
         assert_eq!(
-            pcrs,
-            vec![(0, vec![0xaa]), (8, vec![0x0b, 0x0c]), (2, vec![0x01])]
+            pins,
+            vec![
+                (0, vec![0xaa; 48]),
+                (8, vec![0xbb; 32]),
+                (2, vec![0xcc; 64])
+            ]
         );
         assert!(args(None, &["2=01"]).enabled());
-        for bad in ["2", "32=00", "x=00", "1=zz"] {
+        let short = format!("1={}", "00".repeat(20));
+        for bad in ["2", "32=00", "x=00", "1=zz", short.as_str()] {
             let error = args(None, &[bad]).expected_pcrs().unwrap_err();
             assert!(
                 matches!(error, NitroEvidenceError::Usage(_)),
@@ -466,7 +466,9 @@ mod tests {
             expect_pcr: pcrs.iter().map(|p| (*p).to_owned()).collect(),
             ..NitroTrustArgs::default()
         };
-        for pcrs in [&[][..], &["1=00"][..], &["3=00", "4=00"][..]] {
+        let pin = |index: u8| format!("{index}={}", "00".repeat(48));
+        let (p0, p1, p2, p3, p4, p8) = (pin(0), pin(1), pin(2), pin(3), pin(4), pin(8));
+        for pcrs in [&[][..], &[p1.as_str()][..], &[p3.as_str(), p4.as_str()][..]] {
             let error = args(pcrs).policy(false).unwrap_err();
             assert!(matches!(error, NitroEvidenceError::Usage(_)), "{error}");
             assert!(
@@ -474,7 +476,11 @@ mod tests {
                 "{error}"
             );
         }
-        for pcrs in [&["0=00"][..], &["2=00"][..], &["8=00", "1=00"][..]] {
+        for pcrs in [
+            &[p0.as_str()][..],
+            &[p2.as_str()][..],
+            &[p8.as_str(), p1.as_str()][..],
+        ] {
             assert!(!args(pcrs).policy(false).unwrap().accepts_any_workload());
         }
         assert!(args(&[]).policy(true).unwrap().accepts_any_workload());

@@ -507,6 +507,64 @@ impl NitroVerifier {
 /// role and instance ID) say where an enclave runs, not what it runs.
 pub const NITRO_WORKLOAD_PCRS: [u8; 3] = [0, 2, 8];
 
+/// An expected PCR value, written `INDEX=HEX` (INDEX 0 to 31, the value 32, 48 or 64 bytes of
+/// hex, as Nitro measures with SHA-256, SHA-384 or SHA-512): what a client's `--expect-pcr`
+/// pins with [`NitroPolicy::expect_pcr_pin`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PcrPin {
+    index: u8,
+    value: Vec<u8>,
+}
+
+/// Why a text is not a [`PcrPin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PcrPinError {
+    /// Not `INDEX=HEX`.
+    #[error("not INDEX=HEX")]
+    NotPin,
+    /// The index is not a number from 0 to 31.
+    #[error("the PCR index is not 0..31")]
+    Index,
+    /// The value is not 32, 48 or 64 bytes of hex.
+    #[error("the expected PCR value is not 32, 48 or 64 bytes of hex")]
+    Value,
+}
+
+impl PcrPin {
+    /// PCR `index` is `value`.
+    pub fn new(index: u8, value: Vec<u8>) -> Result<Self, PcrPinError> {
+        if usize::from(index) >= MAX_PCRS {
+            return Err(PcrPinError::Index);
+        }
+        if ![32, 48, 64].contains(&value.len()) {
+            return Err(PcrPinError::Value);
+        }
+        Ok(Self { index, value })
+    }
+
+    /// Which PCR, 0 to 31.
+    pub fn index(&self) -> u8 {
+        self.index
+    }
+
+    /// The expected value.
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+}
+
+impl core::str::FromStr for PcrPin {
+    type Err = PcrPinError;
+
+    fn from_str(text: &str) -> Result<Self, PcrPinError> {
+        let (index, value) = text.split_once('=').ok_or(PcrPinError::NotPin)?;
+        let index = index.trim().parse::<u8>().map_err(|_| PcrPinError::Index)?;
+        let value = hex::decode(value.trim()).map_err(|_| PcrPinError::Value)?;
+        Self::new(index, value)
+    }
+}
+
 /// What a verified Nitro document must say. By default debug documents (PCR0..2 all zero) are
 /// refused. Pinned values (PCRs, nonce, user data, public key) are compared in constant time.
 ///
@@ -571,6 +629,11 @@ impl NitroPolicy {
     pub fn expect_pcr(mut self, index: u8, value: &[u8]) -> Self {
         self.pcrs.insert(index, value.to_vec());
         self
+    }
+
+    /// Requires what `pin` says ([`NitroPolicy::expect_pcr`] with its index and value).
+    pub fn expect_pcr_pin(self, pin: &PcrPin) -> Self {
+        self.expect_pcr(pin.index, &pin.value)
     }
 
     /// Requires this nonce.
@@ -740,6 +803,23 @@ mod tests {
 
     fn now() -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(TS_MS + 1000)
+    }
+
+    #[test]
+    fn pcr_pins_parse_index_and_value_and_refuse_the_rest() {
+        let pin: PcrPin = format!(" 2 = {}", "ab".repeat(48)).parse().unwrap();
+        assert_eq!((pin.index(), pin.value()), (2, &[0xab; 48][..]));
+        for (text, error) in [
+            ("2", PcrPinError::NotPin),
+            ("32=00", PcrPinError::Index),
+            ("x=00", PcrPinError::Index),
+            ("1=zz", PcrPinError::Value),
+            ("1=0011", PcrPinError::Value),
+        ] {
+            assert_eq!(text.parse::<PcrPin>(), Err(error), "{text}");
+        }
+        let sixty_four: PcrPin = format!("31={}", "00".repeat(64)).parse().unwrap();
+        assert_eq!(sixty_four.index(), 31);
     }
 
     #[test]
