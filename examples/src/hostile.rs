@@ -242,3 +242,25 @@ impl ReplayingHost {
         Ok(recorded.insert(attestation).clone())
     }
 }
+
+/// A server (a target, a gateway, a relay in its place) that answers every request with an
+/// endless body, 1 MiB pieces as fast as they are read, on loopback: its URL and the count of
+/// bytes it has sent (what the reader took, plus what the socket buffers hold).
+pub async fn serve_endless_answers()
+-> std::io::Result<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sent = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let app = Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            let piece = Bytes::from(vec![0x61; 1 << 20]);
+            let pieces = futures_util::stream::repeat_with(move || {
+                counter.fetch_add(piece.len(), Ordering::Relaxed);
+                Ok::<_, std::io::Error>(piece.clone())
+            });
+            axum::body::Body::from_stream(pieces)
+        }
+    });
+    Ok((crate::pipeline::serve_on_loopback(app).await?, sent))
+}

@@ -337,34 +337,10 @@ async fn the_gateway_rotates_and_requotes_its_keys() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_target_answer_is_refused_in_bounded_memory() {
-    use axum::body::{Body, Bytes};
-    let sent = Arc::new(AtomicUsize::new(0));
-    let counter = sent.clone();
-    let flood = axum::Router::new().fallback(move || {
-        let counter = counter.clone();
-        async move {
-            let piece = Bytes::from(vec![0x61; 1 << 20]);
-            let pieces = futures_util::stream::repeat_with(move || {
-                counter.fetch_add(piece.len(), Ordering::Relaxed);
-                Ok::<_, std::io::Error>(piece.clone())
-            });
-            Body::from_stream(pieces)
-        }
-    });
-    let target = serve_on_loopback(flood).await.unwrap();
-    let gateway = Running::start(
-        env!("CARGO_BIN_EXE_ohttp-gateway"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--target",
-            &target,
-            "--tee",
-            "sim",
-            "--suite",
-            "x25519-aes128gcm",
-        ],
-    );
+    let (target, sent) = attested_examples::hostile::serve_endless_answers()
+        .await
+        .unwrap();
+    let gateway = common::gateway_before(&target, &["--suite", "x25519-aes128gcm"]);
     let url = gateway.url();
     let client = client_of(&url).await;
     let baseline = gateway.peak_rss_kib();

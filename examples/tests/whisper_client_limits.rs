@@ -5,9 +5,6 @@
 use std::process::Output;
 use std::time::Duration;
 
-use attested_examples::pipeline::serve_on_loopback;
-use axum::body::{Body, Bytes};
-
 /// Runs whisper-client against `gateway` with a small audio file, past the workload rule
 /// (`--allow-any-workload`: the refusal under test comes before any evidence is judged).
 async fn whisper_client(gateway: &str, extra: &[&str]) -> Output {
@@ -32,20 +29,9 @@ async fn whisper_client(gateway: &str, extra: &[&str]) -> Output {
 /// its cap for what it reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_answer_is_refused_at_the_cap() {
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = sent.clone();
-    let flood = axum::Router::new().fallback(move || {
-        let counter = counter.clone();
-        async move {
-            let piece = Bytes::from(vec![0x01; 1 << 20]);
-            let pieces = futures_util::stream::repeat_with(move || {
-                counter.fetch_add(piece.len(), std::sync::atomic::Ordering::Relaxed);
-                Ok::<_, std::io::Error>(piece.clone())
-            });
-            Body::from_stream(pieces)
-        }
-    });
-    let gateway = serve_on_loopback(flood).await.unwrap();
+    let (gateway, sent) = attested_examples::hostile::serve_endless_answers()
+        .await
+        .unwrap();
     for (path, extra, cap) in [
         ("/collateral", &[][..], 4 << 20),
         (

@@ -131,17 +131,7 @@ fn a_field_flood_is_refused_by_the_head_and_field_limits() {
 /// `Date` outside the window is refused, so a replay after the window fails too.
 #[test]
 fn a_replayed_request_is_refused() {
-    let (gw, client) = gateway_and_client(
-        Suite::X25519_AES128GCM,
-        "whisper",
-        GatewayPolicy {
-            replay: ReplayLimits {
-                window: Duration::from_secs(30),
-                capacity: 1000,
-            },
-            ..GatewayPolicy::default()
-        },
-    );
+    let (gw, client) = replay_gateway();
     let date = httpdate_of(now());
     let (enc, pending) = client
         .encapsulate(&request("whisper", b"/", &[("date", &date)]), &mut os_rng())
@@ -188,17 +178,7 @@ fn a_replayed_request_is_refused() {
 /// later time: while remembered as seen (bare 400), once forgotten for its `Date` (inner 400).
 #[test]
 fn a_request_dated_ahead_is_never_served_twice() {
-    let (gw, client) = gateway_and_client(
-        Suite::X25519_AES128GCM,
-        "whisper",
-        GatewayPolicy {
-            replay: ReplayLimits {
-                window: Duration::from_secs(30),
-                capacity: 1000,
-            },
-            ..GatewayPolicy::default()
-        },
-    );
+    let (gw, client) = replay_gateway();
     let ahead = httpdate_of(now() + Duration::from_secs(7));
     let (enc, pending) = client
         .encapsulate(
@@ -227,6 +207,21 @@ fn a_request_dated_ahead_is_never_served_twice() {
         let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
         assert_eq!(outer, OuterResponse::bare(400), "replayed after {later} s");
     }
+}
+
+/// A gateway remembering requests over a 30-second window (and its quarter), and a client.
+fn replay_gateway() -> (attested_ohttp::Gateway, Client) {
+    gateway_and_client(
+        Suite::X25519_AES128GCM,
+        "whisper",
+        GatewayPolicy {
+            replay: ReplayLimits {
+                window: Duration::from_secs(30),
+                capacity: 1000,
+            },
+            ..GatewayPolicy::default()
+        },
+    )
 }
 
 fn httpdate_of(t: SystemTime) -> String {

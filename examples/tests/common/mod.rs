@@ -209,18 +209,22 @@ pub(crate) fn gateway_before_mock_whisper(extra: &[&str]) -> (Running, Running) 
         env!("CARGO_BIN_EXE_mock-whisper"),
         &["--listen", "127.0.0.1:0"],
     );
-    let target = whisper.url();
+    let gateway = gateway_before(&whisper.url(), extra);
+    (whisper, gateway)
+}
+
+/// An `ohttp-gateway` (simulated TDX) in front of `target`, with `extra` flags.
+pub(crate) fn gateway_before(target: &str, extra: &[&str]) -> Running {
     let mut args = vec![
         "--listen",
         "127.0.0.1:0",
         "--target",
-        &target,
+        target,
         "--tee",
         "sim",
     ];
     args.extend_from_slice(extra);
-    let gateway = Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args);
-    (whisper, gateway)
+    Running::start(env!("CARGO_BIN_EXE_ohttp-gateway"), &args)
 }
 
 /// A test CA saved to a file for `SSL_CERT_FILE`, and an empty directory for `SSL_CERT_DIR`, so
