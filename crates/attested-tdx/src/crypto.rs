@@ -175,15 +175,21 @@ pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 mod tests {
     use super::*;
 
-    /// A key pair made from a fixed scalar, and an RFC 6979 (deterministic) signature.
-    fn vector() -> (Vec<u8>, Vec<u8>, [u8; 64]) {
-        use p256::ecdsa::signature::Signer as _;
+    /// A signing key made from a fixed scalar, and its uncompressed SEC1 public key.
+    fn fixed_key() -> (p256::ecdsa::SigningKey, Vec<u8>) {
         let signing = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
         let key = signing
             .verifying_key()
             .to_sec1_point(false)
             .as_bytes()
             .to_vec();
+        (signing, key)
+    }
+
+    /// [`fixed_key`]'s public key, and an RFC 6979 (deterministic) signature.
+    fn vector() -> (Vec<u8>, Vec<u8>, [u8; 64]) {
+        use p256::ecdsa::signature::Signer as _;
+        let (signing, key) = fixed_key();
         let msg = b"attested-tdx backend test".to_vec();
         let sig: p256::ecdsa::Signature = signing.sign(&msg);
         (key, msg, sig.to_bytes().into())
@@ -289,12 +295,7 @@ mod tests {
     fn fixed_signatures_with_leading_zeros_and_high_bits_verify() {
         // r or s with a leading zero byte (shorter DER INTEGER) or the high bit set (a sign
         // byte added): the re-encoding must be the minimal DER that ring insists on.
-        let signing = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
-        let key = signing
-            .verifying_key()
-            .to_sec1_point(false)
-            .as_bytes()
-            .to_vec();
+        let (signing, key) = fixed_key();
         let (mut zero, mut high) = (false, false);
         for i in 0u32..400 {
             use p256::ecdsa::signature::Signer as _;
