@@ -61,6 +61,9 @@ pub struct GatewayOptions {
     pub chunked_dialect: Dialect,
     /// Largest accepted inner request, in bytes.
     pub max_request: u64,
+    /// The longest an upload may go without a byte (attested-ohttp's
+    /// `GatewayPolicy::upload_idle_timeout`).
+    pub upload_idle_timeout: Duration,
 }
 
 /// Where the gateway's attestation comes from.
@@ -248,10 +251,11 @@ async fn read_frame<S>(
 where
     S: futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
 {
-    match frames.next().await {
-        None => Ok(false),
-        Some(Err(_)) => Err(OuterResponse::bare(400)),
-        Some(Ok(frame)) => upload.push(&frame, content).map(|()| true),
+    match tokio::time::timeout(upload.idle_timeout(), frames.next()).await {
+        Err(_) => Err(upload.timed_out()),
+        Ok(None) => Ok(false),
+        Ok(Some(Err(_))) => Err(OuterResponse::bare(400)),
+        Ok(Some(Ok(frame))) => upload.push(&frame, content).map(|()| true),
     }
 }
 
@@ -366,17 +370,46 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
         (Ok(RequestKind::Chunked), Dialect::Draft) => {
             chunked(&st, &current, content_type, body).await
         }
-        // One HPKE message: buffered, within the size limit.
+        // One HPKE message: buffered, within the size limit and the idle timeout.
         _ => {
-            let Ok(bytes) = axum::body::to_bytes(body, policy.max_request_len).await else {
-                return bare(413);
-            };
+            let bytes =
+                match read_upload(body, policy.max_request_len, policy.upload_idle_timeout).await {
+                    Ok(bytes) => bytes,
+                    Err(UploadError::TooLarge) => return bare(413),
+                    Err(UploadError::Idle) => return outer(current.gateway.upload_timed_out()),
+                    Err(UploadError::Broken) => return bare(400),
+                };
             let inbound =
                 current
                     .gateway
                     .inbound(content_type, &bytes, SystemTime::now(), &mut rand::rng());
             drop(bytes);
             answer(&st, inbound).await
+        }
+    }
+}
+
+enum UploadError {
+    TooLarge,
+    Idle,
+    Broken,
+}
+
+/// A whole one-shot body, refused past `max` bytes or when no byte came for `idle`.
+async fn read_upload(body: Body, max: usize, idle: Duration) -> Result<Vec<u8>, UploadError> {
+    let mut frames = body.into_data_stream();
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, frames.next()).await {
+            Err(_) => return Err(UploadError::Idle),
+            Ok(None) => return Ok(bytes),
+            Ok(Some(Err(_))) => return Err(UploadError::Broken),
+            Ok(Some(Ok(frame))) => {
+                if bytes.len().saturating_add(frame.len()) > max {
+                    return Err(UploadError::TooLarge);
+                }
+                bytes.extend_from_slice(&frame);
+            }
         }
     }
 }
@@ -660,6 +693,7 @@ pub fn router_azure(
             max_content_len: max_streamed.max(options.max_request),
             ..attested_ohttp::message::InnerLimits::default()
         },
+        upload_idle_timeout: options.upload_idle_timeout,
         ..GatewayPolicy::default()
     };
     let state = Arc::new(AppState {

@@ -103,6 +103,7 @@ async fn keys_the_verified_quote_does_not_bind_are_refused() {
         allowed: vec!["whisper".to_owned()],
         chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: 1 << 20,
+        upload_idle_timeout: attested_ohttp::gateway::GatewayPolicy::default().upload_idle_timeout,
     };
     let honest = serve_on_loopback(ohttp_gateway::router(source.clone(), options.clone()).unwrap())
         .await
@@ -176,6 +177,7 @@ async fn streamed_uploads_over_the_size_or_chunk_limit_never_reach_the_target_wh
         allowed: vec!["whisper".to_owned()],
         chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: MAX_REQUEST as u64,
+        upload_idle_timeout: attested_ohttp::gateway::GatewayPolicy::default().upload_idle_timeout,
     };
     let gateway = serve_on_loopback(ohttp_gateway::router(source, options).unwrap())
         .await

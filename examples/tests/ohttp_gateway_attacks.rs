@@ -411,3 +411,48 @@ async fn slow_and_surplus_connections_are_closed() {
         .unwrap();
     assert_eq!(keys.status(), 200);
 }
+
+/// An upload that stops: a one-shot body cut short and a streamed (chunked) request that sends
+/// part of its first chunk, both then silent with the connection open. The head timeout does
+/// not cover a body, so the old gateway waited for the rest for ever (and a streamed request
+/// kept its target connection); now the core's `upload_idle_timeout` (`--upload-idle-timeout-ms`)
+/// refuses each with 408.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_stops_is_refused_at_the_idle_timeout() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let (_whisper, gateway) = servers(&["--upload-idle-timeout-ms", "1000"]);
+    let addr = gateway.url().trim_start_matches("http://").to_owned();
+    for (kind, framing, start) in [
+        (
+            "message/ohttp-req",
+            "Content-Length: 1000",
+            &b"\x01\x00\x20\x00\x01\x00\x01"[..],
+        ),
+        (
+            "message/ohttp-chunked-req",
+            "Transfer-Encoding: chunked",
+            &b"20\r\n\x01\x00\x20"[..],
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /gateway HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n{framing}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(start).await.unwrap();
+        // The status line, whether or not the connection stays open after it.
+        let mut answer = [0u8; 12];
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            stream.read_exact(&mut answer),
+        )
+        .await;
+        assert!(
+            read.is_ok(),
+            "{kind}: the gateway still waits for the rest after 30 s"
+        );
+        let answer = String::from_utf8_lossy(&answer);
+        assert_eq!(answer, "HTTP/1.1 408", "{kind}");
+    }
+}

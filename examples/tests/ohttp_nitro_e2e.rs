@@ -89,6 +89,7 @@ async fn keys_the_verified_document_does_not_bind_are_refused() {
         allowed: vec!["whisper".to_owned()],
         chunked_dialect: attested_ohttp::chunked::Dialect::Draft,
         max_request: 1 << 20,
+        upload_idle_timeout: attested_ohttp::gateway::GatewayPolicy::default().upload_idle_timeout,
     };
     let gateway = |options: GatewayOptions| {
         ohttp_gateway::router(GatewayEvidence::NitroSim(source.clone()), options).unwrap()

@@ -9,7 +9,7 @@ pub use crate::key_ring::ResponseContext;
 pub use crate::target::{Target, forwardable_field};
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use hpke::rand_core::CryptoRng;
 
@@ -102,6 +102,12 @@ pub struct GatewayPolicy {
     /// answer becomes an inner 502. Streamed (chunked) answers are sealed piece by piece and
     /// never held.
     pub max_response_len: usize,
+    /// The longest an upload (a one-shot body or a streamed request) may go without a byte
+    /// from the client: the caller waits at most this for the next piece of the body, and
+    /// then answers [`Gateway::upload_timed_out`] (and aborts what went to the target).
+    /// Without it, a client that sends part of a body and stops holds its connection, and a
+    /// streamed request's target connection, for as long as it likes.
+    pub upload_idle_timeout: Duration,
 }
 
 impl Default for GatewayPolicy {
@@ -118,6 +124,7 @@ impl Default for GatewayPolicy {
             inner_limits: InnerLimits::default(),
             replay: ReplayLimits::default(),
             max_response_len: 8 << 20,
+            upload_idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -471,6 +478,13 @@ impl Gateway {
         &self.ring
     }
 
+    /// The outer answer to an upload that stopped for longer than the policy's
+    /// `upload_idle_timeout`: a bare `408` (the request was never opened, so there is nothing
+    /// to answer inside the ciphertext).
+    pub fn upload_timed_out(&self) -> OuterResponse {
+        OuterResponse::bare(408)
+    }
+
     /// The policy.
     pub fn policy(&self) -> &GatewayPolicy {
         &self.policy
@@ -803,6 +817,20 @@ impl<'g> StreamedRequest<'g> {
     /// still opened (to answer inside the ciphertext) but no more content is handed out.
     pub fn refused(&self) -> Option<u16> {
         self.refused
+    }
+
+    /// How long to wait for the next body frame: the policy's `upload_idle_timeout`.
+    pub fn idle_timeout(&self) -> Duration {
+        self.gateway.policy.upload_idle_timeout
+    }
+
+    /// The client stopped sending for longer than [`StreamedRequest::idle_timeout`]: the
+    /// request is refused and no more of it is opened; this is the outer answer
+    /// ([`Gateway::upload_timed_out`]). Abort whatever content already went to the target.
+    pub fn timed_out(&mut self) -> OuterResponse {
+        self.outer = None;
+        self.refused = Some(408);
+        self.gateway.upload_timed_out()
     }
 
     /// Opens the next body frame, appending the content it completes to `content`; `Err` is

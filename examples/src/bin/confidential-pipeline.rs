@@ -152,6 +152,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         allowed: vec!["whisper".to_owned()],
         chunked_dialect: Dialect::Draft,
         max_request: 64 << 20,
+        upload_idle_timeout: attested_ohttp::gateway::GatewayPolicy::default().upload_idle_timeout,
     };
     let gateway = serve_on_loopback(ohttp_gateway::router(
         gateway_source.clone(),

@@ -83,6 +83,9 @@ struct Args {
     /// stream as chunked requests.
     #[arg(long, default_value_t = 8 << 20)]
     max_request: u64,
+    /// Milliseconds an upload may go without a byte before it is refused with 408.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    upload_idle_timeout_ms: u64,
     /// Largest accepted chunked upload, in bytes; it streams in bounded memory.
     #[arg(long, default_value_t = 1 << 30)]
     max_upload: u64,
@@ -172,6 +175,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 DialectArg::Azure => Dialect::Azure,
             },
             max_request: args.max_request,
+            upload_idle_timeout: std::time::Duration::from_millis(args.upload_idle_timeout_ms),
         },
         rotation,
         args.max_upload,
