@@ -12,8 +12,6 @@
 #[path = "../../../fuzz/fuzz_targets/ohttp_common.rs"]
 mod ohttp_common;
 
-use std::path::PathBuf;
-
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{Suite, chunked::ChunkLimits, gateway::seal_in_chunks};
 use ohttp_common::{CountingRng, EPHEMERAL, now, ring, x25519_client};
@@ -139,28 +137,12 @@ fn Always(report_data: attested_ohttp::ReportData) -> attested_ohttp::Accepted {
 
 #[test]
 fn committed_fuzz_seeds_are_current() {
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
     for (target, inputs) in seeds() {
-        let dir = corpus.join(target);
-        for (i, input) in inputs.iter().enumerate() {
-            let path = dir.join(format!("seed-{i}"));
-            if write {
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(&path, input).unwrap();
-            } else {
-                let committed = std::fs::read(&path).unwrap_or_else(|e| {
-                    panic!(
-                        "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-                        path.display()
-                    )
-                });
-                assert!(
-                    &committed == input,
-                    "{} is stale: regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-                    path.display()
-                );
-            }
-        }
+        let named: Vec<(String, Vec<u8>)> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| (format!("seed-{i}"), input))
+            .collect();
+        attested_testdata::check_or_write_fuzz_seeds(target, &named);
     }
 }

@@ -7,8 +7,6 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-
 use attested_tdx::Quote;
 use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
@@ -79,46 +77,15 @@ fn collateral_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn corpus_dir(target: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target)
-}
-
 #[test]
 fn committed_sim_fuzz_seeds_are_current() {
     for (name, bytes) in seeds() {
         Quote::parse(&bytes).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
     }
-    check_or_write(&corpus_dir("tdx_quote_parse"), seeds());
+    attested_testdata::check_or_write_fuzz_seeds("tdx_quote_parse", &seeds());
 }
 
 #[test]
 fn committed_collateral_fuzz_seeds_are_current() {
-    check_or_write(&corpus_dir("tdx_collateral_verify"), collateral_seeds());
-}
-
-fn check_or_write(dir: &std::path::Path, seeds: Vec<(&'static str, Vec<u8>)>) {
-    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
-    if write {
-        std::fs::create_dir_all(dir).unwrap();
-    }
-    for (name, bytes) in seeds {
-        let path = dir.join(name);
-        if write {
-            std::fs::write(&path, &bytes).unwrap();
-            continue;
-        }
-        let committed = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-                path.display()
-            )
-        });
-        assert!(
-            committed == bytes,
-            "{} is stale; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-            path.display()
-        );
-    }
+    attested_testdata::check_or_write_fuzz_seeds("tdx_collateral_verify", &collateral_seeds());
 }

@@ -88,3 +88,41 @@ pub fn read_hex(relative: &str) -> Option<Vec<u8>> {
         .map(Some)
         .collect()
 }
+
+/// The committed fuzz seeds of `target` (`fuzz/corpus/TARGET/NAME`) are exactly `seeds`, what
+/// the code makes today; with `ATTESTED_WRITE_FUZZ_SEEDS` set (the one variable of every
+/// crate's fuzz-seed test) they are written instead.
+///
+/// # Panics
+/// When a seed is missing or stale (the message says how to regenerate it), or cannot be
+/// written.
+#[allow(clippy::panic)]
+pub fn check_or_write_fuzz_seeds(target: &str, seeds: &[(impl AsRef<str>, Vec<u8>)]) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
+    if write && let Err(e) = std::fs::create_dir_all(&dir) {
+        panic!("{}: {e}", dir.display());
+    }
+    for (name, bytes) in seeds {
+        let path = dir.join(name.as_ref());
+        if write {
+            if let Err(e) = std::fs::write(&path, bytes) {
+                panic!("{}: {e}", path.display());
+            }
+            continue;
+        }
+        let committed = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
+                path.display()
+            )
+        });
+        assert!(
+            &committed == bytes,
+            "{} is stale; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
+            path.display()
+        );
+    }
+}
