@@ -50,13 +50,18 @@ struct Relay {
     http: reqwest::Client,
 }
 
+/// The gateway's base URL from `text` (no query, usable as a base).
+pub fn gateway_base(text: &str) -> Result<reqwest::Url, String> {
+    match reqwest::Url::parse(text) {
+        Ok(url) if !url.cannot_be_a_base() && url.query().is_none() => Ok(url),
+        _ => Err(format!("--gateway must be a base URL, not {text}")),
+    }
+}
+
 /// The relay's routes. Serve them with `into_make_service_with_connect_info::<SocketAddr>()`:
 /// the relay prints each client's address.
 pub fn router(options: &RelayOptions) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
-    let gateway = reqwest::Url::parse(&options.gateway)?;
-    if gateway.cannot_be_a_base() || gateway.query().is_some() {
-        return Err(format!("--gateway must be a base URL, not {}", options.gateway).into());
-    }
+    let gateway = gateway_base(&options.gateway)?;
     let mut http = crate::tls::http_builder()?
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(300));

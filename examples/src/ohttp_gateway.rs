@@ -643,6 +643,28 @@ pub fn router_with(
     router_azure(source, options, rotation, max_streamed, None)
 }
 
+/// The target's base URL from `text`: `http(s)://host[:port]` with no path, query or
+/// credentials (the inner request's admitted path and query replace the path; nothing of the
+/// client's is ever joined to a string).
+pub fn target_base(text: &str) -> Result<reqwest::Url, String> {
+    let refused = || {
+        format!(
+            "--target must be http(s)://host[:port] with no path, query or credentials, not {text}"
+        )
+    };
+    let target = reqwest::Url::parse(text).map_err(|_| refused())?;
+    if !matches!(target.scheme(), "http" | "https")
+        || target.host().is_none()
+        || target.path() != "/"
+        || target.query().is_some()
+        || !target.username().is_empty()
+        || target.password().is_some()
+    {
+        return Err(refused());
+    }
+    Ok(target)
+}
+
 /// [`router_with`], and with `azure` Microsoft's routes `POST /score` and `GET /discover`,
 /// whose inner requests resolve by those rules before the ordinary admission.
 pub fn router_azure(
@@ -653,20 +675,7 @@ pub fn router_azure(
     azure: Option<AzureInnerRules>,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let now = SystemTime::now();
-    let target = reqwest::Url::parse(&options.target)?;
-    if !matches!(target.scheme(), "http" | "https")
-        || target.host().is_none()
-        || target.path() != "/"
-        || target.query().is_some()
-        || !target.username().is_empty()
-        || target.password().is_some()
-    {
-        return Err(format!(
-            "--target must be http(s)://host[:port] with no path, query or credentials, not {}",
-            options.target
-        )
-        .into());
-    }
+    let target = target_base(&options.target)?;
     let mut ring = KeyRing::new();
     ring.rotate(now, &rotation, options.suite, &mut rand::rng())?;
     let key_list = ring.encoded_list(now);

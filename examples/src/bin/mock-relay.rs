@@ -21,7 +21,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8444")]
     listen: String,
     /// The gateway's base URL.
-    #[arg(long)]
+    #[arg(long, value_parser = |text: &str| mock_relay::gateway_base(text).map(|_| text.to_owned()))]
     gateway: String,
     /// The local address of the relay's connections to the gateway.
     #[arg(long)]

@@ -64,7 +64,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: String,
     /// Base URL of the target service (plain HTTP on a private network).
-    #[arg(long)]
+    #[arg(long, value_parser = target_arg)]
     target: String,
     /// HPKE suite of the gateway key.
     #[arg(long, value_enum, default_value = "p384-aes256gcm")]
@@ -190,4 +190,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     attested_examples::serve::serve(listener, app, args.connections.limits()).await?;
     Ok(())
+}
+
+/// `--target`, refused as a usage error (exit 2) unless it is a base URL the gateway can use.
+fn target_arg(text: &str) -> Result<String, String> {
+    ohttp_gateway::target_base(text).map(|_| text.to_owned())
 }

@@ -61,7 +61,7 @@ struct Args {
     model: String,
     /// `--tee sim`: the MRTD the simulated platform reports (hex).
     #[arg(long, default_value = SIM_MRTD)]
-    sim_mrtd: String,
+    sim_mrtd: attested_tdx::policy::Hex<48>,
     /// Intel Trust Authority's API URL (for example `https://api.trustauthority.intel.com`): every
     /// attestation then also carries an ITA token for the quote.
     #[arg(long, requires = "ita_api_key_file")]
@@ -115,10 +115,16 @@ async fn main() -> Result<(), attested_noise::BoxError> {
                 .exit();
         }
     }
-    let mut sim_mrtd = [0; 48];
-    hex::decode_to_slice(args.sim_mrtd.trim(), &mut sim_mrtd)
-        .map_err(|_| "--sim-mrtd is not 48 bytes of hex")?;
-    let source = Arc::new(quote_source(args.tee, sim_mrtd, SystemTime::now())?);
+    if args.session_evidence && args.profile == Profile::Seed {
+        use clap::CommandFactory as _;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--session-evidence needs --profile v1 (the seed profile has no session evidence)",
+            )
+            .exit();
+    }
+    let source = Arc::new(quote_source(args.tee, args.sim_mrtd.0, SystemTime::now())?);
     if args.tee == Tee::Sim {
         eprintln!("WARNING: --tee sim: simulated TDX platform, NOT a TEE (tests and demos only)");
     }
