@@ -56,49 +56,42 @@ fn every_binary_answers_help_and_version_and_refuses_an_unknown_flag_with_2() {
 /// evidence on the seed profile, a relay's gateway that is not a base URL.
 #[test]
 fn semantic_usage_errors_exit_2() {
-    let cases: [(&str, &str, &[&str]); 4] = [
+    let proxy = |extra: &[&'static str]| {
+        let mut args = vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--backend",
+            "http://127.0.0.1:9",
+            "--tee",
+            "sim",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let cases: [(&str, &str, Vec<&str>); 4] = [
         (
             "ohttp-gateway",
             env!("CARGO_BIN_EXE_ohttp-gateway"),
-            &["--target", "http://127.0.0.1:9/v1"],
+            vec!["--target", "http://127.0.0.1:9/v1"],
         ),
         (
             "private-llm-proxy",
             env!("CARGO_BIN_EXE_private-llm-proxy"),
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--backend",
-                "http://127.0.0.1:9",
-                "--tee",
-                "sim",
-                "--sim-mrtd",
-                "zz",
-            ],
+            proxy(&["--sim-mrtd", "zz"]),
         ),
         (
             "private-llm-proxy",
             env!("CARGO_BIN_EXE_private-llm-proxy"),
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--backend",
-                "http://127.0.0.1:9",
-                "--tee",
-                "sim",
-                "--profile",
-                "seed",
-                "--session-evidence",
-            ],
+            proxy(&["--profile", "seed", "--session-evidence"]),
         ),
         (
             "mock-relay",
             env!("CARGO_BIN_EXE_mock-relay"),
-            &["--gateway", "not a url"],
+            vec!["--gateway", "not a url"],
         ),
     ];
     for (name, path, args) in cases {
-        let out = Command::new(path).args(args).output().unwrap();
+        let out = Command::new(path).args(&args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {stderr}");
         assert!(stderr.contains("error:"), "{name} {args:?}: {stderr}");
