@@ -665,7 +665,6 @@ impl Gateway {
             default_path: self.policy.default_path.as_deref(),
         };
         let target = admission.admit(head)?;
-        let window = ReplayWindow::new(self.policy.replay);
         let mut dates = head
             .header()
             .fields()
@@ -673,7 +672,7 @@ impl Gateway {
             .filter(|f| f.name().eq_ignore_ascii_case(b"date"));
         match (dates.next(), dates.next()) {
             (None, _) => {}
-            (Some(date), None) if window.date_acceptable(date.value(), now) => {}
+            (Some(date), None) if self.policy.replay.date_acceptable(date.value(), now) => {}
             _ => return Err(400),
         }
         Ok(target)

@@ -60,6 +60,22 @@ impl ReplayLimits {
     pub fn retention(&self) -> Duration {
         self.window.saturating_add(self.future_skew())
     }
+
+    /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: at most the
+    /// window old and at most [`ReplayLimits::future_skew`] ahead. An unparsable date is
+    /// refused. (A rule of the limits alone: no window of remembered requests is needed.)
+    pub fn date_acceptable(&self, date: &[u8], now: SystemTime) -> bool {
+        let Some(date) = core::str::from_utf8(date)
+            .ok()
+            .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        else {
+            return false;
+        };
+        match now.duration_since(date) {
+            Ok(age) => age <= self.window,
+            Err(ahead) => ahead.duration() <= self.future_skew(),
+        }
+    }
 }
 
 /// Why a request was refused as a possible replay.
@@ -118,22 +134,6 @@ impl ReplayWindow {
         self.seen.insert(digest);
         self.order.push_back((now, digest));
         Ok(())
-    }
-
-    /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: at most the
-    /// window old and at most [`ReplayLimits::future_skew`] ahead. An unparsable date is
-    /// refused.
-    pub fn date_acceptable(&self, date: &[u8], now: SystemTime) -> bool {
-        let Some(date) = core::str::from_utf8(date)
-            .ok()
-            .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
-        else {
-            return false;
-        };
-        match now.duration_since(date) {
-            Ok(age) => age <= self.limits.window,
-            Err(ahead) => ahead.duration() <= self.limits.future_skew(),
-        }
     }
 
     fn expire(&mut self, now: SystemTime) {
@@ -205,20 +205,19 @@ mod tests {
                 capacity: 1,
             };
             let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-            let w = ReplayWindow::new(limits);
             let furthest = t0 + limits.future_skew();
             let date = httpdate::fmt_http_date(furthest).into_bytes();
-            assert!(w.date_acceptable(&date, t0));
+            assert!(limits.date_acceptable(&date, t0));
             // Whole seconds: an HTTP-date has no fraction.
             let forgotten = t0 + limits.retention() + Duration::from_secs(1);
-            assert!(!w.date_acceptable(&date, forgotten), "{window:?}");
+            assert!(!limits.date_acceptable(&date, forgotten), "{window:?}");
         }
     }
 
     #[test]
     fn dates_outside_the_window_are_refused() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let w = ReplayWindow::new(ReplayLimits::default());
+        let w = ReplayLimits::default();
         let date = |t: SystemTime| httpdate::fmt_http_date(t).into_bytes();
         assert!(w.date_acceptable(&date(t0), t0));
         assert!(w.date_acceptable(&date(t0 - Duration::from_secs(60)), t0));
