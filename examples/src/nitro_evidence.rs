@@ -275,12 +275,10 @@ impl NitroTrustArgs {
     fn expected_pcrs(&self) -> Result<Vec<PcrPin>, NitroEvidenceError> {
         let usage =
             |text: &str, why: PcrPinError| NitroEvidenceError::Usage(format!("{text}: {why}"));
-        let pcr0 = self.expect_pcr0.iter().map(|text| {
-            hex::decode(text.trim())
-                .map_err(|_| PcrPinError::Value)
-                .and_then(|value| PcrPin::new(0, value))
-                .map_err(|e| usage(text, e))
-        });
+        let pcr0 = self
+            .expect_pcr0
+            .iter()
+            .map(|text| PcrPin::from_hex(0, text).map_err(|e| usage(text, e)));
         let named = self
             .expect_pcr
             .iter()

@@ -543,6 +543,13 @@ impl PcrPin {
         Ok(Self { index, value })
     }
 
+    /// PCR `index` is the value written `hex` (surrounding whitespace ignored): what a
+    /// command line's `--expect-pcr0 HEX` gives.
+    pub fn from_hex(index: u8, hex: &str) -> Result<Self, PcrPinError> {
+        let value = hex::decode(hex.trim()).map_err(|_| PcrPinError::Value)?;
+        Self::new(index, value)
+    }
+
     /// Which PCR, 0 to 31.
     pub fn index(&self) -> u8 {
         self.index
@@ -560,8 +567,7 @@ impl core::str::FromStr for PcrPin {
     fn from_str(text: &str) -> Result<Self, PcrPinError> {
         let (index, value) = text.split_once('=').ok_or(PcrPinError::NotPin)?;
         let index = index.trim().parse::<u8>().map_err(|_| PcrPinError::Index)?;
-        let value = hex::decode(value.trim()).map_err(|_| PcrPinError::Value)?;
-        Self::new(index, value)
+        Self::from_hex(index, value)
     }
 }
 
@@ -671,11 +677,9 @@ impl NitroPolicy {
     /// What an accepted value records: the pinned PCRs, or [`Workload::Any`] when the policy
     /// opted out; `Err` when it identifies no enclave and did not opt out.
     fn workload(&self) -> Result<Workload, Error> {
-        match self.identifies_workload() {
-            Ok(()) => Ok(Workload::Pinned(self.pinned_measurements())),
-            Err(_) if self.any_workload => Ok(Workload::Any),
-            Err(missing) => Err(missing),
-        }
+        crate::error::accepted_workload(self.identifies_workload(), self.any_workload, || {
+            self.pinned_measurements()
+        })
     }
 
     /// Checks `doc` against the policy.
