@@ -317,3 +317,20 @@ pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> E
         detail: detail.to_string(),
     }
 }
+
+/// What an accepted value records about the workload, the one rule of the ITA and Nitro
+/// policies: the `pinned` measurements when they identify it, [`Workload::Any`] when they do
+/// not and the policy opted out, and `identified`'s [`Error::NoWorkload`] otherwise.
+///
+/// [`Workload::Any`]: attested_types::Workload::Any
+pub(crate) fn accepted_workload(
+    identified: Result<(), Error>,
+    any_workload: bool,
+    pinned: impl FnOnce() -> Vec<String>,
+) -> Result<attested_types::Workload, Error> {
+    match identified {
+        Ok(()) => Ok(attested_types::Workload::Pinned(pinned())),
+        Err(_) if any_workload => Ok(attested_types::Workload::Any),
+        Err(missing) => Err(missing),
+    }
+}

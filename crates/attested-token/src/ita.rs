@@ -590,11 +590,9 @@ impl ItaPolicy {
     /// What an accepted value records: the pinned measurements, or [`Workload::Any`] when the
     /// policy opted out; `Err` when it identifies no workload and did not opt out.
     fn workload(&self) -> Result<Workload, Error> {
-        match self.identifies_workload() {
-            Ok(()) => Ok(Workload::Pinned(self.pinned_measurements())),
-            Err(_) if self.any_workload => Ok(Workload::Any),
-            Err(missing) => Err(missing),
-        }
+        crate::error::accepted_workload(self.identifies_workload(), self.any_workload, || {
+            self.pinned_measurements()
+        })
     }
 
     /// Checks `claims` against the policy; the error names the first claim that differs.
