@@ -98,9 +98,7 @@ pub fn read_hex(relative: &str) -> Option<Vec<u8>> {
 /// written.
 #[allow(clippy::panic)]
 pub fn check_or_write_fuzz_seeds(target: &str, seeds: &[(impl AsRef<str>, Vec<u8>)]) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
+    let dir = fuzz_corpus(target);
     let write = std::env::var_os("ATTESTED_WRITE_FUZZ_SEEDS").is_some();
     if write && let Err(e) = std::fs::create_dir_all(&dir) {
         panic!("{}: {e}", dir.display());
@@ -113,16 +111,32 @@ pub fn check_or_write_fuzz_seeds(target: &str, seeds: &[(impl AsRef<str>, Vec<u8
             }
             continue;
         }
-        let committed = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-                path.display()
-            )
-        });
+        let committed = committed_fuzz_seed(target, name.as_ref());
         assert!(
             &committed == bytes,
             "{} is stale; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
             path.display()
         );
     }
+}
+
+/// The committed fuzz seed `fuzz/corpus/TARGET/NAME`.
+///
+/// # Panics
+/// When it cannot be read (the message says how to regenerate it).
+#[allow(clippy::panic)]
+pub fn committed_fuzz_seed(target: &str, name: &str) -> Vec<u8> {
+    let path = fuzz_corpus(target).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
+            path.display()
+        )
+    })
+}
+
+fn fuzz_corpus(target: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
 }

@@ -122,20 +122,13 @@ fn cose_seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 /// The committed seeds under `fuzz/corpus/TARGET`, by name.
 fn committed(target: &str, names: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
     names
         .iter()
         .map(|name| {
-            let path = dir.join(name);
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e}; regenerate with ATTESTED_WRITE_FUZZ_SEEDS=1",
-                    path.display()
-                )
-            });
-            ((*name).to_owned(), bytes)
+            (
+                (*name).to_owned(),
+                attested_testdata::committed_fuzz_seed(target, name),
+            )
         })
         .collect()
 }
