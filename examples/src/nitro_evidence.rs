@@ -229,9 +229,12 @@ impl NitroTrustArgs {
         }
     }
 
-    /// What a client checks before it connects anywhere: [`NitroTrustArgs::policy`] succeeds,
-    /// and an any-enclave opt-out is announced on stderr.
-    pub fn require_workload(&self, allow_any_workload: bool) -> Result<(), NitroEvidenceError> {
+    /// What a client checks before it connects anywhere: [`NitroTrustArgs::policy`], with an
+    /// any-enclave opt-out announced on stderr. The policy is the one to appraise with.
+    pub fn require_workload(
+        &self,
+        allow_any_workload: bool,
+    ) -> Result<NitroPolicy, NitroEvidenceError> {
         let policy = self.policy(allow_any_workload)?;
         if policy.identifies_workload().is_err() {
             eprintln!(
@@ -239,7 +242,7 @@ impl NitroTrustArgs {
                  runs gets the data"
             );
         }
-        Ok(())
+        Ok(policy)
     }
 
     /// The appraiser the options ask for, with a description of its trust anchor for reports.

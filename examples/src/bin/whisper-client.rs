@@ -37,6 +37,7 @@ use attested_examples::whisper_client::{
     parse_outer_header, transcribe_azure_endpoint, transcribe_file, verified_gateway,
 };
 use attested_ohttp::Client;
+use attested_token::nitro::NitroPolicy;
 use clap::Parser;
 
 #[derive(Parser)]
@@ -140,20 +141,27 @@ async fn main() -> ExitCode {
     // Before any connection: a gateway judged by its TDX quote or its Nitro document must be
     // identified by reference values (the KMS path pins the KMS's certificate instead).
     let kms = args.kms_url.is_some() && args.kms_cert.is_some();
+    // The Nitro policy is resolved once, here, and appraised with on every attempt.
     let identified = if kms {
-        Ok(())
+        Ok(None)
     } else if args.nitro.enabled() {
         args.nitro
             .require_workload(args.trust.allow_any_workload)
+            .map(Some)
             .map_err(|e| e.to_string())
     } else {
-        require_workload(&args.trust, false).map_err(|e| e.to_string())
+        require_workload(&args.trust, false)
+            .map(|()| None)
+            .map_err(|e| e.to_string())
     };
-    if let Err(error) = identified {
-        eprintln!("usage: {error}");
-        return ExitCode::from(2);
-    }
-    match run(args).await {
+    let nitro_policy = match identified {
+        Ok(policy) => policy,
+        Err(error) => {
+            eprintln!("usage: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args, nitro_policy).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("refused: {}", error_chain(error.as_ref()));
@@ -164,17 +172,24 @@ async fn main() -> ExitCode {
 
 /// Transcribes; on the gateway's RFC 9458 §5.3 key problem (its keys rotated), fetches its
 /// keys and evidence again and retries once.
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    match attempt(&args).await {
+async fn run(
+    args: Args,
+    nitro_policy: Option<NitroPolicy>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match attempt(&args, nitro_policy.as_ref()).await {
         Err(e) if attested_examples::whisper_client::is_key_problem(e.as_ref()) => {
             eprintln!("{e}; fetching the gateway's keys and evidence again");
-            attempt(&args).await
+            attempt(&args, nitro_policy.as_ref()).await
         }
         done => done,
     }
 }
 
-async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// One transcription; `nitro_policy` is set when the gateway is judged by its Nitro document.
+async fn attempt(
+    args: &Args,
+    nitro_policy: Option<&NitroPolicy>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let http = attested_examples::tls::http_with(HttpTimeouts {
         total: Duration::from_secs(args.timeout),
         ..HttpTimeouts::default()
@@ -192,12 +207,11 @@ async fn attempt(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
         kms_keys(kms, cert).await?
-    } else if args.nitro.enabled() {
-        let policy = args
+    } else if let Some(policy) = nitro_policy {
+        let (appraiser, anchor) = args
             .nitro
-            .policy(args.trust.allow_any_workload)
+            .appraiser(policy.clone())
             .map_err(|e| e.to_string())?;
-        let (appraiser, anchor) = args.nitro.appraiser(policy).map_err(|e| e.to_string())?;
         let (client, accepted) = verified_nitro_gateway(&http, base, &appraiser)
             .await
             .map_err(|e| e.to_string())?;
