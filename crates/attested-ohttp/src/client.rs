@@ -228,6 +228,49 @@ impl hpke::rand_core::TryCryptoRng for NoRng {}
 ///
 /// [`PROBLEM_TYPE_OHTTP_KEY`]: crate::gateway::PROBLEM_TYPE_OHTTP_KEY
 pub fn is_key_problem(status: u16, content_type: Option<&str>, body: &[u8]) -> bool {
+    is_problem(
+        status,
+        content_type,
+        body,
+        crate::gateway::PROBLEM_TYPE_OHTTP_KEY,
+    )
+}
+
+/// RFC 9458 §6.5.2: when the decapsulated inner `response` is the gateway's date problem
+/// (`400`, `application/problem+json` of type [`PROBLEM_TYPE_DATE`]), the gateway's time
+/// from its one `Date` field. The request's `Date` was outside the gateway's window (the
+/// client's clock is off): retry once, freshly encapsulated (a new HPKE context, as §6.5.2
+/// requires), with the request dated at this time. `None` for any other response, and for a
+/// date problem without exactly one valid HTTP date.
+///
+/// [`PROBLEM_TYPE_DATE`]: crate::gateway::PROBLEM_TYPE_DATE
+pub fn date_problem(response: &bhttp::Message) -> Option<std::time::SystemTime> {
+    let fields = response.header().fields();
+    let named = |name: &'static [u8]| {
+        let mut values = fields
+            .iter()
+            .filter(move |f| f.name().eq_ignore_ascii_case(name))
+            .map(bhttp::Field::value);
+        match (values.next(), values.next()) {
+            (Some(value), None) => core::str::from_utf8(value).ok(),
+            _ => None,
+        }
+    };
+    let status = response.control().status().map(|s| s.code())?;
+    if !is_problem(
+        status,
+        named(b"content-type"),
+        response.content(),
+        crate::gateway::PROBLEM_TYPE_DATE,
+    ) {
+        return None;
+    }
+    httpdate::parse_http_date(named(b"date")?.trim()).ok()
+}
+
+/// Whether an answer is a `400` RFC 9457 problem of type `wanted` (media type parameters
+/// and case ignored).
+fn is_problem(status: u16, content_type: Option<&str>, body: &[u8], wanted: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Problem<'a> {
         #[serde(rename = "type", borrow)]
@@ -238,9 +281,8 @@ pub fn is_key_problem(status: u16, content_type: Option<&str>, body: &[u8]) -> b
         .map(str::trim);
     status == 400
         && media_type.is_some_and(|t| t.eq_ignore_ascii_case(crate::gateway::MEDIA_TYPE_PROBLEM))
-        && serde_json::from_slice::<Problem<'_>>(body).is_ok_and(|problem| {
-            problem.kind.as_deref() == Some(crate::gateway::PROBLEM_TYPE_OHTTP_KEY)
-        })
+        && serde_json::from_slice::<Problem<'_>>(body)
+            .is_ok_and(|problem| problem.kind.as_deref() == Some(wanted))
 }
 
 #[cfg(test)]

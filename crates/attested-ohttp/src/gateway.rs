@@ -43,6 +43,62 @@ pub const MEDIA_TYPE_PROBLEM: &str = "application/problem+json";
 /// the client should fetch the key configuration (and its evidence) again.
 pub const PROBLEM_TYPE_OHTTP_KEY: &str =
     "https://iana.org/assignments/http-problem-types#ohttp-key";
+/// The RFC 9458 §6.5.2 problem type: the inner request's `Date` is outside the range the
+/// gateway accepts; the inner response carries the gateway's own `Date`.
+pub const PROBLEM_TYPE_DATE: &str = "https://iana.org/assignments/http-problem-types#date";
+
+/// Why the gateway refused an inner request it could open: the answer travels inside the
+/// ciphertext ([`Reply::refuse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A bodiless inner status: `400` malformed, `403` a target not on the allow-list, `413`
+    /// over a limit.
+    Status(u16),
+    /// The one inner `Date` is outside the replay window, or not an HTTP date (RFC 9458
+    /// §6.5.2): inner `400` with the [`PROBLEM_TYPE_DATE`] problem and `Date: gateway_time`,
+    /// so that a client whose clock is off can retry, freshly encapsulated, with the
+    /// gateway's time.
+    Date {
+        /// The gateway's `now` when it refused the request.
+        gateway_time: SystemTime,
+    },
+}
+
+impl Refusal {
+    /// The inner status the refusal answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Status(status) => *status,
+            Self::Date { .. } => 400,
+        }
+    }
+
+    /// The inner response that says it.
+    fn message(&self) -> bhttp::Message {
+        match self {
+            Self::Status(status) => status_message(*status),
+            Self::Date { gateway_time } => {
+                let mut message = status_message(400);
+                let date = httpdate::fmt_http_date(*gateway_time);
+                message.put_header("date", date.as_bytes());
+                message.put_header("content-type", MEDIA_TYPE_PROBLEM);
+                let body = serde_json::json!({
+                    "type": PROBLEM_TYPE_DATE,
+                    "title": "date field in request outside of acceptable range",
+                });
+                message.write_content(body.to_string());
+                message
+            }
+        }
+    }
+}
+
+impl From<u16> for Refusal {
+    fn from(status: u16) -> Self {
+        Self::Status(status)
+    }
+}
 
 /// What a request's media type says it is. Parameters are not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,10 +331,14 @@ impl Reply {
         self.respond(Ok(message), rng)
     }
 
-    /// Refuses the request with the bodiless inner status `status`, inside the ciphertext;
-    /// a bare outer `500` if even that fails.
-    pub fn refuse(self, status: u16, rng: &mut (impl CryptoRng + ?Sized)) -> OuterResponse {
-        self.respond(Ok(status_message(status)), rng)
+    /// Refuses the request inside the ciphertext (a bodiless inner status, or the §6.5.2
+    /// date problem); a bare outer `500` if even that fails.
+    pub fn refuse(
+        self,
+        refusal: impl Into<Refusal>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> OuterResponse {
+        self.respond(Ok(refusal.into().message()), rng)
             .unwrap_or_else(|_| OuterResponse::bare(500))
     }
 
@@ -593,13 +653,14 @@ impl Gateway {
             Ok(resolved) => resolved,
             Err(status) => return refuse(status, context),
         };
+        // Microsoft's clients read no problem types: a refusal is its outer status and text.
         match self.admit(&resolved.rewrite(&head), now) {
             Ok(target) => AzureInbound::Forward(Box::new(AzureForward {
                 target,
                 content,
                 context,
             })),
-            Err(status) => refuse(status, context),
+            Err(refusal) => refuse(refusal.status(), context),
         }
     }
 
@@ -653,12 +714,13 @@ impl Gateway {
 
     /// Admits an inner request head at `now` against the policy: an allowed authority, an
     /// origin-form path, valid header fields and, if it has one, a `Date` inside the replay
-    /// window (RFC 9458 §6.5.1). `Err` holds the inner status to refuse it with.
+    /// window (RFC 9458 §6.5.1). `Err` is how to refuse it: [`Refusal::Date`] for a `Date`
+    /// outside the window, a bodiless status otherwise.
     pub fn admit(
         &self,
         head: &bhttp::Message,
         now: SystemTime,
-    ) -> core::result::Result<Target, u16> {
+    ) -> core::result::Result<Target, Refusal> {
         let admission = Admission {
             allowed: &self.policy.allowed_targets,
             default_authority: self.policy.default_authority.as_deref(),
@@ -673,7 +735,8 @@ impl Gateway {
         match (dates.next(), dates.next()) {
             (None, _) => {}
             (Some(date), None) if self.policy.replay.date_acceptable(date.value(), now) => {}
-            _ => return Err(400),
+            (Some(_), None) => return Err(Refusal::Date { gateway_time: now }),
+            (Some(_), Some(_)) => return Err(Refusal::Status(400)),
         }
         Ok(target)
     }
@@ -733,7 +796,7 @@ impl Gateway {
                 content,
                 reply,
             })),
-            Err(status) => Inbound::Answer(reply.refuse(status, rng)),
+            Err(refusal) => Inbound::Answer(reply.refuse(refusal, rng)),
         }
     }
 }
@@ -760,7 +823,7 @@ pub struct StreamedRequest<'g> {
     /// replay window once a chunk has opened.
     header: Vec<u8>,
     remembered: bool,
-    refused: Option<u16>,
+    refused: Option<Refusal>,
     head_seen: bool,
     target: Option<Target>,
 }
@@ -815,7 +878,7 @@ impl<'g> StreamedRequest<'g> {
     /// The inner status the request is refused with, once refused; the rest of the body is
     /// still opened (to answer inside the ciphertext) but no more content is handed out.
     pub fn refused(&self) -> Option<u16> {
-        self.refused
+        self.refused.as_ref().map(Refusal::status)
     }
 
     /// How long to wait for the next body frame: the policy's `upload_idle_timeout`.
@@ -828,7 +891,7 @@ impl<'g> StreamedRequest<'g> {
     /// ([`Gateway::upload_timed_out`]). Abort whatever content already went to the target.
     pub fn timed_out(&mut self) -> OuterResponse {
         self.outer = None;
-        self.refused = Some(408);
+        self.refused = Some(Refusal::Status(408));
         self.gateway.upload_timed_out()
     }
 
@@ -864,16 +927,16 @@ impl<'g> StreamedRequest<'g> {
         if self.refused.is_none()
             && let Err(e) = self.inner.finish()
         {
-            self.refused = Some(inner_status(&e));
+            self.refused = Some(inner_status(&e).into());
         }
         if self.refused.is_none() && !self.head_seen {
-            self.refused = Some(400);
+            self.refused = Some(Refusal::Status(400));
         }
         let reply = self.gateway.chunked_reply(context);
-        if let Some(status) = self.refused {
+        if let Some(refusal) = self.refused {
             content.clear();
             return Ok(Finished::Inbound(Inbound::Answer(
-                reply.refuse(status, rng),
+                reply.refuse(refusal, rng),
             )));
         }
         Ok(match self.target.take() {
@@ -919,7 +982,7 @@ impl<'g> StreamedRequest<'g> {
         if self.refused.is_none()
             && let Err(e) = self.inner.push(&self.plain, content)
         {
-            self.refused = Some(inner_status(&e));
+            self.refused = Some(inner_status(&e).into());
         }
         self.plain.clear();
         if !self.head_seen
@@ -928,7 +991,7 @@ impl<'g> StreamedRequest<'g> {
             self.head_seen = true;
             match self.gateway.admit(&head, self.now) {
                 Ok(target) => self.target = Some(target),
-                Err(status) => self.refused = Some(status),
+                Err(refusal) => self.refused = Some(refusal),
             }
         }
         if self.refused.is_some() {

@@ -30,7 +30,8 @@
 //! - [`gateway`]: the sans-IO gateway core: media types, limits, the target allow-list
 //!   ([`gateway::Target`], origin form only), the streamed upload ([`gateway::StreamedRequest`]),
 //!   RFC 9458 §6.5 replay refusal in bounded memory ([`gateway::ReplayWindow`]) and the inner
-//!   `Date` check of §6.5.1, the §5.3 key problem ([`gateway::OuterResponse::key_problem`]);
+//!   `Date` check of §6.5.1 with §6.5.2's date problem ([`gateway::Refusal::Date`], read by
+//!   [`client::date_problem`]), the §5.3 key problem ([`gateway::OuterResponse::key_problem`]);
 //!   inner status and headers never leave the ciphertext.
 //! - [`chunked`]: chunked OHTTP (draft-ietf-ohai-chunked-ohttp) and its response
 //!   [`chunked::Dialect`]s, streaming in bounded memory.

@@ -371,3 +371,33 @@ fn the_gateway_admits_microsofts_requests_under_its_ordinary_rules() {
         (413, "clear".to_owned())
     );
 }
+
+/// Issue 14's field floods sent to `/score`: refused with 413 by the same bounded decoder
+/// before the rules or the allow-list see the head, never forwarded.
+#[test]
+fn a_field_flood_to_score_is_refused_by_the_inner_limits() {
+    use attested_ohttp::{azure::AzureInbound, gateway::GatewayPolicy};
+    let (gateway, client) = common::gateway_and_client(
+        Suite::P384_AES256GCM,
+        "whisper:8000",
+        GatewayPolicy {
+            max_request_len: 8 << 20,
+            ..GatewayPolicy::default()
+        },
+    );
+    let mut many = microsoft_style("POST / HTTP/1.1\r\n");
+    for i in 0..129 {
+        many.put_header(format!("x{i}"), "v");
+    }
+    let mut many_bytes = Vec::new();
+    many.write_bhttp(attested_ohttp::bhttp::Mode::KnownLength, &mut many_bytes)
+        .unwrap();
+    for inner in [many_bytes, common::field_flood(2_000_000)] {
+        let (request, _) = client.encapsulate(&inner, &mut os_rng()).unwrap();
+        match gateway.inbound_azure(&request, None, &rules(), now()) {
+            AzureInbound::Refuse { status, .. } => assert_eq!(status, 413),
+            AzureInbound::Forward(f) => panic!("forwarded to {}", f.target.path()),
+            AzureInbound::Answer(o) => panic!("answered in clear: {o:?}"),
+        }
+    }
+}

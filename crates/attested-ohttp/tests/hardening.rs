@@ -14,11 +14,17 @@ use std::time::{Duration, SystemTime};
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
-    Client, KeyRing, Suite, client::PendingResponse, gateway::GatewayPolicy, gateway::Inbound,
-    gateway::OuterResponse, gateway::PROBLEM_TYPE_OHTTP_KEY, gateway::ReplayLimits,
-    key_config_binding, keys::Rotation,
+    Client, Gateway, KeyRing, Suite,
+    chunked::{ChunkLimits, ChunkedResponseDecoder},
+    client::{PendingResponse, date_problem},
+    gateway::{
+        Finished, GatewayPolicy, Inbound, OuterResponse, PROBLEM_TYPE_OHTTP_KEY, ReplayLimits,
+        seal_in_chunks,
+    },
+    key_config_binding,
+    keys::Rotation,
 };
-use common::{TestEvidence, gateway_and_client, now, os_rng};
+use common::{TestEvidence, field_flood, gateway_and_client, now, os_rng};
 
 fn request(authority: &str, path: &[u8], fields: &[(&str, &str)]) -> Vec<u8> {
     let mut m = Message::request(
@@ -37,10 +43,77 @@ fn request(authority: &str, path: &[u8], fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn inner_status(pending: PendingResponse, outer: &OuterResponse) -> u16 {
+    status_of(&inner_response(pending, outer))
+}
+
+fn inner_response(pending: PendingResponse, outer: &OuterResponse) -> Message {
     assert_eq!(outer.status, 200, "{outer:?}");
     let inner = pending.decapsulate(&outer.body).unwrap();
-    let m = Message::read_bhttp(&mut Cursor::new(&inner[..])).unwrap();
+    Message::read_bhttp(&mut Cursor::new(&inner[..])).unwrap()
+}
+
+fn status_of(m: &Message) -> u16 {
     m.control().status().map(StatusCode::code).unwrap()
+}
+
+/// How a draft chunked request fared through [`Gateway::streamed`], driven frame by frame
+/// as the example gateway drives it.
+struct Streamed {
+    /// Whether the admitted target was handed out (the example would connect to it).
+    target_taken: bool,
+    /// How many content bytes were handed out for the target.
+    content_handed_out: usize,
+    /// The gateway's answer, when it answers at once (refused, or the request was whole
+    /// before its head could be taken); `None` when the target's answer would stream.
+    answer: Option<Message>,
+}
+
+/// Sends `inner` as a draft chunked request sealed in 16 KiB chunks, pushed in frames of
+/// `frame_len` bytes, at `at`.
+fn stream_through(gw: &Gateway, client: &Client, inner: &[u8], at: SystemTime) -> Streamed {
+    let (mut wire, sealer, decoder) = client
+        .encapsulate_chunked(ChunkLimits::default(), &mut os_rng())
+        .unwrap();
+    seal_in_chunks(sealer, inner, 16 << 10, &mut wire).unwrap();
+    let mut upload = gw.streamed("message/ohttp-chunked-req", at).unwrap();
+    let (mut content, mut handed_out, mut target_taken) = (Vec::new(), 0, false);
+    for frame in wire.chunks(8 << 10) {
+        upload.push(frame, &mut content).unwrap();
+        target_taken |= upload.take_target().is_some();
+        handed_out += content.len();
+        content.clear();
+    }
+    let answer = match upload.finish(&mut content, &mut os_rng()).unwrap() {
+        Finished::Inbound(Inbound::Answer(outer)) => Some(chunked_answer(decoder, &outer)),
+        Finished::Inbound(Inbound::Forward(f)) => {
+            target_taken = true;
+            handed_out += f.content.len();
+            None
+        }
+        Finished::Streamed(_) => None,
+        _ => unreachable!("Finished has no other variant today"),
+    };
+    handed_out += content.len();
+    Streamed {
+        target_taken,
+        content_handed_out: handed_out,
+        answer,
+    }
+}
+
+fn chunked_answer(mut decoder: ChunkedResponseDecoder, outer: &OuterResponse) -> Message {
+    assert_eq!(outer.status, 200, "{outer:?}");
+    let mut plain = Vec::new();
+    decoder.push(&outer.body, &mut plain).unwrap();
+    decoder.finish(&mut plain).unwrap();
+    Message::read_bhttp(&mut Cursor::new(&plain[..])).unwrap()
+}
+
+/// One more field than the default count limit (128), well within the head size.
+fn too_many_fields() -> Vec<u8> {
+    let many: Vec<(String, String)> = (0..129).map(|i| (format!("x{i}"), "v".into())).collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (&n[..], &v[..])).collect();
+    request("whisper", b"/", &many)
 }
 
 fn refused(inbound: Inbound) -> OuterResponse {
@@ -109,21 +182,82 @@ fn a_field_flood_is_refused_by_the_head_and_field_limits() {
             ..GatewayPolicy::default()
         },
     );
-    // 129 fields: one more than the default count limit, well within the head size.
-    let many: Vec<(String, String)> = (0..129).map(|i| (format!("x{i}"), "v".into())).collect();
-    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (&n[..], &v[..])).collect();
     // 2 million 3-byte field lines (6 MB): the flood, scaled to the body cap.
-    let mut flood = vec![0u8, 4, b'P', b'O', b'S', b'T', 5];
-    flood.extend_from_slice(b"https\x07whisper\x01/");
-    let block_len: u32 = 3 * 2_000_000;
-    flood.extend_from_slice(&(block_len | 0x8000_0000).to_be_bytes());
-    for _ in 0..2_000_000 {
-        flood.extend_from_slice(&[1, b'a', 0]);
-    }
-    for (inner, expected) in [(request("whisper", b"/", &many), 413), (flood, 413)] {
+    let flood = field_flood(2_000_000);
+    for (inner, expected) in [(too_many_fields(), 413), (flood, 413)] {
         let (enc, pending) = client.encapsulate(&inner, &mut os_rng()).unwrap();
         let outer = refused(gw.inbound("message/ohttp-req", &enc, now(), &mut os_rng()));
         assert_eq!(inner_status(pending, &outer), expected);
+    }
+}
+
+/// The same floods through the streamed path (`Gateway::streamed`, draft chunked requests):
+/// refused inside the ciphertext with 413 before the head is complete, so no target is
+/// handed out and no content reaches one.
+#[test]
+fn a_streamed_field_flood_is_refused_before_any_target() {
+    let (gw, client) = gateway_and_client(Suite::X25519_AES128GCM, "whisper", Default::default());
+    for inner in [too_many_fields(), field_flood(2_000_000)] {
+        let streamed = stream_through(&gw, &client, &inner, now());
+        assert!(!streamed.target_taken);
+        assert_eq!(streamed.content_handed_out, 0);
+        assert_eq!(status_of(&streamed.answer.unwrap()), 413);
+    }
+    // The control: a request within the limits reaches its target with all its content.
+    let streamed = stream_through(&gw, &client, &request("whisper", b"/", &[]), now());
+    assert!(streamed.target_taken);
+    assert_eq!(streamed.content_handed_out, b"audio".len());
+}
+
+/// RFC 9458 §6.5.2: a client whose clock is ten minutes off (behind or ahead) is refused
+/// with inner 400, the `date` problem type and the gateway's own `Date`, one-shot and
+/// streamed; its retry, freshly encapsulated and dated at the gateway's time, is served.
+/// Other refusals carry no date problem.
+#[test]
+fn a_client_clock_ten_minutes_off_learns_the_gateways_date_and_its_retry_is_served() {
+    let (gw, client) = replay_gateway();
+    // The gateway's clock has whole seconds: an HTTP date carries no fraction.
+    let gateway_now = now();
+    for client_clock in [
+        gateway_now - Duration::from_secs(600),
+        gateway_now + Duration::from_secs(600),
+    ] {
+        let dated = |t| request("whisper", b"/", &[("date", &httpdate_of(t))]);
+        let (enc, pending) = client
+            .encapsulate(&dated(client_clock), &mut os_rng())
+            .unwrap();
+        let outer = refused(gw.inbound("message/ohttp-req", &enc, gateway_now, &mut os_rng()));
+        let answer = inner_response(pending, &outer);
+        assert_eq!(status_of(&answer), 400);
+        let problem: serde_json::Value = serde_json::from_slice(answer.content()).unwrap();
+        assert_eq!(problem["type"], attested_ohttp::gateway::PROBLEM_TYPE_DATE);
+        assert_eq!(date_problem(&answer), Some(gateway_now));
+        let (retry, _) = client
+            .encapsulate(&dated(gateway_now), &mut os_rng())
+            .unwrap();
+        let at = gateway_now + Duration::from_secs(1);
+        assert!(matches!(
+            gw.inbound("message/ohttp-req", &retry, at, &mut os_rng()),
+            Inbound::Forward(_)
+        ));
+
+        let streamed = stream_through(&gw, &client, &dated(client_clock), gateway_now);
+        assert!(!streamed.target_taken);
+        assert_eq!(date_problem(&streamed.answer.unwrap()), Some(gateway_now));
+        let streamed = stream_through(&gw, &client, &dated(gateway_now), at);
+        assert!(streamed.target_taken && streamed.answer.is_none());
+    }
+    // Two Date fields are malformed, not a clock to correct; nor is a refused target.
+    let now_text = httpdate_of(gateway_now);
+    for inner in [
+        request("whisper", b"/", &[("date", &now_text), ("date", &now_text)]),
+        request("evil", b"/", &[("date", &now_text)]),
+    ] {
+        let (enc, pending) = client.encapsulate(&inner, &mut os_rng()).unwrap();
+        let outer = refused(gw.inbound("message/ohttp-req", &enc, gateway_now, &mut os_rng()));
+        let answer = inner_response(pending, &outer);
+        assert!(matches!(status_of(&answer), 400 | 403));
+        assert_eq!(date_problem(&answer), None);
     }
 }
 

@@ -280,7 +280,10 @@ fn a_streamed_chunked_exchange_holds_one_chunk_at_a_time() {
         b"evil".to_vec(),
         b"/".to_vec(),
     );
-    assert_eq!(gateway.admit(&other, now()), Err(403));
+    assert_eq!(
+        gateway.admit(&other, now()),
+        Err(attested_ohttp::gateway::Refusal::Status(403))
+    );
 
     let outer = stream_answer(gateway.chunked_reply(context), ANSWER);
     let mut response = Vec::new();

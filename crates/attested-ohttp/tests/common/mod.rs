@@ -100,3 +100,16 @@ pub fn gateway_and_client(suite: Suite, target: &str, policy: GatewayPolicy) -> 
     };
     (Gateway::new(ring, policy), client)
 }
+
+/// The flood, scaled: a known-length inner request whose header section is `lines`
+/// 3-byte field lines.
+pub fn field_flood(lines: u32) -> Vec<u8> {
+    let mut flood = vec![0u8, 4, b'P', b'O', b'S', b'T', 5];
+    flood.extend_from_slice(b"https\x07whisper\x01/");
+    let block_len: u32 = 3 * lines;
+    flood.extend_from_slice(&(block_len | 0x8000_0000).to_be_bytes());
+    for _ in 0..lines {
+        flood.extend_from_slice(&[1, b'a', 0]);
+    }
+    flood
+}
