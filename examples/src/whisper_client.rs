@@ -37,6 +37,15 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[error("the gateway does not hold the key configuration used (RFC 9458 §5.3 ohttp-key problem)")]
 pub struct KeyProblem;
 
+/// The gateway refused the request's inner `Date` with the RFC 9458 §6.5.2 date problem:
+/// this client's clock is off. [`transcribe_file`] retries once, dated at `gateway_time`.
+#[derive(Debug, thiserror::Error)]
+#[error("the gateway's clock reads {} (RFC 9458 §6.5.2 date problem)", httpdate::fmt_http_date(*.gateway_time))]
+pub struct DateProblem {
+    /// The gateway's `Date`.
+    pub gateway_time: SystemTime,
+}
+
 /// Whether `error` is the gateway's [`KeyProblem`].
 pub fn is_key_problem(error: &(dyn std::error::Error + 'static)) -> bool {
     error.downcast_ref::<KeyProblem>().is_some()
@@ -161,13 +170,55 @@ fn response_limits() -> ChunkLimits {
 
 /// Transcribes `job.file` through the gateway at `url` (or a relay to it) and returns the
 /// transcription service's answer. `progress(sent, total)` follows the audio bytes handed to
-/// the connection.
+/// the connection. The inner request is dated `now` (RFC 9458 §6.5.1); on the gateway's
+/// [`DateProblem`] (`now` is off) it is sent once more, freshly encapsulated and dated at the
+/// gateway's time (§6.5.2).
 pub async fn transcribe_file(
     http: &reqwest::Client,
     url: &str,
     client: &Client,
     job: &Transcription<'_>,
     transport: Transport,
+    now: SystemTime,
+    progress: impl FnMut(u64, u64) + Send + 'static,
+) -> Result<Vec<u8>, BoxError> {
+    // Both attempts report to the caller's one `progress`.
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(progress));
+    let first = transcribe_file_dated(http, url, client, job, transport, now, follow(&progress));
+    match first.await {
+        Err(e) => match e.downcast_ref::<DateProblem>() {
+            Some(problem) => {
+                let date = problem.gateway_time;
+                transcribe_file_dated(http, url, client, job, transport, date, follow(&progress))
+                    .await
+            }
+            None => Err(e),
+        },
+        done => done,
+    }
+}
+
+/// A progress callback that calls the shared `progress`.
+fn follow<P: FnMut(u64, u64) + Send + 'static>(
+    progress: &std::sync::Arc<std::sync::Mutex<P>>,
+) -> impl FnMut(u64, u64) + Send + 'static {
+    let progress = std::sync::Arc::clone(progress);
+    move |sent, total| {
+        let mut progress = progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (*progress)(sent, total);
+    }
+}
+
+/// [`transcribe_file`] with the inner request dated `date`.
+async fn transcribe_file_dated(
+    http: &reqwest::Client,
+    url: &str,
+    client: &Client,
+    job: &Transcription<'_>,
+    transport: Transport,
+    date: SystemTime,
     mut progress: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<Vec<u8>, BoxError> {
     let chunk_size = match transport {
@@ -175,7 +226,8 @@ pub async fn transcribe_file(
         Transport::OneShot | Transport::Azure => {
             let audio = std::fs::read(job.file)?;
             let total = audio.len() as u64;
-            let inner = transcription_request(&audio, job.file_name(), job.model, job.authority)?;
+            let inner =
+                transcription_request_at(&audio, job.file_name(), job.model, job.authority, date)?;
             drop(audio);
             let answer = if transport == Transport::Azure {
                 transcribe_azure(http, url, client, &inner).await
@@ -191,7 +243,7 @@ pub async fn transcribe_file(
     let boundary = new_boundary();
     let (prefix, suffix) = multipart_frame(job.file_name(), job.model, &boundary);
     let content_type = multipart_content_type(&boundary);
-    let date = httpdate::fmt_http_date(SystemTime::now());
+    let date = httpdate::fmt_http_date(date);
     let mut first = Vec::new();
     encode_request_head(
         b"POST",
@@ -397,6 +449,9 @@ pub fn transcription_response(response: &[u8]) -> Result<Vec<u8>, BoxError> {
         .status()
         .map(|s| s.code())
         .unwrap_or_default();
+    if let Some(gateway_time) = attested_ohttp::client::date_problem(&message) {
+        return Err(Box::new(DateProblem { gateway_time }));
+    }
     if status != 200 {
         return Err(format!(
             "transcription service answered {status}: {}",

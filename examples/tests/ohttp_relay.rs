@@ -169,13 +169,16 @@ async fn a_gateway_url_beside_the_relay_is_refused_before_any_connection() {
     assert!(!relay.stop().contains("forwarding"));
 }
 
-/// A dated request outside the gateway's 60-second window is refused inside the
-/// ciphertext, end to end, with the client's own request builder.
+/// A dated request outside the gateway's 60-second window is refused inside the ciphertext
+/// with the RFC 9458 §6.5.2 date problem, end to end, with the client's own request builder;
+/// `transcribe_file` with a clock ten minutes off (behind or ahead, one-shot and chunked)
+/// learns the gateway's time from it and its one retry is served, dated then.
 #[tokio::test]
-async fn a_request_dated_outside_the_window_is_refused() {
+async fn a_client_clock_outside_the_window_is_corrected_by_the_gateways_date() {
     use attested_examples::tdx_evidence::{load_collateral, sim_policy};
     use attested_examples::whisper_client::{
-        transcribe_one_shot, transcription_request_at, verified_gateway,
+        DateProblem, Transcription, Transport, transcribe_file, transcribe_one_shot,
+        transcription_request_at, verified_gateway,
     };
     use attested_tdx::{TdxAppraiser, Verifier};
     let (_whisper, gateway) = common::gateway_before_mock_whisper(&[]);
@@ -200,6 +203,17 @@ async fn a_request_dated_outside_the_window_is_refused() {
         .await
         .unwrap();
     assert!(String::from_utf8_lossy(&answer).contains("\"bytes\":5"));
+    let close_to_now = |t: SystemTime| {
+        let off = t.duration_since(now).unwrap_or_else(|e| e.duration());
+        off < Duration::from_secs(30)
+    };
+    let audio = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(audio.path(), b"audio").unwrap();
+    let job = Transcription {
+        file: audio.path(),
+        model: "whisper-1",
+        authority: "whisper",
+    };
     for stale in [
         now - Duration::from_secs(600),
         now + Duration::from_secs(600),
@@ -207,12 +221,20 @@ async fn a_request_dated_outside_the_window_is_refused() {
         let error = transcribe_one_shot(&http, &endpoint, &client, &dated(stale).unwrap())
             .await
             .unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("transcription service answered 400"),
-            "{error}"
-        );
+        let problem = error
+            .downcast_ref::<DateProblem>()
+            .unwrap_or_else(|| panic!("{error}"));
+        assert!(close_to_now(problem.gateway_time), "{error}");
+        for transport in [Transport::OneShot, Transport::Chunked { chunk_size: 2 }] {
+            let answer =
+                transcribe_file(&http, &endpoint, &client, &job, transport, stale, |_, _| {})
+                    .await
+                    .unwrap();
+            let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+            let date = httpdate::parse_http_date(answer["date"].as_str().unwrap()).unwrap();
+            assert!(close_to_now(date), "{transport:?}: {answer}");
+            assert_eq!(answer["bytes"], 5, "{answer}");
+        }
     }
 }
 

@@ -271,7 +271,8 @@ async fn attempt(
         model: &args.model,
         authority: &args.authority,
     };
-    let transcript = transcribe_file(&http, &url, &client, &job, transport, progress)
+    let now = std::time::SystemTime::now();
+    let transcript = transcribe_file(&http, &url, &client, &job, transport, now, progress)
         .await
         .map_err(|e| -> Box<dyn std::error::Error> { e })?;
     let mut stdout = std::io::stdout();
