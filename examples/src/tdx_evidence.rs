@@ -174,10 +174,12 @@ pub struct TrustArgs {
 }
 
 impl TrustArgs {
-    /// The appraiser the options ask for and a description of its trust anchor (for reports),
-    /// fetching the collateral from `{server}/collateral` when no file was given.
+    /// The appraiser for `policy` (resolved once by [`require_workload`]) under the trust
+    /// anchor the options name, and a description of the anchor (for reports), fetching the
+    /// collateral from `{server}/collateral` when no file was given.
     pub async fn appraiser(
         &self,
+        policy: Policy,
         server: &str,
         http: &reqwest::Client,
     ) -> Result<(TdxAppraiser, String), TdxEvidenceError> {
@@ -192,7 +194,6 @@ impl TrustArgs {
                 "Intel SGX Root CA".to_owned(),
             ),
         };
-        let policy = self.policy()?;
         let collateral = load_collateral(server, http, self.collateral.as_deref()).await?;
         let appraiser = TdxAppraiser::new(Verifier::new(anchor), collateral, policy);
         Ok((appraiser, description))
@@ -218,7 +219,7 @@ impl TrustArgs {
     /// narrowed by the `--expect-*` values. Refused, naming what is missing, unless it
     /// identifies the workload (attested-tdx's rule: MRTD with an RTMR, or MRCONFIGID) or
     /// `--allow-any-workload` was given, which is announced on stderr.
-    pub fn policy(&self) -> Result<Policy, TdxEvidenceError> {
+    fn policy(&self) -> Result<Policy, TdxEvidenceError> {
         let usage = |e: attested_tdx::AppraisalError| TdxEvidenceError::Usage(e.to_string());
         let mut policy = match &self.policy {
             Some(path) => {
@@ -258,13 +259,24 @@ impl TrustArgs {
     }
 }
 
-/// What a client checks before it connects anywhere: the reference values identify the
-/// workload (`Err`: a usage error naming what is missing, exit 2), and an any-workload
-/// opt-out is announced on stderr. `token` is the ITA-token path, where the token policy
-/// built from `--expect-mrtd` and `--expect-rtmr` must identify the workload (attested-token's
-/// rule, [`attested_token::ita::ItaPolicy::identifies_workload`]).
-pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenceError> {
-    let any = if token {
+/// What a client appraises the server with, resolved once from its options.
+#[derive(Clone, Debug)]
+pub enum ClientPolicy {
+    /// Quotes, verified by DCAP under the options' trust anchor ([`TrustArgs::appraiser`]).
+    Quote(Box<Policy>),
+    /// ITA tokens (`--token-jwks`), verified by attested-token.
+    Token(Box<attested_token::ita::ItaPolicy>),
+}
+
+/// What a client checks before it connects anywhere, and the policy it then appraises with:
+/// the reference values identify the workload (`Err`: a usage error naming what is missing,
+/// exit 2), and an any-workload opt-out is announced on stderr. `token` is the ITA-token
+/// path, where the token policy built from `--expect-mrtd` and `--expect-rtmr` must identify
+/// the workload (attested-token's rule,
+/// [`attested_token::ita::ItaPolicy::identifies_workload`]). The files and values are read
+/// here only.
+pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<ClientPolicy, TdxEvidenceError> {
+    let (any, policy) = if token {
         if trust.policy.is_some() || trust.expect_mrconfigid.is_some() {
             return Err(TdxEvidenceError::Usage(
                 "--policy and --expect-mrconfigid apply to quotes, not to --token-jwks".to_owned(),
@@ -284,10 +296,11 @@ pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenc
                  --allow-any-workload"
             )));
         }
-        identified.is_err()
+        (identified.is_err(), ClientPolicy::Token(Box::new(policy)))
     } else {
         let policy = trust.policy()?;
-        policy.any_workload && policy.identifies_workload().is_err()
+        let any = policy.any_workload && policy.identifies_workload().is_err();
+        (any, ClientPolicy::Quote(Box::new(policy)))
     };
     if any {
         eprintln!(
@@ -295,7 +308,7 @@ pub fn require_workload(trust: &TrustArgs, token: bool) -> Result<(), TdxEvidenc
              the policy's any_workload): whoever's code the TD runs gets the data"
         );
     }
-    Ok(())
+    Ok(policy)
 }
 
 /// One `--expect-rtmr N=HEX` value: N from 0 to 3, 48 bytes of hex (attested-tdx's

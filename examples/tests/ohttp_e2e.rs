@@ -277,3 +277,51 @@ async fn whisper_client_never_sends_audio_to_an_unidentified_workload() {
         "RTMR3",
     );
 }
+
+/// `--policy` is read once, before any connection, and appraised with from then on: given
+/// as a FIFO that a writer fills exactly once, whisper-client transcribes. A client that
+/// read the file again (to build its appraiser, or on a retry) would wait on the FIFO for a
+/// writer that never comes, and be killed at the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_file_is_read_once() {
+    use std::time::{Duration, Instant};
+    let setup = WhisperSetup::start("sim", "/sim/root", "--trust-sim-root").await;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("policy.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut mrtd = [0u8; 48];
+    hex::decode_to_slice(attested_examples::tdx_evidence::GATEWAY_SIM_MRTD, &mut mrtd).unwrap();
+    let policy =
+        serde_json::to_string(&attested_examples::tdx_evidence::sim_policy(&[mrtd])).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        // Opening a FIFO for writing waits for its reader: this writes the policy once.
+        std::thread::spawn(move || std::fs::write(fifo, policy).unwrap())
+    };
+    let gateway = setup.gateway.url();
+    let mut client = setup
+        .client_command(&["--gateway", &gateway, "--policy", fifo.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if client.try_wait().unwrap().is_none() {
+        client.kill().unwrap();
+    }
+    let output = client.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&setup.audio_digest()),
+        "{stderr}"
+    );
+    writer.join().unwrap();
+}

@@ -13,8 +13,8 @@ use attested_examples::chat_client::{
     VerifiedChat, decode_hex, quote_evidence_line, token_evidence_line,
 };
 use attested_examples::error_chain;
-use attested_examples::ita_evidence::{TokenTrustArgs, token_policy};
-use attested_examples::tdx_evidence::{TrustArgs, require_workload};
+use attested_examples::ita_evidence::TokenTrustArgs;
+use attested_examples::tdx_evidence::{ClientPolicy, TrustArgs, require_workload};
 use attested_noise::{Appraiser, BoxError, Config, Profile};
 use clap::Parser;
 
@@ -53,12 +53,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // Before any connection: the reference values must identify the workload.
-    if let Err(error) = require_workload(&args.trust, args.token.token_jwks.is_some()) {
-        eprintln!("usage: {error}");
-        return ExitCode::from(2);
-    }
-    match run(&args).await {
+    // Before any connection: the reference values must identify the workload; the policy is
+    // resolved here, once.
+    let policy = match require_workload(&args.trust, args.token.token_jwks.is_some()) {
+        Ok(policy) => policy,
+        Err(error) => {
+            eprintln!("usage: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args, policy).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("refused: {}", error_chain(error.as_ref()));
@@ -67,26 +71,20 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: &Args) -> Result<(), BoxError> {
+async fn run(args: &Args, policy: ClientPolicy) -> Result<(), BoxError> {
     let base = args.url.trim_end_matches('/');
-    let expected_mrtd = args
-        .trust
-        .expect_mrtd
-        .iter()
-        .map(|mrtd| decode_hex::<48>(mrtd, "--expect-mrtd"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let expected_rtmrs = args.trust.expected_rtmrs()?;
-    let policy = token_policy(
-        &expected_mrtd,
-        &expected_rtmrs,
-        args.trust.allow_any_workload,
-    );
-    let (check, evidence_line): (Box<dyn Appraiser>, String) = match args.token.appraiser(policy)? {
-        Some((appraiser, anchor)) => (Box::new(appraiser), token_evidence_line(&anchor)),
-        None => {
+    let (check, evidence_line): (Box<dyn Appraiser>, String) = match policy {
+        ClientPolicy::Token(policy) => {
+            let (appraiser, anchor) = args
+                .token
+                .appraiser(*policy)?
+                .ok_or("--token-jwks is required for a token policy")?;
+            (Box::new(appraiser), token_evidence_line(&anchor))
+        }
+        ClientPolicy::Quote(policy) => {
             let (appraiser, anchor) = args
                 .trust
-                .appraiser(base, &attested_examples::tls::http()?)
+                .appraiser(*policy, base, &attested_examples::tls::http()?)
                 .await?;
             (Box::new(appraiser), quote_evidence_line(&anchor))
         }

@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 
 use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
-use attested_examples::tdx_evidence::{TrustArgs, require_workload};
+use attested_examples::tdx_evidence::{ClientPolicy, TrustArgs, require_workload};
 use attested_examples::tls::HttpTimeouts;
 use attested_examples::whisper_client::{
     Transcription, Transport, azure_transcription_request, discover_client, kms_client,
@@ -141,27 +141,29 @@ async fn main() -> ExitCode {
     // Before any connection: a gateway judged by its TDX quote or its Nitro document must be
     // identified by reference values (the KMS path pins the KMS's certificate instead).
     let kms = args.kms_url.is_some() && args.kms_cert.is_some();
-    // The Nitro policy is resolved once, here, and appraised with on every attempt.
+    // The policy is resolved once, here, and appraised with on every attempt.
     let identified = if kms {
-        Ok(None)
+        Ok(GatewayCheck::Kms)
     } else if args.nitro.enabled() {
         args.nitro
             .require_workload(args.trust.allow_any_workload)
-            .map(Some)
+            .map(GatewayCheck::Nitro)
             .map_err(|e| e.to_string())
     } else {
-        require_workload(&args.trust, false)
-            .map(|()| None)
-            .map_err(|e| e.to_string())
+        match require_workload(&args.trust, false) {
+            Ok(ClientPolicy::Quote(policy)) => Ok(GatewayCheck::Tdx(policy)),
+            Ok(ClientPolicy::Token(_)) => Err("a token policy for a gateway".to_owned()),
+            Err(e) => Err(e.to_string()),
+        }
     };
-    let nitro_policy = match identified {
+    let check = match identified {
         Ok(policy) => policy,
         Err(error) => {
             eprintln!("usage: {error}");
             return ExitCode::from(2);
         }
     };
-    match run(args, nitro_policy).await {
+    match run(args, check).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("refused: {}", error_chain(error.as_ref()));
@@ -170,32 +172,36 @@ async fn main() -> ExitCode {
     }
 }
 
+/// How the gateway's keys are trusted, resolved from the options before any connection.
+enum GatewayCheck {
+    /// Keys from the confidential KMS, under its pinned certificate.
+    Kms,
+    /// The gateway's Nitro document, with this policy.
+    Nitro(NitroPolicy),
+    /// The gateway's TDX quote, with this policy.
+    Tdx(Box<attested_tdx::Policy>),
+}
+
 /// Transcribes; on the gateway's RFC 9458 §5.3 key problem (its keys rotated), fetches its
 /// keys and evidence again and retries once.
-async fn run(
-    args: Args,
-    nitro_policy: Option<NitroPolicy>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    match attempt(&args, nitro_policy.as_ref()).await {
+async fn run(args: Args, check: GatewayCheck) -> Result<(), Box<dyn std::error::Error>> {
+    match attempt(&args, &check).await {
         Err(e) if attested_examples::whisper_client::is_key_problem(e.as_ref()) => {
             eprintln!("{e}; fetching the gateway's keys and evidence again");
-            attempt(&args, nitro_policy.as_ref()).await
+            attempt(&args, &check).await
         }
         done => done,
     }
 }
 
-/// One transcription; `nitro_policy` is set when the gateway is judged by its Nitro document.
-async fn attempt(
-    args: &Args,
-    nitro_policy: Option<&NitroPolicy>,
-) -> Result<(), Box<dyn std::error::Error>> {
+/// One transcription, the gateway judged as `check` says.
+async fn attempt(args: &Args, check: &GatewayCheck) -> Result<(), Box<dyn std::error::Error>> {
     let http = attested_examples::tls::http_with(HttpTimeouts {
         total: Duration::from_secs(args.timeout),
         ..HttpTimeouts::default()
     })?;
     if let Some(endpoint) = &args.endpoint {
-        return run_azure_endpoint(args, endpoint, &http).await;
+        return run_azure_endpoint(args, check, endpoint, &http).await;
     }
     // With --relay, every fetch goes through the relay: the gateway sees only the relay.
     let base = args
@@ -207,7 +213,7 @@ async fn attempt(
 
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
         kms_keys(kms, cert).await?
-    } else if let Some(policy) = nitro_policy {
+    } else if let GatewayCheck::Nitro(policy) = check {
         let (appraiser, anchor) = args
             .nitro
             .appraiser(policy.clone())
@@ -227,10 +233,10 @@ async fn attempt(
             client.suite()
         );
         client
-    } else {
+    } else if let GatewayCheck::Tdx(policy) = check {
         let (appraiser, anchor) = args
             .trust
-            .appraiser(base, &http)
+            .appraiser(policy.as_ref().clone(), base, &http)
             .await
             .map_err(|e| e.to_string())?;
         let (client, verified) = verified_gateway(&http, base, &appraiser)
@@ -251,6 +257,8 @@ async fn attempt(
             client.suite()
         );
         client
+    } else {
+        return Err("no way to trust the gateway's keys".into());
     };
 
     let url = match &args.relay {
@@ -284,6 +292,7 @@ async fn attempt(
 /// `--azure --endpoint`: Microsoft's endpoint, as its client talks to it.
 async fn run_azure_endpoint(
     args: &Args,
+    check: &GatewayCheck,
     endpoint: &str,
     http: &reqwest::Client,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -294,12 +303,12 @@ async fn run_azure_endpoint(
         .collect::<Result<Vec<_>, _>>()?;
     let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
         kms_keys(kms, cert).await?
-    } else {
+    } else if let GatewayCheck::Tdx(policy) = check {
         let url = reqwest::Url::parse(endpoint)?;
         let origin = url.origin().ascii_serialization();
         let (appraiser, anchor) = args
             .trust
-            .appraiser(&origin, http)
+            .appraiser(policy.as_ref().clone(), &origin, http)
             .await
             .map_err(|e| e.to_string())?;
         let (client, verified) = discover_client(http, &origin, &appraiser)
@@ -310,6 +319,8 @@ async fn run_azure_endpoint(
             verified.tcb_status()
         );
         client
+    } else {
+        return Err("an Azure endpoint is trusted by its TDX quote or the KMS".into());
     };
     let audio = std::fs::read(&args.file)?;
     let file_name = args

@@ -154,18 +154,23 @@ impl WhisperSetup {
     /// Runs `whisper-client` on the audio, trusting the saved root, with only `args` to say
     /// where to go (no `--gateway`).
     pub(crate) fn transcribe_with(&self, args: &[&str]) -> std::process::Output {
+        self.client_command(args).output().unwrap()
+    }
+
+    /// The `whisper-client` command of [`Self::transcribe_with`], to spawn.
+    pub(crate) fn client_command(&self, args: &[&str]) -> Command {
         let workload = if self.trust_flag == "--trust-sim-root" {
             sim_workload(args, attested_examples::tdx_evidence::GATEWAY_SIM_MRTD)
         } else {
             Vec::new()
         };
-        Command::new(env!("CARGO_BIN_EXE_whisper-client"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_whisper-client"));
+        command
             .args(["--file", self.audio.path().to_str().unwrap()])
             .args([self.trust_flag, self.root.path().to_str().unwrap()])
             .args(args)
-            .args(workload)
-            .output()
-            .unwrap()
+            .args(workload);
+        command
     }
 
     /// Asserts that `whisper-client` with `args` succeeds, says `verified` on stderr and
