@@ -8,7 +8,9 @@ use std::time::SystemTime;
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::client::{Client, NoRng, PendingResponse, export_response_secret as export_sender};
+#[cfg(feature = "test-vectors")]
+use crate::client::NoRng;
+use crate::client::{Client, PendingResponse, export_response_secret as export_sender};
 use crate::error::{Error, Result};
 use crate::hpke_dispatch::{Ephemeral, ReceiverContext, SenderContext};
 use crate::key_ring::{KeyRing, ResponseContext, export_response_secret as export_receiver};
@@ -401,6 +403,7 @@ impl Client {
 
     /// Like [`encapsulate_chunked`](Self::encapsulate_chunked) with a fixed X25519 ephemeral
     /// secret. Only for reproducing published test vectors.
+    #[cfg(feature = "test-vectors")]
     #[doc(hidden)]
     pub fn encapsulate_chunked_with_fixed_ephemeral(
         &self,

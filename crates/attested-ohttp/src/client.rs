@@ -84,6 +84,7 @@ impl Client {
 
     /// Like [`encapsulate`](Self::encapsulate), with a fixed X25519 ephemeral secret. Only for
     /// reproducing published test vectors: a fixed ephemeral key breaks confidentiality.
+    #[cfg(feature = "test-vectors")]
     #[doc(hidden)]
     pub fn encapsulate_with_fixed_ephemeral(
         &self,
@@ -203,8 +204,10 @@ pub(crate) fn export_response_secret(
 }
 
 /// A type that stands for "no RNG" where the ephemeral key is fixed.
+#[cfg(feature = "test-vectors")]
 pub(crate) enum NoRng {}
 
+#[cfg(feature = "test-vectors")]
 impl hpke::rand_core::TryRng for NoRng {
     type Error = core::convert::Infallible;
     fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
@@ -218,6 +221,7 @@ impl hpke::rand_core::TryRng for NoRng {
     }
 }
 
+#[cfg(feature = "test-vectors")]
 impl hpke::rand_core::TryCryptoRng for NoRng {}
 
 /// Whether an outer response is RFC 9458 §5.3's key problem: `400` with an

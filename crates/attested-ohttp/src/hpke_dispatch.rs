@@ -143,6 +143,7 @@ pub(crate) enum Ephemeral<'a, R: CryptoRng + ?Sized> {
     /// A fresh key from the caller's RNG.
     Rng(&'a mut R),
     /// A fixed X25519 ephemeral secret: reproduces published examples byte for byte.
+    #[cfg(feature = "test-vectors")]
     FixedX25519(&'a [u8; 32]),
 }
 
@@ -162,6 +163,7 @@ pub(crate) fn setup_sender<R: CryptoRng + ?Sized>(
         Ephemeral::Rng(rng) => {
             dispatch_suite!(suite, sender_with_rng(suite, public_key, info, rng))
         }
+        #[cfg(feature = "test-vectors")]
         Ephemeral::FixedX25519(secret) => {
             if suite.kem != Kem::X25519Sha256 {
                 return Err(Error::UnsupportedKem(suite.kem.id()));
@@ -195,6 +197,7 @@ where
     })
 }
 
+#[cfg(feature = "test-vectors")]
 /// The DHKEM(X25519) encapsulation of RFC 9180 §4.1 with a given ephemeral secret. The `hpke`
 /// crate keeps its own version of this private, so this seam uses its exported pieces: the
 /// X25519 function from `x25519-dalek`, and `hpke`'s labelled ExtractAndExpand and key schedule.
@@ -331,6 +334,7 @@ impl<R: CryptoRng + ?Sized> hpke::rand_core::TryRng for RngRef<'_, R> {
 
 impl<R: CryptoRng + ?Sized> hpke::rand_core::TryCryptoRng for RngRef<'_, R> {}
 
+#[cfg(feature = "test-vectors")]
 /// One HPKE base-mode sender run with fixed ephemeral randomness, for RFC 9180 test vectors.
 /// Returns `enc`, the ciphertexts of `messages` (aad, plaintext) in sequence, and the exports.
 /// Fixed randomness breaks confidentiality: never use this outside tests.
@@ -361,6 +365,7 @@ pub fn hpke_base_sender_for_vectors(
     Ok((setup.enc, cts, outs))
 }
 
+#[cfg(feature = "test-vectors")]
 /// Opens `ciphertexts` (aad, ct) in sequence with a receiver context, for test vectors.
 #[doc(hidden)]
 pub fn hpke_base_receiver_for_vectors(
@@ -381,8 +386,10 @@ pub fn hpke_base_receiver_for_vectors(
 }
 
 /// Hands out fixed bytes, then zeros: only for test vectors.
+#[cfg(feature = "test-vectors")]
 struct ReplayRng<'a>(&'a [u8]);
 
+#[cfg(feature = "test-vectors")]
 impl hpke::rand_core::TryRng for ReplayRng<'_> {
     type Error = core::convert::Infallible;
     fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
@@ -409,4 +416,5 @@ impl hpke::rand_core::TryRng for ReplayRng<'_> {
     }
 }
 
+#[cfg(feature = "test-vectors")]
 impl hpke::rand_core::TryCryptoRng for ReplayRng<'_> {}

@@ -144,6 +144,7 @@ pub use client::Client;
 pub use error::{Error, Result};
 pub use gateway::Gateway;
 pub use hpke::rand_core;
+#[cfg(feature = "test-vectors")]
 #[doc(hidden)]
 pub use hpke_dispatch::{hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors};
 pub use keys::{KeyPair, KeyRing, Suite, Validity, key_config_binding};

@@ -4,7 +4,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-//! Published vectors: RFC 9458 Appendix A, RFC 9180 (every suite we implement), RFC 9292.
+//! Published vectors: RFC 9458 Appendix A, RFC 9180 (every suite we implement), RFC 9292, the
+//! chunked OHTTP draft's example. They need fixed ephemeral keys: feature `test-vectors`.
 
 mod common;
 
@@ -260,4 +261,101 @@ fn rfc9292_examples_round_trip_through_bhttp() {
             assert_eq!(message.header().get(b"host"), Some(&b"www.example.com"[..]));
         }
     }
+}
+
+/// The chunked OHTTP draft's example, byte for byte.
+#[test]
+fn draft_example_byte_for_byte() {
+    let Some(v) = json("ohttp/chunked-ohttp-draft-example.json") else {
+        return;
+    };
+    let symmetric = vec![
+        SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm),
+        SymmetricSuite::new(Kdf::HkdfSha256, Aead::ChaCha20Poly1305),
+    ];
+    let pair = KeyPair::import(
+        1,
+        Kem::X25519Sha256,
+        symmetric,
+        &hex_field(&v, "server_skR"),
+    )
+    .unwrap();
+    assert_eq!(pair.config().encode(), hex_field(&v, "key_config"));
+    let ring = common::ring_of(pair);
+    let list = ring.encoded_list(now());
+    let verified =
+        VerifiedKeyConfigs::from_accepted(&list, &TestEvidence(key_config_binding(&list))).unwrap();
+    let preference = Preference {
+        aeads: vec![Aead::Aes128Gcm],
+        ..Preference::default()
+    };
+    let client = Client::from_verified(&verified, &preference).unwrap();
+
+    let parts: Vec<Vec<u8>> = v["encapsulated_request_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| hex::decode(p.as_str().unwrap()).unwrap())
+        .collect();
+    let request = hex_field(&v, "request_bhttp");
+    let sk_e: [u8; 32] = hex_field(&v, "client_skE").try_into().unwrap();
+    let (head, mut sealer, mut response_decoder) = client
+        .encapsulate_chunked_with_fixed_ephemeral(
+            attested_ohttp::chunked::ChunkLimits::default(),
+            &sk_e,
+        )
+        .unwrap();
+    assert_eq!(head, [parts[0].clone(), parts[1].clone()].concat());
+    let mut chunk = Vec::new();
+    sealer.seal_chunk(&request[..12], &mut chunk).unwrap();
+    assert_eq!(chunk, parts[2]);
+    let mut chunk2 = Vec::new();
+    sealer.seal_chunk(&request[12..25], &mut chunk2).unwrap();
+    assert_eq!(chunk2, parts[3]);
+    let mut last = Vec::new();
+    sealer.seal_final(&request[25..], &mut last).unwrap();
+    assert_eq!(last, parts[4]);
+    let wire = [head, chunk, chunk2, last].concat();
+    assert_eq!(wire, hex_field(&v, "encapsulated_request"));
+
+    // The gateway, fed one byte at a time.
+    let mut decoder = attested_ohttp::chunked::ChunkedRequestDecoder::new(
+        &ring,
+        now(),
+        attested_ohttp::chunked::ChunkLimits::default(),
+    );
+    let mut inner = Vec::new();
+    for b in &wire {
+        decoder.push(std::slice::from_ref(b), &mut inner).unwrap();
+    }
+    let context = decoder.finish(&mut inner).unwrap();
+    assert_eq!(inner, request);
+
+    let rparts: Vec<Vec<u8>> = v["encapsulated_response_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| hex::decode(p.as_str().unwrap()).unwrap())
+        .collect();
+    let response = hex_field(&v, "response_bhttp");
+    let (nonce, mut rsealer) = context
+        .start(&mut FixedRng(hex_field(&v, "response_nonce")))
+        .unwrap();
+    assert_eq!(nonce, rparts[0]);
+    let mut r1 = Vec::new();
+    rsealer.seal_chunk(&response[..1], &mut r1).unwrap();
+    assert_eq!(r1, rparts[1]);
+    let mut r2 = Vec::new();
+    rsealer.seal_chunk(&response[1..3], &mut r2).unwrap();
+    assert_eq!(r2, rparts[2]);
+    let mut r3 = Vec::new();
+    rsealer.seal_final(&response[3..], &mut r3).unwrap();
+    assert_eq!(r3, rparts[3]);
+    let rwire = [nonce, r1, r2, r3].concat();
+    assert_eq!(rwire, hex_field(&v, "encapsulated_response"));
+
+    let mut out = Vec::new();
+    response_decoder.push(&rwire, &mut out).unwrap();
+    response_decoder.finish(&mut out).unwrap();
+    assert_eq!(out, response);
 }

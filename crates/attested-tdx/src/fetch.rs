@@ -40,7 +40,8 @@ pub enum FetchError {
         /// What went wrong.
         reason: String,
     },
-    /// The URL is not `https` (plain `http` needs [`PcsClient::allow_plain_http_for_tests`]).
+    /// The URL is not `https` (plain `http` needs feature `test-http` and
+    /// `PcsClient::allow_plain_http_for_tests`).
     #[error("GET {url}: only https URLs are fetched")]
     NotHttps {
         /// The URL.
@@ -169,7 +170,7 @@ mod http {
     /// Fetches collateral from Intel PCS or a PCCS (API v4) over HTTPS. TLS roots: webpki's
     /// (Mozilla's) by default, or exactly the caller's with [`PcsClient::with_roots`] (a PCCS
     /// under a private CA, pinned without environment variables). Plain `http` URLs are refused
-    /// ([`FetchError::NotHttps`]) unless [`PcsClient::allow_plain_http_for_tests`].
+    /// ([`FetchError::NotHttps`]) unless `allow_plain_http_for_tests` (feature `test-http`).
     #[derive(Debug, Clone)]
     pub struct PcsClient {
         base_url: String,
@@ -228,6 +229,7 @@ mod http {
         }
 
         /// **Tests only**: also fetches `http://` URLs (a loopback server in a test).
+        #[cfg(feature = "test-http")]
         #[must_use]
         pub fn allow_plain_http_for_tests(mut self) -> PcsClient {
             self.allow_plain_http = true;

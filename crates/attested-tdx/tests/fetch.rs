@@ -1,6 +1,6 @@
 //! The PCS/PCCS client against a local HTTP server serving a simulated platform's collateral,
 //! and the refresh-by-nextUpdate cache.
-#![cfg(all(feature = "fetch", feature = "sim"))]
+#![cfg(all(feature = "test-http", feature = "sim"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
