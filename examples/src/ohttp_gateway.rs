@@ -34,10 +34,11 @@ use attested_ohttp::{
     azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
     azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound, azure::AzureInnerRules,
     azure::azure_copies_response_header, azure::azure_request_id, chunked::Dialect,
-    gateway::Finished, gateway::Forward, gateway::GatewayPolicy, gateway::Inbound,
-    gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::MEDIA_TYPE_KEYS, gateway::OuterResponse,
-    gateway::Reply, gateway::RequestKind, gateway::ResponseContext, gateway::StreamedRequest,
-    gateway::Target, gateway::TargetError, key_config_binding, keys::Rotation,
+    gateway::BufferedBody, gateway::Finished, gateway::Forward, gateway::GatewayPolicy,
+    gateway::Inbound, gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::MEDIA_TYPE_KEYS,
+    gateway::OuterResponse, gateway::ReadAs, gateway::Reply, gateway::ResponseContext,
+    gateway::StreamedRequest, gateway::Target, gateway::TargetError, key_config_binding,
+    keys::Rotation,
 };
 use attested_tdx::tsm::QuoteSource;
 use axum::Router;
@@ -254,7 +255,7 @@ where
     match tokio::time::timeout(upload.idle_timeout(), frames.next()).await {
         Err(_) => Err(upload.timed_out()),
         Ok(None) => Ok(false),
-        Ok(Some(Err(_))) => Err(OuterResponse::bare(400)),
+        Ok(Some(Err(_))) => Err(OuterResponse::upload_broken()),
         Ok(Some(Ok(frame))) => upload.push(&frame, content).map(|()| true),
     }
 }
@@ -361,55 +362,40 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let current = st.current();
-    let policy = current.gateway.policy();
-    match (
-        RequestKind::from_content_type(content_type),
-        policy.chunked_dialect,
-    ) {
-        (Err(_), _) => bare(415),
-        (Ok(RequestKind::Chunked), Dialect::Draft) => {
-            chunked(&st, &current, content_type, body).await
-        }
-        // One HPKE message: buffered, within the size limit and the idle timeout.
-        _ => {
-            let bytes =
-                match read_upload(body, policy.max_request_len, policy.upload_idle_timeout).await {
-                    Ok(bytes) => bytes,
-                    Err(UploadError::TooLarge) => return bare(413),
-                    Err(UploadError::Idle) => return outer(current.gateway.upload_timed_out()),
-                    Err(UploadError::Broken) => return bare(400),
-                };
-            let inbound =
-                current
-                    .gateway
-                    .inbound(content_type, &bytes, SystemTime::now(), &mut rand::rng());
+    match current.gateway.read_as(content_type) {
+        Err(refused) => outer(refused),
+        Ok(ReadAs::Streamed) => chunked(&st, &current, content_type, body).await,
+        // One HPKE message: buffered, within the core's size limit and idle timeout.
+        Ok(_) => {
+            let bytes = match read_buffered(body, current.gateway.buffered_body()).await {
+                Ok(bytes) => bytes,
+                Err(refused) => return outer(refused),
+            };
+            let inbound = current.gateway.inbound(
+                content_type,
+                bytes.bytes(),
+                SystemTime::now(),
+                &mut rand::rng(),
+            );
             drop(bytes);
             answer(&st, inbound).await
         }
     }
 }
 
-enum UploadError {
-    TooLarge,
-    Idle,
-    Broken,
-}
-
-/// A whole one-shot body, refused past `max` bytes or when no byte came for `idle`.
-async fn read_upload(body: Body, max: usize, idle: Duration) -> Result<Vec<u8>, UploadError> {
+/// A whole body of one HPKE message; `Err` is the core's outer answer when it is too large,
+/// stops for longer than the idle timeout, or breaks off.
+async fn read_buffered(
+    body: Body,
+    mut buffered: BufferedBody,
+) -> Result<BufferedBody, OuterResponse> {
     let mut frames = body.into_data_stream();
-    let mut bytes = Vec::new();
     loop {
-        match tokio::time::timeout(idle, frames.next()).await {
-            Err(_) => return Err(UploadError::Idle),
-            Ok(None) => return Ok(bytes),
-            Ok(Some(Err(_))) => return Err(UploadError::Broken),
-            Ok(Some(Ok(frame))) => {
-                if bytes.len().saturating_add(frame.len()) > max {
-                    return Err(UploadError::TooLarge);
-                }
-                bytes.extend_from_slice(&frame);
-            }
+        match tokio::time::timeout(buffered.idle_timeout(), frames.next()).await {
+            Err(_) => return Err(buffered.timed_out()),
+            Ok(None) => return Ok(buffered),
+            Ok(Some(Err(_))) => return Err(OuterResponse::upload_broken()),
+            Ok(Some(Ok(frame))) => buffered.push(&frame)?,
         }
     }
 }
@@ -524,16 +510,18 @@ async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
     );
     let current = st.current();
     let policy = current.gateway.policy();
-    let mut response = match axum::body::to_bytes(body, policy.max_request_len).await {
-        Err(_) => bare(413),
+    let mut response = match read_buffered(body, current.gateway.buffered_body()).await {
+        Err(refused) => outer(refused),
         Ok(bytes) => {
             let engine_target = headers
                 .get(AZURE_ENGINE_TARGET_HEADER)
                 .map(HeaderValue::as_bytes);
-            let inbound =
-                current
-                    .gateway
-                    .inbound_azure(&bytes, engine_target, rules, SystemTime::now());
+            let inbound = current.gateway.inbound_azure(
+                bytes.bytes(),
+                engine_target,
+                rules,
+                SystemTime::now(),
+            );
             drop(bytes);
             match inbound {
                 AzureInbound::Answer(o) => outer(o),

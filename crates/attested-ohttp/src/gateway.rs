@@ -126,6 +126,56 @@ impl RequestKind {
     }
 }
 
+/// How the body of a request is read ([`Gateway::read_as`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadAs {
+    /// Frame by frame through [`Gateway::streamed`]: a draft chunked request, whose content
+    /// goes to the target as it is opened.
+    Streamed,
+    /// Whole, into a [`BufferedBody`], then [`Gateway::inbound`]: one HPKE message.
+    Buffered,
+}
+
+/// The body of a request that is one HPKE message (a one-shot request, Azure's requests),
+/// read frame by frame under the policy's size limit and upload idle timeout; the outer
+/// answer to each way the upload can fail is decided here.
+#[derive(Debug)]
+pub struct BufferedBody {
+    max_len: usize,
+    idle_timeout: Duration,
+    bytes: Vec<u8>,
+}
+
+impl BufferedBody {
+    /// Appends a body frame; `Err` is the outer `413` once the body would pass the policy's
+    /// `max_request_len` (what was held is freed; read no more).
+    pub fn push(&mut self, frame: &[u8]) -> core::result::Result<(), OuterResponse> {
+        if self.bytes.len().saturating_add(frame.len()) > self.max_len {
+            self.bytes = Vec::new();
+            return Err(OuterResponse::bare(413));
+        }
+        self.bytes.extend_from_slice(frame);
+        Ok(())
+    }
+
+    /// How long to wait for the next body frame: the policy's `upload_idle_timeout`.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// The outer answer when no frame came within [`idle_timeout`](Self::idle_timeout): a
+    /// bare `408`, as for a streamed upload ([`Gateway::upload_timed_out`]).
+    pub fn timed_out(self) -> OuterResponse {
+        OuterResponse::bare(408)
+    }
+
+    /// The whole body, once the last frame has been pushed.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// The gateway's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayPolicy {
@@ -231,6 +281,12 @@ impl OuterResponse {
             Error::LimitExceeded { .. } => Self::bare(413),
             _ => Self::bare(400),
         }
+    }
+
+    /// The outer answer to a body that broke off (the client's transport failed mid-body): a
+    /// bare `400`.
+    pub fn upload_broken() -> Self {
+        Self::bare(400)
     }
 
     /// Whether this is the RFC 9458 §5.3 key problem.
@@ -543,6 +599,30 @@ impl Gateway {
     /// to answer inside the ciphertext).
     pub fn upload_timed_out(&self) -> OuterResponse {
         OuterResponse::bare(408)
+    }
+
+    /// How to read the body of a request posted as `content_type`: a draft chunked request
+    /// streams (when the policy's dialect is the draft's), anything else this gateway takes
+    /// is one HPKE message, read whole. `Err` is the outer `415` for any other media type.
+    pub fn read_as(&self, content_type: &str) -> core::result::Result<ReadAs, OuterResponse> {
+        match (
+            RequestKind::from_content_type(content_type),
+            self.policy.chunked_dialect,
+        ) {
+            (Err(_), _) => Err(OuterResponse::bare(415)),
+            (Ok(RequestKind::Chunked), Dialect::Draft) => Ok(ReadAs::Streamed),
+            (Ok(_), _) => Ok(ReadAs::Buffered),
+        }
+    }
+
+    /// An empty body of one HPKE message, bounded by the policy, to fill and hand to
+    /// [`inbound`](Self::inbound) or [`inbound_azure`](Self::inbound_azure).
+    pub fn buffered_body(&self) -> BufferedBody {
+        BufferedBody {
+            max_len: self.policy.max_request_len,
+            idle_timeout: self.policy.upload_idle_timeout,
+            bytes: Vec::new(),
+        }
     }
 
     /// The policy.

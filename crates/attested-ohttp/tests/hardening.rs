@@ -476,3 +476,47 @@ fn a_one_shot_answer_over_the_cap_becomes_an_inner_502() {
         assert_eq!(inner_status(pending, &outer), expected, "{len} bytes");
     }
 }
+
+/// How a body is read is the core's decision: a draft chunked request streams, one HPKE
+/// message (one-shot, or chunked in the Azure dialect) is buffered under the policy's
+/// `max_request_len`, refused with 413 the moment it would pass it (holding nothing more),
+/// and other media types are 415.
+#[test]
+fn bodies_are_read_as_the_core_decides_and_buffered_within_the_limit() {
+    use attested_ohttp::gateway::ReadAs;
+    let policy = GatewayPolicy {
+        max_request_len: 100,
+        upload_idle_timeout: Duration::from_secs(7),
+        ..GatewayPolicy::default()
+    };
+    let (draft, _) = gateway_and_client(Suite::X25519_AES128GCM, "whisper", policy.clone());
+    assert_eq!(
+        draft.read_as("message/ohttp-chunked-req"),
+        Ok(ReadAs::Streamed)
+    );
+    assert_eq!(draft.read_as("Message/OHTTP-req"), Ok(ReadAs::Buffered));
+    for refused in ["application/json", "message/ohttp-req; x=1", ""] {
+        assert_eq!(draft.read_as(refused), Err(OuterResponse::bare(415)));
+    }
+    let (azure, _) = gateway_and_client(
+        Suite::X25519_AES128GCM,
+        "whisper",
+        GatewayPolicy {
+            chunked_dialect: attested_ohttp::chunked::Dialect::Azure,
+            ..policy
+        },
+    );
+    assert_eq!(
+        azure.read_as("message/ohttp-chunked-req"),
+        Ok(ReadAs::Buffered)
+    );
+
+    let mut body = draft.buffered_body();
+    assert_eq!(body.idle_timeout(), Duration::from_secs(7));
+    body.push(&[1; 60]).unwrap();
+    body.push(&[2; 40]).unwrap();
+    assert_eq!(body.bytes().len(), 100);
+    assert_eq!(body.push(&[3]), Err(OuterResponse::bare(413)));
+    assert!(body.bytes().is_empty(), "nothing is held once refused");
+    assert_eq!(body.timed_out(), OuterResponse::bare(408));
+}
