@@ -14,7 +14,8 @@
 //! raw body in its chunk stream, status and headers in clear (`lib.rs:276-308`); our
 //! `--azure-compat` answers the same way.
 //!
-//! For each server in turn (ours first) it reads the key list from `GET /discover` (hex, as
+//! For each server in turn (ours first; Microsoft's first with `--ms-first`, so that runs can
+//! alternate on a machine whose load drifts) it reads the key list from `GET /discover` (hex, as
 //! Microsoft's local-key mode serves it, `lib.rs:311-347`), makes one warm-up request, then runs
 //! `--clients` tasks (default 32) for `--secs` seconds (default 15): each encapsulates a fresh
 //! 16 KiB transcription request with our Microsoft-dialect client (`attested_ohttp`, the request
@@ -32,7 +33,8 @@
 //! Bounded: at most 256 clients, 120 s of load per server, every request with a 30 s timeout,
 //! every server given 30 s to come up.
 //! Run: `cargo build --release -p attested-examples --bins` then
-//! `cargo bench -p attested-benches --bench azure_load [-- --clients N --secs S --ms-server PATH]`
+//! `cargo bench -p attested-benches --bench azure_load [-- --clients N --secs S --ms-server PATH
+//! --ms-first]`
 //! (`--bin-dir DIR` names the directory holding `ohttp-gateway` and `mock-whisper`; default
 //! `target/release`).
 // A driver of our own children on loopback: a failure to read their /proc files or to reach them
@@ -59,6 +61,8 @@ use sha2::{Digest, Sha256};
 const MAX_CLIENTS: u64 = 256;
 const MAX_SECS: u64 = 120;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const OURS: &str = "ours (ohttp-gateway --azure-compat)";
+const THEIRS: &str = "theirs (attested-ohttp-server --local-key)";
 /// The path both servers forward the inner request to: the mock's route.
 const INNER_PATH: &str = "/v1/audio/transcriptions";
 
@@ -249,6 +253,7 @@ async fn main() {
         .text("bin-dir")
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release").to_owned());
     let ms_server = flags.text("ms-server");
+    let ms_first = std::env::args().any(|a| a == "--ms-first");
     if ms_server.is_some() && std::env::var_os("RUST_LOG").is_some() {
         eprintln!(
             "azure_load: RUST_LOG is set; Microsoft's server logs by it, which costs it time"
@@ -259,51 +264,43 @@ async fn main() {
     println!(
         "azure_load: P-384/HKDF-SHA384/AES-256-GCM, Microsoft's dialect (POST /score, chunked answer), 16 KiB requests, {clients} clients, {secs} s per server"
     );
-    let ours = {
-        let gateway = Server::start(
-            &format!("{dir}/ohttp-gateway"),
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--target",
-                &mock.url,
-                "--suite",
-                "p384-aes256gcm",
-                "--tee",
-                "sim",
-                "--azure-compat",
-            ],
-        );
-        drive(
-            "ours (ohttp-gateway --azure-compat)",
-            &gateway,
-            &mock,
-            clients,
-            secs,
-        )
-        .await
-    };
+    let gateway = Server::start(
+        &format!("{dir}/ohttp-gateway"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &mock.url,
+            "--suite",
+            "p384-aes256gcm",
+            "--tee",
+            "sim",
+            "--azure-compat",
+        ],
+    );
     let Some(ms_server) = ms_server else {
+        drive(OURS, &gateway, &mock, clients, secs).await;
         println!("  Microsoft's server not measured (no --ms-server PATH)");
         return;
     };
-    let theirs = {
-        let addr = free_loopback_addr();
-        let server = Server::start_polled(
-            &ms_server,
-            &["--address", &addr, "--target", &mock.url, "--local-key"],
-            &addr,
-            "/discover",
+    // Started before either is driven; the other one idles while one is.
+    let addr = free_loopback_addr();
+    let theirs_server = Server::start_polled(
+        &ms_server,
+        &["--address", &addr, "--target", &mock.url, "--local-key"],
+        &addr,
+        "/discover",
+    )
+    .await;
+    let (ours, theirs) = if ms_first {
+        let theirs = drive(THEIRS, &theirs_server, &mock, clients, secs).await;
+        (drive(OURS, &gateway, &mock, clients, secs).await, theirs)
+    } else {
+        let ours = drive(OURS, &gateway, &mock, clients, secs).await;
+        (
+            ours,
+            drive(THEIRS, &theirs_server, &mock, clients, secs).await,
         )
-        .await;
-        drive(
-            "theirs (attested-ohttp-server --local-key)",
-            &server,
-            &mock,
-            clients,
-            secs,
-        )
-        .await
     };
     let per_cpu = |m: &Measured| m.ok as f64 / m.cpu.max(f64::EPSILON);
     println!(
