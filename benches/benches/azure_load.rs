@@ -24,7 +24,8 @@
 //! connection and checks that the decrypted chunk stream is the mock's transcript of exactly
 //! that request (its length, SHA-256 and a per-request model name); every error and wrong
 //! answer is counted. It reports, per server, requests/s, p50/p99 latency, peak RSS (VmHWM),
-//! CPU seconds, and the ratios ours/theirs of requests/s and peak RSS, with the machine's
+//! CPU seconds (and the mock's and the driver's own, which share the cores), and the ratios
+//! ours/theirs of requests/s, peak RSS and requests per server CPU second, with the machine's
 //! load average before and after each.
 //!
 //! Microsoft's server is not part of this repository: build it from its source outside it
@@ -162,6 +163,7 @@ async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u
     let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let cpu_before = server.cpu();
     let mock_cpu_before = mock.cpu();
+    let driver_cpu_before = load_common::cpu_time(std::process::id());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -211,6 +213,7 @@ async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u
     let wall = started.elapsed().as_secs_f64();
     let cpu = (server.cpu() - cpu_before).as_secs_f64();
     let mock_cpu = (mock.cpu() - mock_cpu_before).as_secs_f64();
+    let driver_cpu = (load_common::cpu_time(std::process::id()) - driver_cpu_before).as_secs_f64();
     latencies.sort();
 
     let ok = counts.ok.load(Ordering::Relaxed);
@@ -232,7 +235,7 @@ async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u
         percentile(&latencies, 0.99).as_secs_f64() * 1e3
     );
     println!(
-        "    server CPU {cpu:.1} s ({:.2} cores, {:.0} req per CPU second), mock-whisper CPU {mock_cpu:.1} s; RSS {rss_idle} KiB idle, peak {peak_kib} KiB",
+        "    server CPU {cpu:.1} s ({:.2} cores, {:.0} req per CPU second), mock-whisper CPU {mock_cpu:.1} s, driver CPU {driver_cpu:.1} s; RSS {rss_idle} KiB idle, peak {peak_kib} KiB",
         cpu / wall,
         ok as f64 / cpu.max(f64::EPSILON)
     );
