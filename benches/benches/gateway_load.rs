@@ -38,29 +38,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{transcription_request, transcription_response};
-use load_common::{RssSamples, SOAK_SAMPLE, Server, load_average};
+use load_common::{AUDIO_LEN, RssSamples, SOAK_SAMPLE, Server, audio, load_average, percentile};
 use ohttp::hpke::{Aead, Kdf, Kem};
 use sha2::{Digest, Sha256};
 
-const AUDIO_LEN: usize = 16 << 10;
 const MAX_CLIENTS: u64 = 256;
 const MAX_SECS: u64 = 120;
 const MAX_SOAK_SECS: u64 = 3600;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CEILING_TIME: Duration = Duration::from_secs(3);
-
-/// The audio of request `seq` of client `task`: 16 KiB that differ between requests.
-fn audio(task: u64, seq: u64) -> Vec<u8> {
-    let mut audio = vec![0u8; AUDIO_LEN];
-    let mut state = task.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seq;
-    for chunk in audio.chunks_mut(8) {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-    }
-    audio
-}
 
 #[derive(Default)]
 struct Counts {
@@ -151,14 +137,6 @@ fn ceiling(response: &[u8]) -> f64 {
     // a core, and wall time would count the wait against the ceiling.
     let cpu = load_common::this_thread_cpu_time() - cpu_before;
     done as f64 / cpu.as_secs_f64().max(0.01)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 #[tokio::main]

@@ -162,6 +162,32 @@ impl Flags {
     }
 }
 
+/// The audio of the transcription load drivers' requests: 16 KiB each.
+pub(crate) const AUDIO_LEN: usize = 16 << 10;
+
+/// The audio of request `seq` of client `task`: [`AUDIO_LEN`] bytes that differ between
+/// requests.
+pub(crate) fn audio(task: u64, seq: u64) -> Vec<u8> {
+    let mut audio = vec![0u8; AUDIO_LEN];
+    let mut state = task.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seq;
+    for chunk in audio.chunks_mut(8) {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+    }
+    audio
+}
+
+/// The `p` quantile (0..=1) of `sorted` latencies, zero for none.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
 /// The median of `values` (sorted in place).
 pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
