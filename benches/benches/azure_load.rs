@@ -17,11 +17,15 @@
 //! For each server in turn (ours first; Microsoft's first with `--ms-first`, so that runs can
 //! alternate on a machine whose load drifts) it reads the key list from `GET /discover` (hex, as
 //! Microsoft's local-key mode serves it, `lib.rs:311-347`), makes one warm-up request, then runs
-//! `--clients` tasks (default 32) for `--secs` seconds (default 15): each encapsulates a fresh
-//! 16 KiB transcription request with our Microsoft-dialect client (`attested_ohttp`, the request
-//! as Microsoft's client builds it: empty authority, plain RFC 9458 under
-//! `message/ohttp-chunked-req` to `POST /score`), POSTs it over its own keep-alive HTTP/1.1
-//! connection and checks that the decrypted chunk stream is the mock's transcript of exactly
+//! `--clients` tasks (default 32) for `--secs` seconds (default 15): each sends fresh 16 KiB
+//! transcription requests encapsulated with our Microsoft-dialect client (`attested_ohttp`, the
+//! request as Microsoft's client builds it: empty authority, plain RFC 9458 under
+//! `message/ohttp-chunked-req` to `POST /score`), each over its own keep-alive HTTP/1.1
+//! connection. With `--requests N` (default 8,000; 0 encapsulates during the run instead) the
+//! N requests are encapsulated before the clock starts, N / clients per task, and the run ends
+//! when they are all answered or at `--secs`: the client's P-384 encapsulation costs as much
+//! CPU as the server's decapsulation, so encapsulating during the run on the same 2 cores
+//! measures the driver as much as the server. Every answer is decrypted and checked that the decrypted chunk stream is the mock's transcript of exactly
 //! that request (its length, SHA-256 and a per-request model name); every error and wrong
 //! answer is counted. It reports, per server, requests/s, p50/p99 latency, peak RSS (VmHWM),
 //! CPU seconds (and the mock's and the driver's own, which share the cores), and the ratios
@@ -54,13 +58,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use attested_examples::whisper_client::{azure_transcription_request, transcribe_azure_endpoint};
+use attested_examples::whisper_client::{azure_transcription_request, post_azure_encapsulated};
+use attested_ohttp::client::PendingResponse;
 use attested_ohttp::{Accepted, Client, Measurements, Suite, Workload, key_config_binding};
 use load_common::{AUDIO_LEN, Server, audio, free_loopback_addr, load_average, percentile};
 use sha2::{Digest, Sha256};
 
 const MAX_CLIENTS: u64 = 256;
 const MAX_SECS: u64 = 120;
+/// At most this many requests are encapsulated ahead (16.5 KB each: about 165 MB).
+const MAX_REQUESTS: u64 = 10_000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const OURS: &str = "ours (ohttp-gateway --azure-compat)";
 const THEIRS: &str = "theirs (attested-ohttp-server --local-key)";
@@ -95,20 +102,37 @@ async fn discover(base: &str) -> Client {
     client
 }
 
-/// One request: encapsulate, post, decrypt the chunk stream, check. `Err` names what went
-/// wrong, `true` for an answer that came but was wrong.
-async fn one(
-    http: &reqwest::Client,
-    url: &str,
-    client: &Client,
-    task: u64,
-    seq: u64,
-) -> Result<(), (bool, String)> {
+/// Request `seq` of task `task`, encapsulated, with what its answer must say.
+struct Prepared {
+    enc: Vec<u8>,
+    pending: PendingResponse,
+    model: String,
+    digest: String,
+}
+
+fn prepare(client: &Client, task: u64, seq: u64) -> Prepared {
     let audio = audio(task, seq);
     let model = format!("load-{task}-{seq}");
-    let inner = azure_transcription_request(&audio, "load.wav", &model, INNER_PATH)
-        .map_err(|e| (false, e.to_string()))?;
-    let answer = transcribe_azure_endpoint(http, url, &[], client, &inner)
+    let inner = azure_transcription_request(&audio, "load.wav", &model, INNER_PATH).unwrap();
+    let (enc, pending) = client.encapsulate(&inner, &mut rand::rng()).unwrap();
+    Prepared {
+        enc,
+        pending,
+        model,
+        digest: hex::encode(Sha256::digest(&audio)),
+    }
+}
+
+/// One request: post, decrypt the chunk stream, check. `Err` names what went wrong, `true`
+/// for an answer that came but was wrong.
+async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Result<(), (bool, String)> {
+    let Prepared {
+        enc,
+        pending,
+        model,
+        digest,
+    } = prepared;
+    let answer = post_azure_encapsulated(http, url, &[], enc, pending)
         .await
         // A transport error is an error; a 2xx answer that did not decrypt is a wrong one.
         .map_err(|e| (e.downcast_ref::<reqwest::Error>().is_none(), e.to_string()))?;
@@ -129,7 +153,6 @@ async fn one(
     }
     let answer: serde_json::Value =
         serde_json::from_slice(&answer.body).map_err(|e| (true, e.to_string()))?;
-    let digest = hex::encode(Sha256::digest(&audio));
     if answer["bytes"] != AUDIO_LEN
         || answer["sha256"].as_str() != Some(digest.as_str())
         || answer["model"].as_str() != Some(model.as_str())
@@ -147,15 +170,38 @@ struct Measured {
     cpu: f64,
 }
 
-/// Drives `server` (`POST {url}/score`) with `clients` tasks for `secs` and prints its figures.
-async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u64) -> Measured {
+/// How the load is made.
+#[derive(Clone, Copy)]
+struct Load {
+    clients: u64,
+    secs: u64,
+    /// Requests encapsulated before the clock starts (0: during the run).
+    requests: u64,
+}
+
+/// Drives `server` (`POST {url}/score`) as `load` says and prints its figures.
+async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measured {
+    let Load {
+        clients,
+        secs,
+        requests,
+    } = load;
     let client = Arc::new(discover(&server.url).await);
     let url = Arc::new(format!("{}/score", server.url));
     // Warm: one checked answer before the clock starts.
     let http = attested_examples::tls::http().unwrap();
-    one(&http, &url, &client, 0, 0)
+    one(&http, &url, prepare(&client, 0, 0))
         .await
         .unwrap_or_else(|(_, e)| panic!("{name}: warm-up request: {e}"));
+    let per_task = requests.div_ceil(clients);
+    let mut prepared: Vec<Vec<Prepared>> = (1..=clients)
+        .map(|task| {
+            (1..=per_task)
+                .rev()
+                .map(|seq| prepare(&client, task, seq))
+                .collect()
+        })
+        .collect();
 
     let load_before = load_average();
     let rss_idle = server.status_kib("VmRSS:");
@@ -174,6 +220,8 @@ async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u
             counts.clone(),
             first_error.clone(),
         );
+        let mut queue = prepared.pop().unwrap_or_default();
+        let encapsulate_live = queue.is_empty();
         tasks.push(tokio::spawn(async move {
             // Its own client: one keep-alive connection per task.
             let http = attested_examples::tls::http_builder()
@@ -185,8 +233,16 @@ async fn drive(name: &str, server: &Server, mock: &Server, clients: u64, secs: u
             let mut latencies = Vec::new();
             let mut seq = 1;
             while Instant::now() < deadline {
+                let request = if encapsulate_live {
+                    prepare(&client, task, seq)
+                } else {
+                    match queue.pop() {
+                        Some(request) => request,
+                        None => break,
+                    }
+                };
                 let sent = Instant::now();
-                match one(&http, &url, &client, task, seq).await {
+                match one(&http, &url, request).await {
                     Ok(()) => {
                         latencies.push(sent.elapsed());
                         counts.ok.fetch_add(1, Ordering::Relaxed);
@@ -252,6 +308,12 @@ async fn main() {
     let flags = load_common::Flags::from_env();
     let clients = flags.number("clients", 32, MAX_CLIENTS).max(1);
     let secs = flags.number("secs", 15, MAX_SECS).max(1);
+    let requests = flags.number("requests", 8_000, MAX_REQUESTS);
+    let load = Load {
+        clients,
+        secs,
+        requests,
+    };
     let dir = flags
         .text("bin-dir")
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release").to_owned());
@@ -265,7 +327,12 @@ async fn main() {
 
     let mock = Server::start(&format!("{dir}/mock-whisper"), &["--listen", "127.0.0.1:0"]);
     println!(
-        "azure_load: P-384/HKDF-SHA384/AES-256-GCM, Microsoft's dialect (POST /score, chunked answer), 16 KiB requests, {clients} clients, {secs} s per server"
+        "azure_load: P-384/HKDF-SHA384/AES-256-GCM, Microsoft's dialect (POST /score, chunked answer), 16 KiB requests, {clients} clients, {secs} s per server at most, {}",
+        if requests == 0 {
+            "encapsulated during the run".to_owned()
+        } else {
+            format!("{requests} requests encapsulated before the clock")
+        }
     );
     let gateway = Server::start(
         &format!("{dir}/ohttp-gateway"),
@@ -282,7 +349,7 @@ async fn main() {
         ],
     );
     let Some(ms_server) = ms_server else {
-        drive(OURS, &gateway, &mock, clients, secs).await;
+        drive(OURS, &gateway, &mock, load).await;
         println!("  Microsoft's server not measured (no --ms-server PATH)");
         return;
     };
@@ -296,14 +363,11 @@ async fn main() {
     )
     .await;
     let (ours, theirs) = if ms_first {
-        let theirs = drive(THEIRS, &theirs_server, &mock, clients, secs).await;
-        (drive(OURS, &gateway, &mock, clients, secs).await, theirs)
+        let theirs = drive(THEIRS, &theirs_server, &mock, load).await;
+        (drive(OURS, &gateway, &mock, load).await, theirs)
     } else {
-        let ours = drive(OURS, &gateway, &mock, clients, secs).await;
-        (
-            ours,
-            drive(THEIRS, &theirs_server, &mock, clients, secs).await,
-        )
+        let ours = drive(OURS, &gateway, &mock, load).await;
+        (ours, drive(THEIRS, &theirs_server, &mock, load).await)
     };
     let per_cpu = |m: &Measured| m.ok as f64 / m.cpu.max(f64::EPSILON);
     println!(

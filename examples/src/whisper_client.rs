@@ -655,6 +655,18 @@ pub async fn transcribe_azure_endpoint(
     inner: &[u8],
 ) -> Result<AzureAnswer, BoxError> {
     let (enc, pending) = client.encapsulate(inner, &mut rand::rng())?;
+    post_azure_encapsulated(http, url, outer_headers, enc, pending).await
+}
+
+/// [`transcribe_azure_endpoint`] for a request already encapsulated (`enc`, answered through
+/// `pending`): a load driver encapsulates before its clock starts.
+pub async fn post_azure_encapsulated(
+    http: &reqwest::Client,
+    url: &str,
+    outer_headers: &[(String, String)],
+    enc: Vec<u8>,
+    pending: PendingResponse,
+) -> Result<AzureAnswer, BoxError> {
     let mut request = http
         .post(url)
         .header("content-type", MEDIA_TYPE_CHUNKED_REQUEST);
