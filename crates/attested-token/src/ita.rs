@@ -8,8 +8,6 @@
 //! ([`Error::NoWorkload`]) unless the policy says so explicitly ([`ItaPolicy::any_workload`]),
 //! as `attested-tdx`'s `Policy` does for quotes.
 
-use std::time::SystemTime;
-
 use attested_types::{
     Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
     Workload,
@@ -398,10 +396,11 @@ fn merge(into: &mut AttesterClaims, from: AttesterClaims, section: &str) -> Resu
 /// use attested_token::ita::ItaVerifier;
 /// use attested_token::jwt::Jwks;
 /// use attested_token::x509::TrustRoots;
+/// use attested_token::UnixTime;
 /// let jwks = Jwks::from_json(&std::fs::read("ita-jwks.json").unwrap())?;
 /// let token = std::fs::read_to_string("token.jwt").unwrap();
 /// let claims = ItaVerifier::new(&jwks, &TrustRoots::intel_trust_authority())
-///     .verify(token.trim(), std::time::SystemTime::now())?;
+///     .verify(token.trim(), UnixTime::now())?;
 /// println!("MRTD {:02x?}", claims.tdx.map(|t| t.mrtd));
 /// # Ok(()) }
 /// ```
@@ -453,7 +452,7 @@ impl ItaVerifier {
     forward_jwt_options!(time_and_limits);
 
     /// Verifies `token` at `now` and returns its typed claims.
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<ItaClaims, Error> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<ItaClaims, Error> {
         let verified = self.jwt.verify(token, now)?;
         ItaClaims::from_payload(&verified.payload)
     }
@@ -732,7 +731,7 @@ impl ItaAppraiser {
         let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
         let claims = self
             .verifier
-            .verify(token, SystemTime::from(now))
+            .verify(token, now)
             .map_err(AppraiserError::Verify)?;
         self.policy
             .appraise(&claims)
