@@ -7,6 +7,11 @@
 //! pass. An [`ItaAppraiser`] whose policy identifies no workload refuses every token
 //! ([`Error::NoWorkload`]) unless the policy says so explicitly ([`ItaPolicy::any_workload`]),
 //! as `attested-tdx`'s `Policy` does for quotes.
+//!
+//! A server that serves an ITA token for its own quote gets it through the sans-IO exchange
+//! here: [`AttestRequest`] is the request to send (path, headers, body), [`parse_attest_answer`]
+//! reads the answer (at most [`MAX_ATTEST_ANSWER_LEN`] bytes) into a [`HeldToken`], and
+//! [`HeldToken::fresh_at`] says when to ask again ([`DEFAULT_RENEWAL_MARGIN`] before `exp`).
 
 use attested_types::{
     Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
@@ -18,6 +23,13 @@ use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{self, ct_eq, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
 use crate::x509::{Crls, TrustRoots};
+
+mod exchange;
+
+pub use exchange::{
+    API_KEY_HEADER, ATTEST_PATH, AttestAnswerError, AttestRequest, DEFAULT_RENEWAL_MARGIN,
+    HeldToken, MAX_ATTEST_ANSWER_LEN, parse_attest_answer,
+};
 
 /// The `iss` of every Intel Trust Authority token.
 pub const ITA_ISSUER: &str = "Intel Trust Authority";
