@@ -8,13 +8,13 @@
 )]
 
 use std::hint::black_box;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use attested_token::Backend;
 use attested_token::ita::ItaVerifier;
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::nitro::NitroVerifier;
 use attested_token::x509::TrustRoots;
+use attested_token::{Backend, UnixTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const PROD_TOKEN: &str = "tokens/ita/trustauthority-kbs__tdxToken_prod_2023-12-05.jwt";
@@ -29,7 +29,7 @@ fn ita(c: &mut Criterion) {
         return;
     };
     let token = String::from_utf8(token).unwrap().trim().to_owned();
-    let now = UNIX_EPOCH + Duration::from_secs(1_701_734_960);
+    let now = UnixTime(1_701_734_960);
     let jwks = Jwks::from_json(&jwks_json).unwrap();
     let mut group = c.benchmark_group("ita_token_verify_ps384");
     for &backend in Backend::all() {
@@ -67,7 +67,7 @@ fn nitro(c: &mut Criterion) {
     let Some(doc) = attested_testdata::read(NITRO_DOC) else {
         return;
     };
-    let now = UNIX_EPOCH + Duration::from_secs(1_684_358_520);
+    let now = UnixTime(1_684_358_520);
     let mut group = c.benchmark_group("nitro_document_verify");
     for &backend in Backend::all() {
         let verifier = NitroVerifier::new(&TrustRoots::aws_nitro()).backend(backend);

@@ -1,8 +1,10 @@
 //! Intel Trust Authority (ITA) evidence for the Noise examples.
 //!
-//! A server sends its quote to ITA (`POST {url}/appraisal/v1/attest`, header `x-api-key`, body
-//! `{"quote": base64}`, answer `{"token": JWT}`) with an [`ItaClient`], and serves the token in
-//! its attestation next to the quote. A client that trusts ITA rather than its own DCAP
+//! A server sends its quote to ITA with an [`ItaClient`], and serves the token in its
+//! attestation next to the quote. What is sent and how the answer is read are attested-token's
+//! sans-IO [`AttestRequest`] and [`parse_attest_answer`] (`POST {url}/appraisal/v1/attest`,
+//! header `x-api-key`, body `{"quote": base64}`, answer `{"token": JWT}`); the client only
+//! carries them over HTTPS. A client that trusts ITA rather than its own DCAP
 //! verification checks the token with attested-token's [`ItaAppraiser`]: signature under a
 //! JWKS key (chained to a pinned root, or trusted unchained by explicit choice), issuer and
 //! times, then the [`ItaPolicy`], which must identify the workload. REPORTDATA and
@@ -11,11 +13,12 @@
 
 use std::path::PathBuf;
 
-use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
+use attested_token::ita::{
+    AttestRequest, HeldToken, ItaAppraiser, ItaPolicy, ItaVerifier, MAX_ATTEST_ANSWER_LEN,
+    parse_attest_answer,
+};
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::x509::TrustRoots;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
 /// Why a token could not be obtained or was refused. Each variant names the failed step.
@@ -51,24 +54,11 @@ impl std::fmt::Debug for ItaClient {
     }
 }
 
-#[derive(serde::Serialize)]
-struct AttestRequest<'a> {
-    quote: &'a str,
-}
-
-#[derive(serde::Deserialize)]
-struct AttestResponse {
-    token: String,
-}
-
-/// The largest answer read from the ITA attest API.
-const MAX_ATTEST_ANSWER_LEN: usize = 1 << 20;
-
 impl ItaClient {
     /// A client of the ITA API at `url` (for example `https://api.trustauthority.intel.com`).
     pub fn new(url: &str, api_key: Zeroizing<String>) -> Result<Self, ItaEvidenceError> {
         Ok(Self {
-            attest_url: format!("{}/appraisal/v1/attest", url.trim_end_matches('/')),
+            attest_url: AttestRequest::url(url),
             api_key,
             http: crate::tls::http()?,
         })
@@ -90,30 +80,26 @@ impl ItaClient {
         Self::new(url, key)
     }
 
-    /// Asks ITA to appraise `quote` and returns the token it issues.
-    pub async fn attest(&self, quote: &[u8]) -> Result<String, ItaEvidenceError> {
+    /// Asks ITA to appraise `quote` and returns the token it issues, with its expiry.
+    pub async fn attest(&self, quote: &[u8]) -> Result<HeldToken, ItaEvidenceError> {
         let attest = |e: reqwest::Error| ItaEvidenceError::Attest(e.without_url().to_string());
-        let response = self
-            .http
-            .post(&self.attest_url)
-            .header("x-api-key", self.api_key.as_str())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .json(&AttestRequest {
-                quote: &BASE64.encode(quote),
+        let request = AttestRequest::new(quote);
+        let headers = request.headers(self.api_key.as_str());
+        let response = headers
+            .into_iter()
+            .fold(self.http.post(&self.attest_url), |post, (name, value)| {
+                post.header(name, value)
             })
+            .body(request.into_body())
             .send()
             .await
             .map_err(attest)?
             .error_for_status()
             .map_err(attest)?;
-        // A token with its JWS signature is a few kilobytes; a composite one with GPU claims
-        // somewhat more.
         let body = crate::tls::read_capped(response, MAX_ATTEST_ANSWER_LEN)
             .await
             .map_err(|e| ItaEvidenceError::Attest(e.to_string()))?;
-        let answer: AttestResponse = serde_json::from_slice(&body)
-            .map_err(|e| ItaEvidenceError::Attest(format!("the answer is not a token: {e}")))?;
-        Ok(answer.token)
+        parse_attest_answer(&body).map_err(|e| ItaEvidenceError::Attest(e.to_string()))
     }
 }
 

@@ -14,7 +14,7 @@
 //! is about to expire.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::ita_evidence::{ItaClient, ItaEvidenceError};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
@@ -25,7 +25,8 @@ use attested_noise::{
     Received, Responder, ServerIdentity, ServerLimits, ServerSession, SessionPermit,
 };
 use attested_tdx::tsm::QuoteSource;
-use attested_token::jwt::unverified_expiry;
+use attested_token::UnixTime;
+use attested_token::ita::HeldToken;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -152,34 +153,30 @@ struct AppState {
     quoting: tokio::sync::Semaphore,
 }
 
-/// The ITA token for the platform quote, renewed when it is about to expire.
+/// The ITA token for the platform quote, renewed when it is about to expire (when to renew is
+/// attested-token's [`HeldToken::fresh_at`]).
 struct ItaTokens {
     client: ItaClient,
     quote: Vec<u8>,
-    held: Mutex<Option<String>>,
+    held: Mutex<Option<HeldToken>>,
 }
-
-/// A token is renewed this long before it expires, so that clients get one they can verify.
-const TOKEN_RENEWAL_MARGIN: u64 = 30;
 
 impl ItaTokens {
     async fn current(&self) -> Result<String, ItaEvidenceError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = UnixTime::now();
         let held = self
             .held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .filter(|token| {
-                unverified_expiry(token).is_ok_and(|exp| exp > now + TOKEN_RENEWAL_MARGIN)
-            });
+            .as_ref()
+            .filter(|held| held.fresh_at(now))
+            .map(|held| held.token().to_owned());
         if let Some(token) = held {
             return Ok(token);
         }
-        let token = self.client.attest(&self.quote).await?;
-        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
+        let held = self.client.attest(&self.quote).await?;
+        let token = held.token().to_owned();
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(held);
         Ok(token)
     }
 }

@@ -12,7 +12,7 @@
 //! [`Misissue`] makes it issue the bad tokens that clients must refuse.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use attested_token::sim::{SimIssuer, SimTd};
 use axum::extract::State;
@@ -26,6 +26,7 @@ use sha2::{Digest as _, Sha512};
 use subtle::ConstantTimeEq as _;
 
 use attested_tdx::TdxAppraiser;
+use attested_types::UnixTime;
 
 /// A deliberately bad token, for refusal tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,11 +97,11 @@ impl MockIta {
         &self,
         quote: &[u8],
         runtime_data: Option<&[u8]>,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<String, String> {
         let check = self.quote_check.get().ok_or("no quote trust anchor yet")?;
         let verified = check
-            .appraise_quote(quote, now.into())
+            .appraise_quote(quote, now)
             .map_err(|e| e.to_string())?;
         let measurement = |name: &str| -> [u8; 48] {
             verified
@@ -121,7 +122,7 @@ impl MockIta {
             tcb_status: verified.tcb_status().to_string(),
             nonce: None,
         };
-        let mut iat = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut iat = now.as_secs();
         let mut ttl = self.ttl.as_secs();
         if self.misissue == Some(Misissue::Expired) {
             iat = iat.saturating_sub(7200);
@@ -173,7 +174,7 @@ async fn attest(
     let decode = |text: &str| BASE64.decode(text).map_err(|_| "not base64".to_owned());
     let result = decode(&request.quote).and_then(|quote| {
         let runtime_data = request.runtime_data.as_deref().map(decode).transpose()?;
-        mock.token_for(&quote, runtime_data.as_deref(), SystemTime::now())
+        mock.token_for(&quote, runtime_data.as_deref(), UnixTime::now())
     });
     match result {
         Ok(token) => Json(serde_json::json!({ "token": token })).into_response(),
@@ -199,6 +200,8 @@ async fn root(State(mock): State<Arc<MockIta>>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
     use crate::tdx_evidence::sim_quote_source;
     use attested_tdx::tsm::QuoteSource;
@@ -207,7 +210,6 @@ mod tests {
     use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
     use attested_token::jwt::{Jwks, KeySet};
     use attested_token::x509::TrustRoots;
-    use attested_types::UnixTime;
 
     fn quote_check(source: &QuoteSource) -> TdxAppraiser {
         let platform = source.sim_platform().unwrap();
@@ -234,9 +236,9 @@ mod tests {
         let source = sim_quote_source([0x11; 48], SystemTime::now()).unwrap();
         let mock = MockIta::new([1; 32], "key", Duration::from_secs(60)).unwrap();
         let quote = source.quote(&[0x42; 64]).unwrap();
-        assert!(mock.token_for(&quote, None, SystemTime::now()).is_err());
+        assert!(mock.token_for(&quote, None, UnixTime::now()).is_err());
         mock.trust_quotes_with(quote_check(&source));
-        let token = mock.token_for(&quote, None, SystemTime::now()).unwrap();
+        let token = mock.token_for(&quote, None, UnixTime::now()).unwrap();
 
         let (verified, _) = token_appraiser(&mock)
             .appraise_token(&token, UnixTime::now())
@@ -262,7 +264,7 @@ mod tests {
         let quote = other
             .quote(&other.quote_spec(attested_tdx::sim::QuoteFormat::V4))
             .unwrap();
-        let why = mock.token_for(&quote, None, SystemTime::now()).unwrap_err();
+        let why = mock.token_for(&quote, None, UnixTime::now()).unwrap_err();
         assert!(why.contains("DCAP verification failed"), "{why}");
     }
 }

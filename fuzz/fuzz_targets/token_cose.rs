@@ -3,9 +3,8 @@
 //! seeds are signed by the simulated issuer below; real documents come from the test data.
 
 use std::sync::OnceLock;
-use std::time::{Duration, UNIX_EPOCH};
 
-use attested_token::Limits;
+use attested_token::{Limits, UnixTime};
 use attested_token::nitro::{CoseSign1, NitroDocument, NitroPolicy, NitroVerifier};
 use attested_token::sim::SimIssuer;
 use attested_token::x509::TrustRoots;
@@ -29,6 +28,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Some(verifier) = verifier() {
-        let _ = verifier.verify(data, UNIX_EPOCH + Duration::from_secs(1_750_000_100));
+        let _ = verifier.verify(data, UnixTime(1_750_000_100));
     }
 });

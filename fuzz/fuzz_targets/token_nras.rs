@@ -3,8 +3,8 @@
 //! seeds are signed by the simulated issuer below.
 
 use std::sync::OnceLock;
-use std::time::{Duration, UNIX_EPOCH};
 
+use attested_token::UnixTime;
 use attested_token::jwt::Jwks;
 use attested_token::nras::{NrasPolicy, NrasVerifier};
 use attested_token::sim::SimIssuer;
@@ -23,7 +23,7 @@ fn verifier() -> Option<&'static NrasVerifier> {
 
 fuzz_target!(|data: &[u8]| {
     let Some(verifier) = verifier() else { return };
-    if let Ok(result) = verifier.verify(data, UNIX_EPOCH + Duration::from_secs(1_750_000_100)) {
+    if let Ok(result) = verifier.verify(data, UnixTime(1_750_000_100)) {
         let _ = NrasPolicy::new().expect_gpu_count(1).appraise(&result);
     }
 });

@@ -11,7 +11,7 @@
 )]
 
 use std::hint::black_box;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use attested_token::Backend;
 use attested_token::ita::ItaVerifier;
@@ -36,7 +36,7 @@ fn tokens(c: &mut Criterion) {
         let token = String::from_utf8(token).unwrap().trim().to_owned();
         let jwks = Jwks::from_json(&jwks).unwrap();
         let roots = TrustRoots::intel_trust_authority();
-        let now = UNIX_EPOCH + Duration::from_secs(ITA_AT);
+        let now = attested_token::UnixTime(ITA_AT);
         for &backend in Backend::all() {
             group.bench_function(format!("ita_keyset_cold_{backend:?}"), |b| {
                 b.iter(|| KeySet::chained_with_backend(black_box(&jwks), &roots, backend))
@@ -51,7 +51,7 @@ fn tokens(c: &mut Criterion) {
     }
     if let Some(doc) = attested_testdata::read(NITRO_DOC) {
         let roots = TrustRoots::aws_nitro();
-        let now = UNIX_EPOCH + Duration::from_secs(NITRO_AT);
+        let now = attested_token::UnixTime(NITRO_AT);
         for &backend in Backend::all() {
             group.bench_function(format!("nitro_verify_cold_{backend:?}"), |b| {
                 b.iter(|| {

@@ -7,12 +7,13 @@
 //! The caller owns the cache (a plain value, `&mut self` to change it; behind the caller's
 //! lock when threads share it) and does the I/O; a clone is an independent copy.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_types::UnixTime;
 
 use crate::error::Error;
 use crate::jwt::{Jwks, KeySet};
 use crate::limits::Limits;
-use crate::time::unix_seconds;
 use crate::x509::TrustRoots;
 
 /// Gets the bytes of a JWKS (for example over HTTPS from the issuer's pinned URL).
@@ -76,7 +77,7 @@ impl JwksCache {
     pub fn offline_snapshot(jwks: &[u8], roots: TrustRoots) -> Result<Self, Error> {
         let mut cache = Self::new(roots);
         cache.offline = true;
-        cache.accept(jwks, SystemTime::UNIX_EPOCH)?;
+        cache.accept(jwks, UnixTime(0))?;
         Ok(cache)
     }
 
@@ -109,11 +110,11 @@ impl JwksCache {
 
     /// Whether the caller should fetch now: the cache is empty or stale, or `kid` is unknown;
     /// and no attempt was made within the cooldown. Always false for an offline snapshot.
-    pub fn should_fetch(&self, kid: Option<&str>, now: SystemTime) -> bool {
+    pub fn should_fetch(&self, kid: Option<&str>, now: UnixTime) -> bool {
         if self.offline {
             return false;
         }
-        let now = unix_seconds(now);
+        let now = now.as_secs();
         let cooled = self
             .last_attempt
             .is_none_or(|last| now >= last.saturating_add(self.cooldown.as_secs()));
@@ -129,14 +130,14 @@ impl JwksCache {
     }
 
     /// Records that a fetch starts now (this starts the cooldown, whether or not it succeeds).
-    pub fn fetch_started(&mut self, now: SystemTime) {
-        self.last_attempt = Some(unix_seconds(now));
+    pub fn fetch_started(&mut self, now: UnixTime) {
+        self.last_attempt = Some(now.as_secs());
     }
 
     /// Takes in a fetched JWKS: parses it, checks every chain, and replaces the keys if at
     /// least one key is usable. A set that does not parse, or none of whose keys is usable (all
     /// chains fail, or no key at all), is an error and the previous keys stay.
-    pub fn accept(&mut self, jwks: &[u8], now: SystemTime) -> Result<(), Error> {
+    pub fn accept(&mut self, jwks: &[u8], now: UnixTime) -> Result<(), Error> {
         let parsed = Jwks::from_json_with_limit(jwks, self.limits.jwks)?;
         let keys = match &self.trust {
             Trust::Chained(roots) => KeySet::chained(&parsed, roots),
@@ -144,7 +145,7 @@ impl JwksCache {
         };
         keys.any_trusted()?;
         self.keys = Some(keys);
-        self.fetched_at = Some(unix_seconds(now));
+        self.fetched_at = Some(now.as_secs());
         Ok(())
     }
 
@@ -156,13 +157,13 @@ impl JwksCache {
 
     /// The current keys at `now`: refused with [`Error::StaleKeys`] once they are older than
     /// TTL + maximum staleness (refreshing kept failing).
-    pub fn keys_at(&self, now: SystemTime) -> Result<&KeySet, Error> {
+    pub fn keys_at(&self, now: UnixTime) -> Result<&KeySet, Error> {
         let keys = self
             .keys
             .as_ref()
             .ok_or_else(|| Error::Fetch("no key set yet".into()))?;
         if let (false, Some(fetched_at)) = (self.offline, self.fetched_at) {
-            let now = unix_seconds(now);
+            let now = now.as_secs();
             let limit = fetched_at
                 .saturating_add(self.ttl.as_secs())
                 .saturating_add(self.max_staleness.as_secs());
@@ -184,7 +185,7 @@ impl JwksCache {
         &mut self,
         fetcher: &mut F,
         kid: Option<&str>,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<KeySet, Error> {
         if self.should_fetch(kid, now) {
             self.fetch_started(now);
@@ -207,7 +208,6 @@ impl JwksCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::UNIX_EPOCH;
 
     struct Counting {
         body: Vec<u8>,
@@ -221,8 +221,8 @@ mod tests {
         }
     }
 
-    fn at(s: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(s)
+    fn at(s: u64) -> UnixTime {
+        UnixTime(s)
     }
 
     const EMPTY: &[u8] = br#"{"keys":[]}"#;

@@ -7,8 +7,11 @@
 //! pass. An [`ItaAppraiser`] whose policy identifies no workload refuses every token
 //! ([`Error::NoWorkload`]) unless the policy says so explicitly ([`ItaPolicy::any_workload`]),
 //! as `attested-tdx`'s `Policy` does for quotes.
-
-use std::time::SystemTime;
+//!
+//! A server that serves an ITA token for its own quote gets it through the sans-IO exchange
+//! here: [`AttestRequest`] is the request to send (path, headers, body), [`parse_attest_answer`]
+//! reads the answer (at most [`MAX_ATTEST_ANSWER_LEN`] bytes) into a [`HeldToken`], and
+//! [`HeldToken::fresh_at`] says when to ask again ([`DEFAULT_RENEWAL_MARGIN`] before `exp`).
 
 use attested_types::{
     Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
@@ -20,6 +23,13 @@ use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{self, ct_eq, show};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
 use crate::x509::{Crls, TrustRoots};
+
+mod exchange;
+
+pub use exchange::{
+    API_KEY_HEADER, ATTEST_PATH, AttestAnswerError, AttestRequest, DEFAULT_RENEWAL_MARGIN,
+    HeldToken, MAX_ATTEST_ANSWER_LEN, parse_attest_answer,
+};
 
 /// The `iss` of every Intel Trust Authority token.
 pub const ITA_ISSUER: &str = "Intel Trust Authority";
@@ -398,10 +408,11 @@ fn merge(into: &mut AttesterClaims, from: AttesterClaims, section: &str) -> Resu
 /// use attested_token::ita::ItaVerifier;
 /// use attested_token::jwt::Jwks;
 /// use attested_token::x509::TrustRoots;
+/// use attested_token::UnixTime;
 /// let jwks = Jwks::from_json(&std::fs::read("ita-jwks.json").unwrap())?;
 /// let token = std::fs::read_to_string("token.jwt").unwrap();
 /// let claims = ItaVerifier::new(&jwks, &TrustRoots::intel_trust_authority())
-///     .verify(token.trim(), std::time::SystemTime::now())?;
+///     .verify(token.trim(), UnixTime::now())?;
 /// println!("MRTD {:02x?}", claims.tdx.map(|t| t.mrtd));
 /// # Ok(()) }
 /// ```
@@ -453,7 +464,7 @@ impl ItaVerifier {
     forward_jwt_options!(time_and_limits);
 
     /// Verifies `token` at `now` and returns its typed claims.
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<ItaClaims, Error> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<ItaClaims, Error> {
         let verified = self.jwt.verify(token, now)?;
         ItaClaims::from_payload(&verified.payload)
     }
@@ -732,7 +743,7 @@ impl ItaAppraiser {
         let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
         let claims = self
             .verifier
-            .verify(token, SystemTime::from(now))
+            .verify(token, now)
             .map_err(AppraiserError::Verify)?;
         self.policy
             .appraise(&claims)

@@ -1,8 +1,9 @@
 //! JWS compact tokens: parsing, key sets (JWKS) with x5c chains, and the signature and time
 //! checks every JWT-based kind shares.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use attested_types::UnixTime;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
 use crate::error::{Error, malformed};
 use crate::limits::{self, Limits};
-use crate::time::{TimeClaims, TimeRules, unix_seconds};
+use crate::time::{TimeClaims, TimeRules};
 use crate::x509::{Crls, MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
 
 /// A JWS algorithm this crate verifies. Everything else is refused.
@@ -524,17 +525,17 @@ impl JwtVerifier {
     }
 
     /// Verifies one token at `now`.
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<VerifiedJwt, Error> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<VerifiedJwt, Error> {
         self.verify_named(token, now, "token")
     }
 
     pub(crate) fn verify_named(
         &self,
         token: &str,
-        now: SystemTime,
+        now: UnixTime,
         what: &str,
     ) -> Result<VerifiedJwt, Error> {
-        let now = unix_seconds(now);
+        let now = now.as_secs();
         let jws = Jws::parse(token, self.limits.token)?;
         self.keys.verify_signature(&jws, now, what)?;
         let times: TimeClaims =

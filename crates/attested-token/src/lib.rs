@@ -1,8 +1,9 @@
 //! Verification of attestation tokens: Intel Trust Authority JWTs, NVIDIA NRAS, Azure
 //! Attestation and AWS Nitro attestation documents.
 //!
-//! Every verifier takes the bytes, pinned trust (roots for x5c chains) and an explicit `now`,
-//! and returns typed claims or an [`Error`] naming what failed:
+//! Every verifier takes the bytes, pinned trust (roots for x5c chains) and an explicit `now`
+//! (the vocabulary's [`UnixTime`], whole seconds, as `attested-tdx` takes it), and returns typed
+//! claims or an [`Error`] naming what failed:
 //!
 //! - JWS tokens are accepted only with RS256, PS384, ES256 or ES384; `none` and HMAC are refused
 //!   before any key is looked at; keys are chosen by kid and algorithm together; `jku` is never

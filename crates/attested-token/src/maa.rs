@@ -1,8 +1,7 @@
 //! Microsoft Azure Attestation (MAA) tokens: RS256 JWTs whose TEE claims sit under
 //! `x-ms-isolation-tee`.
 
-use std::time::SystemTime;
-
+use attested_types::UnixTime;
 use serde::Deserialize;
 
 use crate::error::{Error, malformed};
@@ -298,14 +297,14 @@ impl MaaVerifier {
 
     /// Verifies a guest-attestation `token` at `now` and returns its typed claims (a token
     /// without `x-ms-isolation-tee` is refused: see [`MaaVerifier::verify_token`]).
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<MaaClaims, Error> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<MaaClaims, Error> {
         let verified = self.jwt.verify(token, now)?;
         MaaClaims::from_payload(&verified.payload)
     }
 
     /// Verifies a `token` of any MAA layout at `now`: guest attestation, or TDX or SEV-SNP
     /// attestation with the claims at top level.
-    pub fn verify_token(&self, token: &str, now: SystemTime) -> Result<MaaToken, Error> {
+    pub fn verify_token(&self, token: &str, now: UnixTime) -> Result<MaaToken, Error> {
         let verified = self.jwt.verify(token, now)?;
         MaaToken::from_payload(&verified.payload)
     }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_types::{Accepted, Appraiser, BoxError, Evidence, ReportData, UnixTime, Workload};
 use ciborium::Value;
@@ -15,7 +15,7 @@ use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
 use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{ct_eq, show};
 use crate::limits::{self, Limits};
-use crate::time::{TimeRules, unix_seconds};
+use crate::time::TimeRules;
 use crate::x509::{Crls, MAX_CHAIN_LEN, ParsedCert, TrustRoots, VerifiedChain, verify_chain};
 
 /// COSE algorithm id of ES384.
@@ -443,11 +443,11 @@ impl NitroVerifier {
 
     /// Verifies a document at `now`: COSE signature by the leaf, chain to a pinned root, every
     /// certificate's window, and the timestamp's age.
-    pub fn verify(&self, document: &[u8], now: SystemTime) -> Result<NitroDocument, Error> {
+    pub fn verify(&self, document: &[u8], now: UnixTime) -> Result<NitroDocument, Error> {
         let cose = CoseSign1::parse(document, self.limits.document)?;
         let doc = NitroDocument::from_payload(&cose.payload)?;
         let chain = self.chain(&doc)?;
-        let now_s = unix_seconds(now);
+        let now_s = now.as_secs();
         if !matches!(chain.leaf_key, PublicKey::P384(_))
             || !backend::verify(
                 self.backend,
@@ -763,7 +763,7 @@ impl NitroAppraiser {
         let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
         let document = self
             .verifier
-            .verify(document, SystemTime::from(now))
+            .verify(document, now)
             .map_err(AppraiserError::Verify)?;
         self.policy
             .appraise(&document)
@@ -798,15 +798,13 @@ impl Appraiser for NitroAppraiser {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::time::{Duration, UNIX_EPOCH};
-
     use super::*;
     use crate::sim::{SimEnclave, SimIssuer};
 
     const TS_MS: u64 = 1_750_000_000_000;
 
-    fn now() -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(TS_MS + 1000)
+    fn now() -> UnixTime {
+        UnixTime(TS_MS / 1000 + 1)
     }
 
     #[test]

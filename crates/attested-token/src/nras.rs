@@ -2,8 +2,8 @@
 //! `[["JWT", overall], {"GPU-n": jwt, ...}]`, ES384-signed.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
+use attested_types::UnixTime;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -158,7 +158,7 @@ impl NrasVerifier {
     }
 
     /// Verifies a bundle (the NRAS response body) at `now`.
-    pub fn verify(&self, bundle: &[u8], now: SystemTime) -> Result<NrasResult, Error> {
+    pub fn verify(&self, bundle: &[u8], now: UnixTime) -> Result<NrasResult, Error> {
         limits::check("NRAS bundle", bundle.len(), self.limits.token)?;
         let RawBundle((kind, overall_token), gpu_tokens) =
             serde_json::from_slice(bundle).map_err(|e| malformed("NRAS bundle", e))?;

@@ -163,14 +163,14 @@ impl Default for SimEnclave {
 /// use attested_token::sim::{SimIssuer, SimTd};
 /// use attested_token::ita::{ItaPolicy, ItaVerifier};
 /// use attested_token::jwt::Jwks;
-/// use std::time::{Duration, UNIX_EPOCH};
+/// use attested_token::UnixTime;
 ///
 /// let issuer = SimIssuer::new([7; 32]).unwrap();
 /// let iat = 1_750_000_000;
 /// let token = issuer.ita_token(&SimTd::default(), iat, 300);
 /// let jwks = Jwks::from_json(issuer.jwks_json().as_bytes()).unwrap();
 /// let claims = ItaVerifier::new(&jwks, &issuer.roots())
-///     .verify(&token, UNIX_EPOCH + Duration::from_secs(iat + 10))
+///     .verify(&token, UnixTime(iat + 10))
 ///     .unwrap();
 /// ItaPolicy::new().expect_mrtd([0x11; 48]).appraise(&claims).unwrap();
 /// ```

@@ -1,6 +1,6 @@
 //! Time rules: the caller's `now`, a clock skew and an optional maximum age.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -25,10 +25,6 @@ impl Default for TimeRules {
             max_age: None,
         }
     }
-}
-
-pub(crate) fn unix_seconds(now: SystemTime) -> u64 {
-    now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl TimeRules {

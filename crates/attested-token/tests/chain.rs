@@ -9,7 +9,6 @@
 )]
 
 use std::str::FromStr as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -27,19 +26,19 @@ use x509_cert::time::{Time, Validity};
 
 use attested_token::jwt::{Jwks, JwtVerifier, KeySet};
 use attested_token::x509::{Crls, TrustRoots};
-use attested_token::{Backend, CertificateProblem, Error};
+use attested_token::{Backend, CertificateProblem, Error, UnixTime};
 
 const NOT_BEFORE: u64 = 1_700_000_000;
 const NOT_AFTER: u64 = 1_900_000_000;
 const IAT: u64 = 1_750_000_000;
 const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
-fn at(s: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(s)
+fn at(s: u64) -> UnixTime {
+    UnixTime(s)
 }
 
 fn time(s: u64) -> Time {
-    Time::try_from(at(s)).unwrap()
+    Time::try_from(std::time::SystemTime::from(at(s))).unwrap()
 }
 
 fn key(n: u8) -> SigningKey {

@@ -11,10 +11,10 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use attested_token::jwks_cache::{HttpFetcher, JwksCache, JwksFetcher};
-use attested_token::{Error, Limits};
+use attested_token::{Error, Limits, UnixTime};
 
 /// Serves `status` and `body` to every request until the test ends; counts requests.
 fn serve(status: &'static str, body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
@@ -42,8 +42,8 @@ fn serve(status: &'static str, body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
     (url, count)
 }
 
-fn at(s: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(s)
+fn at(s: u64) -> UnixTime {
+    UnixTime(s)
 }
 
 #[test]

@@ -8,8 +8,7 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, UNIX_EPOCH};
-
+use attested_token::UnixTime;
 use attested_token::ita::ItaVerifier;
 use attested_token::jwt::Jwks;
 use attested_token::nitro::NitroVerifier;
@@ -147,7 +146,7 @@ fn the_committed_json_seeds_verify_where_the_targets_verify() {
         attested_testdata::check_or_write_fuzz_seeds("token_nras", &nras_seeds());
     }
     let issuer = issuer();
-    let at = UNIX_EPOCH + Duration::from_secs(IAT + 100);
+    let at = UnixTime(IAT + 100);
     let jwks = Jwks::from_json(issuer.jwks_json().as_bytes()).unwrap();
     let ita = ItaVerifier::new(&jwks, &issuer.roots());
     let names: Vec<&str> = jws_seeds().iter().map(|(name, _)| *name).collect();
@@ -177,7 +176,7 @@ fn the_committed_json_seeds_verify_where_the_targets_verify() {
 fn committed_cose_seeds_are_current_and_verify() {
     attested_testdata::check_or_write_fuzz_seeds("token_cose", &cose_seeds());
     let nitro = NitroVerifier::new(&issuer().roots()).max_age(None);
-    let at = UNIX_EPOCH + Duration::from_secs(IAT + 100);
+    let at = UnixTime(IAT + 100);
     for (name, seed) in cose_seeds() {
         assert!(nitro.verify(&seed, at).is_ok(), "{name}");
     }

@@ -6,12 +6,12 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use attested_token::ita::{ItaPolicy, ItaTokenVersion, ItaVerifier};
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::x509::TrustRoots;
-use attested_token::{Backend, CertificateProblem, Error, Limits};
+use attested_token::{Backend, CertificateProblem, Error, Limits, UnixTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -25,8 +25,8 @@ const JOHN_DOE: &str = "tokens/ita/go-client-fixtures/token_johndoe_ps384.jwt";
 const PROD_IAT: u64 = 1_701_734_950;
 const PROD_EXP: u64 = 1_701_735_250;
 
-fn at(seconds: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(seconds)
+fn at(seconds: u64) -> UnixTime {
+    UnixTime(seconds)
 }
 
 fn text(relative: &str) -> Option<String> {
@@ -592,7 +592,8 @@ fn forged_crl_for_issuer_of(cert_der: &[u8]) -> Vec<u8> {
         oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3"),
         parameters: None,
     };
-    let time = |s: u64| x509_cert::time::Time::try_from(at(s)).unwrap();
+    let time =
+        |s: u64| x509_cert::time::Time::try_from(std::time::SystemTime::from(at(s))).unwrap();
     let tbs = x509_cert::crl::TbsCertList::<x509_cert::certificate::Rfc5280> {
         version: x509_cert::Version::V2,
         signature: algorithm.clone(),

@@ -6,15 +6,13 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use attested_token::nitro::{CoseSign1, NitroPolicy, NitroVerifier};
 use attested_token::x509::TrustRoots;
-use attested_token::{Backend, Error, Limits};
+use attested_token::{Backend, Error, Limits, UnixTime};
 use base64::Engine as _;
 
-fn at(seconds: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(seconds)
+fn at(seconds: u64) -> UnixTime {
+    UnixTime(seconds)
 }
 
 /// (file, timestamp in seconds from SOURCES.md, is debug)

@@ -10,18 +10,16 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use attested_token::nitro::{CoseSign1, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer};
-use attested_token::{Error, Limits};
+use attested_token::{Error, Limits, UnixTime};
 use ciborium::Value;
 
 const REAL: &str = "tokens/nitro/evervault/test-data/beta/valid-attestation-doc-bytes";
 const TS_MS: u64 = 1_750_000_000_000;
 
-fn at_ts() -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(TS_MS + 1000)
+fn at_ts() -> UnixTime {
+    UnixTime(TS_MS / 1000 + 1)
 }
 
 fn encode(value: &Value) -> Vec<u8> {

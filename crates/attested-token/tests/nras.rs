@@ -6,12 +6,10 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::nras::{NrasPolicy, NrasVerifier};
 use attested_token::x509::TrustRoots;
-use attested_token::{Backend, Error, Limits};
+use attested_token::{Backend, Error, Limits, UnixTime};
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -22,8 +20,8 @@ const EIGHT_GPUS: &str = "tokens/nras/teep/chutes_zai-org_glm-5-tee_20260629_020
 const PASSING_IAT: u64 = 1_782_698_883;
 const EIGHT_IAT: u64 = 1_782_698_832;
 
-fn at(seconds: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(seconds)
+fn at(seconds: u64) -> UnixTime {
+    UnixTime(seconds)
 }
 
 /// NVIDIA's root is not published with the JWKS; the tests pin the intermediate the JWKS

@@ -7,20 +7,18 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use attested_token::ita::{ItaPolicy, ItaVerifier};
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::maa::{MaaPolicy, MaaVerifier};
 use attested_token::nitro::{NitroPolicy, NitroVerifier};
 use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
 use attested_token::x509::TrustRoots;
-use attested_token::{Backend, Error};
+use attested_token::{Backend, Error, UnixTime};
 
 const IAT: u64 = 1_750_000_000;
 
-fn at(s: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(s)
+fn at(s: u64) -> UnixTime {
+    UnixTime(s)
 }
 
 fn issuer(seed: u8) -> SimIssuer {

@@ -22,13 +22,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use attested_token::Error;
 use attested_token::ita::{ItaClaims, ItaPolicy, ItaVerifier};
 use attested_token::jwt::{Jwks, KeySet};
 use attested_token::maa::{MaaPolicy, MaaToken, MaaVerifier};
 use attested_token::nitro::{NitroDocument, NitroPolicy, NitroVerifier};
 use attested_token::nras::{NrasPolicy, NrasResult, NrasVerifier};
 use attested_token::x509::TrustRoots;
+use attested_token::{Error, UnixTime};
 use base64::Engine as _;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -362,7 +362,7 @@ fn token_text(args: &VerifyArgs) -> Result<String, Failure> {
         .map_err(|_| Failure::Rejected("malformed token: not UTF-8".into()))
 }
 
-fn ita(args: &VerifyArgs, now: SystemTime) -> Result<Value, Failure> {
+fn ita(args: &VerifyArgs, now: UnixTime) -> Result<Value, Failure> {
     let token = token_text(args)?;
     let mut verifier = ItaVerifier::new(
         &jwks(args)?,
@@ -429,7 +429,7 @@ fn ita_json(claims: &ItaClaims) -> Value {
     })
 }
 
-fn nras(args: &VerifyArgs, now: SystemTime) -> Result<Value, Failure> {
+fn nras(args: &VerifyArgs, now: UnixTime) -> Result<Value, Failure> {
     let bundle = read_capped("NRAS bundle", &args.file, TOKEN_CAP)?;
     let result = NrasVerifier::new(&jwks(args)?, &roots(args, None)?).verify(&bundle, now)?;
     let mut policy = NrasPolicy::new();
@@ -461,7 +461,7 @@ fn nras_json(result: &NrasResult) -> Value {
     })
 }
 
-fn maa(args: &VerifyArgs, now: SystemTime) -> Result<Value, Failure> {
+fn maa(args: &VerifyArgs, now: UnixTime) -> Result<Value, Failure> {
     let token = token_text(args)?;
     let issuer = args
         .issuer
@@ -545,7 +545,7 @@ fn nitro_document(args: &VerifyArgs) -> Result<Vec<u8>, Failure> {
         .map_err(|e| Failure::Rejected(format!("malformed Nitro document: base64 text: {e}")))
 }
 
-fn nitro(args: &VerifyArgs, now: SystemTime) -> Result<Value, Failure> {
+fn nitro(args: &VerifyArgs, now: UnixTime) -> Result<Value, Failure> {
     let document = nitro_document(args)?;
     let verifier = NitroVerifier::new(&roots(args, Some(TrustRoots::aws_nitro()))?);
     let doc = verifier.verify(&document, now)?;
@@ -584,7 +584,8 @@ fn nitro_json(doc: &NitroDocument) -> Value {
 
 fn verify(args: &VerifyArgs) -> Result<Value, Failure> {
     args.check_flags().map_err(Failure::Usage)?;
-    let now = args.at.unwrap_or_else(SystemTime::now);
+    // The verifiers count whole seconds: a fraction given with --at is dropped here.
+    let now = args.at.map_or_else(UnixTime::now, UnixTime::from);
     match args.kind {
         Kind::Ita => ita(args, now),
         Kind::Nras => nras(args, now),
