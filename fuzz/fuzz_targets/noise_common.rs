@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use attested_noise::profile::PROTOCOL_NAME;
 use attested_noise::{
-    Accepted, Appraiser, BoxError, Config, Evidence, NoiseStaticKey, ReportData, UnixTime, Workload, PROTOCOL_NAME, PlatformEvidence,
-    Profile, ServerIdentity,
+    Accepted, Appraiser, BoxError, Config, Evidence, NoiseStaticKey, PlatformEvidence, Profile,
+    ReportData, ServerIdentity, UnixTime, Workload,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
