@@ -20,10 +20,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use attested_noise::ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use attested_noise::limits::MAX_FRAME_PLAINTEXT;
+use attested_noise::message::{ChatChunk, Message};
+use attested_noise::profile::PROTOCOL_NAME;
 use attested_noise::{
-    Accepted, Appraiser, BoxError, ChatChunk, Config, Evidence, Initiator, MAX_FRAME_PLAINTEXT,
-    Message, NoiseStaticKey, PROTOCOL_NAME, PlatformEvidence, Profile, Received, ReportData,
-    Responder, ServerIdentity, ServerSession, UnixTime, VerifiedSession, Workload,
+    Accepted, Appraiser, BoxError, Config, Evidence, Initiator, NoiseStaticKey, PlatformEvidence,
+    Profile, Received, ReportData, Responder, ServerIdentity, ServerSession, UnixTime,
+    VerifiedSession, Workload,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;

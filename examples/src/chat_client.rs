@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use attested_noise::{
-    Appraiser, BoxError, ChatMessage, ChatRequest, Config, DEFAULT_MAX_MESSAGE_LEN, Initiator,
-    MAX_FRAME_LEN, Message, Profile, UnixTime, VerifiedSession,
-};
+use attested_noise::limits::{DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN};
+use attested_noise::message::{ChatMessage, ChatRequest, Message};
+use attested_noise::{Appraiser, BoxError, Config, Initiator, Profile, UnixTime, VerifiedSession};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 

@@ -101,7 +101,7 @@ struct ReplayingHost {
     genuine: String,
     profile: attested_noise::Profile,
     identity: std::sync::Arc<attested_noise::ServerIdentity>,
-    recorded: tokio::sync::Mutex<Option<attested_noise::Attestation>>,
+    recorded: tokio::sync::Mutex<Option<attested_noise::message::Attestation>>,
 }
 
 /// Serves on loopback, and returns the URL of, a host in front of the private-LLM proxy at
@@ -158,7 +158,8 @@ async fn replay_session(
     mut socket: axum::extract::ws::WebSocket,
     host: std::sync::Arc<ReplayingHost>,
 ) {
-    use attested_noise::{Message, Received, Responder};
+    use attested_noise::message::Message;
+    use attested_noise::{Received, Responder};
     use axum::extract::ws::Message as WsMessage;
     use futures_util::StreamExt as _;
     let Ok(mut responder) = Responder::new(host.identity.clone(), &mut rand::rng()) else {
@@ -198,7 +199,8 @@ impl ReplayingHost {
     /// The attestation of the host's own earlier session with the genuine proxy, made once.
     async fn recorded_attestation(
         &self,
-    ) -> Result<attested_noise::Attestation, Box<dyn std::error::Error + Send + Sync>> {
+    ) -> Result<attested_noise::message::Attestation, Box<dyn std::error::Error + Send + Sync>>
+    {
         use attested_noise::{Config, Initiator};
         use futures_util::{SinkExt as _, StreamExt as _};
         use tokio_tungstenite::tungstenite::Message as WsMessage;

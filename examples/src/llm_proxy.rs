@@ -20,9 +20,11 @@ use crate::ita_evidence::{ItaClient, ItaEvidenceError};
 use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_noise::ed25519_dalek::SigningKey;
+use attested_noise::limits::{ServerLimits, SessionPermit};
+use attested_noise::message::{ChatChunk, ChatDone, ChatRequest, Message};
 use attested_noise::{
-    ChatChunk, ChatDone, ChatRequest, Config, Message, NoiseStaticKey, PlatformEvidence, Profile,
-    Received, Responder, ServerIdentity, ServerLimits, ServerSession, SessionPermit,
+    Config, NoiseStaticKey, PlatformEvidence, Profile, Received, Responder, ServerIdentity,
+    ServerSession,
 };
 use attested_tdx::tsm::QuoteSource;
 use attested_token::UnixTime;
@@ -400,7 +402,7 @@ async fn chat(
             .and_then(chat_response)
         {
             Some(answer) => Message::ChatResponse(answer),
-            None => Message::Error(attested_noise::ErrorMessage {
+            None => Message::Error(attested_noise::message::ErrorMessage {
                 error: "backend answer malformed".into(),
             }),
         };

@@ -1,8 +1,10 @@
 //! Shared by `private-llm-proxy` and `verified-chat`: the OpenAI-compatible backend call. The
 //! evidence on both sides is in [`crate::tdx_evidence`].
 
+use attested_noise::message::{ChatRequest, ChatResponse};
+
 /// The OpenAI-compatible chat completion request the proxy sends to its backend.
-pub fn backend_request(request: &attested_noise::ChatRequest, model: &str) -> serde_json::Value {
+pub fn backend_request(request: &ChatRequest, model: &str) -> serde_json::Value {
     let mut body = serde_json::json!({
         "model": request.model.as_deref().unwrap_or(model),
         "messages": request.messages,
@@ -15,9 +17,9 @@ pub fn backend_request(request: &attested_noise::ChatRequest, model: &str) -> se
 }
 
 /// The `chat_response` of a backend's non-streamed answer, or `None` if it is malformed.
-pub fn chat_response(body: &serde_json::Value) -> Option<attested_noise::ChatResponse> {
+pub fn chat_response(body: &serde_json::Value) -> Option<ChatResponse> {
     let message = body.get("choices")?.get(0)?.get("message")?;
-    Some(attested_noise::ChatResponse {
+    Some(ChatResponse {
         message: serde_json::from_value(message.clone()).ok()?,
         model: body.get("model")?.as_str()?.to_owned(),
         prompt_tokens: body.pointer("/usage/prompt_tokens")?.as_u64()?,

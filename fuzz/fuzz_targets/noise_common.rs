@@ -4,21 +4,32 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use attested_noise::profile::PROTOCOL_NAME;
 use attested_noise::{
-    Accepted, Appraiser, BoxError, Config, Evidence, NoiseStaticKey, ReportData, UnixTime, Workload, PROTOCOL_NAME, PlatformEvidence,
-    Profile, ServerIdentity,
+    Accepted, Appraiser, BoxError, Config, Evidence, NoiseStaticKey, PlatformEvidence, Profile,
+    ReportData, ServerIdentity, UnixTime, Workload,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 pub const SERVER_SECRET: [u8; 32] = [0x42; 32];
 
+/// The ephemeral key of noise_initiator's bare server. Fixed, as the initiator's (from
+/// [`rng`]) is, so that a genuine handshake has the same hash in every run and a seed can carry
+/// an attestation that verifies, taking the fuzzer past `verify` (attested-noise's
+/// tests/fuzz_seeds.rs makes that seed).
+pub const SERVER_EPHEMERAL: [u8; 32] = [0x44; 32];
+
 /// Input: one mode byte, then frames, each a little-endian u16 length and that many bytes.
 /// Mode bit 0: v1 (else seed). Bit 1: run a genuine handshake (else the first frame is the
 /// handshake frame under test).
 pub fn parse(data: &[u8]) -> Option<(Profile, bool, Vec<&[u8]>)> {
     let (&mode, mut rest) = data.split_first()?;
-    let profile = if mode & 1 == 0 { Profile::Seed } else { Profile::V1 };
+    let profile = if mode & 1 == 0 {
+        Profile::Seed
+    } else {
+        Profile::V1
+    };
     let mut frames = Vec::new();
     while rest.len() >= 2 {
         let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
@@ -60,7 +71,9 @@ fn make_identity(profile: Profile) -> Arc<ServerIdentity> {
 
 /// Small limits, so that the fuzzer reaches them.
 pub fn config(profile: Profile) -> Config {
-    Config::new(profile).max_message_len(200_000).rekey_after(300)
+    Config::new(profile)
+        .max_message_len(200_000)
+        .rekey_after(300)
 }
 
 /// Trusts a "quote" whose first 64 bytes are REPORTDATA.
@@ -70,7 +83,11 @@ impl Appraiser for PrefixCheck {
     fn appraise(&self, evidence: &Evidence<'_>, _: UnixTime) -> Result<Accepted, BoxError> {
         let quote = evidence.quote.ok_or("no quote")?;
         let report_data = ReportData::try_from(quote.get(..64).ok_or("short")?)?;
-        Ok(Accepted::assertion(report_data, BTreeMap::new(), Workload::Any))
+        Ok(Accepted::assertion(
+            report_data,
+            BTreeMap::new(),
+            Workload::Any,
+        ))
     }
 }
 

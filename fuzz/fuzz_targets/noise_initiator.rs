@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         let mut hs = common::bare_builder(profile)
             .local_private_key(&common::SERVER_SECRET)
             .unwrap()
+            .fixed_ephemeral_key_for_testing_only(&common::SERVER_EPHEMERAL)
             .build_responder()
             .unwrap();
         hs.read_message(&msg1, &mut [0_u8; 48]).unwrap();

@@ -1,7 +1,7 @@
 #![no_main]
 //! The JSON message decoder: never panics, and what it accepts re-encodes to an equal message.
 
-use attested_noise::Message;
+use attested_noise::message::Message;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,8 @@
 #[path = "noise_common.rs"]
 mod common;
 
-use attested_noise::{ChatResponse, Message, Received, Responder};
+use attested_noise::message::{ChatResponse, Message};
+use attested_noise::{Received, Responder};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

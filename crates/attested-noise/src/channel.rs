@@ -13,92 +13,17 @@
 
 use crate::Error;
 use crate::crypto::CipherState;
+use crate::limits::{MAX_FRAME_LEN, MAX_FRAME_PLAINTEXT};
 use crate::message::{Direction, Message};
-use crate::profile::{Config, MAX_FRAME_PLAINTEXT, Profile};
+use crate::plaintext::{Plaintext, append, wipe};
+use crate::profile::{Config, Profile};
 
 const TAG_LEN: usize = 16;
-const MAX_FRAME: usize = MAX_FRAME_PLAINTEXT + TAG_LEN;
-
-/// The largest frame either profile sends or accepts: one Noise message, 65535 bytes. The
-/// seed profile carries one JSON message per frame; v1 chunks longer messages into frames of
-/// this size. Give it to the WebSocket layer as both its frame and its message limit (one
-/// Noise message per WebSocket message), so that a larger frame is refused from its header,
-/// before it is buffered.
-pub const MAX_FRAME_LEN: usize = MAX_FRAME;
 const MORE: u8 = 0x01;
 const REKEY: u8 = 0x02;
 const V1_CHUNK: usize = MAX_FRAME_PLAINTEXT - 1;
 /// Room left after a full frame for the rest of a message (see `Channel::open`).
 const TAIL_RESERVE: usize = 4096;
-
-/// Decrypted or to-be-encrypted bytes, erased when dropped.
-///
-/// Erasure is a plain memset behind [`zeroize::optimization_barrier`]: `Zeroizing<Vec<u8>>`
-/// writes byte by byte with volatile stores, which costs more than the AEAD on 64 KiB frames.
-/// The buffers this crate fills never grow in place (see `append`), so no copy of the bytes is
-/// left in freed memory or spare capacity.
-pub struct Plaintext(Vec<u8>);
-
-impl Plaintext {
-    fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    /// The bytes, moved out; erasing them becomes the caller's business.
-    pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut self.0)
-    }
-}
-
-/// Zeroes `bytes` in a way the optimizer cannot remove.
-fn wipe(bytes: &mut [u8]) {
-    bytes.fill(0);
-    zeroize::optimization_barrier(bytes);
-}
-
-/// Appends `body` to `buffer`. When it must grow, the bytes move to a new allocation (at least
-/// twice as large, plus `reserve`, at most `limit` unless `body` needs more) and the old one is
-/// wiped: a `Vec` reallocation would leave them behind.
-fn append(buffer: &mut Vec<u8>, body: &[u8], reserve: usize, limit: usize) {
-    let needed = buffer.len() + body.len();
-    if buffer.capacity() < needed {
-        let capacity = (needed + reserve)
-            .max(buffer.capacity().saturating_mul(2))
-            .min(limit)
-            .max(needed);
-        let mut grown = Vec::with_capacity(capacity);
-        grown.extend_from_slice(buffer);
-        wipe(buffer);
-        *buffer = grown;
-    }
-    buffer.extend_from_slice(body);
-}
-
-impl Drop for Plaintext {
-    fn drop(&mut self) {
-        wipe(&mut self.0);
-    }
-}
-
-impl std::ops::Deref for Plaintext {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl AsRef<[u8]> for Plaintext {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Plaintext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Plaintext({} bytes)", self.0.len())
-    }
-}
 
 /// Both directions of a finished handshake (Noise's Split, ordered for this side).
 pub(crate) struct Transport {
@@ -204,7 +129,7 @@ impl Channel {
         let transport = self.transport.as_mut().ok_or(Error::Closed)?;
         let Some((ciphertext, tag)) = frame
             .split_at_checked(frame.len().wrapping_sub(TAG_LEN))
-            .filter(|_| frame.len() <= MAX_FRAME)
+            .filter(|_| frame.len() <= MAX_FRAME_LEN)
         else {
             return Err(self.close(Error::FrameLength(frame.len())));
         };
@@ -225,7 +150,7 @@ impl Channel {
         }
         // A full frame is likely followed by more: leave room for a short tail, the common case
         // of a message a little over one frame. Longer messages grow the buffer geometrically.
-        let reserve = if frame.len() == MAX_FRAME {
+        let reserve = if frame.len() == MAX_FRAME_LEN {
             TAIL_RESERVE
         } else {
             0
@@ -453,20 +378,5 @@ mod tests {
         let mut out = vec![0_u8; 65535];
         let n = raw_receiver.read_message(&frame, &mut out).unwrap();
         assert_eq!(&out[..n], br#"{"type":"ping","payload":{}}"#);
-    }
-
-    #[test]
-    fn growing_the_inbound_buffer_keeps_the_bytes_and_at_least_doubles() {
-        let mut buffer = Vec::new();
-        append(&mut buffer, b"abc", 0, 1000);
-        assert_eq!(buffer.capacity(), 3);
-        append(&mut buffer, b"d", 0, 1000);
-        assert_eq!(buffer, b"abcd");
-        assert!(buffer.capacity() >= 6);
-        // The limit caps growth, but never below what the bytes need.
-        let mut buffer = vec![0_u8; 8];
-        append(&mut buffer, &[1; 8], 100, 10);
-        assert_eq!(buffer.len(), 16);
-        assert!(buffer.capacity() < 100);
     }
 }

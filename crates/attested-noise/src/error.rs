@@ -1,7 +1,6 @@
 //! The errors of this crate. Every verification failure names what failed.
 
-/// An error boxed from a caller-supplied appraiser (the vocabulary's).
-pub use attested_types::BoxError;
+use attested_types::BoxError;
 
 /// What went wrong in a handshake, a session or the verification of an attestation.
 #[derive(Debug, thiserror::Error)]

@@ -9,11 +9,9 @@ use crate::Error;
 use crate::channel::{Channel, Transport};
 use crate::crypto::{CipherState, Resolver};
 use crate::keys::random_seed;
+use crate::limits::HANDSHAKE_FRAME_LEN;
 use crate::profile::{Config, PROTOCOL_NAME, Profile};
 use crate::session::{ServerIdentity, ServerSession, UnverifiedSession};
-
-/// Both NK handshake frames with empty payloads: an ephemeral key and a tag.
-pub const HANDSHAKE_FRAME_LEN: usize = 32 + 16;
 
 /// Builds a snow handshake on our primitives. `ephemeral_seed` becomes the ephemeral private key.
 pub(crate) fn build(

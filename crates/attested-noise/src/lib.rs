@@ -17,6 +17,23 @@
 //! The crate is sans-IO: it turns frames (one Noise message each, a binary WebSocket message in
 //! the proxy) into messages and back, and takes its randomness from the caller.
 //!
+//! The root holds the main use: the client's typestates ([`Initiator`] → [`UnverifiedSession`]
+//! → [`VerifiedSession`]), the server's ([`ServerIdentity`], made of a [`NoiseStaticKey`], an
+//! Ed25519 binding key and [`PlatformEvidence`]; [`Responder`] → [`ServerSession`], whose frames
+//! come out as [`Received`]), the settings ([`Config`], [`Profile`]), the [`Error`], the
+//! vocabulary types and `ed25519_dalek` for the binding key. The rest is grouped by what it
+//! holds:
+//!
+//! - [`message`]: the JSON schema inside a session ([`message::Message`], the chat requests,
+//!   answers and streamed pieces, the [`message::Attestation`] and its
+//!   [`message::SessionBinding`]) and [`message::Plaintext`], encoded bytes erased when dropped.
+//! - [`limits`]: what a server allows each anonymous client ([`limits::ServerLimits`], the
+//!   [`limits::SessionPermit`] of one admitted session) and the sizes frames and messages are
+//!   held to ([`limits::MAX_FRAME_LEN`] for the WebSocket layer, [`limits::MAX_FRAME_PLAINTEXT`],
+//!   [`limits::HANDSHAKE_FRAME_LEN`], [`limits::DEFAULT_MAX_MESSAGE_LEN`]).
+//! - [`profile`]: the two wire profiles and what each binds, the Noise protocol both run
+//!   ([`profile::PROTOCOL_NAME`]), the session settings and [`profile::UnknownProfile`].
+//!
 //! # Secrets in memory
 //!
 //! Erased when dropped: the Noise static private key ([`NoiseStaticKey`], an
@@ -26,7 +43,7 @@
 //! every DH output (`x25519_dalek::SharedSecret`), the handshake's cipher keys, the
 //! two transport keys (taken out of snow at Split into our own cipher states, whose
 //! `ChaCha20Poly1305` erases its key) and every decrypted or to-be-encrypted buffer
-//! ([`Plaintext`]).
+//! ([`message::Plaintext`]).
 //!
 //! Not erased, because they live inside snow, which has no zeroization and gives no access to
 //! them: the handshake's chaining key and its running hash in snow's `SymmetricState`, freed
@@ -37,10 +54,10 @@
 //! handshake ends. The handshake hash h is not a secret (it is signed and sent in the
 //! attestation) and the sessions keep it in plain arrays.
 //!
-//! Nor are the messages' contents once they leave [`Plaintext`]: `serde_json` grows its output
-//! while encoding a message (freeing the smaller buffers unwiped), and decoded messages
-//! ([`ChatRequest`], [`ChatResponse`], ...) hold plain `String`s that are the application's to
-//! handle.
+//! Nor are the messages' contents once they leave [`message::Plaintext`]: `serde_json` grows
+//! its output while encoding a message (freeing the smaller buffers unwiped), and decoded
+//! messages ([`message::ChatRequest`], [`message::ChatResponse`], ...) hold plain `String`s that
+//! are the application's to handle.
 //!
 //! # Example
 //!
@@ -62,6 +79,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
+//! use attested_noise::message::{ChatMessage, ChatRequest};
 //! use attested_noise::*;
 //!
 //! struct TrustReportDataAsQuote;
@@ -117,35 +135,28 @@
 //! # }
 //! ```
 
+pub mod limits;
+pub mod message;
+pub mod profile;
+
+// The implementation; the root and the modules above name what it offers.
 mod channel;
 mod crypto;
 mod error;
 mod evidence;
 mod handshake;
 mod keys;
-mod limits;
-mod message;
-mod profile;
+mod plaintext;
 mod session;
 
 pub use attested_types::{
-    Accepted, Appraiser, Evidence, EvidenceKind, Measurements, UnixTime, Workload,
+    Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
+    Workload,
 };
-pub use channel::MAX_FRAME_LEN;
-pub use channel::Plaintext;
 pub use ed25519_dalek;
-pub use error::{BoxError, Error};
+pub use error::Error;
 pub use evidence::PlatformEvidence;
-pub use handshake::{HANDSHAKE_FRAME_LEN, Initiator, Responder};
+pub use handshake::{Initiator, Responder};
 pub use keys::NoiseStaticKey;
-pub use limits::{ServerLimits, SessionPermit};
-pub use message::{
-    Attestation, ChatChunk, ChatDone, ChatMessage, ChatRequest, ChatResponse, ErrorMessage,
-    Message, SessionBinding,
-};
-pub use profile::DEFAULT_MAX_MESSAGE_LEN;
-pub use profile::{
-    Config, MAX_FRAME_PLAINTEXT, PROTOCOL_NAME, Profile, REPORT_DATA_LEN, ReportData,
-    UnknownProfile,
-};
+pub use profile::{Config, Profile};
 pub use session::{Received, ServerIdentity, ServerSession, UnverifiedSession, VerifiedSession};

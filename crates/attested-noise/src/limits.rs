@@ -1,18 +1,41 @@
-//! What a server facing anonymous clients allows each of them, decided here rather than in
-//! each server: how many sessions at once, how long a handshake or a silence may last, how
-//! many attestations one session may ask for, and the frame limit for the transport.
+//! Limits: what a server facing anonymous clients allows each of them, and the sizes frames
+//! and messages are held to.
 //!
-//! The core holds no clock and no socket: timeouts are values the caller applies to its reads,
-//! and the session count is a counter whose [`SessionPermit`] the caller keeps for the life of
-//! the connection.
+//! [`ServerLimits`] decides here rather than in each server how many sessions at once, how long
+//! a handshake or a silence may last, how many attestations one session may ask for, and the
+//! frame limit for the transport. The core holds no clock and no socket: timeouts are values the
+//! caller applies to its reads, and the session count is a counter whose [`SessionPermit`] the
+//! caller keeps for the life of the connection.
+//!
+//! The sizes: both handshake frames are [`HANDSHAKE_FRAME_LEN`] bytes; a transport frame is at
+//! most [`MAX_FRAME_LEN`] bytes, one Noise message, carrying at most [`MAX_FRAME_PLAINTEXT`]
+//! bytes; a v1 message, chunked over frames, is at most
+//! [`Config::max_message_len`](crate::Config::max_message_len) bytes,
+//! [`DEFAULT_MAX_MESSAGE_LEN`] unless configured.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::Error;
-use crate::channel::MAX_FRAME_LEN;
-use crate::session::ServerIdentity;
+/// Both NK handshake frames with empty payloads: an ephemeral key and a tag. A handshake frame of
+/// any other length is refused before it is read.
+pub const HANDSHAKE_FRAME_LEN: usize = 32 + 16;
+
+/// The largest Noise message (65535 bytes) less the AEAD tag: the largest plaintext one frame
+/// can carry.
+pub const MAX_FRAME_PLAINTEXT: usize = 65535 - 16;
+
+/// The largest frame either profile sends or accepts: one Noise message, 65535 bytes. The
+/// seed profile carries one JSON message per frame; v1 chunks longer messages into frames of
+/// this size. Give it to the WebSocket layer as both its frame and its message limit (one
+/// Noise message per WebSocket message), so that a larger frame is refused from its header,
+/// before it is buffered.
+pub const MAX_FRAME_LEN: usize = MAX_FRAME_PLAINTEXT + 16;
+
+/// The default largest v1 message (after reassembly of chunks), sent or accepted: 1 MiB. A
+/// receiver refuses a message growing past it before buffering the frame that would exceed
+/// it, so a peer's message costs at most this much memory (plus one frame).
+pub const DEFAULT_MAX_MESSAGE_LEN: usize = 1 << 20;
 
 /// A server's limits on its clients. [`Default`] gives values fit for a public endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +69,7 @@ impl ServerLimits {
     }
 
     /// At most this many sessions at once (at least 1); one more is refused by
-    /// [`ServerIdentity::admit`] before any handshake work.
+    /// [`ServerIdentity::admit`](crate::ServerIdentity::admit) before any handshake work.
     #[must_use]
     pub fn max_sessions(mut self, sessions: usize) -> Self {
         self.max_sessions = sessions.max(1);
@@ -120,17 +143,21 @@ impl ServerLimits {
     }
 }
 
-/// The count of a server's open sessions.
+/// The count of a server's open sessions, shared by the permits it hands out.
 #[derive(Debug, Default)]
 pub(crate) struct SessionCount(AtomicUsize);
 
 impl SessionCount {
-    fn try_take(&self, max: usize) -> bool {
+    /// A permit for one more session, or `None` when `max` are open.
+    pub(crate) fn admit(self: &Arc<Self>, max: usize) -> Option<SessionPermit> {
         self.0
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
                 (open < max).then_some(open + 1)
             })
-            .is_ok()
+            .ok()
+            .map(|_| SessionPermit {
+                count: self.clone(),
+            })
     }
 
     fn release(&self) {
@@ -150,24 +177,11 @@ impl SessionCount {
 /// permit is dropped, so keep it as long as the connection lives.
 #[derive(Debug)]
 pub struct SessionPermit {
-    identity: Arc<ServerIdentity>,
-}
-
-impl SessionPermit {
-    pub(crate) fn take(identity: &Arc<ServerIdentity>) -> Result<Self, Error> {
-        let max = identity.limits().sessions();
-        if identity.session_count().try_take(max) {
-            Ok(Self {
-                identity: identity.clone(),
-            })
-        } else {
-            Err(Error::TooManySessions { max })
-        }
-    }
+    count: Arc<SessionCount>,
 }
 
 impl Drop for SessionPermit {
     fn drop(&mut self) {
-        self.identity.session_count().release();
+        self.count.release();
     }
 }

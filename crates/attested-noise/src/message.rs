@@ -1,4 +1,6 @@
-//! The JSON messages carried inside the session: `{"type": T, "payload": {...}}`.
+//! Messages: the JSON schema carried inside a session, `{"type": T, "payload": {...}}`
+//! ([`Message`] and its payloads), and [`Plaintext`], an encoded message's bytes as a
+//! session's `open` returns them, erased when dropped.
 
 use std::borrow::Cow;
 
@@ -6,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::Error;
+
+pub use crate::plaintext::Plaintext;
 
 /// One message of the session schema.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,15 +1,14 @@
-//! The two wire profiles and what each binds.
+//! Profiles: the two wire profiles, what each binds ([`Profile::report_data`],
+//! [`Profile::session_report_data`]) and the Noise protocol both run ([`PROTOCOL_NAME`]); the
+//! session settings ([`Config`]); [`UnknownProfile`], the error of parsing a profile's name.
 
+use attested_types::ReportData;
 use sha2::{Digest, Sha512};
+
+use crate::limits::{DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_PLAINTEXT};
 
 /// The Noise protocol both profiles run.
 pub const PROTOCOL_NAME: &str = "Noise_NK_25519_ChaChaPoly_SHA256";
-
-/// The largest Noise message (65535 bytes) less the AEAD tag: the largest plaintext one frame
-/// can carry.
-pub const MAX_FRAME_PLAINTEXT: usize = 65535 - 16;
-
-pub use attested_types::{REPORT_DATA_LEN, ReportData};
 
 const V1_PROLOGUE: &[u8] = b"attested-noise/v1";
 const V1_SESSION_BINDING_LABEL: &[u8] = b"attested-noise/v1 session-binding";
@@ -122,11 +121,6 @@ impl std::str::FromStr for Profile {
 #[derive(Debug, thiserror::Error)]
 #[error("unknown profile (expected seed or v1)")]
 pub struct UnknownProfile;
-
-/// The default largest v1 message (after reassembly of chunks), sent or accepted: 1 MiB. A
-/// receiver refuses a message growing past it before buffering the frame that would exceed
-/// it, so a peer's message costs at most this much memory (plus one frame).
-pub const DEFAULT_MAX_MESSAGE_LEN: usize = 1 << 20;
 
 /// Session settings. Both sides of a session keep their own.
 #[derive(Clone, Debug)]

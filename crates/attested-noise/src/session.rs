@@ -7,15 +7,16 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use subtle::ConstantTimeEq;
 
-use crate::Error;
-use crate::channel::{Channel, Plaintext};
-use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, UnixTime};
+use attested_types::{Accepted, Appraiser, Evidence, EvidenceKind, ReportData, UnixTime};
 
+use crate::Error;
+use crate::channel::Channel;
 use crate::evidence::PlatformEvidence;
 use crate::keys::NoiseStaticKey;
 use crate::limits::{ServerLimits, SessionCount, SessionPermit};
 use crate::message::{Attestation, ChatRequest, ErrorMessage, Message, SessionBinding};
-use crate::profile::{Config, Profile, ReportData, sha256_padded};
+use crate::plaintext::Plaintext;
+use crate::profile::{Config, Profile, sha256_padded};
 
 /// The client's session after the handshake, before the server has proven what it is.
 ///
@@ -300,7 +301,7 @@ pub struct ServerIdentity {
     binding_key: SigningKey,
     evidence: PlatformEvidence,
     limits: ServerLimits,
-    sessions: SessionCount,
+    sessions: Arc<SessionCount>,
 }
 
 impl ServerIdentity {
@@ -318,7 +319,7 @@ impl ServerIdentity {
             binding_key,
             evidence,
             limits: ServerLimits::default(),
-            sessions: SessionCount::default(),
+            sessions: Arc::default(),
         }
     }
 
@@ -338,17 +339,16 @@ impl ServerIdentity {
     /// [`ServerLimits::sessions`] are open: call it before the handshake (before a WebSocket
     /// upgrade, so that the refusal is a plain HTTP answer) and keep the permit for the life of
     /// the connection.
-    pub fn admit(self: &Arc<Self>) -> Result<SessionPermit, Error> {
-        SessionPermit::take(self)
+    pub fn admit(&self) -> Result<SessionPermit, Error> {
+        let max = self.limits.sessions();
+        self.sessions
+            .admit(max)
+            .ok_or(Error::TooManySessions { max })
     }
 
     /// How many admitted sessions are open.
     pub fn open_sessions(&self) -> usize {
         self.sessions.open()
-    }
-
-    pub(crate) fn session_count(&self) -> &SessionCount {
-        &self.sessions
     }
 
     /// The REPORTDATA the platform evidence of these keys must carry under `profile`.
@@ -420,7 +420,7 @@ pub struct ServerSession {
 
 /// The `error` texts the server core sends; generic, never echoing the client's input.
 pub(crate) mod reply {
-    /// A `get_attestation` over [`ServerLimits::attestations_per_session`](crate::ServerLimits).
+    /// A `get_attestation` over [`ServerLimits::attestations_per_session`](crate::limits::ServerLimits).
     pub(crate) const ATTESTATION_LIMIT: &str = "attestation limit reached";
     /// The answer being streamed broke off: what was sent is not the whole answer.
     pub(crate) const ANSWER_INTERRUPTED: &str = "answer interrupted";

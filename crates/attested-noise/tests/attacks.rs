@@ -8,6 +8,7 @@
 
 mod common;
 
+use attested_noise::message::{Attestation, ChatMessage, ChatRequest, ChatResponse, Message};
 use attested_noise::*;
 use common::*;
 use sha2::{Digest, Sha256};

@@ -9,6 +9,10 @@
 
 mod common;
 
+use attested_noise::limits::{
+    DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN, MAX_FRAME_PLAINTEXT, ServerLimits,
+};
+use attested_noise::message::{ChatChunk, Message};
 use attested_noise::*;
 use common::*;
 

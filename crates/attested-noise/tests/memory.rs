@@ -11,6 +11,7 @@
 
 mod common;
 
+use attested_noise::limits::ServerLimits;
 use attested_noise::*;
 use common::*;
 

@@ -9,6 +9,11 @@
 
 mod common;
 
+use attested_noise::limits::MAX_FRAME_PLAINTEXT;
+use attested_noise::message::{
+    ChatChunk, ChatDone, ChatMessage, ChatRequest, ChatResponse, Message,
+};
+use attested_noise::profile::PROTOCOL_NAME;
 use attested_noise::*;
 use common::*;
 

@@ -31,7 +31,8 @@ use std::time::{Duration, SystemTime};
 use attested_examples::ita_evidence::ItaClient;
 use attested_examples::llm_proxy::{self, ProxyOptions};
 use attested_examples::tdx_evidence::{SIM_MRTD, Tee, quote_source};
-use attested_noise::{Profile, ServerLimits};
+use attested_noise::Profile;
+use attested_noise::limits::ServerLimits;
 use clap::Parser;
 
 #[derive(Parser)]

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use attested_noise::ed25519_dalek::{Signer, SigningKey, Verifier};
+use attested_noise::limits::ServerLimits;
+use attested_noise::message::{Attestation, ChatMessage, ChatRequest};
 use attested_noise::*;
 use rand::{SeedableRng, rngs::StdRng};
 
