@@ -260,7 +260,13 @@ impl KeyRing {
         }
         let enc = r.take(Kem::enc_len(suite.kem), "encapsulated key")?;
         let info = request_info(label, &request_header(key_id, suite));
-        let context = hpke_dispatch::setup_receiver(suite, pair.private_key(), enc, &info)?;
+        let context = hpke_dispatch::setup_receiver_with_public(
+            suite,
+            pair.private_key(),
+            pair.config().public_key(),
+            enc,
+            &info,
+        )?;
         Ok((suite, context, enc.to_vec()))
     }
 }

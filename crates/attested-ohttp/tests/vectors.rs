@@ -33,22 +33,22 @@ fn ring_with(pair: KeyPair) -> KeyRing {
     ring
 }
 
+/// The key of RFC 9458 Appendix A and the chunked draft's example: key id 1, X25519, HKDF-SHA256
+/// with AES-128-GCM or ChaCha20-Poly1305, the vector's `server_skR`.
+fn published_key_pair(v: &serde_json::Value) -> KeyPair {
+    let symmetric = vec![
+        SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm),
+        SymmetricSuite::new(Kdf::HkdfSha256, Aead::ChaCha20Poly1305),
+    ];
+    KeyPair::import(1, Kem::X25519Sha256, symmetric, &hex_field(v, "server_skR")).unwrap()
+}
+
 #[test]
 fn rfc9458_appendix_a_byte_for_byte() {
     let Some(v) = json("ohttp/rfc9458-appendix-a.json") else {
         return;
     };
-    let symmetric = vec![
-        SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm),
-        SymmetricSuite::new(Kdf::HkdfSha256, Aead::ChaCha20Poly1305),
-    ];
-    let pair = KeyPair::import(
-        1,
-        Kem::X25519Sha256,
-        symmetric,
-        &hex_field(&v, "server_skR"),
-    )
-    .unwrap();
+    let pair = published_key_pair(&v);
     assert_eq!(pair.config().public_key(), hex_field(&v, "server_pkR"));
     assert_eq!(pair.config().encode(), hex_field(&v, "key_config"));
     let ring = ring_with(pair);
@@ -269,17 +269,7 @@ fn draft_example_byte_for_byte() {
     let Some(v) = json("ohttp/chunked-ohttp-draft-example.json") else {
         return;
     };
-    let symmetric = vec![
-        SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm),
-        SymmetricSuite::new(Kdf::HkdfSha256, Aead::ChaCha20Poly1305),
-    ];
-    let pair = KeyPair::import(
-        1,
-        Kem::X25519Sha256,
-        symmetric,
-        &hex_field(&v, "server_skR"),
-    )
-    .unwrap();
+    let pair = published_key_pair(&v);
     assert_eq!(pair.config().encode(), hex_field(&v, "key_config"));
     let ring = common::ring_of(pair);
     let list = ring.encoded_list(now());
