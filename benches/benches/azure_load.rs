@@ -55,31 +55,23 @@
 mod load_common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{azure_transcription_request, post_azure_encapsulated};
 use attested_ohttp::client::PendingResponse;
 use attested_ohttp::{Accepted, Client, Measurements, Suite, Workload, key_config_binding};
-use load_common::{AUDIO_LEN, Server, audio, free_loopback_addr, load_average, percentile};
+use load_common::{
+    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Server, audio, free_loopback_addr, load_average,
+    percentile,
+};
 use sha2::{Digest, Sha256};
 
-const MAX_CLIENTS: u64 = 256;
-const MAX_SECS: u64 = 120;
 /// At most this many requests are encapsulated ahead (16.5 KB each: about 165 MB).
 const MAX_REQUESTS: u64 = 10_000;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const OURS: &str = "ours (ohttp-gateway --azure-compat)";
 const THEIRS: &str = "theirs (attested-ohttp-server --local-key)";
 /// The path both servers forward the inner request to: the mock's route.
 const INNER_PATH: &str = "/v1/audio/transcriptions";
-
-#[derive(Default)]
-struct Counts {
-    ok: AtomicU64,
-    http_errors: AtomicU64,
-    wrong: AtomicU64,
-}
 
 /// A client for the server's `/discover` key list, which must offer the Azure suite.
 ///
@@ -206,7 +198,6 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
     let load_before = load_average();
     let rss_idle = server.status_kib("VmRSS:");
     let counts = Arc::new(Counts::default());
-    let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let cpu_before = server.cpu();
     let mock_cpu_before = mock.cpu();
     let driver_cpu_before = load_common::cpu_time(std::process::id());
@@ -214,22 +205,11 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
     let deadline = started + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for task in 1..=clients {
-        let (url, client, counts, first_error) = (
-            url.clone(),
-            client.clone(),
-            counts.clone(),
-            first_error.clone(),
-        );
+        let (url, client, counts) = (url.clone(), client.clone(), counts.clone());
         let mut queue = prepared.pop().unwrap_or_default();
         let encapsulate_live = queue.is_empty();
         tasks.push(tokio::spawn(async move {
-            // Its own client: one keep-alive connection per task.
-            let http = attested_examples::tls::http_builder()
-                .unwrap()
-                .pool_max_idle_per_host(1)
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .unwrap();
+            let http = load_common::task_http();
             let mut latencies = Vec::new();
             let mut seq = 1;
             while Instant::now() < deadline {
@@ -242,21 +222,11 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
                     }
                 };
                 let sent = Instant::now();
-                match one(&http, &url, request).await {
-                    Ok(()) => {
-                        latencies.push(sent.elapsed());
-                        counts.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err((wrong, e)) => {
-                        let counter = if wrong {
-                            &counts.wrong
-                        } else {
-                            &counts.http_errors
-                        };
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        first_error.lock().unwrap().get_or_insert(e);
-                    }
+                let outcome = one(&http, &url, request).await;
+                if outcome.is_ok() {
+                    latencies.push(sent.elapsed());
                 }
+                counts.record(outcome);
                 seq += 1;
             }
             latencies
@@ -272,9 +242,7 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
     let driver_cpu = (load_common::cpu_time(std::process::id()) - driver_cpu_before).as_secs_f64();
     latencies.sort();
 
-    let ok = counts.ok.load(Ordering::Relaxed);
-    let http_errors = counts.http_errors.load(Ordering::Relaxed);
-    let wrong = counts.wrong.load(Ordering::Relaxed);
+    let (ok, http_errors, wrong) = counts.totals();
     let rate = ok as f64 / wall;
     let peak_kib = server.status_kib("VmHWM:");
     println!(
@@ -282,7 +250,7 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
         load_average()
     );
     println!("    answered and checked: {ok}; errors {http_errors}; wrong answers {wrong}");
-    if let Some(e) = first_error.lock().unwrap().as_ref() {
+    if let Some(e) = counts.first_error() {
         println!("    first error: {e}");
     }
     println!(

@@ -34,26 +34,19 @@
 mod load_common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{transcription_request, transcription_response};
-use load_common::{AUDIO_LEN, RssSamples, SOAK_SAMPLE, Server, audio, load_average, percentile};
+use load_common::{
+    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, RssSamples, SOAK_SAMPLE, Server, audio, load_average,
+    percentile,
+};
 use ohttp::hpke::{Aead, Kdf, Kem};
 use sha2::{Digest, Sha256};
 
-const MAX_CLIENTS: u64 = 256;
-const MAX_SECS: u64 = 120;
 const MAX_SOAK_SECS: u64 = 3600;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CEILING_TIME: Duration = Duration::from_secs(3);
-
-#[derive(Default)]
-struct Counts {
-    ok: AtomicU64,
-    http_errors: AtomicU64,
-    wrong: AtomicU64,
-}
 
 /// One request: encapsulate, post, decapsulate, check. `Err` names what went wrong.
 async fn one(
@@ -199,46 +192,24 @@ async fn main() {
     let rss_idle = gateway.status_kib("VmRSS:");
     let load_time = Duration::from_secs(if soak > 0 { soak } else { secs });
     let counts = Arc::new(Counts::default());
-    let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let cpu_before = gateway.cpu();
     let mock_cpu_before = mock.cpu();
     let started = Instant::now();
     let deadline = started + load_time;
     let mut tasks = Vec::new();
     for task in 1..=clients {
-        let (url, keys, counts, first_error) = (
-            url.clone(),
-            keys.clone(),
-            counts.clone(),
-            first_error.clone(),
-        );
+        let (url, keys, counts) = (url.clone(), keys.clone(), counts.clone());
         tasks.push(tokio::spawn(async move {
-            // Its own client: one keep-alive connection per task.
-            let http = attested_examples::tls::http_builder()
-                .unwrap()
-                .pool_max_idle_per_host(1)
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .unwrap();
+            let http = load_common::task_http();
             let mut latencies = Vec::new();
             let mut seq = 0;
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                match one(&http, &url, &keys, task, seq).await {
-                    Ok(()) => {
-                        latencies.push(sent.elapsed());
-                        counts.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err((wrong, e)) => {
-                        let counter = if wrong {
-                            &counts.wrong
-                        } else {
-                            &counts.http_errors
-                        };
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        first_error.lock().unwrap().get_or_insert(e);
-                    }
+                let outcome = one(&http, &url, &keys, task, seq).await;
+                if outcome.is_ok() {
+                    latencies.push(sent.elapsed());
                 }
+                counts.record(outcome);
                 seq += 1;
             }
             latencies
@@ -268,9 +239,7 @@ async fn main() {
     let mock_cpu = (mock.cpu() - mock_cpu_before).as_secs_f64();
     latencies.sort();
 
-    let ok = counts.ok.load(Ordering::Relaxed);
-    let http_errors = counts.http_errors.load(Ordering::Relaxed);
-    let wrong = counts.wrong.load(Ordering::Relaxed);
+    let (ok, http_errors, wrong) = counts.totals();
     let rate = ok as f64 / wall;
     let per_core = ok as f64 / cpu.max(f64::EPSILON);
     println!(
@@ -278,7 +247,7 @@ async fn main() {
         load_average()
     );
     println!("  answered and checked: {ok}; errors {http_errors}; wrong answers {wrong}");
-    if let Some(e) = first_error.lock().unwrap().as_ref() {
+    if let Some(e) = counts.first_error() {
         println!("  first error: {e}");
     }
     println!(

@@ -235,3 +235,68 @@ impl RssSamples {
         );
     }
 }
+
+/// The most clients a driver starts.
+pub(crate) const MAX_CLIENTS: u64 = 256;
+/// The longest load a driver makes (soaks have their own bound).
+pub(crate) const MAX_SECS: u64 = 120;
+/// Every request of a driver is given this long.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the clients of a run saw: answers checked, errors, wrong answers, and the first
+/// error's text. Shared by the client tasks.
+#[derive(Default)]
+pub(crate) struct Counts {
+    pub(crate) ok: std::sync::atomic::AtomicU64,
+    pub(crate) http_errors: std::sync::atomic::AtomicU64,
+    pub(crate) wrong: std::sync::atomic::AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Counts {
+    /// Counts one request's outcome: `Err((true, _))` is an answer that came but was wrong,
+    /// `Err((false, _))` an error.
+    pub(crate) fn record(&self, outcome: Result<(), (bool, String)>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match outcome {
+            Ok(()) => {
+                self.ok.fetch_add(1, Relaxed);
+            }
+            Err((wrong, e)) => {
+                let counter = if wrong {
+                    &self.wrong
+                } else {
+                    &self.http_errors
+                };
+                counter.fetch_add(1, Relaxed);
+                self.first_error.lock().unwrap().get_or_insert(e);
+            }
+        }
+    }
+
+    /// (answers checked, errors, wrong answers).
+    pub(crate) fn totals(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.ok.load(Relaxed),
+            self.http_errors.load(Relaxed),
+            self.wrong.load(Relaxed),
+        )
+    }
+
+    /// The first error seen, if any.
+    pub(crate) fn first_error(&self) -> Option<String> {
+        self.first_error.lock().unwrap().clone()
+    }
+}
+
+/// A client task's own HTTP client: one keep-alive connection, every request bounded by
+/// [`REQUEST_TIMEOUT`].
+pub(crate) fn task_http() -> reqwest::Client {
+    attested_examples::tls::http_builder()
+        .unwrap()
+        .pool_max_idle_per_host(1)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap()
+}
