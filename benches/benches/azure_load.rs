@@ -62,7 +62,6 @@ use attested_ohttp::client::PendingResponse;
 use attested_ohttp::{Accepted, Client, Measurements, Suite, Workload, key_config_binding};
 use load_common::{
     AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Server, audio, free_loopback_addr, load_average,
-    percentile,
 };
 use sha2::{Digest, Sha256};
 
@@ -242,22 +241,13 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
     let driver_cpu = (load_common::cpu_time(std::process::id()) - driver_cpu_before).as_secs_f64();
     latencies.sort();
 
-    let (ok, http_errors, wrong) = counts.totals();
-    let rate = ok as f64 / wall;
+    let (ok, _, _) = counts.totals();
     let peak_kib = server.status_kib("VmHWM:");
     println!(
         "  {name}: {wall:.1} s, load average {load_before} (before), {} (after)",
         load_average()
     );
-    println!("    answered and checked: {ok}; errors {http_errors}; wrong answers {wrong}");
-    if let Some(e) = counts.first_error() {
-        println!("    first error: {e}");
-    }
-    println!(
-        "    {rate:.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms",
-        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
-    );
+    let rate = counts.print("    ", wall, &latencies);
     println!(
         "    server CPU {cpu:.1} s ({:.2} cores, {:.0} req per CPU second), mock-whisper CPU {mock_cpu:.1} s, driver CPU {driver_cpu:.1} s; RSS {rss_idle} KiB idle, peak {peak_kib} KiB",
         cpu / wall,

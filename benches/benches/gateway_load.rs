@@ -40,7 +40,6 @@ use std::time::{Duration, Instant};
 use attested_examples::whisper_client::{transcription_request, transcription_response};
 use load_common::{
     AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, RssSamples, SOAK_SAMPLE, Server, audio, load_average,
-    percentile,
 };
 use ohttp::hpke::{Aead, Kdf, Kem};
 use sha2::{Digest, Sha256};
@@ -239,22 +238,13 @@ async fn main() {
     let mock_cpu = (mock.cpu() - mock_cpu_before).as_secs_f64();
     latencies.sort();
 
-    let (ok, http_errors, wrong) = counts.totals();
-    let rate = ok as f64 / wall;
+    let (ok, _, _) = counts.totals();
     let per_core = ok as f64 / cpu.max(f64::EPSILON);
     println!(
         "gateway_load: X25519/AES-128-GCM, 16 KiB requests, {clients} clients, {wall:.1} s, load average {} (after)",
         load_average()
     );
-    println!("  answered and checked: {ok}; errors {http_errors}; wrong answers {wrong}");
-    if let Some(e) = counts.first_error() {
-        println!("  first error: {e}");
-    }
-    println!(
-        "  {rate:.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms",
-        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
-    );
+    counts.print("  ", wall, &latencies);
     println!(
         "  gateway CPU {cpu:.1} s ({:.2} cores), mock-whisper CPU {mock_cpu:.1} s; gateway RSS {rss_idle} KiB idle, peak {} KiB",
         cpu / wall,

@@ -300,3 +300,22 @@ pub(crate) fn task_http() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+impl Counts {
+    /// Prints what the clients saw, `indent` deep: the counts, the first error, and the rate
+    /// and latency over `wall` seconds (`latencies` sorted). Returns the requests/s.
+    pub(crate) fn print(&self, indent: &str, wall: f64, latencies: &[Duration]) -> f64 {
+        let (ok, http_errors, wrong) = self.totals();
+        let rate = ok as f64 / wall;
+        println!("{indent}answered and checked: {ok}; errors {http_errors}; wrong answers {wrong}");
+        if let Some(e) = self.first_error() {
+            println!("{indent}first error: {e}");
+        }
+        println!(
+            "{indent}{rate:.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms",
+            percentile(latencies, 0.50).as_secs_f64() * 1e3,
+            percentile(latencies, 0.99).as_secs_f64() * 1e3
+        );
+        rate
+    }
+}
