@@ -7,7 +7,8 @@
 //! support, and encrypts binary HTTP requests end to end to the TEE.
 //!
 //! With TDX evidence, the appraiser comes from `attested-tdx` (this crate depends on no other
-//! protocol crate):
+//! protocol crate, so these lines cannot compile here; they compile and run against the
+//! simulated TDX platform in the workspace's `examples/tests/composition.rs`):
 //!
 //! ```ignore
 //! let appraiser = attested_tdx::TdxAppraiser::new(verifier, collateral, policy);

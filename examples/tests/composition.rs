@@ -1,0 +1,96 @@
+//! The composition the crate docs show (each crate depends on no other protocol crate, so
+//! their snippets cannot compile there): here they compile and run against the simulated TDX
+//! platform. attested-ohttp's crate doc shows the two lines under "the doc's lines".
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use attested_ohttp::{Client, Evidence, KeyPair, KeyRing, Suite, UnixTime, Validity};
+use attested_tdx::quote::TdAttributes;
+use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
+use attested_tdx::{Collateral, TrustAnchor, Verifier};
+
+/// A gateway's key list and a simulated TD's quote over it, the appraiser's pieces for that
+/// platform, and the time at which its collateral is valid.
+#[test]
+fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
+    let platform = SimPlatform::from_seed(b"composition", 1_790_000_000).unwrap();
+    let now = UnixTime(platform.now());
+    let mr_td = [0x6f; 48];
+    let spec = QuoteSpec {
+        mr_td,
+        td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+        ..platform.quote_spec(QuoteFormat::V4)
+    };
+    let mut rng = rand::rng();
+    let pair = KeyPair::generate(
+        1,
+        Suite::X25519_AES128GCM.kem,
+        vec![Suite::X25519_AES128GCM.symmetric()],
+        &mut rng,
+    )
+    .unwrap();
+    let start = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(platform.now());
+    let mut ring = KeyRing::new();
+    ring.insert(
+        pair,
+        Validity::new(
+            start,
+            std::time::Duration::from_secs(3600),
+            std::time::Duration::ZERO,
+        ),
+    )
+    .unwrap();
+    let key_list = ring.encoded_list(start);
+    let quote = platform
+        .quote(&QuoteSpec {
+            report_data: *attested_ohttp::key_config_binding(&key_list).as_bytes(),
+            ..spec
+        })
+        .unwrap();
+    let verifier =
+        Verifier::new(TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap());
+    let collateral =
+        Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
+    let policy = attested_examples::tdx_evidence::sim_policy(&[mr_td]);
+
+    // The doc's lines (with the time the simulated collateral is valid at for `now`).
+    let appraiser = attested_tdx::TdxAppraiser::new(verifier, collateral, policy);
+    let (client, accepted) = Client::appraise(
+        &key_list,
+        &Evidence::platform_quote(&quote),
+        &appraiser,
+        now,
+    )
+    .unwrap();
+
+    assert_eq!(client.suite(), Suite::X25519_AES128GCM);
+    assert_eq!(accepted.measurement("mrtd"), Some(&mr_td[..]));
+    // Another list than the one the quote binds is refused.
+    let mut other = KeyRing::new();
+    let pair = KeyPair::generate(
+        1,
+        Suite::X25519_AES128GCM.kem,
+        vec![Suite::X25519_AES128GCM.symmetric()],
+        &mut rng,
+    )
+    .unwrap();
+    other
+        .insert(
+            pair,
+            Validity::new(
+                start,
+                std::time::Duration::from_secs(3600),
+                std::time::Duration::ZERO,
+            ),
+        )
+        .unwrap();
+    let other_list = other.encoded_list(start);
+    assert!(
+        Client::appraise(
+            &other_list,
+            &Evidence::platform_quote(&quote),
+            &appraiser,
+            now
+        )
+        .is_err()
+    );
+}
