@@ -94,3 +94,85 @@ fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
         .is_err()
     );
 }
+
+/// attested-noise's crate-doc composition: a session whose server's quote (simulated TDX)
+/// binds its keys is verified with a `TdxAppraiser`; the same session against a quote over
+/// other keys is refused before any prompt can be sent.
+#[test]
+fn tdx_evidence_verifies_a_noise_session_as_attested_noises_doc_shows() {
+    use attested_noise::{
+        Config, Initiator, NoiseStaticKey, PlatformEvidence, Profile, Received, Responder,
+        ServerIdentity,
+    };
+    use std::sync::Arc;
+    let platform = SimPlatform::from_seed(b"composition", 1_790_000_000).unwrap();
+    let now = attested_noise::UnixTime(platform.now());
+    let mr_td = [0x6f; 48];
+    let spec = QuoteSpec {
+        mr_td,
+        td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
+        ..platform.quote_spec(QuoteFormat::V4)
+    };
+    let mut rng = rand::rng();
+    for binds_the_keys in [true, false] {
+        let noise_key = NoiseStaticKey::generate(&mut rng);
+        let binding_key = attested_noise::ed25519_dalek::SigningKey::from_bytes(&rand::random());
+        let other_key = attested_noise::ed25519_dalek::SigningKey::from_bytes(&rand::random());
+        let quoted_key = if binds_the_keys {
+            &binding_key
+        } else {
+            &other_key
+        };
+        let report_data = ServerIdentity::report_data(Profile::V1, &noise_key, quoted_key);
+        let quote = platform
+            .quote(&QuoteSpec {
+                report_data: *report_data.as_bytes(),
+                ..spec.clone()
+            })
+            .unwrap();
+        let server_key = *noise_key.public_key();
+        let identity = Arc::new(ServerIdentity::new(
+            Config::new(Profile::V1),
+            noise_key,
+            binding_key,
+            PlatformEvidence::from_quote(quote),
+        ));
+        let mut client = Initiator::new(Profile::V1, &server_key, &mut rng).unwrap();
+        let mut server = Responder::new(identity, &mut rng).unwrap();
+        server.read_first(&client.write_first().unwrap()).unwrap();
+        let (msg2, mut server) = server.write_second().unwrap();
+        let mut unverified = client.read_second(&msg2).unwrap();
+        let mut attestation = None;
+        for frame in unverified.request_attestation().unwrap() {
+            assert!(matches!(
+                server.receive(&frame).unwrap(),
+                Received::AttestationRequested
+            ));
+            for frame in server.attestation(None).unwrap() {
+                attestation = unverified.receive_attestation(&frame).unwrap();
+            }
+        }
+        let attestation = attestation.unwrap();
+        let collateral =
+            Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
+        let policy = attested_examples::tdx_evidence::sim_policy(&[mr_td]);
+
+        // The doc's lines (the simulated root instead of Intel's, the simulated time).
+        let appraiser = attested_tdx::TdxAppraiser::new(
+            Verifier::new(
+                TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap(),
+            ),
+            collateral,
+            policy,
+        );
+        let session = unverified.verify(&attestation, &appraiser, now);
+
+        match session {
+            Ok(_) => assert!(binds_the_keys),
+            Err(e) => {
+                assert!(!binds_the_keys, "{e}");
+                assert!(e.to_string().contains("REPORTDATA does not bind"), "{e}");
+            }
+        }
+    }
+}

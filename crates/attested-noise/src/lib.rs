@@ -62,7 +62,9 @@
 //! # Example
 //!
 //! Composing real evidence into a session takes an appraiser from the crate that owns the
-//! evidence, and the time (this crate depends on neither `attested-tdx` nor `attested-token`):
+//! evidence, and the time (this crate depends on neither `attested-tdx` nor `attested-token`,
+//! so these lines cannot compile here; they compile and run against the simulated TDX platform
+//! in the workspace's `examples/tests/composition.rs`):
 //!
 //! ```ignore
 //! let appraiser = attested_tdx::TdxAppraiser::new(
