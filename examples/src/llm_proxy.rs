@@ -230,6 +230,8 @@ async fn close(mut socket: WebSocket, code: u16) {
 }
 
 const POLICY_VIOLATION: u16 = 1008;
+/// The session has lasted its lifetime (RFC 6455 §7.4.1: the endpoint is going away).
+const GOING_AWAY: u16 = 1001;
 const INTERNAL_ERROR: u16 = 1011;
 
 async fn send_frames(socket: &mut WebSocket, frames: Vec<Vec<u8>>) -> bool {
@@ -280,7 +282,18 @@ async fn serve_session(mut socket: WebSocket, state: Arc<AppState>, _permit: Ses
     if !send_frames(&mut socket, vec![msg2]).await {
         return;
     }
-    while let Some(frame) = next_binary_within(&mut socket, limits.idle_deadline()).await {
+    let opened = tokio::time::Instant::now();
+    loop {
+        // Idle, or at the end of the session's lifetime: closed either way.
+        let Some(within) = limits.next_frame_within(opened.elapsed()) else {
+            return close(socket, GOING_AWAY).await;
+        };
+        let Some(frame) = next_binary_within(&mut socket, within).await else {
+            if limits.next_frame_within(opened.elapsed()).is_none() {
+                return close(socket, GOING_AWAY).await;
+            }
+            break;
+        };
         let Ok(frame) = frame else {
             return close(socket, POLICY_VIOLATION).await;
         };

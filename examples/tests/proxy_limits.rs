@@ -212,6 +212,65 @@ async fn a_silent_client_is_closed_after_the_handshake_and_idle_timeouts() {
     assert!(closed_within(&mut socket, Duration::from_secs(5)).await);
 }
 
+/// A client that keeps talking cannot hold its session (one of `--max-sessions`) for ever:
+/// it asks for an attestation every 100 ms, well inside the idle timeout, and is closed with
+/// 1001 (going away) once the session has lasted `--max-session-lifetime-ms`; without that
+/// limit (the default hour) the same client is still served after three seconds.
+#[tokio::test]
+async fn a_busy_client_is_closed_at_the_session_lifetime() {
+    let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
+    let busy = [
+        "--idle-timeout-ms",
+        "10000",
+        "--max-attestations-per-session",
+        "1000",
+    ];
+    for lifetime in [Some("1500"), None] {
+        let mut args = busy.to_vec();
+        if let Some(ms) = lifetime {
+            args.extend(["--max-session-lifetime-ms", ms]);
+        }
+        let proxy = proxy(&mock.url(), &args);
+        let (mut socket, mut session) = handshake(&proxy).await;
+        let started = std::time::Instant::now();
+        let mut closed_with = None;
+        while started.elapsed() < Duration::from_secs(3) && closed_with.is_none() {
+            for frame in session.request_attestation().unwrap() {
+                if socket.send(WsMessage::Binary(frame.into())).await.is_err() {
+                    break;
+                }
+            }
+            loop {
+                match socket.next().await {
+                    Some(Ok(WsMessage::Binary(frame))) => {
+                        if session.receive_attestation(&frame).unwrap().is_some() {
+                            break;
+                        }
+                    }
+                    Some(Ok(WsMessage::Close(frame))) => {
+                        closed_with = Some(frame.map(|f| u16::from(f.code)));
+                        break;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => {
+                        closed_with = Some(None);
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        match lifetime {
+            Some(_) => {
+                assert_eq!(closed_with, Some(Some(1001)));
+                let lasted = started.elapsed();
+                assert!(lasted >= Duration::from_millis(1200), "{lasted:?}");
+            }
+            None => assert_eq!(closed_with, None, "closed without a lifetime limit"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn attestations_over_the_per_session_limit_get_an_error() {
     let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);

@@ -44,19 +44,21 @@ pub struct ServerLimits {
     handshake_timeout: Duration,
     idle_timeout: Duration,
     answer_timeout: Duration,
+    max_session_lifetime: Duration,
     max_attestations_per_session: u32,
 }
 
 impl Default for ServerLimits {
     /// 1,024 sessions at once; 10 s for the handshake; 5 minutes of silence; 5 minutes for
-    /// the backend's whole answer to one request; 4 attestations a session (each may cost a
-    /// fresh quote with per-session evidence).
+    /// the backend's whole answer to one request; an hour for a session; 4 attestations a
+    /// session (each may cost a fresh quote with per-session evidence).
     fn default() -> Self {
         Self {
             max_sessions: 1024,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(300),
             answer_timeout: Duration::from_secs(300),
+            max_session_lifetime: Duration::from_secs(3600),
             max_attestations_per_session: 4,
         }
     }
@@ -102,6 +104,16 @@ impl ServerLimits {
         self
     }
 
+    /// The longest a session may last, however busy: without it, clients that keep talking
+    /// hold every one of [`ServerLimits::sessions`] for ever and nobody else gets in. Past it
+    /// the session is closed between messages (an answer in progress is finished, within the
+    /// answer timeout); the client reconnects and attests again.
+    #[must_use]
+    pub fn max_session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_session_lifetime = lifetime;
+        self
+    }
+
     /// How many `get_attestation` requests one session may make; later ones get an `error`.
     #[must_use]
     pub fn max_attestations_per_session(mut self, count: u32) -> Self {
@@ -127,6 +139,19 @@ impl ServerLimits {
     /// The answer timeout: stop waiting for the backend's answer to one request after this.
     pub fn answer_deadline(&self) -> Duration {
         self.answer_timeout
+    }
+
+    /// The session lifetime: close the session once it has lasted this long.
+    pub fn session_lifetime(&self) -> Duration {
+        self.max_session_lifetime
+    }
+
+    /// How long to wait for the next frame of a session that has lasted `age`: the idle
+    /// timeout, cut to what is left of the lifetime; `None` once the lifetime is over (close
+    /// the session).
+    pub fn next_frame_within(&self, age: Duration) -> Option<Duration> {
+        let left = self.max_session_lifetime.checked_sub(age)?;
+        (!left.is_zero()).then(|| left.min(self.idle_timeout))
     }
 
     /// The attestation limit of one session.
@@ -183,5 +208,28 @@ pub struct SessionPermit {
 impl Drop for SessionPermit {
     fn drop(&mut self) {
         self.count.release();
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    use super::*;
+
+    #[test]
+    fn the_next_frame_waits_for_the_idle_timeout_cut_to_the_lifetime_left() {
+        let limits = ServerLimits::new()
+            .idle_timeout(Duration::from_secs(10))
+            .max_session_lifetime(Duration::from_secs(60));
+        let at = |secs| limits.next_frame_within(Duration::from_secs(secs));
+        assert_eq!(at(0), Some(Duration::from_secs(10)));
+        assert_eq!(at(50), Some(Duration::from_secs(10)));
+        assert_eq!(at(55), Some(Duration::from_secs(5)));
+        assert_eq!(at(59), Some(Duration::from_secs(1)));
+        assert_eq!(at(60), None);
+        assert_eq!(at(61), None);
+        assert_eq!(
+            ServerLimits::default().session_lifetime(),
+            Duration::from_secs(3600)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `private-llm-proxy --listen ADDR --backend URL --tee sim|tdx [--profile seed|v1]
 //! [--ita-url https://... --ita-api-key-file FILE] [--max-sessions N] [--handshake-timeout-ms MS]
-//! [--idle-timeout-ms MS] [--answer-timeout-ms MS] [--max-attestations-per-session N]`: an LLM proxy that clients reach
+//! [--idle-timeout-ms MS] [--answer-timeout-ms MS] [--max-session-lifetime-ms MS]
+//! [--max-attestations-per-session N]`: an LLM proxy that clients reach
 //! over a Noise session bound to the TEE's attestation, optionally with an Intel Trust Authority
 //! token for its quote.
 //!
@@ -85,6 +86,9 @@ struct Args {
     /// Milliseconds the backend may take over one chat request, its whole answer included.
     #[arg(long, default_value_t = millis(ServerLimits::default().answer_deadline()))]
     answer_timeout_ms: u64,
+    /// Milliseconds a session may last, however busy; then it is closed between messages.
+    #[arg(long, default_value_t = millis(ServerLimits::default().session_lifetime()))]
+    max_session_lifetime_ms: u64,
     /// `get_attestation` requests one session may make.
     #[arg(long, default_value_t = ServerLimits::default().attestations_per_session())]
     max_attestations_per_session: u32,
@@ -148,6 +152,7 @@ async fn main() -> Result<(), attested_noise::BoxError> {
                 .handshake_timeout(Duration::from_millis(args.handshake_timeout_ms))
                 .idle_timeout(Duration::from_millis(args.idle_timeout_ms))
                 .answer_timeout(Duration::from_millis(args.answer_timeout_ms))
+                .max_session_lifetime(Duration::from_millis(args.max_session_lifetime_ms))
                 .max_attestations_per_session(args.max_attestations_per_session),
             noise_key: None,
         },
