@@ -164,10 +164,10 @@ impl BufferedBody {
         self.idle_timeout
     }
 
-    /// The outer answer when no frame came within [`idle_timeout`](Self::idle_timeout): a
-    /// bare `408`, as for a streamed upload ([`Gateway::upload_timed_out`]).
+    /// The outer answer when no frame came within [`idle_timeout`](Self::idle_timeout), as
+    /// for a streamed upload: [`OuterResponse::upload_timed_out`].
     pub fn timed_out(self) -> OuterResponse {
-        OuterResponse::bare(408)
+        OuterResponse::upload_timed_out()
     }
 
     /// The whole body, once the last frame has been pushed.
@@ -281,6 +281,13 @@ impl OuterResponse {
             Error::LimitExceeded { .. } => Self::bare(413),
             _ => Self::bare(400),
         }
+    }
+
+    /// The outer answer to an upload that stopped for longer than the policy's
+    /// `upload_idle_timeout`: a bare `408` (the request was never opened, so there is nothing
+    /// to answer inside the ciphertext).
+    pub fn upload_timed_out() -> Self {
+        Self::bare(408)
     }
 
     /// The outer answer to a body that broke off (the client's transport failed mid-body): a
@@ -595,10 +602,9 @@ impl Gateway {
     }
 
     /// The outer answer to an upload that stopped for longer than the policy's
-    /// `upload_idle_timeout`: a bare `408` (the request was never opened, so there is nothing
-    /// to answer inside the ciphertext).
+    /// `upload_idle_timeout`: [`OuterResponse::upload_timed_out`].
     pub fn upload_timed_out(&self) -> OuterResponse {
-        OuterResponse::bare(408)
+        OuterResponse::upload_timed_out()
     }
 
     /// How to read the body of a request posted as `content_type`: a draft chunked request
