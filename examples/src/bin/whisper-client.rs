@@ -140,10 +140,12 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     // Before any connection: a gateway judged by its TDX quote or its Nitro document must be
     // identified by reference values (the KMS path pins the KMS's certificate instead).
-    let kms = args.kms_url.is_some() && args.kms_cert.is_some();
     // The policy is resolved once, here, and appraised with on every attempt.
-    let identified = if kms {
-        Ok(GatewayCheck::Kms)
+    let identified = if let (Some(url), Some(cert)) = (&args.kms_url, &args.kms_cert) {
+        Ok(GatewayCheck::Kms {
+            url: url.clone(),
+            cert: cert.clone(),
+        })
     } else if args.nitro.enabled() {
         args.nitro
             .require_workload(args.trust.allow_any_workload)
@@ -174,8 +176,11 @@ async fn main() -> ExitCode {
 
 /// How the gateway's keys are trusted, resolved from the options before any connection.
 enum GatewayCheck {
-    /// Keys from the confidential KMS, under its pinned certificate.
-    Kms,
+    /// Keys from the confidential KMS at `url`, under its pinned certificate in `cert`.
+    Kms {
+        url: String,
+        cert: std::path::PathBuf,
+    },
     /// The gateway's Nitro document, with this policy.
     Nitro(NitroPolicy),
     /// The gateway's TDX quote, with this policy.
@@ -211,54 +216,54 @@ async fn attempt(args: &Args, check: &GatewayCheck) -> Result<(), Box<dyn std::e
         .unwrap_or_default()
         .trim_end_matches('/');
 
-    let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
-        kms_keys(kms, cert).await?
-    } else if let GatewayCheck::Nitro(policy) = check {
-        let (appraiser, anchor) = args
-            .nitro
-            .appraiser(policy.clone())
-            .map_err(|e| e.to_string())?;
-        let (client, accepted) = verified_nitro_gateway(&http, base, &appraiser)
-            .await
-            .map_err(|e| e.to_string())?;
-        eprintln!(
-            "gateway Nitro document verified under {anchor}; PCR0 {}",
-            accepted
-                .measurement("pcr0")
-                .map(hex::encode)
-                .unwrap_or_default()
-        );
-        eprintln!(
-            "gateway document binds its key list; suite {:?}",
-            client.suite()
-        );
-        client
-    } else if let GatewayCheck::Tdx(policy) = check {
-        let (appraiser, anchor) = args
-            .trust
-            .appraiser(policy.as_ref().clone(), base, &http)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (client, verified) = verified_gateway(&http, base, &appraiser)
-            .await
-            .map_err(|e| e.to_string())?;
-        eprintln!(
-            "gateway TDX quote verified under {anchor} (TCB {}); MRTD {}",
-            verified.tcb_status(),
-            verified
-                .accepted()
-                .measurements()
-                .get("mrtd")
-                .map(hex::encode)
-                .unwrap_or_default()
-        );
-        eprintln!(
-            "gateway quote binds its key list; suite {:?}",
-            client.suite()
-        );
-        client
-    } else {
-        return Err("no way to trust the gateway's keys".into());
+    let client = match check {
+        GatewayCheck::Kms { url, cert } => kms_keys(url, cert).await?,
+        GatewayCheck::Nitro(policy) => {
+            let (appraiser, anchor) = args
+                .nitro
+                .appraiser(policy.clone())
+                .map_err(|e| e.to_string())?;
+            let (client, accepted) = verified_nitro_gateway(&http, base, &appraiser)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "gateway Nitro document verified under {anchor}; PCR0 {}",
+                accepted
+                    .measurement("pcr0")
+                    .map(hex::encode)
+                    .unwrap_or_default()
+            );
+            eprintln!(
+                "gateway document binds its key list; suite {:?}",
+                client.suite()
+            );
+            client
+        }
+        GatewayCheck::Tdx(policy) => {
+            let (appraiser, anchor) = args
+                .trust
+                .appraiser(policy.as_ref().clone(), base, &http)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (client, verified) = verified_gateway(&http, base, &appraiser)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "gateway TDX quote verified under {anchor} (TCB {}); MRTD {}",
+                verified.tcb_status(),
+                verified
+                    .accepted()
+                    .measurements()
+                    .get("mrtd")
+                    .map(hex::encode)
+                    .unwrap_or_default()
+            );
+            eprintln!(
+                "gateway quote binds its key list; suite {:?}",
+                client.suite()
+            );
+            client
+        }
     };
 
     let url = match &args.relay {
@@ -301,26 +306,28 @@ async fn run_azure_endpoint(
         .iter()
         .map(|h| parse_outer_header(h))
         .collect::<Result<Vec<_>, _>>()?;
-    let client = if let (Some(kms), Some(cert)) = (&args.kms_url, &args.kms_cert) {
-        kms_keys(kms, cert).await?
-    } else if let GatewayCheck::Tdx(policy) = check {
-        let url = reqwest::Url::parse(endpoint)?;
-        let origin = url.origin().ascii_serialization();
-        let (appraiser, anchor) = args
-            .trust
-            .appraiser(policy.as_ref().clone(), &origin, http)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (client, verified) = discover_client(http, &origin, &appraiser)
-            .await
-            .map_err(|e| e.to_string())?;
-        eprintln!(
-            "gateway TDX quote verified under {anchor} (TCB {}); it binds the /discover keys",
-            verified.tcb_status()
-        );
-        client
-    } else {
-        return Err("an Azure endpoint is trusted by its TDX quote or the KMS".into());
+    let client = match check {
+        GatewayCheck::Kms { url, cert } => kms_keys(url, cert).await?,
+        GatewayCheck::Tdx(policy) => {
+            let url = reqwest::Url::parse(endpoint)?;
+            let origin = url.origin().ascii_serialization();
+            let (appraiser, anchor) = args
+                .trust
+                .appraiser(policy.as_ref().clone(), &origin, http)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (client, verified) = discover_client(http, &origin, &appraiser)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "gateway TDX quote verified under {anchor} (TCB {}); it binds the /discover keys",
+                verified.tcb_status()
+            );
+            client
+        }
+        GatewayCheck::Nitro(_) => {
+            return Err("an Azure endpoint is trusted by its TDX quote or the KMS".into());
+        }
     };
     let audio = std::fs::read(&args.file)?;
     let file_name = args
