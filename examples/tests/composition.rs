@@ -1,56 +1,71 @@
 //! The composition the crate docs show (each crate depends on no other protocol crate, so
 //! their snippets cannot compile there): here they compile and run against the simulated TDX
-//! platform. attested-ohttp's crate doc shows the two lines under "the doc's lines".
+//! platform. Each test marks the crate doc's lines with "the doc's lines".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::time::{Duration, SystemTime};
 
 use attested_ohttp::{Client, Evidence, KeyPair, KeyRing, Suite, UnixTime, Validity};
 use attested_tdx::quote::TdAttributes;
 use attested_tdx::sim::{QuoteFormat, QuoteSpec, SimPlatform};
 use attested_tdx::{Collateral, TrustAnchor, Verifier};
 
-/// A gateway's key list and a simulated TD's quote over it, the appraiser's pieces for that
-/// platform, and the time at which its collateral is valid.
-#[test]
-fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
+/// The MRTD of the simulated TD.
+const MR_TD: [u8; 48] = [0x6f; 48];
+
+/// A simulated platform and the spec of its TD's quotes (any REPORTDATA still to be set).
+fn simulated_td() -> (SimPlatform, QuoteSpec) {
     let platform = SimPlatform::from_seed(b"composition", 1_790_000_000).unwrap();
-    let now = UnixTime(platform.now());
-    let mr_td = [0x6f; 48];
     let spec = QuoteSpec {
-        mr_td,
+        mr_td: MR_TD,
         td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
         ..platform.quote_spec(QuoteFormat::V4)
     };
-    let mut rng = rand::rng();
-    let pair = KeyPair::generate(
-        1,
-        Suite::X25519_AES128GCM.kem,
-        vec![Suite::X25519_AES128GCM.symmetric()],
-        &mut rng,
+    (platform, spec)
+}
+
+/// What the doc's `TdxAppraiser::new` takes for `platform`: a verifier under its root, its
+/// collateral, and the policy pinning the simulated workload.
+fn appraiser_parts(platform: &SimPlatform) -> (Verifier, Collateral, attested_tdx::Policy) {
+    let verifier =
+        Verifier::new(TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap());
+    let collateral =
+        Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
+    (
+        verifier,
+        collateral,
+        attested_examples::tdx_evidence::sim_policy(&[MR_TD]),
     )
-    .unwrap();
-    let start = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(platform.now());
+}
+
+/// The key list of a gateway with one fresh X25519 key valid for an hour from `start`.
+fn fresh_key_list(start: SystemTime) -> Vec<u8> {
+    let suite = Suite::X25519_AES128GCM;
+    let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut rand::rng()).unwrap();
     let mut ring = KeyRing::new();
     ring.insert(
         pair,
-        Validity::new(
-            start,
-            std::time::Duration::from_secs(3600),
-            std::time::Duration::ZERO,
-        ),
+        Validity::new(start, Duration::from_secs(3600), Duration::ZERO),
     )
     .unwrap();
-    let key_list = ring.encoded_list(start);
+    ring.encoded_list(start)
+}
+
+/// attested-ohttp's crate-doc composition: a gateway's key list and a simulated TD's quote
+/// over it give a client; a list the quote does not bind is refused.
+#[test]
+fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
+    let (platform, spec) = simulated_td();
+    let now = UnixTime(platform.now());
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(platform.now());
+    let key_list = fresh_key_list(start);
     let quote = platform
         .quote(&QuoteSpec {
             report_data: *attested_ohttp::key_config_binding(&key_list).as_bytes(),
             ..spec
         })
         .unwrap();
-    let verifier =
-        Verifier::new(TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap());
-    let collateral =
-        Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
-    let policy = attested_examples::tdx_evidence::sim_policy(&[mr_td]);
+    let (verifier, collateral, policy) = appraiser_parts(&platform);
 
     // The doc's lines (with the time the simulated collateral is valid at for `now`).
     let appraiser = attested_tdx::TdxAppraiser::new(verifier, collateral, policy);
@@ -63,27 +78,9 @@ fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
     .unwrap();
 
     assert_eq!(client.suite(), Suite::X25519_AES128GCM);
-    assert_eq!(accepted.measurement("mrtd"), Some(&mr_td[..]));
+    assert_eq!(accepted.measurement("mrtd"), Some(&MR_TD[..]));
     // Another list than the one the quote binds is refused.
-    let mut other = KeyRing::new();
-    let pair = KeyPair::generate(
-        1,
-        Suite::X25519_AES128GCM.kem,
-        vec![Suite::X25519_AES128GCM.symmetric()],
-        &mut rng,
-    )
-    .unwrap();
-    other
-        .insert(
-            pair,
-            Validity::new(
-                start,
-                std::time::Duration::from_secs(3600),
-                std::time::Duration::ZERO,
-            ),
-        )
-        .unwrap();
-    let other_list = other.encoded_list(start);
+    let other_list = fresh_key_list(start);
     assert!(
         Client::appraise(
             &other_list,
@@ -105,14 +102,8 @@ fn tdx_evidence_verifies_a_noise_session_as_attested_noises_doc_shows() {
         ServerIdentity,
     };
     use std::sync::Arc;
-    let platform = SimPlatform::from_seed(b"composition", 1_790_000_000).unwrap();
+    let (platform, spec) = simulated_td();
     let now = attested_noise::UnixTime(platform.now());
-    let mr_td = [0x6f; 48];
-    let spec = QuoteSpec {
-        mr_td,
-        td_attributes: TdAttributes::from_bits(TdAttributes::SEPT_VE_DISABLE),
-        ..platform.quote_spec(QuoteFormat::V4)
-    };
     let mut rng = rand::rng();
     for binds_the_keys in [true, false] {
         let noise_key = NoiseStaticKey::generate(&mut rng);
@@ -153,18 +144,10 @@ fn tdx_evidence_verifies_a_noise_session_as_attested_noises_doc_shows() {
             }
         }
         let attestation = attestation.unwrap();
-        let collateral =
-            Collateral::from_qvl_json(platform.collateral_dcap_qvl_json().as_bytes()).unwrap();
-        let policy = attested_examples::tdx_evidence::sim_policy(&[mr_td]);
+        let (verifier, collateral, policy) = appraiser_parts(&platform);
 
         // The doc's lines (the simulated root instead of Intel's, the simulated time).
-        let appraiser = attested_tdx::TdxAppraiser::new(
-            Verifier::new(
-                TrustAnchor::from_pem(platform.root_certificate_pem().as_bytes()).unwrap(),
-            ),
-            collateral,
-            policy,
-        );
+        let appraiser = attested_tdx::TdxAppraiser::new(verifier, collateral, policy);
         let session = unverified.verify(&attestation, &appraiser, now);
 
         match session {
