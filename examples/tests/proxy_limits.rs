@@ -42,12 +42,12 @@ fn proxy(backend: &str, args: &[&str]) -> Running {
     Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &all)
 }
 
-fn ws_url(proxy: &Running) -> String {
-    format!("{}/ws/noise", proxy.url().replace("http://", "ws://"))
+fn ws_url(proxy: &str) -> String {
+    format!("{}/ws/noise", proxy.replace("http://", "ws://"))
 }
 
-async fn noise_key(proxy: &Running) -> [u8; 32] {
-    let health: serde_json::Value = attested_examples::tls::get(format!("{}/health", proxy.url()))
+async fn noise_key(proxy: &str) -> [u8; 32] {
+    let health: serde_json::Value = attested_examples::tls::get(format!("{proxy}/health"))
         .await
         .unwrap()
         .json()
@@ -68,8 +68,9 @@ async fn next_binary(socket: &mut Socket) -> Option<Vec<u8>> {
     }
 }
 
-/// A WebSocket to the proxy and a completed v1 handshake (nothing verified).
-async fn handshake(proxy: &Running) -> (Socket, UnverifiedSession) {
+/// A WebSocket to the proxy at `proxy` (its base URL) and a completed v1 handshake (nothing
+/// verified).
+async fn handshake(proxy: &str) -> (Socket, UnverifiedSession) {
     let key = noise_key(proxy).await;
     let mut socket = attested_examples::tls::ws_connect(&ws_url(proxy), None)
         .await
@@ -81,6 +82,21 @@ async fn handshake(proxy: &Running) -> (Socket, UnverifiedSession) {
         .unwrap();
     let second = next_binary(&mut socket).await.unwrap();
     (socket, initiator.read_second(&second).unwrap())
+}
+
+/// Asks for an attestation and reads the answer (received, not verified).
+async fn attestation(socket: &mut Socket, session: &mut UnverifiedSession) -> Result<(), Error> {
+    for frame in session.request_attestation().unwrap() {
+        socket.send(WsMessage::Binary(frame.into())).await.unwrap();
+    }
+    loop {
+        let frame = next_binary(socket).await.unwrap();
+        match session.receive_attestation(&frame) {
+            Ok(None) => {}
+            Ok(Some(_)) => return Ok(()),
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// Whether the proxy ends the connection within `within`.
@@ -134,7 +150,7 @@ async fn a_16_mib_chat_message_is_refused_before_the_proxy_buffers_it() {
     let before = proxy.peak_rss_kib();
 
     // One WebSocket frame of 16 MiB after the handshake: refused from its header.
-    let (mut socket, _session) = handshake(&proxy).await;
+    let (mut socket, _session) = handshake(&proxy.url()).await;
     let _ = socket
         .send(WsMessage::Binary(vec![0x42; 16 << 20].into()))
         .await;
@@ -171,9 +187,9 @@ async fn a_16_mib_chat_message_is_refused_before_the_proxy_buffers_it() {
 async fn sessions_over_max_sessions_are_refused_with_503_until_one_closes() {
     let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
     let proxy = proxy(&mock.url(), &["--max-sessions", "2"]);
-    let (mut first, _) = handshake(&proxy).await;
-    let (_second, _) = handshake(&proxy).await;
-    match attested_examples::tls::ws_connect(&ws_url(&proxy), None).await {
+    let (mut first, _) = handshake(&proxy.url()).await;
+    let (_second, _) = handshake(&proxy.url()).await;
+    match attested_examples::tls::ws_connect(&ws_url(&proxy.url()), None).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 503);
         }
@@ -183,7 +199,7 @@ async fn sessions_over_max_sessions_are_refused_with_503_until_one_closes() {
     // The place frees once the proxy sees the close.
     let mut admitted = false;
     for _ in 0..50 {
-        if attested_examples::tls::ws_connect(&ws_url(&proxy), None)
+        if attested_examples::tls::ws_connect(&ws_url(&proxy.url()), None)
             .await
             .is_ok()
         {
@@ -203,12 +219,12 @@ async fn a_silent_client_is_closed_after_the_handshake_and_idle_timeouts() {
         &["--handshake-timeout-ms", "300", "--idle-timeout-ms", "600"],
     );
     // No handshake frame at all.
-    let mut socket = attested_examples::tls::ws_connect(&ws_url(&proxy), None)
+    let mut socket = attested_examples::tls::ws_connect(&ws_url(&proxy.url()), None)
         .await
         .unwrap();
     assert!(closed_within(&mut socket, Duration::from_secs(5)).await);
     // A handshake, then silence.
-    let (mut socket, _session) = handshake(&proxy).await;
+    let (mut socket, _session) = handshake(&proxy.url()).await;
     assert!(closed_within(&mut socket, Duration::from_secs(5)).await);
 }
 
@@ -231,7 +247,7 @@ async fn a_busy_client_is_closed_at_the_session_lifetime() {
             args.extend(["--max-session-lifetime-ms", ms]);
         }
         let proxy = proxy(&mock.url(), &args);
-        let (mut socket, mut session) = handshake(&proxy).await;
+        let (mut socket, mut session) = handshake(&proxy.url()).await;
         let started = std::time::Instant::now();
         let mut closed_with = None;
         while started.elapsed() < Duration::from_secs(3) && closed_with.is_none() {
@@ -278,27 +294,48 @@ async fn attestations_over_the_per_session_limit_get_an_error() {
         &mock.url(),
         &["--session-evidence", "--max-attestations-per-session", "2"],
     );
-    let (mut socket, mut session) = handshake(&proxy).await;
+    let (mut socket, mut session) = handshake(&proxy.url()).await;
     let mut outcomes = Vec::new();
     for _ in 0..3 {
-        for frame in session.request_attestation().unwrap() {
-            socket.send(WsMessage::Binary(frame.into())).await.unwrap();
-        }
-        let outcome = loop {
-            let frame = next_binary(&mut socket).await.unwrap();
-            match session.receive_attestation(&frame) {
-                Ok(None) => {}
-                Ok(Some(_)) => break Ok(()),
-                Err(error) => break Err(error),
-            }
-        };
-        outcomes.push(outcome);
+        outcomes.push(attestation(&mut socket, &mut session).await);
     }
     assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
     assert!(
         matches!(&outcomes[2], Err(Error::Remote(text)) if text == "attestation limit reached"),
         "{outcomes:?}"
     );
+}
+
+/// Per-session quotes are made one at a time for the platform (configfs-tsm makes one report at
+/// a time): eight sessions asking at once, against a simulated platform
+/// whose quotes take 100 ms each, all get their attestation, and the platform never had two
+/// quotes asked of it at once. Without the proxy's queue it has eight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_quotes_are_made_one_at_a_time_for_the_platform() {
+    use attested_examples::llm_proxy::{ProxyOptions, router};
+    let source =
+        attested_examples::tdx_evidence::sim_quote_source([0x5a; 48], std::time::SystemTime::now())
+            .unwrap()
+            .with_simulated_latency(Duration::from_millis(100));
+    let source = std::sync::Arc::new(source);
+    let mut options = ProxyOptions::new(Profile::V1, "http://127.0.0.1:9");
+    options.session_evidence = true;
+    let app = router(source.clone(), options).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, app).into_future());
+    let sessions = (0..8).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let (mut socket, mut session) = handshake(&url).await;
+            attestation(&mut socket, &mut session).await
+        })
+    });
+    for outcome in futures_util::future::join_all(sessions).await {
+        outcome.unwrap().unwrap();
+    }
+    // The router's own start-up quotes (the platform's) were made one after the other too.
+    assert_eq!(source.peak_quotes_in_flight(), Some(1));
 }
 
 /// An OpenAI-compatible backend in this process whose streamed answer is `pieces` (with a

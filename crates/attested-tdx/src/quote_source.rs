@@ -21,6 +21,12 @@ enum Platform {
     Sim {
         platform: Box<SimPlatform>,
         spec: Box<QuoteSpec>,
+        /// How long each quote takes, standing in for configfs-tsm's (tens of milliseconds on
+        /// hardware), so that tests can see how a server schedules quotes.
+        latency: std::time::Duration,
+        /// Quotes being made now, and the most there have been at once.
+        in_flight: std::sync::atomic::AtomicUsize,
+        peak_in_flight: std::sync::atomic::AtomicUsize,
     },
 }
 
@@ -78,7 +84,35 @@ impl QuoteSource {
             platform: Platform::Sim {
                 platform: Box::new(platform),
                 spec: Box::new(spec),
+                latency: std::time::Duration::ZERO,
+                in_flight: 0.into(),
+                peak_in_flight: 0.into(),
             },
+        }
+    }
+
+    /// The same simulated source, each quote taking `latency` (the calling thread sleeps), as
+    /// configfs-tsm's take tens of milliseconds on hardware: for tests of how a server
+    /// schedules quotes (with [`Self::peak_quotes_in_flight`]). No effect on hardware.
+    #[cfg(feature = "sim")]
+    #[must_use]
+    pub fn with_simulated_latency(mut self, latency: std::time::Duration) -> Self {
+        if let Platform::Sim { latency: held, .. } = &mut self.platform {
+            *held = latency;
+        }
+        self
+    }
+
+    /// The most quotes a simulated source has been asked for at once (overlapping
+    /// [`Self::quote`] calls); `None` on hardware, whose kernel interface does its own
+    /// queueing.
+    #[cfg(feature = "sim")]
+    pub fn peak_quotes_in_flight(&self) -> Option<usize> {
+        match &self.platform {
+            Platform::Sim { peak_in_flight, .. } => {
+                Some(peak_in_flight.load(std::sync::atomic::Ordering::SeqCst))
+            }
+            Platform::Tsm(_) => None,
         }
     }
 
@@ -87,10 +121,26 @@ impl QuoteSource {
         match &self.platform {
             Platform::Tsm(tsm) => Ok(tsm.generate_quote(report_data)?.quote),
             #[cfg(feature = "sim")]
-            Platform::Sim { platform, spec } => Ok(platform.quote(&QuoteSpec {
-                report_data: *report_data,
-                ..(**spec).clone()
-            })?),
+            Platform::Sim {
+                platform,
+                spec,
+                latency,
+                in_flight,
+                peak_in_flight,
+            } => {
+                use std::sync::atomic::Ordering::SeqCst;
+                let now_in_flight = in_flight.fetch_add(1, SeqCst).saturating_add(1);
+                peak_in_flight.fetch_max(now_in_flight, SeqCst);
+                if !latency.is_zero() {
+                    std::thread::sleep(*latency);
+                }
+                let quote = platform.quote(&QuoteSpec {
+                    report_data: *report_data,
+                    ..(**spec).clone()
+                });
+                in_flight.fetch_sub(1, SeqCst);
+                Ok(quote?)
+            }
         }
     }
 

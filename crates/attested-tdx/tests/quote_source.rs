@@ -1,6 +1,7 @@
 //! A server's quote source: a simulated platform's quotes carry the REPORTDATA asked for and
 //! its spec's measurements, verify only under its own root, and are refused when tampered or
-//! of another workload; configfs-tsm is refused at opening where it is not there.
+//! of another workload; configfs-tsm is refused at opening where it is not there; a simulated
+//! source with a latency counts the quotes it makes at once.
 #![cfg(all(feature = "sim", feature = "tsm"))]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -107,4 +108,32 @@ fn configfs_tsm_is_refused_at_opening_where_it_is_not_there() {
         matches!(&error, QuoteSourceError::Tsm(TsmError::Unavailable { path }) if *path == missing),
         "{error}"
     );
+}
+
+/// The in-flight count a server's quote scheduling is tested with (the proxy makes one quote
+/// at a time for the platform) sees overlapping quotes; one at a time reads 1.
+#[test]
+fn a_simulated_source_counts_the_quotes_made_at_once() {
+    let source = source([0x11; 48]).with_simulated_latency(std::time::Duration::from_millis(300));
+    assert_eq!(source.peak_quotes_in_flight(), Some(0));
+    source.quote(&[1; 64]).unwrap();
+    source.quote(&[2; 64]).unwrap();
+    assert_eq!(
+        source.peak_quotes_in_flight(),
+        Some(1),
+        "one after the other"
+    );
+    // Both threads wait at the barrier, then ask at once: each quote takes 300 ms, so they
+    // overlap.
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|scope| {
+        for byte in [3, 4] {
+            let (source, barrier) = (&source, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                source.quote(&[byte; 64]).unwrap()
+            });
+        }
+    });
+    assert_eq!(source.peak_quotes_in_flight(), Some(2));
 }
