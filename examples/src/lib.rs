@@ -10,7 +10,6 @@ pub mod mock_llm;
 pub mod mock_relay;
 pub mod mock_whisper;
 pub mod nitro_evidence;
-pub mod noise_demo;
 pub mod ohttp_gateway;
 pub mod pipeline;
 pub mod serve;

@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::ita_evidence::{ItaClient, ItaEvidenceError};
-use crate::noise_demo::{backend_request, chat_response, stream_delta};
 use crate::tdx_evidence::{tee_type, trust_routes};
+use attested_noise::backend::{self, AnswerEvent, StreamedAnswer};
 use attested_noise::ed25519_dalek::SigningKey;
 use attested_noise::limits::{ServerLimits, SessionPermit};
-use attested_noise::message::{ChatChunk, ChatDone, ChatRequest, Message};
+use attested_noise::message::{ChatRequest, Message};
 use attested_noise::{
     Config, NoiseStaticKey, PlatformEvidence, Profile, Received, Responder, ServerIdentity,
     ServerSession,
@@ -71,9 +71,6 @@ impl ProxyOptions {
     }
 }
 
-/// The most a backend answer may hold: a whole (not streamed) answer, or one server-sent
-/// event of a streamed one. An answer must fit in one session message anyway.
-const MAX_BACKEND_ANSWER: usize = 4 << 20;
 /// The WebSocket read buffer of a session.
 const WS_READ_BUFFER: usize = 4 << 10;
 /// How long the backend may take to accept a connection.
@@ -350,31 +347,6 @@ async fn session_quote(state: &AppState, report_data: [u8; 64]) -> Result<Vec<u8
         .map_err(|_| ())
 }
 
-/// A backend's server-sent events, reassembled from network pieces as bytes: an event is
-/// decoded as UTF-8 only once complete, so a character split across pieces arrives whole.
-#[derive(Default)]
-struct SseEvents {
-    pending: Vec<u8>,
-}
-
-impl SseEvents {
-    /// Adds `piece`; `None` when an unfinished event grows over [`MAX_BACKEND_ANSWER`].
-    fn push(&mut self, piece: &[u8]) -> Option<()> {
-        if self.pending.len() + piece.len() > MAX_BACKEND_ANSWER {
-            return None;
-        }
-        self.pending.extend_from_slice(piece);
-        Some(())
-    }
-
-    /// The next complete event's text; `Some(Err)` when it is not UTF-8.
-    fn next_event(&mut self) -> Option<Result<String, ()>> {
-        let end = self.pending.windows(2).position(|w| w == b"\n\n")?;
-        let event: Vec<u8> = self.pending.drain(..end + 2).collect();
-        Some(String::from_utf8(event).map_err(|_| ()))
-    }
-}
-
 /// Serves one chat request. `Ok(true)`: go on; `Ok(false)`: the socket is gone; `Err`: the
 /// session cannot go on.
 async fn chat(
@@ -384,10 +356,7 @@ async fn chat(
     request: &ChatRequest,
 ) -> Result<bool, ()> {
     let stream = request.stream == Some(true) && state.identity.config().profile() == Profile::V1;
-    let mut body = backend_request(request, &state.model);
-    if let Some(map) = body.as_object_mut() {
-        map.insert("stream".into(), stream.into());
-    }
+    let body = backend::completion_request(request, &state.model, stream);
     let url = format!("{}/v1/chat/completions", state.backend);
     // The core's answer deadline covers the whole answer, its body included (reqwest's
     // per-request timeout): a backend that stalls mid-answer ends it with an `error`.
@@ -396,7 +365,8 @@ async fn chat(
         .http
         .post(&url)
         .timeout(deadline)
-        .json(&body)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
         .send()
         .await
     {
@@ -407,12 +377,10 @@ async fn chat(
         }
     };
     if !stream {
-        let message = match crate::tls::read_capped(response, MAX_BACKEND_ANSWER)
+        let message = match crate::tls::read_capped(response, backend::MAX_BACKEND_ANSWER)
             .await
             .ok()
-            .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
-            .as_ref()
-            .and_then(chat_response)
+            .and_then(|body| backend::completion_answer(&body).ok())
         {
             Some(answer) => Message::ChatResponse(answer),
             None => Message::Error(attested_noise::message::ErrorMessage {
@@ -423,47 +391,31 @@ async fn chat(
         return Ok(send_frames(socket, frames).await);
     }
     let model = request.model.clone().unwrap_or_else(|| state.model.clone());
-    let mut completion_tokens = 0;
-    let mut events = SseEvents::default();
+    let mut answer = StreamedAnswer::new(model);
     let mut bytes = response.bytes_stream();
-    let mut finished = false;
-    // Anything but the backend's `[DONE]` (a broken connection, an oversized or non-UTF-8
-    // event) ends the answer with the core's `error`, never with a `chat_done`.
+    // attested-noise decides when the answer is whole: only after the backend's `[DONE]`.
+    // Anything else (a broken connection, an oversized or non-UTF-8 line) ends it with the
+    // core's `error`, never with a `chat_done`.
     'read: while let Some(Ok(piece)) = bytes.next().await {
-        if events.push(&piece).is_none() {
+        if answer.push(&piece).is_err() {
             break;
         }
-        while let Some(event) = events.next_event() {
-            let Ok(event) = event else {
-                break 'read;
+        while let Some(event) = answer.next_event() {
+            let message = match event {
+                Ok(AnswerEvent::Chunk(chunk)) => Message::ChatChunk(chunk),
+                Ok(AnswerEvent::Done(done)) => {
+                    let frames = session.send(&Message::ChatDone(done)).map_err(|_| ())?;
+                    return Ok(send_frames(socket, frames).await);
+                }
+                Err(_) => break 'read,
             };
-            for data in event.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                if data.trim() == "[DONE]" {
-                    finished = true;
-                    break 'read;
-                }
-                let Some(delta) = stream_delta(data) else {
-                    continue;
-                };
-                completion_tokens += 1;
-                let frames = session
-                    .send(&Message::ChatChunk(ChatChunk { delta }))
-                    .map_err(|_| ())?;
-                if !send_frames(socket, frames).await {
-                    return Ok(false);
-                }
+            let frames = session.send(&message).map_err(|_| ())?;
+            if !send_frames(socket, frames).await {
+                return Ok(false);
             }
         }
     }
-    let frames = if finished {
-        session.send(&Message::ChatDone(ChatDone {
-            model,
-            prompt_tokens: 0,
-            completion_tokens,
-        }))
-    } else {
-        session.answer_interrupted()
-    };
-    let frames = frames.map_err(|_| ())?;
+    // The stream ended or broke before `[DONE]`, or a line of it was refused.
+    let frames = session.answer_interrupted().map_err(|_| ())?;
     Ok(send_frames(socket, frames).await)
 }

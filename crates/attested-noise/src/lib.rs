@@ -33,6 +33,9 @@
 //!   [`limits::HANDSHAKE_FRAME_LEN`], [`limits::DEFAULT_MAX_MESSAGE_LEN`]).
 //! - [`profile`]: the two wire profiles and what each binds, the Noise protocol both run
 //!   ([`profile::PROTOCOL_NAME`]), the session settings and [`profile::UnknownProfile`].
+//! - [`backend`]: the OpenAI-compatible backend a proxy forwards `chat` to, sans-IO: the
+//!   request body, and the answer read back whole or streamed ([`backend::StreamedAnswer`]:
+//!   whole only after `[DONE]`, a character split across network pieces intact).
 //!
 //! # Secrets in memory
 //!
@@ -137,6 +140,7 @@
 //! # }
 //! ```
 
+pub mod backend;
 pub mod limits;
 pub mod message;
 pub mod profile;
