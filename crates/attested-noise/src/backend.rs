@@ -65,7 +65,7 @@ pub enum AnswerBroken {
     /// A line of the streamed answer is not UTF-8.
     #[error("backend answer is not UTF-8")]
     NotUtf8,
-    /// A whole answer is not a chat completion (choices[0].message, model, usage).
+    /// A whole answer is not a chat completion (`choices[0].message`, `model`, `usage`).
     #[error("backend answer is not a chat completion: {0}")]
     Malformed(String),
     /// The stream ended (or broke) before the backend's `data: [DONE]`.
