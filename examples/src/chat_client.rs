@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use attested_noise::limits::{DEFAULT_MAX_MESSAGE_LEN, MAX_FRAME_LEN};
-use attested_noise::message::{ChatMessage, ChatRequest, Message};
+use attested_noise::message::{AnswerPart, AnswerReader, ChatMessage, ChatRequest};
 use attested_noise::{Appraiser, BoxError, Config, Initiator, Profile, UnixTime, VerifiedSession};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -250,26 +250,16 @@ impl VerifiedChat {
         max_answer: usize,
         on_delta: &mut impl FnMut(&str),
     ) -> Result<String, BoxError> {
-        let mut answer = String::new();
+        // attested-noise decides when the answer is whole and holds it to `max_answer`.
+        let mut reader = AnswerReader::new(max_answer);
         loop {
             let frame = receive(&mut self.socket).await?;
             let Some(message) = self.session.receive(&frame)? else {
                 continue;
             };
-            match message {
-                Message::ChatResponse(response) => return Ok(response.message.content),
-                Message::ChatChunk(chunk) => {
-                    if answer.len() + chunk.delta.len() > max_answer {
-                        return Err(format!("streamed answer over {max_answer} bytes").into());
-                    }
-                    on_delta(&chunk.delta);
-                    answer.push_str(&chunk.delta);
-                }
-                Message::ChatDone(_) => return Ok(answer),
-                Message::Error(error) => {
-                    return Err(format!("server error: {}", error.error).into());
-                }
-                other => return Err(format!("unexpected {} message", other.type_name()).into()),
+            match reader.read(message)? {
+                AnswerPart::Delta(delta) => on_delta(&delta),
+                AnswerPart::Whole(answer) => return Ok(answer),
             }
         }
     }

@@ -68,6 +68,13 @@ pub enum Error {
         /// The type received.
         got: &'static str,
     },
+    /// A streamed answer's pieces grew over the reader's limit
+    /// ([`AnswerReader`](crate::message::AnswerReader)).
+    #[error("streamed answer over {max} bytes")]
+    AnswerTooLong {
+        /// The reader's limit.
+        max: usize,
+    },
     /// The peer answered with an `error` message.
     #[error("peer reported an error: {0}")]
     Remote(String),

@@ -26,7 +26,9 @@
 //!
 //! - [`message`]: the JSON schema inside a session ([`message::Message`], the chat requests,
 //!   answers and streamed pieces, the [`message::Attestation`] and its
-//!   [`message::SessionBinding`]) and [`message::Plaintext`], encoded bytes erased when dropped.
+//!   [`message::SessionBinding`]), [`message::Plaintext`], encoded bytes erased when dropped,
+//!   and [`message::AnswerReader`], a client's reading of one answer (whole only at
+//!   `chat_response` or `chat_done`, held to a size).
 //! - [`limits`]: what a server allows each anonymous client ([`limits::ServerLimits`], the
 //!   [`limits::SessionPermit`] of one admitted session) and the sizes frames and messages are
 //!   held to ([`limits::MAX_FRAME_LEN`] for the WebSocket layer, [`limits::MAX_FRAME_PLAINTEXT`],

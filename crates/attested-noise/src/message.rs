@@ -271,6 +271,58 @@ fn known_type_name(kind: &str) -> &'static str {
     }
 }
 
+/// A client's reading of the answer to one `chat`, from the messages that follow it: a
+/// `chat_response` is the whole answer; `chat_chunk`s are pieces, whole only at `chat_done`
+/// (an answer that breaks off ends with an `error` instead, which is never taken for a whole
+/// one); the pieces are held to `max_len` bytes, so a server that streams forever gets an
+/// error, not the client's memory.
+#[derive(Debug)]
+pub struct AnswerReader {
+    text: String,
+    max_len: usize,
+}
+
+/// One step of an [`AnswerReader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerPart {
+    /// The next piece of a streamed answer (already added to the answer).
+    Delta(String),
+    /// The whole answer: nothing more belongs to it.
+    Whole(String),
+}
+
+impl AnswerReader {
+    /// Reads an answer of at most `max_len` bytes.
+    pub fn new(max_len: usize) -> Self {
+        Self {
+            text: String::new(),
+            max_len,
+        }
+    }
+
+    /// Takes the next message received after the `chat`. An `error` message is
+    /// [`Error::Remote`]; pieces over the limit are [`Error::AnswerTooLong`]; any other message
+    /// is [`Error::UnexpectedMessage`].
+    pub fn read(&mut self, message: Message) -> Result<AnswerPart, Error> {
+        match message {
+            Message::ChatResponse(response) => Ok(AnswerPart::Whole(response.message.content)),
+            Message::ChatChunk(chunk) => {
+                if self.text.len().saturating_add(chunk.delta.len()) > self.max_len {
+                    return Err(Error::AnswerTooLong { max: self.max_len });
+                }
+                self.text.push_str(&chunk.delta);
+                Ok(AnswerPart::Delta(chunk.delta))
+            }
+            Message::ChatDone(_) => Ok(AnswerPart::Whole(std::mem::take(&mut self.text))),
+            Message::Error(error) => Err(Error::Remote(error.error)),
+            other => Err(Error::UnexpectedMessage {
+                expected: "chat_response, chat_chunk or chat_done",
+                got: other.type_name(),
+            }),
+        }
+    }
+}
+
 impl Error {
     /// A short, generic text for an `error` reply to a message that could not be served; it
     /// never echoes the peer's input.
@@ -288,6 +340,56 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_whole_at_chat_response_or_chat_done_only() {
+        let chunk = |delta: &str| {
+            Message::ChatChunk(ChatChunk {
+                delta: delta.into(),
+            })
+        };
+        let mut reader = AnswerReader::new(5);
+        assert_eq!(
+            reader.read(chunk("Hel")).unwrap(),
+            AnswerPart::Delta("Hel".into())
+        );
+        assert_eq!(
+            reader.read(chunk("lo")).unwrap(),
+            AnswerPart::Delta("lo".into())
+        );
+        assert!(matches!(
+            reader.read(chunk("!")),
+            Err(Error::AnswerTooLong { max: 5 })
+        ));
+        let done = Message::ChatDone(ChatDone::default());
+        assert_eq!(
+            reader.read(done).unwrap(),
+            AnswerPart::Whole("Hello".into())
+        );
+        let mut reader = AnswerReader::new(5);
+        reader.read(chunk("Hel")).unwrap();
+        let interrupted = Message::Error(ErrorMessage {
+            error: "answer interrupted".into(),
+        });
+        assert!(
+            matches!(reader.read(interrupted), Err(Error::Remote(text)) if text == "answer interrupted")
+        );
+        let whole = Message::ChatResponse(ChatResponse {
+            message: ChatMessage {
+                role: "assistant".into(),
+                content: "hi".into(),
+            },
+            ..ChatResponse::default()
+        });
+        assert_eq!(
+            AnswerReader::new(0).read(whole).unwrap(),
+            AnswerPart::Whole("hi".into())
+        );
+        assert!(matches!(
+            AnswerReader::new(5).read(Message::Pong),
+            Err(Error::UnexpectedMessage { got: "pong", .. })
+        ));
+    }
 
     #[test]
     fn round_trips_every_type() {
