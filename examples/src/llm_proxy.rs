@@ -124,7 +124,7 @@ pub fn router_with_ita(
         ita,
         backend: options.backend.trim_end_matches('/').to_owned(),
         model: options.model,
-        http: crate::tls::http_builder()?
+        http: crate::tls::decrypted_hop_builder()?
             .connect_timeout(BACKEND_CONNECT_TIMEOUT)
             .build()?,
         quoting: tokio::sync::Semaphore::new(1),

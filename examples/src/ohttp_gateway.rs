@@ -701,7 +701,7 @@ pub fn router_azure(
         })),
         nitro,
         key_list_max_age: rotation.cache_lifetime().as_secs(),
-        http: crate::tls::http_builder()?
+        http: crate::tls::decrypted_hop_builder()?
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(300))
             .build()?,

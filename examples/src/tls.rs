@@ -115,6 +115,14 @@ pub fn http_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
     Ok(builder(platform_config()?))
 }
 
+/// A builder for a server's own hop to its backend or target, which carries what the server
+/// decrypted: as [`http_builder`], and never through a proxy named in the environment
+/// (`HTTP_PROXY`, `ALL_PROXY`...), which would see every plaintext request and could answer in
+/// the backend's place.
+pub fn decrypted_hop_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
+    Ok(http_builder()?.no_proxy())
+}
+
 /// An HTTP client with the platform's roots and the default timeouts.
 pub fn http() -> Result<reqwest::Client, TlsSetupError> {
     http_with(HttpTimeouts::default())

@@ -1,7 +1,8 @@
 //! Issue 14's attacks on the `ohttp-gateway` binary, each measured: SSRF through the inner
 //! path (a second local server must see no request), the one-shot field flood (the
-//! gateway's peak RSS from /proc), a replayed request, and a request to a key the gateway
-//! does not hold (RFC 9458 §5.3 key problem).
+//! gateway's peak RSS from /proc), a replayed request, a request to a key the gateway
+//! does not hold (RFC 9458 §5.3 key problem), and a proxy in the gateway's environment (it
+//! must see no decrypted request).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -143,6 +144,46 @@ async fn inner_paths_never_send_the_gateway_to_another_host() {
         .await
         .unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// A gateway whose environment names an HTTP proxy (HTTP_PROXY, ALL_PROXY: set for the host's
+/// own tools, or by whoever controls the unit file) still takes decrypted requests straight to
+/// its target: the proxy would see every plaintext request and could answer in the target's
+/// place. Before, reqwest's default routed the target's traffic through it.
+#[tokio::test]
+async fn a_proxy_in_the_environment_never_sees_the_decrypted_request() {
+    let (proxy, hits) = metadata_server().await;
+    let whisper = Running::start(
+        env!("CARGO_BIN_EXE_mock-whisper"),
+        &["--listen", "127.0.0.1:0"],
+    );
+    let target = whisper.url();
+    let proxy_url = std::path::Path::new(&proxy);
+    let gateway = Running::start_with_env(
+        env!("CARGO_BIN_EXE_ohttp-gateway"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &target,
+            "--tee",
+            "sim",
+            "--suite",
+            "x25519-aes128gcm",
+        ],
+        &[
+            ("HTTP_PROXY", proxy_url),
+            ("http_proxy", proxy_url),
+            ("ALL_PROXY", proxy_url),
+            ("NO_PROXY", std::path::Path::new("")),
+        ],
+    );
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    // mock-whisper answers 405 to a GET; the stand-in proxy would answer 200.
+    let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
+    assert_eq!(status, 405);
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the proxy saw the request");
 }
 
 /// The issue's flood: one anonymous one-shot request of 60 MB holding 20 million 3-byte

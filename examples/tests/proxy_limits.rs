@@ -1,7 +1,8 @@
 //! private-llm-proxy under hostile clients and a broken backend, over real sockets on
 //! loopback: a 16 MiB message (the proxy's RSS measured from /proc), the session limit, the
 //! handshake and idle timeouts, the attestation limit, a backend stream that breaks, and a
-//! UTF-8 character split across the backend's pieces.
+//! UTF-8 character split across the backend's pieces, quotes made one at a time, and a proxy
+//! in the environment (it must see no decrypted prompt).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,8 +29,13 @@ use common::Running;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The proxy in front of `backend` (mock-llm when `None`), with `args`.
+/// The proxy in front of `backend`, with `args`.
 fn proxy(backend: &str, args: &[&str]) -> Running {
+    proxy_with_env(backend, args, &[])
+}
+
+/// As [`proxy`], with `env` added to the proxy's environment.
+fn proxy_with_env(backend: &str, args: &[&str], env: &[(&str, &std::path::Path)]) -> Running {
     let mut all = vec![
         "--listen",
         "127.0.0.1:0",
@@ -39,7 +45,7 @@ fn proxy(backend: &str, args: &[&str]) -> Running {
         "sim",
     ];
     all.extend_from_slice(args);
-    Running::start(env!("CARGO_BIN_EXE_private-llm-proxy"), &all)
+    Running::start_with_env(env!("CARGO_BIN_EXE_private-llm-proxy"), &all, env)
 }
 
 fn ws_url(proxy: &str) -> String {
@@ -132,6 +138,42 @@ async fn check_for(proxy: &Running) -> TdxAppraiser {
         Collateral::from_qvl_json(collateral.as_bytes()).unwrap(),
         attested_tdx::Policy::any_workload(),
     )
+}
+
+/// A proxy whose environment names an HTTP proxy still takes decrypted prompts straight to its
+/// backend: the environment's proxy would read every prompt and could answer in the backend's
+/// place. Before, reqwest's default routed the backend's traffic through it.
+#[tokio::test]
+async fn a_proxy_in_the_environment_never_sees_a_decrypted_prompt() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let stand_in = axum::Router::new().fallback(move || async move {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        "{}"
+    });
+    let stand_in = attested_examples::pipeline::serve_on_loopback(stand_in)
+        .await
+        .unwrap();
+    let stand_in = std::path::Path::new(&stand_in);
+    let mock = Running::start(env!("CARGO_BIN_EXE_mock-llm"), &["--listen", "127.0.0.1:0"]);
+    let env = [
+        ("HTTP_PROXY", stand_in),
+        ("http_proxy", stand_in),
+        ("ALL_PROXY", stand_in),
+        ("NO_PROXY", std::path::Path::new("")),
+    ];
+    let proxy = proxy_with_env(&mock.url(), &[], &env);
+    let check = check_for(&proxy).await;
+    let mut chat = VerifiedChat::connect(&proxy.url(), Config::new(Profile::V1), None, &check)
+        .await
+        .unwrap();
+    let answer = chat.ask("hello", false, |_| {}).await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the environment's proxy saw the prompt"
+    );
 }
 
 #[tokio::test]
