@@ -116,11 +116,17 @@ pub fn http_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
 }
 
 /// A builder for a server's own hop to its backend or target, which carries what the server
-/// decrypted: as [`http_builder`], and never through a proxy named in the environment
-/// (`HTTP_PROXY`, `ALL_PROXY`...), which would see every plaintext request and could answer in
-/// the backend's place.
+/// decrypted: as [`http_builder`], but
+///
+/// - never through a proxy named in the environment (`HTTP_PROXY`, `ALL_PROXY`...), which
+///   would see every plaintext request and could answer in the backend's place;
+/// - never following a redirect: the target's answer, a 3xx included, is what the client
+///   gets, and a `Location` must not send the server (with the client's decrypted request) to
+///   another host, such as a metadata service, whose answer the client would then read.
 pub fn decrypted_hop_builder() -> Result<reqwest::ClientBuilder, TlsSetupError> {
-    Ok(http_builder()?.no_proxy())
+    Ok(http_builder()?
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none()))
 }
 
 /// An HTTP client with the platform's roots and the default timeouts.

@@ -1,8 +1,8 @@
 //! Issue 14's attacks on the `ohttp-gateway` binary, each measured: SSRF through the inner
 //! path (a second local server must see no request), the one-shot field flood (the
 //! gateway's peak RSS from /proc), a replayed request, a request to a key the gateway
-//! does not hold (RFC 9458 §5.3 key problem), and a proxy in the gateway's environment (it
-//! must see no decrypted request).
+//! does not hold (RFC 9458 §5.3 key problem), a proxy in the gateway's environment and a
+//! target's redirect to another host (neither may see a decrypted request).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -184,6 +184,27 @@ async fn a_proxy_in_the_environment_never_sees_the_decrypted_request() {
     let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
     assert_eq!(status, 405);
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the proxy saw the request");
+}
+
+/// A target that answers with a redirect to another host (a metadata service, here a counting
+/// stand-in) does not send the gateway there: the client gets the target's 302 as its inner
+/// answer, and the other host sees nothing. Before, reqwest's default followed up to ten
+/// redirects and sealed the other host's answer for the client.
+#[tokio::test]
+async fn a_target_redirect_never_sends_the_gateway_to_another_host() {
+    let (meta, hits) = metadata_server().await;
+    let location = format!("{meta}/latest/meta-data/iam");
+    let redirecting = axum::Router::new().fallback(move || {
+        let location = location.clone();
+        async move { axum::response::Redirect::to(&location) }
+    });
+    let target = serve_on_loopback(redirecting).await.unwrap();
+    let gateway = common::gateway_before(&target, &["--suite", "x25519-aes128gcm"]);
+    let url = gateway.url();
+    let client = client_of(&url).await;
+    let status = inner_status(&url, &client, &inner("whisper", "/v1/audio/transcriptions")).await;
+    assert_eq!(status, 303);
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was followed");
 }
 
 /// The issue's flood: one anonymous one-shot request of 60 MB holding 20 million 3-byte
