@@ -50,6 +50,13 @@ pub enum Error {
         /// The alg from the token header.
         alg: &'static str,
     },
+    /// The verifier's signature algorithms hold none for this JWS or COSE algorithm (a caller's
+    /// set without RSA-PSS meeting a PS384 token, say): nothing was checked.
+    #[error("the verifier's signature algorithms hold none for {alg}")]
+    AlgorithmNotInSet {
+        /// The algorithm's JWS name (`PS384`, `ES384`...; a Nitro document's COSE -35 is ES384).
+        alg: &'static str,
+    },
     /// A signature does not verify.
     #[error("signature of {what} does not verify")]
     BadSignature {
