@@ -22,8 +22,8 @@
 //! | evidence | module | verifier | policy | appraiser |
 //! |---|---|---|---|---|
 //! | Intel Trust Authority JWT (v1, v2) | [`ita`] | [`ita::ItaVerifier`] | [`ita::ItaPolicy`] | [`ita::ItaAppraiser`] |
-//! | NVIDIA NRAS bundle | [`nras`] | [`nras::NrasVerifier`] | [`nras::NrasPolicy`] | |
-//! | Azure Attestation JWT | [`maa`] | [`maa::MaaVerifier`] | [`maa::MaaPolicy`] | |
+//! | NVIDIA NRAS bundle | [`nras`] | [`nras::NrasVerifier`] | [`nras::NrasPolicy`] | [`nras::NrasAppraiser`] (a companion check, not an [`Appraiser`]: no REPORTDATA) |
+//! | Azure Attestation JWT | [`maa`] | [`maa::MaaVerifier`] | [`maa::MaaPolicy`] | [`maa::MaaAppraiser`] |
 //! | AWS Nitro COSE_Sign1 document | [`nitro`] | [`nitro::NitroVerifier`] | [`nitro::NitroPolicy`] | [`nitro::NitroAppraiser`] |
 //!
 //! and the parts they share:
