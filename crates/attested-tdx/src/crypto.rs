@@ -7,7 +7,9 @@
 //! fixed-width `r || s` signatures re-encoded as DER first. `ring` is the default; the
 //! `rustcrypto` feature adds a pure-Rust set (p256), and a caller may pass its own.
 
-use attested_types::signature::{Algorithms, SignatureVerificationAlgorithm, alg_id};
+use attested_types::signature::{
+    Algorithms, MAX_ECDSA_DER_SIG_LEN, SignatureVerificationAlgorithm, alg_id, ecdsa_fixed_to_der,
+};
 
 #[cfg(not(any(feature = "ring", feature = "rustcrypto")))]
 compile_error!("attested-tdx needs a signature backend: enable the `ring` or `rustcrypto` feature");
@@ -20,18 +22,6 @@ pub(crate) enum EcdsaSig<'a> {
     /// ASN.1 DER `SEQUENCE { r INTEGER, s INTEGER }` (certificates and CRLs).
     Der(&'a [u8]),
 }
-
-/// The `Ecdsa-Sig-Value` of RFC 3279 §2.2.3, the DER form every
-/// [`SignatureVerificationAlgorithm`] takes.
-#[derive(der::Sequence)]
-struct EcdsaSigValue<'a> {
-    r: der::asn1::UintRef<'a>,
-    s: der::asn1::UintRef<'a>,
-}
-
-/// The longest DER `Ecdsa-Sig-Value` of P-256: two 33-byte INTEGERs (a sign byte each), with
-/// their tags, lengths and the SEQUENCE's.
-const MAX_P256_DER_SIG: usize = 2 + 2 * (2 + 33);
 
 /// The caller's set has no ECDSA P-256 with SHA-256, which signs everything in Intel's DCAP
 /// PKI (certificates, CRLs, TCB Info, QE Identity, QE reports and quotes).
@@ -79,20 +69,14 @@ impl Signatures {
         if public_key.len() != 65 || public_key.first() != Some(&0x04) {
             return false;
         }
-        let mut buf = [0; MAX_P256_DER_SIG];
+        let mut buf = [0; MAX_ECDSA_DER_SIG_LEN];
         let der = match signature {
             EcdsaSig::Der(der) => der,
-            EcdsaSig::Fixed(fixed) => {
-                let (r, s) = fixed.split_at(32);
-                let value = match (der::asn1::UintRef::new(r), der::asn1::UintRef::new(s)) {
-                    (Ok(r), Ok(s)) => EcdsaSigValue { r, s },
-                    _ => return false,
-                };
-                match der::Encode::encode_to_slice(&value, &mut buf) {
-                    Ok(der) => der,
-                    Err(_) => return false,
-                }
-            }
+            // 64 bytes by type: the vocabulary's conversion reads it as P-256's two halves.
+            EcdsaSig::Fixed(fixed) => match ecdsa_fixed_to_der(fixed, &mut buf) {
+                Some(der) => der,
+                None => return false,
+            },
         };
         self.p256_sha256
             .verify_signature(public_key, message, der)

@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use attested_types::UnixTime;
+use attested_types::signature::Algorithms;
 
+use crate::Backend;
 use crate::error::Error;
 use crate::jwt::{Jwks, KeySet};
 use crate::limits::Limits;
@@ -42,6 +44,7 @@ pub struct JwksCache {
     limits: Limits,
     offline: bool,
     max_staleness: Duration,
+    algorithms: Algorithms,
     keys: Option<KeySet>,
     fetched_at: Option<u64>,
     last_attempt: Option<u64>,
@@ -67,6 +70,7 @@ impl JwksCache {
             limits: Limits::default(),
             offline: false,
             max_staleness: DEFAULT_MAX_STALENESS,
+            algorithms: Backend::default().algorithms(),
             keys: None,
             fetched_at: None,
             last_attempt: None,
@@ -99,6 +103,14 @@ impl JwksCache {
     /// stale.
     pub fn max_staleness(mut self, max_staleness: Duration) -> Self {
         self.max_staleness = max_staleness;
+        self
+    }
+
+    /// Sets the signature algorithms the key sets it builds check their chains and tokens with
+    /// (default [`Backend::default`]'s; a caller's own, an HSM or a FIPS module, as
+    /// [`KeySet::chained_with_algorithms`] takes them). Keys taken in before keep theirs.
+    pub fn algorithms(mut self, algorithms: Algorithms) -> Self {
+        self.algorithms = algorithms;
         self
     }
 
@@ -140,8 +152,15 @@ impl JwksCache {
     pub fn accept(&mut self, jwks: &[u8], now: UnixTime) -> Result<(), Error> {
         let parsed = Jwks::from_json_with_limit(jwks, self.limits.jwks)?;
         let keys = match &self.trust {
-            Trust::Chained(roots) => KeySet::chained(&parsed, roots),
-            Trust::UnchainedTrustingTransport => KeySet::unchained_trusting_transport(&parsed),
+            Trust::Chained(roots) => KeySet::chained_with_algorithms(
+                &parsed,
+                roots,
+                &crate::x509::Crls::none(),
+                self.algorithms,
+            ),
+            Trust::UnchainedTrustingTransport => {
+                KeySet::unchained_trusting_transport_with_algorithms(&parsed, self.algorithms)
+            }
         };
         keys.any_trusted()?;
         self.keys = Some(keys);
@@ -232,6 +251,30 @@ mod tests {
         use base64::Engine as _;
         let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xc1; 256]);
         format!(r#"{{"keys":[{{"kty":"RSA","kid":"one","n":"{n}","e":"AQAB"}}]}}"#).into_bytes()
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn fetched_key_sets_check_their_chains_with_the_caches_algorithms() {
+        let sim = crate::sim::SimIssuer::new([9; 32]).unwrap();
+        let jwks = sim.jwks_json();
+        let mut cache = JwksCache::new(sim.roots());
+        cache.accept(jwks.as_bytes(), at(1)).unwrap();
+        let default = Backend::default().algorithms();
+        assert!(std::ptr::eq(cache.keys().unwrap().algorithms(), default));
+        // No algorithm at all: the chain cannot verify, the set is refused, nothing replaced.
+        let mut none = JwksCache::new(sim.roots()).algorithms(&[]);
+        assert!(matches!(
+            none.accept(jwks.as_bytes(), at(1)),
+            Err(Error::UntrustedKey { .. })
+        ));
+        assert!(none.keys().is_none());
+        let mut unchained = JwksCache::unchained_trusting_transport().algorithms(default);
+        unchained.accept(jwks.as_bytes(), at(1)).unwrap();
+        assert!(std::ptr::eq(
+            unchained.keys().unwrap().algorithms(),
+            default
+        ));
     }
 
     #[test]

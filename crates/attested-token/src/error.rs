@@ -50,6 +50,13 @@ pub enum Error {
         /// The alg from the token header.
         alg: &'static str,
     },
+    /// The verifier's signature algorithms hold none for this JWS or COSE algorithm (a caller's
+    /// set without RSA-PSS meeting a PS384 token, say): nothing was checked.
+    #[error("the verifier's signature algorithms hold none for {alg}")]
+    AlgorithmNotInSet {
+        /// The algorithm's JWS name (`PS384`, `ES384`...; a Nitro document's COSE -35 is ES384).
+        alg: &'static str,
+    },
     /// A signature does not verify.
     #[error("signature of {what} does not verify")]
     BadSignature {
@@ -220,9 +227,9 @@ pub enum Error {
         /// The verification time.
         now: u64,
     },
-    /// The ITA or Nitro policy identifies no workload and does not say it accepts any
-    /// (`ita::ItaPolicy::any_workload`, `nitro::NitroPolicy::any_workload`); the text says what
-    /// is missing.
+    /// The ITA, MAA or Nitro policy identifies no workload and does not say it accepts any
+    /// (`ita::ItaPolicy::any_workload`, `maa::MaaPolicy::any_workload`,
+    /// `nitro::NitroPolicy::any_workload`); the text says what is missing.
     #[error("the policy identifies no workload: {0}")]
     NoWorkload(&'static str),
     /// Fetching a key set failed (only with a fetcher).
@@ -289,12 +296,12 @@ pub enum CertificateProblem {
     Path(String),
 }
 
-/// Why an appraiser (`ita::ItaAppraiser`, `nitro::NitroAppraiser`) refused evidence. Each
-/// variant names the failed step.
+/// Why an appraiser (`ita::ItaAppraiser`, `maa::MaaAppraiser`, `nitro::NitroAppraiser`, and
+/// the companion `nras::NrasAppraiser`) refused evidence. Each variant names the failed step.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppraiserError {
-    /// The evidence carries no token (ITA) or no document (Nitro).
+    /// The evidence carries no token (ITA, MAA) or no document (Nitro).
     #[error("the evidence carries no {0}")]
     Missing(&'static str),
     /// The evidence is of a kind this appraiser does not judge.
@@ -306,7 +313,8 @@ pub enum AppraiserError {
     /// The verified claims do not meet the policy.
     #[error("policy refused the verified claims: {0}")]
     Policy(Error),
-    /// The verified claims describe no TD (ITA) or bind no 64-byte value (Nitro `public_key`).
+    /// The verified claims describe no TD (ITA) or bind no 64-byte value (MAA report data,
+    /// Nitro `public_key`), or the caller's NRAS nonce is empty.
     #[error("{0}")]
     NoBinding(&'static str),
 }
@@ -318,7 +326,7 @@ pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> E
     }
 }
 
-/// What an accepted value records about the workload, the one rule of the ITA and Nitro
+/// What an accepted value records about the workload, the one rule of the ITA, MAA and Nitro
 /// policies: the `pinned` measurements when they identify it, [`Workload::Any`] when they do
 /// not and the policy opted out, and `identified`'s [`Error::NoWorkload`] otherwise.
 ///

@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use attested_types::UnixTime;
+use attested_types::signature::Algorithms;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
-use crate::backend::{self, Backend, Curve, Hash, PublicKey, Scheme};
+use crate::backend::{self, Backend, Curve, PublicKey, Scheme};
 use crate::error::{Error, malformed};
 use crate::limits::{self, Limits};
 use crate::time::{TimeClaims, TimeRules};
@@ -56,23 +57,19 @@ impl Algorithm {
         }
     }
 
+    /// The identifiers of the set's algorithm that checks it, and its signature encoding.
     fn scheme(self) -> Scheme {
         match self {
-            Algorithm::Rs256 => Scheme::RsaPkcs1(Hash::Sha256),
-            Algorithm::Ps384 => Scheme::RsaPss(Hash::Sha384),
-            Algorithm::Es256 => Scheme::EcdsaFixed(Hash::Sha256),
-            Algorithm::Es384 => Scheme::EcdsaFixed(Hash::Sha384),
+            Algorithm::Rs256 => Scheme::RS256,
+            Algorithm::Ps384 => Scheme::PS384,
+            Algorithm::Es256 => Scheme::ES256,
+            Algorithm::Es384 => Scheme::ES384,
         }
     }
 
     /// Whether `key` is of the type and curve this algorithm needs.
     fn fits(self, key: &PublicKey) -> bool {
-        matches!(
-            (self, key),
-            (Algorithm::Rs256 | Algorithm::Ps384, PublicKey::Rsa { .. })
-                | (Algorithm::Es256, PublicKey::P256(_))
-                | (Algorithm::Es384, PublicKey::P384(_))
-        )
+        self.scheme().fits(key)
     }
 }
 
@@ -275,11 +272,18 @@ struct TrustedKey {
 
 /// Keys ready for verification: every chain signature already checked, so that verifying a
 /// token costs one signature plus time comparisons.
+///
+/// The key set holds the signature algorithms (the vocabulary's
+/// [`Algorithms`]) that checked its chains and that check every token verified with it:
+/// [`Backend::default`]'s unless built with another [`Backend`] or a caller's own set
+/// ([`KeySet::chained_with_algorithms`]). A token's algorithm is looked up in the set by its
+/// key's and signature's identifiers; a set without it refuses the token
+/// ([`Error::AlgorithmNotInSet`]).
 #[derive(Debug, Clone)]
 pub struct KeySet {
     // Shared: a cache hands the same verified keys to many verifiers.
     keys: std::sync::Arc<[TrustedKey]>,
-    backend: Backend,
+    algorithms: Algorithms,
 }
 
 impl KeySet {
@@ -302,6 +306,34 @@ impl KeySet {
         crls: &Crls,
         backend: Backend,
     ) -> Self {
+        Self::chained_with_algorithms(jwks, roots, crls, backend.algorithms())
+    }
+
+    /// As [`KeySet::chained_with_crls`], with the caller's own signature algorithms (an HSM, a
+    /// FIPS module): they check every certificate of the chains now and every token later.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sim")] fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use attested_token::jwt::{Jwks, JwtVerifier, KeySet};
+    /// use attested_token::sim::{SimIssuer, SimTd};
+    /// use attested_token::x509::Crls;
+    /// use attested_token::{Backend, UnixTime};
+    ///
+    /// let issuer = SimIssuer::new([1; 32])?;
+    /// let jwks = Jwks::from_json(issuer.jwks_json().as_bytes())?;
+    /// let algorithms = Backend::default().algorithms(); // or the caller's own set
+    /// let keys = KeySet::chained_with_algorithms(&jwks, &issuer.roots(), &Crls::none(), algorithms);
+    /// let token = issuer.ita_token(&SimTd::default(), 1_750_000_000, 300);
+    /// JwtVerifier::new(keys).verify(&token, UnixTime(1_750_000_001))?;
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "sim"))] fn main() {}
+    /// ```
+    pub fn chained_with_algorithms(
+        jwks: &Jwks,
+        roots: &TrustRoots,
+        crls: &Crls,
+        algorithms: Algorithms,
+    ) -> Self {
         let keys = jwks
             .keys
             .iter()
@@ -309,11 +341,11 @@ impl KeySet {
                 kid: jwk.kid.clone(),
                 alg: jwk.alg.clone(),
                 key: jwk.key.clone(),
-                chain: trust_chain(jwk, roots, crls, backend).map(Some),
+                chain: trust_chain(jwk, roots, crls, algorithms).map(Some),
             })
             .collect::<Vec<_>>()
             .into();
-        KeySet { keys, backend }
+        KeySet { keys, algorithms }
     }
 
     /// **Explicit opt-in**: trusts every key of `jwks` without any chain, only because of how it
@@ -325,6 +357,14 @@ impl KeySet {
 
     /// As [`KeySet::unchained_trusting_transport`], with a chosen signature backend.
     pub fn unchained_trusting_transport_with_backend(jwks: &Jwks, backend: Backend) -> Self {
+        Self::unchained_trusting_transport_with_algorithms(jwks, backend.algorithms())
+    }
+
+    /// As [`KeySet::unchained_trusting_transport`], with the caller's own signature algorithms.
+    pub fn unchained_trusting_transport_with_algorithms(
+        jwks: &Jwks,
+        algorithms: Algorithms,
+    ) -> Self {
         let keys = jwks
             .keys
             .iter()
@@ -336,7 +376,7 @@ impl KeySet {
             })
             .collect::<Vec<_>>()
             .into();
-        KeySet { keys, backend }
+        KeySet { keys, algorithms }
     }
 
     /// How many keys are usable for verification (chained to a root, or unchained by opt-in).
@@ -363,9 +403,9 @@ impl KeySet {
         }
     }
 
-    /// The signature backend in use.
-    pub fn backend(&self) -> Backend {
-        self.backend
+    /// The signature algorithms that check this set's tokens (and checked its chains).
+    pub fn algorithms(&self) -> Algorithms {
+        self.algorithms
     }
 
     /// Whether a key with this kid is present.
@@ -417,19 +457,14 @@ impl KeySet {
                 })?,
             Ok(None) => {}
         }
-        if backend::verify(
-            self.backend,
+        backend::verify(
+            self.algorithms,
             jws.alg.scheme(),
             &key.key,
             jws.signing_input,
             &jws.signature,
-        ) {
-            Ok(())
-        } else {
-            Err(Error::BadSignature {
-                what: what.to_owned(),
-            })
-        }
+            what,
+        )
     }
 }
 
@@ -437,7 +472,7 @@ fn trust_chain(
     jwk: &Jwk,
     roots: &TrustRoots,
     crls: &Crls,
-    backend: Backend,
+    algorithms: Algorithms,
 ) -> Result<VerifiedChain, Error> {
     let kid = jwk.kid.clone().unwrap_or_default();
     if jwk.x5c.is_empty() {
@@ -455,7 +490,7 @@ fn trust_chain(
         .enumerate()
         .map(|(index, der)| ParsedCert::parse(der, index))
         .collect::<Result<Vec<_>, _>>()?;
-    let chain = verify_chain(&certs, roots, crls, backend)?;
+    let chain = verify_chain(&certs, roots, crls, algorithms)?;
     if chain.leaf_key != jwk.key {
         return Err(Error::LeafKeyMismatch { kid });
     }

@@ -22,8 +22,8 @@
 //! | evidence | module | verifier | policy | appraiser |
 //! |---|---|---|---|---|
 //! | Intel Trust Authority JWT (v1, v2) | [`ita`] | [`ita::ItaVerifier`] | [`ita::ItaPolicy`] | [`ita::ItaAppraiser`] |
-//! | NVIDIA NRAS bundle | [`nras`] | [`nras::NrasVerifier`] | [`nras::NrasPolicy`] | |
-//! | Azure Attestation JWT | [`maa`] | [`maa::MaaVerifier`] | [`maa::MaaPolicy`] | |
+//! | NVIDIA NRAS bundle | [`nras`] | [`nras::NrasVerifier`] | [`nras::NrasPolicy`] | [`nras::NrasAppraiser`] (a companion check, not an [`Appraiser`]: no REPORTDATA) |
+//! | Azure Attestation JWT | [`maa`] | [`maa::MaaVerifier`] | [`maa::MaaPolicy`] | [`maa::MaaAppraiser`] |
 //! | AWS Nitro COSE_Sign1 document | [`nitro`] | [`nitro::NitroVerifier`] | [`nitro::NitroPolicy`] | [`nitro::NitroAppraiser`] |
 //!
 //! and the parts they share:
@@ -36,8 +36,11 @@
 //!   chain bounds.
 //! - [`time`]: the `exp`/`nbf`/`iat` rules and the default clock skew.
 //!
-//! Signatures go through `ring` by default, or pure-Rust RustCrypto crates with feature
-//! `rustcrypto` ([`Backend`]). Feature `fetch` adds an HTTP [`jwks_cache::HttpFetcher`] for the
+//! Every signature (a JWS's, a COSE document's, each certificate's of a chain) is checked by
+//! an algorithm of one set of the vocabulary's `attested_types::signature` algorithms, chosen
+//! by the verifier: `ring`'s by default, pure-Rust RustCrypto's with feature `rustcrypto`
+//! ([`Backend::algorithms`]), or the caller's own (an HSM, a FIPS module:
+//! [`jwt::KeySet::chained_with_algorithms`], [`nitro::NitroVerifier::algorithms`]). Feature `fetch` adds an HTTP [`jwks_cache::HttpFetcher`] for the
 //! sans-IO [`jwks_cache::JwksCache`]; feature `sim` adds a simulated issuer for tests and demos.
 //!
 //! # Certificate chains in the workspace

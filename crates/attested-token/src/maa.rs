@@ -1,10 +1,21 @@
 //! Microsoft Azure Attestation (MAA) tokens: RS256 JWTs whose TEE claims sit under
-//! `x-ms-isolation-tee`.
+//! `x-ms-isolation-tee` (guest attestation) or at the top level (TDX and SEV-SNP attestation);
+//! the verifier, the policy, and the [`MaaAppraiser`] that composes them into the vocabulary's
+//! [`Appraiser`].
+//!
+//! As for ITA tokens, an appraiser's policy must identify the workload: MRTD together with at
+//! least one RTMR. MAA vouches that a genuine TEE produced the evidence, and MRTD alone is the
+//! cloud's firmware, the same for every tenant's TD. An [`MaaAppraiser`] whose policy
+//! identifies no workload refuses every token ([`Error::NoWorkload`]) unless the policy says so
+//! explicitly ([`MaaPolicy::any_workload`]).
 
-use attested_types::UnixTime;
+use attested_types::{
+    Accepted, Appraiser, BoxError, Evidence, EvidenceKind, Measurements, ReportData, UnixTime,
+    Workload,
+};
 use serde::Deserialize;
 
-use crate::error::{Error, malformed};
+use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{ct_eq, show};
 use crate::jwt::{JwtVerifier, KeySet};
 
@@ -103,6 +114,15 @@ impl IsolationTee {
             _ => return Ok(None),
         };
         measurement(name, value.as_deref())
+    }
+
+    /// The SEV-SNP launch measurement (`x-ms-sevsnpvm-launchmeasurement`), if the TEE is a
+    /// SEV-SNP VM; a value that is not 48 bytes of hex is malformed.
+    pub fn sevsnp_launch_measurement(&self) -> Result<Option<[u8; 48]>, Error> {
+        measurement(
+            "x-ms-sevsnpvm-launchmeasurement",
+            self.sevsnp_launch_measurement.as_deref(),
+        )
     }
 
     /// Whether MAA says the VM is debuggable (any one claim that marks it is enough, and
@@ -312,6 +332,10 @@ impl MaaVerifier {
 
 /// What an MAA token must say: by default `azure-compliant-cvm` and not debuggable. Pinned
 /// values (REPORTDATA, MRTD, RTMRs) are compared in constant time.
+///
+/// [`MaaPolicy::appraise_token`] compares what is pinned; an [`MaaAppraiser`] also requires
+/// that the pins identify the workload ([`MaaPolicy::identifies_workload`]: MRTD with an RTMR),
+/// or the explicit opt-out [`MaaPolicy::any_workload`].
 #[derive(Debug, Clone)]
 pub struct MaaPolicy {
     attestation_type: Option<String>,
@@ -321,6 +345,7 @@ pub struct MaaPolicy {
     /// (index, value): an index over 3 is kept, so appraisal fails closed on it.
     rtmrs: Vec<(usize, [u8; 48])>,
     allow_debug: bool,
+    any_workload: bool,
 }
 
 impl Default for MaaPolicy {
@@ -332,14 +357,71 @@ impl Default for MaaPolicy {
             mrtd: None,
             rtmrs: Vec::new(),
             allow_debug: false,
+            any_workload: false,
         }
     }
 }
 
 impl MaaPolicy {
-    /// The default policy.
+    /// The default policy. An [`MaaAppraiser`] refuses every token with it until MRTD and an
+    /// RTMR are pinned.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A policy accepting **any workload**: an [`MaaAppraiser`] with it accepts every genuine
+    /// TEE MAA vouches for, whoever's code it runs, and the accepted value says so
+    /// ([`Workload::Any`]). Only for demos and for callers that identify the workload
+    /// otherwise. Values pinned afterwards are still compared.
+    pub fn any_workload() -> Self {
+        MaaPolicy {
+            any_workload: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the pinned measurements identify a workload: MRTD with at least one of RTMR0
+    /// to RTMR3. `Err` ([`Error::NoWorkload`]) names what is missing.
+    pub fn identifies_workload(&self) -> Result<(), Error> {
+        let rtmr = self.rtmrs.iter().any(|(index, _)| *index <= 3);
+        if self.mrtd.is_some() && rtmr {
+            return Ok(());
+        }
+        Err(Error::NoWorkload(if self.mrtd.is_none() {
+            "nothing that identifies it is pinned: pin MRTD and an RTMR"
+        } else {
+            "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
+             every tenant): pin an RTMR"
+        }))
+    }
+
+    /// Whether the policy accepts tokens whose workload it does not identify
+    /// ([`MaaPolicy::any_workload`]).
+    pub fn accepts_any_workload(&self) -> bool {
+        self.any_workload
+    }
+
+    /// The measurements this policy compares with reference values (`mrtd`, `rtmr0`..).
+    fn pinned_measurements(&self) -> Vec<String> {
+        let mut rtmrs: Vec<usize> = self
+            .rtmrs
+            .iter()
+            .map(|(index, _)| *index)
+            .filter(|index| *index <= 3)
+            .collect();
+        rtmrs.sort_unstable();
+        let mrtd = self.mrtd.is_some().then(|| "mrtd".to_owned());
+        mrtd.into_iter()
+            .chain(rtmrs.into_iter().map(|i| format!("rtmr{i}")))
+            .collect()
+    }
+
+    /// What an accepted value records: the pinned measurements, or [`Workload::Any`] when the
+    /// policy opted out; `Err` when it identifies no workload and did not opt out.
+    fn workload(&self) -> Result<Workload, Error> {
+        crate::error::accepted_workload(self.identifies_workload(), self.any_workload, || {
+            self.pinned_measurements()
+        })
     }
 
     /// Requires this TEE type (`sevsnpvm`, `tdxvm`).
@@ -469,5 +551,93 @@ impl MaaPolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// Appraises Azure Attestation tokens (platform evidence, the evidence's `token`):
+/// [`MaaVerifier::verify_token`] at `now` (any of MAA's layouts), then
+/// [`MaaPolicy::appraise_token`], whose policy must identify the workload (MRTD with an RTMR)
+/// or opt out ([`MaaPolicy::any_workload`]).
+///
+/// REPORTDATA is the TEE's, as MAA read it from the report it appraised (`tdx_report_data`, or
+/// `x-ms-sevsnpvm-reportdata`), and must be 64 bytes. Measurements are those the token
+/// carries: `mrtd` and `rtmr0`..`rtmr3` of a TD, `launch_measurement` of a SEV-SNP VM.
+#[derive(Debug)]
+pub struct MaaAppraiser {
+    verifier: MaaVerifier,
+    policy: MaaPolicy,
+}
+
+impl MaaAppraiser {
+    /// Verifies with `verifier`, then appraises with `policy`.
+    pub fn new(verifier: MaaVerifier, policy: MaaPolicy) -> Self {
+        Self { verifier, policy }
+    }
+
+    /// The policy tokens are appraised with.
+    pub fn policy(&self) -> &MaaPolicy {
+        &self.policy
+    }
+
+    /// Verifies and appraises `token` at `now`; returns the accepted value and the claims.
+    /// A policy that identifies no workload refuses every token, before it is verified.
+    pub fn appraise_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<(Accepted, MaaToken), AppraiserError> {
+        let workload = self.policy.workload().map_err(AppraiserError::Policy)?;
+        let claims = self
+            .verifier
+            .verify_token(token, now)
+            .map_err(AppraiserError::Verify)?;
+        self.policy
+            .appraise_token(&claims)
+            .map_err(AppraiserError::Policy)?;
+        let tee = claims.tee();
+        let report_data = tee
+            .report_data()
+            .map_err(AppraiserError::Verify)?
+            .and_then(|bytes| ReportData::try_from(bytes.as_slice()).ok())
+            .ok_or(AppraiserError::NoBinding(
+                "the verified MAA token carries no 64-byte report data",
+            ))?;
+        let accepted = Accepted::assertion(report_data, measurements(tee)?, workload);
+        Ok((accepted, claims))
+    }
+}
+
+/// The measurements an MAA token carries, by the vocabulary's names.
+fn measurements(tee: &IsolationTee) -> Result<Measurements, AppraiserError> {
+    let mut measurements = Measurements::new();
+    if let Some(mrtd) = tee.mrtd().map_err(AppraiserError::Verify)? {
+        measurements.insert("mrtd".to_owned(), mrtd.to_vec());
+    }
+    for index in 0..4 {
+        if let Some(rtmr) = tee.rtmr(index).map_err(AppraiserError::Verify)? {
+            measurements.insert(format!("rtmr{index}"), rtmr.to_vec());
+        }
+    }
+    if let Some(launch) = tee
+        .sevsnp_launch_measurement()
+        .map_err(AppraiserError::Verify)?
+    {
+        measurements.insert("launch_measurement".to_owned(), launch.to_vec());
+    }
+    Ok(measurements)
+}
+
+impl Appraiser for MaaAppraiser {
+    fn appraise(&self, evidence: &Evidence<'_>, now: UnixTime) -> Result<Accepted, BoxError> {
+        if evidence.kind != EvidenceKind::Platform {
+            return Err(AppraiserError::Unsupported(
+                "the MAA token appraiser judges platform tokens only, not per-session quotes",
+            )
+            .into());
+        }
+        let token = evidence
+            .token
+            .ok_or(AppraiserError::Missing("Azure Attestation token"))?;
+        Ok(self.appraise_token(token, now)?.0)
     }
 }

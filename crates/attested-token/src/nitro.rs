@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use attested_types::signature::Algorithms;
 use attested_types::{Accepted, Appraiser, BoxError, Evidence, ReportData, UnixTime, Workload};
 use ciborium::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::backend::{self, Backend, Hash, PublicKey, Scheme};
+use crate::backend::{self, Backend, Scheme};
 use crate::error::{AppraiserError, Error, malformed};
 use crate::hexbytes::{ct_eq, show};
 use crate::limits::{self, Limits};
@@ -381,7 +382,7 @@ pub struct NitroVerifier {
     roots: TrustRoots,
     time: TimeRules,
     limits: Limits,
-    backend: Backend,
+    algorithms: Algorithms,
     chains: Mutex<HashMap<[u8; 32], VerifiedChain>>,
 }
 
@@ -392,7 +393,7 @@ impl Clone for NitroVerifier {
             roots: self.roots.clone(),
             time: self.time,
             limits: self.limits,
-            backend: self.backend,
+            algorithms: self.algorithms,
             chains: Mutex::new(self.chains.lock().map(|c| c.clone()).unwrap_or_default()),
         }
     }
@@ -411,7 +412,7 @@ impl NitroVerifier {
                 ..TimeRules::default()
             },
             limits: Limits::default(),
-            backend: Backend::default(),
+            algorithms: Backend::default().algorithms(),
             chains: Mutex::default(),
         }
     }
@@ -434,9 +435,18 @@ impl NitroVerifier {
         self
     }
 
-    /// Chooses the signature backend.
-    pub fn backend(mut self, backend: Backend) -> Self {
-        self.backend = backend;
+    /// Chooses the signature backend (its set of the vocabulary's algorithms).
+    pub fn backend(self, backend: Backend) -> Self {
+        self.algorithms(backend.algorithms())
+    }
+
+    /// Checks every signature, the chain's certificates and the document's COSE ES384, with
+    /// the caller's own algorithms (an HSM, a FIPS module). The set must hold ECDSA P-384 with
+    /// SHA-384 (what the Nitro PKI and documents are signed with), or every document is
+    /// refused ([`Error::AlgorithmNotInSet`]). Chains remembered so far are forgotten: they were
+    /// checked by other algorithms.
+    pub fn algorithms(mut self, algorithms: Algorithms) -> Self {
+        self.algorithms = algorithms;
         self.chains = Mutex::default();
         self
     }
@@ -448,19 +458,15 @@ impl NitroVerifier {
         let doc = NitroDocument::from_payload(&cose.payload)?;
         let chain = self.chain(&doc)?;
         let now_s = now.as_secs();
-        if !matches!(chain.leaf_key, PublicKey::P384(_))
-            || !backend::verify(
-                self.backend,
-                Scheme::EcdsaFixed(Hash::Sha384),
-                &chain.leaf_key,
-                &cose.to_be_signed(),
-                &cose.signature,
-            )
-        {
-            return Err(Error::BadSignature {
-                what: "the Nitro attestation document".into(),
-            });
-        }
+        // A leaf key that is not P-384 does not verify ES384 (BadSignature, not a lookup).
+        backend::verify(
+            self.algorithms,
+            Scheme::ES384,
+            &chain.leaf_key,
+            &cose.to_be_signed(),
+            &cose.signature,
+            "the Nitro attestation document",
+        )?;
         chain.check_time(now_s)?;
         self.time
             .check_issued(doc.timestamp_ms / 1000, now_s, self.time.max_age)?;
@@ -490,7 +496,7 @@ impl NitroVerifier {
             .map(|(index, der)| ParsedCert::parse(der, index))
             .collect::<Result<Vec<_>, _>>()?;
         // AWS publishes no CRLs for the Nitro PKI: its leaf certificates live for hours.
-        let chain = verify_chain(&certs, &self.roots, &Crls::none(), self.backend)?;
+        let chain = verify_chain(&certs, &self.roots, &Crls::none(), self.algorithms)?;
         if let Ok(mut chains) = self.chains.lock() {
             if chains.len() >= NITRO_CHAIN_CACHE {
                 chains.clear();

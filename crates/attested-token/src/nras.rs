@@ -1,5 +1,18 @@
 //! NVIDIA Remote Attestation Service (NRAS) results: the detached EAT bundle
-//! `[["JWT", overall], {"GPU-n": jwt, ...}]`, ES384-signed.
+//! `[["JWT", overall], {"GPU-n": jwt, ...}]`, ES384-signed; the verifier, the policy, and the
+//! [`NrasAppraiser`] that composes them.
+//!
+//! # Why NRAS has no [`Appraiser`](attested_types::Appraiser)
+//!
+//! The vocabulary's `Accepted` value is evidence's REPORTDATA, the 64 bytes a TEE signed for
+//! its caller, which a protocol compares with the keys it must bind. An NRAS result binds no
+//! such value: NRAS appraised the GPUs' own evidence against NVIDIA's reference values and
+//! says so for the `eat_nonce` it was given, and no claim of it names a key. Padding the nonce
+//! to 64 bytes would make an `Accepted` whose REPORTDATA no GPU ever signed. So an NRAS result
+//! is a companion check beside a CPU TEE's evidence, which binds the keys:
+//! [`NrasAppraiser::appraise_bundle`] verifies a bundle and requires the caller's nonce (one
+//! it sent fresh, or one the CPU evidence's REPORTDATA binds, tying the GPUs to that TEE) in
+//! the overall token and in every GPU token.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +20,7 @@ use attested_types::UnixTime;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, malformed};
+use crate::error::{AppraiserError, Error, malformed};
 use crate::jwt::{Jwks, JwtVerifier, KeySet};
 use crate::limits::{self, Limits};
 use crate::x509::TrustRoots;
@@ -297,5 +310,83 @@ impl NrasPolicy {
             check_nonce(format!("{} eat_nonce", gpu.name), gpu.eat_nonce.as_ref())?;
         }
         Ok(())
+    }
+}
+
+/// An NRAS bundle that verified and met the policy for the caller's nonce: the GPUs NRAS
+/// vouches for, bound to that nonce. Not the vocabulary's `Accepted`: see the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct AppraisedGpus {
+    nonce: Vec<u8>,
+    result: NrasResult,
+}
+
+impl AppraisedGpus {
+    /// The nonce every token of the bundle carries.
+    pub fn nonce(&self) -> &[u8] {
+        &self.nonce
+    }
+
+    /// Each GPU's verified claims, in name order.
+    pub fn gpus(&self) -> &[GpuClaims] {
+        &self.result.gpus
+    }
+
+    /// The whole verified result.
+    pub fn result(&self) -> &NrasResult {
+        &self.result
+    }
+}
+
+/// Appraises NRAS bundles as the companion of a CPU TEE's evidence: [`NrasVerifier`] at `now`,
+/// then the [`NrasPolicy`] with the nonce of each call required
+/// ([`NrasAppraiser::appraise_bundle`]). Not an [`Appraiser`](attested_types::Appraiser): an
+/// NRAS result binds no REPORTDATA (the module docs say why).
+#[derive(Debug, Clone)]
+pub struct NrasAppraiser {
+    verifier: NrasVerifier,
+    policy: NrasPolicy,
+}
+
+impl NrasAppraiser {
+    /// Verifies with `verifier`, then appraises with `policy` (whose own nonce, if any, each
+    /// call's replaces).
+    pub fn new(verifier: NrasVerifier, policy: NrasPolicy) -> Self {
+        Self { verifier, policy }
+    }
+
+    /// The policy bundles are appraised with.
+    pub fn policy(&self) -> &NrasPolicy {
+        &self.policy
+    }
+
+    /// Verifies `bundle` at `now` and appraises it, requiring `nonce` as the `eat_nonce` of the
+    /// overall token and of every GPU token. An empty nonce binds nothing and is refused before
+    /// the bundle is verified.
+    pub fn appraise_bundle(
+        &self,
+        bundle: &[u8],
+        nonce: &[u8],
+        now: UnixTime,
+    ) -> Result<AppraisedGpus, AppraiserError> {
+        if nonce.is_empty() {
+            return Err(AppraiserError::NoBinding(
+                "an empty nonce binds the GPU evidence to nothing",
+            ));
+        }
+        let result = self
+            .verifier
+            .verify(bundle, now)
+            .map_err(AppraiserError::Verify)?;
+        self.policy
+            .clone()
+            .expect_nonce(nonce)
+            .appraise(&result)
+            .map_err(AppraiserError::Policy)?;
+        Ok(AppraisedGpus {
+            nonce: nonce.to_vec(),
+            result,
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! A simulated issuer (feature `sim`), **for tests and demos only**: a test root, a JWKS with
-//! x5c, ITA-shaped tokens and Nitro-shaped COSE documents, all ES384 and all deterministic
-//! from a seed. Its output verifies only against its own root ([`SimIssuer::roots`]), never
+//! x5c, ITA-, MAA- and NRAS-shaped tokens and Nitro-shaped COSE documents, all ES384 and all
+//! deterministic from a seed. Its output verifies only against its own root ([`SimIssuer::roots`]), never
 //! against Intel's or AWS's.
 
 use std::collections::BTreeMap;
@@ -22,7 +22,11 @@ use x509_cert::time::{Time, Validity};
 
 use crate::error::{Error, malformed};
 use crate::ita::ITA_ISSUER;
+use crate::nras::NRAS_ISSUER;
 use crate::x509::TrustRoots;
+
+/// The `iss` of the simulator's MAA-shaped tokens (an attestation provider's URL in form).
+pub const SIM_MAA_ISSUER: &str = "https://attested-sim.eus2.attest.azure.net";
 
 /// Certificates of the simulator are valid 2020-01-01 .. 2049-12-31.
 const NOT_BEFORE: u64 = 1_577_836_800;
@@ -153,6 +157,24 @@ impl Default for SimEnclave {
             public_key: None,
             user_data: None,
             nonce: None,
+        }
+    }
+}
+
+/// A simulated GPU as an NRAS token would describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimGpu {
+    /// `measres` (`success` when NRAS matched its measurements to NVIDIA's reference values).
+    pub measres: String,
+    /// `dbgstat` (`disabled` in production).
+    pub dbgstat: String,
+}
+
+impl Default for SimGpu {
+    fn default() -> Self {
+        SimGpu {
+            measres: "success".into(),
+            dbgstat: "disabled".into(),
         }
     }
 }
@@ -311,6 +333,78 @@ impl SimIssuer {
     /// A signed ITA-shaped v1 token.
     pub fn ita_token(&self, td: &SimTd, iat: u64, ttl: u64) -> String {
         self.sign_jwt(&self.ita_claims(td, iat, ttl))
+    }
+
+    /// The claims of an MAA-shaped TDX token for `td` (MAA's TDX EAT profile, claims at the top
+    /// level, `x-ms-attestation-type` `tdxvm`), from [`SIM_MAA_ISSUER`], issued at `iat`,
+    /// valid `ttl` seconds.
+    pub fn maa_tdx_claims(&self, td: &SimTd, iat: u64, ttl: u64) -> serde_json::Value {
+        serde_json::json!({
+            "x-ms-attestation-type": "tdxvm",
+            "x-ms-ver": "1.0",
+            "attester_tcb_status": td.tcb_status,
+            "dbgstat": "disabled",
+            "eat_profile": "https://aka.ms/maa-eat-profile-tdxvm",
+            "tdx_mrtd": hex::encode(td.mrtd),
+            "tdx_rtmr0": hex::encode(td.rtmrs[0]),
+            "tdx_rtmr1": hex::encode(td.rtmrs[1]),
+            "tdx_rtmr2": hex::encode(td.rtmrs[2]),
+            "tdx_rtmr3": hex::encode(td.rtmrs[3]),
+            "tdx_report_data": hex::encode(td.report_data),
+            "tdx_td_attributes": "0000000000000000",
+            "tdx_td_attributes_debug": false,
+            "iss": SIM_MAA_ISSUER,
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + ttl,
+        })
+    }
+
+    /// A signed MAA-shaped TDX token ([`SimIssuer::maa_tdx_claims`]).
+    pub fn maa_tdx_token(&self, td: &SimTd, iat: u64, ttl: u64) -> String {
+        self.sign_jwt(&self.maa_tdx_claims(td, iat, ttl))
+    }
+
+    /// An NRAS-shaped detached EAT bundle (`[["JWT", overall], {"GPU-0": jwt, ...}]`) for
+    /// `gpus`, every token carrying `nonce` as its `eat_nonce` and the overall result true,
+    /// issued at `iat`, valid `ttl` seconds.
+    pub fn nras_bundle(&self, gpus: &[SimGpu], nonce: &[u8], iat: u64, ttl: u64) -> String {
+        let times = |mut claims: serde_json::Value| {
+            if let Some(map) = claims.as_object_mut() {
+                map.insert("iss".into(), NRAS_ISSUER.into());
+                map.insert("iat".into(), iat.into());
+                map.insert("nbf".into(), iat.into());
+                map.insert("exp".into(), (iat + ttl).into());
+                map.insert("eat_nonce".into(), hex::encode(nonce).into());
+            }
+            claims
+        };
+        let mut tokens = serde_json::Map::new();
+        let mut submods = serde_json::Map::new();
+        for (index, gpu) in gpus.iter().enumerate() {
+            let name = format!("GPU-{index}");
+            let token = self.sign_jwt(&times(serde_json::json!({
+                "measres": gpu.measres,
+                "dbgstat": gpu.dbgstat,
+                "hwmodel": "GH100 A01 GSP BROM",
+                "ueid": format!("{index:040}"),
+                "secboot": true,
+                "x-nvidia-gpu-driver-version": "550.90.07",
+                "x-nvidia-gpu-vbios-version": "96.00.9F.00.04",
+            })));
+            let digest = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+            submods.insert(
+                name.clone(),
+                serde_json::json!(["DIGEST", ["SHA-256", digest]]),
+            );
+            tokens.insert(name, token.into());
+        }
+        let overall = self.sign_jwt(&times(serde_json::json!({
+            "x-nvidia-overall-att-result": true,
+            "x-nvidia-ver": "2.0",
+            "submods": submods,
+        })));
+        serde_json::json!([["JWT", overall], tokens]).to_string()
     }
 
     /// A Nitro-shaped COSE_Sign1 (ES384) document for `enclave`, stamped `timestamp_ms`.

@@ -28,13 +28,15 @@
 
 use std::time::Duration;
 
-use der::asn1::{ObjectIdentifier, UintRef};
+use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
-use crate::backend::{Backend, Curve, PublicKey};
+use attested_types::signature::Algorithms;
+
+use crate::backend::{Curve, PublicKey, RsaPublicKeyDer};
 use crate::error::{CertificateProblem, Error};
 
 /// The most certificates a chain may hold (leaf, intermediates and root together).
@@ -67,12 +69,6 @@ pub(crate) struct ParsedCert {
     key_usage: Option<KeyUsage>,
     not_before: u64,
     not_after: u64,
-}
-
-#[derive(der::Sequence)]
-struct RsaPublicKeyDer<'a> {
-    modulus: UintRef<'a>,
-    public_exponent: UintRef<'a>,
 }
 
 fn spki_key(
@@ -346,16 +342,6 @@ impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
     }
 }
 
-/// The vocabulary's algorithm set for `backend` (the same algorithms either way).
-fn algorithms(backend: Backend) -> attested_types::signature::Algorithms {
-    match backend {
-        #[cfg(feature = "ring")]
-        Backend::Ring => attested_types::signature::ring::ALL,
-        #[cfg(feature = "rustcrypto")]
-        Backend::RustCrypto => attested_types::signature::rustcrypto::ALL,
-    }
-}
-
 /// What webpki's refusal means for this crate's callers.
 fn path_problem(error: &webpki::Error) -> CertificateProblem {
     use webpki::Error as W;
@@ -382,7 +368,7 @@ pub(crate) fn verify_chain(
     chain: &[ParsedCert],
     roots: &TrustRoots,
     crls: &Crls,
-    backend: Backend,
+    algorithms: Algorithms,
 ) -> Result<VerifiedChain, Error> {
     let Some((leaf, rest)) = chain.split_first() else {
         return Err(Error::UntrustedRoot {
@@ -425,7 +411,7 @@ pub(crate) fn verify_chain(
     };
     let path = end_entity
         .verify_for_usage(
-            algorithms(backend),
+            algorithms,
             &roots.anchors,
             &intermediates,
             time,
@@ -563,7 +549,7 @@ mod tests {
                 &[],
                 &TrustRoots::aws_nitro(),
                 &Crls::none(),
-                Backend::default()
+                crate::Backend::default().algorithms()
             )
             .is_err()
         );

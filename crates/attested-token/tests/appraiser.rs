@@ -1,11 +1,14 @@
-//! The vocabulary's `Appraiser` for ITA tokens and Nitro documents, on the simulated issuer.
+//! The vocabulary's `Appraiser` for ITA and MAA tokens and Nitro documents, and the NRAS
+//! companion check, on the simulated issuer.
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use attested_token::ita::{ItaAppraiser, ItaPolicy, ItaVerifier};
-use attested_token::jwt::Jwks;
+use attested_token::jwt::{Jwks, KeySet};
+use attested_token::maa::{MaaAppraiser, MaaPolicy, MaaToken, MaaVerifier};
 use attested_token::nitro::{NitroAppraiser, NitroPolicy, NitroVerifier};
-use attested_token::sim::{SimEnclave, SimIssuer, SimTd};
+use attested_token::nras::{NrasAppraiser, NrasPolicy, NrasVerifier};
+use attested_token::sim::{SIM_MAA_ISSUER, SimEnclave, SimGpu, SimIssuer, SimTd};
 use attested_token::{Appraiser, AppraiserError, Error, Evidence, UnixTime, Workload};
 
 const NOW: u64 = 1_750_000_000;
@@ -220,4 +223,225 @@ fn a_nitro_appraiser_refuses_every_enclave_until_a_pcr_identifies_its_code() {
     let accepted = appraise(NitroPolicy::any_workload(), &attackers).unwrap();
     assert_eq!(accepted.workload(), &Workload::Any);
     assert_eq!(accepted.report_data(), &[0x66; 64]);
+}
+
+fn maa(policy: MaaPolicy) -> (SimIssuer, MaaAppraiser) {
+    let issuer = SimIssuer::new([43; 32]).unwrap();
+    let jwks = Jwks::from_json(issuer.jwks_json().as_bytes()).unwrap();
+    let keys = KeySet::chained(&jwks, &issuer.roots());
+    let appraiser = MaaAppraiser::new(MaaVerifier::new(keys, SIM_MAA_ISSUER), policy);
+    (issuer, appraiser)
+}
+
+/// A TD unlike the default one in every measurement, so that each comes from its own claim.
+fn maa_td() -> SimTd {
+    SimTd {
+        mrtd: [0xa0; 48],
+        rtmrs: [[0xa1; 48], [0xa2; 48], [0xa3; 48], [0xa4; 48]],
+        report_data: core::array::from_fn(|i| u8::try_from(i).unwrap()),
+        ..SimTd::default()
+    }
+}
+
+#[test]
+fn an_maa_tdx_token_is_accepted_with_its_report_data_and_measurements() {
+    let td = maa_td();
+    let (issuer, appraiser) = maa(MaaPolicy::new()
+        .expect_mrtd(td.mrtd)
+        .expect_rtmr(1, td.rtmrs[1]));
+    let token = issuer.maa_tdx_token(&td, NOW, 300);
+    let accepted = appraiser
+        .appraise(&Evidence::platform_token(&token), UnixTime(NOW))
+        .unwrap();
+    assert_eq!(accepted.report_data(), &td.report_data);
+    assert_eq!(accepted.measurement("mrtd"), Some(&td.mrtd[..]));
+    for (index, rtmr) in td.rtmrs.iter().enumerate() {
+        assert_eq!(
+            accepted.measurement(&format!("rtmr{index}")),
+            Some(&rtmr[..])
+        );
+    }
+    assert_eq!(accepted.measurements().len(), 5);
+    assert_eq!(
+        accepted.workload(),
+        &Workload::Pinned(vec!["mrtd".into(), "rtmr1".into()])
+    );
+    let (_, claims) = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap();
+    assert!(matches!(claims, MaaToken::Tdx(_)), "{claims:?}");
+}
+
+#[test]
+fn an_maa_token_with_another_measurement_is_refused_naming_it() {
+    let td = maa_td();
+    let (issuer, appraiser) = maa(MaaPolicy::new()
+        .expect_mrtd(td.mrtd)
+        .expect_rtmr(1, [0x99; 48]));
+    let token = issuer.maa_tdx_token(&td, NOW, 300);
+    let error = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap_err();
+    assert!(
+        matches!(&error, AppraiserError::Policy(Error::Mismatch { field, .. }) if field == "tdx_rtmr1"),
+        "{error}"
+    );
+    let (issuer, appraiser) = maa(MaaPolicy::new()
+        .expect_mrtd([0x99; 48])
+        .expect_rtmr(1, td.rtmrs[1]));
+    let token = issuer.maa_tdx_token(&td, NOW, 300);
+    let error = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap_err();
+    assert!(
+        matches!(&error, AppraiserError::Policy(Error::Mismatch { field, .. }) if field == "tdx_mrtd"),
+        "{error}"
+    );
+}
+
+/// As for ITA: MRTD alone is the cloud's firmware. A policy that identifies no workload refuses
+/// every token before it is verified (a string that is no token at all gets the same answer),
+/// unless it opts out.
+#[test]
+fn an_maa_policy_that_identifies_no_workload_refuses_every_token_before_verifying_it() {
+    let td = maa_td();
+    for (policy, missing) in [
+        (MaaPolicy::new(), "nothing that identifies it"),
+        (MaaPolicy::new().expect_mrtd(td.mrtd), "without an RTMR"),
+        (MaaPolicy::new().expect_rtmr(0, td.rtmrs[0]), "nothing"),
+        (
+            MaaPolicy::new()
+                .expect_mrtd(td.mrtd)
+                .expect_rtmr(4, [0; 48]),
+            "without an RTMR",
+        ),
+    ] {
+        assert!(policy.identifies_workload().is_err());
+        let (issuer, appraiser) = maa(policy);
+        for token in [issuer.maa_tdx_token(&td, NOW, 300), "not a token".into()] {
+            let error = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap_err();
+            assert!(
+                matches!(&error, AppraiserError::Policy(Error::NoWorkload(why)) if why.contains(missing)),
+                "{error}"
+            );
+        }
+    }
+    let opted_out = MaaPolicy::any_workload();
+    assert!(opted_out.accepts_any_workload() && opted_out.identifies_workload().is_err());
+    let (issuer, appraiser) = maa(opted_out);
+    let token = issuer.maa_tdx_token(&td, NOW, 300);
+    let (accepted, _) = appraiser.appraise_token(&token, UnixTime(NOW)).unwrap();
+    assert_eq!(accepted.workload(), &Workload::Any);
+    assert_eq!(accepted.report_data(), &td.report_data);
+}
+
+#[test]
+fn an_maa_appraiser_needs_a_platform_token_fresh_at_the_callers_now() {
+    let td = maa_td();
+    let (issuer, appraiser) = maa(MaaPolicy::any_workload());
+    let error = appraiser
+        .appraise(&Evidence::platform_quote(b"quote"), UnixTime(NOW))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.downcast_ref::<AppraiserError>(),
+            Some(AppraiserError::Missing("Azure Attestation token"))
+        ),
+        "{error}"
+    );
+    let error = appraiser
+        .appraise(&Evidence::session_quote(b"quote"), UnixTime(NOW))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("platform tokens only"),
+        "{error}"
+    );
+    let token = issuer.maa_tdx_token(&td, NOW, 300);
+    let error = appraiser
+        .appraise_token(&token, UnixTime(NOW + 3600))
+        .unwrap_err();
+    assert!(
+        matches!(error, AppraiserError::Verify(Error::Expired { .. })),
+        "{error}"
+    );
+    // Another provider's token (the issuer is pinned by the verifier).
+    let foreign = issuer.sign_jwt(&{
+        let mut claims = issuer.maa_tdx_claims(&td, NOW, 300);
+        claims["iss"] = "https://other.attest.azure.net".into();
+        claims
+    });
+    let error = appraiser
+        .appraise_token(&foreign, UnixTime(NOW))
+        .unwrap_err();
+    assert!(
+        matches!(error, AppraiserError::Verify(Error::WrongIssuer { .. })),
+        "{error}"
+    );
+}
+
+fn nras(policy: NrasPolicy) -> (SimIssuer, NrasAppraiser) {
+    let issuer = SimIssuer::new([44; 32]).unwrap();
+    let jwks = Jwks::from_json(issuer.jwks_json().as_bytes()).unwrap();
+    let appraiser = NrasAppraiser::new(NrasVerifier::new(&jwks, &issuer.roots()), policy);
+    (issuer, appraiser)
+}
+
+#[test]
+fn an_nras_bundle_is_appraised_for_the_callers_nonce_in_every_token() {
+    let nonce = [0x3c; 32];
+    let (issuer, appraiser) = nras(NrasPolicy::new().expect_gpu_count(2));
+    let bundle = issuer.nras_bundle(&[SimGpu::default(), SimGpu::default()], &nonce, NOW, 300);
+    let gpus = appraiser
+        .appraise_bundle(bundle.as_bytes(), &nonce, UnixTime(NOW))
+        .unwrap();
+    assert_eq!(gpus.nonce(), &nonce);
+    let names: Vec<_> = gpus.gpus().iter().map(|gpu| gpu.name.as_str()).collect();
+    assert_eq!(names, ["GPU-0", "GPU-1"]);
+    assert!(gpus.result().overall_result);
+    assert_eq!(
+        gpus.result().eat_nonce.as_deref(),
+        Some(&*hex::encode(nonce))
+    );
+
+    // Another nonce: refused on the overall token's eat_nonce.
+    let error = appraiser
+        .appraise_bundle(bundle.as_bytes(), &[0x3d; 32], UnixTime(NOW))
+        .unwrap_err();
+    assert!(
+        matches!(&error, AppraiserError::Policy(Error::Mismatch { field, .. }) if field == "eat_nonce"),
+        "{error}"
+    );
+    // The call's nonce replaces one the policy was built with.
+    let (issuer, appraiser) = nras(NrasPolicy::new().expect_nonce(&[0x3d; 32]));
+    let bundle = issuer.nras_bundle(&[SimGpu::default()], &nonce, NOW, 300);
+    assert!(
+        appraiser
+            .appraise_bundle(bundle.as_bytes(), &nonce, UnixTime(NOW))
+            .is_ok()
+    );
+}
+
+#[test]
+fn an_nras_bundle_is_refused_for_a_failed_gpu_an_empty_nonce_or_out_of_time() {
+    let nonce = [0x3c; 32];
+    let (issuer, appraiser) = nras(NrasPolicy::new());
+    let failed = SimGpu {
+        measres: "fail".into(),
+        ..SimGpu::default()
+    };
+    let bundle = issuer.nras_bundle(&[SimGpu::default(), failed], &nonce, NOW, 300);
+    let error = appraiser
+        .appraise_bundle(bundle.as_bytes(), &nonce, UnixTime(NOW))
+        .unwrap_err();
+    assert!(
+        matches!(&error, AppraiserError::Policy(Error::Mismatch { field, .. }) if field == "GPU-1 measres"),
+        "{error}"
+    );
+    // An empty nonce binds nothing: refused before the bundle is even parsed.
+    let error = appraiser
+        .appraise_bundle(b"not a bundle", &[], UnixTime(NOW))
+        .unwrap_err();
+    assert!(matches!(error, AppraiserError::NoBinding(_)), "{error}");
+    let bundle = issuer.nras_bundle(&[SimGpu::default()], &nonce, NOW, 300);
+    let error = appraiser
+        .appraise_bundle(bundle.as_bytes(), &nonce, UnixTime(NOW + 3600))
+        .unwrap_err();
+    assert!(
+        matches!(error, AppraiserError::Verify(Error::Expired { .. })),
+        "{error}"
+    );
 }
