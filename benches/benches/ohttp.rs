@@ -4,7 +4,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use aes_gcm::Aes128Gcm;
@@ -26,8 +26,8 @@ fn Bound(report_data: ReportData) -> Accepted {
     Accepted::assertion(report_data, Default::default(), Workload::Any)
 }
 
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+fn now() -> attested_ohttp::UnixTime {
+    attested_ohttp::UnixTime::from_secs(1_800_000_000)
 }
 
 fn ours(suite: Suite) -> (KeyRing, Client) {

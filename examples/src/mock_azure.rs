@@ -12,10 +12,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_ohttp::bhttp::Message;
-use attested_ohttp::{KeyPair, KeyRing, Suite, Validity};
+use attested_ohttp::{KeyPair, KeyRing, Suite, UnixTime, Validity};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -293,7 +293,7 @@ async fn score(State(state): State<Arc<ScoreState>>, headers: HeaderMap, body: B
     if body.is_empty() {
         return bytes_response(500, id(), b"No key found in request.".to_vec());
     }
-    let Ok((inner, ctx)) = state.ring.decapsulate(&body, SystemTime::now()) else {
+    let Ok((inner, ctx)) = state.ring.decapsulate(&body, UnixTime::now()) else {
         return bytes_response(422, id(), b"Error: Crypto(Aead)".to_vec());
     };
     let Ok(inner) = Message::read_bhttp(&mut std::io::Cursor::new(&inner[..])) else {
@@ -364,7 +364,9 @@ pub async fn start(config: MockAzureConfig) -> Result<MockAzure, Box<dyn std::er
     ring.insert(
         pair,
         Validity::new(
-            SystemTime::now() - Duration::from_secs(60),
+            UnixTime::now()
+                .checked_sub(Duration::from_secs(60))
+                .unwrap_or(UnixTime(0)),
             Duration::from_secs(3600),
             Duration::ZERO,
         ),

@@ -304,10 +304,14 @@ mod tests {
         let mut ring = KeyRing::new();
         ring.insert(
             pair,
-            Validity::new(now, Duration::from_secs(3600), Duration::from_secs(60)),
+            Validity::new(
+                now.into(),
+                Duration::from_secs(3600),
+                Duration::from_secs(60),
+            ),
         )
         .unwrap();
-        ring.encoded_list(now)
+        ring.encoded_list(now.into())
     }
 
     fn appraiser(roots: &TrustRoots, policy: NitroPolicy) -> NitroAppraiser {

@@ -27,6 +27,8 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
+use attested_ohttp::UnixTime;
+
 use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_ohttp::{
@@ -313,7 +315,7 @@ async fn abort(to: &mut Option<ContentSender>) {
 /// A draft chunked request, streamed: the target gets the inner body as it is opened and
 /// the client gets the target's answer as it arrives.
 async fn chunked(st: &AppState, current: &Current, content_type: &str, body: Body) -> Response {
-    let mut upload = match current.gateway.streamed(content_type, SystemTime::now()) {
+    let mut upload = match current.gateway.streamed(content_type, UnixTime::now()) {
         Ok(upload) => upload,
         Err(refused) => return outer(refused),
     };
@@ -374,7 +376,7 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
             let inbound = current.gateway.inbound(
                 content_type,
                 bytes.bytes(),
-                SystemTime::now(),
+                UnixTime::now(),
                 &mut rand::rng(),
             );
             drop(bytes);
@@ -516,12 +518,10 @@ async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
             let engine_target = headers
                 .get(AZURE_ENGINE_TARGET_HEADER)
                 .map(HeaderValue::as_bytes);
-            let inbound = current.gateway.inbound_azure(
-                bytes.bytes(),
-                engine_target,
-                rules,
-                SystemTime::now(),
-            );
+            let inbound =
+                current
+                    .gateway
+                    .inbound_azure(bytes.bytes(), engine_target, rules, UnixTime::now());
             drop(bytes);
             match inbound {
                 AzureInbound::Answer(o) => outer(o),
@@ -586,7 +586,7 @@ fn rotate(
     evidence: &Evidence,
     rotation: &Rotation,
     suite: Suite,
-    now: SystemTime,
+    now: UnixTime,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let current = state.current();
     let mut ring = current.gateway.ring().clone();
@@ -662,7 +662,7 @@ pub fn router_azure(
     max_streamed: u64,
     azure: Option<AzureInnerRules>,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
-    let now = SystemTime::now();
+    let now = UnixTime::now();
     let target = target_base(&options.target)?;
     let mut ring = KeyRing::new();
     ring.rotate(now, &rotation, options.suite, &mut rand::rng())?;
@@ -723,7 +723,7 @@ pub fn router_azure(
             // Quoting may block (configfs-tsm): off the async workers.
             let evidence = evidence.clone();
             let result = tokio::task::spawn_blocking(move || {
-                rotate(&state, &evidence, &rotation, suite, SystemTime::now())
+                rotate(&state, &evidence, &rotation, suite, UnixTime::now())
             })
             .await;
             match result {

@@ -3,7 +3,6 @@
 
 use std::io::{Cursor, Read};
 use std::path::Path;
-use std::time::SystemTime;
 
 use attested_ohttp::bhttp::{Message, Mode};
 use attested_ohttp::{
@@ -40,10 +39,10 @@ pub struct KeyProblem;
 /// The gateway refused the request's inner `Date` with the RFC 9458 §6.5.2 date problem:
 /// this client's clock is off. [`transcribe_file`] retries once, dated at `gateway_time`.
 #[derive(Debug, thiserror::Error)]
-#[error("the gateway's clock reads {} (RFC 9458 §6.5.2 date problem)", httpdate::fmt_http_date(*.gateway_time))]
+#[error("the gateway's clock reads {} (RFC 9458 §6.5.2 date problem)", .gateway_time)]
 pub struct DateProblem {
     /// The gateway's `Date`.
-    pub gateway_time: SystemTime,
+    pub gateway_time: UnixTime,
 }
 
 /// Whether `error` is the gateway's [`KeyProblem`].
@@ -179,7 +178,7 @@ pub async fn transcribe_file(
     client: &Client,
     job: &Transcription<'_>,
     transport: Transport,
-    now: SystemTime,
+    now: UnixTime,
     progress: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<Vec<u8>, BoxError> {
     // Both attempts report to the caller's one `progress`.
@@ -218,7 +217,7 @@ async fn transcribe_file_dated(
     client: &Client,
     job: &Transcription<'_>,
     transport: Transport,
-    date: SystemTime,
+    date: UnixTime,
     mut progress: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<Vec<u8>, BoxError> {
     let chunk_size = match transport {
@@ -243,7 +242,7 @@ async fn transcribe_file_dated(
     let boundary = new_boundary();
     let (prefix, suffix) = multipart_frame(job.file_name(), job.model, &boundary);
     let content_type = multipart_content_type(&boundary);
-    let date = httpdate::fmt_http_date(date);
+    let date = attested_ohttp::message::http_date(date);
     let mut first = Vec::new();
     encode_request_head(
         b"POST",
@@ -386,7 +385,7 @@ pub fn transcription_request(
     model: &str,
     authority: &str,
 ) -> Result<Vec<u8>, BoxError> {
-    transcription_request_at(audio, file_name, model, authority, SystemTime::now())
+    transcription_request_at(audio, file_name, model, authority, UnixTime::now())
 }
 
 /// The binary HTTP `POST /v1/audio/transcriptions` request (multipart) for `audio`, with the
@@ -397,7 +396,7 @@ pub fn transcription_request_at(
     file_name: &str,
     model: &str,
     authority: &str,
-    now: SystemTime,
+    now: UnixTime,
 ) -> Result<Vec<u8>, BoxError> {
     multipart_request(
         audio,
@@ -417,7 +416,7 @@ fn multipart_request(
     model: &str,
     authority: &[u8],
     path: &[u8],
-    date: Option<SystemTime>,
+    date: Option<UnixTime>,
 ) -> Result<Vec<u8>, BoxError> {
     let boundary = new_boundary();
     let mut request = Message::request(
@@ -428,7 +427,7 @@ fn multipart_request(
     );
     request.put_header("content-type", multipart_content_type(&boundary));
     if let Some(date) = date {
-        request.put_header("date", httpdate::fmt_http_date(date));
+        request.put_header("date", attested_ohttp::message::http_date(date));
     }
     let (prefix, suffix) = multipart_frame(file_name, model, &boundary);
     let mut body = Vec::with_capacity(prefix.len() + audio.len() + suffix.len());
@@ -553,7 +552,7 @@ pub fn parse_outer_header(line: &str) -> Result<(String, String), String> {
 pub async fn kms_client(
     kms_url: &str,
     service_cert_pem: &[u8],
-    now: std::time::SystemTime,
+    now: UnixTime,
 ) -> Result<(Client, attested_ohttp::kms::KmsKey), BoxError> {
     use attested_ohttp::{
         kms::KMS_PENDING_PAUSE, kms::KmsTrust, kms::LISTPUBKEYS_PATH, kms::ListPubKeysStatus,

@@ -3,7 +3,7 @@
 //! platform. Each test marks the crate doc's lines with "the doc's lines".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_ohttp::{Client, Evidence, KeyPair, KeyRing, Suite, UnixTime, Validity};
 use attested_tdx::quote::TdAttributes;
@@ -39,7 +39,7 @@ fn appraiser_parts(platform: &SimPlatform) -> (Verifier, Collateral, attested_td
 }
 
 /// The key list of a gateway with one fresh X25519 key valid for an hour from `start`.
-fn fresh_key_list(start: SystemTime) -> Vec<u8> {
+fn fresh_key_list(start: UnixTime) -> Vec<u8> {
     let suite = Suite::X25519_AES128GCM;
     let pair = KeyPair::generate(1, suite.kem, vec![suite.symmetric()], &mut rand::rng()).unwrap();
     let mut ring = KeyRing::new();
@@ -57,8 +57,7 @@ fn fresh_key_list(start: SystemTime) -> Vec<u8> {
 fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
     let (platform, spec) = simulated_td();
     let now = UnixTime(platform.now());
-    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(platform.now());
-    let key_list = fresh_key_list(start);
+    let key_list = fresh_key_list(now);
     let quote = platform
         .quote(&QuoteSpec {
             report_data: *attested_ohttp::key_config_binding(&key_list).as_bytes(),
@@ -80,7 +79,7 @@ fn tdx_evidence_builds_an_ohttp_client_as_attested_ohttps_doc_shows() {
     assert_eq!(client.suite(), Suite::X25519_AES128GCM);
     assert_eq!(accepted.measurement("mrtd"), Some(&MR_TD[..]));
     // Another list than the one the quote binds is refused.
-    let other_list = fresh_key_list(start);
+    let other_list = fresh_key_list(now);
     assert!(
         Client::appraise(
             &other_list,

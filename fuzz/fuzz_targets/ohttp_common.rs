@@ -3,19 +3,20 @@
 
 #![allow(dead_code)]
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_ohttp::{
-    Accepted, Client, KeyPair, KeyRing, Measurements, ReportData, Suite, Validity, Workload,
-    key_config_binding, keys::Aead, keys::Kdf, keys::Kem, keys::SymmetricSuite, rand_core,
+    Accepted, Client, KeyPair, KeyRing, Measurements, ReportData, Suite, UnixTime, Validity,
+    Workload, key_config_binding, keys::Aead, keys::Kdf, keys::Kem, keys::SymmetricSuite,
+    rand_core,
 };
 
 pub const X25519_IKM: [u8; 32] = [0x11; 32];
 pub const P384_IKM: [u8; 48] = [0x22; 48];
 pub const EPHEMERAL: [u8; 32] = [0x33; 32];
 
-pub fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+pub fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000)
 }
 
 pub fn ring() -> KeyRing {

@@ -3,7 +3,7 @@
 //! Both are sans-IO state machines: the sender seals one chunk at a time; the receiver takes
 //! bytes as they arrive and yields plaintext chunk by chunk, holding at most one chunk.
 
-use std::time::SystemTime;
+use attested_types::UnixTime;
 
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -573,7 +573,7 @@ struct RequestState {
 /// The gateway's decoder for a chunked request: header and encapsulated key, then chunks.
 pub struct ChunkedRequestDecoder<'a> {
     ring: &'a KeyRing,
-    now: SystemTime,
+    now: UnixTime,
     limits: ChunkLimits,
     head: Vec<u8>,
     state: Option<RequestState>,
@@ -589,7 +589,7 @@ impl core::fmt::Debug for ChunkedRequestDecoder<'_> {
 
 impl<'a> ChunkedRequestDecoder<'a> {
     /// A decoder that opens requests with `ring`'s keys at `now`.
-    pub fn new(ring: &'a KeyRing, now: SystemTime, limits: ChunkLimits) -> Self {
+    pub fn new(ring: &'a KeyRing, now: UnixTime, limits: ChunkLimits) -> Self {
         Self {
             ring,
             now,

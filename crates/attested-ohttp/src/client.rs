@@ -248,7 +248,7 @@ pub fn is_key_problem(status: u16, content_type: Option<&str>, body: &[u8]) -> b
 /// date problem without exactly one valid HTTP date.
 ///
 /// [`PROBLEM_TYPE_DATE`]: crate::gateway::PROBLEM_TYPE_DATE
-pub fn date_problem(response: &bhttp::Message) -> Option<std::time::SystemTime> {
+pub fn date_problem(response: &bhttp::Message) -> Option<UnixTime> {
     let fields = response.header().fields();
     let named = |name: &'static [u8]| {
         let mut values = fields
@@ -269,7 +269,7 @@ pub fn date_problem(response: &bhttp::Message) -> Option<std::time::SystemTime> 
     ) {
         return None;
     }
-    httpdate::parse_http_date(named(b"date")?.trim()).ok()
+    crate::message::parse_http_date(named(b"date")?.as_bytes())
 }
 
 /// Whether an answer is a `400` RFC 9457 problem of type `wanted` (media type parameters

@@ -9,7 +9,9 @@ pub use crate::key_ring::ResponseContext;
 pub use crate::target::{Target, forwardable_field};
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_types::UnixTime;
 
 use hpke::rand_core::CryptoRng;
 
@@ -61,7 +63,7 @@ pub enum Refusal {
     /// gateway's time.
     Date {
         /// The gateway's `now` when it refused the request.
-        gateway_time: SystemTime,
+        gateway_time: UnixTime,
     },
 }
 
@@ -80,7 +82,7 @@ impl Refusal {
             Self::Status(status) => status_message(*status),
             Self::Date { gateway_time } => {
                 let mut message = status_message(400);
-                let date = httpdate::fmt_http_date(*gateway_time);
+                let date = crate::message::http_date(*gateway_time);
                 message.put_header("date", date.as_bytes());
                 message.put_header("content-type", MEDIA_TYPE_PROBLEM);
                 let body = serde_json::json!({
@@ -649,7 +651,7 @@ impl Gateway {
     pub(crate) fn remember(
         &self,
         header_and_enc: &[u8],
-        now: SystemTime,
+        now: UnixTime,
     ) -> core::result::Result<(), OuterResponse> {
         let mut window = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
         window.admit(header_and_enc, now).map_err(|e| match e {
@@ -664,7 +666,7 @@ impl Gateway {
         &self,
         content_type: &str,
         body: &[u8],
-        now: SystemTime,
+        now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
         let kind = match RequestKind::from_content_type(content_type) {
@@ -708,7 +710,7 @@ impl Gateway {
         body: &[u8],
         engine_target: Option<&[u8]>,
         rules: &AzureInnerRules,
-        now: SystemTime,
+        now: UnixTime,
     ) -> AzureInbound {
         if body.len() > self.policy.max_request_len {
             return AzureInbound::Answer(OuterResponse::bare(413));
@@ -755,7 +757,7 @@ impl Gateway {
     pub fn streamed(
         &self,
         content_type: &str,
-        now: SystemTime,
+        now: UnixTime,
     ) -> core::result::Result<StreamedRequest<'_>, OuterResponse> {
         let outer = self
             .chunked_decoder(content_type, now)
@@ -768,7 +770,7 @@ impl Gateway {
     pub fn chunked_decoder(
         &self,
         content_type: &str,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<ChunkedRequestDecoder<'_>> {
         match (
             RequestKind::from_content_type(content_type)?,
@@ -805,7 +807,7 @@ impl Gateway {
     pub fn admit(
         &self,
         head: &bhttp::Message,
-        now: SystemTime,
+        now: UnixTime,
     ) -> core::result::Result<Target, Refusal> {
         let admission = Admission {
             allowed: &self.policy.allowed_targets,
@@ -846,7 +848,7 @@ impl Gateway {
         &self,
         inner: &[u8],
         context: ChunkedResponseContext,
-        now: SystemTime,
+        now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
         let limit = self.policy.chunk_limits.max_total_len;
@@ -860,7 +862,7 @@ impl Gateway {
         inner: &[u8],
         context: ReplyContext,
         content_limit: u64,
-        now: SystemTime,
+        now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
         let reply = self.reply(context);
@@ -900,7 +902,7 @@ const HEADER_LEN: usize = 7;
 /// target. End with [`finish`](Self::finish).
 pub struct StreamedRequest<'g> {
     gateway: &'g Gateway,
-    now: SystemTime,
+    now: UnixTime,
     /// `None` once finished.
     outer: Option<ChunkedRequestDecoder<'g>>,
     inner: InnerRequestDecoder,
@@ -936,7 +938,7 @@ pub enum Finished {
 }
 
 impl<'g> StreamedRequest<'g> {
-    fn new(gateway: &'g Gateway, outer: ChunkedRequestDecoder<'g>, now: SystemTime) -> Self {
+    fn new(gateway: &'g Gateway, outer: ChunkedRequestDecoder<'g>, now: UnixTime) -> Self {
         Self {
             gateway,
             now,

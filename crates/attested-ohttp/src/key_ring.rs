@@ -1,6 +1,8 @@
 //! The gateway side: a key ring routed by key id, and request decapsulation.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_types::UnixTime;
 
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -20,16 +22,16 @@ use crate::{LABEL_REQUEST, LABEL_RESPONSE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
     /// The activation time.
-    pub not_before: SystemTime,
+    pub not_before: UnixTime,
     /// The end of advertisement.
-    pub not_after: SystemTime,
+    pub not_after: UnixTime,
     /// How long after `not_after` requests are still accepted.
     pub grace: Duration,
 }
 
 impl Validity {
     /// A window from `not_before` for `lifetime`, accepted `grace` longer.
-    pub fn new(not_before: SystemTime, lifetime: Duration, grace: Duration) -> Self {
+    pub fn new(not_before: UnixTime, lifetime: Duration, grace: Duration) -> Self {
         let not_after = not_before.checked_add(lifetime).unwrap_or(not_before);
         Self {
             not_before,
@@ -38,15 +40,15 @@ impl Validity {
         }
     }
 
-    fn accept_until(&self) -> Option<SystemTime> {
+    fn accept_until(&self) -> Option<UnixTime> {
         self.not_after.checked_add(self.grace)
     }
 
-    fn advertised_at(&self, now: SystemTime) -> bool {
+    fn advertised_at(&self, now: UnixTime) -> bool {
         self.not_before <= now && now < self.not_after
     }
 
-    fn accepts_at(&self, key_id: KeyId, now: SystemTime) -> Result<()> {
+    fn accepts_at(&self, key_id: KeyId, now: UnixTime) -> Result<()> {
         if now < self.not_before {
             return Err(Error::KeyNotYetActive { key_id });
         }
@@ -140,7 +142,7 @@ impl KeyRing {
     /// decide when to re-quote it.
     pub fn rotate(
         &mut self,
-        now: SystemTime,
+        now: UnixTime,
         rotation: &Rotation,
         suite: Suite,
         rng: &mut (impl CryptoRng + ?Sized),
@@ -170,13 +172,13 @@ impl KeyRing {
     }
 
     /// Drops keys whose grace period has passed.
-    pub fn prune(&mut self, now: SystemTime) {
+    pub fn prune(&mut self, now: UnixTime) {
         self.entries
             .retain(|e| e.validity.accept_until().is_none_or(|until| now < until));
     }
 
     /// The configurations to advertise at `now`.
-    pub fn advertised(&self, now: SystemTime) -> impl Iterator<Item = &KeyConfig> {
+    pub fn advertised(&self, now: UnixTime) -> impl Iterator<Item = &KeyConfig> {
         self.entries
             .iter()
             .filter(move |e| e.validity.advertised_at(now))
@@ -186,7 +188,7 @@ impl KeyRing {
     /// The `application/ohttp-keys` body to serve at `now`: the newest key first, so that a
     /// client taking the first mutually supported configuration moves to a new key as soon
     /// as it is advertised, not when the old one expires.
-    pub fn encoded_list(&self, now: SystemTime) -> Vec<u8> {
+    pub fn encoded_list(&self, now: UnixTime) -> Vec<u8> {
         let mut entries: Vec<&Entry> = self
             .entries
             .iter()
@@ -196,7 +198,7 @@ impl KeyRing {
         encode_key_config_list(entries.into_iter().map(|e| e.pair.config()))
     }
 
-    fn lookup(&self, key_id: KeyId, now: SystemTime) -> Result<&KeyPair> {
+    fn lookup(&self, key_id: KeyId, now: UnixTime) -> Result<&KeyPair> {
         let mut last_error = Error::UnknownKeyId(key_id);
         for entry in self
             .entries
@@ -216,7 +218,7 @@ impl KeyRing {
     pub fn decapsulate(
         &self,
         encapsulated: &[u8],
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<(Vec<u8>, ResponseContext)> {
         let mut r = Reader::new(encapsulated);
         let (suite, mut context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
@@ -231,7 +233,7 @@ impl KeyRing {
         &self,
         r: &mut Reader<'_>,
         label: &[u8],
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<(Suite, Box<dyn ReceiverContext>, Vec<u8>)> {
         let key_id = r.u8("key id")?;
         let kem_id = r.u16("KEM id")?;

@@ -65,11 +65,13 @@
 //! client takes the last entry (`kms_configs.pop()`, attested-ohttp-client
 //! `ohttp-client/src/lib.rs:227`).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_types::UnixTime;
 
 use base64::Engine as _;
 use der::{DecodePem, Encode};
-use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -372,11 +374,7 @@ impl KmsTrust {
 
     /// Verifies a `listpubkeys` body at `now`: every entry must verify, or the whole list is
     /// refused.
-    pub fn verify_listpubkeys(
-        &self,
-        body: &[u8],
-        now: SystemTime,
-    ) -> KmsResult<VerifiedKeyConfigs> {
+    pub fn verify_listpubkeys(&self, body: &[u8], now: UnixTime) -> KmsResult<VerifiedKeyConfigs> {
         let entries = self.entries(body, now)?;
         let mut configs = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
@@ -388,7 +386,7 @@ impl KmsTrust {
     /// The last entry of a `listpubkeys` body whose receipt verifies at `now`, as
     /// Microsoft's client uses the last entry. Entries that do not verify are never used;
     /// when none does, the last entry's error is returned.
-    pub fn last_verified(&self, body: &[u8], now: SystemTime) -> KmsResult<KmsKey> {
+    pub fn last_verified(&self, body: &[u8], now: UnixTime) -> KmsResult<KmsKey> {
         let entries = self.entries(body, now)?;
         let mut last_error = KmsError::Empty;
         for (index, entry) in entries.iter().enumerate().rev() {
@@ -408,7 +406,7 @@ impl KmsTrust {
         Err(last_error)
     }
 
-    fn entries(&self, body: &[u8], now: SystemTime) -> KmsResult<Vec<Entry>> {
+    fn entries(&self, body: &[u8], now: UnixTime) -> KmsResult<Vec<Entry>> {
         if body.len() > MAX_LISTPUBKEYS_LEN {
             return Err(KmsError::TooLarge {
                 limit: MAX_LISTPUBKEYS_LEN,
@@ -431,7 +429,7 @@ impl KmsTrust {
         &self,
         index: usize,
         entry: &Entry,
-        now: SystemTime,
+        now: UnixTime,
     ) -> KmsResult<(KeyConfig, ClaimsDigestFormula)> {
         let malformed = |field| KmsError::MalformedReceipt { index, field };
         let key_bytes = hex::decode(entry.public_key.trim()).map_err(|_| malformed("publicKey"))?;
@@ -518,11 +516,11 @@ impl KmsTrust {
         &self,
         index: usize,
         node: &Certificate,
-        now: SystemTime,
+        now: UnixTime,
     ) -> KmsResult<()> {
         // Issued before `now`; its expiry is not checked against `now` (see the module docs).
         let node_not_before = node.tbs_certificate().validity().not_before;
-        if now < node_not_before.to_system_time() {
+        if now < UnixTime::from(node_not_before.to_system_time()) {
             return Err(KmsError::CertificateTime {
                 index,
                 which: "node",
@@ -541,7 +539,7 @@ impl KmsTrust {
             &self.anchor,
             &self.service_der,
             &der,
-            UnixTime::since_unix_epoch(at),
+            rustls_pki_types::UnixTime::since_unix_epoch(at),
         )
         .map_err(|e| chain_error(index, e))?;
         // webpki ignores KeyUsage by design: the node signs Merkle roots.
@@ -577,7 +575,7 @@ fn verify_chain(
     anchor: &TrustAnchor<'static>,
     service_der: &[u8],
     node_der: &[u8],
-    at: UnixTime,
+    at: rustls_pki_types::UnixTime,
 ) -> Result<(), webpki::Error> {
     let node_der = CertificateDer::from(node_der);
     let node = webpki::EndEntityCert::try_from(&node_der)?;
@@ -649,9 +647,11 @@ static ALGORITHMS: attested_types::signature::Algorithms = attested_types::signa
 static ALGORITHMS: attested_types::signature::Algorithms =
     attested_types::signature::rustcrypto::ALL;
 
-fn check_time(cert: &Certificate, now: SystemTime) -> Result<(), ()> {
+fn check_time(cert: &Certificate, now: UnixTime) -> Result<(), ()> {
     let validity = cert.tbs_certificate().validity();
-    if now < validity.not_before.to_system_time() || now > validity.not_after.to_system_time() {
+    if now < UnixTime::from(validity.not_before.to_system_time())
+        || now > UnixTime::from(validity.not_after.to_system_time())
+    {
         return Err(());
     }
     Ok(())
@@ -723,7 +723,7 @@ mod tests {
             KmsTrust::from_pem(include_bytes!("../tests/data/kms/service_cert.pem")).unwrap();
         let node = der(include_str!("../tests/data/kms/node_cert.pem"));
         let foreign = der(include_str!("../tests/data/kms/node_cert_other_issuer.pem"));
-        let at = UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000));
+        let at = rustls_pki_types::UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000));
         let sets = [
             #[cfg(feature = "ring")]
             attested_types::signature::ring::ALL,

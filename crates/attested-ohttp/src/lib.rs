@@ -58,7 +58,7 @@
 //! Appendix A byte for byte, and against an independent Python peer for both suites.
 //!
 //! ```
-//! use std::time::{Duration, SystemTime};
+//! use std::time::Duration;
 //! use attested_ohttp::{
 //!     Accepted, Appraiser, BoxError, Client, Evidence, KeyPair, KeyRing, ReportData, Suite,
 //!     UnixTime, Validity, Workload, key_config_binding, rand_core,
@@ -80,7 +80,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Use a real CSPRNG (for example `rand::rngs::SysRng`); this toy one keeps the doc short.
 //! let mut rng = Rng(7);
-//! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+//! let now = UnixTime::from_secs(1_800_000_000);
 //!
 //! // Gateway: a key ring and the list it advertises.
 //! let suite = Suite::P384_AES256GCM;
@@ -102,7 +102,7 @@
 //!
 //! // Client: refuses any list the appraised evidence does not bind.
 //! let evidence = Evidence::platform_quote(quote.as_bytes());
-//! let (client, accepted) = Client::appraise(&list, &evidence, &QuoteIsReportData, now.into())?;
+//! let (client, accepted) = Client::appraise(&list, &evidence, &QuoteIsReportData, now)?;
 //! let (request, pending) = client.encapsulate(b"binary HTTP request", &mut rng)?;
 //!
 //! // Gateway: decapsulate, call the target, encapsulate the answer.
@@ -112,7 +112,7 @@
 //!
 //! assert_eq!(pending.decapsulate(&response)?, b"binary HTTP response");
 //! let other = Evidence::platform_quote(&[0; 64]);
-//! assert!(Client::appraise(&list, &other, &QuoteIsReportData, now.into()).is_err());
+//! assert!(Client::appraise(&list, &other, &QuoteIsReportData, now).is_err());
 //! assert!(Client::new(&list, &accepted).is_ok());
 //! # Ok(()) }
 //! ```

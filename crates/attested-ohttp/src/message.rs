@@ -4,7 +4,26 @@
 //! The `bhttp` crate parses whole messages; these hold at most one field section (bounded)
 //! and pass content through.
 
+use attested_types::UnixTime;
+
 use crate::error::{Error, Result};
+
+/// The value of a `Date` field for `time`, as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
+/// GMT`, RFC 9110 §5.6.7). A client dates its inner request with it (RFC 9458 §6.5.1) so that
+/// the gateway can refuse it once the request could have been forgotten; the gateway dates
+/// its date problem with it (§6.5.2).
+pub fn http_date(time: UnixTime) -> String {
+    httpdate::fmt_http_date(time.into())
+}
+
+/// A `Date` field value as a time: any of the three HTTP-date formats (RFC 9110 §5.6.7),
+/// surrounding whitespace ignored. `None` for anything else.
+pub fn parse_http_date(value: &[u8]) -> Option<UnixTime> {
+    let text = core::str::from_utf8(value).ok()?;
+    httpdate::parse_http_date(text.trim())
+        .ok()
+        .map(UnixTime::from)
+}
 
 /// RFC 9292 §3.3 framing indicators.
 const KNOWN_LENGTH_REQUEST: u64 = 0;

@@ -24,7 +24,9 @@
 //! the gateway refuses (503) rather than forget a request early.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_types::UnixTime;
 
 use sha2::{Digest, Sha256};
 
@@ -64,16 +66,15 @@ impl ReplayLimits {
     /// Whether an inner `Date` value (an HTTP-date) is acceptable at `now`: at most the
     /// window old and at most [`ReplayLimits::future_skew`] ahead. An unparsable date is
     /// refused. (A rule of the limits alone: no window of remembered requests is needed.)
-    pub fn date_acceptable(&self, date: &[u8], now: SystemTime) -> bool {
-        let Some(date) = core::str::from_utf8(date)
-            .ok()
-            .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
-        else {
+    pub fn date_acceptable(&self, date: &[u8], now: UnixTime) -> bool {
+        let Some(date) = crate::message::parse_http_date(date) else {
             return false;
         };
         match now.duration_since(date) {
-            Ok(age) => age <= self.window,
-            Err(ahead) => ahead.duration() <= self.future_skew(),
+            Some(age) => age <= self.window,
+            None => date
+                .duration_since(now)
+                .is_some_and(|ahead| ahead <= self.future_skew()),
         }
     }
 }
@@ -93,7 +94,7 @@ pub enum Replay {
 pub struct ReplayWindow {
     limits: ReplayLimits,
     seen: HashSet<[u8; 16]>,
-    order: VecDeque<(SystemTime, [u8; 16])>,
+    order: VecDeque<(UnixTime, [u8; 16])>,
 }
 
 impl ReplayWindow {
@@ -122,7 +123,7 @@ impl ReplayWindow {
     }
 
     /// Records the request named by `header_and_enc` at `now`, or refuses it.
-    pub fn admit(&mut self, header_and_enc: &[u8], now: SystemTime) -> Result<(), Replay> {
+    pub fn admit(&mut self, header_and_enc: &[u8], now: UnixTime) -> Result<(), Replay> {
         self.expire(now);
         let digest = name(header_and_enc);
         if self.seen.contains(&digest) {
@@ -136,7 +137,7 @@ impl ReplayWindow {
         Ok(())
     }
 
-    fn expire(&mut self, now: SystemTime) {
+    fn expire(&mut self, now: UnixTime) {
         let horizon = now.checked_sub(self.limits.retention());
         while let Some(&(at, digest)) = self.order.front() {
             // A clock that went back keeps entries longer, never shorter.
@@ -166,34 +167,43 @@ mod tests {
 
     #[test]
     fn a_request_is_refused_inside_the_window_and_forgotten_after_it() {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let t0 = UnixTime::from_secs(1_800_000_000);
         let mut w = ReplayWindow::new(ReplayLimits {
             window: Duration::from_secs(60),
             capacity: 2,
         });
         assert_eq!(w.admit(b"a", t0), Ok(()));
         assert_eq!(
-            w.admit(b"a", t0 + Duration::from_secs(59)),
+            w.admit(b"a", t0.saturating_add(Duration::from_secs(59))),
             Err(Replay::Seen)
         );
-        assert_eq!(w.admit(b"b", t0 + Duration::from_secs(1)), Ok(()));
         assert_eq!(
-            w.admit(b"c", t0 + Duration::from_secs(2)),
+            w.admit(b"b", t0.saturating_add(Duration::from_secs(1))),
+            Ok(())
+        );
+        assert_eq!(
+            w.admit(b"c", t0.saturating_add(Duration::from_secs(2))),
             Err(Replay::Full)
         );
         // Remembered for the window and its quarter: 75 s.
         assert_eq!(
-            w.admit(b"a", t0 + Duration::from_secs(75)),
+            w.admit(b"a", t0.saturating_add(Duration::from_secs(75))),
             Err(Replay::Seen)
         );
-        assert_eq!(w.admit(b"c", t0 + Duration::from_secs(76)), Ok(()));
+        assert_eq!(
+            w.admit(b"c", t0.saturating_add(Duration::from_secs(76))),
+            Ok(())
+        );
         // `a` was forgotten, `b` and `c` fill the window.
         assert_eq!(w.len(), 2);
         assert_eq!(
-            w.admit(b"a", t0 + Duration::from_secs(76)),
+            w.admit(b"a", t0.saturating_add(Duration::from_secs(76))),
             Err(Replay::Full)
         );
-        assert_eq!(w.admit(b"a", t0 + Duration::from_secs(77)), Ok(()));
+        assert_eq!(
+            w.admit(b"a", t0.saturating_add(Duration::from_secs(77))),
+            Ok(())
+        );
     }
 
     /// Every `Date` accepted at admission is too old by the time its request is forgotten.
@@ -204,27 +214,27 @@ mod tests {
                 window,
                 capacity: 1,
             };
-            let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-            let furthest = t0 + limits.future_skew();
-            let date = httpdate::fmt_http_date(furthest).into_bytes();
+            let t0 = UnixTime::from_secs(1_800_000_000);
+            let furthest = t0.saturating_add(limits.future_skew());
+            let date = crate::message::http_date(furthest).into_bytes();
             assert!(limits.date_acceptable(&date, t0));
             // Whole seconds: an HTTP-date has no fraction.
-            let forgotten = t0 + limits.retention() + Duration::from_secs(1);
+            let forgotten = t0.saturating_add(limits.retention() + Duration::from_secs(1));
             assert!(!limits.date_acceptable(&date, forgotten), "{window:?}");
         }
     }
 
     #[test]
     fn dates_outside_the_window_are_refused() {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let t0 = UnixTime::from_secs(1_800_000_000);
         let w = ReplayLimits::default();
-        let date = |t: SystemTime| httpdate::fmt_http_date(t).into_bytes();
+        let date = |t: UnixTime| crate::message::http_date(t).into_bytes();
         assert!(w.date_acceptable(&date(t0), t0));
-        assert!(w.date_acceptable(&date(t0 - Duration::from_secs(60)), t0));
-        assert!(!w.date_acceptable(&date(t0 - Duration::from_secs(61)), t0));
-        assert!(w.date_acceptable(&date(t0 + Duration::from_secs(15)), t0));
-        assert!(!w.date_acceptable(&date(t0 + Duration::from_secs(16)), t0));
-        assert!(!w.date_acceptable(&date(t0 + Duration::from_secs(61)), t0));
+        assert!(w.date_acceptable(&date(t0.checked_sub(Duration::from_secs(60)).unwrap()), t0));
+        assert!(!w.date_acceptable(&date(t0.checked_sub(Duration::from_secs(61)).unwrap()), t0));
+        assert!(w.date_acceptable(&date(t0.saturating_add(Duration::from_secs(15))), t0));
+        assert!(!w.date_acceptable(&date(t0.saturating_add(Duration::from_secs(16))), t0));
+        assert!(!w.date_acceptable(&date(t0.saturating_add(Duration::from_secs(61))), t0));
         assert!(!w.date_acceptable(b"yesterday", t0));
     }
 }

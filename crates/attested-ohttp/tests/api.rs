@@ -9,7 +9,9 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_ohttp::UnixTime;
 
 use attested_ohttp::{
     Client, Error, KeyPair, KeyRing, Suite, Validity, client::Preference,
@@ -21,8 +23,8 @@ use common::{RefusingEvidence, TestEvidence, os_rng};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-fn t(secs: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+fn t(secs: u64) -> UnixTime {
+    UnixTime::from_secs(1_800_000_000 + secs)
 }
 
 fn ring_for(suites: &[Suite]) -> KeyRing {
@@ -44,7 +46,7 @@ fn attested_client(list: &[u8]) -> Client {
     Client::new(list, &TestEvidence(key_config_binding(list))).unwrap()
 }
 
-fn round_trip(ring: &KeyRing, client: &Client, now: SystemTime) {
+fn round_trip(ring: &KeyRing, client: &Client, now: UnixTime) {
     let request = b"\x00\x03GET\x05https\x0bexample.com\x01/";
     let (enc, pending) = client.encapsulate(request, &mut os_rng()).unwrap();
     let (inner, ctx) = ring.decapsulate(&enc, now).unwrap();

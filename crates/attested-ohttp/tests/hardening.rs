@@ -10,7 +10,9 @@
 mod common;
 
 use std::io::Cursor;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_ohttp::UnixTime;
 
 use attested_ohttp::bhttp::{Message, Mode, StatusCode};
 use attested_ohttp::{
@@ -70,7 +72,7 @@ struct Streamed {
 
 /// Sends `inner` as a draft chunked request sealed in 16 KiB chunks, pushed in frames of
 /// `frame_len` bytes, at `at`.
-fn stream_through(gw: &Gateway, client: &Client, inner: &[u8], at: SystemTime) -> Streamed {
+fn stream_through(gw: &Gateway, client: &Client, inner: &[u8], at: UnixTime) -> Streamed {
     let (mut wire, sealer, decoder) = client
         .encapsulate_chunked(ChunkLimits::default(), &mut os_rng())
         .unwrap();
@@ -219,8 +221,8 @@ fn a_client_clock_ten_minutes_off_learns_the_gateways_date_and_its_retry_is_serv
     // The gateway's clock has whole seconds: an HTTP date carries no fraction.
     let gateway_now = now();
     for client_clock in [
-        gateway_now - Duration::from_secs(600),
-        gateway_now + Duration::from_secs(600),
+        gateway_now.checked_sub(Duration::from_secs(600)).unwrap(),
+        gateway_now.saturating_add(Duration::from_secs(600)),
     ] {
         let dated = |t| request("whisper", b"/", &[("date", &httpdate_of(t))]);
         let (enc, pending) = client
@@ -235,7 +237,7 @@ fn a_client_clock_ten_minutes_off_learns_the_gateways_date_and_its_retry_is_serv
         let (retry, _) = client
             .encapsulate(&dated(gateway_now), &mut os_rng())
             .unwrap();
-        let at = gateway_now + Duration::from_secs(1);
+        let at = gateway_now.saturating_add(Duration::from_secs(1));
         assert!(matches!(
             gw.inbound("message/ohttp-req", &retry, at, &mut os_rng()),
             Inbound::Forward(_)
@@ -276,7 +278,7 @@ fn a_replayed_request_is_refused() {
     ));
     assert_eq!(gw.replay_window_len(), 1);
     for later in [1, 29, 37] {
-        let at = now() + Duration::from_secs(later);
+        let at = now().saturating_add(Duration::from_secs(later));
         assert_eq!(
             refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng())),
             OuterResponse::bare(400),
@@ -285,15 +287,15 @@ fn a_replayed_request_is_refused() {
     }
     // Once forgotten (after the window and its quarter, 37.5 s) its Date is too old: refused
     // inside the ciphertext (the key is still valid for the test ring's minute).
-    let late = now() + Duration::from_secs(38);
+    let late = now().saturating_add(Duration::from_secs(38));
     let outer = refused(gw.inbound("message/ohttp-req", &enc, late, &mut os_rng()));
     assert_eq!(inner_status(pending, &outer), 400);
     // A fresh request with a stale Date, or one further ahead than a quarter of the window,
     // is refused.
     for stale in [
-        now() - Duration::from_secs(31),
-        now() + Duration::from_secs(8),
-        now() + Duration::from_secs(31),
+        now().checked_sub(Duration::from_secs(31)).unwrap(),
+        now().saturating_add(Duration::from_secs(8)),
+        now().saturating_add(Duration::from_secs(31)),
     ] {
         let (enc, pending) = client
             .encapsulate(
@@ -313,7 +315,7 @@ fn a_replayed_request_is_refused() {
 #[test]
 fn a_request_dated_ahead_is_never_served_twice() {
     let (gw, client) = replay_gateway();
-    let ahead = httpdate_of(now() + Duration::from_secs(7));
+    let ahead = httpdate_of(now().saturating_add(Duration::from_secs(7)));
     let (enc, pending) = client
         .encapsulate(
             &request("whisper", b"/", &[("date", &ahead)]),
@@ -327,17 +329,17 @@ fn a_request_dated_ahead_is_never_served_twice() {
     // Never forwarded again (`refused` panics on a forward), inside the key's minute of
     // validity: remembered until 37.5 s (the window and its quarter) and refused as seen...
     for later in [1, 29, 31, 36, 37] {
-        let at = now() + Duration::from_secs(later);
+        let at = now().saturating_add(Duration::from_secs(later));
         let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
         assert_eq!(outer, OuterResponse::bare(400), "replayed after {later} s");
     }
     // ...then refused inside the ciphertext for its Date, 31 s old (and remembered again, so
     // the next replays are refused as seen).
-    let at = now() + Duration::from_secs(38);
+    let at = now().saturating_add(Duration::from_secs(38));
     let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
     assert_eq!(inner_status(pending, &outer), 400);
     for later in [39, 45, 59] {
-        let at = now() + Duration::from_secs(later);
+        let at = now().saturating_add(Duration::from_secs(later));
         let outer = refused(gw.inbound("message/ohttp-req", &enc, at, &mut os_rng()));
         assert_eq!(outer, OuterResponse::bare(400), "replayed after {later} s");
     }
@@ -358,8 +360,8 @@ fn replay_gateway() -> (attested_ohttp::Gateway, Client) {
     )
 }
 
-fn httpdate_of(t: SystemTime) -> String {
-    httpdate::fmt_http_date(t)
+fn httpdate_of(t: UnixTime) -> String {
+    httpdate::fmt_http_date(t.into())
 }
 
 /// 30 hours of simulated key lifetime: the gateway rotates on its schedule (24 h keys, the
@@ -388,7 +390,7 @@ fn thirty_hours_of_rotation_keep_clients_working() {
     let (mut key_problems, mut stale_refused_at) = (0, None);
     let step = Duration::from_secs(5 * 60);
     let mut t = start;
-    while t <= start + Duration::from_secs(30 * 3600) {
+    while t <= start.saturating_add(Duration::from_secs(30 * 3600)) {
         if ring.rotate(t, &rotation, suite, &mut os_rng()).unwrap() {
             gateway = gateway.with_ring(ring.clone());
         }
@@ -435,7 +437,7 @@ fn thirty_hours_of_rotation_keep_clients_working() {
                 stale_refused_at = Some(t.duration_since(start).unwrap());
             }
         }
-        t += step;
+        t = t.saturating_add(step);
     }
     // Lists: key 1; keys 1 and 2 (from 22 h); key 2 alone (from 24 h).
     assert_eq!(lists.len(), 3, "{lists:?}");

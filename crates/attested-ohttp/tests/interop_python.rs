@@ -11,7 +11,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_ohttp::UnixTime;
 
 use attested_ohttp::{Client, KeyPair, KeyRing, Suite, Validity, key_config_binding};
 use common::{TestEvidence, os_rng};
@@ -72,8 +74,8 @@ impl Peer {
     }
 }
 
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000)
 }
 
 const SUITES: [Suite; 2] = [Suite::X25519_AES128GCM, Suite::P384_AES256GCM];

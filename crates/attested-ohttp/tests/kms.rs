@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use attested_ohttp::UnixTime;
 
 use attested_ohttp::{
     Client, KeyPair, Suite, client::Preference, kms::ClaimsDigestFormula, kms::KMS_PENDING_RETRIES,
@@ -34,8 +34,8 @@ const NODE_CA: &str = include_str!("data/kms/node_cert_ca.pem");
 const NODE_KEY_USAGE: &str = include_str!("data/kms/node_cert_key_usage.pem");
 const SERVICE_RENEWED: &str = include_str!("data/kms/service_cert_renewed.pem");
 
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) // 2027
+fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000) // 2027
 }
 
 struct Fixture {
@@ -381,7 +381,7 @@ fn certificate_from_another_issuer_is_refused() {
 #[test]
 fn expired_certificates_and_malformed_bodies_are_refused() {
     let fixture = Fixture::new(&p384_pair());
-    let late = SystemTime::UNIX_EPOCH + Duration::from_secs(2_100_000_000); // 2036
+    let late = UnixTime::from_secs(2_100_000_000); // 2036
     assert_eq!(
         trust()
             .verify_listpubkeys(&fixture.body(), late)

@@ -9,7 +9,9 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use attested_ohttp::UnixTime;
 
 use attested_ohttp::{
     Client, KeyPair, KeyRing, Suite, Validity, client::Preference, client::VerifiedKeyConfigs,
@@ -19,8 +21,8 @@ use attested_ohttp::{
 };
 use common::{FixedRng, TestEvidence, hex_field, json};
 
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000)
 }
 
 fn ring_with(pair: KeyPair) -> KeyRing {

@@ -33,6 +33,36 @@ impl UnixTime {
         self.0
     }
 
+    /// This time `duration` later (its whole seconds), or `None` past `u64::MAX` seconds.
+    pub const fn checked_add(self, duration: Duration) -> Option<Self> {
+        match self.0.checked_add(duration.as_secs()) {
+            Some(secs) => Some(Self(secs)),
+            None => None,
+        }
+    }
+
+    /// This time `duration` later (its whole seconds), stopping at the last representable
+    /// second: for horizons such as "valid until", where the far future is as good as never.
+    pub const fn saturating_add(self, duration: Duration) -> Self {
+        Self(self.0.saturating_add(duration.as_secs()))
+    }
+
+    /// This time `duration` earlier (its whole seconds), or `None` before the epoch.
+    pub const fn checked_sub(self, duration: Duration) -> Option<Self> {
+        match self.0.checked_sub(duration.as_secs()) {
+            Some(secs) => Some(Self(secs)),
+            None => None,
+        }
+    }
+
+    /// How long after `earlier` this time is, or `None` when it is before `earlier`.
+    pub const fn duration_since(self, earlier: Self) -> Option<Duration> {
+        match self.0.checked_sub(earlier.0) {
+            Some(secs) => Some(Duration::from_secs(secs)),
+            None => None,
+        }
+    }
+
     /// Parses an RFC 3339 UTC time such as `2025-06-19T10:16:03Z` (fractional seconds are
     /// truncated; only the `Z` or `+00:00` offsets are accepted, as Intel always uses UTC).
     pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {
@@ -179,6 +209,27 @@ mod tests {
         ] {
             assert_eq!(UnixTime::parse_rfc3339(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn arithmetic_is_in_whole_seconds_and_never_wraps() {
+        let t = UnixTime(100);
+        assert_eq!(
+            t.checked_add(Duration::from_millis(2_999)),
+            Some(UnixTime(102))
+        );
+        assert_eq!(UnixTime(u64::MAX).checked_add(Duration::from_secs(1)), None);
+        assert_eq!(
+            UnixTime(u64::MAX - 1).saturating_add(Duration::from_secs(5)),
+            UnixTime(u64::MAX)
+        );
+        assert_eq!(t.checked_sub(Duration::from_secs(100)), Some(UnixTime(0)));
+        assert_eq!(t.checked_sub(Duration::from_secs(101)), None);
+        assert_eq!(
+            t.duration_since(UnixTime(40)),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(UnixTime(40).duration_since(t), None);
     }
 
     #[test]

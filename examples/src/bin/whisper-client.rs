@@ -26,7 +26,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_examples::error_chain;
 use attested_examples::nitro_evidence::{NitroTrustArgs, verified_nitro_gateway};
@@ -284,7 +284,7 @@ async fn attempt(args: &Args, check: &GatewayCheck) -> Result<(), Box<dyn std::e
         model: &args.model,
         authority: &args.authority,
     };
-    let now = std::time::SystemTime::now();
+    let now = attested_ohttp::UnixTime::now();
     let transcript = transcribe_file(&http, &url, &client, &job, transport, now, progress)
         .await
         .map_err(|e| -> Box<dyn std::error::Error> { e })?;
@@ -364,7 +364,7 @@ async fn run_azure_endpoint(
 /// Keys from the KMS at `kms` (its service certificate in the file `cert` is the only TLS root
 /// and verifies the receipts), the one way both modes take them.
 async fn kms_keys(kms: &str, cert: &std::path::Path) -> Result<Client, Box<dyn std::error::Error>> {
-    let (client, key) = kms_client(kms, &std::fs::read(cert)?, SystemTime::now())
+    let (client, key) = kms_client(kms, &std::fs::read(cert)?, attested_ohttp::UnixTime::now())
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(

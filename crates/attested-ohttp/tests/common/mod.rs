@@ -7,7 +7,7 @@
 )]
 //! Helpers shared by the integration tests.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use attested_ohttp::{
     Accepted, Appraiser, BoxError, Client, Evidence, Gateway, KeyPair, KeyRing, Measurements,
@@ -66,8 +66,8 @@ pub fn hex_field(v: &serde_json::Value, key: &str) -> Vec<u8> {
 }
 
 /// The tests' fixed `now` (2027-01-15).
-pub fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+pub fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000)
 }
 
 /// A ring with one fresh `suite` key valid for a minute from [`now`], and a client that
