@@ -34,13 +34,13 @@ use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_ohttp::{
     Gateway, KeyRing, Suite, azure::AZURE_APIM_REQUEST_ID_HEADER,
     azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
-    azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound, azure::AzureInnerRules,
-    azure::azure_copies_response_header, azure::azure_request_id, chunked::Dialect,
-    gateway::BufferedBody, gateway::Finished, gateway::Forward, gateway::GatewayPolicy,
-    gateway::Inbound, gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::MEDIA_TYPE_KEYS,
-    gateway::OuterResponse, gateway::ReadAs, gateway::Reply, gateway::ResponseContext,
-    gateway::StreamedRequest, gateway::Target, gateway::TargetError, key_config_binding,
-    keys::Rotation,
+    azure::AZURE_ERROR_TEXT_MAX, azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound,
+    azure::AzureInnerRules, azure::azure_copies_response_header, azure::azure_request_id,
+    azure::azure_streams_target_answer, chunked::Dialect, gateway::BufferedBody, gateway::Finished,
+    gateway::Forward, gateway::GatewayPolicy, gateway::Inbound,
+    gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::OuterResponse, gateway::ReadAs, gateway::Reply,
+    gateway::ResponseContext, gateway::StreamedRequest, gateway::Target, gateway::TargetError,
+    gateway::outer_fields, key_config_binding, keys::Rotation,
 };
 use attested_tdx::tsm::QuoteSource;
 use axum::Router;
@@ -92,7 +92,8 @@ struct Current {
 
 struct AppState {
     current: RwLock<Arc<Current>>,
-    key_list_max_age: u64,
+    /// The key rotation, which also sets how long the key list may be cached.
+    rotation: Rotation,
     nitro: Option<Arc<NitroSimSource>>,
     http: reqwest::Client,
     /// The target's base URL: scheme, host and port only.
@@ -118,14 +119,12 @@ fn outer(response: OuterResponse) -> Response {
     )
 }
 
-/// The outer response's only headers: its media type and no caching by relays.
+/// The outer response's headers, as the core decides them ([`outer_fields`]).
 fn with_outer_headers(mut r: Response, content_type: Option<&'static str>) -> Response {
-    if let Some(ct) = content_type {
+    for (name, value) in outer_fields(content_type) {
         r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            .insert(name, HeaderValue::from_static(value));
     }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -135,12 +134,10 @@ fn bare(status: u16) -> Response {
 
 async fn keys(State(st): State<Arc<AppState>>) -> Response {
     let mut r = st.current().key_list.clone().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(MEDIA_TYPE_KEYS),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", st.key_list_max_age)) {
-        r.headers_mut().insert(header::CACHE_CONTROL, v);
+    for (name, value) in st.rotation.key_list_fields() {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            r.headers_mut().insert(name, value);
+        }
     }
     r
 }
@@ -402,29 +399,19 @@ async fn read_buffered(
     }
 }
 
-/// Largest target error text sealed into an Azure error answer; the rest is cut.
-const AZURE_ERROR_TEXT_MAX: usize = 64 * 1024;
-
 /// `GET /discover`: the key configuration list in hex, as the local-key mode of Microsoft's
 /// server answers (`ohttp-server/src/lib.rs:324-331`).
 async fn discover(State(st): State<Arc<AppState>>) -> Response {
-    let mut r = hex::encode(&st.current().key_list).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    with_outer_headers(hex::encode(&st.current().key_list).into_response(), None)
 }
 
 fn status_of(status: u16) -> StatusCode {
     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Microsoft's error answer: `status` outside, `text` sealed as the one final chunk, no
-/// target headers (`ohttp-server/src/lib.rs:143-158`).
-fn azure_error(status: u16, context: ResponseContext, text: &[u8]) -> Response {
-    match context.azure_error_body(text, &mut rand::rng()) {
-        Ok(body) => with_outer_headers((status_of(status), body).into_response(), None),
-        Err(_) => bare(500),
-    }
+/// One of the core's whole Azure error answers, or a bare 500 if it could not be sealed.
+fn azure_error(sealed: attested_ohttp::Result<OuterResponse>) -> Response {
+    sealed.map_or_else(|_| bare(500), outer)
 }
 
 /// The first `max` bytes of a body, read without holding more.
@@ -453,18 +440,13 @@ async fn azure_deliver(
     let response = match sent {
         Ok(response) => response,
         Err(e) => {
-            let (status, text): (u16, &[u8]) = if e.is_timeout() {
-                (504, b"the target did not answer in time")
-            } else {
-                (502, b"the target could not be reached")
-            };
-            return azure_error(status, context, text);
+            return azure_error(context.azure_target_failed(target_error(&e), &mut rand::rng()));
         }
     };
     let status = response.status().as_u16();
-    if !response.status().is_success() {
+    if !azure_streams_target_answer(status) {
         let text = bounded_text(response, AZURE_ERROR_TEXT_MAX).await;
-        return azure_error(status, context, &text);
+        return azure_error(context.azure_target_error(status, &text, &mut rand::rng()));
     }
     let mut copied = HeaderMap::new();
     for (name, value) in response.headers() {
@@ -526,13 +508,13 @@ async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
             match inbound {
                 AzureInbound::Answer(o) => outer(o),
                 AzureInbound::Refuse { status, context } => {
-                    azure_error(status, context, b"the gateway refused the request")
+                    azure_error(context.azure_refused(status, &mut rand::rng()))
                 }
                 AzureInbound::Forward(forward) => {
                     let forward = *forward;
                     match target_request(&st, &forward.target) {
-                        Err(_) => {
-                            azure_error(502, forward.context, b"the target could not be reached")
+                        Err(e) => {
+                            azure_error(forward.context.azure_target_failed(e, &mut rand::rng()))
                         }
                         Ok(request) => {
                             let sent = request.body(forward.content).send().await;
@@ -700,7 +682,7 @@ pub fn router_azure(
             attestation: attested,
         })),
         nitro,
-        key_list_max_age: rotation.cache_lifetime().as_secs(),
+        rotation,
         http: crate::tls::decrypted_hop_builder()?
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(300))

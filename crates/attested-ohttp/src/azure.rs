@@ -16,7 +16,7 @@ use hpke::rand_core::CryptoRng;
 use crate::chunked::{ChunkLimits, ChunkSealer, ChunkedResponseDecoder};
 use crate::client::PendingResponse;
 use crate::error::Result;
-use crate::gateway::OuterResponse;
+use crate::gateway::{OuterResponse, TargetError};
 use crate::key_ring::ResponseContext;
 use crate::target::Target;
 
@@ -49,6 +49,19 @@ pub const AZURE_APIM_REQUEST_ID_HEADER: &str = "apim-request-id";
 /// The outer request header asking for the attestation token back, and the response header
 /// carrying it (`ohttp-server/src/lib.rs:170`, `278-283`).
 pub const AZURE_ATTESTATION_TOKEN_HEADER: &str = "x-attestation-token";
+
+/// The most of a failed target's error text sealed into the Azure error answer; the rest is
+/// cut, so that a target's long (or endless) error body costs the gateway at most this much.
+pub const AZURE_ERROR_TEXT_MAX: usize = 64 * 1024;
+
+/// Whether the Azure answer streams the target's body ([`ResponseContext::into_azure_answer`]):
+/// a `2xx` status. For any other status the gateway reads at most [`AZURE_ERROR_TEXT_MAX`]
+/// bytes of the target's body and answers [`ResponseContext::azure_target_error`], as
+/// Microsoft's server answers a target error with its text (`ohttp-server/src/lib.rs:
+/// 143-158`, `262-271`).
+pub fn azure_streams_target_answer(status: u16) -> bool {
+    (200..300).contains(&status)
+}
 
 /// Hop-by-hop fields (RFC 9110 §7.6.1, and those RFC 2616 §13.5.1 listed), never forwarded.
 const HOP_BY_HOP: [&str; 9] = [
@@ -143,6 +156,54 @@ impl ResponseContext {
         let (mut out, sealer) = self.into_azure_chunked(rng)?;
         sealer.seal_final(text, &mut out)?;
         Ok(out)
+    }
+
+    /// The whole Azure answer to a request the gateway refused after opening it
+    /// ([`AzureInbound::Refuse`]): `status` outside, a fixed text sealed.
+    pub fn azure_refused(
+        self,
+        status: u16,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<OuterResponse> {
+        self.azure_target_error(status, b"the gateway refused the request", rng)
+    }
+
+    /// The whole Azure answer to a target that answered `status` (not `2xx`) with `text`:
+    /// `status` outside (a status outside `100..=599` becomes `502`), no target fields, and
+    /// the first [`AZURE_ERROR_TEXT_MAX`] bytes of `text` sealed ([`azure_error_body`](Self::azure_error_body)).
+    pub fn azure_target_error(
+        self,
+        status: u16,
+        text: &[u8],
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<OuterResponse> {
+        let text = text.get(..AZURE_ERROR_TEXT_MAX).unwrap_or(text);
+        let status = if (100..=599).contains(&status) {
+            status
+        } else {
+            502
+        };
+        Ok(OuterResponse {
+            status,
+            content_type: None,
+            body: self.azure_error_body(text, rng)?,
+        })
+    }
+
+    /// The whole Azure answer to a target that gave no answer: `504` when it did not answer
+    /// in time, `502` when it could not be reached or its answer was too long, each with a
+    /// fixed text sealed (the same statuses the binary HTTP dialect puts inside, [`Reply::respond`](crate::gateway::Reply::respond)).
+    pub fn azure_target_failed(
+        self,
+        error: TargetError,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<OuterResponse> {
+        let (status, text): (u16, &[u8]) = match error {
+            TargetError::Timeout => (504, b"the target did not answer in time"),
+            TargetError::Unavailable => (502, b"the target could not be reached"),
+            TargetError::TooLarge => (502, b"the target's answer is too long"),
+        };
+        self.azure_target_error(status, text, rng)
     }
 }
 

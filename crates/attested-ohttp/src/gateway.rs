@@ -237,6 +237,23 @@ impl Default for GatewayPolicy {
     }
 }
 
+/// The outer `Cache-Control` of every gateway answer: an encapsulated answer belongs to one
+/// client's one request, so no relay or shared cache may store it or serve it again.
+pub const OUTER_CACHE_CONTROL: &str = "no-store";
+
+/// The header fields of an outer answer whose body has media type `content_type` (none for
+/// an empty body): the media type and `Cache-Control:` [`OUTER_CACHE_CONTROL`], and nothing
+/// else: the target's fields travel inside the ciphertext. (The Azure dialect adds the
+/// target's copied fields, [`azure_copies_response_header`](crate::azure::azure_copies_response_header).)
+pub fn outer_fields(
+    content_type: Option<&'static str>,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    content_type
+        .map(|media_type| ("content-type", media_type))
+        .into_iter()
+        .chain([("cache-control", OUTER_CACHE_CONTROL)])
+}
+
 /// The outer HTTP response: all a relay or network observer sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OuterResponse {
@@ -296,6 +313,11 @@ impl OuterResponse {
     /// bare `400`.
     pub fn upload_broken() -> Self {
         Self::bare(400)
+    }
+
+    /// The outer header fields to send with it ([`outer_fields`]).
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        outer_fields(self.content_type)
     }
 
     /// Whether this is the RFC 9458 §5.3 key problem.

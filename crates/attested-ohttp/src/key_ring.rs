@@ -97,6 +97,19 @@ impl Rotation {
     pub fn cache_lifetime(&self) -> Duration {
         self.overlap / 4
     }
+
+    /// The header fields of the key list answer (`GET /ohttp-keys`): its media type
+    /// (RFC 9458 §3.2) and `Cache-Control: max-age` of the [`cache_lifetime`](Self::cache_lifetime)
+    /// in whole seconds, so that clients and relays refetch in time to see the next key.
+    pub fn key_list_fields(&self) -> [(&'static str, String); 2] {
+        [
+            ("content-type", crate::gateway::MEDIA_TYPE_KEYS.to_owned()),
+            (
+                "cache-control",
+                format!("max-age={}", self.cache_lifetime().as_secs()),
+            ),
+        ]
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -11,9 +11,10 @@
 mod common;
 
 use attested_ohttp::{
-    Error, Suite, azure::AnswerDialect, azure::AzureInnerRules, azure::AzureTarget,
-    azure::azure_copies_response_header, azure::azure_request_id, azure::header_ignore_case,
-    chunked::ChunkLimits,
+    Error, Suite, azure::AZURE_ERROR_TEXT_MAX, azure::AnswerDialect, azure::AzureInnerRules,
+    azure::AzureTarget, azure::azure_copies_response_header, azure::azure_request_id,
+    azure::azure_streams_target_answer, azure::header_ignore_case, chunked::ChunkLimits,
+    gateway::OuterResponse, gateway::TargetError,
 };
 use common::{now, os_rng, ring_and_client};
 
@@ -178,6 +179,78 @@ fn an_error_answer_is_one_sealed_final_chunk_of_the_error_text() {
     decoder.push(&body, &mut out).unwrap();
     decoder.finish(&mut out).unwrap();
     assert_eq!(out, b"model not loaded");
+}
+
+/// Opens a whole Azure error answer as Microsoft's clients do: the outer status, then the
+/// one sealed chunk.
+fn open_error_answer(
+    suite: Suite,
+    seal: impl FnOnce(attested_ohttp::gateway::ResponseContext) -> OuterResponse,
+) -> (OuterResponse, Vec<u8>) {
+    let (ring, client) = ring_and_client(suite);
+    let (request, pending) = client.encapsulate(b"req", &mut os_rng()).unwrap();
+    let (_, ctx) = ring.decapsulate(&request, now()).unwrap();
+    let answer = seal(ctx);
+    let limits = ChunkLimits {
+        max_total_len: 1 << 20,
+        ..ChunkLimits::default()
+    };
+    let mut decoder = pending.into_azure_answer(answer.status, limits);
+    let mut text = Vec::new();
+    decoder.push(&answer.body, &mut text).unwrap();
+    decoder.finish(&mut text).unwrap();
+    (answer, text)
+}
+
+#[test]
+fn a_targets_endless_error_text_costs_the_gateway_at_most_the_cap() {
+    // The attack: a target (or whoever answers for it) sends a 4 MiB error page; the gateway
+    // seals only the first AZURE_ERROR_TEXT_MAX bytes, so a client never receives more.
+    let page = vec![b'x'; 4 << 20];
+    let (answer, text) = open_error_answer(Suite::P384_AES256GCM, |ctx| {
+        ctx.azure_target_error(503, &page, &mut os_rng()).unwrap()
+    });
+    assert_eq!(answer.status, 503);
+    assert_eq!(text.len(), AZURE_ERROR_TEXT_MAX);
+    assert!(
+        answer.body.len() < AZURE_ERROR_TEXT_MAX + 100,
+        "{}",
+        answer.body.len()
+    );
+    assert_eq!(
+        answer.fields().collect::<Vec<_>>(),
+        [("cache-control", "no-store")],
+        "no target field and no media type on an error answer"
+    );
+    // A status no HTTP stack can send becomes 502.
+    let (answer, text) = open_error_answer(Suite::X25519_AES128GCM, |ctx| {
+        ctx.azure_target_error(1000, b"odd", &mut os_rng()).unwrap()
+    });
+    assert_eq!((answer.status, &text[..]), (502, &b"odd"[..]));
+}
+
+#[test]
+fn a_target_that_gave_no_answer_is_504_or_502_with_a_fixed_text() {
+    for (error, status) in [
+        (TargetError::Timeout, 504),
+        (TargetError::Unavailable, 502),
+        (TargetError::TooLarge, 502),
+    ] {
+        let (answer, text) = open_error_answer(Suite::P384_AES256GCM, |ctx| {
+            ctx.azure_target_failed(error, &mut os_rng()).unwrap()
+        });
+        assert_eq!(answer.status, status, "{error:?}");
+        assert!(text.starts_with(b"the target"), "{error:?}");
+    }
+    let (answer, text) = open_error_answer(Suite::P384_AES256GCM, |ctx| {
+        ctx.azure_refused(403, &mut os_rng()).unwrap()
+    });
+    assert_eq!(
+        (answer.status, &text[..]),
+        (403, &b"the gateway refused the request"[..])
+    );
+    assert!(azure_streams_target_answer(200) && azure_streams_target_answer(299));
+    assert!(!azure_streams_target_answer(199) && !azure_streams_target_answer(300));
 }
 
 #[test]

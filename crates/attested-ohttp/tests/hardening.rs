@@ -389,6 +389,19 @@ fn thirty_hours_of_rotation_keep_clients_working() {
     let mut lists = vec![first_list];
     let (mut key_problems, mut stale_refused_at) = (0, None);
     let step = Duration::from_secs(5 * 60);
+    // The client caches the list as long as the served `Cache-Control: max-age` allows.
+    let fields = rotation.key_list_fields();
+    assert_eq!(
+        fields[0],
+        ("content-type", "application/ohttp-keys".to_owned())
+    );
+    let max_age = fields[1]
+        .1
+        .strip_prefix("max-age=")
+        .and_then(|secs| secs.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or_else(|| panic!("{fields:?}"));
+    assert_eq!(fields[1].0, "cache-control");
     let mut t = start;
     while t <= start.saturating_add(Duration::from_secs(30 * 3600)) {
         if ring.rotate(t, &rotation, suite, &mut os_rng()).unwrap() {
@@ -398,7 +411,7 @@ fn thirty_hours_of_rotation_keep_clients_working() {
         if lists.last() != Some(&list) {
             lists.push(list);
         }
-        if t.duration_since(cached.0).unwrap() >= rotation.cache_lifetime() {
+        if t.duration_since(cached.0).unwrap() >= max_age {
             let list = ring.encoded_list(t);
             cached = (t, list.clone(), client_of(&list));
         }
@@ -433,7 +446,13 @@ fn thirty_hours_of_rotation_keep_clients_working() {
                 assert!(a.is_key_problem(), "{a:?}");
                 let problem: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
                 assert_eq!(problem["type"], PROBLEM_TYPE_OHTTP_KEY);
-                assert_eq!(a.content_type, Some("application/problem+json"));
+                assert_eq!(
+                    a.fields().collect::<Vec<_>>(),
+                    [
+                        ("content-type", "application/problem+json"),
+                        ("cache-control", "no-store")
+                    ]
+                );
                 stale_refused_at = Some(t.duration_since(start).unwrap());
             }
         }
@@ -441,7 +460,7 @@ fn thirty_hours_of_rotation_keep_clients_working() {
     }
     // Lists: key 1; keys 1 and 2 (from 22 h); key 2 alone (from 24 h).
     assert_eq!(lists.len(), 3, "{lists:?}");
-    // Clients refreshing on the cache lifetime never needed the key problem.
+    // Clients refreshing on the served max-age never needed the key problem.
     assert_eq!(key_problems, 0);
     // The first key was accepted through its grace hour, and not after it.
     assert_eq!(stale_refused_at, Some(Duration::from_secs(25 * 3600)));
