@@ -35,12 +35,13 @@ use attested_ohttp::{
     Gateway, KeyRing, Suite, azure::AZURE_APIM_REQUEST_ID_HEADER,
     azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
     azure::AZURE_ERROR_TEXT_MAX, azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound,
-    azure::AzureInnerRules, azure::azure_copies_response_header, azure::azure_request_id,
-    azure::azure_streams_target_answer, chunked::Dialect, gateway::BufferedBody, gateway::Finished,
-    gateway::Forward, gateway::GatewayPolicy, gateway::Inbound,
-    gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::OuterResponse, gateway::ReadAs, gateway::Reply,
-    gateway::ResponseContext, gateway::StreamedRequest, gateway::Target, gateway::TargetError,
-    gateway::outer_fields, key_config_binding, keys::Rotation,
+    azure::AzureInnerRules, azure::azure_copies_response_header, azure::azure_discover_body,
+    azure::azure_request_id, azure::azure_streams_target_answer, chunked::Dialect,
+    gateway::BufferedBody, gateway::Finished, gateway::Forward, gateway::GatewayPolicy,
+    gateway::Inbound, gateway::MEDIA_TYPE_CHUNKED_RESPONSE, gateway::OuterResponse,
+    gateway::ReadAs, gateway::Reply, gateway::ResponseContext, gateway::StreamedRequest,
+    gateway::Target, gateway::TargetError, gateway::outer_fields, key_config_binding,
+    keys::Rotation,
 };
 use attested_tdx::tsm::QuoteSource;
 use axum::Router;
@@ -402,7 +403,8 @@ async fn read_buffered(
 /// `GET /discover`: the key configuration list in hex, as the local-key mode of Microsoft's
 /// server answers (`ohttp-server/src/lib.rs:324-331`).
 async fn discover(State(st): State<Arc<AppState>>) -> Response {
-    with_outer_headers(hex::encode(&st.current().key_list).into_response(), None)
+    let body = azure_discover_body(&st.current().key_list);
+    with_outer_headers(body.into_response(), None)
 }
 
 fn status_of(status: u16) -> StatusCode {

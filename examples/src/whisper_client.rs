@@ -16,10 +16,6 @@ use attested_tdx::{AcceptedQuote, TdxAppraiser, UnixTime};
 
 use crate::tls::read_capped;
 
-/// The largest key configuration list read (`/ohttp-keys`, `/discover`): a list holds a few
-/// keys of at most a few hundred bytes each.
-pub const MAX_KEY_LIST_LEN: usize = 64 << 10;
-
 /// The largest `/attestation` answer read: a hex quote with its certification data (about
 /// 10 KB) or a Nitro document (about 10 KB), and a token, in JSON.
 pub const MAX_ATTESTATION_LEN: usize = 1 << 20;
@@ -98,7 +94,7 @@ pub async fn verified_gateway_with<E: AsRef<Accepted>>(
             .send()
             .await?
             .error_for_status()?,
-        MAX_KEY_LIST_LEN,
+        attested_ohttp::keys::MAX_KEY_LIST_LEN,
     )
     .await?;
     let attestation = fetch_attestation(http, &format!("{base}/attestation{query}")).await?;
@@ -597,11 +593,10 @@ pub async fn discover_client(
         .send()
         .await?
         .error_for_status()?,
-        MAX_KEY_LIST_LEN,
+        attested_ohttp::azure::AZURE_MAX_DISCOVER_LEN,
     )
     .await?;
-    let keys = hex::decode(String::from_utf8_lossy(&hex_list).trim())
-        .map_err(|_| "/discover is not hex")?;
+    let keys = attested_ohttp::azure::azure_parse_discover(&hex_list)?;
     let attestation = fetch_attestation(http, &format!("{origin}/attestation")).await?;
     let quote = attestation
         .pointer("/evidence/quote")

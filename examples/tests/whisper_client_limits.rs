@@ -37,7 +37,7 @@ async fn an_endless_answer_is_refused_at_the_cap() {
         (
             "/ohttp-keys",
             &["--nitro"][..],
-            attested_examples::whisper_client::MAX_KEY_LIST_LEN,
+            attested_ohttp::keys::MAX_KEY_LIST_LEN,
         ),
     ] {
         let output = whisper_client(&gateway, extra).await;

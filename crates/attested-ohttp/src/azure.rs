@@ -15,8 +15,9 @@ use hpke::rand_core::CryptoRng;
 
 use crate::chunked::{ChunkLimits, ChunkSealer, ChunkedResponseDecoder};
 use crate::client::PendingResponse;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gateway::{OuterResponse, TargetError};
+use crate::key_config::MAX_KEY_LIST_LEN;
 use crate::key_ring::ResponseContext;
 use crate::target::Target;
 
@@ -39,6 +40,32 @@ pub const AZURE_SCORE_PATH: &str = "/score";
 /// The route of Microsoft's server (local-key mode) for the hex key list
 /// (`ohttp-server/src/main.rs:50`, `lib.rs:324-331`).
 pub const AZURE_DISCOVER_PATH: &str = "/discover";
+/// The longest `GET /discover` answer a client reads: the hex of a
+/// [`MAX_KEY_LIST_LEN`] list and a line end.
+pub const AZURE_MAX_DISCOVER_LEN: usize = 2 * MAX_KEY_LIST_LEN + 2;
+
+/// The `GET /discover` body for the encoded key configuration list `key_list`: its hex, as
+/// Microsoft's server answers in local-key mode (`ohttp-server/src/lib.rs:324-331`).
+pub fn azure_discover_body(key_list: &[u8]) -> String {
+    hex::encode(key_list)
+}
+
+/// The encoded key configuration list in a `GET /discover` body: hex (either case),
+/// surrounding whitespace ignored, at most [`AZURE_MAX_DISCOVER_LEN`] bytes.
+pub fn azure_parse_discover(body: &[u8]) -> Result<Vec<u8>> {
+    if body.len() > AZURE_MAX_DISCOVER_LEN {
+        return Err(Error::LimitExceeded {
+            what: "/discover body",
+            limit: AZURE_MAX_DISCOVER_LEN as u64,
+            actual: body.len() as u64,
+        });
+    }
+    hex::decode(body.trim_ascii()).map_err(|_| Error::Encoding {
+        what: "/discover body",
+        encoding: "hex",
+    })
+}
+
 /// The outer request header that names the target path in Microsoft's server
 /// (`ohttp-server/src/lib.rs:243`, `89-96`).
 pub const AZURE_ENGINE_TARGET_HEADER: &str = "enginetarget";

@@ -144,6 +144,14 @@ pub enum Error {
         /// The media type that was required.
         expected: &'static str,
     },
+    /// A text encoding that does not decode (for example a `/discover` body that is not hex).
+    #[error("{what} is not valid {encoding}")]
+    Encoding {
+        /// What was being decoded.
+        what: &'static str,
+        /// The encoding it should have had.
+        encoding: &'static str,
+    },
 }
 
 /// The result type of this crate.

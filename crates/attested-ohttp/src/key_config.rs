@@ -172,9 +172,22 @@ pub fn encode_key_config_list<'a>(configs: impl IntoIterator<Item = &'a KeyConfi
     out
 }
 
-/// Decodes an `application/ohttp-keys` list. Configurations with an unknown KEM or no known
+/// The longest `application/ohttp-keys` list: what a client reads from `/ohttp-keys` (and
+/// [`decode_key_config_list`] accepts) and what a [`KeyRing`](crate::keys::KeyRing) can ever
+/// advertise (it refuses a key that would take the list of all its keys past this). 64 KiB
+/// holds about 600 X25519 or 50 X-Wing configurations; a gateway advertises two or three.
+pub const MAX_KEY_LIST_LEN: usize = 64 << 10;
+
+/// Decodes an `application/ohttp-keys` list of at most [`MAX_KEY_LIST_LEN`] bytes. Configurations with an unknown KEM or no known
 /// suite are skipped (RFC 9458 §3.2 lets clients ignore them); malformed framing is an error.
 pub fn decode_key_config_list(bytes: &[u8]) -> Result<Vec<KeyConfig>> {
+    if bytes.len() > MAX_KEY_LIST_LEN {
+        return Err(Error::LimitExceeded {
+            what: "key configuration list",
+            limit: MAX_KEY_LIST_LEN as u64,
+            actual: bytes.len() as u64,
+        });
+    }
     let mut r = Reader::new(bytes);
     let mut configs = Vec::new();
     while !r.is_empty() {

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::client::{request_header, request_info};
 use crate::error::{Error, Result};
 use crate::hpke_dispatch::{self, ReceiverContext};
-use crate::key_config::{KeyConfig, KeyId, KeyPair, encode_key_config_list};
+use crate::key_config::{KeyConfig, KeyId, KeyPair, MAX_KEY_LIST_LEN, encode_key_config_list};
 use crate::reader::Reader;
 use crate::response::ResponseAead;
 use crate::suite::{Aead, Kdf, Kem, Suite};
@@ -131,11 +131,26 @@ impl KeyRing {
         Self::default()
     }
 
-    /// Adds a key. Refused if its window is empty or overlaps a key with the same id.
+    /// Adds a key. Refused if its window is empty, overlaps a key with the same id, or the
+    /// list of every key the ring would hold is longer than [`MAX_KEY_LIST_LEN`] (so no list
+    /// it advertises is too long for a client to read).
     pub fn insert(&mut self, pair: KeyPair, validity: Validity) -> Result<()> {
         let key_id = pair.config().key_id();
         if validity.not_after < validity.not_before {
             return Err(Error::InvalidValidity { key_id });
+        }
+        let all_keys = encode_key_config_list(
+            self.entries
+                .iter()
+                .map(|e| e.pair.config())
+                .chain([pair.config()]),
+        );
+        if all_keys.len() > MAX_KEY_LIST_LEN {
+            return Err(Error::LimitExceeded {
+                what: "key configuration list",
+                limit: MAX_KEY_LIST_LEN as u64,
+                actual: all_keys.len() as u64,
+            });
         }
         if self
             .entries

@@ -5,7 +5,7 @@
 
 pub use crate::attest::key_config_binding;
 pub use crate::key_config::{
-    KeyConfig, KeyId, KeyPair, decode_key_config_list, encode_key_config_list,
+    KeyConfig, KeyId, KeyPair, MAX_KEY_LIST_LEN, decode_key_config_list, encode_key_config_list,
 };
 pub use crate::key_ring::{KeyRing, Rotation, Validity};
 pub use crate::suite::{Aead, Kdf, Kem, Suite, SymmetricSuite};

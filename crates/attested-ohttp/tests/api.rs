@@ -11,10 +11,8 @@ mod common;
 
 use std::time::Duration;
 
-use attested_ohttp::UnixTime;
-
 use attested_ohttp::{
-    Client, Error, KeyPair, KeyRing, Suite, Validity, client::Preference,
+    Client, Error, KeyPair, KeyRing, Suite, UnixTime, Validity, client::Preference,
     client::VerifiedKeyConfigs, key_config_binding, keys::Aead, keys::Kdf, keys::Kem,
     keys::KeyConfig, keys::SymmetricSuite, keys::decode_key_config_list,
     keys::encode_key_config_list,
@@ -363,4 +361,86 @@ fn key_pair_debug_never_prints_the_private_key() {
     let printed = format!("{pair:?}");
     assert!(!printed.contains(&"42".repeat(32)), "{printed}");
     assert!(printed.contains(&hex::encode(pair.config().public_key())));
+}
+
+#[test]
+fn a_key_list_longer_than_the_cap_is_refused_and_no_ring_can_serve_one() {
+    use attested_ohttp::keys::MAX_KEY_LIST_LEN;
+    // The gateway side: X-Wing configurations (1,227 bytes each in the list) until the ring
+    // refuses the one that would take the list of all its keys past the cap.
+    let mut ring = KeyRing::new();
+    let mut refused = None;
+    for key_id in 0..=255u8 {
+        let pair = KeyPair::generate(
+            key_id,
+            Kem::XWing,
+            vec![Suite::XWING_AES256GCM.symmetric()],
+            &mut os_rng(),
+        )
+        .unwrap();
+        if let Err(e) = ring.insert(pair, Validity::new(t(0), HOUR, HOUR)) {
+            refused = Some((key_id, e));
+            break;
+        }
+    }
+    let (key_id, error) = refused.expect("256 X-Wing keys exceed the cap");
+    assert!(
+        matches!(
+            error,
+            Error::LimitExceeded {
+                what: "key configuration list",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let list = ring.encoded_list(t(0));
+    assert_eq!(ring.advertised(t(0)).count(), usize::from(key_id));
+    assert!(list.len() <= MAX_KEY_LIST_LEN);
+    assert!(list.len() + list.len() / usize::from(key_id) > MAX_KEY_LIST_LEN);
+    assert_eq!(
+        decode_key_config_list(&list).unwrap().len(),
+        usize::from(key_id)
+    );
+
+    // The client side: a hostile list one byte over the cap (a valid list and one byte of
+    // padding, which would otherwise be a framing error) is refused for its length, before
+    // any configuration is parsed, and no client is built from it.
+    let mut long = list.clone();
+    long.resize(MAX_KEY_LIST_LEN + 1, 0);
+    assert_eq!(
+        decode_key_config_list(&long).unwrap_err(),
+        Error::LimitExceeded {
+            what: "key configuration list",
+            limit: MAX_KEY_LIST_LEN as u64,
+            actual: MAX_KEY_LIST_LEN as u64 + 1,
+        }
+    );
+    assert!(Client::new(&long, &TestEvidence(key_config_binding(&long))).is_err());
+    assert!(Client::new(&list, &TestEvidence(key_config_binding(&list))).is_ok());
+}
+
+#[test]
+fn discover_bodies_round_trip_and_are_bounded() {
+    use attested_ohttp::azure::{
+        AZURE_MAX_DISCOVER_LEN, azure_discover_body, azure_parse_discover,
+    };
+    let ring = ring_for(&[Suite::P384_AES256GCM, Suite::X25519_AES128GCM]);
+    let list = ring.encoded_list(t(0));
+    let body = azure_discover_body(&list);
+    assert_eq!(azure_parse_discover(body.as_bytes()).unwrap(), list);
+    let padded = format!("  {}\r\n", body.to_uppercase());
+    assert_eq!(azure_parse_discover(padded.as_bytes()).unwrap(), list);
+    assert!(matches!(
+        azure_parse_discover(b"not hex"),
+        Err(Error::Encoding {
+            encoding: "hex",
+            ..
+        })
+    ));
+    let endless = vec![b'0'; AZURE_MAX_DISCOVER_LEN + 1];
+    assert!(matches!(
+        azure_parse_discover(&endless),
+        Err(Error::LimitExceeded { .. })
+    ));
 }

@@ -9,11 +9,10 @@
 
 mod common;
 
-use attested_ohttp::UnixTime;
-
 use attested_ohttp::{
-    Client, KeyPair, Suite, client::Preference, kms::ClaimsDigestFormula, kms::KMS_PENDING_RETRIES,
-    kms::KmsError, kms::KmsTrust, kms::ListPubKeysStatus, kms::MAX_LISTPUBKEYS_LEN,
+    Client, KeyPair, Suite, UnixTime, client::Preference, kms::ClaimsDigestFormula,
+    kms::KMS_PENDING_RETRIES, kms::KmsError, kms::KmsTrust, kms::ListPubKeysStatus,
+    kms::MAX_LISTPUBKEYS_LEN,
 };
 use base64::Engine as _;
 use p384::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};

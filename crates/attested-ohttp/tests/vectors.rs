@@ -11,13 +11,11 @@ mod common;
 
 use std::time::Duration;
 
-use attested_ohttp::UnixTime;
-
 use attested_ohttp::{
-    Client, KeyPair, KeyRing, Suite, Validity, client::Preference, client::VerifiedKeyConfigs,
-    hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors, key_config_binding, keys::Aead,
-    keys::Kdf, keys::Kem, keys::KeyConfig, keys::SymmetricSuite, keys::decode_key_config_list,
-    keys::encode_key_config_list,
+    Client, KeyPair, KeyRing, Suite, UnixTime, Validity, client::Preference,
+    client::VerifiedKeyConfigs, hpke_base_receiver_for_vectors, hpke_base_sender_for_vectors,
+    key_config_binding, keys::Aead, keys::Kdf, keys::Kem, keys::KeyConfig, keys::SymmetricSuite,
+    keys::decode_key_config_list, keys::encode_key_config_list,
 };
 use common::{FixedRng, TestEvidence, hex_field, json};
 
