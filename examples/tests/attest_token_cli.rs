@@ -757,20 +757,16 @@ fn issuer_applies_to_ita() {
 fn maa_tdx_token_with_top_level_claims_takes_pins() {
     let f = Fixture::new();
     let td = td();
-    let token = f.sim.sign_jwt(&serde_json::json!({
+    let mut claims = serde_json::json!({
         "iss": MAA_ISSUER, "iat": IAT, "nbf": IAT, "exp": IAT + 600,
         "x-ms-ver": "1.0",
         "x-ms-attestation-type": "tdxvm",
         "attester_tcb_status": "UpToDate",
-        "tdx_mrtd": hex::encode(td.mrtd),
-        "tdx_rtmr0": hex::encode(td.rtmrs[0]),
-        "tdx_rtmr1": hex::encode(td.rtmrs[1]),
-        "tdx_rtmr2": hex::encode(td.rtmrs[2]),
-        "tdx_rtmr3": hex::encode(td.rtmrs[3]),
-        "tdx_report_data": hex::encode(td.report_data),
         "tdx_td_attributes": "0000001000000000",
         "dbgstat": "disabled",
-    }));
+    });
+    claims.as_object_mut().unwrap().extend(td.tdx_claims());
+    let token = f.sim.sign_jwt(&claims);
     let file = f.write("maa-tdx.jwt", token.as_bytes());
     let args = [
         "verify", &file, "--kind", "maa", "--jwks", &f.jwks, "--root", &f.root, "--issuer",

@@ -326,6 +326,20 @@ pub(crate) fn malformed(what: &'static str, detail: impl std::fmt::Display) -> E
     }
 }
 
+/// The one rule of the TDX-token policies (ITA, MAA) for what identifies a workload: MRTD with
+/// at least one RTMR. `Err` ([`Error::NoWorkload`]) names what is missing.
+pub(crate) fn tdx_workload_identified(mrtd_pinned: bool, rtmr_pinned: bool) -> Result<(), Error> {
+    if mrtd_pinned && rtmr_pinned {
+        return Ok(());
+    }
+    Err(Error::NoWorkload(if mrtd_pinned {
+        "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
+         every tenant): pin an RTMR"
+    } else {
+        "nothing that identifies it is pinned: pin MRTD and an RTMR"
+    }))
+}
+
 /// What an accepted value records about the workload, the one rule of the ITA, MAA and Nitro
 /// policies: the `pinned` measurements when they identify it, [`Workload::Any`] when they do
 /// not and the policy opted out, and `identified`'s [`Error::NoWorkload`] otherwise.

@@ -529,15 +529,10 @@ impl ItaPolicy {
     /// Whether the pinned measurements identify a workload: MRTD with at least one RTMR.
     /// `Err` ([`Error::NoWorkload`]) names what is missing.
     pub fn identifies_workload(&self) -> Result<(), Error> {
-        if !self.mrtd.is_empty() && self.rtmrs.iter().any(Option::is_some) {
-            return Ok(());
-        }
-        Err(Error::NoWorkload(if self.mrtd.is_empty() {
-            "nothing that identifies it is pinned: pin MRTD and an RTMR"
-        } else {
-            "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
-             every tenant): pin an RTMR"
-        }))
+        crate::error::tdx_workload_identified(
+            !self.mrtd.is_empty(),
+            self.rtmrs.iter().any(Option::is_some),
+        )
     }
 
     /// Whether the policy accepts tokens whose workload it does not identify

@@ -384,15 +384,7 @@ impl MaaPolicy {
     /// to RTMR3. `Err` ([`Error::NoWorkload`]) names what is missing.
     pub fn identifies_workload(&self) -> Result<(), Error> {
         let rtmr = self.rtmrs.iter().any(|(index, _)| *index <= 3);
-        if self.mrtd.is_some() && rtmr {
-            return Ok(());
-        }
-        Err(Error::NoWorkload(if self.mrtd.is_none() {
-            "nothing that identifies it is pinned: pin MRTD and an RTMR"
-        } else {
-            "MRTD is pinned without an RTMR (MRTD alone is the platform's firmware, shared by \
-             every tenant): pin an RTMR"
-        }))
+        crate::error::tdx_workload_identified(self.mrtd.is_some(), rtmr)
     }
 
     /// Whether the policy accepts tokens whose workload it does not identify

@@ -122,6 +122,23 @@ pub struct SimTd {
     pub nonce: Option<Vec<u8>>,
 }
 
+impl SimTd {
+    /// The measurement claims, hex, as ITA and MAA's TDX profile name them: `tdx_mrtd`,
+    /// `tdx_rtmr0` to `tdx_rtmr3`, `tdx_report_data`.
+    pub fn tdx_claims(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut claims = serde_json::Map::new();
+        claims.insert("tdx_mrtd".into(), hex::encode(self.mrtd).into());
+        for (index, rtmr) in self.rtmrs.iter().enumerate() {
+            claims.insert(format!("tdx_rtmr{index}"), hex::encode(rtmr).into());
+        }
+        claims.insert(
+            "tdx_report_data".into(),
+            hex::encode(self.report_data).into(),
+        );
+        claims
+    }
+}
+
 impl Default for SimTd {
     fn default() -> Self {
         SimTd {
@@ -305,12 +322,6 @@ impl SimIssuer {
     /// The claims of an ITA-shaped v1 token for `td`, issued at `iat`, valid `ttl` seconds.
     pub fn ita_claims(&self, td: &SimTd, iat: u64, ttl: u64) -> serde_json::Value {
         let mut claims = serde_json::json!({
-            "tdx_mrtd": hex::encode(td.mrtd),
-            "tdx_rtmr0": hex::encode(td.rtmrs[0]),
-            "tdx_rtmr1": hex::encode(td.rtmrs[1]),
-            "tdx_rtmr2": hex::encode(td.rtmrs[2]),
-            "tdx_rtmr3": hex::encode(td.rtmrs[3]),
-            "tdx_report_data": hex::encode(td.report_data),
             "tdx_is_debuggable": false,
             "attester_tcb_status": td.tcb_status,
             "attester_type": "TDX",
@@ -321,6 +332,9 @@ impl SimIssuer {
             "nbf": iat,
             "exp": iat + ttl,
         });
+        if let Some(map) = claims.as_object_mut() {
+            map.extend(td.tdx_claims());
+        }
         if let (Some(nonce), Some(map)) = (&td.nonce, claims.as_object_mut()) {
             map.insert(
                 "verifier_nonce".into(),
@@ -339,25 +353,23 @@ impl SimIssuer {
     /// level, `x-ms-attestation-type` `tdxvm`), from [`SIM_MAA_ISSUER`], issued at `iat`,
     /// valid `ttl` seconds.
     pub fn maa_tdx_claims(&self, td: &SimTd, iat: u64, ttl: u64) -> serde_json::Value {
-        serde_json::json!({
+        let mut claims = serde_json::json!({
             "x-ms-attestation-type": "tdxvm",
             "x-ms-ver": "1.0",
             "attester_tcb_status": td.tcb_status,
             "dbgstat": "disabled",
             "eat_profile": "https://aka.ms/maa-eat-profile-tdxvm",
-            "tdx_mrtd": hex::encode(td.mrtd),
-            "tdx_rtmr0": hex::encode(td.rtmrs[0]),
-            "tdx_rtmr1": hex::encode(td.rtmrs[1]),
-            "tdx_rtmr2": hex::encode(td.rtmrs[2]),
-            "tdx_rtmr3": hex::encode(td.rtmrs[3]),
-            "tdx_report_data": hex::encode(td.report_data),
             "tdx_td_attributes": "0000000000000000",
             "tdx_td_attributes_debug": false,
             "iss": SIM_MAA_ISSUER,
             "iat": iat,
             "nbf": iat,
             "exp": iat + ttl,
-        })
+        });
+        if let Some(map) = claims.as_object_mut() {
+            map.extend(td.tdx_claims());
+        }
+        claims
     }
 
     /// A signed MAA-shaped TDX token ([`SimIssuer::maa_tdx_claims`]).
