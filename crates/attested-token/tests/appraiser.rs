@@ -20,6 +20,23 @@ fn ita(policy: ItaPolicy) -> (SimIssuer, ItaAppraiser) {
     (issuer, appraiser)
 }
 
+/// Appraises `token` now and checks that the accepted value carries `td`'s REPORTDATA, MRTD
+/// and every RTMR.
+fn accepted_td(appraiser: &impl Appraiser, token: &str, td: &SimTd) -> attested_token::Accepted {
+    let accepted = appraiser
+        .appraise(&Evidence::platform_token(token), UnixTime(NOW))
+        .unwrap();
+    assert_eq!(accepted.report_data(), &td.report_data);
+    assert_eq!(accepted.measurement("mrtd"), Some(&td.mrtd[..]));
+    for (index, rtmr) in td.rtmrs.iter().enumerate() {
+        assert_eq!(
+            accepted.measurement(&format!("rtmr{index}")),
+            Some(&rtmr[..])
+        );
+    }
+    accepted
+}
+
 #[test]
 fn an_ita_token_is_accepted_with_its_claims_and_what_the_policy_pinned() {
     let td = SimTd::default();
@@ -27,12 +44,7 @@ fn an_ita_token_is_accepted_with_its_claims_and_what_the_policy_pinned() {
         .expect_mrtd(td.mrtd)
         .expect_rtmr(2, td.rtmrs[2]));
     let token = issuer.ita_token(&td, NOW, 300);
-    let accepted = appraiser
-        .appraise(&Evidence::platform_token(&token), UnixTime(NOW))
-        .unwrap();
-    assert_eq!(accepted.report_data(), &td.report_data);
-    assert_eq!(accepted.measurement("mrtd"), Some(&td.mrtd[..]));
-    assert_eq!(accepted.measurement("rtmr3"), Some(&td.rtmrs[3][..]));
+    let accepted = accepted_td(&appraiser, &token, &td);
     assert_eq!(
         accepted.workload(),
         &Workload::Pinned(vec!["mrtd".into(), "rtmr2".into()])
@@ -250,17 +262,7 @@ fn an_maa_tdx_token_is_accepted_with_its_report_data_and_measurements() {
         .expect_mrtd(td.mrtd)
         .expect_rtmr(1, td.rtmrs[1]));
     let token = issuer.maa_tdx_token(&td, NOW, 300);
-    let accepted = appraiser
-        .appraise(&Evidence::platform_token(&token), UnixTime(NOW))
-        .unwrap();
-    assert_eq!(accepted.report_data(), &td.report_data);
-    assert_eq!(accepted.measurement("mrtd"), Some(&td.mrtd[..]));
-    for (index, rtmr) in td.rtmrs.iter().enumerate() {
-        assert_eq!(
-            accepted.measurement(&format!("rtmr{index}")),
-            Some(&rtmr[..])
-        );
-    }
+    let accepted = accepted_td(&appraiser, &token, &td);
     assert_eq!(accepted.measurements().len(), 5);
     assert_eq!(
         accepted.workload(),
