@@ -84,64 +84,18 @@ impl Signatures {
     }
 }
 
-/// The signature backend a [`Verifier`](crate::Verifier) uses: one of the vocabulary's
-/// algorithm sets (`attested_types::signature`). A caller with its own implementation (an
-/// HSM, a FIPS module) passes its set to
+/// The signature backend a [`Verifier`](crate::Verifier) uses: the vocabulary's
+/// [`Backend`](attested_types::signature::Backend), one of its algorithm sets by name. A
+/// caller with its own implementation (an HSM, a FIPS module) passes its set to
 /// [`Verifier::with_algorithms`](crate::Verifier::with_algorithms) instead.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Backend {
-    /// `ring` (the default; fastest).
-    #[cfg(feature = "ring")]
-    #[default]
-    Ring,
-    /// Pure-Rust `p256`, for targets without a C compiler.
-    #[cfg(feature = "rustcrypto")]
-    #[cfg_attr(not(feature = "ring"), default)]
-    RustCrypto,
-    /// Accepts **every** signature (feature `insecure-accept-all`): for fuzzers only, so that
-    /// they reach TCB Info and QE Identity parsing and the TCB assessment behind the
-    /// signatures. Never part of [`Backend::all`], never the default.
-    #[cfg(feature = "insecure-accept-all")]
-    InsecureAcceptAll,
-}
+pub use attested_types::signature::Backend;
 
-impl Backend {
-    /// Every backend compiled into this build (tests run each of them).
-    pub fn all() -> &'static [Backend] {
-        &[
-            #[cfg(feature = "ring")]
-            Backend::Ring,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto,
-        ]
-    }
-
-    /// This backend's set of the vocabulary's signature algorithms.
-    pub fn algorithms(self) -> Algorithms {
-        match self {
-            #[cfg(feature = "ring")]
-            Backend::Ring => attested_types::signature::ring::ALL,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto => attested_types::signature::rustcrypto::ALL,
-            #[cfg(feature = "insecure-accept-all")]
-            Backend::InsecureAcceptAll => attested_types::signature::accept_all::ALL,
-        }
-    }
-
-    pub(crate) fn signatures(self) -> Signatures {
-        let p256_sha256 = match self {
-            #[cfg(feature = "ring")]
-            Backend::Ring => attested_types::signature::ring::ECDSA_P256_SHA256,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto => attested_types::signature::rustcrypto::ECDSA_P256_SHA256,
-            #[cfg(feature = "insecure-accept-all")]
-            Backend::InsecureAcceptAll => attested_types::signature::accept_all::ECDSA_P256_SHA256,
-        };
-        Signatures {
-            x509: self.algorithms(),
-            p256_sha256,
-        }
+/// The signatures a verifier checks with `backend`: its whole set for X.509, and its P-256
+/// algorithm for the quote's and the QE report's raw signatures.
+pub(crate) fn signatures(backend: Backend) -> Signatures {
+    Signatures {
+        x509: backend.algorithms(),
+        p256_sha256: backend.ecdsa_p256_sha256(),
     }
 }
 
@@ -204,7 +158,7 @@ mod tests {
         let (key, msg, sig) = vector();
         assert!(!Backend::all().is_empty());
         for backend in Backend::all() {
-            let ecdsa = backend.signatures();
+            let ecdsa = signatures(*backend);
             assert!(
                 ecdsa.verify(&key, &msg, EcdsaSig::Fixed(&sig)),
                 "{backend:?} fixed"
@@ -220,7 +174,7 @@ mod tests {
     fn every_backend_rejects_altered_inputs() {
         let (key, msg, sig) = vector();
         for backend in Backend::all() {
-            let ecdsa = backend.signatures();
+            let ecdsa = signatures(*backend);
             for bit in [0, 7, 100, 511] {
                 let mut bad = sig;
                 bad[bit / 8] ^= 1 << (bit % 8);
@@ -290,9 +244,7 @@ mod tests {
             high |= fixed[0] & 0x80 != 0 || fixed[32] & 0x80 != 0;
             for backend in Backend::all() {
                 assert!(
-                    backend
-                        .signatures()
-                        .verify(&key, &msg, EcdsaSig::Fixed(&fixed)),
+                    signatures(*backend).verify(&key, &msg, EcdsaSig::Fixed(&fixed)),
                     "{backend:?} message {i}"
                 );
             }

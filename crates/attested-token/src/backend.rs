@@ -19,7 +19,8 @@ use crate::error::{Error, malformed};
 #[cfg(not(any(feature = "ring", feature = "rustcrypto")))]
 compile_error!("attested-token needs a signature backend: enable feature `ring` or `rustcrypto`");
 
-/// Which of the vocabulary's algorithm sets checks signatures.
+/// Which of the vocabulary's algorithm sets checks signatures: the vocabulary's
+/// [`Backend`](attested_types::signature::Backend).
 ///
 /// Both give the same answers; `ring` is faster, RustCrypto needs no C compiler. A caller with
 /// its own algorithms passes their set instead ([`KeySet::chained_with_algorithms`],
@@ -27,47 +28,7 @@ compile_error!("attested-token needs a signature backend: enable feature `ring` 
 ///
 /// [`KeySet::chained_with_algorithms`]: crate::jwt::KeySet::chained_with_algorithms
 /// [`NitroVerifier::algorithms`]: crate::nitro::NitroVerifier::algorithms
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Backend {
-    /// `ring` (feature `ring`, on by default).
-    #[cfg(feature = "ring")]
-    Ring,
-    /// The pure-Rust `rsa`, `p256`, `p384` and `sha2` crates (feature `rustcrypto`).
-    #[cfg(feature = "rustcrypto")]
-    RustCrypto,
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        #[cfg(feature = "ring")]
-        return Backend::Ring;
-        #[cfg(not(feature = "ring"))]
-        return Backend::RustCrypto;
-    }
-}
-
-impl Backend {
-    /// Every backend compiled in (for running one test suite over all of them).
-    pub fn all() -> &'static [Backend] {
-        &[
-            #[cfg(feature = "ring")]
-            Backend::Ring,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto,
-        ]
-    }
-
-    /// This backend's set of the vocabulary's signature algorithms.
-    pub fn algorithms(self) -> Algorithms {
-        match self {
-            #[cfg(feature = "ring")]
-            Backend::Ring => attested_types::signature::ring::ALL,
-            #[cfg(feature = "rustcrypto")]
-            Backend::RustCrypto => attested_types::signature::rustcrypto::ALL,
-        }
-    }
-}
+pub use attested_types::signature::Backend;
 
 /// A signature algorithm of JWS or COSE: the identifiers of the set's algorithm that checks it,
 /// and how the signature is encoded.

@@ -51,6 +51,72 @@ struct EcdsaSigValue<'a> {
     s: der::asn1::UintRef<'a>,
 }
 
+/// Which of the sets that come with this crate a verifier uses, for callers that pick one by
+/// name (the verifiers of attested-tdx and attested-token take it, or a set of the caller's
+/// own). Its variants are the features enabled on this crate, by whichever crate enabled them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// [`ring::ALL`] (feature `ring`).
+    #[cfg(feature = "ring")]
+    Ring,
+    /// [`rustcrypto::ALL`] (feature `rustcrypto`): no C compiler needed.
+    #[cfg(feature = "rustcrypto")]
+    RustCrypto,
+    /// [`accept_all::ALL`] (feature `insecure-accept-all`): accepts **every** signature, for
+    /// fuzzers only. Never in [`Backend::all`], never the default.
+    #[cfg(feature = "insecure-accept-all")]
+    InsecureAcceptAll,
+}
+
+#[cfg(any(feature = "ring", feature = "rustcrypto"))]
+impl Default for Backend {
+    /// `ring` when it is compiled in (the faster), RustCrypto otherwise.
+    fn default() -> Self {
+        #[cfg(feature = "ring")]
+        return Backend::Ring;
+        #[cfg(not(feature = "ring"))]
+        return Backend::RustCrypto;
+    }
+}
+
+impl Backend {
+    /// Every verifying backend compiled in (for running one test suite over each of them).
+    pub fn all() -> &'static [Backend] {
+        &[
+            #[cfg(feature = "ring")]
+            Backend::Ring,
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto,
+        ]
+    }
+
+    /// This backend's set.
+    pub fn algorithms(self) -> Algorithms {
+        match self {
+            #[cfg(feature = "ring")]
+            Backend::Ring => ring::ALL,
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => rustcrypto::ALL,
+            #[cfg(feature = "insecure-accept-all")]
+            Backend::InsecureAcceptAll => accept_all::ALL,
+        }
+    }
+
+    /// This backend's ECDSA P-256 with SHA-256, alone: what Intel's DCAP PKI signs everything
+    /// with, so a quote verifier needs no lookup by identifier.
+    pub fn ecdsa_p256_sha256(self) -> &'static dyn SignatureVerificationAlgorithm {
+        match self {
+            #[cfg(feature = "ring")]
+            Backend::Ring => ring::ECDSA_P256_SHA256,
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => rustcrypto::ECDSA_P256_SHA256,
+            #[cfg(feature = "insecure-accept-all")]
+            Backend::InsecureAcceptAll => accept_all::ECDSA_P256_SHA256,
+        }
+    }
+}
+
 /// Re-encodes a fixed-width ECDSA signature `r || s` (JWS, COSE, DCAP quotes: 64 bytes for
 /// P-256, 96 for P-384) as the DER `Ecdsa-Sig-Value` the algorithms of a set take, in `buf`.
 ///

@@ -220,7 +220,7 @@ impl Verifier {
 
     /// A verifier with a chosen signature backend.
     pub fn with_backend(anchor: TrustAnchor, backend: Backend) -> Verifier {
-        Verifier::with_signatures(anchor, backend.signatures())
+        Verifier::with_signatures(anchor, crate::crypto::signatures(backend))
     }
 
     /// A verifier checking every signature with the caller's `algorithms` (an HSM, a FIPS
