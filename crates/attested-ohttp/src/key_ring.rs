@@ -19,6 +19,8 @@ use crate::{LABEL_REQUEST, LABEL_RESPONSE};
 /// When a key may be used. The gateway advertises a key in `[not_before, not_after)` and still
 /// accepts requests to it for `grace` afterwards, so that clients holding a cached key list
 /// keep working across a rotation.
+///
+/// Times are [`UnixTime`]s, so durations count in whole seconds (a fraction is dropped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
     /// The activation time.
@@ -69,6 +71,7 @@ impl Validity {
 /// When the gateway rotates its keys: each key is advertised for `lifetime`, its successor
 /// appears `overlap` before that ends (both are advertised meanwhile), and requests to a key
 /// are accepted `grace` after it stops being advertised.
+/// Durations count in whole seconds, as in [`Validity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rotation {
     /// How long a key is advertised.

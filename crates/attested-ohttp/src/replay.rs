@@ -30,7 +30,8 @@ use attested_types::UnixTime;
 
 use sha2::{Digest, Sha256};
 
-/// How long and how many requests the gateway remembers.
+/// How long and how many requests the gateway remembers. The window counts in whole seconds,
+/// as every time the gateway takes is a [`UnixTime`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayLimits {
     /// How old an inner `Date` may be. A `Date` may also be a quarter of this ahead of `now`
