@@ -71,6 +71,7 @@ impl Validity {
 /// When the gateway rotates its keys: each key is advertised for `lifetime`, its successor
 /// appears `overlap` before that ends (both are advertised meanwhile), and requests to a key
 /// are accepted `grace` after it stops being advertised.
+///
 /// Durations count in whole seconds, as in [`Validity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rotation {
