@@ -27,12 +27,10 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use attested_ohttp::UnixTime;
-
 use crate::nitro_evidence::NitroSimSource;
 use crate::tdx_evidence::{tee_type, trust_routes};
 use attested_ohttp::{
-    Gateway, KeyRing, Suite, azure::AZURE_APIM_REQUEST_ID_HEADER,
+    Gateway, KeyRing, Suite, UnixTime, azure::AZURE_APIM_REQUEST_ID_HEADER,
     azure::AZURE_ATTESTATION_TOKEN_HEADER, azure::AZURE_ENGINE_TARGET_HEADER,
     azure::AZURE_ERROR_TEXT_MAX, azure::AZURE_REQUEST_ID_HEADER, azure::AzureInbound,
     azure::AzureInnerRules, azure::azure_copies_response_header, azure::azure_discover_body,

@@ -15,7 +15,7 @@ use hpke::rand_core::CryptoRng;
 
 use crate::chunked::{ChunkLimits, ChunkSealer, ChunkedResponseDecoder};
 use crate::client::PendingResponse;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, within_limit};
 use crate::gateway::{OuterResponse, TargetError};
 use crate::key_config::MAX_KEY_LIST_LEN;
 use crate::key_ring::ResponseContext;
@@ -53,13 +53,11 @@ pub fn azure_discover_body(key_list: &[u8]) -> String {
 /// The encoded key configuration list in a `GET /discover` body: hex (either case),
 /// surrounding whitespace ignored, at most [`AZURE_MAX_DISCOVER_LEN`] bytes.
 pub fn azure_parse_discover(body: &[u8]) -> Result<Vec<u8>> {
-    if body.len() > AZURE_MAX_DISCOVER_LEN {
-        return Err(Error::LimitExceeded {
-            what: "/discover body",
-            limit: AZURE_MAX_DISCOVER_LEN as u64,
-            actual: body.len() as u64,
-        });
-    }
+    within_limit(
+        "/discover body",
+        body.len() as u64,
+        AZURE_MAX_DISCOVER_LEN as u64,
+    )?;
     hex::decode(body.trim_ascii()).map_err(|_| Error::Encoding {
         what: "/discover body",
         encoding: "hex",

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 #[cfg(feature = "test-vectors")]
 use crate::client::NoRng;
 use crate::client::{Client, PendingResponse, export_response_secret as export_sender};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, within_limit};
 use crate::hpke_dispatch::{Ephemeral, ReceiverContext, SenderContext};
 use crate::key_ring::{KeyRing, ResponseContext, export_response_secret as export_receiver};
 use crate::reader::Reader;
@@ -268,13 +268,7 @@ impl Deframer {
     /// Opens a sealed chunk straight into `out`: one copy, no allocation.
     fn open_chunk(&mut self, sealed: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.chunks = self.chunks.saturating_add(1);
-        if self.chunks > self.limits.max_chunks {
-            return Err(Error::LimitExceeded {
-                what: "chunks",
-                limit: self.limits.max_chunks,
-                actual: self.chunks,
-            });
-        }
+        within_limit("chunks", self.chunks, self.limits.max_chunks)?;
         let start = out.len();
         out.extend_from_slice(sealed);
         if let Err(e) = self.cipher.open(out, start, aad, self.what) {
@@ -282,14 +276,11 @@ impl Deframer {
             return Err(e);
         }
         self.total = self.total.saturating_add((out.len() - start) as u64);
-        if self.total > self.limits.max_total_len {
-            return Err(Error::LimitExceeded {
-                what: "total message length",
-                limit: self.limits.max_total_len,
-                actual: self.total,
-            });
-        }
-        Ok(())
+        within_limit(
+            "total message length",
+            self.total,
+            self.limits.max_total_len,
+        )
     }
 
     fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {

@@ -156,3 +156,15 @@ pub enum Error {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// `Ok` when `actual` is at most `limit`, else the [`Error::LimitExceeded`] naming `what`.
+pub(crate) fn within_limit(what: &'static str, actual: u64, limit: u64) -> Result<()> {
+    if actual > limit {
+        return Err(Error::LimitExceeded {
+            what,
+            limit,
+            actual,
+        });
+    }
+    Ok(())
+}

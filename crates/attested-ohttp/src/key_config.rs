@@ -5,7 +5,7 @@ use core::fmt;
 use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, within_limit};
 use crate::hpke_dispatch;
 use crate::reader::Reader;
 use crate::suite::{Aead, Kdf, Kem, Suite, SymmetricSuite};
@@ -181,13 +181,11 @@ pub const MAX_KEY_LIST_LEN: usize = 64 << 10;
 /// Decodes an `application/ohttp-keys` list of at most [`MAX_KEY_LIST_LEN`] bytes. Configurations with an unknown KEM or no known
 /// suite are skipped (RFC 9458 §3.2 lets clients ignore them); malformed framing is an error.
 pub fn decode_key_config_list(bytes: &[u8]) -> Result<Vec<KeyConfig>> {
-    if bytes.len() > MAX_KEY_LIST_LEN {
-        return Err(Error::LimitExceeded {
-            what: "key configuration list",
-            limit: MAX_KEY_LIST_LEN as u64,
-            actual: bytes.len() as u64,
-        });
-    }
+    within_limit(
+        "key configuration list",
+        bytes.len() as u64,
+        MAX_KEY_LIST_LEN as u64,
+    )?;
     let mut r = Reader::new(bytes);
     let mut configs = Vec::new();
     while !r.is_empty() {

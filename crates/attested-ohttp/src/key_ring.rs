@@ -8,7 +8,7 @@ use hpke::rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::client::{request_header, request_info};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, within_limit};
 use crate::hpke_dispatch::{self, ReceiverContext};
 use crate::key_config::{KeyConfig, KeyId, KeyPair, MAX_KEY_LIST_LEN, encode_key_config_list};
 use crate::reader::Reader;
@@ -149,13 +149,11 @@ impl KeyRing {
                 .map(|e| e.pair.config())
                 .chain([pair.config()]),
         );
-        if all_keys.len() > MAX_KEY_LIST_LEN {
-            return Err(Error::LimitExceeded {
-                what: "key configuration list",
-                limit: MAX_KEY_LIST_LEN as u64,
-                actual: all_keys.len() as u64,
-            });
-        }
+        within_limit(
+            "key configuration list",
+            all_keys.len() as u64,
+            MAX_KEY_LIST_LEN as u64,
+        )?;
         if self
             .entries
             .iter()

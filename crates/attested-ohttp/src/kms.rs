@@ -520,7 +520,7 @@ impl KmsTrust {
     ) -> KmsResult<()> {
         // Issued before `now`; its expiry is not checked against `now` (see the module docs).
         let node_not_before = node.tbs_certificate().validity().not_before;
-        if now < UnixTime::from(node_not_before.to_system_time()) {
+        if now < UnixTime::from(node_not_before.to_date_time()) {
             return Err(KmsError::CertificateTime {
                 index,
                 which: "node",
@@ -649,8 +649,8 @@ static ALGORITHMS: attested_types::signature::Algorithms =
 
 fn check_time(cert: &Certificate, now: UnixTime) -> Result<(), ()> {
     let validity = cert.tbs_certificate().validity();
-    if now < UnixTime::from(validity.not_before.to_system_time())
-        || now > UnixTime::from(validity.not_after.to_system_time())
+    if now < UnixTime::from(validity.not_before.to_date_time())
+        || now > UnixTime::from(validity.not_after.to_date_time())
     {
         return Err(());
     }

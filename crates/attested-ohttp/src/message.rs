@@ -6,7 +6,7 @@
 
 use attested_types::UnixTime;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, within_limit};
 
 /// The value of a `Date` field for `time`, as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
 /// GMT`, RFC 9110 §5.6.7). A client dates its inner request with it (RFC 9458 §6.5.1) so that
@@ -289,15 +289,15 @@ impl InnerRequestDecoder {
 
     /// Refuses to hold `pending` more bytes of a section beyond the section limit.
     fn check_held(&self, pending: usize) -> Result<()> {
-        let held = self.section.saturating_add(pending);
-        if self.phase.in_section() && held > self.max_section {
-            return Err(Error::LimitExceeded {
-                what: "binary HTTP field section",
-                limit: self.max_section as u64,
-                actual: held as u64,
-            });
+        if !self.phase.in_section() {
+            return Ok(());
         }
-        Ok(())
+        let held = self.section.saturating_add(pending);
+        within_limit(
+            "binary HTTP field section",
+            held as u64,
+            self.max_section as u64,
+        )
     }
 
     /// Ends the request: refuses it unless it ended at a point RFC 9292 allows.
@@ -320,14 +320,11 @@ impl InnerRequestDecoder {
 
     fn section_grew(&mut self, by: usize) -> Result<()> {
         self.section = self.section.saturating_add(by);
-        if self.section > self.max_section {
-            return Err(Error::LimitExceeded {
-                what: "binary HTTP field section",
-                limit: self.max_section as u64,
-                actual: self.section as u64,
-            });
-        }
-        Ok(())
+        within_limit(
+            "binary HTTP field section",
+            self.section as u64,
+            self.max_section as u64,
+        )
     }
 
     /// Parses as much of `buf` as is complete; returns how many bytes were used.
@@ -467,14 +464,11 @@ impl InnerRequestDecoder {
     /// before any of them is read.
     fn content_grew(&mut self, len: u64) -> Result<()> {
         self.content_len = self.content_len.saturating_add(len);
-        if self.content_len > self.max_content {
-            return Err(Error::LimitExceeded {
-                what: "binary HTTP request content",
-                limit: self.max_content,
-                actual: self.content_len,
-            });
-        }
-        Ok(())
+        within_limit(
+            "binary HTTP request content",
+            self.content_len,
+            self.max_content,
+        )
     }
 
     fn end_head(&mut self) -> Result<()> {
