@@ -61,7 +61,8 @@ use attested_examples::whisper_client::{azure_transcription_request, post_azure_
 use attested_ohttp::client::PendingResponse;
 use attested_ohttp::{Accepted, Client, Measurements, Suite, Workload, key_config_binding};
 use load_common::{
-    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Server, audio, free_loopback_addr, load_average,
+    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Outcome, Server, audio, free_loopback_addr,
+    load_average,
 };
 use sha2::{Digest, Sha256};
 
@@ -116,7 +117,7 @@ fn prepare(client: &Client, task: u64, seq: u64) -> Prepared {
 
 /// One request: post, decrypt the chunk stream, check. `Err` names what went wrong, `true`
 /// for an answer that came but was wrong.
-async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Result<(), (bool, String)> {
+async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
     let Prepared {
         enc,
         pending,
@@ -202,39 +203,22 @@ async fn drive(name: &str, server: &Server, mock: &Server, load: Load) -> Measur
     let driver_cpu_before = load_common::cpu_time(std::process::id());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for task in 1..=clients {
-        let (url, client, counts) = (url.clone(), client.clone(), counts.clone());
+    let clients = (1..=clients).map(|task| {
+        let (url, client) = (url.clone(), client.clone());
         let mut queue = prepared.pop().unwrap_or_default();
         let encapsulate_live = queue.is_empty();
-        tasks.push(tokio::spawn(async move {
-            let http = load_common::task_http();
-            let mut latencies = Vec::new();
-            let mut seq = 1;
-            while Instant::now() < deadline {
-                let request = if encapsulate_live {
-                    prepare(&client, task, seq)
-                } else {
-                    match queue.pop() {
-                        Some(request) => request,
-                        None => break,
-                    }
-                };
-                let sent = Instant::now();
-                let outcome = one(&http, &url, request).await;
-                if outcome.is_ok() {
-                    latencies.push(sent.elapsed());
-                }
-                counts.record(outcome);
-                seq += 1;
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
+        let http = load_common::task_http();
+        move |seq| {
+            let request = if encapsulate_live {
+                prepare(&client, task, seq)
+            } else {
+                queue.pop()?
+            };
+            let (http, url) = (http.clone(), url.clone());
+            Some(async move { one(&http, &url, request).await })
+        }
+    });
+    let mut latencies = load_common::run_clients(clients, &counts, deadline, 1).await;
     let wall = started.elapsed().as_secs_f64();
     let cpu = (server.cpu() - cpu_before).as_secs_f64();
     let mock_cpu = (mock.cpu() - mock_cpu_before).as_secs_f64();

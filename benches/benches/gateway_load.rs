@@ -53,10 +53,9 @@ use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{transcription_request, transcription_response};
 use load_common::{
-    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, RssSamples, SOAK_SAMPLE, Server, audio, load_average,
-    median,
+    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Outcome, RssSamples, SOAK_SAMPLE, Server, audio,
+    load_average, median,
 };
-use ohttp::hpke::{Aead, Kdf, Kem};
 use sha2::{Digest, Sha256};
 
 const MAX_SOAK_SECS: u64 = 3600;
@@ -65,13 +64,7 @@ const MAX_ROUNDS: u64 = 20;
 const CEILING_TIME: Duration = Duration::from_secs(1);
 
 /// One request: encapsulate, post, decapsulate, check. `Err` names what went wrong.
-async fn one(
-    http: &reqwest::Client,
-    url: &str,
-    keys: &[u8],
-    task: u64,
-    seq: u64,
-) -> Result<(), (bool, String)> {
+async fn one(http: &reqwest::Client, url: &str, keys: &[u8], task: u64, seq: u64) -> Outcome {
     let audio = audio(task, seq);
     let model = format!("load-{task}-{seq}");
     let inner = transcription_request(&audio, "load.wav", &model, "whisper")
@@ -120,14 +113,7 @@ struct Ceiling {
 
 impl Ceiling {
     fn new(response: Vec<u8>) -> Self {
-        let config = ohttp::KeyConfig::new(
-            1,
-            Kem::X25519Sha256,
-            vec![ohttp::SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm)],
-        )
-        .unwrap();
-        let server = ohttp::Server::new(config).unwrap();
-        let encoded = server.config().encode().unwrap();
+        let (server, encoded) = load_common::bare_ohttp_server();
         let inner = transcription_request(&audio(0, 0), "load.wav", "load-0-0", "whisper").unwrap();
         let requests = (0..512)
             .map(|_| {
@@ -181,29 +167,16 @@ async fn load(
     deadline: Instant,
     first_seq: u64,
 ) -> Vec<Duration> {
-    let mut tasks = Vec::new();
-    for client in clients {
-        let (client, counts) = (client.clone(), counts.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut seq = first_seq;
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                let outcome = one(&client.http, &client.url, &client.keys, client.task, seq).await;
-                if outcome.is_ok() {
-                    latencies.push(sent.elapsed());
-                }
-                counts.record(outcome);
-                seq += 1;
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    latencies
+    let clients = clients.iter().map(|client| {
+        let client = client.clone();
+        move |seq| {
+            let client = client.clone();
+            Some(
+                async move { one(&client.http, &client.url, &client.keys, client.task, seq).await },
+            )
+        }
+    });
+    load_common::run_clients(clients, counts, deadline, first_seq).await
 }
 
 #[tokio::main]

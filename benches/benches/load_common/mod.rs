@@ -188,10 +188,15 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// The median of `values` (sorted in place).
+/// The median of `values` (sorted in place): the middle one, or the mean of the middle two.
 pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
+    }
 }
 
 /// How often a soak samples the server's RSS.
@@ -236,6 +241,66 @@ impl RssSamples {
     }
 }
 
+/// What one request of a driver came to: `Err((true, _))` an answer that came but was wrong,
+/// `Err((false, _))` an error (as [`Counts::record`] counts them).
+pub(crate) type Outcome = Result<(), (bool, String)>;
+
+/// Runs one task per client until `deadline`, or until that client's `next` has no more
+/// requests: `next(seq)` prepares request `seq` (counted from `first_seq`), which is timed from
+/// when it is sent; every outcome goes into `counts`. Returns the answered requests' latencies.
+pub(crate) async fn run_clients<N, F>(
+    clients: impl IntoIterator<Item = N>,
+    counts: &std::sync::Arc<Counts>,
+    deadline: Instant,
+    first_seq: u64,
+) -> Vec<Duration>
+where
+    N: FnMut(u64) -> Option<F> + Send + 'static,
+    F: std::future::Future<Output = Outcome> + Send + 'static,
+{
+    let mut tasks = Vec::new();
+    for mut next in clients {
+        let counts = counts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut seq = first_seq;
+            while Instant::now() < deadline {
+                let Some(request) = next(seq) else {
+                    break;
+                };
+                let sent = Instant::now();
+                let outcome = request.await;
+                if outcome.is_ok() {
+                    latencies.push(sent.elapsed());
+                }
+                counts.record(outcome);
+                seq += 1;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    latencies
+}
+
+/// The bare `ohttp` crate's server with a fresh X25519 / HKDF-SHA256 / AES-128-GCM key (id 1),
+/// and its encoded key configuration: the independent peer the drivers and benches compare with.
+pub(crate) fn bare_ohttp_server() -> (ohttp::Server, Vec<u8>) {
+    use ohttp::hpke::{Aead, Kdf, Kem};
+    let config = ohttp::KeyConfig::new(
+        1,
+        Kem::X25519Sha256,
+        vec![ohttp::SymmetricSuite::new(Kdf::HkdfSha256, Aead::Aes128Gcm)],
+    )
+    .unwrap();
+    let server = ohttp::Server::new(config).unwrap();
+    let encoded = server.config().encode().unwrap();
+    (server, encoded)
+}
+
 /// The most clients a driver starts.
 pub(crate) const MAX_CLIENTS: u64 = 256;
 /// The longest load a driver makes (soaks have their own bound).
@@ -256,7 +321,7 @@ pub(crate) struct Counts {
 impl Counts {
     /// Counts one request's outcome: `Err((true, _))` is an answer that came but was wrong,
     /// `Err((false, _))` an error.
-    pub(crate) fn record(&self, outcome: Result<(), (bool, String)>) {
+    pub(crate) fn record(&self, outcome: Outcome) {
         use std::sync::atomic::Ordering::Relaxed;
         match outcome {
             Ok(()) => {
