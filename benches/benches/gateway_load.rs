@@ -6,12 +6,16 @@
 //!    CPU time, so that a busy machine does not lower it), while the gateway is idle;
 //! 2. runs `--clients` tasks (default 32) for `--secs` seconds (default 20): each encapsulates
 //!    a fresh 16 KiB transcription request with the bare `ohttp` crate (the independent peer;
-//!    nothing is pre-encapsulated, since the gateway refuses a replayed encapsulation), POSTs
+//!    each one fresh, since the gateway refuses a replayed encapsulation), POSTs
 //!    it over its own keep-alive HTTP/1.1 connection and checks that the answer decrypts to
 //!    the mock's transcript of exactly that request (its length, SHA-256 and a per-request
 //!    model name); every error and wrong answer is counted;
 //! 3. reports requests/s, p50/p99 latency, the gateway's peak RSS and CPU seconds, and its
 //!    requests/s per gateway CPU core against the ceiling, with the machine's load average.
+//!
+//! With `--requests N` (at most 40,000) N requests a round are encapsulated before its clock
+//! starts, as a wrk script would send bodies built beforehand (the round ends early if they run
+//! out): the driver then leaves the gateway more of the two cores.
 //!
 //! The load comes in `--rounds` (default 5) equal parts, each followed by a second of the
 //! ceiling: this shared machine's speed drifts by ±15 % within a minute, so each round's ratio
@@ -32,7 +36,8 @@
 //!
 //! Bounded: at most 256 clients, 120 s of load (or the soak), every request with a 30 s timeout.
 //! Run: `cargo build --release -p attested-examples --bins` then
-//! `cargo bench -p attested-benches --bench gateway_load [-- --clients N --secs S --soak S]`
+//! `cargo bench -p attested-benches --bench gateway_load [-- --clients N --secs S --rounds R
+//! --requests N --soak S]`
 //! (`--bin-dir DIR` names the directory holding `ohttp-gateway` and `mock-whisper`; default
 //! `target/release`).
 // A driver of our own children on loopback: a failure to read their /proc files or to reach them
@@ -60,11 +65,21 @@ use sha2::{Digest, Sha256};
 
 const MAX_SOAK_SECS: u64 = 3600;
 const MAX_ROUNDS: u64 = 20;
+/// At most this many requests are encapsulated ahead per round (16.7 KB each: about 670 MB).
+const MAX_REQUESTS: u64 = 40_000;
 /// Each round's ceiling measurement.
 const CEILING_TIME: Duration = Duration::from_secs(1);
 
-/// One request: encapsulate, post, decapsulate, check. `Err` names what went wrong.
-async fn one(http: &reqwest::Client, url: &str, keys: &[u8], task: u64, seq: u64) -> Outcome {
+/// Request `seq` of client `task`, encapsulated with the bare `ohttp` crate, with what its
+/// answer must say.
+struct Prepared {
+    enc: Vec<u8>,
+    pending: ohttp::ClientResponse,
+    model: String,
+    digest: String,
+}
+
+fn prepare(keys: &[u8], task: u64, seq: u64) -> Result<Prepared, (bool, String)> {
     let audio = audio(task, seq);
     let model = format!("load-{task}-{seq}");
     let inner = transcription_request(&audio, "load.wav", &model, "whisper")
@@ -74,6 +89,22 @@ async fn one(http: &reqwest::Client, url: &str, keys: &[u8], task: u64, seq: u64
     let (enc, pending) = client
         .encapsulate(&inner)
         .map_err(|e| (false, e.to_string()))?;
+    Ok(Prepared {
+        enc,
+        pending,
+        model,
+        digest: hex::encode(Sha256::digest(&audio)),
+    })
+}
+
+/// One request: post, decapsulate, check. `Err` names what went wrong.
+async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
+    let Prepared {
+        enc,
+        pending,
+        model,
+        digest,
+    } = prepared;
     let reply = http
         .post(url)
         .header("content-type", "message/ohttp-req")
@@ -92,7 +123,6 @@ async fn one(http: &reqwest::Client, url: &str, keys: &[u8], task: u64, seq: u64
     let content = transcription_response(&plain).map_err(|e| (true, e.to_string()))?;
     let answer: serde_json::Value =
         serde_json::from_slice(&content).map_err(|e| (true, e.to_string()))?;
-    let digest = hex::encode(Sha256::digest(&audio));
     if answer["bytes"] != AUDIO_LEN
         || answer["sha256"].as_str() != Some(digest.as_str())
         || answer["model"].as_str() != Some(model.as_str())
@@ -160,23 +190,60 @@ struct LoadClient {
 }
 
 /// Runs every client until `deadline`, request numbers starting at `first_seq` (so that no
-/// two requests of a run are alike); returns the answered requests' latencies.
+/// two requests of a run are alike); returns the answered requests' latencies. With `queues`
+/// (one per client, taken from the end) a client sends those requests, encapsulated before the
+/// clock started, and stops when its queue is empty; without, it encapsulates each as it goes.
 async fn load(
     clients: &[Arc<LoadClient>],
+    queues: Option<Vec<Vec<Prepared>>>,
     counts: &Arc<Counts>,
     deadline: Instant,
     first_seq: u64,
 ) -> Vec<Duration> {
-    let clients = clients.iter().map(|client| {
-        let client = client.clone();
-        move |seq| {
+    let mut queues = queues.map(Vec::into_iter);
+    let clients: Vec<_> = clients
+        .iter()
+        .map(|client| {
             let client = client.clone();
-            Some(
-                async move { one(&client.http, &client.url, &client.keys, client.task, seq).await },
-            )
-        }
-    });
+            let mut queue = queues.as_mut().map(|q| q.next().unwrap_or_default());
+            move |seq| {
+                let request = match &mut queue {
+                    Some(queue) => Ok(queue.pop()?),
+                    None => prepare(&client.keys, client.task, seq),
+                };
+                let client = client.clone();
+                Some(async move { one(&client.http, &client.url, request?).await })
+            }
+        })
+        .collect();
     load_common::run_clients(clients, counts, deadline, first_seq).await
+}
+
+/// `per_client` requests for each of `clients`, numbered from `first_seq`, encapsulated on a
+/// blocking thread; each queue is in reverse, for `pop`.
+async fn prepare_queues(
+    clients: &[Arc<LoadClient>],
+    per_client: u64,
+    first_seq: u64,
+) -> Vec<Vec<Prepared>> {
+    let tasks: Vec<(Arc<Vec<u8>>, u64)> =
+        clients.iter().map(|c| (c.keys.clone(), c.task)).collect();
+    tokio::task::spawn_blocking(move || {
+        tasks
+            .iter()
+            .map(|(keys, task)| {
+                (first_seq..first_seq + per_client)
+                    .rev()
+                    .map(|seq| {
+                        prepare(keys, *task, seq)
+                            .unwrap_or_else(|(_, e)| panic!("encapsulating: {e}"))
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::main]
@@ -185,6 +252,7 @@ async fn main() {
     let clients = flags.number("clients", 32, MAX_CLIENTS).max(1);
     let secs = flags.number("secs", 20, MAX_SECS).max(1);
     let rounds = flags.number("rounds", 5, MAX_ROUNDS).clamp(1, secs);
+    let requests = flags.number("requests", 0, MAX_REQUESTS);
     let soak = flags.number("soak", 0, MAX_SOAK_SECS);
     let dir = flags
         .text("bin-dir")
@@ -217,7 +285,9 @@ async fn main() {
     // One answer through the gateway, so that the ceiling encapsulates a response of the size
     // the gateway does, and the gateway is warm.
     let http = attested_examples::tls::http().unwrap();
-    one(&http, &url, &keys, 0, 0).await.unwrap();
+    one(&http, &url, prepare(&keys, 0, 0).unwrap())
+        .await
+        .unwrap();
     let response = {
         let inner = transcription_request(&audio(0, 1), "load.wav", "load-0-1", "whisper").unwrap();
         let (enc, pending) = ohttp::ClientRequest::from_encoded_config_list(&keys)
@@ -265,7 +335,7 @@ async fn main() {
         let cpu_before = gateway.cpu();
         let running = {
             let (load_clients, counts) = (load_clients.clone(), counts.clone());
-            tokio::spawn(async move { load(&load_clients, &counts, deadline, 1).await })
+            tokio::spawn(async move { load(&load_clients, None, &counts, deadline, 1).await })
         };
         let mut samples = RssSamples::new();
         samples.push(Duration::ZERO, gateway.status_kib("VmRSS:"));
@@ -303,18 +373,16 @@ async fn main() {
     let mut ratios = Vec::new();
     let (mut wall, mut cpu, mut mock_cpu, mut answered) = (0.0, 0.0, 0.0, 0);
     for round in 0..rounds {
+        let first_seq = 1 + round * (1 << 32);
+        let queues = if requests > 0 {
+            Some(prepare_queues(&load_clients, requests.div_ceil(clients), first_seq).await)
+        } else {
+            None
+        };
         let ok_before = counts.ok.load(Ordering::Relaxed);
         let (cpu_before, mock_cpu_before) = (gateway.cpu(), mock.cpu());
         let started = Instant::now();
-        latencies.extend(
-            load(
-                &load_clients,
-                &counts,
-                started + phase,
-                1 + round * (1 << 32),
-            )
-            .await,
-        );
+        latencies.extend(load(&load_clients, queues, &counts, started + phase, first_seq).await);
         let round_wall = started.elapsed().as_secs_f64();
         let round_cpu = (gateway.cpu() - cpu_before).as_secs_f64();
         let round_ok = counts.ok.load(Ordering::Relaxed) - ok_before;
