@@ -61,10 +61,8 @@ use attested_examples::whisper_client::{azure_transcription_request, post_azure_
 use attested_ohttp::client::PendingResponse;
 use attested_ohttp::{Accepted, Client, Measurements, Suite, Workload, key_config_binding};
 use load_common::{
-    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Outcome, Server, audio, free_loopback_addr,
-    load_average,
+    Counts, Expected, MAX_CLIENTS, MAX_SECS, Outcome, Server, free_loopback_addr, load_average,
 };
-use sha2::{Digest, Sha256};
 
 /// At most this many requests are encapsulated ahead (16.5 KB each: about 165 MB).
 const MAX_REQUESTS: u64 = 10_000;
@@ -98,33 +96,24 @@ async fn discover(base: &str) -> Client {
 struct Prepared {
     enc: Vec<u8>,
     pending: PendingResponse,
-    model: String,
-    digest: String,
+    expected: Expected,
 }
 
 fn prepare(client: &Client, task: u64, seq: u64) -> Prepared {
-    let audio = audio(task, seq);
-    let model = format!("load-{task}-{seq}");
+    let (audio, model, expected) = Expected::request(task, seq);
     let inner = azure_transcription_request(&audio, "load.wav", &model, INNER_PATH).unwrap();
     let (enc, pending) = client.encapsulate(&inner, &mut rand::rng()).unwrap();
     Prepared {
         enc,
         pending,
-        model,
-        digest: hex::encode(Sha256::digest(&audio)),
+        expected,
     }
 }
 
 /// One request: post, decrypt the chunk stream, check. `Err` names what went wrong, `true`
 /// for an answer that came but was wrong.
 async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
-    let Prepared {
-        enc,
-        pending,
-        model,
-        digest,
-    } = prepared;
-    let answer = post_azure_encapsulated(http, url, &[], enc, pending)
+    let answer = post_azure_encapsulated(http, url, &[], prepared.enc, prepared.pending)
         .await
         // A transport error is an error; a 2xx answer that did not decrypt is a wrong one.
         .map_err(|e| (e.downcast_ref::<reqwest::Error>().is_none(), e.to_string()))?;
@@ -143,15 +132,7 @@ async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
             ),
         ));
     }
-    let answer: serde_json::Value =
-        serde_json::from_slice(&answer.body).map_err(|e| (true, e.to_string()))?;
-    if answer["bytes"] != AUDIO_LEN
-        || answer["sha256"].as_str() != Some(digest.as_str())
-        || answer["model"].as_str() != Some(model.as_str())
-    {
-        return Err((true, format!("wrong answer {answer}")));
-    }
-    Ok(())
+    prepared.expected.check(&answer.body)
 }
 
 /// What one server did under the load.

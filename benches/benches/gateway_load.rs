@@ -58,10 +58,9 @@ use std::time::{Duration, Instant};
 
 use attested_examples::whisper_client::{transcription_request, transcription_response};
 use load_common::{
-    AUDIO_LEN, Counts, MAX_CLIENTS, MAX_SECS, Outcome, RssSamples, SOAK_SAMPLE, Server, audio,
+    Counts, Expected, MAX_CLIENTS, MAX_SECS, Outcome, RssSamples, SOAK_SAMPLE, Server, audio,
     load_average, median,
 };
-use sha2::{Digest, Sha256};
 
 const MAX_SOAK_SECS: u64 = 3600;
 const MAX_ROUNDS: u64 = 20;
@@ -75,13 +74,11 @@ const CEILING_TIME: Duration = Duration::from_secs(1);
 struct Prepared {
     enc: Vec<u8>,
     pending: ohttp::ClientResponse,
-    model: String,
-    digest: String,
+    expected: Expected,
 }
 
 fn prepare(keys: &[u8], task: u64, seq: u64) -> Result<Prepared, (bool, String)> {
-    let audio = audio(task, seq);
-    let model = format!("load-{task}-{seq}");
+    let (audio, model, expected) = Expected::request(task, seq);
     let inner = transcription_request(&audio, "load.wav", &model, "whisper")
         .map_err(|e| (false, e.to_string()))?;
     let client =
@@ -92,23 +89,16 @@ fn prepare(keys: &[u8], task: u64, seq: u64) -> Result<Prepared, (bool, String)>
     Ok(Prepared {
         enc,
         pending,
-        model,
-        digest: hex::encode(Sha256::digest(&audio)),
+        expected,
     })
 }
 
 /// One request: post, decapsulate, check. `Err` names what went wrong.
 async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
-    let Prepared {
-        enc,
-        pending,
-        model,
-        digest,
-    } = prepared;
     let reply = http
         .post(url)
         .header("content-type", "message/ohttp-req")
-        .body(enc)
+        .body(prepared.enc)
         .send()
         .await
         .map_err(|e| (false, e.to_string()))?;
@@ -117,19 +107,12 @@ async fn one(http: &reqwest::Client, url: &str, prepared: Prepared) -> Outcome {
     if !status.is_success() {
         return Err((false, format!("gateway answered {status}")));
     }
-    let plain = pending
+    let plain = prepared
+        .pending
         .decapsulate(&body)
         .map_err(|e| (true, e.to_string()))?;
     let content = transcription_response(&plain).map_err(|e| (true, e.to_string()))?;
-    let answer: serde_json::Value =
-        serde_json::from_slice(&content).map_err(|e| (true, e.to_string()))?;
-    if answer["bytes"] != AUDIO_LEN
-        || answer["sha256"].as_str() != Some(digest.as_str())
-        || answer["model"].as_str() != Some(model.as_str())
-    {
-        return Err((true, format!("wrong answer {answer}")));
-    }
-    Ok(())
+    prepared.expected.check(&content)
 }
 
 /// The bare `ohttp` crate's server operations: decapsulate a 16 KiB request and encapsulate

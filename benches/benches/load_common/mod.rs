@@ -2,6 +2,7 @@
 //! `/proc`, the machine's load average, a bounded flag parser and RSS sampling for soaks.
 #![allow(dead_code)]
 
+use sha2::Digest as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -177,6 +178,40 @@ pub(crate) fn audio(task: u64, seq: u64) -> Vec<u8> {
         chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
     }
     audio
+}
+
+/// What the mock's transcript of one load request must say: the audio's length and SHA-256,
+/// and the request's own model name.
+pub(crate) struct Expected {
+    model: String,
+    digest: String,
+}
+
+impl Expected {
+    /// The audio of request `seq` of client `task` ([`audio`]), the model name it is sent with,
+    /// and what its answer must say.
+    pub(crate) fn request(task: u64, seq: u64) -> (Vec<u8>, String, Self) {
+        let audio = audio(task, seq);
+        let model = format!("load-{task}-{seq}");
+        let expected = Self {
+            model: model.clone(),
+            digest: hex::encode(sha2::Sha256::digest(&audio)),
+        };
+        (audio, model, expected)
+    }
+
+    /// Checks the mock's JSON answer: `Err((true, _))` unless it is this request's transcript.
+    pub(crate) fn check(&self, answer: &[u8]) -> Outcome {
+        let answer: serde_json::Value =
+            serde_json::from_slice(answer).map_err(|e| (true, e.to_string()))?;
+        if answer["bytes"] != AUDIO_LEN
+            || answer["sha256"].as_str() != Some(self.digest.as_str())
+            || answer["model"].as_str() != Some(self.model.as_str())
+        {
+            return Err((true, format!("wrong answer {answer}")));
+        }
+        Ok(())
+    }
 }
 
 /// The `p` quantile (0..=1) of `sorted` latencies, zero for none.
