@@ -369,13 +369,13 @@ async fn gateway(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
                 Ok(bytes) => bytes,
                 Err(refused) => return outer(refused),
             };
+            // Opened where it lies: the body's buffer becomes the decrypted request's.
             let inbound = current.gateway.inbound(
                 content_type,
-                bytes.bytes(),
+                bytes.into_bytes(),
                 UnixTime::now(),
                 &mut rand::rng(),
             );
-            drop(bytes);
             answer(&st, inbound).await
         }
     }
@@ -500,11 +500,12 @@ async fn score(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
             let engine_target = headers
                 .get(AZURE_ENGINE_TARGET_HEADER)
                 .map(HeaderValue::as_bytes);
-            let inbound =
-                current
-                    .gateway
-                    .inbound_azure(bytes.bytes(), engine_target, rules, UnixTime::now());
-            drop(bytes);
+            let inbound = current.gateway.inbound_azure(
+                bytes.into_bytes(),
+                engine_target,
+                rules,
+                UnixTime::now(),
+            );
             match inbound {
                 AzureInbound::Answer(o) => outer(o),
                 AzureInbound::Refuse { status, context } => {

@@ -210,7 +210,8 @@ async fn a_target_redirect_never_sends_the_gateway_to_another_host() {
 /// The issue's flood: one anonymous one-shot request of 60 MB holding 20 million 3-byte
 /// header fields, to a gateway whose one-shot cap is the old 64 MiB default. It took that
 /// gateway from 6.5 MB to 7.19 GB; now the field-count limit refuses it, and the growth
-/// is the buffered body and its decryption.
+/// is the buffered body, decrypted where it lies (117 MB while it was decrypted into a copy;
+/// 59 MB since).
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_field_flood_is_refused_in_bounded_memory() {
@@ -241,8 +242,13 @@ async fn a_field_flood_is_refused_in_bounded_memory() {
          field flood (+{growth} KiB; the unbounded parser reached 7.19 GB)",
         flood.len()
     );
-    // Body, decryption and reading buffers: a few times the request, never per field.
-    assert!(growth < 400 * 1024, "the gateway grew by {growth} KiB");
+    // The body, opened in place, and reading buffers: under one and a half times the request,
+    // never per field (a decrypted copy of the body alone would pass that).
+    let bound = flood.len() as u64 * 3 / 2 / 1024;
+    assert!(
+        growth < bound,
+        "the gateway grew by {growth} KiB (bound {bound} KiB)"
+    );
 
     // At the new default cap (8 MiB), the flood is refused before it is decrypted.
     let (_whisper, gateway) = servers(&[]);

@@ -8,6 +8,7 @@
 pub use crate::key_ring::ResponseContext;
 pub use crate::target::{Target, forwardable_field};
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -175,6 +176,12 @@ impl BufferedBody {
     /// The whole body, once the last frame has been pushed.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The whole body, to hand to [`Gateway::inbound`] or [`Gateway::inbound_azure`], which
+    /// open it where it lies.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 }
 
@@ -682,12 +689,37 @@ impl Gateway {
         })
     }
 
+    /// Opens a one-shot request within the size limit (in place; a borrowed body is copied
+    /// only once under the limit) and admits it to the replay window. The binary HTTP request
+    /// is `opened[offset..]`; `Err` is the outer refusal.
+    fn open_one_shot(
+        &self,
+        body: Cow<'_, [u8]>,
+        now: UnixTime,
+    ) -> core::result::Result<(Vec<u8>, usize, ResponseContext), OuterResponse> {
+        if body.len() > self.policy.max_request_len {
+            return Err(OuterResponse::bare(413));
+        }
+        let mut opened = body.into_owned();
+        let (offset, context) = self
+            .ring
+            .decapsulate_in_place(&mut opened, now)
+            .map_err(|e| OuterResponse::refusal(&e))?;
+        // The key header and encapsulated key, left as they came, name the request.
+        let named = opened.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
+        self.remember(named.unwrap_or_default(), now)?;
+        Ok((opened, offset, context))
+    }
+
     /// Handles a one-shot request (or, in the Azure dialect, a `message/ohttp-chunked-req`
     /// request, whose body is a plain RFC 9458 request).
-    pub fn inbound(
+    ///
+    /// The request is opened where it lies when `body` is an owned `Vec` (such as
+    /// [`BufferedBody::into_bytes`]); a borrowed body is copied once first.
+    pub fn inbound<'b>(
         &self,
         content_type: &str,
-        body: &[u8],
+        body: impl Into<Cow<'b, [u8]>>,
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Inbound {
@@ -701,24 +733,18 @@ impl Gateway {
             // Draft chunked requests stream: use `streamed`.
             (RequestKind::Chunked, _) => return Inbound::Answer(OuterResponse::bare(415)),
         };
-        if body.len() > self.policy.max_request_len {
-            return Inbound::Answer(OuterResponse::bare(413));
-        }
-        let (inner, context) = match self.ring.decapsulate(body, now) {
+        let (opened, offset, context) = match self.open_one_shot(body.into(), now) {
             Ok(opened) => opened,
-            Err(e) => return Inbound::Answer(OuterResponse::refusal(&e)),
+            Err(refused) => return Inbound::Answer(refused),
         };
-        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
-        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
-            return Inbound::Answer(refused);
-        }
+        let inner = opened.get(offset..).unwrap_or_default();
         let context = if azure {
             ReplyContext::AzureChunked(context)
         } else {
             ReplyContext::OneShot(context)
         };
         let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
-        self.screen(&inner, context, limit, now, rng)
+        self.screen(inner, context, limit, now, rng)
     }
 
     /// Handles a request of one of Microsoft's clients to `/score`: a plain RFC 9458 request,
@@ -727,29 +753,23 @@ impl Gateway {
     /// is resolved by `rules` (empty authority, path `/`, the outer `enginetarget`) and then
     /// admitted like any other ([`admit`](Self::admit): allow-list, origin form, fields,
     /// `Date`); the size limit and the replay window apply as to [`inbound`](Self::inbound).
-    pub fn inbound_azure(
+    pub fn inbound_azure<'b>(
         &self,
-        body: &[u8],
+        body: impl Into<Cow<'b, [u8]>>,
         engine_target: Option<&[u8]>,
         rules: &AzureInnerRules,
         now: UnixTime,
     ) -> AzureInbound {
-        if body.len() > self.policy.max_request_len {
-            return AzureInbound::Answer(OuterResponse::bare(413));
-        }
-        let (inner, context) = match self.ring.decapsulate(body, now) {
+        let (opened, offset, context) = match self.open_one_shot(body.into(), now) {
             Ok(opened) => opened,
-            Err(e) => return AzureInbound::Answer(OuterResponse::refusal(&e)),
+            Err(refused) => return AzureInbound::Answer(refused),
         };
-        let named = body.get(..HEADER_LEN + Kem::enc_len(context.suite().kem));
-        if let Err(refused) = self.remember(named.unwrap_or(body), now) {
-            return AzureInbound::Answer(refused);
-        }
+        let inner = opened.get(offset..).unwrap_or_default();
         let limit = u64::try_from(self.policy.max_request_len).unwrap_or(u64::MAX);
         let mut decoder = self.inner_decoder_within(limit);
         let mut content = Vec::new();
         let refuse = |status, context| AzureInbound::Refuse { status, context };
-        if let Err(e) = decoder.push(&inner, &mut content) {
+        if let Err(e) = decoder.push(inner, &mut content) {
             return refuse(inner_status(&e), context);
         }
         let head = decoder.take_head();

@@ -251,11 +251,29 @@ impl KeyRing {
         now: UnixTime,
     ) -> Result<(Vec<u8>, ResponseContext)> {
         let mut r = Reader::new(encapsulated);
-        let (suite, mut context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
+        let (suite, context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
         let mut buf = r.rest().to_vec();
-        context.open_in_place(&mut buf, 0, b"", "encapsulated request")?;
-        let secret = export_response_secret(&*context, suite, LABEL_RESPONSE)?;
-        Ok((buf, ResponseContext { suite, enc, secret }))
+        let context = open_request(context, suite, enc, &mut buf, 0)?;
+        Ok((buf, context))
+    }
+
+    /// [`decapsulate`](Self::decapsulate) without a copy: the ciphertext in `request` is
+    /// opened where it lies, and the binary HTTP request is `request[offset..]` for the
+    /// returned offset; the key header and encapsulated key before it stay as they came. On an
+    /// error `request` may hold part of a decryption and must not be read.
+    pub fn decapsulate_in_place(
+        &self,
+        request: &mut Vec<u8>,
+        now: UnixTime,
+    ) -> Result<(usize, ResponseContext)> {
+        let (suite, context, enc, offset) = {
+            let mut r = Reader::new(request);
+            let (suite, context, enc) = self.open_header(&mut r, LABEL_REQUEST, now)?;
+            let offset = request.len().saturating_sub(r.rest().len());
+            (suite, context, enc, offset)
+        };
+        let context = open_request(context, suite, enc, request, offset)?;
+        Ok((offset, context))
     }
 
     /// Reads the header and the encapsulated key, and sets up the HPKE receiver.
@@ -353,4 +371,18 @@ pub(crate) fn export_response_secret(
     let mut secret = Zeroizing::new(vec![0u8; suite.response_nonce_len()]);
     context.export(label, &mut secret)?;
     Ok(secret)
+}
+
+/// Opens the ciphertext of a request, `buf[start..]`, in place with the receiver `context`, and
+/// derives the context that encapsulates its response.
+fn open_request(
+    mut context: Box<dyn ReceiverContext>,
+    suite: Suite,
+    enc: Vec<u8>,
+    buf: &mut Vec<u8>,
+    start: usize,
+) -> Result<ResponseContext> {
+    context.open_in_place(buf, start, b"", "encapsulated request")?;
+    let secret = export_response_secret(&*context, suite, LABEL_RESPONSE)?;
+    Ok(ResponseContext { suite, enc, secret })
 }

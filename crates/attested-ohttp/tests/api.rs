@@ -52,6 +52,21 @@ fn round_trip(ring: &KeyRing, client: &Client, now: UnixTime) {
     assert_eq!(ctx.suite(), client.suite());
     let response = ctx.encapsulate(b"\x01\x40\xc8", &mut os_rng()).unwrap();
     assert_eq!(pending.decapsulate(&response).unwrap(), b"\x01\x40\xc8");
+
+    // Opened where it lies: the same request after the untouched key header and encapsulated
+    // key (the replay window names a request by them), and a context that answers the client.
+    let (enc, pending) = client.encapsulate(request, &mut os_rng()).unwrap();
+    let mut opened = enc.clone();
+    let (offset, ctx) = ring.decapsulate_in_place(&mut opened, now).unwrap();
+    assert_eq!(
+        offset + request.len() + 16,
+        enc.len(),
+        "offset past the header and key"
+    );
+    assert_eq!(opened.get(..offset), enc.get(..offset));
+    assert_eq!(opened.get(offset..), Some(&request[..]));
+    let response = ctx.encapsulate(b"\x01\x40\xc8", &mut os_rng()).unwrap();
+    assert_eq!(pending.decapsulate(&response).unwrap(), b"\x01\x40\xc8");
 }
 
 #[test]
@@ -233,10 +248,17 @@ fn altered_or_truncated_messages_are_refused() {
             ring.decapsulate(&bad, t(1)).is_err(),
             "flip at {i} accepted"
         );
+        assert!(
+            ring.decapsulate_in_place(&mut bad, t(1)).is_err(),
+            "flip at {i} accepted in place"
+        );
     }
     for len in 0..enc.len() {
         assert!(
-            ring.decapsulate(&enc[..len], t(1)).is_err(),
+            ring.decapsulate(&enc[..len], t(1)).is_err()
+                && ring
+                    .decapsulate_in_place(&mut enc[..len].to_vec(), t(1))
+                    .is_err(),
             "truncation to {len} accepted"
         );
     }

@@ -413,12 +413,12 @@ fn the_gateway_admits_microsofts_requests_under_its_ordinary_rules() {
     // disagrees with the inner authority, and an inner path that would leave origin form.
     let m = microsoft_style("POST / HTTP/1.1\r\n");
     assert_eq!(
-        status(gateway.inbound_azure(&seal(&m), Some(b"/admin"), &rules(), now())).0,
+        status(gateway.inbound_azure(seal(&m), Some(b"/admin"), &rules(), now())).0,
         403
     );
     let m = microsoft_style("POST / HTTP/1.1\r\nHOST: 169.254.169.254\r\n");
     assert_eq!(
-        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        status(gateway.inbound_azure(seal(&m), None, &rules(), now())).0,
         403
     );
     let mut m = attested_ohttp::bhttp::Message::request(
@@ -429,12 +429,12 @@ fn the_gateway_admits_microsofts_requests_under_its_ordinary_rules() {
     );
     m.put_header("Host", "evil");
     assert_eq!(
-        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        status(gateway.inbound_azure(seal(&m), None, &rules(), now())).0,
         400
     );
     let m = microsoft_style("POST @169.254.169.254/latest HTTP/1.1\r\n");
     assert_eq!(
-        status(gateway.inbound_azure(&seal(&m), None, &rules(), now())).0,
+        status(gateway.inbound_azure(seal(&m), None, &rules(), now())).0,
         400
     );
     // Over the size limit: refused before decryption.
