@@ -243,7 +243,8 @@ async fn a_field_flood_is_refused_in_bounded_memory() {
         flood.len()
     );
     // The body, opened in place, and reading buffers: under one and a half times the request,
-    // never per field (a decrypted copy of the body alone would pass that).
+    // never per field (decrypting into a copy of the body, as before, grew it by twice the
+    // request and fails this).
     let bound = flood.len() as u64 * 3 / 2 / 1024;
     assert!(
         growth < bound,

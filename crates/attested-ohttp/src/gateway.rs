@@ -689,9 +689,9 @@ impl Gateway {
         })
     }
 
-    /// Opens a one-shot request within the size limit (in place; a borrowed body is copied
-    /// only once under the limit) and admits it to the replay window. The binary HTTP request
-    /// is `opened[offset..]`; `Err` is the outer refusal.
+    /// Opens a one-shot request within the size limit, in place (a borrowed body is copied
+    /// once, and only after the size check), and admits it to the replay window. The binary
+    /// HTTP request is `opened[offset..]`; `Err` is the outer refusal.
     fn open_one_shot(
         &self,
         body: Cow<'_, [u8]>,
